@@ -1,0 +1,132 @@
+//! The contract between the layer walker and the analyzers.
+//!
+//! The walker reads every layer once. For each regular file it asks every [`FileAnalyzer`] what it
+//! wants ([`Interest`]), reads the content once if anyone wants it, and hands it over. Analyzers
+//! never see a layer index or know about other layers: what they return depends only on the file,
+//! so results can be cached per layer digest and merged afterwards (deleted files marked, packages
+//! of replaced databases dropped) by the engine.
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Finding;
+use crate::image::{ImageMetadata, InventoryEntry, OsInfo, SkippedEntry};
+use crate::package::Package;
+
+/// What the walker knows about a file before reading it.
+#[derive(Debug, Clone, Copy)]
+pub struct FileMeta<'a> {
+    /// Normalized path relative to the root, no leading slash (`usr/lib/os-release`).
+    pub path: &'a str,
+    pub size: u64,
+    /// Permission bits, including setuid/setgid.
+    pub mode: u32,
+}
+
+impl FileMeta<'_> {
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(self.path)
+    }
+
+    pub fn is_executable(&self) -> bool {
+        self.mode & 0o111 != 0
+    }
+}
+
+/// What an analyzer wants of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    /// Not this file.
+    Skip,
+    /// The whole content in one buffer, if the file is at most `max_bytes` long. A larger file is
+    /// not read for this analyzer and is recorded as skipped (too large).
+    Whole { max_bytes: u64 },
+    /// The content as a sequence of chunks, however large the file: for analyzers that look for
+    /// a marker in big binaries without holding them in memory.
+    Stream,
+}
+
+/// Receives a file's content chunk by chunk (see [`Interest::Stream`]).
+pub trait FileSink {
+    fn write(&mut self, chunk: &[u8]);
+    fn finish(self: Box<Self>, out: &mut AnalysisOutput);
+}
+
+/// Files an OS package says it installed. Lets the engine mark language packages found inside
+/// them (a Go binary shipped in a `.deb`) with their owner instead of hiding them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedFiles {
+    /// The OS package name.
+    pub package: String,
+    /// The database file that listed them (dpkg `.list`, apk `installed`, rpmdb).
+    pub source_path: String,
+    /// Normalized paths, no leading slash.
+    pub paths: Vec<String>,
+}
+
+/// Everything analyzers produced for one layer (or one directory tree). Serializable, because it is
+/// what the layer cache stores.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisOutput {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<Package>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    /// Operating systems identified, with the file each was read from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub os: Vec<(String, OsInfo)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owned_files: Vec<OwnedFiles>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedEntry>,
+}
+
+impl AnalysisOutput {
+    pub fn extend(&mut self, other: AnalysisOutput) {
+        self.packages.extend(other.packages);
+        self.findings.extend(other.findings);
+        self.os.extend(other.os);
+        self.owned_files.extend(other.owned_files);
+        self.skipped.extend(other.skipped);
+    }
+}
+
+/// An analyzer of individual files: catalogers, secret rules, malware signatures.
+pub trait FileAnalyzer: Send + Sync {
+    /// Short stable name (`dpkg`, `secrets`), shown in logs and used in cache keys.
+    fn name(&self) -> &'static str;
+
+    /// Changes whenever the analyzer's output for the same input could change: its version plus a
+    /// hash of its rules. Part of the layer cache key.
+    fn fingerprint(&self) -> String;
+
+    /// Decides from the path, size and mode alone; must be cheap, it runs for every file.
+    fn interest(&self, file: &FileMeta<'_>) -> Interest;
+
+    /// Called with the whole content for [`Interest::Whole`].
+    fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
+        let _ = (file, content, out);
+    }
+
+    /// Called for [`Interest::Stream`]; the sink receives the content and reports on `finish`.
+    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink>> {
+        let _ = file;
+        None
+    }
+}
+
+/// What image-level analyzers see: the config, the merged filesystem and the catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageContext<'a> {
+    pub metadata: &'a ImageMetadata,
+    /// The final filesystem (what a container started from the image sees), sorted by path.
+    pub inventory: &'a [InventoryEntry],
+    pub os: Option<&'a OsInfo>,
+    /// Packages present in the final image.
+    pub packages: &'a [Package],
+}
+
+/// An analyzer of the whole image: config checks, vulnerability matching over the catalog.
+pub trait ImageAnalyzer: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn analyze_image(&self, image: &ImageContext<'_>, findings: &mut Vec<Finding>);
+}

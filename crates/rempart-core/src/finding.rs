@@ -1,0 +1,128 @@
+use serde::{Deserialize, Serialize};
+
+use crate::image::LayerRef;
+use crate::severity::Severity;
+
+/// Which scanner produced a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScannerKind {
+    Vuln,
+    Secret,
+    Malware,
+    Misconfig,
+}
+
+impl ScannerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScannerKind::Vuln => "vuln",
+            ScannerKind::Secret => "secret",
+            ScannerKind::Malware => "malware",
+            ScannerKind::Misconfig => "misconfig",
+        }
+    }
+}
+
+/// Where something was found.
+///
+/// `path` is relative to the scanned root without a leading slash (`etc/os-release`), exactly as
+/// it appears in a layer tarball; reports add the slash where they show image paths.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+pub struct Location {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<LayerRef>,
+    /// 1-based line number, for text findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// The file is not in the final image: a later layer deleted or replaced it. Its content is
+    /// still in the image's layers, so secrets and malware in it still matter.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+impl Location {
+    pub fn file(path: impl Into<String>) -> Location {
+        Location {
+            path: path.into(),
+            ..Location::default()
+        }
+    }
+
+    #[must_use]
+    pub fn with_line(mut self, line: u32) -> Location {
+        self.line = Some(line);
+        self
+    }
+}
+
+/// Whether and how a vulnerability can be fixed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum FixState {
+    /// Upgrading to any of these versions fixes it.
+    Fixed { versions: Vec<String> },
+    /// The advisory says the package is affected and no fixed version exists yet.
+    NotFixed,
+    /// The distribution decided not to fix it in this release.
+    WillNotFix,
+}
+
+/// Scanner-specific detail of a finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FindingDetails {
+    Vulnerability {
+        package: String,
+        ecosystem: String,
+        installed_version: String,
+        purl: String,
+        fix: FixState,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        aliases: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        cvss: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cvss_score: Option<f64>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        references: Vec<String>,
+    },
+    Secret {
+        /// The matched text with all but its first few characters masked.
+        redacted: String,
+        /// Where the secret came from when it is not a file: `env`, `history`, `label`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        origin: Option<String>,
+    },
+    Malware {
+        /// YARA rule name or hash-list entry.
+        signature: String,
+        /// `yara` or `hash`.
+        engine: String,
+        /// Path inside an archive member chain, e.g. `app.jar!/lib/x.jar!/eicar.com`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        member: Option<String>,
+    },
+    Misconfig {
+        /// The object checked: `Deployment/web (container app)`, `image config`, `Dockerfile stage 2`.
+        resource: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resolution: Option<String>,
+    },
+}
+
+/// One thing a scanner found. Findings are data: a scan that finds problems has succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub scanner: ScannerKind,
+    /// Stable identifier: the advisory id for vulnerabilities (`CVE-2023-1234`, `GHSA-…`), the
+    /// rule code otherwise (`SEC-AWS-ACCESS-KEY`, `IMG-ROOT-USER`). Codes are never reused.
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub location: Location,
+    pub details: FindingDetails,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_url: Option<String>,
+}

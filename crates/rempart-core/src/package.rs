@@ -1,0 +1,99 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Location;
+
+/// Where a package comes from. The names are the OSV ecosystem names, so an advisory's
+/// `affected[].package.ecosystem` maps onto this without a table.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Ecosystem {
+    Debian,
+    Ubuntu,
+    Alpine,
+    /// RPM-based distributions; the distribution itself is in [`crate::OsInfo`].
+    Rpm,
+    PyPI,
+    #[serde(rename = "npm")]
+    Npm,
+    #[serde(rename = "crates.io")]
+    CratesIo,
+    Go,
+    Maven,
+    RubyGems,
+    Packagist,
+    NuGet,
+}
+
+impl Ecosystem {
+    /// The OSV spelling of the ecosystem.
+    pub fn osv_name(&self) -> &'static str {
+        match self {
+            Ecosystem::Debian => "Debian",
+            Ecosystem::Ubuntu => "Ubuntu",
+            Ecosystem::Alpine => "Alpine",
+            Ecosystem::Rpm => "RPM",
+            Ecosystem::PyPI => "PyPI",
+            Ecosystem::Npm => "npm",
+            Ecosystem::CratesIo => "crates.io",
+            Ecosystem::Go => "Go",
+            Ecosystem::Maven => "Maven",
+            Ecosystem::RubyGems => "RubyGems",
+            Ecosystem::Packagist => "Packagist",
+            Ecosystem::NuGet => "NuGet",
+        }
+    }
+
+    /// True for packages managed by the operating system's package manager.
+    pub fn is_os(&self) -> bool {
+        matches!(
+            self,
+            Ecosystem::Debian | Ecosystem::Ubuntu | Ecosystem::Alpine | Ecosystem::Rpm
+        )
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.osv_name())
+    }
+}
+
+/// The source package an OS binary package was built from. Distro feeds (Debian, Ubuntu) publish
+/// advisories per source package, so matching needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SourcePackage {
+    pub name: String,
+    pub version: String,
+}
+
+/// One installed (or locked) package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: String,
+    /// Package URL (<https://github.com/package-url/purl-spec>).
+    pub purl: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourcePackage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// License expressions or names exactly as the package metadata states them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<String>,
+    /// The files the package was read from (a dpkg status file, a `METADATA`, a binary...). The
+    /// first location is the primary one; its layer is the layer that introduced the package.
+    pub locations: Vec<Location>,
+    /// Name of the OS package that owns the file this package was found in, when the file is a
+    /// language artifact shipped by the distribution (a Go binary or a jar in a `.deb`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_by: Option<String>,
+}
+
+impl Package {
+    /// Identity used to deduplicate: the same ecosystem, name and version found at the same path.
+    pub fn identity(&self) -> (Ecosystem, &str, &str) {
+        (self.ecosystem.clone(), self.name.as_str(), self.version.as_str())
+    }
+}
