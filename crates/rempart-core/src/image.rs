@@ -90,9 +90,13 @@ pub struct OsInfo {
 pub enum EntryKind {
     File,
     Dir,
-    Symlink { target: String },
+    Symlink {
+        target: String,
+    },
     /// A hard link to another path of the image (the target path, normalized).
-    HardLink { target: String },
+    HardLink {
+        target: String,
+    },
     Device,
     Fifo,
 }
@@ -130,6 +134,10 @@ pub enum SkipReason {
     NonUtf8Path,
     /// The walker could not read the file (rootfs sources: permission denied and the like).
     Unreadable,
+    /// Binary content, passed over by a text analyzer (secrets).
+    Binary,
+    /// An archive member beyond the nesting-depth or expansion cap.
+    ArchiveLimit,
 }
 
 /// A record that something was passed over, and why. Reported in the scan summary so nothing is

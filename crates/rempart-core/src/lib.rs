@@ -8,6 +8,7 @@ mod finding;
 mod image;
 mod package;
 mod path;
+mod result;
 mod severity;
 
 pub use analyzer::{
@@ -20,5 +21,6 @@ pub use image::{
     SkippedEntry,
 };
 pub use package::{Ecosystem, Package, SourcePackage};
-pub use path::{normalize_entry_path, resolve_symlink, PathError};
+pub use path::{PathError, normalize_entry_path, resolve_symlink};
+pub use result::{LayerSummary, REPORT_SCHEMA_VERSION, ScanResult};
 pub use severity::{ParseSeverityError, Severity};

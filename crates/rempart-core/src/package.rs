@@ -94,6 +94,10 @@ pub struct Package {
 impl Package {
     /// Identity used to deduplicate: the same ecosystem, name and version found at the same path.
     pub fn identity(&self) -> (Ecosystem, &str, &str) {
-        (self.ecosystem.clone(), self.name.as_str(), self.version.as_str())
+        (
+            self.ecosystem.clone(),
+            self.name.as_str(),
+            self.version.as_str(),
+        )
     }
 }

@@ -62,8 +62,14 @@ mod tests {
     #[test]
     fn normalizes_tar_spellings() {
         assert_eq!(normalize_entry_path("./etc/passwd").unwrap(), "etc/passwd");
-        assert_eq!(normalize_entry_path("/etc//ssl/./certs/").unwrap(), "etc/ssl/certs");
-        assert_eq!(normalize_entry_path("usr/lib/../bin/sh").unwrap(), "usr/bin/sh");
+        assert_eq!(
+            normalize_entry_path("/etc//ssl/./certs/").unwrap(),
+            "etc/ssl/certs"
+        );
+        assert_eq!(
+            normalize_entry_path("usr/lib/../bin/sh").unwrap(),
+            "usr/bin/sh"
+        );
     }
 
     #[test]
@@ -72,13 +78,19 @@ mod tests {
             normalize_entry_path("../../etc/passwd"),
             Err(PathError::EscapesRoot(_))
         ));
-        assert!(matches!(normalize_entry_path("a/../../b"), Err(PathError::EscapesRoot(_))));
+        assert!(matches!(
+            normalize_entry_path("a/../../b"),
+            Err(PathError::EscapesRoot(_))
+        ));
         assert_eq!(normalize_entry_path("./"), Err(PathError::Empty));
     }
 
     #[test]
     fn resolves_links_inside_root() {
-        assert_eq!(resolve_symlink("etc/os-release", "../usr/lib/os-release").unwrap(), "usr/lib/os-release");
+        assert_eq!(
+            resolve_symlink("etc/os-release", "../usr/lib/os-release").unwrap(),
+            "usr/lib/os-release"
+        );
         assert_eq!(resolve_symlink("bin", "usr/bin").unwrap(), "usr/bin");
         assert_eq!(resolve_symlink("a/b/c", "/etc/x").unwrap(), "etc/x");
         assert!(resolve_symlink("etc/evil", "../../../../root").is_err());
