@@ -10,3 +10,7 @@ mod error;
 pub use check::{CheckDoc, CheckTarget};
 pub use dockerfile::{DockerfileOptions, scan_dockerfile, scan_dockerfile_with};
 pub use error::MisconfigError;
+mod kubernetes;
+pub use kubernetes::{
+    KubeOptions, KubeReport, PssLevel, WorkloadLevel, scan_kubernetes, scan_kubernetes_with,
+};

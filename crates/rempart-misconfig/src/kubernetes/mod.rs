@@ -1,0 +1,190 @@
+//! Kubernetes manifest checks (`K8S-...`): the Pod Security Standards and workload, RBAC and
+//! network hygiene.
+
+mod model;
+mod pss;
+mod yaml;
+
+mod automount_token;
+mod cluster_admin_binding;
+mod image_latest;
+mod image_not_pinned;
+mod image_registry;
+mod no_limits;
+mod no_network_policy;
+mod no_requests;
+mod rbac_secrets;
+mod rbac_wildcard;
+mod service_exposed;
+
+use rempart_core::{Finding, Location};
+use serde::Serialize;
+
+use crate::check::CheckDoc;
+use crate::error::MisconfigError;
+use model::Object;
+pub use pss::PssLevel;
+pub(crate) use yaml::MAX_MANIFEST_BYTES;
+
+/// Settings of the Kubernetes checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KubeOptions {
+    /// Registries images may come from (`registry.example.com`, `ghcr.io/acme`: a host, optionally
+    /// with a path prefix). Images without a registry count as `docker.io`. Empty turns
+    /// K8S-IMAGE-REGISTRY off.
+    pub allowed_registries: Vec<String>,
+}
+
+/// The Pod Security Standards level one workload meets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkloadLevel {
+    /// `Deployment/web`.
+    pub resource: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Line of the manifest document.
+    pub line: u32,
+    pub level: PssLevel,
+}
+
+/// What checking one manifest file found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KubeReport {
+    pub findings: Vec<Finding>,
+    pub workloads: Vec<WorkloadLevel>,
+}
+
+pub(crate) struct Context<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) lines: Vec<&'a str>,
+    pub(crate) objects: Vec<Object<'a>>,
+    pub(crate) options: &'a KubeOptions,
+}
+
+impl Context<'_> {
+    /// The line of `name: <container>` after the object's start, or the object's own line.
+    pub(crate) fn line_of(&self, object: &Object<'_>, container: Option<&str>) -> u32 {
+        let Some(container) = container else {
+            return object.line;
+        };
+        let start = object.line.saturating_sub(1) as usize;
+        self.lines
+            .iter()
+            .enumerate()
+            .skip(start)
+            .find(|(_, line)| {
+                let trimmed = line.trim_start().trim_start_matches("- ").trim();
+                trimmed
+                    .strip_prefix("name:")
+                    .is_some_and(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == container)
+            })
+            .map_or(object.line, |(index, _)| u32::try_from(index + 1).unwrap_or(u32::MAX))
+    }
+
+    pub(crate) fn finding(
+        &self,
+        check: &CheckDoc,
+        object: &Object<'_>,
+        container: Option<&str>,
+        message: impl Into<String>,
+    ) -> Finding {
+        let mut resource = object.resource();
+        if let Some(ns) = object.namespace {
+            resource = format!("{ns}/{resource}");
+        }
+        if let Some(container) = container {
+            resource = format!("{resource} ({container})");
+        }
+        // The line search wants the bare container name, not its `container x` label.
+        let name = container.map(|c| c.rsplit(' ').next().unwrap_or(c));
+        check.finding(
+            Location::file(self.path).with_line(self.line_of(object, name)),
+            resource,
+            message,
+        )
+    }
+}
+
+type Rule = fn(&Context<'_>, &mut Vec<Finding>);
+
+const RULES: &[(CheckDoc, Rule)] = &[
+    (no_limits::CHECK, no_limits::run),
+    (no_requests::CHECK, no_requests::run),
+    (automount_token::CHECK, automount_token::run),
+    (image_not_pinned::CHECK, image_not_pinned::run),
+    (image_latest::CHECK, image_latest::run),
+    (image_registry::CHECK, image_registry::run),
+    (no_network_policy::CHECK, no_network_policy::run),
+    (rbac_wildcard::CHECK, rbac_wildcard::run),
+    (rbac_secrets::CHECK, rbac_secrets::run),
+    (cluster_admin_binding::CHECK, cluster_admin_binding::run),
+    (service_exposed::CHECK, service_exposed::run),
+];
+
+pub(crate) fn docs() -> impl Iterator<Item = CheckDoc> {
+    pss::docs().chain(RULES.iter().map(|(doc, _)| *doc))
+}
+
+/// Checks a Kubernetes manifest file (one or more YAML documents, `List` kinds unpacked).
+pub fn scan_kubernetes(path: &str, text: &str) -> Result<KubeReport, MisconfigError> {
+    scan_kubernetes_with(path, text, &KubeOptions::default())
+}
+
+/// [`scan_kubernetes`] with settings.
+pub fn scan_kubernetes_with(
+    path: &str,
+    text: &str,
+    options: &KubeOptions,
+) -> Result<KubeReport, MisconfigError> {
+    let documents = yaml::load(path, text)?;
+    let mut objects = Vec::new();
+    for document in &documents {
+        let Some(object) = Object::new(&document.value, document.line) else {
+            continue;
+        };
+        if object.kind.ends_with("List") {
+            // Items carry no line of their own; they share the List's.
+            objects.extend(
+                model::array(&document.value, &["items"])
+                    .iter()
+                    .filter_map(|item| Object::new(item, document.line)),
+            );
+        } else {
+            objects.push(object);
+        }
+    }
+    let context = Context {
+        path,
+        lines: text.lines().collect(),
+        objects,
+        options,
+    };
+    let mut report = KubeReport::default();
+    for object in &context.objects {
+        let Some(pod) = object.pod() else {
+            continue;
+        };
+        let (level, violations) = pss::evaluate(&pod);
+        for (check, violation) in violations {
+            report.findings.push(context.finding(
+                &check,
+                object,
+                violation.container.as_deref(),
+                violation.message,
+            ));
+        }
+        report.workloads.push(WorkloadLevel {
+            resource: object.resource(),
+            namespace: object.namespace.map(str::to_owned),
+            line: object.line,
+            level,
+        });
+    }
+    for (_, rule) in RULES {
+        rule(&context, &mut report.findings);
+    }
+    report
+        .findings
+        .sort_by(|a, b| (a.location.line, &a.id).cmp(&(b.location.line, &b.id)));
+    Ok(report)
+}

@@ -1,0 +1,29 @@
+use super::{Violation, shown};
+use crate::check::check_doc;
+use crate::kubernetes::model::Pod;
+
+check_doc! {
+    code: "K8S-PSS-PROC-MOUNT",
+    title: "Unmasked /proc mount (PSS baseline)",
+    severity: High,
+    target: Kubernetes,
+    doc: "Pod Security Standards, baseline, /proc Mount Type: `securityContext.procMount` of every \
+container, init container and ephemeral container must be undefined or `Default`.\n\n\
+Why: `Unmasked` removes the masks the runtime puts over sensitive `/proc` paths \
+(`/proc/kcore`, `/proc/sysrq-trigger`...).\n\n\
+Fix: remove `procMount` (it is only meant for nested, user-namespaced containers).\n\n\
+Example: `securityContext: {procMount: Unmasked}`.",
+}
+
+pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+    for c in pod.containers() {
+        if let Some(mount) = c.security(&["procMount"]) {
+            if mount.as_str() != Some("Default") {
+                out.push(Violation::container(
+                    &c,
+                    format!("securityContext.procMount is {}; allowed: undefined, Default", shown(mount)),
+                ));
+            }
+        }
+    }
+}
