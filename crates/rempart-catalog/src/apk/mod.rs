@@ -1,0 +1,130 @@
+//! Alpine packages: the apk database `lib/apk/db/installed`.
+
+use rempart_core::{
+    AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Interest, OwnedFiles, Package,
+    SourcePackage,
+};
+
+use crate::common::{MIB, fingerprint, package, purl, text, whole};
+
+const DATABASE: &str = "lib/apk/db/installed";
+const MAX_DATABASE: u64 = 128 * MIB;
+
+/// Reads the apk installed database: one stanza of `X:value` lines per package, with `F:` (a
+/// directory) and `R:` (a file in it) lines giving the files the package owns.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ApkCataloger;
+
+impl ApkCataloger {
+    pub fn new() -> Self {
+        ApkCataloger
+    }
+}
+
+impl FileAnalyzer for ApkCataloger {
+    fn name(&self) -> &'static str {
+        "apk"
+    }
+
+    fn fingerprint(&self) -> String {
+        fingerprint(self.name())
+    }
+
+    fn interest(&self, file: &FileMeta<'_>) -> Interest {
+        if file.path == DATABASE {
+            whole(MAX_DATABASE)
+        } else {
+            Interest::Skip
+        }
+    }
+
+    fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
+        let content = text(content);
+        let mut current = Stanza::default();
+        for line in content.lines() {
+            if line.trim().is_empty() {
+                current.flush(file.path, out);
+                continue;
+            }
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
+            match key {
+                "P" => current.name = value.to_owned(),
+                "V" => current.version = value.to_owned(),
+                "A" => current.arch = value.to_owned(),
+                "o" => current.origin = value.to_owned(),
+                "L" => current.license = value.to_owned(),
+                "F" => current.directory = value.to_owned(),
+                "R" => {
+                    let path = if current.directory.is_empty() {
+                        value.to_owned()
+                    } else {
+                        format!("{}/{value}", current.directory)
+                    };
+                    current.files.push(path);
+                }
+                _ => {}
+            }
+        }
+        current.flush(file.path, out);
+    }
+}
+
+#[derive(Default)]
+struct Stanza {
+    name: String,
+    version: String,
+    arch: String,
+    origin: String,
+    license: String,
+    directory: String,
+    files: Vec<String>,
+}
+
+impl Stanza {
+    fn flush(&mut self, path: &str, out: &mut AnalysisOutput) {
+        let stanza = std::mem::take(self);
+        if stanza.name.is_empty() || stanza.version.is_empty() {
+            return;
+        }
+        out.packages.push(stanza.package(path));
+        if !stanza.files.is_empty() {
+            out.owned_files.push(OwnedFiles {
+                package: stanza.name,
+                source_path: path.to_owned(),
+                paths: stanza.files,
+            });
+        }
+    }
+
+    fn package(&self, path: &str) -> Package {
+        let mut qualifiers = vec![("arch", self.arch.as_str())];
+        if !self.origin.is_empty() && self.origin != self.name {
+            qualifiers.push(("upstream", self.origin.as_str()));
+        }
+        let purl = purl(
+            "apk",
+            Some("alpine"),
+            &self.name,
+            Some(&self.version),
+            &qualifiers,
+        );
+        let mut pkg = package(Ecosystem::Alpine, &self.name, &self.version, purl, path);
+        pkg.arch = (!self.arch.is_empty()).then(|| self.arch.clone());
+        // Alpine's security database is keyed on the origin (the aport), which shares the
+        // binary package's version.
+        pkg.source = Some(SourcePackage {
+            name: if self.origin.is_empty() {
+                self.name.clone()
+            } else {
+                self.origin.clone()
+            },
+            version: self.version.clone(),
+        });
+        if !self.license.is_empty() {
+            pkg.licenses.push(self.license.clone());
+        }
+        pkg
+    }
+}

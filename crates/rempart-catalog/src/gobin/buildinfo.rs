@@ -1,0 +1,252 @@
+//! The Go build information blob: `\xff Go buildinf:`, a 32-byte header, then (Go 1.18 and
+//! later) the Go version and the module information as length-prefixed strings. Before 1.18 the
+//! header held pointers to the strings instead; the module information is then found by its
+//! sentinel bytes anywhere in the binary, and the Go version (reachable only through a pointer,
+//! possibly to bytes already streamed past) is not reported.
+//!
+//! Binaries are streamed: the sink scans each chunk for the two markers, copes with a marker
+//! split across chunks, and copies only a bounded window after each.
+
+use memchr::memmem::Finder;
+use rempart_core::{AnalysisOutput, FileAnalyzer, FileMeta, FileSink, Interest};
+
+use super::go_package;
+use crate::common::{CatalogError, fingerprint};
+
+const MAGIC: &[u8] = b"\xff Go buildinf:";
+const INFO_START: &[u8] = b"0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6";
+const INFO_END: &[u8] = b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2";
+const HEADER_LEN: usize = 32;
+/// Module information of the largest binaries (Kubernetes, Terraform) is under 100 KiB.
+const MAX_WINDOW: usize = 2 * 1024 * 1024;
+
+/// Reads the module list and Go version embedded in Go executables.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct GoBinaryCataloger;
+
+impl GoBinaryCataloger {
+    pub fn new() -> Self {
+        GoBinaryCataloger
+    }
+}
+
+impl FileAnalyzer for GoBinaryCataloger {
+    fn name(&self) -> &'static str {
+        "go-binary"
+    }
+
+    fn fingerprint(&self) -> String {
+        fingerprint(self.name())
+    }
+
+    fn interest(&self, file: &FileMeta<'_>) -> Interest {
+        if file.is_executable() && file.size >= 1024 {
+            Interest::Stream
+        } else {
+            Interest::Skip
+        }
+    }
+
+    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink>> {
+        Some(Box::new(BuildInfoSink::new(file.path)))
+    }
+}
+
+/// Finds the first occurrence of a marker in a stream and keeps a window starting at it.
+struct MarkerWindow {
+    finder: Finder<'static>,
+    /// The last `marker.len() - 1` bytes seen, for markers split across chunks.
+    carry: Vec<u8>,
+    window: Option<Vec<u8>>,
+    /// True once the window is full (nothing more to copy).
+    full: bool,
+}
+
+impl MarkerWindow {
+    fn new(marker: &'static [u8]) -> Self {
+        MarkerWindow {
+            finder: Finder::new(marker),
+            carry: Vec::with_capacity(marker.len()),
+            window: None,
+            full: false,
+        }
+    }
+
+    fn marker_len(&self) -> usize {
+        self.finder.needle().len()
+    }
+
+    fn write(&mut self, chunk: &[u8]) {
+        if self.full {
+            return;
+        }
+        if let Some(window) = self.window.as_mut() {
+            let room = MAX_WINDOW - window.len();
+            window.extend_from_slice(&chunk[..room.min(chunk.len())]);
+            self.full = window.len() >= MAX_WINDOW;
+            return;
+        }
+        let keep = self.marker_len() - 1;
+        if !self.carry.is_empty() {
+            let mut boundary = self.carry.clone();
+            boundary.extend_from_slice(&chunk[..keep.min(chunk.len())]);
+            if let Some(at) = self.finder.find(&boundary) {
+                self.window = Some(self.carry[at..].to_vec());
+                self.write(chunk);
+                return;
+            }
+        }
+        if let Some(at) = self.finder.find(chunk) {
+            self.window = Some(Vec::new());
+            self.write(&chunk[at..]);
+            return;
+        }
+        // Remember the end of the stream seen so far for the next boundary.
+        let mut joined = std::mem::take(&mut self.carry);
+        joined.extend_from_slice(&chunk[chunk.len().saturating_sub(keep)..]);
+        let start = joined.len().saturating_sub(keep);
+        self.carry = joined[start..].to_vec();
+    }
+}
+
+struct BuildInfoSink {
+    path: String,
+    magic: MarkerWindow,
+    info: MarkerWindow,
+}
+
+impl BuildInfoSink {
+    fn new(path: &str) -> Self {
+        BuildInfoSink {
+            path: path.to_owned(),
+            magic: MarkerWindow::new(MAGIC),
+            info: MarkerWindow::new(INFO_START),
+        }
+    }
+}
+
+impl FileSink for BuildInfoSink {
+    fn write(&mut self, chunk: &[u8]) {
+        self.magic.write(chunk);
+        // Go 1.18+ binaries carry the module information right after the header; the separate
+        // search is only needed for the pointer format.
+        if let Some(window) = &self.magic.window
+            && window.len() > 15
+            && window[15] & 2 != 0
+        {
+            self.info.full = true;
+        }
+        self.info.write(chunk);
+    }
+
+    fn finish(self: Box<Self>, out: &mut AnalysisOutput) {
+        let Some(blob) = self.magic.window else {
+            return;
+        };
+        match decode(&blob, self.info.window.as_deref()) {
+            Ok(info) => info.report(&self.path, out),
+            Err(message) => CatalogError::syntax(&self.path, "Go build information", message).report(out),
+        }
+    }
+}
+
+pub(crate) struct BuildInfo {
+    pub(crate) go_version: Option<String>,
+    pub(crate) modinfo: String,
+}
+
+/// Decodes the blob starting at the magic. `info_window` starts at the module information
+/// sentinel, wherever it was found.
+pub(crate) fn decode(blob: &[u8], info_window: Option<&[u8]>) -> Result<BuildInfo, String> {
+    if blob.len() < HEADER_LEN {
+        return Err("truncated header".to_owned());
+    }
+    let flags = blob[15];
+    if flags & 2 != 0 {
+        let (version, rest) = read_string(&blob[HEADER_LEN..]).ok_or("bad Go version string")?;
+        let (modinfo, _) = read_string(rest).ok_or("bad module information string")?;
+        return Ok(BuildInfo {
+            go_version: Some(String::from_utf8_lossy(version).into_owned()),
+            modinfo: strip_sentinels(modinfo),
+        });
+    }
+    // Pointer format: the strings live elsewhere in the binary.
+    let modinfo = info_window
+        .and_then(|window| {
+            let end = memchr::memmem::find(window, INFO_END)?;
+            Some(strip_sentinels(&window[..end + INFO_END.len()]))
+        })
+        .unwrap_or_default();
+    Ok(BuildInfo {
+        go_version: None,
+        modinfo,
+    })
+}
+
+fn read_string(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut length: u64 = 0;
+    for (index, byte) in data.iter().take(10).enumerate() {
+        length |= u64::from(byte & 0x7f) << (7 * index);
+        if byte & 0x80 == 0 {
+            let start = index + 1;
+            let end = start.checked_add(usize::try_from(length).ok()?)?;
+            return Some((data.get(start..end)?, &data[end..]));
+        }
+    }
+    None
+}
+
+fn strip_sentinels(modinfo: &[u8]) -> String {
+    let len = modinfo.len();
+    let inner = if len >= 33 && modinfo[len - 17] == b'\n' {
+        &modinfo[16..len - 16]
+    } else {
+        modinfo
+    };
+    String::from_utf8_lossy(inner).into_owned()
+}
+
+impl BuildInfo {
+    fn report(&self, path: &str, out: &mut AnalysisOutput) {
+        let mut modules: Vec<(String, String)> = Vec::new();
+        let mut main = None;
+        for line in self.modinfo.lines() {
+            let mut fields = line.split('\t');
+            let kind = fields.next().unwrap_or_default();
+            let module = fields.next().unwrap_or_default();
+            let version = fields.next().unwrap_or_default();
+            match kind {
+                "mod" if !module.is_empty() => {
+                    main = Some((module.to_owned(), version.to_owned()));
+                }
+                "dep" if !module.is_empty() && !version.is_empty() => {
+                    modules.push((module.to_owned(), version.to_owned()));
+                }
+                // A replacement applies to the line before it. A replacement by a local
+                // directory has no version: the code is not any published version, drop it.
+                "=>" => {
+                    if version.is_empty() {
+                        modules.pop();
+                    } else if let Some(last) = modules.last_mut() {
+                        *last = (module.to_owned(), version.to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some((module, version)) = main {
+            let version = if version.is_empty() { "(devel)".to_owned() } else { version };
+            out.packages.push(go_package(&module, &version, path));
+        }
+        for (module, version) in modules {
+            out.packages.push(go_package(&module, &version, path));
+        }
+        if let Some(go) = &self.go_version {
+            // `go1.21.5 X:boringcrypto`: the toolchain version is the first word.
+            let version = go.split_whitespace().next().unwrap_or_default();
+            if let Some(number) = version.strip_prefix("go") {
+                out.packages.push(go_package("stdlib", &format!("v{number}"), path));
+            }
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Java archives: jar, war, ear (and Jenkins plugins), with nested archives read recursively.
+
+use std::io::{Cursor, Read};
+
+use rempart_core::{AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Interest, Package};
+
+use crate::common::{CatalogError, MIB, fingerprint, package, purl, rfc822_fields, text, whole};
+
+/// Fat application archives (Spring Boot, big wars) reach a few hundred MiB.
+const MAX_ARCHIVE: u64 = 512 * MIB;
+/// Nesting beyond `app.ear!lib/x.war!WEB-INF/lib/y.jar` is not seen in practice.
+const MAX_DEPTH: usize = 3;
+/// Bytes decompressed for nested archives, in total per top-level file: bounds zip bombs.
+const MAX_EXPANSION: u64 = 1024 * MIB;
+const MAX_ENTRIES: usize = 200_000;
+/// `pom.properties` and manifests are a few KiB.
+const MAX_METADATA_ENTRY: u64 = MIB;
+
+const EXTENSIONS: [&str; 6] = [".jar", ".war", ".ear", ".par", ".jpi", ".hpi"];
+
+/// Reads `META-INF/maven/**/pom.properties` from Java archives, falling back to
+/// `META-INF/MANIFEST.MF` and the file name when an archive has none, and descends into archives
+/// nested in them (`WEB-INF/lib`, `BOOT-INF/lib`, `lib/`).
+///
+/// Packages found in nested archives are located at the outer archive, the file in the image.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JavaCataloger;
+
+impl JavaCataloger {
+    pub fn new() -> Self {
+        JavaCataloger
+    }
+}
+
+fn is_archive_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    EXTENSIONS.iter().any(|ext| lower.ends_with(ext))
+}
+
+impl FileAnalyzer for JavaCataloger {
+    fn name(&self) -> &'static str {
+        "java"
+    }
+
+    fn fingerprint(&self) -> String {
+        fingerprint(self.name())
+    }
+
+    fn interest(&self, file: &FileMeta<'_>) -> Interest {
+        if is_archive_name(file.file_name()) {
+            whole(MAX_ARCHIVE)
+        } else {
+            Interest::Skip
+        }
+    }
+
+    fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
+        let mut budget = Budget {
+            expansion: MAX_EXPANSION,
+            entries: MAX_ENTRIES,
+        };
+        if let Err(error) = scan_archive(file.path, file.file_name(), content, 0, &mut budget, out)
+        {
+            error.report(out);
+        }
+    }
+}
+
+struct Budget {
+    expansion: u64,
+    entries: usize,
+}
+
+fn scan_archive(
+    path: &str,
+    file_name: &str,
+    content: &[u8],
+    depth: usize,
+    budget: &mut Budget,
+    out: &mut AnalysisOutput,
+) -> Result<(), CatalogError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(content))
+        .map_err(|error| CatalogError::syntax(path, "zip archive", error))?;
+    if archive.len() > budget.entries {
+        return Err(limit(path, "number of archive entries", MAX_ENTRIES as u64));
+    }
+    budget.entries -= archive.len();
+    let mut found = Vec::new();
+    let mut manifest = None;
+    let mut nested = Vec::new();
+    for index in 0..archive.len() {
+        let Ok(mut entry) = archive.by_index(index) else {
+            continue;
+        };
+        if entry.is_dir() {
+            continue;
+        }
+        let Ok(name) = entry.name().map(std::borrow::Cow::into_owned) else {
+            continue;
+        };
+        if name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties") {
+            let bytes = read_bounded(&mut entry, MAX_METADATA_ENTRY, path)?;
+            if let Some(pkg) = parse_pom_properties(path, &text(&bytes)) {
+                found.push(pkg);
+            }
+        } else if name.eq_ignore_ascii_case("META-INF/MANIFEST.MF") {
+            let bytes = read_bounded(&mut entry, MAX_METADATA_ENTRY, path)?;
+            manifest = Some(text(&bytes).into_owned());
+        } else if is_archive_name(&name) {
+            if depth + 1 > MAX_DEPTH {
+                out.skipped.push(rempart_core::SkippedEntry {
+                    path: format!("{path}!{name}"),
+                    layer: None,
+                    reason: rempart_core::SkipReason::ArchiveLimit,
+                    detail: Some(format!("nested deeper than {MAX_DEPTH} archives")),
+                });
+                continue;
+            }
+            if entry.size() > budget.expansion {
+                return Err(limit(path, "bytes expanded from nested archives", MAX_EXPANSION));
+            }
+            let bytes = read_bounded(&mut entry, budget.expansion, path)?;
+            budget.expansion -= bytes.len() as u64;
+            nested.push((name, bytes));
+        }
+    }
+    if found.is_empty()
+        && let Some(pkg) = manifest_package(path, file_name, manifest.as_deref())
+    {
+        found.push(pkg);
+    }
+    out.packages.extend(found);
+    for (name, bytes) in nested {
+        let inner_name = name.rsplit('/').next().unwrap_or(&name);
+        // Nested archives report at the top-level file; errors name the nested path.
+        let result = scan_archive(path, inner_name, &bytes, depth + 1, budget, out);
+        if let Err(error) = result {
+            match error {
+                CatalogError::Limit { .. } => return Err(error),
+                _ => CatalogError::syntax(&format!("{path}!{name}"), "zip archive", error).report(out),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn limit(path: &str, what: &'static str, limit: u64) -> CatalogError {
+    CatalogError::Limit {
+        path: path.to_owned(),
+        what,
+        limit,
+    }
+}
+
+/// Reads an entry, refusing more than `max` bytes whatever its header claims.
+fn read_bounded(entry: &mut impl Read, max: u64, path: &str) -> Result<Vec<u8>, CatalogError> {
+    let mut bytes = Vec::new();
+    entry
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| CatalogError::syntax(path, "zip entry", error))?;
+    if bytes.len() as u64 > max {
+        return Err(limit(path, "decompressed archive entry", max));
+    }
+    Ok(bytes)
+}
+
+pub(crate) fn maven_package(group: Option<&str>, artifact: &str, version: &str, path: &str) -> Package {
+    let name = match group {
+        Some(group) if !group.is_empty() => format!("{group}:{artifact}"),
+        _ => artifact.to_owned(),
+    };
+    let purl = purl("maven", group, artifact, Some(version), &[]);
+    package(Ecosystem::Maven, name, version, purl, path)
+}
+
+/// A Java properties file: `key=value` or `key: value`, `#` and `!` comments.
+fn parse_pom_properties(path: &str, content: &str) -> Option<Package> {
+    let mut group = None;
+    let mut artifact = None;
+    let mut version = None;
+    for line in content.lines() {
+        let line = line.trim();
+        if line.starts_with(['#', '!']) {
+            continue;
+        }
+        let Some((key, value)) = line.split_once(['=', ':']) else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim() {
+            "groupId" => group = Some(value),
+            "artifactId" => artifact = Some(value),
+            "version" => version = Some(value),
+            _ => {}
+        }
+    }
+    let (artifact, version) = (artifact.filter(|a| !a.is_empty())?, version.filter(|v| !v.is_empty())?);
+    Some(maven_package(group, artifact, version, path))
+}
+
+/// Without `pom.properties`, the archive's own name (`commons-io-2.11.0.jar`) gives the artifact;
+/// the manifest gives the version when the name lacks it, and a group when it states one.
+fn manifest_package(path: &str, file_name: &str, manifest: Option<&str>) -> Option<Package> {
+    let mut fields = std::collections::BTreeMap::new();
+    if let Some(manifest) = manifest {
+        rfc822_fields(
+            manifest,
+            |key, value| {
+                fields.entry(key).or_insert(value);
+            },
+            "",
+        );
+    }
+    let stem = file_name
+        .rfind('.')
+        .map_or(file_name, |dot| &file_name[..dot]);
+    let (artifact, file_version) = split_name_version(stem);
+    let version = file_version
+        .map(str::to_owned)
+        .or_else(|| fields.get("Implementation-Version").cloned())
+        .or_else(|| fields.get("Bundle-Version").cloned())
+        .filter(|v| !v.is_empty())?;
+    let group = fields.get("Implementation-Vendor-Id").cloned();
+    Some(maven_package(group.as_deref(), artifact, &version, path))
+}
+
+/// `spring-core-5.3.20` is `spring-core` and `5.3.20`: the version starts at the first
+/// `-<digit>`.
+fn split_name_version(stem: &str) -> (&str, Option<&str>) {
+    let bytes = stem.as_bytes();
+    for index in 0..bytes.len().saturating_sub(1) {
+        if bytes[index] == b'-' && bytes[index + 1].is_ascii_digit() {
+            return (&stem[..index], Some(&stem[index + 1..]));
+        }
+    }
+    (stem, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_split_at_the_version() {
+        assert_eq!(split_name_version("spring-core-5.3.20"), ("spring-core", Some("5.3.20")));
+        assert_eq!(split_name_version("app"), ("app", None));
+    }
+}

@@ -1,0 +1,176 @@
+//! RPM packages: the SQLite rpm database (`rpmdb.sqlite`, RPM 4.16 and later: Fedora 33+,
+//! RHEL 9, Rocky, Alma, Amazon Linux 2023, openSUSE). The Berkeley DB (`Packages`) and NDB
+//! (`Packages.db`) formats of older releases are not read yet.
+
+mod header;
+
+use std::io::Read;
+
+use rempart_core::{AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Interest, OwnedFiles};
+
+use crate::common::{CatalogError, MIB, fingerprint, package, purl, whole};
+
+const DATABASES: [&str; 2] = [
+    "usr/lib/sysimage/rpm/rpmdb.sqlite",
+    "var/lib/rpm/rpmdb.sqlite",
+];
+/// A full RHEL install's database is around 100 MiB.
+const MAX_DATABASE: u64 = 1024 * MIB;
+const MAX_PACKAGES: usize = 100_000;
+
+/// Reads the SQLite rpm database. The database is opened from memory (read only), so a
+/// hostile file cannot make SQLite touch the disk.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RpmCataloger;
+
+impl RpmCataloger {
+    pub fn new() -> Self {
+        RpmCataloger
+    }
+}
+
+impl FileAnalyzer for RpmCataloger {
+    fn name(&self) -> &'static str {
+        "rpm"
+    }
+
+    fn fingerprint(&self) -> String {
+        fingerprint(self.name())
+    }
+
+    fn interest(&self, file: &FileMeta<'_>) -> Interest {
+        if DATABASES.contains(&file.path) {
+            whole(MAX_DATABASE)
+        } else {
+            Interest::Skip
+        }
+    }
+
+    fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
+        if let Err(error) = read_database(file.path, content, out) {
+            error.report(out);
+        }
+    }
+}
+
+fn sqlite_error(path: &str, error: &rusqlite::Error) -> CatalogError {
+    CatalogError::syntax(path, "rpm SQLite database", error)
+}
+
+fn read_database(path: &str, content: &[u8], out: &mut AnalysisOutput) -> Result<(), CatalogError> {
+    if content.len() < 100 || !content.starts_with(b"SQLite format 3\0") {
+        return Err(CatalogError::syntax(path, "rpm SQLite database", "not an SQLite 3 file"));
+    }
+    // rpm keeps its database in WAL mode; an in-memory database cannot open a WAL-mode header,
+    // and the WAL file itself is checkpointed away in images. Present it as a rollback-journal
+    // database (header bytes 18 and 19: file format write/read versions).
+    let mut header = content[..100].to_vec();
+    header[18] = 1;
+    header[19] = 1;
+    let reader = header.as_slice().chain(&content[100..]);
+    let mut connection = rusqlite::Connection::open_in_memory().map_err(|e| sqlite_error(path, &e))?;
+    connection
+        .deserialize_read_exact(rusqlite::MAIN_DB, reader, content.len(), true)
+        .map_err(|e| sqlite_error(path, &e))?;
+    let mut statement = connection
+        .prepare("SELECT blob FROM Packages")
+        .map_err(|e| sqlite_error(path, &e))?;
+    let mut rows = statement.query([]).map_err(|e| sqlite_error(path, &e))?;
+    let mut count = 0;
+    while let Some(row) = rows.next().map_err(|e| sqlite_error(path, &e))? {
+        count += 1;
+        if count > MAX_PACKAGES {
+            return Err(CatalogError::Limit {
+                path: path.to_owned(),
+                what: "number of rpm packages",
+                limit: MAX_PACKAGES as u64,
+            });
+        }
+        let Ok(blob) = row.get_ref(0).and_then(|value| Ok(value.as_blob()?)) else {
+            continue;
+        };
+        match header::Header::parse(blob) {
+            Ok(header) => report(path, &header, out),
+            Err(message) => CatalogError::syntax(path, "rpm header", message).report(out),
+        }
+    }
+    Ok(())
+}
+
+fn report(path: &str, header: &header::Header<'_>, out: &mut AnalysisOutput) {
+    let Some(name) = header.string(header::NAME) else {
+        return;
+    };
+    // Imported signing keys are stored as pseudo-packages.
+    if name == "gpg-pubkey" {
+        return;
+    }
+    let (Some(version), Some(release)) = (header.string(header::VERSION), header.string(header::RELEASE)) else {
+        return;
+    };
+    let epoch = header.int32s(header::EPOCH).and_then(|e| e.first().copied());
+    let arch = header.string(header::ARCH);
+    let full_version = match epoch {
+        Some(epoch) if epoch > 0 => format!("{epoch}:{version}-{release}"),
+        _ => format!("{version}-{release}"),
+    };
+    let epoch_text = epoch.map(|e| e.to_string()).unwrap_or_default();
+    let purl = purl(
+        "rpm",
+        None,
+        name,
+        Some(&format!("{version}-{release}")),
+        &[("arch", arch.unwrap_or_default()), ("epoch", &epoch_text)],
+    );
+    let mut pkg = package(Ecosystem::Rpm, name, full_version, purl, path);
+    pkg.arch = arch.map(str::to_owned);
+    if let Some(license) = header.string(header::LICENSE).filter(|l| !l.is_empty()) {
+        pkg.licenses.push(license.to_owned());
+    }
+    pkg.source = header
+        .string(header::SOURCERPM)
+        .and_then(|source| parse_source_rpm(source, epoch));
+    out.packages.push(pkg);
+
+    let paths = header.file_paths();
+    if !paths.is_empty() {
+        out.owned_files.push(OwnedFiles {
+            package: name.to_owned(),
+            source_path: path.to_owned(),
+            paths,
+        });
+    }
+}
+
+/// `bash-5.1.8-6.el9.src.rpm` is source `bash`, version `5.1.8-6.el9` (the binary's epoch, which
+/// the file name does not carry, prefixed when non-zero).
+fn parse_source_rpm(file: &str, epoch: Option<i32>) -> Option<rempart_core::SourcePackage> {
+    let stem = file
+        .strip_suffix(".src.rpm")
+        .or_else(|| file.strip_suffix(".nosrc.rpm"))?;
+    let (rest, release) = stem.rsplit_once('-')?;
+    let (name, version) = rest.rsplit_once('-')?;
+    let version = match epoch {
+        Some(epoch) if epoch > 0 => format!("{epoch}:{version}-{release}"),
+        _ => format!("{version}-{release}"),
+    };
+    Some(rempart_core::SourcePackage {
+        name: name.to_owned(),
+        version,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_rpm_names() {
+        let source = parse_source_rpm("bash-5.1.8-6.el9.src.rpm", None).unwrap();
+        assert_eq!((source.name.as_str(), source.version.as_str()), ("bash", "5.1.8-6.el9"));
+        let source = parse_source_rpm("python3-dateutil-2.8.1-7.el9.src.rpm", Some(1)).unwrap();
+        assert_eq!(source.name, "python3-dateutil");
+        assert_eq!(source.version, "1:2.8.1-7.el9");
+        assert!(parse_source_rpm("garbage", None).is_none());
+    }
+}
