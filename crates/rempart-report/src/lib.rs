@@ -1,1 +1,162 @@
-//! Placeholder.
+//! Report writers of rempart.
+//!
+//! Every writer takes a [`ScanResult`] and writes bytes to a [`Write`]. Output is deterministic:
+//! the writers sort findings, packages, layers and skipped entries themselves, and every value
+//! that would change between runs (timestamps, serial numbers) comes from [`ReportOptions`], so
+//! two runs over the same input produce the same bytes.
+
+mod cyclonedx;
+mod json;
+mod junit;
+mod licenses;
+mod order;
+mod sarif;
+mod spdx_json;
+mod table;
+mod text;
+
+use std::fmt;
+use std::io::Write;
+use std::str::FromStr;
+
+use rempart_core::ScanResult;
+
+/// Output format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Human report for a terminal.
+    Table,
+    /// The documented, versioned JSON schema (see `SCHEMA.md`).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
+    Sarif,
+    /// CycloneDX 1.6 JSON: components and vulnerabilities.
+    CycloneDx,
+    /// SPDX 2.3 JSON: packages and relationships.
+    Spdx,
+    /// JUnit XML, for CI systems that display test results.
+    Junit,
+}
+
+impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Table,
+        Format::Json,
+        Format::Sarif,
+        Format::CycloneDx,
+        Format::Spdx,
+        Format::Junit,
+    ];
+
+    /// The name accepted by [`FromStr`] and shown to users.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::CycloneDx => "cyclonedx",
+            Format::Spdx => "spdx-json",
+            Format::Junit => "junit",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A format name that is not one of [`Format::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown report format `{0}` (expected one of table, json, sarif, cyclonedx, spdx-json, junit)"
+)]
+pub struct ParseFormatError(String);
+
+impl FromStr for Format {
+    type Err = ParseFormatError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Format::ALL
+            .into_iter()
+            .find(|format| format.as_str() == wanted)
+            .ok_or_else(|| ParseFormatError(s.to_owned()))
+    }
+}
+
+/// Values a report needs that are not part of the scan result.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReportOptions {
+    /// RFC 3339 time written into SBOM and SARIF metadata. `None` leaves it out where the format
+    /// allows, and uses the Unix epoch where the format requires one (SPDX), so output stays
+    /// reproducible unless the caller asks for a time.
+    pub timestamp: Option<String>,
+    /// Serial number for the document (`urn:uuid:…` for CycloneDX, the namespace suffix for
+    /// SPDX). `None` derives one from the image digest, so the same image gives the same id.
+    pub serial: Option<String>,
+    /// ANSI colours for severities in the table report.
+    pub color: bool,
+    /// Version of rempart, written as the producing tool's version.
+    pub tool_version: String,
+}
+
+impl ReportOptions {
+    /// Options for the given tool version, without timestamp, serial or colour.
+    pub fn new(tool_version: impl Into<String>) -> ReportOptions {
+        ReportOptions {
+            tool_version: tool_version.into(),
+            ..ReportOptions::default()
+        }
+    }
+}
+
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write the {format} report")]
+    Io {
+        format: Format,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot serialize the {format} report")]
+    Serialize {
+        format: Format,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl ReportError {
+    /// True when the reader went away (`rempart … | head`): not worth reporting as a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        match self {
+            ReportError::Io { source, .. } => source.kind() == std::io::ErrorKind::BrokenPipe,
+            ReportError::Serialize { source, .. } => {
+                source.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe)
+            }
+        }
+    }
+}
+
+/// Writes `result` as `format` to `out`.
+pub fn write_report(
+    result: &ScanResult,
+    format: Format,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    let io = |source| ReportError::Io { format, source };
+    let ser = |source| ReportError::Serialize { format, source };
+    match format {
+        Format::Table => table::write(result, options, out).map_err(io),
+        Format::Json => json::write(result, out).map_err(ser),
+        Format::Sarif => sarif::write(result, options, out).map_err(ser),
+        Format::CycloneDx => cyclonedx::write(result, options, out).map_err(ser),
+        Format::Spdx => spdx_json::write(result, options, out).map_err(ser),
+        Format::Junit => junit::write(result, options, out).map_err(io),
+    }?;
+    out.flush().map_err(io)
+}

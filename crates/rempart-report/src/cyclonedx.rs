@@ -1,0 +1,651 @@
+//! CycloneDX 1.6 JSON: the image as the described component, its packages as components, and
+//! vulnerability findings with ratings, affected components and fix information.
+//!
+//! Own serde structs: `cyclonedx-bom` stops at spec 1.5.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use rempart_core::{Ecosystem, Finding, FindingDetails, FixState, Package, ScanResult, Severity};
+use serde::Serialize;
+
+use crate::licenses::{self, License};
+use crate::text::{is_uuid, name_uuid};
+use crate::{ReportOptions, order};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Bom {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    bom_format: &'static str,
+    spec_version: &'static str,
+    serial_number: String,
+    version: u32,
+    metadata: Metadata,
+    components: Vec<Component>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    vulnerabilities: Vec<Vulnerability>,
+}
+
+#[derive(Serialize)]
+struct Metadata {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<String>,
+    tools: Tools,
+    component: Component,
+}
+
+#[derive(Serialize)]
+struct Tools {
+    components: Vec<Component>,
+}
+
+#[derive(Serialize, Default)]
+struct Component {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "bom-ref", skip_serializing_if = "Option::is_none")]
+    bom_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hashes: Vec<Hash>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    licenses: Vec<LicenseChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
+}
+
+#[derive(Serialize)]
+struct Hash {
+    alg: &'static str,
+    content: String,
+}
+
+/// CycloneDX allows either a list of single licenses or exactly one expression.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum LicenseChoice {
+    License { license: LicenseEntry },
+    Expression { expression: String },
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum LicenseEntry {
+    Id { id: String },
+    Name { name: String },
+}
+
+#[derive(Serialize)]
+struct Property {
+    name: String,
+    value: String,
+}
+
+impl Property {
+    fn new(name: &str, value: impl Into<String>) -> Property {
+        Property {
+            name: name.to_owned(),
+            value: value.into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Vulnerability {
+    #[serde(rename = "bom-ref")]
+    bom_ref: String,
+    id: String,
+    source: Source,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    references: Vec<Reference>,
+    ratings: Vec<Rating>,
+    description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recommendation: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    advisories: Vec<Advisory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: Option<Analysis>,
+    affects: Vec<Affect>,
+    properties: Vec<Property>,
+}
+
+#[derive(Serialize)]
+struct Source {
+    name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Reference {
+    id: String,
+    source: Source,
+}
+
+#[derive(Serialize)]
+struct Rating {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<f64>,
+    severity: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vector: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Advisory {
+    url: String,
+}
+
+#[derive(Serialize)]
+struct Analysis {
+    response: Vec<&'static str>,
+    detail: &'static str,
+}
+
+#[derive(Serialize)]
+struct Affect {
+    #[serde(rename = "ref")]
+    reference: String,
+    versions: Vec<AffectedVersion>,
+}
+
+#[derive(Serialize)]
+struct AffectedVersion {
+    version: String,
+    status: &'static str,
+}
+
+pub(crate) fn write(
+    result: &ScanResult,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> Result<(), serde_json::Error> {
+    let packages = order::packages(result);
+    let refs = bom_refs(&packages);
+    let mut components = Vec::with_capacity(packages.len() + 1);
+    if let Some(os) = &result.os {
+        components.push(Component {
+            kind: "operating-system",
+            bom_ref: Some(os_ref(os)),
+            name: os.id.clone(),
+            version: (!os.version_id.is_empty()).then(|| os.version_id.clone()),
+            properties: os
+                .pretty_name
+                .iter()
+                .map(|pretty| Property::new("rempart:os:pretty_name", pretty.clone()))
+                .collect(),
+            ..Component::default()
+        });
+    }
+    components.extend(
+        packages
+            .iter()
+            .zip(&refs)
+            .map(|(package, bom_ref)| package_component(package, bom_ref)),
+    );
+    let vulnerabilities = vulnerabilities(result, &packages, &refs);
+    let bom = Bom {
+        schema: "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        bom_format: "CycloneDX",
+        spec_version: "1.6",
+        serial_number: serial_number(result, options),
+        version: 1,
+        metadata: Metadata {
+            timestamp: options.timestamp.clone(),
+            tools: Tools {
+                components: vec![Component {
+                    kind: "application",
+                    name: "rempart".to_owned(),
+                    version: Some(options.tool_version.clone()),
+                    ..Component::default()
+                }],
+            },
+            component: image_component(result),
+        },
+        components,
+        vulnerabilities,
+    };
+    serde_json::to_writer_pretty(&mut *out, &bom)?;
+    out.write_all(b"\n").map_err(serde_json::Error::io)
+}
+
+/// `urn:uuid:…` from the options when given, else derived from the image digest (or name), so
+/// the same image always gets the same serial number.
+fn serial_number(result: &ScanResult, options: &ReportOptions) -> String {
+    let uuid = match options.serial.as_deref() {
+        Some(serial) => {
+            let bare = serial.strip_prefix("urn:uuid:").unwrap_or(serial);
+            if is_uuid(bare) {
+                bare.to_owned()
+            } else {
+                name_uuid(serial)
+            }
+        }
+        None => name_uuid(&format!(
+            "cyclonedx:{}",
+            order::target_digest(result).unwrap_or(order::target_name(result))
+        )),
+    };
+    format!("urn:uuid:{uuid}")
+}
+
+fn image_component(result: &ScanResult) -> Component {
+    let name = order::target_name(result).to_owned();
+    let digest = order::target_digest(result);
+    let mut properties = Vec::new();
+    properties.push(Property::new("rempart:target:kind", result.target_kind.clone()));
+    if let Some(config) = &result.target.config_digest {
+        properties.push(Property::new("rempart:image:config_digest", config.clone()));
+    }
+    if let Some(manifest) = &result.target.manifest_digest {
+        properties.push(Property::new("rempart:image:manifest_digest", manifest.clone()));
+    }
+    for tag in &result.target.repo_tags {
+        properties.push(Property::new("rempart:image:repo_tag", tag.clone()));
+    }
+    for layer in order::layers(result) {
+        properties.push(Property::new(
+            "rempart:image:layer_diff_id",
+            layer.diff_id.clone(),
+        ));
+    }
+    if let (Some(os), Some(arch)) = (&result.target.os, &result.target.architecture) {
+        properties.push(Property::new("rempart:image:platform", format!("{os}/{arch}")));
+    }
+    Component {
+        kind: "container",
+        bom_ref: Some(format!("image:{name}")),
+        name: name.clone(),
+        version: digest.map(str::to_owned),
+        hashes: digest.and_then(sha256_hash).into_iter().collect(),
+        purl: digest.map(|digest| oci_purl(&name, digest, result)),
+        properties,
+        ..Component::default()
+    }
+}
+
+fn sha256_hash(digest: &str) -> Option<Hash> {
+    let hex = digest.strip_prefix("sha256:")?;
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Hash {
+        alg: "SHA-256",
+        content: hex.to_ascii_lowercase(),
+    })
+}
+
+/// `pkg:oci/debian@sha256%3A…?arch=amd64&repository_url=docker.io%2Flibrary%2Fdebian`-style
+/// purl: the purl name is the last path segment of the repository, lowercased.
+fn oci_purl(reference: &str, digest: &str, result: &ScanResult) -> String {
+    let repository = strip_tag_and_digest(reference);
+    let last = repository.rsplit('/').next().unwrap_or(repository);
+    let mut purl = format!(
+        "pkg:oci/{}@{}",
+        purl_encode(&last.to_ascii_lowercase()),
+        purl_encode(digest)
+    );
+    let mut qualifiers = Vec::new();
+    if let Some(arch) = &result.target.architecture {
+        qualifiers.push(format!("arch={}", purl_encode(arch)));
+    }
+    if repository.contains('/') {
+        qualifiers.push(format!("repository_url={}", purl_encode(repository)));
+    }
+    if !qualifiers.is_empty() {
+        purl.push('?');
+        purl.push_str(&qualifiers.join("&"));
+    }
+    purl
+}
+
+fn strip_tag_and_digest(reference: &str) -> &str {
+    let without_digest = reference.split('@').next().unwrap_or(reference);
+    // A colon after the last slash is a tag; one before it is a registry port.
+    match without_digest.rfind(':') {
+        Some(colon) if !without_digest[colon..].contains('/') => &without_digest[..colon],
+        _ => without_digest,
+    }
+}
+
+fn purl_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+fn os_ref(os: &rempart_core::OsInfo) -> String {
+    format!("os:{}@{}", os.id, os.version_id)
+}
+
+/// One bom-ref per package: the purl, or the purl plus the package's path when several packages
+/// share a purl (the same library vendored twice), plus a counter if even that collides.
+fn bom_refs(packages: &[&Package]) -> Vec<String> {
+    let mut purl_count: BTreeMap<&str, usize> = BTreeMap::new();
+    for package in packages {
+        *purl_count.entry(package.purl.as_str()).or_default() += 1;
+    }
+    let mut used = BTreeSet::new();
+    packages
+        .iter()
+        .map(|package| {
+            let base = if package.purl.is_empty() {
+                format!("{}:{}@{}", package.ecosystem, package.name, package.version)
+            } else {
+                package.purl.clone()
+            };
+            let mut candidate = if purl_count[package.purl.as_str()] > 1 || package.purl.is_empty() {
+                format!("{base}|{}", order::primary_path(package))
+            } else {
+                base
+            };
+            let stem = candidate.clone();
+            let mut counter = 2;
+            while used.contains(&candidate) {
+                candidate = format!("{stem}|{counter}");
+                counter += 1;
+            }
+            used.insert(candidate.clone());
+            candidate
+        })
+        .collect()
+}
+
+fn package_component(package: &Package, bom_ref: &str) -> Component {
+    let (group, name) = match package.ecosystem {
+        Ecosystem::Maven => match package.name.split_once(':') {
+            Some((group, artifact)) => (Some(group.to_owned()), artifact.to_owned()),
+            None => (None, package.name.clone()),
+        },
+        _ => (None, package.name.clone()),
+    };
+    let mut properties = vec![Property::new(
+        "rempart:package:ecosystem",
+        package.ecosystem.osv_name(),
+    )];
+    if let Some(location) = package.locations.first() {
+        properties.push(Property::new("rempart:package:file_path", location.path.clone()));
+        if let Some(layer) = &location.layer {
+            properties.push(Property::new(
+                "rempart:package:layer_index",
+                layer.index.to_string(),
+            ));
+            properties.push(Property::new(
+                "rempart:package:layer_diff_id",
+                layer.diff_id.clone(),
+            ));
+        }
+    }
+    if let Some(source) = &package.source {
+        properties.push(Property::new("rempart:package:source_name", source.name.clone()));
+        properties.push(Property::new(
+            "rempart:package:source_version",
+            source.version.clone(),
+        ));
+    }
+    if let Some(arch) = &package.arch {
+        properties.push(Property::new("rempart:package:arch", arch.clone()));
+    }
+    if let Some(owner) = &package.owned_by {
+        properties.push(Property::new("rempart:package:owned_by", owner.clone()));
+    }
+    Component {
+        kind: "library",
+        bom_ref: Some(bom_ref.to_owned()),
+        group,
+        name,
+        version: Some(package.version.clone()),
+        licenses: license_choices(&package.licenses),
+        purl: (!package.purl.is_empty()).then(|| package.purl.clone()),
+        properties,
+        ..Component::default()
+    }
+}
+
+fn license_choices(texts: &[String]) -> Vec<LicenseChoice> {
+    let classified: Vec<License> = texts.iter().map(|text| licenses::classify(text)).collect();
+    // A lone compound expression is the one case CycloneDX wants as `expression`; it forbids
+    // mixing an expression with other entries.
+    if let [License::Expression(expression)] = classified.as_slice()
+        && !licenses::is_single_id(expression)
+    {
+        return vec![LicenseChoice::Expression {
+            expression: expression.clone(),
+        }];
+    }
+    let mut seen = BTreeSet::new();
+    classified
+        .into_iter()
+        .filter_map(|license| {
+            let entry = match license {
+                License::Expression(expression) if licenses::is_single_id(&expression) => {
+                    LicenseEntry::Id { id: expression }
+                }
+                License::Expression(text) | License::Other(text) => LicenseEntry::Name { name: text },
+            };
+            let key = match &entry {
+                LicenseEntry::Id { id } => id.clone(),
+                LicenseEntry::Name { name } => name.clone(),
+            };
+            seen.insert(key)
+                .then_some(LicenseChoice::License { license: entry })
+        })
+        .collect()
+}
+
+fn vulnerabilities(
+    result: &ScanResult,
+    packages: &[&Package],
+    refs: &[String],
+) -> Vec<Vulnerability> {
+    let mut by_purl: BTreeMap<&str, &str> = BTreeMap::new();
+    for (package, bom_ref) in packages.iter().zip(refs) {
+        by_purl.entry(package.purl.as_str()).or_insert(bom_ref.as_str());
+    }
+    let mut used = BTreeSet::new();
+    order::findings(result)
+        .into_iter()
+        .filter_map(|finding| {
+            let vulnerability = vulnerability(finding, &by_purl)?;
+            // The same advisory can match the same package twice (two locations); keep refs unique.
+            let mut bom_ref = vulnerability.bom_ref.clone();
+            let mut counter = 2;
+            while used.contains(&bom_ref) {
+                bom_ref = format!("{}|{counter}", vulnerability.bom_ref);
+                counter += 1;
+            }
+            used.insert(bom_ref.clone());
+            Some(Vulnerability {
+                bom_ref,
+                ..vulnerability
+            })
+        })
+        .collect()
+}
+
+fn vulnerability(finding: &Finding, by_purl: &BTreeMap<&str, &str>) -> Option<Vulnerability> {
+    let FindingDetails::Vulnerability {
+        package,
+        ecosystem,
+        installed_version,
+        purl,
+        fix,
+        aliases,
+        cvss,
+        cvss_score,
+        references,
+    } = &finding.details
+    else {
+        return None;
+    };
+    let affected_ref = by_purl
+        .get(purl.as_str())
+        .map_or_else(|| purl.clone(), |&bom_ref| bom_ref.to_owned());
+    let (recommendation, analysis) = match fix {
+        FixState::Fixed { versions } => (
+            Some(format!("Upgrade {package} to {}.", versions.join(" or "))),
+            Some(Analysis {
+                response: vec!["update"],
+                detail: "A fixed version is available.",
+            }),
+        ),
+        FixState::NotFixed => (None, None),
+        FixState::WillNotFix => (
+            None,
+            Some(Analysis {
+                response: vec!["will_not_fix"],
+                detail: "The distribution decided not to fix this vulnerability in this release.",
+            }),
+        ),
+    };
+    let mut properties = vec![
+        Property::new(
+            "rempart:vulnerability:status",
+            order::fix_status(&finding.details).unwrap_or_default(),
+        ),
+        Property::new("rempart:vulnerability:ecosystem", ecosystem.clone()),
+    ];
+    if let FixState::Fixed { versions } = fix {
+        for version in versions {
+            properties.push(Property::new(
+                "rempart:vulnerability:fixed_version",
+                version.clone(),
+            ));
+        }
+    }
+    Some(Vulnerability {
+        bom_ref: format!("{}|{affected_ref}", finding.id),
+        id: finding.id.clone(),
+        source: source(&finding.id, finding.primary_url.clone()),
+        references: aliases
+            .iter()
+            .filter(|alias| **alias != finding.id)
+            .map(|alias| Reference {
+                id: alias.clone(),
+                source: source(alias, None),
+            })
+            .collect(),
+        ratings: ratings(finding.severity, cvss, *cvss_score),
+        description: finding.title.clone(),
+        recommendation,
+        advisories: references
+            .iter()
+            .map(|url| Advisory { url: url.clone() })
+            .collect(),
+        analysis,
+        affects: vec![Affect {
+            reference: affected_ref,
+            versions: vec![AffectedVersion {
+                version: installed_version.clone(),
+                status: "affected",
+            }],
+        }],
+        properties,
+    })
+}
+
+/// Where an advisory id is published, by its prefix.
+fn source(id: &str, url: Option<String>) -> Source {
+    let name = if id.starts_with("CVE-") {
+        "NVD"
+    } else if id.starts_with("GHSA-") {
+        "GitHub"
+    } else if id.starts_with("DSA-") || id.starts_with("DLA-") || id.starts_with("TEMP-") {
+        "Debian"
+    } else {
+        "OSV"
+    };
+    let url = url.or_else(|| match name {
+        "NVD" => Some(format!("https://nvd.nist.gov/vuln/detail/{id}")),
+        "GitHub" => Some(format!("https://github.com/advisories/{id}")),
+        _ => None,
+    });
+    Source { name, url }
+}
+
+/// One rating per CVSS vector. The single score the finding carries is attached when there is
+/// exactly one vector it can belong to; otherwise it gets its own rating without a vector.
+fn ratings(severity: Severity, vectors: &[String], score: Option<f64>) -> Vec<Rating> {
+    let severity_name = cdx_severity(severity);
+    let score = score.filter(|s| s.is_finite() && (0.0..=10.0).contains(s));
+    let mut ratings: Vec<Rating> = vectors
+        .iter()
+        .map(|vector| Rating {
+            score: if vectors.len() == 1 { score } else { None },
+            severity: severity_name,
+            method: Some(cvss_method(vector)),
+            vector: Some(vector.clone()),
+        })
+        .collect();
+    if ratings.is_empty() || (vectors.len() > 1 && score.is_some()) {
+        ratings.push(Rating {
+            score,
+            severity: severity_name,
+            method: None,
+            vector: None,
+        });
+    }
+    ratings
+}
+
+fn cvss_method(vector: &str) -> &'static str {
+    if vector.starts_with("CVSS:4.") {
+        "CVSSv4"
+    } else if vector.starts_with("CVSS:3.1") {
+        "CVSSv31"
+    } else if vector.starts_with("CVSS:3.") {
+        "CVSSv3"
+    } else if vector.starts_with("AV:") || vector.starts_with("(AV:") {
+        "CVSSv2"
+    } else {
+        "other"
+    }
+}
+
+fn cdx_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "critical",
+        Severity::High => "high",
+        Severity::Medium => "medium",
+        Severity::Low => "low",
+        Severity::Info => "info",
+        Severity::Unknown => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_and_digests_are_stripped_from_references() {
+        assert_eq!(strip_tag_and_digest("debian:12"), "debian");
+        assert_eq!(strip_tag_and_digest("localhost:5000/app"), "localhost:5000/app");
+        assert_eq!(
+            strip_tag_and_digest("localhost:5000/app:1.2@sha256:ab"),
+            "localhost:5000/app"
+        );
+    }
+
+    #[test]
+    fn cvss_methods_follow_the_vector_prefix() {
+        assert_eq!(cvss_method("CVSS:3.1/AV:N/AC:L"), "CVSSv31");
+        assert_eq!(cvss_method("CVSS:3.0/AV:N/AC:L"), "CVSSv3");
+        assert_eq!(cvss_method("CVSS:4.0/AV:N"), "CVSSv4");
+        assert_eq!(cvss_method("AV:N/AC:L/Au:N"), "CVSSv2");
+    }
+}

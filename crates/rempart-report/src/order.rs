@@ -1,0 +1,199 @@
+//! The one place that decides report order, so every format lists things the same way and never
+//! depends on the order the scanners happened to produce.
+
+use std::cmp::Reverse;
+
+use rempart_core::{
+    Finding, FindingDetails, LayerSummary, Package, ScanResult, ScannerKind, SkipReason,
+    SkippedEntry,
+};
+
+/// Findings by severity (worst first), id, path and line. The full serialized finding breaks the
+/// remaining ties, so two findings that differ anywhere always come out in the same order.
+pub(crate) fn findings(result: &ScanResult) -> Vec<&Finding> {
+    let mut sorted: Vec<&Finding> = result.findings.iter().collect();
+    sorted.sort_by_cached_key(|finding| {
+        (
+            Reverse(finding.severity),
+            finding.id.clone(),
+            finding.location.path.clone(),
+            finding.location.line,
+            serde_json::to_string(finding).unwrap_or_default(),
+        )
+    });
+    sorted
+}
+
+/// Packages by ecosystem, name, version and primary path, then the full record.
+pub(crate) fn packages(result: &ScanResult) -> Vec<&Package> {
+    let mut sorted: Vec<&Package> = result.packages.iter().collect();
+    sorted.sort_by_cached_key(|package| {
+        (
+            package.ecosystem.clone(),
+            package.name.clone(),
+            package.version.clone(),
+            primary_path(package).to_owned(),
+            serde_json::to_string(package).unwrap_or_default(),
+        )
+    });
+    sorted
+}
+
+pub(crate) fn layers(result: &ScanResult) -> Vec<&LayerSummary> {
+    let mut sorted: Vec<&LayerSummary> = result.layers.iter().collect();
+    sorted.sort_by(|a, b| a.index.cmp(&b.index).then_with(|| a.diff_id.cmp(&b.diff_id)));
+    sorted
+}
+
+pub(crate) fn skipped(result: &ScanResult) -> Vec<&SkippedEntry> {
+    let mut sorted: Vec<&SkippedEntry> = result.skipped.iter().collect();
+    sorted.sort_by(|a, b| {
+        (&a.path, a.layer, skip_reason_name(&a.reason), &a.detail).cmp(&(
+            &b.path,
+            b.layer,
+            skip_reason_name(&b.reason),
+            &b.detail,
+        ))
+    });
+    sorted
+}
+
+/// The scanners that ran, plus any that produced findings without being listed, each once.
+pub(crate) fn scanners(result: &ScanResult) -> Vec<ScannerKind> {
+    let mut kinds: Vec<ScannerKind> = result
+        .scanners
+        .iter()
+        .copied()
+        .chain(result.findings.iter().map(|finding| finding.scanner))
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// A copy of the result with every list in report order.
+pub(crate) fn sorted_result(result: &ScanResult) -> ScanResult {
+    ScanResult {
+        schema_version: result.schema_version,
+        target_kind: result.target_kind.clone(),
+        target: result.target.clone(),
+        os: result.os.clone(),
+        scanners: scanners(result),
+        layers: layers(result).into_iter().cloned().collect(),
+        packages: packages(result).into_iter().cloned().collect(),
+        findings: findings(result).into_iter().cloned().collect(),
+        skipped: skipped(result).into_iter().cloned().collect(),
+    }
+}
+
+pub(crate) fn primary_path(package: &Package) -> &str {
+    package
+        .locations
+        .first()
+        .map_or("", |location| location.path.as_str())
+}
+
+/// The snake-case name the JSON report uses for a skip reason.
+pub(crate) fn skip_reason_name(reason: &SkipReason) -> &'static str {
+    match reason {
+        SkipReason::UnsafePath => "unsafe_path",
+        SkipReason::TooLarge => "too_large",
+        SkipReason::SpecialFile => "special_file",
+        SkipReason::LinkEscapesRoot => "link_escapes_root",
+        SkipReason::TooDeep => "too_deep",
+        SkipReason::NonUtf8Path => "non_utf8_path",
+        SkipReason::Unreadable => "unreadable",
+        SkipReason::Binary => "binary",
+        SkipReason::ArchiveLimit => "archive_limit",
+    }
+}
+
+/// Human label of a scanner, used as section and suite names.
+pub(crate) fn scanner_label(kind: ScannerKind) -> &'static str {
+    match kind {
+        ScannerKind::Vuln => "Vulnerabilities",
+        ScannerKind::Secret => "Secrets",
+        ScannerKind::Malware => "Malware",
+        ScannerKind::Misconfig => "Misconfigurations",
+    }
+}
+
+/// The fix state as one word: `fixed`, `affected` or `will_not_fix`.
+pub(crate) fn fix_status(details: &FindingDetails) -> Option<&'static str> {
+    match details {
+        FindingDetails::Vulnerability { fix, .. } => Some(match fix {
+            rempart_core::FixState::Fixed { .. } => "fixed",
+            rempart_core::FixState::NotFixed => "affected",
+            rempart_core::FixState::WillNotFix => "will_not_fix",
+        }),
+        _ => None,
+    }
+}
+
+/// How the image is named in reports: the name the user gave, else the first tag.
+pub(crate) fn target_name(result: &ScanResult) -> &str {
+    if result.target.name.is_empty() {
+        result
+            .target
+            .repo_tags
+            .first()
+            .map_or("unnamed target", String::as_str)
+    } else {
+        &result.target.name
+    }
+}
+
+/// The most specific digest of the target: the manifest digest, else the config digest.
+pub(crate) fn target_digest(result: &ScanResult) -> Option<&str> {
+    result
+        .target
+        .manifest_digest
+        .as_deref()
+        .or(result.target.config_digest.as_deref())
+}
+
+/// One line describing where a finding is, as an image path: `/app/x.jar!/a/b.class`,
+/// `/etc/app.conf:12`.
+pub(crate) fn display_location(finding: &Finding) -> String {
+    let mut shown = image_path(&full_path(finding));
+    if let Some(line) = finding.location.line {
+        shown.push(':');
+        shown.push_str(&line.to_string());
+    }
+    shown
+}
+
+/// The finding's path, extended by the archive member chain for findings inside archives.
+///
+/// A member chain may start with the archive's own file name (`app.jar!/lib/x.jar!/eicar.com`)
+/// or directly with the member (`lib/x.jar!/eicar.com`); both give
+/// `opt/app.jar!/lib/x.jar!/eicar.com`.
+pub(crate) fn full_path(finding: &Finding) -> String {
+    let path = finding.location.path.as_str();
+    let FindingDetails::Malware {
+        member: Some(member),
+        ..
+    } = &finding.details
+    else {
+        return path.to_owned();
+    };
+    if member.is_empty() {
+        return path.to_owned();
+    }
+    let file_name = path.rsplit('/').next().unwrap_or(path);
+    if let Some(rest) = member.strip_prefix(file_name)
+        && rest.starts_with('!')
+    {
+        return format!("{path}{rest}");
+    }
+    format!("{path}!/{}", member.trim_start_matches('/'))
+}
+
+/// Image paths are stored without the leading slash; people read them with it.
+pub(crate) fn image_path(path: &str) -> String {
+    if path.is_empty() || path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    }
+}

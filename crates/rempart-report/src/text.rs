@@ -1,0 +1,130 @@
+//! Small text helpers shared by the human-readable writers.
+
+/// Number of terminal columns `text` takes. Counts characters: report text is overwhelmingly
+/// ASCII, and a wide-character table is not worth a dependency here.
+pub(crate) fn width(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// `text` cut to at most `max` columns, ending in `…` when it was cut.
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    if width(text) <= max {
+        return text.to_owned();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    let trimmed = cut.trim_end().len();
+    cut.truncate(trimmed);
+    cut.push('…');
+    cut
+}
+
+/// `text` cut from the left to at most `max` columns, starting with `…` when it was cut: for
+/// paths, whose end (the file) says more than their start.
+pub(crate) fn truncate_left(text: &str, max: usize) -> String {
+    let count = width(text);
+    if count <= max {
+        return text.to_owned();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut cut = String::from("…");
+    cut.extend(text.chars().skip(count - (max - 1)));
+    cut
+}
+
+/// Replaces control characters (newlines, escapes) so untrusted text from an image cannot break
+/// the layout or inject terminal escape sequences.
+pub(crate) fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// A name-based UUID (RFC 9562 layout, version 5 bits) from SHA-256 of `name`: the same input
+/// always gives the same id, which keeps SBOM serial numbers reproducible.
+pub(crate) fn name_uuid(name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x50;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// True for the canonical lowercase `8-4-4-4-12` UUID text.
+pub(crate) fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+/// Percent-encodes everything but the characters a URI path may hold as they are, so image paths
+/// with spaces or `%` become valid URI references.
+pub(crate) fn uri_path(path: &str) -> String {
+    let mut encoded = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncate_marks_the_cut() {
+        assert_eq!(truncate("abcdef", 6), "abcdef");
+        assert_eq!(truncate("abcdefg", 6), "abcde…");
+        assert_eq!(truncate("abc  defg", 6), "abc…");
+        assert_eq!(truncate("héllo wörld", 5), "héll…");
+    }
+
+    #[test]
+    fn name_uuid_is_stable_and_well_formed() {
+        let id = name_uuid("sha256:abc");
+        assert_eq!(id, name_uuid("sha256:abc"));
+        assert_ne!(id, name_uuid("sha256:abd"));
+        assert!(is_uuid(&id), "{id}");
+        assert_eq!(&id[14..15], "5");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
+        assert!(!is_uuid("not-a-uuid"));
+    }
+
+    #[test]
+    fn uri_path_escapes_only_what_it_must() {
+        assert_eq!(uri_path("opt/app.jar!/a b%.class"), "opt/app.jar!/a%20b%25.class");
+        assert_eq!(uri_path("usr/lib/é"), "usr/lib/%C3%A9");
+    }
+
+    #[test]
+    fn truncate_left_keeps_the_end() {
+        assert_eq!(truncate_left("/a/b/c", 6), "/a/b/c");
+        assert_eq!(truncate_left("/usr/lib/x/METADATA", 12), "…/x/METADATA");
+    }
+
+    #[test]
+    fn one_line_drops_escapes() {
+        assert_eq!(one_line("a\nb\u{1b}[31m"), "a b [31m");
+    }
+}

@@ -1,0 +1,459 @@
+//! Every report format over the same realistic scan result: snapshots of the exact bytes,
+//! validation against the official schemas, and determinism.
+
+mod common;
+
+use std::path::Path;
+
+use rempart_core::ScanResult;
+use rempart_report::{Format, ReportOptions, write_report};
+use serde_json::Value;
+
+fn options() -> ReportOptions {
+    ReportOptions {
+        timestamp: Some("2024-06-12T08:30:00Z".to_owned()),
+        serial: Some("3e671687-395b-41f5-a30f-a58921a69b79".to_owned()),
+        color: false,
+        tool_version: "0.1.0".to_owned(),
+    }
+}
+
+fn render_with(result: &ScanResult, format: Format, options: &ReportOptions) -> String {
+    let mut out = Vec::new();
+    write_report(result, format, options, &mut out).expect("report is written");
+    String::from_utf8(out).expect("reports are UTF-8")
+}
+
+fn render(format: Format) -> String {
+    render_with(&common::scan_result(), format, &options())
+}
+
+fn json(format: Format) -> Value {
+    serde_json::from_str(&render(format)).expect("report is JSON")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots: the reviewed output of each format.
+
+#[test]
+fn table_snapshot() {
+    insta::assert_snapshot!("table", render(Format::Table));
+}
+
+#[test]
+fn table_with_colour_snapshot() {
+    let options = ReportOptions {
+        color: true,
+        ..options()
+    };
+    insta::assert_snapshot!(
+        "table_color",
+        render_with(&common::scan_result(), Format::Table, &options)
+    );
+}
+
+#[test]
+fn table_of_a_clean_scan_snapshot() {
+    insta::assert_snapshot!(
+        "table_clean",
+        render_with(&common::clean_result(), Format::Table, &options())
+    );
+}
+
+#[test]
+fn json_snapshot() {
+    insta::assert_snapshot!("json", render(Format::Json));
+}
+
+#[test]
+fn sarif_snapshot() {
+    insta::assert_snapshot!("sarif", render(Format::Sarif));
+}
+
+#[test]
+fn cyclonedx_snapshot() {
+    insta::assert_snapshot!("cyclonedx", render(Format::CycloneDx));
+}
+
+#[test]
+fn spdx_snapshot() {
+    insta::assert_snapshot!("spdx", render(Format::Spdx));
+}
+
+#[test]
+fn junit_snapshot() {
+    insta::assert_snapshot!("junit", render(Format::Junit));
+}
+
+#[test]
+fn junit_of_a_clean_scan_snapshot() {
+    insta::assert_snapshot!(
+        "junit_clean",
+        render_with(&common::clean_result(), Format::Junit, &options())
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Determinism.
+
+#[test]
+fn every_format_ignores_input_order() {
+    let forward = common::scan_result();
+    let reversed = common::scan_result_reversed();
+    assert_ne!(forward, reversed, "the reversed fixture must differ in order");
+    for format in Format::ALL {
+        assert_eq!(
+            render_with(&forward, format, &options()),
+            render_with(&reversed, format, &options()),
+            "{format} depends on input order"
+        );
+    }
+}
+
+#[test]
+fn findings_are_ordered_worst_first_then_by_id() {
+    let report = json(Format::Json);
+    let findings = report["findings"].as_array().unwrap();
+    let rank = |severity: &str| {
+        ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN", "INFO"]
+            .iter()
+            .position(|s| *s == severity)
+            .unwrap()
+    };
+    let keys: Vec<(usize, String, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                rank(f["severity"].as_str().unwrap()),
+                f["id"].as_str().unwrap().to_owned(),
+                f["location"]["path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}
+
+#[test]
+fn sboms_without_pinned_values_are_still_reproducible_and_differ_per_image() {
+    let unpinned = ReportOptions::new("0.1.0");
+    let result = common::scan_result();
+    for format in [Format::CycloneDx, Format::Spdx, Format::Sarif] {
+        assert_eq!(
+            render_with(&result, format, &unpinned),
+            render_with(&result, format, &unpinned)
+        );
+    }
+    let mut other = common::scan_result();
+    other.target.manifest_digest =
+        Some("sha256:0000000000000000000000000000000000000000000000000000000000000001".into());
+    let serial = |result: &ScanResult| {
+        let bom: Value =
+            serde_json::from_str(&render_with(result, Format::CycloneDx, &unpinned)).unwrap();
+        bom["serialNumber"].as_str().unwrap().to_owned()
+    };
+    assert_ne!(serial(&result), serial(&other));
+    let spdx: Value =
+        serde_json::from_str(&render_with(&result, Format::Spdx, &unpinned)).unwrap();
+    assert_eq!(spdx["creationInfo"]["created"], "1970-01-01T00:00:00Z");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Official schemas.
+
+fn schema(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/schemas")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+fn assert_valid(validator: &jsonschema::Validator, document: &Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what} is invalid:\n{}", errors.join("\n"));
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema("sarif-schema-2.1.0.json"))
+        .expect("SARIF schema compiles")
+}
+
+/// Serves the schemas the CycloneDX schema references from `tests/schemas`, by file name; the
+/// tests never reach the network.
+struct VendoredSchemas;
+
+impl jsonschema::Retrieve for VendoredSchemas {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let wanted = uri.as_str();
+        for (known, file) in [
+            ("http://cyclonedx.org/schema/spdx.schema.json", "spdx.schema.json"),
+            ("http://cyclonedx.org/schema/jsf-0.82.schema.json", "jsf-0.82.schema.json"),
+        ] {
+            if wanted == known {
+                return Ok(schema(file));
+            }
+        }
+        Err(format!("schema {wanted} is not vendored").into())
+    }
+}
+
+fn cyclonedx_validator() -> jsonschema::Validator {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .with_retriever(VendoredSchemas)
+        .build(&schema("bom-1.6.schema.json"))
+        .expect("CycloneDX schema compiles")
+}
+
+fn spdx_validator() -> jsonschema::Validator {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema("spdx-schema-2.3.json"))
+        .expect("SPDX schema compiles")
+}
+
+#[test]
+fn sarif_is_valid_sarif_2_1_0() {
+    assert_valid(&sarif_validator(), &json(Format::Sarif), "SARIF report");
+}
+
+#[test]
+fn cyclonedx_is_valid_cyclonedx_1_6() {
+    assert_valid(&cyclonedx_validator(), &json(Format::CycloneDx), "CycloneDX report");
+}
+
+#[test]
+fn spdx_is_valid_spdx_2_3() {
+    assert_valid(&spdx_validator(), &json(Format::Spdx), "SPDX report");
+}
+
+#[test]
+fn the_schemas_reject_broken_documents() {
+    // A validator that accepts everything would make the tests above meaningless.
+    let mut sarif = json(Format::Sarif);
+    sarif["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!sarif_validator().is_valid(&sarif));
+
+    let mut bom = json(Format::CycloneDx);
+    bom["vulnerabilities"][0]["ratings"][0]["severity"] = "catastrophic".into();
+    assert!(!cyclonedx_validator().is_valid(&bom));
+
+    let mut spdx = json(Format::Spdx);
+    spdx["packages"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("downloadLocation");
+    assert!(!spdx_validator().is_valid(&spdx));
+}
+
+#[test]
+fn empty_results_are_valid_too() {
+    let empty = ScanResult {
+        schema_version: rempart_core::REPORT_SCHEMA_VERSION,
+        target_kind: "rootfs".to_owned(),
+        target: rempart_core::ImageMetadata {
+            name: "/srv/rootfs".to_owned(),
+            ..Default::default()
+        },
+        os: None,
+        scanners: Vec::new(),
+        layers: Vec::new(),
+        packages: Vec::new(),
+        findings: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let unpinned = ReportOptions::new("0.1.0");
+    let parse = |format| -> Value {
+        serde_json::from_str(&render_with(&empty, format, &unpinned)).unwrap()
+    };
+    assert_valid(&sarif_validator(), &parse(Format::Sarif), "empty SARIF");
+    assert_valid(&cyclonedx_validator(), &parse(Format::CycloneDx), "empty CycloneDX");
+    assert_valid(&spdx_validator(), &parse(Format::Spdx), "empty SPDX");
+    for format in [Format::Table, Format::Junit, Format::Json] {
+        assert!(!render_with(&empty, format, &unpinned).is_empty());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Format-specific facts the snapshots could hide in their size.
+
+#[test]
+fn sarif_has_one_rule_per_distinct_id_and_github_fields() {
+    let sarif = json(Format::Sarif);
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    let fixture = common::scan_result();
+    let mut ids: Vec<&str> = fixture.findings.iter().map(|f| f.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(rules.len(), ids.len());
+    assert_eq!(results.len(), fixture.findings.len());
+    for result in results {
+        let index = usize::try_from(result["ruleIndex"].as_u64().unwrap()).unwrap();
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        if let Some(uri) = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str() {
+            assert!(!uri.starts_with('/'), "GitHub wants relative URIs: {uri}");
+        }
+    }
+    for rule in rules {
+        let score: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&score));
+    }
+    let log4shell = rules.iter().find(|r| r["id"] == "CVE-2021-44228").unwrap();
+    assert_eq!(log4shell["properties"]["security-severity"], "10.0");
+}
+
+#[test]
+fn cyclonedx_refs_are_unique_and_resolve() {
+    let bom = json(Format::CycloneDx);
+    let refs: Vec<&str> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["bom-ref"].as_str().unwrap())
+        .collect();
+    let mut unique = refs.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), refs.len(), "duplicate bom-ref in {refs:?}");
+    for vulnerability in bom["vulnerabilities"].as_array().unwrap() {
+        for affect in vulnerability["affects"].as_array().unwrap() {
+            let target = affect["ref"].as_str().unwrap();
+            assert!(refs.contains(&target), "dangling ref {target}");
+        }
+    }
+    let will_not_fix = bom["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "CVE-2023-45853")
+        .unwrap();
+    assert_eq!(will_not_fix["analysis"]["response"][0], "will_not_fix");
+}
+
+#[test]
+fn spdx_ids_are_unique_and_every_license_ref_is_declared() {
+    let spdx = json(Format::Spdx);
+    let packages = spdx["packages"].as_array().unwrap();
+    let ids: Vec<&str> = packages.iter().map(|p| p["SPDXID"].as_str().unwrap()).collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len());
+    let declared: Vec<&str> = spdx["hasExtractedLicensingInfos"]
+        .as_array()
+        .map(|infos| infos.iter().map(|i| i["licenseId"].as_str().unwrap()).collect())
+        .unwrap_or_default();
+    for package in packages {
+        let license = package["licenseDeclared"].as_str().unwrap();
+        if license != "NOASSERTION" {
+            spdx::Expression::parse(license)
+                .unwrap_or_else(|e| panic!("invalid licenseDeclared {license}: {e}"));
+        }
+        for token in license.split([' ', '(', ')']) {
+            if token.starts_with("LicenseRef-") {
+                assert!(declared.contains(&token), "{token} is not declared");
+            }
+        }
+    }
+    for relationship in spdx["relationships"].as_array().unwrap() {
+        let element = relationship["relatedSpdxElement"].as_str().unwrap();
+        assert!(ids.contains(&element), "dangling relationship to {element}");
+    }
+}
+
+#[test]
+fn junit_counts_match_the_findings() {
+    let report = render(Format::Junit);
+    let fixture = common::scan_result();
+    let failures = report.matches("<failure ").count();
+    assert_eq!(failures, fixture.findings.len());
+    assert!(report.contains(&format!(
+        r#"failures="{}" errors="0""#,
+        fixture.findings.len()
+    )));
+    let clean = render_with(&common::clean_result(), Format::Junit, &options());
+    assert_eq!(clean.matches("<failure ").count(), 0);
+    assert_eq!(clean.matches("<testcase ").count(), 4, "one passing case per scanner");
+}
+
+#[test]
+fn table_has_colour_only_when_asked() {
+    assert!(!render(Format::Table).contains('\u{1b}'));
+    let coloured = render_with(
+        &common::scan_result(),
+        Format::Table,
+        &ReportOptions {
+            color: true,
+            ..options()
+        },
+    );
+    assert!(coloured.contains("\u{1b}[1;31mCRITICAL\u{1b}[0m"));
+}
+
+#[test]
+fn table_lines_stay_readable() {
+    for line in render(Format::Table).lines() {
+        assert!(
+            line.chars().count() <= 200,
+            "line of {} columns: {line}",
+            line.chars().count()
+        );
+    }
+}
+
+#[test]
+fn untrusted_text_cannot_inject_terminal_escapes_or_markup() {
+    let mut result = common::scan_result();
+    result.findings[0].title = "evil\u{1b}]0;pwned\u{7}\ntitle <x>&".to_owned();
+    let table = render_with(&result, Format::Table, &options());
+    assert!(!table.contains('\u{1b}'));
+    let junit = render_with(&result, Format::Junit, &options());
+    assert!(!junit.contains("<x>"));
+    assert!(!junit.contains('\u{1b}'));
+}
+
+#[test]
+fn format_names_round_trip() {
+    for format in Format::ALL {
+        assert_eq!(format.as_str().parse::<Format>().unwrap(), format);
+    }
+    assert_eq!("SARIF".parse::<Format>().unwrap(), Format::Sarif);
+    let error = "xml".parse::<Format>().unwrap_err().to_string();
+    assert!(error.contains("xml") && error.contains("spdx-json"), "{error}");
+}
+
+#[test]
+fn a_failing_writer_is_reported_with_the_format() {
+    struct Closed;
+    impl std::io::Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    for format in Format::ALL {
+        let error = write_report(&common::scan_result(), format, &options(), &mut Closed)
+            .expect_err("writing to a closed pipe fails");
+        assert!(error.is_broken_pipe(), "{format}: {error:?}");
+        assert!(error.to_string().contains(format.as_str()));
+    }
+}
