@@ -452,9 +452,15 @@ fn vulnerabilities(
     packages: &[&Package],
     refs: &[String],
 ) -> Vec<Vulnerability> {
-    let mut by_purl: BTreeMap<&str, &str> = BTreeMap::new();
+    // A finding sits at its package's primary path, which tells apart two copies of one purl.
+    let mut by_purl: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     for (package, bom_ref) in packages.iter().zip(refs) {
-        by_purl.entry(package.purl.as_str()).or_insert(bom_ref.as_str());
+        by_purl
+            .entry((package.purl.as_str(), order::primary_path(package)))
+            .or_insert(bom_ref.as_str());
+        by_purl
+            .entry((package.purl.as_str(), ""))
+            .or_insert(bom_ref.as_str());
     }
     let mut used = BTreeSet::new();
     order::findings(result)
@@ -477,7 +483,10 @@ fn vulnerabilities(
         .collect()
 }
 
-fn vulnerability(finding: &Finding, by_purl: &BTreeMap<&str, &str>) -> Option<Vulnerability> {
+fn vulnerability(
+    finding: &Finding,
+    by_purl: &BTreeMap<(&str, &str), &str>,
+) -> Option<Vulnerability> {
     let FindingDetails::Vulnerability {
         package,
         ecosystem,
@@ -493,7 +502,8 @@ fn vulnerability(finding: &Finding, by_purl: &BTreeMap<&str, &str>) -> Option<Vu
         return None;
     };
     let affected_ref = by_purl
-        .get(purl.as_str())
+        .get(&(purl.as_str(), finding.location.path.as_str()))
+        .or_else(|| by_purl.get(&(purl.as_str(), "")))
         .map_or_else(|| purl.clone(), |&bom_ref| bom_ref.to_owned());
     let (recommendation, analysis) = match fix {
         FixState::Fixed { versions } => (
@@ -530,22 +540,19 @@ fn vulnerability(finding: &Finding, by_purl: &BTreeMap<&str, &str>) -> Option<Vu
     Some(Vulnerability {
         bom_ref: format!("{}|{affected_ref}", finding.id),
         id: finding.id.clone(),
-        source: source(&finding.id, finding.primary_url.clone()),
+        source: source(&finding.id),
         references: aliases
             .iter()
             .filter(|alias| **alias != finding.id)
             .map(|alias| Reference {
                 id: alias.clone(),
-                source: source(alias, None),
+                source: source(alias),
             })
             .collect(),
         ratings: ratings(finding.severity, cvss, *cvss_score),
         description: finding.title.clone(),
         recommendation,
-        advisories: references
-            .iter()
-            .map(|url| Advisory { url: url.clone() })
-            .collect(),
+        advisories: advisories(finding.primary_url.as_ref(), references),
         analysis,
         affects: vec![Affect {
             reference: affected_ref,
@@ -558,8 +565,19 @@ fn vulnerability(finding: &Finding, by_purl: &BTreeMap<&str, &str>) -> Option<Vu
     })
 }
 
+/// The primary link first, then the other references, each once.
+fn advisories(primary: Option<&String>, references: &[String]) -> Vec<Advisory> {
+    let mut seen = BTreeSet::new();
+    primary
+        .into_iter()
+        .chain(references)
+        .filter(|url| seen.insert(url.as_str()))
+        .map(|url| Advisory { url: url.clone() })
+        .collect()
+}
+
 /// Where an advisory id is published, by its prefix.
-fn source(id: &str, url: Option<String>) -> Source {
+fn source(id: &str) -> Source {
     let name = if id.starts_with("CVE-") {
         "NVD"
     } else if id.starts_with("GHSA-") {
@@ -569,11 +587,11 @@ fn source(id: &str, url: Option<String>) -> Source {
     } else {
         "OSV"
     };
-    let url = url.or_else(|| match name {
+    let url = match name {
         "NVD" => Some(format!("https://nvd.nist.gov/vuln/detail/{id}")),
         "GitHub" => Some(format!("https://github.com/advisories/{id}")),
         _ => None,
-    });
+    };
     Source { name, url }
 }
 

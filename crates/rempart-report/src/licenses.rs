@@ -18,12 +18,39 @@ pub(crate) fn classify(text: &str) -> License {
     if spdx::Expression::parse(text).is_ok() {
         return License::Expression(text.to_owned());
     }
+    if let Some(gnu) = debian_gnu_name(text) {
+        return License::Expression(gnu);
+    }
     if let Ok(Some(canonical)) = spdx::Expression::canonicalize(text)
         && spdx::Expression::parse(&canonical).is_ok()
     {
         return License::Expression(canonical);
     }
     License::Other(text.to_owned())
+}
+
+/// Debian copyright files write GNU licenses as `GPL-2`, `GPL-2+`, `LGPL-2.1+`, `AGPL-3`: maps
+/// those to `GPL-2.0-only`, `GPL-2.0-or-later`, `LGPL-2.1-or-later`, `AGPL-3.0-only`.
+fn debian_gnu_name(text: &str) -> Option<String> {
+    let (family, version) = text.split_once('-')?;
+    if !matches!(family, "GPL" | "LGPL" | "AGPL" | "GFDL") {
+        return None;
+    }
+    let (version, or_later) = match version.strip_suffix('+') {
+        Some(version) => (version, true),
+        None => (version, false),
+    };
+    let (major, minor) = version.split_once('.').unwrap_or((version, "0"));
+    if major.is_empty()
+        || minor.is_empty()
+        || !major.bytes().all(|b| b.is_ascii_digit())
+        || !minor.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let suffix = if or_later { "or-later" } else { "only" };
+    let id = format!("{family}-{major}.{minor}-{suffix}");
+    is_single_id(&id).then_some(id)
 }
 
 /// True when `expression` is one license id of the SPDX list, with no operator or `+`.
@@ -73,6 +100,14 @@ mod tests {
             panic!("GPL-2.0+ should canonicalize");
         };
         assert!(spdx::Expression::parse(&expression).is_ok(), "{expression}");
+    }
+
+    #[test]
+    fn debian_gnu_names_are_mapped() {
+        assert_eq!(classify("GPL-2+"), License::Expression("GPL-2.0-or-later".into()));
+        assert_eq!(classify("GPL-3"), License::Expression("GPL-3.0-only".into()));
+        assert_eq!(classify("LGPL-2.1"), License::Expression("LGPL-2.1-only".into()));
+        assert_eq!(classify("GPL-9+"), License::Other("GPL-9+".into()));
     }
 
     #[test]

@@ -117,6 +117,9 @@ struct SarifResult {
     message: Text,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     locations: Vec<SarifLocation>,
+    /// Tells findings apart that share a rule and a file without a line (two packages of one
+    /// dpkg database hit by the same CVE), so code scanning keeps them as separate alerts.
+    partial_fingerprints: BTreeMap<&'static str, String>,
     properties: BTreeMap<&'static str, serde_json::Value>,
 }
 
@@ -224,10 +227,8 @@ fn rule(finding: &Finding) -> Rule {
         tags.push(ecosystem.clone());
     }
     let mut help_text = format!(
-        "{} {}\nSeverity: {}",
-        order::scanner_label(finding.scanner),
-        finding.id,
-        finding.severity
+        "{}: {}\nSeverity: {}",
+        finding.id, finding.title, finding.severity
     );
     let mut help_markdown = format!(
         "**{}** {}\n\n| Severity | Scanner |\n| --- | --- |\n| {} | {} |",
@@ -367,8 +368,33 @@ fn sarif_result(finding: &Finding, rule_index: usize) -> SarifResult {
             text: message(finding),
         },
         locations,
+        partial_fingerprints: BTreeMap::from([("rempartFinding/v1", fingerprint(finding))]),
         properties,
     }
+}
+
+/// Hash of what identifies a finding across scans: scanner, id, full path, line and, for
+/// vulnerabilities, the package and its version. Layer and severity are left out so a rebuild
+/// or a rescored advisory keeps the same alert.
+fn fingerprint(finding: &Finding) -> String {
+    use sha2::{Digest, Sha256};
+    let mut identity = format!(
+        "{}\0{}\0{}\0{}",
+        finding.scanner.as_str(),
+        finding.id,
+        order::full_path(finding),
+        finding.location.line.unwrap_or(0)
+    );
+    if let FindingDetails::Vulnerability {
+        package,
+        installed_version,
+        ..
+    } = &finding.details
+    {
+        identity.push_str(&format!("\0{package}\0{installed_version}"));
+    }
+    let digest = Sha256::digest(identity.as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn message(finding: &Finding) -> String {
