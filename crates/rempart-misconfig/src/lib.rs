@@ -4,13 +4,21 @@
 
 mod check;
 mod common;
+mod compose;
+mod detect;
 mod dockerfile;
 mod error;
+mod image;
+mod kubernetes;
 
 pub use check::{CheckDoc, CheckTarget};
+pub use compose::scan_compose;
+pub use detect::{
+    ConfigKind, ConfigOptions, checks, detect_kind, scan_config_file, scan_config_file_with,
+};
 pub use dockerfile::{DockerfileOptions, scan_dockerfile, scan_dockerfile_with};
 pub use error::MisconfigError;
-mod kubernetes;
+pub use image::ImageConfigChecks;
 pub use kubernetes::{
     KubeOptions, KubeReport, PssLevel, WorkloadLevel, scan_kubernetes, scan_kubernetes_with,
 };

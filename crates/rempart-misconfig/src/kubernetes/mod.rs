@@ -24,7 +24,7 @@ use crate::check::CheckDoc;
 use crate::error::MisconfigError;
 use model::Object;
 pub use pss::PssLevel;
-pub(crate) use yaml::MAX_MANIFEST_BYTES;
+pub(crate) use yaml::{MAX_MANIFEST_BYTES, load as load_yaml};
 
 /// Settings of the Kubernetes checks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
