@@ -194,10 +194,12 @@ fn pnpm_key(key: &str) -> Option<(String, String)> {
     let key = key.split('(').next().unwrap_or(key);
     if let Some(at) = key.get(1..).and_then(|rest| rest.find('@')) {
         let (name, version) = (&key[..=at], &key[at + 2..]);
-        if !name.contains(':') {
-            return Some((name.to_owned(), version.to_owned()));
+        // A v5 key with a peer suffix (`/a/1.0.0_b@2.0.0`) also has an `@`, after too many
+        // slashes for a package name.
+        let slashes = name.matches('/').count();
+        if slashes == usize::from(name.starts_with('@')) {
+            return (!name.contains(':')).then(|| (name.to_owned(), version.to_owned()));
         }
-        return None;
     }
     // v5: the version is the last path segment, with peer suffixes after `_`.
     let (name, version) = key.rsplit_once('/')?;

@@ -10,7 +10,8 @@ use crate::common::CatalogError;
 /// URLs do not.
 pub(super) fn requirements(path: &str, content: &str, out: &mut AnalysisOutput) {
     for (index, raw) in content.lines().enumerate() {
-        let line = raw.split(" #").next().unwrap_or(raw).trim();
+        // A pin followed by `\` continues with `--hash` options on the next lines.
+        let line = raw.split(" #").next().unwrap_or(raw).trim().trim_end_matches('\\').trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
             continue;
         }
