@@ -1,1 +1,30 @@
-//! Placeholder.
+//! Image sources and the one-pass layer walker.
+//!
+//! - [`source`]: OCI layouts, `docker save` archives, registries and directories, all giving
+//!   layers as raw streams checked against their digests.
+//! - [`walk_layer`] / [`walk_dir`]: read each layer once, record its entries and whiteouts, and
+//!   hand file contents to the analyzers that asked for them.
+//! - [`MergedFs`]: stack the layers into the final filesystem (OCI whiteout rules).
+//!
+//! Nothing here writes outside the cache directory it is given, and nothing extracts a layer.
+
+mod decompress;
+mod digest;
+mod dispatch;
+mod error;
+mod limits;
+mod merge;
+mod source;
+mod walk;
+
+pub use decompress::Compression;
+pub use digest::sha256_digest;
+pub use error::{ImageError, WalkError};
+pub use limits::Limits;
+pub use merge::MergedFs;
+pub use source::docker_archive::DockerArchive;
+pub use source::oci_layout::OciLayout;
+pub use source::registry::{RegistryImage, RegistryOptions, blob_dir};
+pub use source::rootfs::{DirOptions, walk_dir};
+pub use source::{ImageSource, LayerAccess, LayerInfo, LayerVisitor, Platform, parse_config};
+pub use walk::{LayerWalk, walk_layer};

@@ -1,0 +1,232 @@
+//! One pass over a layer tarball: every entry is read once, recorded in the layer's inventory,
+//! and, for regular files, offered to the analyzers.
+
+use std::io::{self, Read};
+
+use rempart_core::{
+    AnalysisOutput, EntryKind, FileAnalyzer, FileMeta, InventoryEntry, SkipReason, SkippedEntry,
+    normalize_entry_path, resolve_symlink,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::decompress::{LayerReader, LimitExceeded};
+use crate::dispatch::Dispatcher;
+use crate::error::WalkError;
+use crate::limits::Limits;
+
+const WHITEOUT_PREFIX: &str = ".wh.";
+const OPAQUE_MARKER: &str = ".wh..wh..opq";
+
+/// What one layer holds and what the analyzers made of it. Independent of the other layers and of
+/// the layer's position, so it can be cached by diff id.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LayerWalk {
+    /// Every entry of the layer except whiteout markers. `layer` fields are 0 until merged.
+    pub entries: Vec<InventoryEntry>,
+    /// Paths this layer deletes from the layers below (`.wh.name`).
+    pub whiteouts: Vec<String>,
+    /// Directories whose lower-layer content this layer hides (`.wh..wh..opq`).
+    pub opaque_dirs: Vec<String>,
+    pub output: AnalysisOutput,
+    /// Regular files and their total size.
+    pub files: u64,
+    pub bytes: u64,
+}
+
+impl LayerWalk {
+    fn skip(&mut self, path: impl Into<String>, reason: SkipReason, detail: Option<String>) {
+        self.output.skipped.push(SkippedEntry {
+            path: path.into(),
+            layer: None,
+            reason,
+            detail,
+        });
+    }
+}
+
+/// Walks one layer stream (compressed or not) once. With `expected_diff_id`, the uncompressed
+/// content is checked against it (for sources that store no digest of the raw blob).
+pub fn walk_layer(
+    raw: &mut dyn Read,
+    analyzers: &[Box<dyn FileAnalyzer>],
+    limits: Limits,
+    expected_diff_id: Option<&str>,
+) -> Result<LayerWalk, WalkError> {
+    let start_error = |source| WalkError::Tar {
+        entry: "(start of layer)".to_owned(),
+        source,
+    };
+    let decompressed = LayerReader::new(Box::new(raw), limits).map_err(start_error)?;
+    let reader: Box<dyn Read + '_> = match expected_diff_id {
+        Some(diff_id) => Box::new(
+            crate::digest::VerifyingReader::new(decompressed, diff_id).map_err(start_error)?,
+        ),
+        None => Box::new(decompressed),
+    };
+    let mut archive = tar::Archive::new(reader);
+    let mut walk = LayerWalk::default();
+    let mut dispatcher = Dispatcher::new(analyzers);
+    let mut last_entry = String::from("(first entry)");
+    let mut count: u64 = 0;
+
+    let entries = archive
+        .entries()
+        .map_err(|source| tar_error(&last_entry, source))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|source| tar_error(&last_entry, source))?;
+        count += 1;
+        if count > limits.max_entries {
+            return Err(WalkError::TooManyEntries {
+                max: limits.max_entries,
+            });
+        }
+        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        last_entry.clone_from(&raw_path);
+        let Ok(raw_str) = std::str::from_utf8(&entry.path_bytes()).map(str::to_owned) else {
+            walk.skip(raw_path, SkipReason::NonUtf8Path, None);
+            continue;
+        };
+        let path = match normalize_entry_path(&raw_str) {
+            Ok(path) => path,
+            // `./` itself: the layer root, nothing to record.
+            Err(rempart_core::PathError::Empty) => continue,
+            Err(error) => {
+                walk.skip(raw_str, SkipReason::UnsafePath, Some(error.to_string()));
+                continue;
+            }
+        };
+        if path.split('/').count() > limits.max_path_depth {
+            walk.skip(
+                path,
+                SkipReason::TooDeep,
+                Some(format!("over {} components", limits.max_path_depth)),
+            );
+            continue;
+        }
+        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+        if name == OPAQUE_MARKER {
+            walk.opaque_dirs.push(parent.to_owned());
+            continue;
+        }
+        if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
+            walk.whiteouts.push(if parent.is_empty() {
+                hidden.to_owned()
+            } else {
+                format!("{parent}/{hidden}")
+            });
+            continue;
+        }
+
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0);
+        let uid = header.uid().unwrap_or(0);
+        let gid = header.gid().unwrap_or(0);
+        let size = entry.size();
+        let entry_type = header.entry_type();
+        let kind = match entry_type {
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                EntryKind::File
+            }
+            tar::EntryType::Directory => EntryKind::Dir,
+            tar::EntryType::Symlink => {
+                let target = link_target(&entry);
+                if let Err(error) = resolve_symlink(&path, &target) {
+                    walk.skip(
+                        path.clone(),
+                        SkipReason::LinkEscapesRoot,
+                        Some(error.to_string()),
+                    );
+                }
+                EntryKind::Symlink { target }
+            }
+            tar::EntryType::Link => {
+                let target = link_target(&entry);
+                match normalize_entry_path(&target) {
+                    Ok(target) => EntryKind::HardLink { target },
+                    Err(error) => {
+                        walk.skip(path, SkipReason::LinkEscapesRoot, Some(error.to_string()));
+                        continue;
+                    }
+                }
+            }
+            tar::EntryType::Char | tar::EntryType::Block => {
+                walk.skip(
+                    path.clone(),
+                    SkipReason::SpecialFile,
+                    Some("device node".into()),
+                );
+                EntryKind::Device
+            }
+            tar::EntryType::Fifo => EntryKind::Fifo,
+            // Extension headers are consumed by the tar crate; anything else has no file meaning.
+            _ => continue,
+        };
+
+        if kind == EntryKind::File {
+            walk.files += 1;
+            walk.bytes += size;
+            let meta = FileMeta {
+                path: &path,
+                size,
+                mode,
+            };
+            dispatcher
+                .dispatch(&meta, &mut entry, &mut walk.output)
+                .map_err(|source| tar_error(&path, source))?;
+        }
+        walk.entries.push(InventoryEntry {
+            path,
+            kind,
+            size,
+            mode,
+            uid,
+            gid,
+            layer: 0,
+        });
+    }
+    // Read to the end so the bomb guard and the digest check (in the caller's reader) see every
+    // byte, including the tar padding after the last entry.
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(|source| tar_error("(end of layer)", source))?;
+    Ok(walk)
+}
+
+fn link_target<R: Read>(entry: &tar::Entry<'_, R>) -> String {
+    entry
+        .link_name_bytes()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
+}
+
+fn tar_error(entry: &str, source: io::Error) -> WalkError {
+    if let Some(limit) = source
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<LimitExceeded>())
+    {
+        return if limit.ratio {
+            WalkError::Bomb {
+                compressed: limit.compressed,
+                uncompressed: limit.uncompressed,
+                max_ratio: limit.limits.max_compression_ratio,
+                threshold: limit.limits.ratio_threshold_bytes,
+            }
+        } else {
+            WalkError::TooLarge {
+                max: limit.limits.max_layer_bytes,
+            }
+        };
+    }
+    if let Some(mismatch) = source
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<crate::digest::DigestMismatch>())
+    {
+        return WalkError::DigestMismatch {
+            expected: mismatch.expected.clone(),
+            actual: mismatch.actual.clone(),
+        };
+    }
+    WalkError::Tar {
+        entry: entry.to_owned(),
+        source,
+    }
+}

@@ -1,0 +1,172 @@
+//! Turns per-layer walks into one result: which files survive in the final image, which layer
+//! introduced each package, which findings sit in deleted files.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rempart_core::{Ecosystem, Finding, InventoryEntry, LayerRef, OsInfo, Package, SkippedEntry};
+use rempart_image::{LayerWalk, MergedFs};
+
+/// The merged view of an image, before image-level analyzers run.
+pub(crate) struct Assembled {
+    pub(crate) inventory: Vec<InventoryEntry>,
+    pub(crate) os: Option<OsInfo>,
+    pub(crate) packages: Vec<Package>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) skipped: Vec<SkippedEntry>,
+}
+
+/// Files that identify the OS, most authoritative first.
+const OS_FILES: [&str; 6] = [
+    "etc/os-release",
+    "usr/lib/os-release",
+    "etc/alpine-release",
+    "etc/debian_version",
+    "etc/redhat-release",
+    "etc/centos-release",
+];
+
+pub(crate) fn assemble(walks: &[LayerWalk], diff_ids: &[String]) -> Assembled {
+    let merged = MergedFs::from_layers(walks);
+    let layer_ref = |index: usize| LayerRef {
+        index,
+        diff_id: diff_ids[index].clone(),
+    };
+
+    let mut findings = Vec::new();
+    let mut skipped = Vec::new();
+    let mut os_candidates: Vec<(usize, OsInfo)> = Vec::new();
+    let mut owners: HashMap<&str, &str> = HashMap::new();
+    // (ecosystem, name, version, path) -> first layer it was seen in.
+    let mut first_seen: HashMap<(Ecosystem, &str, &str, &str), usize> = HashMap::new();
+    let mut packages = Vec::new();
+
+    for (index, walk) in walks.iter().enumerate() {
+        let output = &walk.output;
+        for finding in &output.findings {
+            let mut finding = finding.clone();
+            if finding.location.layer.is_none() {
+                finding.location.layer = Some(layer_ref(index));
+                finding.location.deleted = !merged.is_visible(&finding.location.path, index);
+            }
+            findings.push(finding);
+        }
+        for entry in &output.skipped {
+            let mut entry = entry.clone();
+            entry.layer = Some(index);
+            skipped.push(entry);
+        }
+        for (path, info) in &output.os {
+            if merged.is_visible(path, index)
+                && let Some(rank) = OS_FILES.iter().position(|candidate| candidate == path)
+            {
+                os_candidates.push((rank, info.clone()));
+            }
+        }
+        for owned in &output.owned_files {
+            if merged.is_visible(&owned.source_path, index) {
+                for path in &owned.paths {
+                    owners.insert(path.as_str(), owned.package.as_str());
+                }
+            }
+        }
+        for package in &output.packages {
+            let path = package.locations.first().map_or("", |l| l.path.as_str());
+            first_seen
+                .entry((
+                    package.ecosystem.clone(),
+                    &package.name,
+                    &package.version,
+                    path,
+                ))
+                .or_insert(index);
+            if merged.is_visible(path, index) {
+                packages.push((index, package));
+            }
+        }
+    }
+
+    let os = os_candidates
+        .into_iter()
+        .min_by_key(|(rank, _)| *rank)
+        .map(|(_, info)| info);
+
+    let mut final_packages: Vec<Package> = packages
+        .into_iter()
+        .map(|(index, package)| {
+            let mut package = package.clone();
+            let path = package
+                .locations
+                .first()
+                .map_or(String::new(), |l| l.path.clone());
+            let introduced = first_seen
+                .get(&(
+                    package.ecosystem.clone(),
+                    &package.name as &str,
+                    &package.version as &str,
+                    &path as &str,
+                ))
+                .copied()
+                .unwrap_or(index);
+            for location in &mut package.locations {
+                location.layer = Some(layer_ref(introduced));
+            }
+            if !package.ecosystem.is_os()
+                && let Some(owner) = owners.get(path.as_str())
+            {
+                package.owned_by = Some((*owner).to_owned());
+            }
+            adapt_to_os(&mut package, os.as_ref());
+            package
+        })
+        .collect();
+    dedupe_packages(&mut final_packages);
+
+    Assembled {
+        inventory: merged.into_entries(),
+        os,
+        packages: final_packages,
+        findings,
+        skipped,
+    }
+}
+
+/// dpkg databases look the same on Debian and Ubuntu; only the OS tells them apart, and the
+/// advisories differ, so the ecosystem and purl namespace follow the detected OS.
+fn adapt_to_os(package: &mut Package, os: Option<&OsInfo>) {
+    let Some(os) = os else { return };
+    if package.ecosystem == Ecosystem::Debian && os.id == "ubuntu" {
+        package.ecosystem = Ecosystem::Ubuntu;
+        package.purl = package
+            .purl
+            .replacen("pkg:deb/debian/", "pkg:deb/ubuntu/", 1);
+    }
+    if package.ecosystem.is_os() && !package.purl.contains("distro=") && !os.version_id.is_empty() {
+        let separator = if package.purl.contains('?') { '&' } else { '?' };
+        package.purl = format!(
+            "{}{separator}distro={}-{}",
+            package.purl, os.id, os.version_id
+        );
+    }
+}
+
+/// The same package read twice from the same file (a cataloger quirk, or two catalogers on one
+/// file) is listed once; the same package at two paths is two installs and stays.
+fn dedupe_packages(packages: &mut Vec<Package>) {
+    let mut seen: BTreeMap<(Ecosystem, String, String, String), ()> = BTreeMap::new();
+    packages.retain(|package| {
+        let path = package
+            .locations
+            .first()
+            .map_or(String::new(), |l| l.path.clone());
+        seen.insert(
+            (
+                package.ecosystem.clone(),
+                package.name.clone(),
+                package.version.clone(),
+                path,
+            ),
+            (),
+        )
+        .is_none()
+    });
+}

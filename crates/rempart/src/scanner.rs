@@ -1,0 +1,272 @@
+//! The scan pipeline: walk layers (in parallel, or from the cache), merge, run image analyzers.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use rempart_core::{
+    FileAnalyzer, ImageAnalyzer, ImageContext, ImageMetadata, InventoryEntry, LayerSummary,
+    REPORT_SCHEMA_VERSION, ScanResult, ScannerKind,
+};
+use rempart_image::{
+    DirOptions, ImageError, ImageSource, LayerAccess, LayerWalk, Limits, walk_dir, walk_layer,
+};
+
+use crate::assemble::{Assembled, assemble};
+use crate::cache::LayerCache;
+use crate::error::ScanError;
+
+/// Knobs of the pipeline itself (what to look for is decided by the analyzers given).
+#[derive(Clone)]
+pub struct ScanOptions {
+    /// Layers walked at the same time.
+    pub parallel: usize,
+    pub limits: Limits,
+    pub cache: Option<Arc<LayerCache>>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> ScanOptions {
+        ScanOptions {
+            parallel: std::thread::available_parallelism().map_or(2, usize::from),
+            limits: Limits::default(),
+            cache: None,
+        }
+    }
+}
+
+/// A scan result plus the final filesystem listing (kept out of the report: it is large).
+pub struct ScanOutcome {
+    pub result: ScanResult,
+    pub inventory: Vec<InventoryEntry>,
+}
+
+/// Runs file analyzers over every layer once, then image analyzers over the merged image.
+pub struct Scanner {
+    file_analyzers: Vec<Box<dyn FileAnalyzer>>,
+    image_analyzers: Vec<Box<dyn ImageAnalyzer>>,
+    scanners: Vec<ScannerKind>,
+    options: ScanOptions,
+}
+
+impl Scanner {
+    pub fn new(
+        file_analyzers: Vec<Box<dyn FileAnalyzer>>,
+        image_analyzers: Vec<Box<dyn ImageAnalyzer>>,
+        scanners: Vec<ScannerKind>,
+        options: ScanOptions,
+    ) -> Scanner {
+        Scanner {
+            file_analyzers,
+            image_analyzers,
+            scanners,
+            options,
+        }
+    }
+
+    fn fingerprints(&self) -> Vec<String> {
+        self.file_analyzers
+            .iter()
+            .map(|a| format!("{}={}", a.name(), a.fingerprint()))
+            .collect()
+    }
+
+    /// Scans an image from any source.
+    pub fn scan_image(&self, source: &dyn ImageSource) -> Result<ScanOutcome, ScanError> {
+        let layers = source.layers();
+        let fingerprints = self.fingerprints();
+        let limits_key = format!("{:?}", self.options.limits);
+        let keys: Vec<String> = layers
+            .iter()
+            .map(|layer| LayerCache::key(&layer.diff_id, &fingerprints, &limits_key))
+            .collect();
+        let mut walks: Vec<Option<LayerWalk>> = vec![None; layers.len()];
+        let mut cached = vec![false; layers.len()];
+        if let Some(cache) = &self.options.cache {
+            for (index, key) in keys.iter().enumerate() {
+                if let Some(walk) = cache.get(key) {
+                    tracing::debug!(layer = index, "layer results from cache");
+                    walks[index] = Some(walk);
+                    cached[index] = true;
+                }
+            }
+        }
+        let wanted: Vec<usize> = (0..layers.len()).filter(|&i| walks[i].is_none()).collect();
+        let verify = source.verify_diff_ids();
+        let walk_one =
+            |index: usize, reader: &mut dyn std::io::Read| -> Result<LayerWalk, ImageError> {
+                let diff_id = &layers[index].diff_id;
+                tracing::debug!(layer = index, %diff_id, "walking layer");
+                let walk = walk_layer(
+                    reader,
+                    &self.file_analyzers,
+                    self.options.limits,
+                    verify.then_some(diff_id.as_str()),
+                )
+                .map_err(|source| ImageError::Layer {
+                    layer: format!("{index} ({diff_id})"),
+                    source,
+                })?;
+                if let Some(cache) = &self.options.cache
+                    && let Err(error) = cache.put(&keys[index], &walk)
+                {
+                    // A read-only or full cache slows the next scan down; it must not fail this one.
+                    tracing::warn!(%error, "could not store layer results");
+                }
+                Ok(walk)
+            };
+
+        match source.access() {
+            LayerAccess::Random if wanted.len() > 1 && self.options.parallel > 1 => {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(self.options.parallel.min(wanted.len()))
+                    .build()
+                    .map_err(|e| ScanError::ThreadPool {
+                        threads: self.options.parallel,
+                        message: e.to_string(),
+                    })?;
+                let results: Vec<(usize, Result<LayerWalk, ImageError>)> = pool.install(|| {
+                    wanted
+                        .par_iter()
+                        .map(|&index| {
+                            let result = source
+                                .open_layer(index)
+                                .and_then(|mut reader| walk_one(index, &mut reader));
+                            (index, result)
+                        })
+                        .collect()
+                });
+                for (index, result) in results {
+                    walks[index] = Some(result?);
+                }
+            }
+            _ => {
+                let collected = Mutex::new(Vec::new());
+                source.for_each_layer(&wanted, &mut |index, reader| {
+                    let walk = walk_one(index, reader)?;
+                    collected.lock().expect("not poisoned").push((index, walk));
+                    Ok(())
+                })?;
+                for (index, walk) in collected.into_inner().expect("not poisoned") {
+                    walks[index] = Some(walk);
+                }
+            }
+        }
+        let walks: Vec<LayerWalk> = walks
+            .into_iter()
+            .enumerate()
+            .map(|(index, walk)| {
+                walk.ok_or_else(|| {
+                    ScanError::Image(ImageError::Invalid {
+                        input: source.metadata().name.clone(),
+                        message: format!("layer {index} was not delivered by the source"),
+                    })
+                })
+            })
+            .collect::<Result<_, _>>()?;
+
+        let diff_ids: Vec<String> = layers.iter().map(|l| l.diff_id.clone()).collect();
+        let summaries = layers
+            .iter()
+            .zip(&walks)
+            .enumerate()
+            .map(|(index, (layer, walk))| LayerSummary {
+                index,
+                diff_id: layer.diff_id.clone(),
+                digest: layer.digest.clone(),
+                created_by: layer.created_by.clone(),
+                files: walk.files,
+                bytes: walk.bytes,
+                cached: cached[index],
+            })
+            .collect();
+        let assembled = assemble(&walks, &diff_ids);
+        Ok(self.finish("image", source.metadata().clone(), summaries, assembled))
+    }
+
+    /// Scans a directory as one layer: `target_kind` is `rootfs` (an unpacked image) or `fs`
+    /// (a source tree).
+    pub fn scan_dir(
+        &self,
+        root: &Path,
+        target_kind: &str,
+        options: &DirOptions,
+    ) -> Result<ScanOutcome, ScanError> {
+        let walk = walk_dir(root, &self.file_analyzers, self.options.limits, options).map_err(
+            |source| ScanError::Walk {
+                path: root.to_owned(),
+                source,
+            },
+        )?;
+        let diff_ids = vec![format!("{target_kind}:{}", root.display())];
+        let summary = LayerSummary {
+            index: 0,
+            diff_id: diff_ids[0].clone(),
+            digest: None,
+            created_by: None,
+            files: walk.files,
+            bytes: walk.bytes,
+            cached: false,
+        };
+        let assembled = assemble(std::slice::from_ref(&walk), &diff_ids);
+        let metadata = ImageMetadata {
+            name: root.display().to_string(),
+            ..ImageMetadata::default()
+        };
+        Ok(self.finish(target_kind, metadata, vec![summary], assembled))
+    }
+
+    fn finish(
+        &self,
+        target_kind: &str,
+        metadata: ImageMetadata,
+        layers: Vec<LayerSummary>,
+        assembled: Assembled,
+    ) -> ScanOutcome {
+        let Assembled {
+            inventory,
+            os,
+            mut packages,
+            mut findings,
+            skipped,
+        } = assembled;
+        let context = ImageContext {
+            metadata: &metadata,
+            inventory: &inventory,
+            os: os.as_ref(),
+            packages: &packages,
+        };
+        for analyzer in &self.image_analyzers {
+            analyzer.analyze_image(&context, &mut findings);
+        }
+        packages.sort_by(|a, b| {
+            (&a.ecosystem, &a.name, &a.version, &a.locations).cmp(&(
+                &b.ecosystem,
+                &b.name,
+                &b.version,
+                &b.locations,
+            ))
+        });
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.id.cmp(&b.id))
+                .then_with(|| a.location.cmp(&b.location))
+        });
+        ScanOutcome {
+            result: ScanResult {
+                schema_version: REPORT_SCHEMA_VERSION,
+                target_kind: target_kind.to_owned(),
+                target: metadata,
+                os,
+                scanners: self.scanners.clone(),
+                layers,
+                packages,
+                findings,
+                skipped,
+            },
+            inventory,
+        }
+    }
+}
