@@ -1,4 +1,4 @@
-//! CycloneDX 1.6 JSON: the image as the described component, its packages as components, and
+//! `CycloneDX` 1.6 JSON: the image as the described component, its packages as components, and
 //! vulnerability findings with ratings, affected components and fix information.
 //!
 //! Own serde structs: `cyclonedx-bom` stops at spec 1.5.
@@ -15,6 +15,7 @@ use crate::{ReportOptions, order};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(clippy::struct_field_names, reason = "field names follow the specification")]
 struct Bom {
     #[serde(rename = "$schema")]
     schema: &'static str,
@@ -68,7 +69,7 @@ struct Hash {
     content: String,
 }
 
-/// CycloneDX allows either a list of single licenses or exactly one expression.
+/// `CycloneDX` allows either a list of single licenses or exactly one expression.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum LicenseChoice {
@@ -322,7 +323,7 @@ fn purl_encode(text: &str) -> String {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
             encoded.push(char::from(byte));
         } else {
-            encoded.push_str(&format!("%{byte:02X}"));
+            crate::text::push_percent(&mut encoded, byte);
         }
     }
     encoded

@@ -1,4 +1,4 @@
-//! JUnit XML for CI systems that show test results: one suite per scanner, one failing test case
+//! `JUnit` XML for CI systems that show test results: one suite per scanner, one failing test case
 //! per finding, and one passing case for a scanner that found nothing, so a clean scan still
 //! shows up as green rather than as "no tests".
 

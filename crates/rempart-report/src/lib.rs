@@ -30,11 +30,11 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
     Sarif,
-    /// CycloneDX 1.6 JSON: components and vulnerabilities.
+    /// `CycloneDX` 1.6 JSON: components and vulnerabilities.
     CycloneDx,
     /// SPDX 2.3 JSON: packages and relationships.
     Spdx,
-    /// JUnit XML, for CI systems that display test results.
+    /// `JUnit` XML, for CI systems that display test results.
     Junit,
 }
 
@@ -93,7 +93,7 @@ pub struct ReportOptions {
     /// allows, and uses the Unix epoch where the format requires one (SPDX), so output stays
     /// reproducible unless the caller asks for a time.
     pub timestamp: Option<String>,
-    /// Serial number for the document (`urn:uuid:…` for CycloneDX, the namespace suffix for
+    /// Serial number for the document (`urn:uuid:…` for `CycloneDX`, the namespace suffix for
     /// SPDX). `None` derives one from the image digest, so the same image gives the same id.
     pub serial: Option<String>,
     /// ANSI colours for severities in the table report.

@@ -159,18 +159,15 @@ pub(crate) fn write(
     // Findings come worst first, so a rule takes the title and severity of its worst finding;
     // the score is the highest any finding of the rule has.
     for finding in &findings {
-        match rule_index.get(finding.id.as_str()) {
-            Some(&index) => {
-                let score = security_severity(finding);
-                let rule = &mut rules[index];
-                if score > rule.properties.security_severity.parse().unwrap_or(0.0) {
-                    rule.properties.security_severity = format!("{score:.1}");
-                }
+        if let Some(&index) = rule_index.get(finding.id.as_str()) {
+            let score = security_severity(finding);
+            let rule = &mut rules[index];
+            if score > rule.properties.security_severity.parse().unwrap_or(0.0) {
+                rule.properties.security_severity = format!("{score:.1}");
             }
-            None => {
-                rule_index.insert(&finding.id, rules.len());
-                rules.push(rule(finding));
-            }
+        } else {
+            rule_index.insert(&finding.id, rules.len());
+            rules.push(rule(finding));
         }
     }
     let results = findings
@@ -242,12 +239,15 @@ fn rule(finding: &Finding) -> Rule {
         ..
     } = &finding.details
     {
-        help_text.push_str(&format!("\nResolution: {resolution}"));
-        help_markdown.push_str(&format!("\n\n**Resolution:** {}", markdown_escape(resolution)));
+        help_text.push_str("\nResolution: ");
+        help_text.push_str(resolution);
+        help_markdown.push_str("\n\n**Resolution:** ");
+        help_markdown.push_str(&markdown_escape(resolution));
     }
     if let Some(url) = &finding.primary_url {
-        help_text.push_str(&format!("\nMore: {url}"));
-        help_markdown.push_str(&format!("\n\n[{}]({url})", finding.id));
+        help_text.push_str("\nMore: ");
+        help_text.push_str(url);
+        help_markdown.push_str(&["\n\n[", &finding.id, "](", url, ")"].concat());
     }
     Rule {
         id: finding.id.clone(),
@@ -391,10 +391,10 @@ fn fingerprint(finding: &Finding) -> String {
         ..
     } = &finding.details
     {
-        identity.push_str(&format!("\0{package}\0{installed_version}"));
+        identity.push_str(&["\0", package, "\0", installed_version].concat());
     }
     let digest = Sha256::digest(identity.as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex_lower(&digest[..16])
 }
 
 fn message(finding: &Finding) -> String {

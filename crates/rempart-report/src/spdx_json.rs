@@ -19,6 +19,7 @@ const NOASSERTION: &str = "NOASSERTION";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(clippy::struct_field_names, reason = "field names follow the specification")]
 struct Document {
     spdx_version: &'static str,
     data_license: &'static str,
@@ -74,6 +75,7 @@ struct Checksum {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(clippy::struct_field_names, reason = "field names follow the specification")]
 struct ExternalRef {
     reference_category: &'static str,
     reference_type: &'static str,
@@ -90,6 +92,7 @@ struct ExtractedLicense {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(clippy::struct_field_names, reason = "field names follow the specification")]
 struct Relationship {
     spdx_element_id: String,
     relationship_type: &'static str,

@@ -4,6 +4,7 @@
 //! paths) have a cap and are cut with `…` so a line stays readable in a terminal.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use rempart_core::{Finding, FindingDetails, FixState, ScanResult, ScannerKind, Severity};
@@ -86,7 +87,7 @@ fn write_header(result: &ScanResult, paint: &Paint, out: &mut dyn Write) -> io::
     let cached = result.layers.iter().filter(|layer| layer.cached).count();
     let mut layer_fact = format!("{layers} layer{}", if layers == 1 { "" } else { "s" });
     if cached > 0 {
-        layer_fact.push_str(&format!(" ({cached} from cache)"));
+        write!(layer_fact, " ({cached} from cache)").expect("writing to a String cannot fail");
     }
     facts.push(layer_fact);
     let packages = result.packages.len();

@@ -53,7 +53,7 @@ pub(crate) fn name_uuid(name: &str) -> String {
     bytes.copy_from_slice(&digest[..16]);
     bytes[6] = (bytes[6] & 0x0f) | 0x50;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex_lower(&bytes);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
@@ -62,6 +62,25 @@ pub(crate) fn name_uuid(name: &str) -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    hex
+}
+
+/// Appends `%XX` for `byte`.
+pub(crate) fn push_percent(encoded: &mut String, byte: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    encoded.push('%');
+    encoded.push(char::from(DIGITS[usize::from(byte >> 4)]));
+    encoded.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
 }
 
 /// True for the canonical lowercase `8-4-4-4-12` UUID text.
@@ -82,7 +101,7 @@ pub(crate) fn uri_path(path: &str) -> String {
         if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&byte) {
             encoded.push(char::from(byte));
         } else {
-            encoded.push_str(&format!("%{byte:02X}"));
+            push_percent(&mut encoded, byte);
         }
     }
     encoded

@@ -186,7 +186,7 @@ fn sarif_validator() -> jsonschema::Validator {
         .expect("SARIF schema compiles")
 }
 
-/// Serves the schemas the CycloneDX schema references from `tests/schemas`, by file name; the
+/// Serves the schemas the `CycloneDX` schema references from `tests/schemas`, by file name; the
 /// tests never reach the network.
 struct VendoredSchemas;
 
