@@ -1,0 +1,280 @@
+//! Hostile and broken inputs: each gives a clear error or a skip record naming the layer and
+//! path, at bounded cost, and nothing is written anywhere.
+
+mod support;
+
+use rempart_core::{AnalysisOutput, FileAnalyzer, FileMeta, FileSink, Interest, SkipReason};
+use rempart_image::{
+    DirOptions, DockerArchive, ImageError, ImageSource, Limits, OciLayout, Platform, WalkError,
+    walk_dir, walk_layer,
+};
+use support::{Compression, Image, Layer, compress};
+
+fn walk(tar: &[u8]) -> Result<rempart_image::LayerWalk, WalkError> {
+    walk_layer(&mut &tar[..], &[], Limits::default(), None)
+}
+
+fn reasons(walk: &rempart_image::LayerWalk) -> Vec<(String, SkipReason)> {
+    walk.output
+        .skipped
+        .iter()
+        .map(|s| (s.path.clone(), s.reason.clone()))
+        .collect()
+}
+
+#[test]
+fn path_traversal_is_skipped_and_absolute_paths_are_rooted() {
+    let tar = Layer::new()
+        .raw_file(b"../../etc/cron.d/evil", "x")
+        .raw_file(b"a/../../escape", "x")
+        .raw_file(b"/etc/passwd", "root:x:0:0")
+        .tar();
+    let result = walk(&tar).unwrap();
+    let paths: Vec<&str> = result.entries.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["etc/passwd"]);
+    let skipped = reasons(&result);
+    assert!(skipped.contains(&("../../etc/cron.d/evil".into(), SkipReason::UnsafePath)));
+    assert!(skipped.contains(&("a/../../escape".into(), SkipReason::UnsafePath)));
+}
+
+#[test]
+fn symlink_escapes_and_devices_are_recorded() {
+    let tar = Layer::new()
+        .symlink("etc/shadow-link", "../../../../etc/shadow")
+        .symlink("ok-link", "/usr/bin")
+        .device("dev/kmem")
+        .hardlink("x", "../../outside")
+        .tar();
+    let result = walk(&tar).unwrap();
+    let skipped = reasons(&result);
+    assert!(skipped.contains(&("etc/shadow-link".into(), SkipReason::LinkEscapesRoot)));
+    assert!(skipped.contains(&("dev/kmem".into(), SkipReason::SpecialFile)));
+    assert!(skipped.contains(&("x".into(), SkipReason::LinkEscapesRoot)));
+    assert!(!skipped.iter().any(|(p, _)| p == "ok-link"));
+}
+
+#[test]
+fn gzip_bomb_is_stopped_with_a_named_error() {
+    // 300 MiB of zeros in one file compresses about 1000:1.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    {
+        let mut builder = tar::Builder::new(&mut encoder);
+        let mut header = tar::Header::new_gnu();
+        header.set_size(300 * 1024 * 1024);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(
+                &mut header,
+                "zeros",
+                std::io::repeat(0).take_bytes(300 * 1024 * 1024),
+            )
+            .unwrap();
+        builder.finish().unwrap();
+    }
+    let bomb = encoder.finish().unwrap();
+    let error = walk(&bomb).unwrap_err();
+    assert!(matches!(error, WalkError::Bomb { .. }), "{error}");
+    assert!(error.to_string().contains("decompression bomb"));
+}
+
+trait TakeBytes: std::io::Read + Sized {
+    fn take_bytes(self, n: u64) -> std::io::Take<Self> {
+        std::io::Read::take(self, n)
+    }
+}
+impl<R: std::io::Read> TakeBytes for R {}
+
+/// Wants everything whole up to a small cap, and streams everything.
+struct Capped;
+struct Counter(u64);
+
+impl FileSink for Counter {
+    fn write(&mut self, chunk: &[u8]) {
+        self.0 += chunk.len() as u64;
+    }
+    fn finish(self: Box<Self>, out: &mut AnalysisOutput) {
+        out.os.push((
+            format!("streamed {}", self.0),
+            rempart_core::OsInfo::default(),
+        ));
+    }
+}
+
+impl FileAnalyzer for Capped {
+    fn name(&self) -> &'static str {
+        "capped"
+    }
+    fn fingerprint(&self) -> String {
+        "1".into()
+    }
+    fn interest(&self, file: &FileMeta<'_>) -> Interest {
+        if file.path.ends_with(".stream") {
+            Interest::Stream
+        } else {
+            Interest::Whole { max_bytes: 1024 }
+        }
+    }
+    fn analyze(&self, file: &FileMeta<'_>, content: &[u8], _out: &mut AnalysisOutput) {
+        assert!(
+            content.len() <= 1024,
+            "{} given whole past the cap",
+            file.path
+        );
+    }
+    fn open_stream(&self, _file: &FileMeta<'_>) -> Option<Box<dyn FileSink>> {
+        Some(Box::new(Counter(0)))
+    }
+}
+
+#[test]
+fn huge_file_is_not_buffered_but_can_be_streamed() {
+    let big = vec![b'a'; 5 * 1024 * 1024];
+    let tar = Layer::new()
+        .file("big.bin", &big)
+        .file("big.stream", &big)
+        .file("small", "ok")
+        .tar();
+    let analyzers: Vec<Box<dyn FileAnalyzer>> = vec![Box::new(Capped)];
+    let result = walk_layer(&mut &tar[..], &analyzers, Limits::default(), None).unwrap();
+    let skipped = reasons(&result);
+    assert!(skipped.contains(&("big.bin".into(), SkipReason::TooLarge)));
+    assert_eq!(result.output.os[0].0, format!("streamed {}", big.len()));
+    assert_eq!(result.files, 3);
+}
+
+#[test]
+fn deep_trees_are_capped() {
+    let deep = (0..40)
+        .map(|i| format!("d{i}"))
+        .collect::<Vec<_>>()
+        .join("/");
+    // Old-style headers hold 100 bytes of name: use a deep tree on disk instead.
+    let temp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(temp.path().join(&deep)).unwrap();
+    std::fs::write(temp.path().join(&deep).join("f"), "x").unwrap();
+    let limits = Limits {
+        max_path_depth: 20,
+        ..Limits::default()
+    };
+    let result = walk_dir(temp.path(), &[], limits, &DirOptions::default()).unwrap();
+    assert!(
+        result
+            .output
+            .skipped
+            .iter()
+            .any(|s| s.reason == SkipReason::TooDeep)
+    );
+    assert!(
+        result
+            .entries
+            .iter()
+            .all(|e| e.path.split('/').count() <= 20)
+    );
+}
+
+#[test]
+fn truncated_and_corrupt_tars_fail_with_the_entry_named() {
+    let tar = Layer::new()
+        .file("etc/hostname", "box")
+        .file("etc/big", vec![1u8; 4096])
+        .tar();
+    let truncated = &tar[..tar.len() / 2 + 100];
+    let error = walk(truncated).unwrap_err();
+    assert!(matches!(error, WalkError::Tar { .. }), "{error}");
+    assert!(error.to_string().contains("etc/"), "{error}");
+
+    let gz = compress(&tar, Compression::Gzip);
+    let error = walk(&gz[..gz.len() - 30]).unwrap_err();
+    assert!(matches!(error, WalkError::Tar { .. }), "{error}");
+
+    let mut garbage = tar.clone();
+    garbage[148..156].copy_from_slice(b"99999999"); // broken header checksum
+    assert!(walk(&garbage).is_err());
+}
+
+#[test]
+fn tampered_blobs_are_refused() {
+    let temp = tempfile::tempdir().unwrap();
+    let layout = temp.path().join("layout");
+    let image = Image::new(vec![(
+        Layer::new().file("a", "original"),
+        Compression::None,
+    )]);
+    image.write_oci_layout(&layout, "v1");
+    let oci = OciLayout::open(&layout, None, &Platform::host_linux()).unwrap();
+    let digest = oci.layers()[0].digest.clone().unwrap();
+    let blob = layout.join("blobs/sha256").join(&digest[7..]);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let at = bytes.windows(8).position(|w| w == b"original").unwrap();
+    bytes[at] = b'O';
+    std::fs::write(&blob, bytes).unwrap();
+    let mut reader = oci.open_layer(0).unwrap();
+    let error = walk_layer(&mut reader, &[], Limits::default(), None).unwrap_err();
+    assert!(matches!(error, WalkError::DigestMismatch { .. }), "{error}");
+
+    // The config is checked when the layout is opened.
+    let config = oci.metadata().config_digest.clone().unwrap();
+    std::fs::write(layout.join("blobs/sha256").join(&config[7..]), b"{}").unwrap();
+    let error = OciLayout::open(&layout, None, &Platform::host_linux())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(error, ImageError::DigestMismatch { .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn tampered_docker_archive_layer_fails_its_diff_id() {
+    let temp = tempfile::tempdir().unwrap();
+    let path = temp.path().join("image.tar");
+    Image::new(vec![(
+        Layer::new().file("a", "original"),
+        Compression::None,
+    )])
+    .write_docker_archive(&path, Compression::None);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.windows(8).position(|w| w == b"original").unwrap();
+    bytes[at] = b'O';
+    std::fs::write(&path, bytes).unwrap();
+    let archive = DockerArchive::open(&path, None).unwrap();
+    let diff_id = archive.layers()[0].diff_id.clone();
+    let mut reader = archive.open_layer(0).unwrap();
+    let error = walk_layer(&mut reader, &[], Limits::default(), Some(&diff_id)).unwrap_err();
+    assert!(matches!(error, WalkError::DigestMismatch { .. }), "{error}");
+}
+
+#[test]
+fn garbage_inputs_name_the_file() {
+    let temp = tempfile::tempdir().unwrap();
+    let path = temp.path().join("not-an-image.tar");
+    std::fs::write(&path, b"this is not a tar file at all, just text").unwrap();
+    let error = DockerArchive::open(&path, None).err().unwrap();
+    assert!(error.to_string().contains("not-an-image.tar"), "{error}");
+
+    let layout = temp.path().join("layout");
+    std::fs::create_dir_all(&layout).unwrap();
+    std::fs::write(layout.join("oci-layout"), "{}").unwrap();
+    std::fs::write(layout.join("index.json"), "{ not json").unwrap();
+    let error = OciLayout::open(&layout, None, &Platform::host_linux())
+        .err()
+        .unwrap();
+    assert!(error.to_string().contains("index.json"), "{error}");
+}
+
+#[test]
+fn scanning_hostile_layers_writes_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let watch = temp.path().join("watched");
+    std::fs::create_dir_all(&watch).unwrap();
+    let hostile = Layer::new()
+        .raw_file(b"../../../../../../tmp/rempart-escape-test", "x")
+        .symlink("link", "/")
+        .file("link/tmp/through-link", "x")
+        .tar();
+    walk(&hostile).unwrap();
+    assert!(!std::path::Path::new("/tmp/rempart-escape-test").exists());
+    assert!(!std::path::Path::new("/tmp/through-link").exists());
+    assert_eq!(std::fs::read_dir(&watch).unwrap().count(), 0);
+}
