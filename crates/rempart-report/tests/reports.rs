@@ -457,3 +457,30 @@ fn a_failing_writer_is_reported_with_the_format() {
         assert!(error.to_string().contains(format.as_str()));
     }
 }
+
+#[test]
+fn schema_doc_names_every_field_of_the_json_report() {
+    fn keys(value: &Value, into: &mut std::collections::BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    into.insert(key.clone());
+                    keys(child, into);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| keys(item, into)),
+            _ => {}
+        }
+    }
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("SCHEMA.md"))
+        .expect("SCHEMA.md exists");
+    let mut all = std::collections::BTreeSet::new();
+    keys(&json(Format::Json), &mut all);
+    // Label names are data, not schema.
+    all.remove("org.opencontainers.image.source");
+    let missing: Vec<&String> = all
+        .iter()
+        .filter(|key| !doc.contains(&format!("`{key}`")))
+        .collect();
+    assert!(missing.is_empty(), "SCHEMA.md does not document {missing:?}");
+}
