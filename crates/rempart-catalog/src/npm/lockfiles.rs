@@ -147,6 +147,12 @@ pub(super) fn yarn(path: &str, content: &str, out: &mut AnalysisOutput) -> Resul
 fn descriptor_name(descriptor: &str) -> Option<&str> {
     let at = descriptor.get(1..)?.find('@')? + 1;
     let name = &descriptor[..at];
+    // An alias (`string-width-cjs@npm:string-width@^4.2.0`) installs the package it names.
+    if let Some(target) = descriptor[at + 1..].strip_prefix("npm:")
+        && target.get(1..).is_some_and(|t| t.contains('@'))
+    {
+        return descriptor_name(target);
+    }
     (!name.is_empty()).then_some(name)
 }
 
@@ -167,8 +173,8 @@ struct PnpmPackage {
 /// `pnpm-lock.yaml` keys: `/name/1.0.0_peer` (v5), `/name@1.0.0(peer)` (v6), `name@1.0.0` (v9).
 pub(super) fn pnpm(path: &str, content: &str, out: &mut AnalysisOutput) -> Result<(), CatalogError> {
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_nodes = 4_000_000;
-    budget.max_events = 16_000_000;
+    budget.max_nodes = 1_000_000;
+    budget.max_events = 4_000_000;
     budget.max_documents = 4;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
@@ -225,5 +231,6 @@ mod tests {
         assert_eq!(descriptor_name("@babel/core@^7.0.0"), Some("@babel/core"));
         assert_eq!(descriptor_name("lodash@npm:^4.17.21"), Some("lodash"));
         assert_eq!(descriptor_name("@"), None);
+        assert_eq!(descriptor_name("string-width-cjs@npm:string-width@^4.2.0"), Some("string-width"));
     }
 }

@@ -2,6 +2,7 @@
 //! files (outputs captured in the fixtures, with the command in `tests/fixtures/README.md`).
 
 mod dpkg;
+mod npm;
 mod os;
 mod python;
 mod support;
