@@ -62,21 +62,36 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// The line of `name: <container>` after the object's start, or the object's own line.
+    /// The line of `name: <container>` in the container list after the object's start, or the
+    /// object's own line. `container` is a label such as `init container setup`.
     pub(crate) fn line_of(&self, object: &Object<'_>, container: Option<&str>) -> u32 {
-        let Some(container) = container else {
+        let Some(label) = container else {
             return object.line;
         };
+        let (list, name) = if let Some(name) = label.strip_prefix("init container ") {
+            ("initContainers:", name)
+        } else if let Some(name) = label.strip_prefix("ephemeral container ") {
+            ("ephemeralContainers:", name)
+        } else {
+            ("containers:", label.strip_prefix("container ").unwrap_or(label))
+        };
         let start = object.line.saturating_sub(1) as usize;
-        self.lines
+        let list_start = self
+            .lines
             .iter()
             .enumerate()
             .skip(start)
+            .find(|(_, line)| line.trim_start().starts_with(list))
+            .map_or(start, |(index, _)| index);
+        self.lines
+            .iter()
+            .enumerate()
+            .skip(list_start)
             .find(|(_, line)| {
                 let trimmed = line.trim_start().trim_start_matches("- ").trim();
                 trimmed
                     .strip_prefix("name:")
-                    .is_some_and(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == container)
+                    .is_some_and(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == name)
             })
             .map_or(object.line, |(index, _)| u32::try_from(index + 1).unwrap_or(u32::MAX))
     }
@@ -95,10 +110,8 @@ impl Context<'_> {
         if let Some(container) = container {
             resource = format!("{resource} ({container})");
         }
-        // The line search wants the bare container name, not its `container x` label.
-        let name = container.map(|c| c.rsplit(' ').next().unwrap_or(c));
         check.finding(
-            Location::file(self.path).with_line(self.line_of(object, name)),
+            Location::file(self.path).with_line(self.line_of(object, container)),
             resource,
             message,
         )
