@@ -1,0 +1,428 @@
+//! The analyzer: keyword prefilter, rule regexes, filters, findings.
+
+use std::collections::{BTreeMap, HashSet};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::{RegexSet, RegexSetBuilder};
+use rempart_core::{
+    AnalysisOutput, FileAnalyzer, FileMeta, Finding, FindingDetails, ImageAnalyzer, ImageContext,
+    Interest, Location, ScannerKind, Severity, SkipReason, SkippedEntry,
+};
+
+use crate::allow::{BUILTIN_ALLOWED_PATHS, PathAllowlist, fnv1a, is_known_public_value, is_placeholder};
+use crate::binary::is_binary;
+use crate::builtin;
+use crate::config::{DEFAULT_MAX_FILE_SIZE, SecretConfig};
+use crate::entropy::shannon;
+use crate::error::SecretError;
+use crate::redact::redact;
+use crate::rule::{Rule, RuleInfo};
+
+/// A rule stops reporting in a file after this many matches, and a file after this many
+/// findings: a generated file full of tokens must not flood the report or the layer cache.
+const MAX_MATCHES_PER_RULE: usize = 32;
+const MAX_FINDINGS_PER_FILE: usize = 100;
+
+/// Placeholders are short, so only the head of a long secret (a PEM body) is checked against
+/// them; checking all of it would reject real keys whose random body happens to contain a
+/// marker like `xxxxx`.
+const PLACEHOLDER_SCAN_BYTES: usize = 128;
+
+/// Where a secret was found in the image config.
+const CONFIG_ORIGINS: [(&str, &str); 3] = [
+    ("env", "image config: env"),
+    ("label", "image config: label"),
+    ("history", "image config: history"),
+];
+
+/// Finds credentials in file content and in the image config.
+///
+/// Build it once per scan and share it: construction compiles every rule.
+pub struct SecretScanner {
+    rules: Vec<Rule>,
+    prefilter: AhoCorasick,
+    /// For each prefilter pattern, the rules it enables.
+    keyword_rules: Vec<Vec<usize>>,
+    allowed_paths: PathAllowlist,
+    allowed_values: RegexSet,
+    max_file_size: u64,
+    fingerprint: String,
+}
+
+/// A secret located in a buffer, before it becomes a finding.
+struct Hit {
+    rule: usize,
+    start: usize,
+    end: usize,
+}
+
+impl std::fmt::Debug for SecretScanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretScanner")
+            .field("rules", &self.rules.len())
+            .field("max_file_size", &self.max_file_size)
+            .field("fingerprint", &self.fingerprint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretScanner {
+    /// The built-in rules and allowlists, default size cap.
+    pub fn builtin() -> SecretScanner {
+        SecretScanner::new(SecretConfig::default()).expect("built-in secret rules compile")
+    }
+
+    /// Built-in rules plus the configuration's custom rules, minus disabled ones; the
+    /// configuration's allowlists add to the built-in ones.
+    pub fn new(config: SecretConfig) -> Result<SecretScanner, SecretError> {
+        let mut rules = builtin::all()
+            .into_iter()
+            .map(Rule::from_def)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut codes: HashSet<String> = rules.iter().map(|r| r.info.code.clone()).collect();
+        for custom in &config.rules {
+            rules.push(custom_rule(custom)?);
+            if !codes.insert(custom.id.clone()) {
+                return Err(SecretError::DuplicateRule {
+                    rule: custom.id.clone(),
+                });
+            }
+        }
+        for id in &config.disable {
+            if !codes.contains(id) {
+                return Err(SecretError::UnknownRule { rule: id.clone() });
+            }
+        }
+        rules.retain(|r| !config.disable.contains(&r.info.code));
+
+        let max_file_size = config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        if max_file_size == 0 || max_file_size > 1 << 30 {
+            return Err(SecretError::InvalidMaxFileSize(max_file_size));
+        }
+
+        let allowed_paths = PathAllowlist::new(
+            BUILTIN_ALLOWED_PATHS
+                .iter()
+                .map(|(glob, _)| *glob)
+                .chain(config.allow.paths.iter().map(String::as_str)),
+        )?;
+        for pattern in &config.allow.values {
+            crate::rule::build_regex("allow.values", pattern).map_err(|e| match e {
+                SecretError::InvalidRegex { source, .. } => SecretError::InvalidAllowValue {
+                    pattern: pattern.clone(),
+                    source,
+                },
+                other => other,
+            })?;
+        }
+        let allowed_values = RegexSetBuilder::new(&config.allow.values)
+            .unicode(false)
+            .build()
+            .map_err(|source| SecretError::InvalidAllowValue {
+                pattern: config.allow.values.join(", "),
+                source: Box::new(source),
+            })?;
+
+        // One automaton for all keywords; a keyword shared by several rules enables them all.
+        let mut keyword_index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (index, rule) in rules.iter().enumerate() {
+            for keyword in &rule.keywords {
+                keyword_index
+                    .entry(keyword.to_ascii_lowercase())
+                    .or_default()
+                    .push(index);
+            }
+        }
+        let (patterns, keyword_rules): (Vec<String>, Vec<Vec<usize>>) =
+            keyword_index.into_iter().unzip();
+        let prefilter = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| SecretError::InvalidRule {
+                rule: "keywords".to_owned(),
+                reason: e.to_string(),
+            })?;
+
+        let mut identity = String::new();
+        for rule in &rules {
+            identity.push_str(&rule.identity);
+            identity.push('\n');
+        }
+        for (glob, _) in BUILTIN_ALLOWED_PATHS {
+            identity.push_str(glob);
+            identity.push('\n');
+        }
+        for text in config.allow.paths.iter().chain(&config.allow.values) {
+            identity.push_str(text);
+            identity.push('\n');
+        }
+        identity.push_str(&max_file_size.to_string());
+        let fingerprint = format!(
+            "{}+{:016x}",
+            env!("CARGO_PKG_VERSION"),
+            fnv1a(identity.as_bytes())
+        );
+
+        Ok(SecretScanner {
+            rules,
+            prefilter,
+            keyword_rules,
+            allowed_paths,
+            allowed_values,
+            max_file_size,
+            fingerprint,
+        })
+    }
+
+    /// The active rules, in a stable order (built-in first).
+    pub fn rules(&self) -> Vec<RuleInfo> {
+        self.rules.iter().map(|r| r.info.clone()).collect()
+    }
+
+    pub fn max_file_size(&self) -> u64 {
+        self.max_file_size
+    }
+
+    /// Whether the path allowlists exclude this path from scanning.
+    pub fn is_path_allowed(&self, path: &str) -> bool {
+        self.allowed_paths.is_allowed(path)
+    }
+
+    /// Scans text as the content of `path`, without the binary check. Findings carry 1-based
+    /// line numbers.
+    pub fn scan_text(&self, path: &str, content: &[u8]) -> Vec<Finding> {
+        let hits = self.hits(content);
+        let mut findings = Vec::with_capacity(hits.len());
+        let mut line = 1u32;
+        let mut counted_to = 0;
+        for hit in hits {
+            let newlines = memchr::memchr_iter(b'\n', &content[counted_to..hit.start]).count();
+            line = line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+            counted_to = hit.start;
+            findings.push(self.finding(
+                &hit,
+                &content[hit.start..hit.end],
+                Location::file(path).with_line(line),
+                None,
+            ));
+        }
+        findings
+    }
+
+    fn finding(
+        &self,
+        hit: &Hit,
+        secret: &[u8],
+        location: Location,
+        origin: Option<&str>,
+    ) -> Finding {
+        let rule = &self.rules[hit.rule];
+        Finding {
+            scanner: ScannerKind::Secret,
+            id: rule.info.code.clone(),
+            title: rule.info.title.clone(),
+            severity: rule.info.severity,
+            location,
+            details: FindingDetails::Secret {
+                redacted: redact(secret),
+                origin: origin.map(str::to_owned),
+            },
+            primary_url: None,
+        }
+    }
+
+    /// Every accepted match, sorted by position.
+    fn hits(&self, content: &[u8]) -> Vec<Hit> {
+        let mut enabled = vec![false; self.rules.len()];
+        let mut seen = vec![false; self.keyword_rules.len()];
+        let mut unseen = seen.len();
+        for m in self.prefilter.find_overlapping_iter(content) {
+            let pattern = m.pattern().as_usize();
+            if !seen[pattern] {
+                seen[pattern] = true;
+                for &rule in &self.keyword_rules[pattern] {
+                    enabled[rule] = true;
+                }
+                unseen -= 1;
+                if unseen == 0 {
+                    break;
+                }
+            }
+        }
+
+        let mut hits = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            if !enabled[index] {
+                continue;
+            }
+            let mut matched = 0;
+            for caps in rule.regex.captures_iter(content) {
+                let Some(secret) = rule
+                    .secret_groups
+                    .iter()
+                    .find_map(|&g| caps.get(g))
+                    .or_else(|| caps.get(0))
+                else {
+                    continue;
+                };
+                if self.accept(rule, secret.as_bytes()) && rule.check.is_none_or(|check| check(&caps)) {
+                    hits.push(Hit {
+                        rule: index,
+                        start: secret.start(),
+                        end: secret.end(),
+                    });
+                    matched += 1;
+                    if matched == MAX_MATCHES_PER_RULE {
+                        break;
+                    }
+                }
+            }
+        }
+
+        // A loose rule adds nothing where a specific rule already named the secret.
+        let specific: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| !self.rules[h.rule].generic)
+            .map(|h| (h.start, h.end))
+            .collect();
+        hits.retain(|h| {
+            !self.rules[h.rule].generic
+                || !specific.iter().any(|&(s, e)| h.start < e && s < h.end)
+        });
+        hits.sort_by_key(|h| (h.start, h.rule));
+        hits.truncate(MAX_FINDINGS_PER_FILE);
+        hits
+    }
+
+    fn accept(&self, rule: &Rule, secret: &[u8]) -> bool {
+        let head = &secret[..secret.len().min(PLACEHOLDER_SCAN_BYTES)];
+        if is_placeholder(head) {
+            return false;
+        }
+        if !rule.allow.is_empty() {
+            let lower = head.to_ascii_lowercase();
+            if rule
+                .allow
+                .iter()
+                .any(|a| memchr::memmem::find(&lower, a).is_some())
+            {
+                return false;
+            }
+        }
+        if rule.entropy.is_some_and(|bound| shannon(secret) < bound) {
+            return false;
+        }
+        !is_known_public_value(secret) && !self.allowed_values.is_match(secret)
+    }
+
+    fn scan_config_value(
+        &self,
+        origin: usize,
+        entry: usize,
+        text: &str,
+        findings: &mut Vec<Finding>,
+    ) {
+        let (origin, path) = CONFIG_ORIGINS[origin];
+        let bytes = text.as_bytes();
+        for hit in self.hits(bytes) {
+            let location = Location {
+                path: path.to_owned(),
+                // The position of the entry (1-based) in its list, for config findings.
+                line: u32::try_from(entry + 1).ok(),
+                ..Location::default()
+            };
+            findings.push(self.finding(&hit, &bytes[hit.start..hit.end], location, Some(origin)));
+        }
+    }
+}
+
+fn custom_rule(custom: &crate::config::CustomRule) -> Result<Rule, SecretError> {
+    let invalid = |reason: &str| SecretError::InvalidRule {
+        rule: custom.id.clone(),
+        reason: reason.to_owned(),
+    };
+    if custom.id.is_empty()
+        || !custom
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(invalid("id must be non-empty letters, digits, '-', '_' or '.'"));
+    }
+    if custom.keywords.is_empty() || custom.keywords.iter().any(String::is_empty) {
+        return Err(invalid(
+            "needs at least one non-empty keyword (the regex runs only where one occurs)",
+        ));
+    }
+    if let Some(entropy) = custom.entropy
+        && !(0.0..=8.0).contains(&entropy)
+    {
+        return Err(invalid("entropy must be between 0 and 8 bits per byte"));
+    }
+    let severity: Severity = custom
+        .severity
+        .parse()
+        .map_err(|e: rempart_core::ParseSeverityError| invalid(&e.to_string()))?;
+    Rule::custom(
+        &custom.id,
+        &custom.title,
+        severity,
+        &custom.keywords,
+        &custom.regex,
+        custom.entropy,
+        &custom.doc,
+    )
+}
+
+impl FileAnalyzer for SecretScanner {
+    fn name(&self) -> &'static str {
+        "secrets"
+    }
+
+    fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    fn interest(&self, file: &FileMeta<'_>) -> Interest {
+        if file.size == 0 || self.allowed_paths.is_allowed(file.path) {
+            Interest::Skip
+        } else {
+            Interest::Whole {
+                max_bytes: self.max_file_size,
+            }
+        }
+    }
+
+    fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
+        if is_binary(content) {
+            out.skipped.push(SkippedEntry {
+                path: file.path.to_owned(),
+                layer: None,
+                reason: SkipReason::Binary,
+                detail: None,
+            });
+            return;
+        }
+        out.findings.extend(self.scan_text(file.path, content));
+    }
+}
+
+impl ImageAnalyzer for SecretScanner {
+    fn name(&self) -> &'static str {
+        "secrets"
+    }
+
+    fn analyze_image(&self, image: &ImageContext<'_>, findings: &mut Vec<Finding>) {
+        let metadata = image.metadata;
+        for (index, env) in metadata.env.iter().enumerate() {
+            self.scan_config_value(0, index, env, findings);
+        }
+        for (index, (key, value)) in metadata.labels.iter().enumerate() {
+            self.scan_config_value(1, index, &format!("{key}={value}"), findings);
+        }
+        for (index, step) in metadata.history.iter().enumerate() {
+            self.scan_config_value(2, index, &step.created_by, findings);
+        }
+    }
+}
