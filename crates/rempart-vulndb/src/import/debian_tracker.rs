@@ -1,0 +1,108 @@
+//! The Debian security tracker's JSON (`security-tracker.debian.org/tracker/data/json`): per source
+//! package, per CVE, per release, a status, a fixed version and an urgency.
+
+use std::collections::BTreeMap;
+
+use rempart_core::Severity;
+use serde::Deserialize;
+
+use super::osv::{distro_severity, title_from};
+use crate::ecosystem::debian_release_for_codename;
+use crate::model::{AffectedPackage, Advisory, Event, RangeKind, VersionRange};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TrackerIssue {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    releases: BTreeMap<String, TrackerRelease>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TrackerRelease {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    fixed_version: Option<String>,
+    #[serde(default)]
+    urgency: Option<String>,
+    #[serde(default)]
+    nodsa_reason: Option<String>,
+}
+
+pub(crate) type Tracker = BTreeMap<String, BTreeMap<String, TrackerIssue>>;
+
+/// True when a parsed JSON document has the tracker's shape: packages mapping to issues that
+/// carry `releases`.
+pub(crate) fn looks_like_tracker(value: &serde_json::Value) -> bool {
+    value.as_object().is_some_and(|packages| {
+        packages.values().take(5).all(|issues| {
+            issues.as_object().is_some_and(|issues| {
+                issues
+                    .values()
+                    .take(5)
+                    .all(|issue| issue.get("releases").is_some())
+            })
+        }) && !packages.is_empty()
+    })
+}
+
+/// Converts the tracker into advisories, one per issue id, each listing the packages and
+/// releases it affects. Releases whose codename rempart does not know (`sid`) are skipped.
+pub(crate) fn convert(tracker: Tracker) -> Vec<Advisory> {
+    let mut by_id: BTreeMap<String, Advisory> = BTreeMap::new();
+    for (package, issues) in tracker {
+        for (id, issue) in issues {
+            for (codename, state) in issue.releases {
+                let Some(release) = debian_release_for_codename(&codename) else {
+                    continue;
+                };
+                let fixed = state
+                    .fixed_version
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty() && *v != "<unfixed>");
+                let ranges = match (state.status.as_str(), fixed) {
+                    // Fixed in version 0: the package in this release never had the bug.
+                    (_, Some("0" | "<not-affected>")) | ("not-affected", _) => continue,
+                    ("resolved", Some(version)) => vec![Event::Introduced("0".to_owned()), Event::Fixed(version.to_owned())],
+                    ("resolved", None) => continue,
+                    // open, undetermined: affected, no fix yet.
+                    _ => vec![Event::Introduced("0".to_owned())],
+                };
+                let will_not_fix = state.status != "resolved"
+                    && state.nodsa_reason.as_deref() == Some("ignored");
+                let advisory = by_id.entry(id.clone()).or_insert_with(|| Advisory {
+                    title: issue
+                        .description
+                        .as_deref()
+                        .map(title_from)
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or_else(|| id.clone()),
+                    id: id.clone(),
+                    aliases: Vec::new(),
+                    severity: Severity::Unknown,
+                    cvss: Vec::new(),
+                    cvss_score: None,
+                    references: Vec::new(),
+                    modified: None,
+                    affected: Vec::new(),
+                });
+                advisory.affected.push(AffectedPackage {
+                    ecosystem: "Debian".to_owned(),
+                    release: release.to_owned(),
+                    name: package.clone(),
+                    ranges: vec![VersionRange {
+                        kind: RangeKind::Ecosystem,
+                        events: ranges,
+                        sorted: false,
+                    }],
+                    versions: Vec::new(),
+                    severity: state.urgency.as_deref().and_then(distro_severity),
+                    will_not_fix,
+                });
+            }
+        }
+    }
+    by_id.into_values().collect()
+}

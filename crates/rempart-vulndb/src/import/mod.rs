@@ -1,0 +1,304 @@
+//! Reads advisory feeds and builds the database file.
+
+mod alpine;
+mod debian_tracker;
+pub(crate) mod osv;
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::error::VulnDbError;
+use crate::model::Advisory;
+use crate::store::Writer;
+
+/// Largest single JSON or YAML document read (the Debian tracker JSON is about 80 MB).
+const MAX_DOCUMENT_BYTES: u64 = 512 * 1024 * 1024;
+/// Largest OSV record inside a zip or directory: real ones are a few KB, the biggest few MB.
+const MAX_RECORD_BYTES: u64 = 32 * 1024 * 1024;
+/// How many rejected-record messages an import keeps.
+const MAX_PROBLEMS_KEPT: usize = 50;
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportStats {
+    /// Advisories stored (distinct per source and id).
+    pub advisories: u64,
+    /// Package entries stored (an advisory affecting three packages counts three).
+    pub affected_packages: u64,
+    /// OSV records skipped because they are withdrawn.
+    pub withdrawn: u64,
+    /// Records that could not be read; the rest of the input was still imported.
+    pub rejected: u64,
+    /// The first messages about rejected records (which file, which entry, why).
+    pub problems: Vec<String>,
+    /// Size of the database file written.
+    pub db_size_bytes: u64,
+}
+
+impl ImportStats {
+    fn reject(&mut self, message: String) {
+        self.rejected += 1;
+        if self.problems.len() < MAX_PROBLEMS_KEPT {
+            self.problems.push(message);
+        }
+    }
+}
+
+/// Builds the database at `db_path` from `inputs`, replacing any database there.
+///
+/// Each input may be an osv.dev `all.zip` export, a directory of OSV JSON files (searched
+/// recursively; `.yaml` secdb files in it are read too), one OSV JSON file, an Alpine secdb YAML
+/// file (release from its `distroversion`, else from a `vX.Y` parent directory) or the Debian
+/// security-tracker JSON. The new database is written beside the target and renamed over it
+/// only when complete, so an interrupted build leaves the previous database usable.
+pub fn import_paths(db_path: &Path, inputs: &[PathBuf]) -> Result<ImportStats, VulnDbError> {
+    let parent = match db_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|source| VulnDbError::Io {
+        path: parent.clone(),
+        source,
+    })?;
+    let temp = tempfile::Builder::new()
+        .prefix(".vuln-db-build-")
+        .suffix(".sqlite")
+        .tempfile_in(&parent)
+        .map_err(|source| VulnDbError::Io {
+            path: parent.clone(),
+            source,
+        })?;
+    let mut writer = Writer::create(temp.path())?;
+    let mut stats = ImportStats::default();
+    for input in inputs {
+        import_one(&mut writer, input, &mut stats)?;
+    }
+    stats.advisories = writer.advisories;
+    stats.affected_packages = writer.affected;
+    let built_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    writer.finish(built_at)?;
+    temp.persist(db_path).map_err(|e| VulnDbError::Persist {
+        path: db_path.to_owned(),
+        source: e.error,
+    })?;
+    stats.db_size_bytes = fs::metadata(db_path).map_or(0, |m| m.len());
+    Ok(stats)
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> VulnDbError + '_ {
+    move |source| VulnDbError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>, VulnDbError> {
+    let file = fs::File::open(path).map_err(io_error(path))?;
+    let mut content = Vec::new();
+    file.take(MAX_DOCUMENT_BYTES + 1)
+        .read_to_end(&mut content)
+        .map_err(io_error(path))?;
+    if content.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(VulnDbError::TooLarge {
+            input: path.display().to_string(),
+            what: "the file".to_owned(),
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    Ok(content)
+}
+
+fn import_one(writer: &mut Writer, input: &Path, stats: &mut ImportStats) -> Result<(), VulnDbError> {
+    let metadata = fs::metadata(input).map_err(io_error(input))?;
+    if metadata.is_dir() {
+        return import_directory(writer, input, input, stats);
+    }
+    let mut magic = [0u8; 4];
+    let read = fs::File::open(input)
+        .and_then(|mut f| f.read(&mut magic))
+        .map_err(io_error(input))?;
+    if read == 4 && magic == *b"PK\x03\x04" {
+        return import_zip(writer, input, stats);
+    }
+    let extension = input
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let content = read_bounded(input)?;
+    if extension == "yaml" || extension == "yml" {
+        let text = String::from_utf8_lossy(&content);
+        if !alpine::looks_like_secdb(&text) {
+            return Err(VulnDbError::UnknownFormat {
+                path: input.to_owned(),
+            });
+        }
+        return import_secdb(writer, input, &text);
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&content).map_err(|e| VulnDbError::Parse {
+            input: input.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    if value.get("id").is_some() && value.get("affected").is_some()
+        || value.get("modified").is_some()
+    {
+        return import_osv_value(writer, input, &input.display().to_string(), value, stats);
+    }
+    if debian_tracker::looks_like_tracker(&value) {
+        let tracker: debian_tracker::Tracker =
+            serde_json::from_value(value).map_err(|e| VulnDbError::Parse {
+                input: input.display().to_string(),
+                reason: format!("not a Debian security-tracker document: {e}"),
+            })?;
+        for advisory in debian_tracker::convert(tracker) {
+            writer.add("debian-security-tracker", input, &advisory)?;
+        }
+        return Ok(());
+    }
+    Err(VulnDbError::UnknownFormat {
+        path: input.to_owned(),
+    })
+}
+
+fn import_secdb(writer: &mut Writer, input: &Path, text: &str) -> Result<(), VulnDbError> {
+    let (release, advisories) = alpine::parse(text, input, None)?;
+    let source = format!("alpine-secdb:{release}");
+    for advisory in &advisories {
+        writer.add(&source, input, advisory)?;
+    }
+    Ok(())
+}
+
+/// The source an OSV record is counted under: `osv:` plus its first package's ecosystem.
+fn osv_source(advisory: &Advisory) -> String {
+    let ecosystem = advisory
+        .affected
+        .first()
+        .map_or("unknown", |a| a.ecosystem.as_str());
+    format!("osv:{ecosystem}")
+}
+
+fn import_osv_value(
+    writer: &mut Writer,
+    input: &Path,
+    entry: &str,
+    value: serde_json::Value,
+    stats: &mut ImportStats,
+) -> Result<(), VulnDbError> {
+    let record: osv::OsvRecord = match serde_json::from_value(value) {
+        Ok(record) => record,
+        Err(e) => {
+            stats.reject(format!("{entry}: not an OSV record: {e}"));
+            return Ok(());
+        }
+    };
+    if record.withdrawn.is_some() {
+        stats.withdrawn += 1;
+        return Ok(());
+    }
+    let advisory = record.into_advisory();
+    writer.add(&osv_source(&advisory), input, &advisory)
+}
+
+fn import_osv_bytes(
+    writer: &mut Writer,
+    input: &Path,
+    entry: &str,
+    content: &[u8],
+    stats: &mut ImportStats,
+) -> Result<(), VulnDbError> {
+    match serde_json::from_slice::<serde_json::Value>(content) {
+        Ok(value) => import_osv_value(writer, input, entry, value, stats),
+        Err(e) => {
+            stats.reject(format!("{entry}: malformed JSON: {e}"));
+            Ok(())
+        }
+    }
+}
+
+fn import_zip(writer: &mut Writer, input: &Path, stats: &mut ImportStats) -> Result<(), VulnDbError> {
+    let zip_error = |e: zip::result::ZipError| VulnDbError::Parse {
+        input: input.display().to_string(),
+        reason: format!("bad zip archive: {e}"),
+    };
+    let file = fs::File::open(input).map_err(io_error(input))?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(zip_error)?;
+    let mut content = Vec::new();
+    for index in 0..archive.len() {
+        let mut member = archive.by_index(index).map_err(zip_error)?;
+        let name = member.name().map(|n| n.into_owned()).unwrap_or_default();
+        if !member.is_file() || !name.ends_with(".json") {
+            continue;
+        }
+        let entry = format!("{}!{name}", input.display());
+        if member.size() > MAX_RECORD_BYTES {
+            stats.reject(format!("{entry}: larger than {MAX_RECORD_BYTES} bytes"));
+            continue;
+        }
+        content.clear();
+        // `size()` comes from the archive's directory, which can lie: bound the read itself.
+        (&mut member)
+            .take(MAX_RECORD_BYTES + 1)
+            .read_to_end(&mut content)
+            .map_err(|source| VulnDbError::Parse {
+                input: entry.clone(),
+                reason: format!("cannot decompress: {source}"),
+            })?;
+        if content.len() as u64 > MAX_RECORD_BYTES {
+            stats.reject(format!("{entry}: larger than {MAX_RECORD_BYTES} bytes"));
+            continue;
+        }
+        import_osv_bytes(writer, input, &entry, &content, stats)?;
+    }
+    Ok(())
+}
+
+fn import_directory(
+    writer: &mut Writer,
+    root: &Path,
+    directory: &Path,
+    stats: &mut ImportStats,
+) -> Result<(), VulnDbError> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(directory)
+        .map_err(io_error(directory))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io_error(directory))?;
+    entries.sort();
+    for path in entries {
+        let file_type = fs::symlink_metadata(&path).map_err(io_error(&path))?.file_type();
+        if file_type.is_dir() {
+            import_directory(writer, root, &path, stats)?;
+            continue;
+        }
+        if !file_type.is_file() {
+            continue;
+        }
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => {
+                let content = fs::read(&path).map_err(io_error(&path))?;
+                if content.len() as u64 > MAX_RECORD_BYTES {
+                    stats.reject(format!("{}: larger than {MAX_RECORD_BYTES} bytes", path.display()));
+                    continue;
+                }
+                import_osv_bytes(writer, root, &path.display().to_string(), &content, stats)?;
+            }
+            Some("yaml" | "yml") => {
+                let content = read_bounded(&path)?;
+                let text = String::from_utf8_lossy(&content);
+                if alpine::looks_like_secdb(&text) {
+                    import_secdb(writer, &path, &text)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

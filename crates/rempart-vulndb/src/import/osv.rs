@@ -1,0 +1,224 @@
+//! OSV records (<https://ossf.github.io/osv-schema/>), as osv.dev exports them per ecosystem.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use rempart_core::Severity;
+use serde::Deserialize;
+
+use crate::ecosystem::split_osv_ecosystem;
+use crate::model::{AffectedPackage, Advisory, Event, RangeKind, VersionRange};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct OsvRecord {
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) modified: Option<String>,
+    #[serde(default)]
+    pub(crate) withdrawn: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    /// Debian and Ubuntu records name the CVEs they derive from here.
+    #[serde(default)]
+    upstream: Vec<String>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    details: Option<String>,
+    #[serde(default)]
+    severity: Vec<OsvSeverity>,
+    #[serde(default)]
+    affected: Vec<OsvAffected>,
+    #[serde(default)]
+    references: Vec<OsvReference>,
+    #[serde(default)]
+    database_specific: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OsvSeverity {
+    #[serde(rename = "type")]
+    kind: String,
+    score: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct OsvReference {
+    #[serde(default)]
+    url: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct OsvAffected {
+    #[serde(default)]
+    package: Option<OsvPackage>,
+    #[serde(default)]
+    ranges: Vec<OsvRange>,
+    #[serde(default)]
+    versions: Vec<String>,
+    #[serde(default)]
+    severity: Vec<OsvSeverity>,
+    #[serde(default)]
+    ecosystem_specific: Option<serde_json::Value>,
+    #[serde(default)]
+    database_specific: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OsvPackage {
+    ecosystem: String,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct OsvRange {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    events: Vec<BTreeMap<String, String>>,
+}
+
+/// The first line of a text, cut to a length a table can show.
+pub(crate) fn title_from(text: &str) -> String {
+    const MAX_TITLE: usize = 200;
+    let line = text.trim().lines().next().unwrap_or("").trim();
+    if line.len() <= MAX_TITLE {
+        return line.to_owned();
+    }
+    let mut end = MAX_TITLE;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &line[..end])
+}
+
+/// Severity word of a distribution or of GitHub's database (`MODERATE`, `unimportant`).
+pub(crate) fn severity_word(value: Option<&serde_json::Value>, keys: &[&str]) -> Option<Severity> {
+    let object = value?.as_object()?;
+    keys.iter()
+        .filter_map(|k| object.get(*k)?.as_str())
+        .find_map(distro_severity)
+}
+
+/// Maps the words distributions use (Debian urgencies, Ubuntu priorities) onto [`Severity`].
+pub(crate) fn distro_severity(word: &str) -> Option<Severity> {
+    let word = word.trim().trim_end_matches('*').trim_end_matches('!');
+    match word.to_ascii_lowercase().as_str() {
+        "unimportant" | "negligible" | "low" => Some(Severity::Low),
+        "not yet assigned" | "end-of-life" | "" => None,
+        _ => Severity::from_str(word).ok(),
+    }
+}
+
+/// Score of a CVSS v3 or v4 vector; v2 vectors (no `CVSS:` prefix) are not scored.
+pub(crate) fn cvss_score(vector: &str) -> Option<f64> {
+    cvss::Cvss::from_str(vector.trim()).ok().map(|c| c.score())
+}
+
+impl OsvRecord {
+    pub(crate) fn into_advisory(self) -> Advisory {
+        let title = self
+            .summary
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .or(self.details.as_deref())
+            .map(title_from)
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| self.id.clone());
+        let mut aliases = self.aliases;
+        for upstream in self.upstream {
+            if !aliases.contains(&upstream) && upstream != self.id {
+                aliases.push(upstream);
+            }
+        }
+        let cvss: Vec<String> = self
+            .severity
+            .iter()
+            .filter(|s| s.kind.starts_with("CVSS_V"))
+            .map(|s| s.score.clone())
+            .collect();
+        // The newest CVSS version published wins: v4 rescores what v3 over- or under-rated.
+        let scored = self
+            .severity
+            .iter()
+            .filter(|s| s.kind == "CVSS_V4" || s.kind == "CVSS_V3")
+            .max_by_key(|s| s.kind == "CVSS_V4")
+            .and_then(|s| cvss_score(&s.score));
+        let severity = scored.map(Severity::from_cvss_score).or_else(|| {
+            severity_word(self.database_specific.as_ref(), &["severity"]).or_else(|| {
+                self.severity
+                    .iter()
+                    .find(|s| s.kind == "Ubuntu")
+                    .and_then(|s| distro_severity(&s.score))
+            })
+        });
+        let references = self.references.into_iter().map(|r| r.url).collect();
+        let affected = self
+            .affected
+            .into_iter()
+            .filter_map(convert_affected)
+            .collect();
+        Advisory {
+            id: self.id,
+            title,
+            aliases,
+            severity: severity.unwrap_or(Severity::Unknown),
+            cvss,
+            cvss_score: scored,
+            references,
+            modified: self.modified,
+            affected,
+        }
+    }
+}
+
+fn convert_affected(affected: OsvAffected) -> Option<AffectedPackage> {
+    let package = affected.package?;
+    let (ecosystem, release) = split_osv_ecosystem(&package.ecosystem);
+    let ranges = affected
+        .ranges
+        .into_iter()
+        .filter_map(|range| {
+            let kind = match range.kind.as_str() {
+                "ECOSYSTEM" => RangeKind::Ecosystem,
+                "SEMVER" => RangeKind::Semver,
+                "GIT" => RangeKind::Git,
+                _ => return None,
+            };
+            let events = range
+                .events
+                .into_iter()
+                .flat_map(|event| event.into_iter())
+                .filter_map(|(key, value)| match key.as_str() {
+                    "introduced" => Some(Event::Introduced(value)),
+                    "fixed" => Some(Event::Fixed(value)),
+                    "last_affected" => Some(Event::LastAffected(value)),
+                    "limit" => Some(Event::Limit(value)),
+                    _ => None,
+                })
+                .collect();
+            Some(VersionRange { kind, events, sorted: false })
+        })
+        .collect();
+    let severity = affected
+        .severity
+        .iter()
+        .find(|s| s.kind == "Ubuntu")
+        .and_then(|s| distro_severity(&s.score))
+        .or_else(|| {
+            severity_word(
+                affected.ecosystem_specific.as_ref(),
+                &["urgency", "severity"],
+            )
+        })
+        .or_else(|| severity_word(affected.database_specific.as_ref(), &["urgency"]));
+    Some(AffectedPackage {
+        ecosystem,
+        release,
+        name: package.name,
+        ranges,
+        versions: affected.versions,
+        severity,
+        will_not_fix: false,
+    })
+}

@@ -1,0 +1,78 @@
+//! The database's own view of an advisory, whatever feed it came from.
+
+use rempart_core::Severity;
+use serde::{Deserialize, Serialize};
+
+/// How the versions of a range are to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum RangeKind {
+    /// The ecosystem's own version scheme.
+    Ecosystem,
+    /// Semantic Versioning 2.0.
+    Semver,
+    /// Commit hashes. Stored for completeness but never matched: an installed package carries a
+    /// version, not a commit, and ordering commits needs the repository's history.
+    Git,
+}
+
+/// One OSV range event. `"0"` as `introduced` means "from the first version".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Event {
+    Introduced(String),
+    Fixed(String),
+    LastAffected(String),
+    Limit(String),
+}
+
+impl Event {
+    pub(crate) fn version(&self) -> &str {
+        match self {
+            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct VersionRange {
+    pub(crate) kind: RangeKind,
+    pub(crate) events: Vec<Event>,
+    /// The events are in version order (sorted when the database was built), so matching can
+    /// stop at the first event above the installed version.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) sorted: bool,
+}
+
+/// One package an advisory affects, in one ecosystem (and distribution release).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct AffectedPackage {
+    /// OSV ecosystem without the release: `Debian`, `PyPI`, `Alpine`.
+    pub(crate) ecosystem: String,
+    /// Distribution release (`12`, `3.19`, `22.04`); empty for language ecosystems.
+    pub(crate) release: String,
+    /// The name as the feed spells it.
+    pub(crate) name: String,
+    pub(crate) ranges: Vec<VersionRange>,
+    /// Versions listed one by one (OSV `versions`).
+    pub(crate) versions: Vec<String>,
+    /// The distribution's own rating for this package (Debian urgency, Ubuntu priority).
+    pub(crate) severity: Option<Severity>,
+    /// The distribution decided not to fix it in this release.
+    pub(crate) will_not_fix: bool,
+}
+
+/// An advisory, normalized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Advisory {
+    pub(crate) id: String,
+    /// OSV `summary`, else the first line of `details`.
+    pub(crate) title: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) severity: Severity,
+    /// CVSS vectors as published (`CVSS:3.1/AV:N/...`).
+    pub(crate) cvss: Vec<String>,
+    pub(crate) cvss_score: Option<f64>,
+    pub(crate) references: Vec<String>,
+    /// RFC 3339 time of the last change, when the feed gives one.
+    pub(crate) modified: Option<String>,
+    pub(crate) affected: Vec<AffectedPackage>,
+}

@@ -1,0 +1,497 @@
+//! The SQLite file: schema, the writer used while importing, and the read-only [`Database`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rempart_core::Severity;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::ecosystem::normalize_package_name;
+use crate::error::VulnDbError;
+use crate::matcher::prepare_for_matching;
+use crate::model::{Advisory, VersionRange};
+
+/// Bumped whenever the tables change meaning; a database of another version is refused.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (
+    name TEXT PRIMARY KEY,
+    input TEXT NOT NULL,
+    snapshot TEXT,
+    advisories INTEGER NOT NULL
+);
+CREATE TABLE advisories (
+    rowid INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    aliases TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    cvss TEXT NOT NULL,
+    cvss_score REAL,
+    refs TEXT NOT NULL,
+    modified TEXT,
+    UNIQUE (source, id)
+);
+CREATE TABLE affected (
+    advisory INTEGER NOT NULL REFERENCES advisories (rowid),
+    ecosystem TEXT NOT NULL,
+    release TEXT NOT NULL,
+    name TEXT NOT NULL,
+    feed_name TEXT NOT NULL,
+    ranges TEXT NOT NULL,
+    versions TEXT NOT NULL,
+    unordered_versions TEXT NOT NULL,
+    severity TEXT,
+    will_not_fix INTEGER NOT NULL
+);
+";
+
+/// Created after the bulk insert: building an index once is faster than maintaining it.
+const INDEXES: &str = "
+CREATE INDEX affected_by_package ON affected (ecosystem, release, name);
+CREATE INDEX affected_by_advisory ON affected (advisory);
+";
+
+fn sqlite_error(path: &Path) -> impl Fn(rusqlite::Error) -> VulnDbError + '_ {
+    move |source| VulnDbError::Sqlite {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// One feed's contribution, as recorded in the `sources` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceStatus {
+    /// `osv:PyPI`, `alpine-secdb:3.11`, `debian-security-tracker`.
+    pub name: String,
+    /// The file or directory it was imported from.
+    pub input: String,
+    /// The newest `modified` time among its advisories (RFC 3339), when the feed dates them.
+    pub snapshot: Option<String>,
+    pub advisories: u64,
+}
+
+/// What a database holds and when it was built.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DbStatus {
+    pub path: PathBuf,
+    pub schema_version: u32,
+    /// Seconds since the Unix epoch.
+    pub built_at: u64,
+    /// The same instant, RFC 3339 (UTC).
+    pub built_at_rfc3339: String,
+    pub sources: Vec<SourceStatus>,
+    pub advisories: u64,
+    pub affected_packages: u64,
+    pub size_bytes: u64,
+}
+
+impl DbStatus {
+    /// True when the database was built more than `max_age` before `now` (or in the future,
+    /// which means the clock or the file is wrong).
+    pub fn is_stale(&self, max_age: Duration, now: SystemTime) -> bool {
+        let now = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        match now.checked_sub(self.built_at) {
+            Some(age) => age > max_age.as_secs(),
+            None => true,
+        }
+    }
+}
+
+/// Formats seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+pub(crate) fn rfc3339(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rem = seconds % 86_400;
+    // Civil-from-days (proleptic Gregorian), valid for any date after 1970.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Writes a new database file. Used only by the importer; the file is renamed into place when
+/// everything succeeded.
+pub(crate) struct Writer {
+    connection: Connection,
+    path: PathBuf,
+    sources: BTreeMap<String, SourceStatus>,
+    pub(crate) advisories: u64,
+    pub(crate) affected: u64,
+}
+
+impl Writer {
+    pub(crate) fn create(path: &Path) -> Result<Writer, VulnDbError> {
+        let error = sqlite_error(path);
+        let connection = Connection::open(path).map_err(&error)?;
+        // The file is private until renamed into place: durability comes from the rename, not
+        // from the journal.
+        connection
+            .execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+            .map_err(&error)?;
+        connection.execute_batch(SCHEMA).map_err(&error)?;
+        connection.execute_batch("BEGIN").map_err(&error)?;
+        Ok(Writer {
+            connection,
+            path: path.to_owned(),
+            sources: BTreeMap::new(),
+            advisories: 0,
+            affected: 0,
+        })
+    }
+
+    /// Adds an advisory under `source`. The same id from the same source is merged: a newer
+    /// record (by `modified`) replaces an older one; undated feeds add their packages to it.
+    pub(crate) fn add(
+        &mut self,
+        source: &str,
+        input: &Path,
+        advisory: &Advisory,
+    ) -> Result<(), VulnDbError> {
+        let error = sqlite_error(&self.path);
+        let status = self
+            .sources
+            .entry(source.to_owned())
+            .or_insert_with(|| SourceStatus {
+                name: source.to_owned(),
+                input: input.display().to_string(),
+                snapshot: None,
+                advisories: 0,
+            });
+        if let Some(modified) = &advisory.modified
+            && status.snapshot.as_ref().is_none_or(|s| s < modified)
+        {
+            status.snapshot = Some(modified.clone());
+        }
+        let existing: Option<(i64, Option<String>)> = self
+            .connection
+            .prepare_cached("SELECT rowid, modified FROM advisories WHERE source = ?1 AND id = ?2")
+            .map_err(&error)?
+            .query_row(params![source, advisory.id], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()
+            .map_err(&error)?;
+        let rowid = match existing {
+            Some((rowid, Some(old))) if advisory.modified.as_ref().is_some_and(|m| *m <= old) => {
+                // An older or equal copy of a dated record: keep what is there.
+                let _ = rowid;
+                return Ok(());
+            }
+            Some((rowid, Some(_))) => {
+                self.connection
+                    .execute("DELETE FROM affected WHERE advisory = ?1", params![rowid])
+                    .map_err(&error)?;
+                self.connection
+                    .execute("DELETE FROM advisories WHERE rowid = ?1", params![rowid])
+                    .map_err(&error)?;
+                None
+            }
+            Some((rowid, None)) => Some(rowid),
+            None => None,
+        };
+        let rowid = match rowid {
+            Some(rowid) => rowid,
+            None => {
+                let json = |v: &[String]| serde_json::to_string(v).unwrap_or_default();
+                self.connection
+                    .prepare_cached(
+                        "INSERT INTO advisories (source, id, title, aliases, severity, cvss, \
+                         cvss_score, refs, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    )
+                    .map_err(&error)?
+                    .execute(params![
+                        source,
+                        advisory.id,
+                        advisory.title,
+                        json(&advisory.aliases),
+                        advisory.severity.as_str(),
+                        json(&advisory.cvss),
+                        advisory.cvss_score,
+                        json(&advisory.references),
+                        advisory.modified,
+                    ])
+                    .map_err(&error)?;
+                status.advisories += 1;
+                self.advisories += 1;
+                self.connection.last_insert_rowid()
+            }
+        };
+        let mut insert = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO affected (advisory, ecosystem, release, name, feed_name, ranges, \
+                 versions, unordered_versions, severity, will_not_fix) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .map_err(&error)?;
+        for affected in &advisory.affected {
+            let mut ranges = affected.ranges.clone();
+            let (sorted, unordered) =
+                prepare_for_matching(&affected.ecosystem, &mut ranges, &affected.versions);
+            insert
+                .execute(params![
+                    rowid,
+                    affected.ecosystem,
+                    affected.release,
+                    normalize_package_name(&affected.ecosystem, &affected.name),
+                    affected.name,
+                    serde_json::to_string(&ranges).unwrap_or_default(),
+                    serde_json::to_string(&sorted).unwrap_or_default(),
+                    serde_json::to_string(&unordered).unwrap_or_default(),
+                    affected.severity.map(Severity::as_str),
+                    affected.will_not_fix,
+                ])
+                .map_err(&error)?;
+            self.affected += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes the indexes and the metadata and closes the file.
+    pub(crate) fn finish(self, built_at: u64) -> Result<(), VulnDbError> {
+        let error = sqlite_error(&self.path);
+        self.connection.execute_batch(INDEXES).map_err(&error)?;
+        for (key, value) in [
+            ("schema_version", SCHEMA_VERSION.to_string()),
+            ("built_at", built_at.to_string()),
+        ] {
+            self.connection
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                    params![key, value],
+                )
+                .map_err(&error)?;
+        }
+        for source in self.sources.values() {
+            self.connection
+                .execute(
+                    "INSERT INTO sources (name, input, snapshot, advisories) VALUES (?1, ?2, ?3, ?4)",
+                    params![source.name, source.input, source.snapshot, source.advisories.cast_signed()],
+                )
+                .map_err(&error)?;
+        }
+        self.connection.execute_batch("COMMIT").map_err(&error)?;
+        self.connection
+            .close()
+            .map_err(|(_, source)| VulnDbError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })
+    }
+}
+
+/// One row of `affected` joined with its advisory: what the matcher evaluates.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) severity: Severity,
+    pub(crate) cvss: Vec<String>,
+    pub(crate) cvss_score: Option<f64>,
+    pub(crate) references: Vec<String>,
+    pub(crate) ranges: Vec<VersionRange>,
+    /// Listed versions the scheme can read, in version order.
+    pub(crate) versions: Vec<String>,
+    /// Listed versions the scheme cannot read: matched by exact spelling only.
+    pub(crate) unordered_versions: Vec<String>,
+    pub(crate) package_severity: Option<Severity>,
+    pub(crate) will_not_fix: bool,
+}
+
+/// A built vulnerability database, opened read-only.
+#[derive(Debug)]
+pub struct Database {
+    path: PathBuf,
+    // A connection is not `Sync`; analyzers are shared across threads, and one query per
+    // package name is short, so a lock is enough.
+    connection: Mutex<Connection>,
+}
+
+impl Database {
+    /// Opens a database built by [`crate::import_paths`], refusing one of another schema version.
+    pub fn open(path: &Path) -> Result<Database, VulnDbError> {
+        let error = sqlite_error(path);
+        if !path.is_file() {
+            return Err(VulnDbError::Io {
+                path: path.to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(&error)?;
+        let found: Option<String> = connection
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(&error)?;
+        if found.as_deref() != Some(SCHEMA_VERSION.to_string().as_str()) {
+            return Err(VulnDbError::SchemaMismatch {
+                path: path.to_owned(),
+                found: found.unwrap_or_else(|| "none".to_owned()),
+                expected: SCHEMA_VERSION,
+            });
+        }
+        Ok(Database {
+            path: path.to_owned(),
+            connection: Mutex::new(connection),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Schema version, sources with their snapshot dates, counts, build time and file size.
+    pub fn status(&self) -> Result<DbStatus, VulnDbError> {
+        let error = sqlite_error(&self.path);
+        let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let built_at: String = connection
+            .query_row("SELECT value FROM meta WHERE key = 'built_at'", [], |row| {
+                row.get(0)
+            })
+            .map_err(&error)?;
+        let built_at = built_at.parse().unwrap_or(0);
+        let mut statement = connection
+            .prepare("SELECT name, input, snapshot, advisories FROM sources ORDER BY name")
+            .map_err(&error)?;
+        let sources = statement
+            .query_map([], |row| {
+                Ok(SourceStatus {
+                    name: row.get(0)?,
+                    input: row.get(1)?,
+                    snapshot: row.get(2)?,
+                    advisories: row.get::<_, i64>(3)?.cast_unsigned(),
+                })
+            })
+            .map_err(&error)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&error)?;
+        let count = |table: &str| -> Result<u64, VulnDbError> {
+            connection
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .map(i64::cast_unsigned)
+                .map_err(&error)
+        };
+        let size_bytes = std::fs::metadata(&self.path)
+            .map_err(|source| VulnDbError::Io {
+                path: self.path.clone(),
+                source,
+            })?
+            .len();
+        Ok(DbStatus {
+            path: self.path.clone(),
+            schema_version: SCHEMA_VERSION,
+            built_at,
+            built_at_rfc3339: rfc3339(built_at),
+            sources,
+            advisories: count("advisories")?,
+            affected_packages: count("affected")?,
+            size_bytes,
+        })
+    }
+
+    /// Up to `limit` distinct (ecosystem, name) pairs of language packages, as the feeds spell
+    /// the names: sample input for benchmarks and completion.
+    pub fn package_names(&self, limit: usize) -> Result<Vec<(String, String)>, VulnDbError> {
+        let error = sqlite_error(&self.path);
+        let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let mut statement = connection
+            .prepare(
+                "SELECT DISTINCT ecosystem, feed_name FROM affected WHERE release = '' \
+                 ORDER BY ecosystem, feed_name LIMIT ?1",
+            )
+            .map_err(&error)?;
+        let rows = statement
+            .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .map_err(&error)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(&error)
+    }
+
+    /// The advisories filed under a package, in a stable order.
+    pub(crate) fn candidates(
+        &self,
+        ecosystem: &str,
+        release: &str,
+        name: &str,
+    ) -> Result<Vec<Candidate>, VulnDbError> {
+        let error = sqlite_error(&self.path);
+        let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT a.id, a.title, a.aliases, a.severity, a.cvss, a.cvss_score, a.refs, \
+                 f.ranges, f.versions, f.severity, f.will_not_fix, f.unordered_versions \
+                 FROM affected f JOIN advisories a ON a.rowid = f.advisory \
+                 WHERE f.ecosystem = ?1 AND f.release = ?2 AND f.name = ?3 \
+                 ORDER BY a.id, a.rowid",
+            )
+            .map_err(&error)?;
+        let rows = statement
+            .query_map(params![ecosystem, release, name], |row| {
+                let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+                    let text: String = row.get(i)?;
+                    Ok(serde_json::from_str(&text).unwrap_or_default())
+                };
+                let severity = |text: Option<String>| {
+                    text.and_then(|t| t.parse::<Severity>().ok())
+                };
+                let ranges: String = row.get(7)?;
+                Ok(Candidate {
+                    id: row.get(0)?,
+                    title: row.get(1)?,
+                    aliases: list(2)?,
+                    severity: severity(row.get(3)?).unwrap_or(Severity::Unknown),
+                    cvss: list(4)?,
+                    cvss_score: row.get(5)?,
+                    references: list(6)?,
+                    ranges: serde_json::from_str(&ranges).unwrap_or_default(),
+                    versions: list(8)?,
+                    unordered_versions: list(11)?,
+                    package_severity: severity(row.get(9)?),
+                    will_not_fix: row.get(10)?,
+                })
+            })
+            .map_err(&error)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(&error)
+    }
+}
+
+/// Where the CLI keeps the database: `$XDG_CACHE_HOME/rempart/db/vuln.sqlite`, else the
+/// platform cache directory (`~/.cache/rempart/db/vuln.sqlite` on Linux).
+pub fn default_db_path() -> Result<PathBuf, VulnDbError> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| directories::BaseDirs::new().map(|d| d.cache_dir().to_owned()))
+        .ok_or(VulnDbError::NoCacheDir)?;
+    Ok(cache.join("rempart").join("db").join("vuln.sqlite"))
+}
