@@ -223,9 +223,11 @@ impl BuildInfo {
                     modules.push((module.to_owned(), version.to_owned()));
                 }
                 // A replacement applies to the line before it. A replacement by a local
-                // directory has no version: the code is not any published version, drop it.
+                // directory (`./x`, version `(devel)` or none) is not any published version:
+                // drop it.
                 "=>" => {
-                    if version.is_empty() {
+                    let local = module.starts_with(['.', '/']);
+                    if local || version.is_empty() || version == "(devel)" {
                         modules.pop();
                     } else if let Some(last) = modules.last_mut() {
                         *last = (module.to_owned(), version.to_owned());

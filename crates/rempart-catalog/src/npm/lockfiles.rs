@@ -176,6 +176,9 @@ pub(super) fn pnpm(path: &str, content: &str, out: &mut AnalysisOutput) -> Resul
     budget.max_nodes = 1_000_000;
     budget.max_events = 4_000_000;
     budget.max_documents = 4;
+    // pnpm never writes anchors or aliases: any is a sign of a crafted file.
+    budget.max_aliases = 0;
+    budget.max_anchors = 0;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     let lock: PnpmLock = serde_saphyr::from_str_with_options(content, options)

@@ -2,6 +2,7 @@
 //! files (outputs captured in the fixtures, with the command in `tests/fixtures/README.md`).
 
 mod dpkg;
+mod gobin;
 mod npm;
 mod os;
 mod python;
