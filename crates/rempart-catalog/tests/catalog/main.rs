@@ -3,6 +3,7 @@
 
 mod dpkg;
 mod gobin;
+mod java;
 mod npm;
 mod os;
 mod python;
