@@ -76,15 +76,14 @@ impl Context<'_> {
             ("containers:", label.strip_prefix("container ").unwrap_or(label))
         };
         let start = object.line.saturating_sub(1) as usize;
-        let list_start = self
-            .lines
+        let end = (object.end_line.saturating_sub(1) as usize).min(self.lines.len());
+        let own = &self.lines[start.min(end)..end];
+        let list_start = own
             .iter()
             .enumerate()
-            .skip(start)
             .find(|(_, line)| line.trim_start().starts_with(list))
-            .map_or(start, |(index, _)| index);
-        self.lines
-            .iter()
+            .map_or(0, |(index, _)| index);
+        own.iter()
             .enumerate()
             .skip(list_start)
             .find(|(_, line)| {
@@ -93,7 +92,9 @@ impl Context<'_> {
                     .strip_prefix("name:")
                     .is_some_and(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == name)
             })
-            .map_or(object.line, |(index, _)| u32::try_from(index + 1).unwrap_or(u32::MAX))
+            .map_or(object.line, |(index, _)| {
+                u32::try_from(start + index + 1).unwrap_or(u32::MAX)
+            })
     }
 
     pub(crate) fn finding(
@@ -151,8 +152,12 @@ pub fn scan_kubernetes_with(
 ) -> Result<KubeReport, MisconfigError> {
     let documents = yaml::load(path, text)?;
     let mut objects = Vec::new();
-    for document in &documents {
-        let Some(object) = Object::new(&document.value, document.line) else {
+    let total_lines = u32::try_from(text.lines().count()).unwrap_or(u32::MAX);
+    for (index, document) in documents.iter().enumerate() {
+        let end = documents
+            .get(index + 1)
+            .map_or(total_lines.saturating_add(1), |next| next.line);
+        let Some(object) = Object::new(&document.value, document.line, end) else {
             continue;
         };
         if object.kind.ends_with("List") {
@@ -160,7 +165,7 @@ pub fn scan_kubernetes_with(
             objects.extend(
                 model::array(&document.value, &["items"])
                     .iter()
-                    .filter_map(|item| Object::new(item, document.line)),
+                    .filter_map(|item| Object::new(item, document.line, end)),
             );
         } else {
             objects.push(object);

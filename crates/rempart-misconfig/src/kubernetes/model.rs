@@ -42,16 +42,19 @@ pub(crate) struct Object<'a> {
     pub(crate) namespace: Option<&'a str>,
     /// Line of the document the object came from.
     pub(crate) line: u32,
+    /// First line after that document (bounds line searches to the object's own text).
+    pub(crate) end_line: u32,
 }
 
 impl<'a> Object<'a> {
-    pub(crate) fn new(value: &'a Value, line: u32) -> Option<Object<'a>> {
+    pub(crate) fn new(value: &'a Value, line: u32, end_line: u32) -> Option<Object<'a>> {
         Some(Object {
             value,
             kind: get_str(value, &["kind"])?,
             name: get_str(value, &["metadata", "name"]).unwrap_or("<unnamed>"),
             namespace: get_str(value, &["metadata", "namespace"]),
             line,
+            end_line,
         })
     }
 

@@ -63,8 +63,8 @@ pub(crate) fn load(path: &str, text: &str) -> Result<Vec<Document>, MisconfigErr
         .collect())
 }
 
-/// Parser messages include a source snippet; keep the summary lines only so one error stays one
+/// Parser messages include a source snippet; keep the summary line only so one error stays one
 /// short message.
 fn first_lines(message: &str) -> String {
-    message.lines().take(3).collect::<Vec<_>>().join(" ").trim().to_owned()
+    message.lines().next().unwrap_or("").trim().to_owned()
 }
