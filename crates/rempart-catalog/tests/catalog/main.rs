@@ -7,4 +7,5 @@ mod java;
 mod npm;
 mod os;
 mod python;
+mod rpm;
 mod support;

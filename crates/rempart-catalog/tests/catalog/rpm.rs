@@ -1,0 +1,71 @@
+use rempart_catalog::RpmCataloger;
+use rempart_core::Ecosystem;
+
+use crate::support::{assert_well_formed, find, fixture, fixture_text, run, wants};
+
+const PATH: &str = "var/lib/rpm/rpmdb.sqlite";
+
+#[test]
+fn sqlite_database_agrees_with_rpm_query() {
+    let out = run(&RpmCataloger::new(), PATH, &fixture("rpm/rpmdb.sqlite"));
+    assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+    assert_well_formed(&out.packages, PATH, "rpm");
+    // `rpm -qa --qf '%{NAME}|%{EPOCH}|%{VERSION}|%{RELEASE}|%{ARCH}|%{LICENSE}|%{SOURCERPM}'`
+    let expected = fixture_text("rpm/expected-rpm-qa.txt");
+    assert_eq!(out.packages.len(), expected.lines().count());
+    for line in expected.lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        let package = find(&out.packages, f[0]);
+        assert_eq!(package.ecosystem, Ecosystem::Rpm);
+        let version = if f[1] == "(none)" {
+            format!("{}-{}", f[2], f[3])
+        } else {
+            format!("{}:{}-{}", f[1], f[2], f[3])
+        };
+        assert_eq!(package.version, version);
+        assert_eq!(package.arch.as_deref(), Some(f[4]));
+        assert_eq!(package.licenses, [f[5]]);
+        let source = package.source.as_ref().unwrap();
+        assert_eq!(f[6], format!("{}-{}-{}.src.rpm", source.name, f[2], f[3]));
+        let epoch_qualifier = if f[1] == "(none)" { String::new() } else { format!("&epoch={}", f[1]) };
+        assert_eq!(
+            package.purl,
+            format!("pkg:rpm/{}@{}-{}?arch={}{epoch_qualifier}", f[0], f[2], f[3], f[4])
+        );
+    }
+}
+
+#[test]
+fn owned_files_agree_with_rpm_ql() {
+    let out = run(&RpmCataloger::new(), PATH, &fixture("rpm/rpmdb.sqlite"));
+    let expected = fixture_text("rpm/expected-rpm-ql.txt");
+    let mut listed = 0;
+    for owned in &out.owned_files {
+        assert_eq!(owned.source_path, PATH);
+        let mine: Vec<String> = expected
+            .lines()
+            .filter_map(|l| l.split_once('|'))
+            .filter(|(package, _)| *package == owned.package)
+            .map(|(_, file)| file.trim_start_matches('/').to_owned())
+            .collect();
+        let mut paths = owned.paths.clone();
+        paths.sort();
+        assert_eq!(paths, mine, "{}", owned.package);
+        listed += mine.len();
+    }
+    assert_eq!(listed, expected.lines().count());
+}
+
+#[test]
+fn damaged_databases_are_reported() {
+    let analyzer = RpmCataloger::new();
+    let out = run(&analyzer, PATH, b"not a database at all");
+    assert_eq!(out.skipped.len(), 1);
+    assert!(out.skipped[0].detail.as_ref().unwrap().contains(PATH));
+    // A truncated copy of a real database.
+    let real = fixture("rpm/rpmdb.sqlite");
+    let out = run(&analyzer, PATH, &real[..real.len() / 3]);
+    assert!(out.packages.len() <= 2);
+    assert!(wants(&analyzer, "usr/lib/sysimage/rpm/rpmdb.sqlite", 0o644, 1000));
+    assert!(!wants(&analyzer, "var/lib/rpm/rpmdb.sqlite-wal", 0o644, 1000));
+}
