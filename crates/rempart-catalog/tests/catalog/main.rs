@@ -1,6 +1,7 @@
 //! Catalogers run over real package metadata, checked against the real tools' view of the same
 //! files (outputs captured in the fixtures, with the command in `tests/fixtures/README.md`).
 
+mod cargo;
 mod dpkg;
 mod gobin;
 mod java;
