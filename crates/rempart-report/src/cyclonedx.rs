@@ -409,11 +409,22 @@ fn package_component(package: &Package, bom_ref: &str) -> Component {
         bom_ref: Some(bom_ref.to_owned()),
         group,
         name,
-        version: Some(package.version.clone()),
+        version: Some(capped(&package.version, VERSION_MAX)),
         licenses: license_choices(&package.licenses),
         purl: (!package.purl.is_empty()).then(|| package.purl.clone()),
         properties,
         ..Component::default()
+    }
+}
+
+/// The schema caps component versions at 1024 characters; package metadata does not.
+const VERSION_MAX: usize = 1024;
+
+fn capped(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        crate::text::truncate(text, max)
     }
 }
 
@@ -558,7 +569,7 @@ fn vulnerability(
         affects: vec![Affect {
             reference: affected_ref,
             versions: vec![AffectedVersion {
-                version: installed_version.clone(),
+                version: capped(installed_version, VERSION_MAX),
                 status: "affected",
             }],
         }],

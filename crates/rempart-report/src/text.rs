@@ -94,11 +94,12 @@ pub(crate) fn is_uuid(text: &str) -> bool {
 }
 
 /// Percent-encodes everything but the characters a URI path may hold as they are, so image paths
-/// with spaces or `%` become valid URI references.
+/// with spaces or `%` become valid URI references. `:` is encoded too: in a first segment it
+/// would turn `a:b` into a URI with scheme `a`.
 pub(crate) fn uri_path(path: &str) -> String {
     let mut encoded = String::with_capacity(path.len());
     for byte in path.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&byte) {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=@/".contains(&byte) {
             encoded.push(char::from(byte));
         } else {
             push_percent(&mut encoded, byte);
@@ -134,6 +135,7 @@ mod tests {
     fn uri_path_escapes_only_what_it_must() {
         assert_eq!(uri_path("opt/app.jar!/a b%.class"), "opt/app.jar!/a%20b%25.class");
         assert_eq!(uri_path("usr/lib/é"), "usr/lib/%C3%A9");
+        assert_eq!(uri_path("a:b"), "a%3Ab");
     }
 
     #[test]

@@ -174,7 +174,10 @@ fn schema(name: &str) -> Value {
 fn assert_valid(validator: &jsonschema::Validator, document: &Value, what: &str) {
     let errors: Vec<String> = validator
         .iter_errors(document)
-        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .map(|error| {
+            let message: String = error.to_string().chars().take(300).collect();
+            format!("{message} at {}", error.instance_path())
+        })
         .collect();
     assert!(errors.is_empty(), "{what} is invalid:\n{}", errors.join("\n"));
 }
@@ -483,4 +486,101 @@ fn schema_doc_names_every_field_of_the_json_report() {
         .filter(|key| !doc.contains(&format!("`{key}`")))
         .collect();
     assert!(missing.is_empty(), "SCHEMA.md does not document {missing:?}");
+}
+
+#[test]
+fn junit_is_well_formed_xml_with_consistent_counts() {
+    let mut hostile = common::scan_result();
+    hostile.findings[0].title = "a <b> & \"c\" \u{0} \u{1b} ]]>".to_owned();
+    for result in [common::scan_result(), common::clean_result(), hostile] {
+        let text = render_with(&result, Format::Junit, &options());
+        let document = roxmltree::Document::parse(&text).expect("JUnit output is XML");
+        let root = document.root_element();
+        assert_eq!(root.tag_name().name(), "testsuites");
+        let mut total_tests = 0;
+        let mut total_failures = 0;
+        for suite in root.children().filter(|n| n.has_tag_name("testsuite")) {
+            let cases: Vec<_> = suite.children().filter(|n| n.has_tag_name("testcase")).collect();
+            let failures = cases
+                .iter()
+                .filter(|case| case.children().any(|n| n.has_tag_name("failure")))
+                .count();
+            assert_eq!(suite.attribute("tests"), Some(cases.len().to_string().as_str()));
+            assert_eq!(suite.attribute("failures"), Some(failures.to_string().as_str()));
+            total_tests += cases.len();
+            total_failures += failures;
+        }
+        assert_eq!(root.attribute("tests"), Some(total_tests.to_string().as_str()));
+        assert_eq!(root.attribute("failures"), Some(total_failures.to_string().as_str()));
+        assert_eq!(total_failures, result.findings.len());
+    }
+}
+
+/// Text from images is untrusted: whatever it holds, every format must render without panicking
+/// and the machine formats must stay valid.
+#[test]
+fn hostile_text_everywhere_still_gives_valid_documents() {
+    let nasty = [
+        "",
+        " ",
+        "with space/and%percent#hash?query",
+        "../../etc/passwd",
+        "/absolute/path",
+        "C:\\windows\\path",
+        "ünïcödé/路径/😀",
+        "tab\tnew\nline\u{0}nul\u{1b}[2Jescape",
+        "<script>&amp;\"'",
+        "GPL-2+ or Artistic",
+        "urn:cdx:oops",
+        "a:b",
+    ];
+    let long = "x".repeat(10_000);
+    let cases = nasty.iter().copied().chain([long.as_str()]);
+    let sarif = sarif_validator();
+    let cyclonedx = cyclonedx_validator();
+    let spdx = spdx_validator();
+    for text in cases {
+        let label: String = text.chars().take(40).collect();
+        let mut result = common::scan_result();
+        result.target.name = text.to_owned();
+        for package in &mut result.packages {
+            package.name = format!("{text}{}", package.name);
+            package.version = text.to_owned();
+            package.licenses = vec![text.to_owned()];
+            package.locations[0].path = text.to_owned();
+        }
+        for finding in &mut result.findings {
+            finding.title = text.to_owned();
+            finding.location.path = text.to_owned();
+            match &mut finding.details {
+                rempart_core::FindingDetails::Vulnerability {
+                    package,
+                    installed_version,
+                    ..
+                } => {
+                    *package = text.to_owned();
+                    *installed_version = text.to_owned();
+                }
+                rempart_core::FindingDetails::Secret { redacted, .. } => *redacted = text.to_owned(),
+                rempart_core::FindingDetails::Malware { member, .. } => *member = Some(text.to_owned()),
+                rempart_core::FindingDetails::Misconfig { resource, .. } => {
+                    *resource = text.to_owned();
+                }
+            }
+        }
+        for format in Format::ALL {
+            let rendered = render_with(&result, format, &options());
+            assert!(!rendered.is_empty());
+            if format == Format::Junit {
+                roxmltree::Document::parse(&rendered)
+                    .unwrap_or_else(|e| panic!("JUnit for {label:?} is not XML: {e}"));
+            }
+        }
+        let parse = |format| -> Value {
+            serde_json::from_str(&render_with(&result, format, &options())).unwrap()
+        };
+        assert_valid(&sarif, &parse(Format::Sarif), &format!("SARIF for {label:?}"));
+        assert_valid(&cyclonedx, &parse(Format::CycloneDx), &format!("CycloneDX for {label:?}"));
+        assert_valid(&spdx, &parse(Format::Spdx), &format!("SPDX for {label:?}"));
+    }
 }
