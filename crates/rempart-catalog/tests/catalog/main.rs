@@ -1,12 +1,15 @@
 //! Catalogers run over real package metadata, checked against the real tools' view of the same
 //! files (outputs captured in the fixtures, with the command in `tests/fixtures/README.md`).
 
+mod apk;
 mod cargo;
 mod dpkg;
 mod gobin;
 mod java;
 mod npm;
 mod os;
+mod others;
 mod python;
+mod registry;
 mod rpm;
 mod support;
