@@ -180,6 +180,14 @@ impl SecretScanner {
         self.rules.iter().map(|r| r.info.clone()).collect()
     }
 
+    #[cfg(test)]
+    pub(crate) fn rule_keywords(&self, code: &str) -> Option<Vec<String>> {
+        self.rules
+            .iter()
+            .find(|r| r.info.code == code)
+            .map(|r| r.keywords.clone())
+    }
+
     pub fn max_file_size(&self) -> u64 {
         self.max_file_size
     }

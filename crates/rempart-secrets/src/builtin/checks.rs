@@ -176,7 +176,8 @@ const GENERIC_WORDS: &[&str] = &[
 const GENERIC_NAME_DENY: &[&str] = &[
     "public", "example", "sample", "dummy", "fake", "mock", "placeholder", "csrf", "xsrf",
     "next_", "page_", "pagination", "cursor", "continuation", "sort", "_id", "id_", "tokenizer",
-    "_type", "type_", "hint", "policy", "min_", "max_",
+    "_type", "type_", "hint", "policy", "min_", "max_", "next", "request", "purchase",
+    "lifecycle", "update", "verification", "idempotency", "sync", "change",
 ];
 const FILE_SUFFIXES: &[&str] = &[
     ".pem", ".key", ".txt", ".json", ".yaml", ".yml", ".conf", ".crt", ".p12", ".pfx", ".env",
@@ -251,6 +252,12 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
         && value.split(|b| *b == b'/').any(|part| {
             part.len() >= 4 && part.iter().all(|b| b.is_ascii_lowercase() || *b == b'-')
         });
-    !(dotted_identifier || path_like || file_like || wordlike || snake_identifier || resource_path)
+    // Generic tokens shaped like a UUID are request, resource or idempotency ids far more often
+    // than credentials; UUID-shaped keys of known services have their own rules.
+    let uuid = value.len() == 36
+        && value.iter().enumerate().all(|(i, b)| {
+            if matches!(i, 8 | 13 | 18 | 23) { *b == b'-' } else { b.is_ascii_hexdigit() }
+        });
+    !(dotted_identifier || path_like || file_like || wordlike || snake_identifier || resource_path || uuid)
         && !looks_like_reference(value)
 }

@@ -206,7 +206,7 @@ pub(super) const RULES: &[RuleDef] = &[
         title: "Heroku API key",
         severity: Severity::High,
         keywords: &["heroku", "HRKU-"],
-        regex: r"(?:\b(?P<secret>HRKU-[A-Za-z0-9_-]{60})\b|(?i:heroku)[\w.-]{0,20}[\x22']?\s{0,4}[:=]\s{0,4}[\x22']?(?P<secret2>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b)",
+        regex: r"(?:\b(?P<secret>HRKU-[A-Za-z0-9_-]{60})(?:[^A-Za-z0-9_-]|$)|(?i:heroku)[\w.-]{0,20}[\x22']?\s{0,4}[:=]\s{0,4}[\x22']?(?P<secret2>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b)",
         entropy: Some(3.0),
         doc: "A Heroku Platform API key (`HRKU-` or a UUID next to the word heroku); controls \
               apps, config vars and add-ons of the account.",

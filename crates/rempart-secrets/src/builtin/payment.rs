@@ -52,7 +52,7 @@ pub(super) const RULES: &[RuleDef] = &[
         code: "SEC-SQUARE-ACCESS-TOKEN",
         title: "Square access token",
         keywords: &["EAAA", "sq0atp-"],
-        regex: r"\b(?P<secret>EAAA[A-Za-z0-9_-]{60}|sq0atp-[A-Za-z0-9_-]{22})\b",
+        regex: r"\b(?P<secret>EAAA[A-Za-z0-9_-]{60}|sq0atp-[A-Za-z0-9_-]{22})(?:[^A-Za-z0-9_-]|$)",
         entropy: Some(3.5),
         doc: "A Square production or OAuth access token; takes payments and reads customer data.",
         ..BASE
@@ -61,7 +61,7 @@ pub(super) const RULES: &[RuleDef] = &[
         code: "SEC-SQUARE-OAUTH-SECRET",
         title: "Square OAuth application secret",
         keywords: &["sq0csp-"],
-        regex: r"\b(?P<secret>sq0csp-[A-Za-z0-9_-]{43})\b",
+        regex: r"\b(?P<secret>sq0csp-[A-Za-z0-9_-]{43})(?:[^A-Za-z0-9_-]|$)",
         doc: "The OAuth secret of a Square application.",
         ..BASE
     },

@@ -491,7 +491,7 @@ pub(super) const RULES: &[RuleDef] = &[
         title: "Mapbox secret token",
         severity: Severity::Medium,
         keywords: &["sk.eyJ1Ijoi"],
-        regex: r"\b(?P<secret>sk\.eyJ1Ijoi[A-Za-z0-9_-]{40,400}\.[A-Za-z0-9_-]{22})\b",
+        regex: r"\b(?P<secret>sk\.eyJ1Ijoi[A-Za-z0-9_-]{40,400}\.[A-Za-z0-9_-]{22})(?:[^A-Za-z0-9_-]|$)",
         entropy: Some(4.0),
         doc: "A Mapbox secret token; manages styles, uploads and tokens.",
         ..BASE
@@ -501,7 +501,7 @@ pub(super) const RULES: &[RuleDef] = &[
         title: "Figma personal access token",
         severity: Severity::Medium,
         keywords: &["figd_"],
-        regex: r"\b(?P<secret>figd_[A-Za-z0-9_-]{40})\b",
+        regex: r"\b(?P<secret>figd_[A-Za-z0-9_-]{40})(?:[^A-Za-z0-9_-]|$)",
         entropy: Some(3.5),
         doc: "A Figma token; reads the user's design files.",
         ..BASE

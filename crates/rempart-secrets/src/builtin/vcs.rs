@@ -87,7 +87,7 @@ pub(super) const RULES: &[RuleDef] = &[
         title: "GitLab runner registration token",
         severity: Severity::High,
         keywords: &["GR1348941"],
-        regex: r"\b(?P<secret>GR1348941[A-Za-z0-9_-]{20})\b",
+        regex: r"\b(?P<secret>GR1348941[A-Za-z0-9_-]{20})(?:[^A-Za-z0-9_-]|$)",
         doc: "Registers new runners to a project, group or instance, which then receive its jobs.",
         ..BASE
     },
@@ -105,7 +105,7 @@ pub(super) const RULES: &[RuleDef] = &[
         title: "GitLab CI/CD job token",
         severity: Severity::Medium,
         keywords: &["glcbt-"],
-        regex: r"\b(?P<secret>glcbt-[0-9a-fA-F]{1,5}_[A-Za-z0-9_-]{20})\b",
+        regex: r"\b(?P<secret>glcbt-[0-9a-fA-F]{1,5}_[A-Za-z0-9_-]{20})(?:[^A-Za-z0-9_-]|$)",
         doc: "A job token, valid while the job runs, with access to the project's API and registry.",
         ..BASE
     },
@@ -113,7 +113,7 @@ pub(super) const RULES: &[RuleDef] = &[
         code: "SEC-GITLAB-OAUTH-APP-SECRET",
         title: "GitLab OAuth application secret",
         keywords: &["gloas-"],
-        regex: r"\b(?P<secret>gloas-[A-Za-z0-9_-]{64})\b",
+        regex: r"\b(?P<secret>gloas-[A-Za-z0-9_-]{64})(?:[^A-Za-z0-9_-]|$)",
         doc: "The secret of an OAuth application registered on GitLab.",
         ..BASE
     },
@@ -122,7 +122,7 @@ pub(super) const RULES: &[RuleDef] = &[
         title: "GitLab feed token",
         severity: Severity::Medium,
         keywords: &["glft-"],
-        regex: r"\b(?P<secret>glft-[A-Za-z0-9_-]{20})\b",
+        regex: r"\b(?P<secret>glft-[A-Za-z0-9_-]{20})(?:[^A-Za-z0-9_-]|$)",
         doc: "Reads the user's RSS/Atom feeds and calendar, which list private issue titles.",
         ..BASE
     },
@@ -130,7 +130,7 @@ pub(super) const RULES: &[RuleDef] = &[
         code: "SEC-GITLAB-SCIM-TOKEN",
         title: "GitLab SCIM token",
         keywords: &["glsoat-"],
-        regex: r"\b(?P<secret>glsoat-[A-Za-z0-9_-]{20})\b",
+        regex: r"\b(?P<secret>glsoat-[A-Za-z0-9_-]{20})(?:[^A-Za-z0-9_-]|$)",
         doc: "Provisions and deprovisions users of a group through SCIM.",
         ..BASE
     },
@@ -138,7 +138,7 @@ pub(super) const RULES: &[RuleDef] = &[
         code: "SEC-GITLAB-AGENT-TOKEN",
         title: "GitLab agent for Kubernetes token",
         keywords: &["glagent-"],
-        regex: r"\b(?P<secret>glagent-[A-Za-z0-9_-]{50})\b",
+        regex: r"\b(?P<secret>glagent-[A-Za-z0-9_-]{50})(?:[^A-Za-z0-9_-]|$)",
         doc: "Authenticates a cluster agent; whoever holds it receives the agent's deployments.",
         ..BASE
     },
@@ -146,7 +146,7 @@ pub(super) const RULES: &[RuleDef] = &[
         code: "SEC-BITBUCKET-APP-PASSWORD",
         title: "Bitbucket app password or access token",
         keywords: &["ATBB", "ATCTT3"],
-        regex: r"\b(?P<secret>(?:ATBB|ATCTT3)[A-Za-z0-9_=.-]{32,})\b",
+        regex: r"\b(?P<secret>(?:ATBB|ATCTT3)[A-Za-z0-9_=.-]{32,})(?:[^A-Za-z0-9_=.-]|$)",
         doc: "A Bitbucket Cloud app password or repository/workspace access token.",
         ..BASE
     },
