@@ -1,1 +1,82 @@
-fn main() {}
+//! The `rempart` binary: parses arguments, runs one command, maps the outcome to an exit code.
+
+mod cli;
+mod commands;
+mod context;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// The process outcome. `main` is the only place that turns it into an exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Nothing over the threshold.
+    Clean,
+    /// Findings remain after filtering; carries the user's `--exit-code`.
+    Findings(u8),
+}
+
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let result = match cli.command {
+        Command::Image(args) => commands::scan::image(&args),
+        Command::Rootfs(args) => commands::scan::dir(&args, "rootfs"),
+        Command::Fs(args) => commands::scan::dir(&args, "fs"),
+        Command::Sbom(args) => commands::sbom::run(&args),
+        Command::Config(args) => commands::config::run(&args),
+        Command::Db { command } => commands::db::run(command, cli.quiet),
+    };
+    match result {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings(code)) => ExitCode::from(code),
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                // The reader went away (`rempart … | head`): not the scan's failure.
+                return ExitCode::SUCCESS;
+            }
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("error: {error}");
+                for cause in error.chain().skip(1) {
+                    eprintln!("  caused by: {cause}");
+                }
+            }
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REMPART_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!(
+            "rempart={level},rempart_image={level},rempart_vulndb={level},{}",
+            if verbose > 1 { "info" } else { "error" }
+        ))
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}

@@ -3,12 +3,19 @@
 //! [`Scanner`] drives one scan: every layer is walked once (in parallel where the source allows,
 //! or loaded from the [`LayerCache`]), the per-layer results are merged into the final image, and
 //! image-level analyzers (configuration checks, vulnerability matching) run on the merged view.
+//! [`build_analyzers`] turns what the user asked for into analyzers; [`Policy`] filters findings.
 
+mod analyzers;
 mod assemble;
 mod cache;
+mod default_db;
 mod error;
+mod policy;
 mod scanner;
 
+pub use analyzers::{AnalyzerConfig, AnalyzerError, Analyzers, build_analyzers};
 pub use cache::LayerCache;
+pub use default_db::{DEFAULT_ADVISORIES_NAME, install_default_database};
 pub use error::ScanError;
+pub use policy::Policy;
 pub use scanner::{ScanOptions, ScanOutcome, Scanner};

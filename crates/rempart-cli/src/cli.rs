@@ -1,0 +1,191 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rempart",
+    version,
+    about = "Container security scanner: vulnerabilities, secrets, misconfigurations and SBOMs for images, root filesystems and source trees.",
+    after_help = "Exit codes: 0 no findings over the threshold, 1 findings over the threshold, 2 the scan failed."
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+    /// Print progress and debug logs to stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    /// Print nothing on stderr but errors.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Scan a container image from a registry, an OCI layout directory or a docker-save archive.
+    Image(ImageArgs),
+    /// Scan an unpacked image root filesystem.
+    Rootfs(DirArgs),
+    /// Scan a source tree (lock files and configuration files included).
+    Fs(DirArgs),
+    /// Write the software bill of materials of an image or directory.
+    Sbom(SbomArgs),
+    /// Check Dockerfiles, Kubernetes manifests and compose files.
+    Config(ConfigArgs),
+    /// Manage the vulnerability database.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ImageArgs {
+    /// Image reference in a registry (`registry.example.com/app:1.2`, `debian@sha256:…`).
+    #[arg(required_unless_present = "input", conflicts_with = "input")]
+    pub(crate) reference: Option<String>,
+    /// Read the image from a file instead: an OCI layout directory (optionally `DIR:TAG`) or a
+    /// `docker save` archive (`.tar`, `.tar.gz`).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) input: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) scan: ScanArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct SourceArgs {
+    /// Platform to pick from a multi-platform image (`os/arch[/variant]`); defaults to linux on
+    /// this machine's architecture.
+    #[arg(long)]
+    pub(crate) platform: Option<String>,
+    /// Registry user name (otherwise from the Docker config and credential helpers).
+    #[arg(long, env = "REMPART_USERNAME")]
+    pub(crate) username: Option<String>,
+    /// Registry password or token.
+    #[arg(long, env = "REMPART_PASSWORD", hide_env_values = true)]
+    pub(crate) password: Option<String>,
+    /// Use plain HTTP and skip TLS verification for the registry.
+    #[arg(long)]
+    pub(crate) insecure: bool,
+    /// Extra certificate authority (PEM) to trust for the registry; repeatable.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub(crate) ca_certs: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DirArgs {
+    /// The directory to scan.
+    pub(crate) dir: PathBuf,
+    #[command(flatten)]
+    pub(crate) scan: ScanArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct ScanArgs {
+    /// Scanners to run, comma-separated: vuln, secret, misconfig; `none` only lists packages
+    /// and files.
+    #[arg(long, value_delimiter = ',', default_value = "vuln,secret,misconfig")]
+    pub(crate) scanners: Vec<String>,
+    /// Output format: table, json, sarif, cyclonedx, spdx-json, junit.
+    #[arg(short, long, default_value = "table")]
+    pub(crate) format: String,
+    /// Write the report to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Only report findings of these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,
+    /// UNKNOWN,INFO).
+    #[arg(short, long, value_delimiter = ',')]
+    pub(crate) severity: Vec<String>,
+    /// Do not report vulnerabilities that have no fixed version yet.
+    #[arg(long)]
+    pub(crate) ignore_unfixed: bool,
+    /// Exit code when findings remain after filtering (0 never fails the build).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) exit_code: u8,
+    /// Secret rules and allowlists file (YAML).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) secret_config: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct CommonArgs {
+    /// Cache directory (layer results, downloaded blobs, the vulnerability database).
+    #[arg(long, env = "REMPART_CACHE_DIR", value_name = "DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+    /// Do not read or write the layer cache.
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+    /// Vulnerability database file (default: DB under the cache directory).
+    #[arg(long, env = "REMPART_DB", value_name = "FILE")]
+    pub(crate) db: Option<PathBuf>,
+    /// Layers analysed at the same time (default: number of CPUs).
+    #[arg(long)]
+    pub(crate) parallel: Option<usize>,
+    /// Fix the timestamp written into SBOM and SARIF documents (RFC 3339), for reproducible output.
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) timestamp: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct SbomArgs {
+    /// An image reference, an OCI layout directory, a docker-save archive, or a directory with
+    /// `--dir`.
+    pub(crate) target: String,
+    /// Treat TARGET as a directory to catalog (a source tree).
+    #[arg(long)]
+    pub(crate) dir: bool,
+    /// cyclonedx or spdx-json.
+    #[arg(short, long, default_value = "cyclonedx")]
+    pub(crate) format: String,
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Serial number / namespace suffix to write instead of the one derived from the image.
+    #[arg(long)]
+    pub(crate) serial: Option<String>,
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ConfigArgs {
+    /// Files or directories to check.
+    #[arg(required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+    #[arg(short, long, default_value = "table")]
+    pub(crate) format: String,
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    #[arg(short, long, value_delimiter = ',')]
+    pub(crate) severity: Vec<String>,
+    #[arg(long, default_value_t = 1)]
+    pub(crate) exit_code: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum DbCommand {
+    /// Show what the database holds and how old it is.
+    Status {
+        #[arg(long, env = "REMPART_DB", value_name = "FILE")]
+        db: Option<PathBuf>,
+        #[arg(long, env = "REMPART_CACHE_DIR", value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+    /// Build the database from local advisory files: OSV all.zip exports or directories of OSV
+    /// JSON, Alpine secdb YAML, Debian security-tracker JSON. Replaces the database atomically.
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, env = "REMPART_DB", value_name = "FILE")]
+        db: Option<PathBuf>,
+        #[arg(long, env = "REMPART_CACHE_DIR", value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,98 @@
+//! `rempart config`: Dockerfiles, Kubernetes manifests and compose files.
+
+use anyhow::Result;
+use rempart::{AnalyzerConfig, Policy, Scanner, build_analyzers};
+use rempart_core::{REPORT_SCHEMA_VERSION, ScanResult, ScannerKind};
+use rempart_image::DirOptions;
+use rempart_report::{Format, ReportOptions, write_report};
+
+use crate::Outcome;
+use crate::cli::ConfigArgs;
+use crate::context::{Output, parse_severities};
+
+pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
+    let format: Format = args.format.parse()?;
+    let mut findings = Vec::new();
+    let mut skipped = Vec::new();
+    for path in &args.paths {
+        if path.is_dir() {
+            let analyzers = build_analyzers(&AnalyzerConfig {
+                scanners: vec![ScannerKind::Misconfig],
+                catalog: false,
+                source_tree: true,
+                secret_config: None,
+                database: None,
+            })?;
+            // Only the file checks: image-level checks have no image here.
+            let scanner = Scanner::new(
+                analyzers.files,
+                Vec::new(),
+                vec![ScannerKind::Misconfig],
+                rempart::ScanOptions::default(),
+            );
+            let outcome = scanner.scan_dir(
+                path,
+                "fs",
+                &DirOptions {
+                    skip_dirs: vec![".git".into()],
+                },
+            )?;
+            findings.extend(outcome.result.findings);
+            skipped.extend(
+                outcome
+                    .result
+                    .skipped
+                    .into_iter()
+                    .filter(|s| s.detail.is_some()),
+            );
+        } else {
+            let bytes =
+                std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let display = path.display().to_string();
+            let mut file_findings = rempart_misconfig::scan_config_file(path, &bytes)?;
+            for finding in &mut file_findings {
+                finding.location.path.clone_from(&display);
+            }
+            findings.extend(file_findings);
+        }
+    }
+    let mut result = ScanResult {
+        schema_version: REPORT_SCHEMA_VERSION,
+        target_kind: "config".into(),
+        target: rempart_core::ImageMetadata {
+            name: args
+                .paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            ..Default::default()
+        },
+        os: None,
+        scanners: vec![ScannerKind::Misconfig],
+        layers: Vec::new(),
+        packages: Vec::new(),
+        findings,
+        skipped,
+    };
+    Policy {
+        severities: parse_severities(&args.severity)?,
+        ignore_unfixed: false,
+    }
+    .apply(&mut result);
+    let output = Output::new(args.output.as_deref());
+    let options = ReportOptions {
+        timestamp: None,
+        serial: None,
+        color: output.wants_color(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let mut bytes = Vec::new();
+    write_report(&result, format, &options, &mut bytes)?;
+    output.write(&bytes)?;
+    Ok(if result.findings.is_empty() || args.exit_code == 0 {
+        Outcome::Clean
+    } else {
+        Outcome::Findings(args.exit_code)
+    })
+}

@@ -1,0 +1,149 @@
+//! `rempart db status|import`, and the first-run database.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result};
+use rempart_vulndb::{Database, DbStatus, import_paths};
+
+use crate::Outcome;
+use crate::cli::DbCommand;
+use crate::context::{cache_root, db_path};
+
+/// Advisory data older than this gets a warning: new advisories are published daily.
+const STALE_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
+
+pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
+    match command {
+        DbCommand::Status { db, cache_dir } => {
+            let path = resolve(db.as_deref(), cache_dir.as_deref())?;
+            anyhow::ensure!(
+                path.exists(),
+                "no vulnerability database at {} (a scan installs the built-in sample; `rempart db import` builds a full one)",
+                path.display()
+            );
+            let status = Database::open(&path)?.status()?;
+            say(&describe(&status));
+        }
+        DbCommand::Import {
+            paths,
+            db,
+            cache_dir,
+        } => {
+            let path = resolve(db.as_deref(), cache_dir.as_deref())?;
+            let started = std::time::Instant::now();
+            let stats = import_paths(&path, &paths)
+                .with_context(|| format!("building {}", path.display()))?;
+            if !quiet {
+                for problem in &stats.problems {
+                    tracing::warn!("{problem}");
+                }
+            }
+            say(&format!(
+                "imported {} advisories ({} affected packages, {} withdrawn skipped, {} rejected) into {} in {:.1}s, {} bytes",
+                stats.advisories,
+                stats.affected_packages,
+                stats.withdrawn,
+                stats.rejected,
+                path.display(),
+                started.elapsed().as_secs_f64(),
+                stats.db_size_bytes
+            ));
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+fn resolve(db: Option<&Path>, cache_dir: Option<&Path>) -> Result<PathBuf> {
+    Ok(db_path(db, &cache_root(cache_dir)?))
+}
+
+#[allow(clippy::print_stdout)]
+fn say(text: &str) {
+    println!("{text}");
+}
+
+/// Makes sure a database exists before a vulnerability scan: an empty cache gets the built-in
+/// sample set, with a warning saying so; an old database gets a staleness warning.
+pub(crate) fn ensure_database(path: &Path) -> Result<()> {
+    if !path.exists() {
+        tracing::warn!(
+            "no vulnerability database at {}: installing the built-in sample advisories (a small offline set); run `rempart db import` with full feeds for real coverage",
+            path.display()
+        );
+        rempart::install_default_database(path)
+            .with_context(|| format!("installing the sample database at {}", path.display()))?;
+        return Ok(());
+    }
+    let status = Database::open(path)?.status()?;
+    if let Some(newest) = newest_snapshot(&status)
+        && SystemTime::now()
+            .duration_since(newest)
+            .is_ok_and(|age| age > STALE_AFTER)
+    {
+        tracing::warn!(
+            "the vulnerability data in {} is from {}: advisories published since then are missing",
+            path.display(),
+            format_date(newest)
+        );
+    }
+    Ok(())
+}
+
+fn newest_snapshot(status: &DbStatus) -> Option<SystemTime> {
+    status
+        .sources
+        .iter()
+        .filter_map(|s| s.snapshot.as_deref())
+        .filter_map(|s| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .max()
+        .map(SystemTime::from)
+}
+
+fn format_date(at: SystemTime) -> String {
+    let at = time::OffsetDateTime::from(at);
+    format!(
+        "{:04}-{:02}-{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day()
+    )
+}
+
+fn describe(status: &DbStatus) -> String {
+    let mut text = format!(
+        "database: {}\nschema version: {}\nbuilt: {}\nadvisories: {} ({} affected packages)\nsize: {} bytes\nsources:\n",
+        status.path.display(),
+        status.schema_version,
+        status.built_at_rfc3339,
+        status.advisories,
+        status.affected_packages,
+        status.size_bytes
+    );
+    for source in &status.sources {
+        let sample = if source.input.ends_with(rempart::DEFAULT_ADVISORIES_NAME) {
+            " (built-in sample set)"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "  {}: {} advisories, data up to {}{sample}\n",
+            source.name,
+            source.advisories,
+            source.snapshot.as_deref().unwrap_or("unknown"),
+        ));
+    }
+    if let Some(newest) = newest_snapshot(status)
+        && SystemTime::now()
+            .duration_since(newest)
+            .is_ok_and(|age| age > STALE_AFTER)
+    {
+        text.push_str(&format!(
+            "warning: the newest advisory data is from {}; the database is stale\n",
+            format_date(newest)
+        ));
+    }
+    text
+}

@@ -1,0 +1,5 @@
+pub(crate) mod config;
+pub(crate) mod db;
+pub(crate) mod sbom;
+pub(crate) mod scan;
+mod source;

@@ -1,0 +1,63 @@
+//! `rempart sbom`: the package catalog as CycloneDX or SPDX.
+
+use std::path::Path;
+
+use anyhow::Result;
+use rempart::{AnalyzerConfig, Scanner, build_analyzers};
+use rempart_image::DirOptions;
+use rempart_report::{Format, ReportOptions, write_report};
+
+use crate::Outcome;
+use crate::cli::SbomArgs;
+use crate::commands::source::{open_path, open_reference};
+use crate::context::{Output, cache_root, scan_options};
+
+pub(crate) fn run(args: &SbomArgs) -> Result<Outcome> {
+    let format: Format = args.format.parse()?;
+    anyhow::ensure!(
+        matches!(format, Format::CycloneDx | Format::Spdx),
+        "an SBOM is written as cyclonedx or spdx-json, not {}",
+        args.format
+    );
+    let cache = cache_root(args.common.cache_dir.as_deref())?;
+    let analyzers = build_analyzers(&AnalyzerConfig {
+        scanners: Vec::new(),
+        catalog: true,
+        source_tree: args.dir,
+        secret_config: None,
+        database: None,
+    })?;
+    let scanner = Scanner::new(
+        analyzers.files,
+        analyzers.images,
+        Vec::new(),
+        scan_options(&args.common, &cache)?,
+    );
+    let target = Path::new(&args.target);
+    let outcome = if args.dir {
+        scanner.scan_dir(
+            target,
+            "fs",
+            &DirOptions {
+                skip_dirs: vec![".git".into()],
+            },
+        )?
+    } else if target.exists()
+        || args.target.contains('/')
+            && Path::new(args.target.rsplit_once(':').map_or("", |(d, _)| d)).is_dir()
+    {
+        scanner.scan_image(open_path(target, &args.source)?.as_ref())?
+    } else {
+        scanner.scan_image(open_reference(&args.target, &args.source, &cache)?.as_ref())?
+    };
+    let options = ReportOptions {
+        timestamp: args.common.timestamp.clone(),
+        serial: args.serial.clone(),
+        color: false,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let mut bytes = Vec::new();
+    write_report(&outcome.result, format, &options, &mut bytes)?;
+    Output::new(args.output.as_deref()).write(&bytes)?;
+    Ok(Outcome::Clean)
+}

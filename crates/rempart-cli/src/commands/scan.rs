@@ -1,0 +1,91 @@
+//! `rempart image`, `rempart rootfs` and `rempart fs`.
+
+use anyhow::Result;
+use rempart::{AnalyzerConfig, Policy, ScanOutcome, Scanner, build_analyzers};
+use rempart_core::ScannerKind;
+use rempart_image::DirOptions;
+use rempart_report::{Format, ReportOptions, write_report};
+
+use crate::Outcome;
+use crate::cli::{DirArgs, ImageArgs, ScanArgs};
+use crate::commands::source::{open_path, open_reference};
+use crate::context::{Output, cache_root, db_path, parse_scanners, parse_severities, scan_options};
+
+pub(crate) fn image(args: &ImageArgs) -> Result<Outcome> {
+    let cache = cache_root(args.scan.common.cache_dir.as_deref())?;
+    let source = match (&args.input, &args.reference) {
+        (Some(path), _) => open_path(path, &args.source)?,
+        (None, Some(reference)) => open_reference(reference, &args.source, &cache)?,
+        (None, None) => anyhow::bail!("give an image reference or --input PATH"),
+    };
+    run(&args.scan, false, |scanner| {
+        Ok(scanner.scan_image(source.as_ref())?)
+    })
+}
+
+pub(crate) fn dir(args: &DirArgs, kind: &str) -> Result<Outcome> {
+    let options = DirOptions {
+        skip_dirs: if kind == "rootfs" {
+            vec!["proc".into(), "sys".into(), "dev".into()]
+        } else {
+            vec![".git".into()]
+        },
+    };
+    run(&args.scan, kind == "fs", |scanner| {
+        Ok(scanner.scan_dir(&args.dir, kind, &options)?)
+    })
+}
+
+fn run(
+    args: &ScanArgs,
+    source_tree: bool,
+    scan: impl FnOnce(&Scanner) -> Result<ScanOutcome>,
+) -> Result<Outcome> {
+    let format: Format = args.format.parse()?;
+    let scanners = parse_scanners(&args.scanners)?;
+    let policy = Policy {
+        severities: parse_severities(&args.severity)?,
+        ignore_unfixed: args.ignore_unfixed,
+    };
+    let cache = cache_root(args.common.cache_dir.as_deref())?;
+    let database = if scanners.contains(&ScannerKind::Vuln) {
+        let path = db_path(args.common.db.as_deref(), &cache);
+        crate::commands::db::ensure_database(&path)?;
+        Some(path)
+    } else {
+        None
+    };
+    let analyzers = build_analyzers(&AnalyzerConfig {
+        scanners: scanners.clone(),
+        catalog: true,
+        source_tree,
+        secret_config: args.secret_config.clone(),
+        database,
+    })?;
+    let scanner = Scanner::new(
+        analyzers.files,
+        analyzers.images,
+        scanners,
+        scan_options(&args.common, &cache)?,
+    );
+    let mut outcome = scan(&scanner)?;
+    policy.apply(&mut outcome.result);
+
+    let output = Output::new(args.output.as_deref());
+    let options = ReportOptions {
+        timestamp: args.common.timestamp.clone(),
+        serial: None,
+        color: output.wants_color(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let mut bytes = Vec::new();
+    write_report(&outcome.result, format, &options, &mut bytes)?;
+    output.write(&bytes)?;
+    Ok(
+        if outcome.result.findings.is_empty() || args.exit_code == 0 {
+            Outcome::Clean
+        } else {
+            Outcome::Findings(args.exit_code)
+        },
+    )
+}

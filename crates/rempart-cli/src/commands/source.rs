@@ -1,0 +1,57 @@
+//! Turns what the user typed into an image source.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rempart_image::{
+    DockerArchive, ImageSource, OciLayout, Platform, RegistryImage, RegistryOptions,
+};
+
+use crate::cli::SourceArgs;
+
+fn platform(args: &SourceArgs) -> Result<Platform> {
+    match &args.platform {
+        Some(text) => text.parse::<Platform>().map_err(anyhow::Error::msg),
+        None => Ok(Platform::host_linux()),
+    }
+}
+
+/// A local path: an OCI layout directory (`DIR` or `DIR:TAG`) or a docker-save archive.
+pub(crate) fn open_path(input: &Path, args: &SourceArgs) -> Result<Box<dyn ImageSource>> {
+    let platform = platform(args)?;
+    if input.is_dir() {
+        return Ok(Box::new(OciLayout::open(input, None, &platform)?));
+    }
+    if input.is_file() {
+        return Ok(Box::new(DockerArchive::open(input, None)?));
+    }
+    // `layout:tag`, the way skopeo and umoci name an image inside a layout.
+    let text = input.to_string_lossy();
+    if let Some((dir, tag)) = text.rsplit_once(':')
+        && Path::new(dir).is_dir()
+    {
+        return Ok(Box::new(OciLayout::open(
+            Path::new(dir),
+            Some(tag),
+            &platform,
+        )?));
+    }
+    anyhow::bail!("{}: no such file or directory", input.display())
+}
+
+pub(crate) fn open_reference(
+    reference: &str,
+    args: &SourceArgs,
+    cache: &Path,
+) -> Result<Box<dyn ImageSource>> {
+    let options = RegistryOptions {
+        username: args.username.clone(),
+        password: args.password.clone(),
+        insecure: args.insecure,
+        ca_certificates: args.ca_certs.clone(),
+        blob_dir: rempart_image::blob_dir(cache),
+    };
+    let image = RegistryImage::open(reference, &platform(args)?, &options)
+        .with_context(|| format!("cannot pull {reference}"))?;
+    Ok(Box::new(image))
+}

@@ -1,0 +1,156 @@
+//! Builds the analyzers a scan needs from what the user asked for.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rempart_catalog::CatalogOptions;
+use rempart_core::{
+    AnalysisOutput, FileAnalyzer, FileMeta, Finding, ImageAnalyzer, ImageContext, Interest,
+    ScannerKind, SkipReason, SkippedEntry,
+};
+use rempart_misconfig::{ImageConfigChecks, detect_kind};
+use rempart_secrets::{SecretConfig, SecretScanner};
+use rempart_vulndb::{Database, VulnMatcher};
+
+/// What a scan looks for.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzerConfig {
+    pub scanners: Vec<ScannerKind>,
+    /// Catalog packages even when no vulnerability scan needs them (for an SBOM).
+    pub catalog: bool,
+    /// Source-tree mode: read lock files, and check configuration files found in the tree.
+    pub source_tree: bool,
+    /// Secret rules and allowlists on top of the built-in ones.
+    pub secret_config: Option<PathBuf>,
+    /// The vulnerability database to open (needed with [`ScannerKind::Vuln`]).
+    pub database: Option<PathBuf>,
+}
+
+/// Why the analyzers could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzerError {
+    #[error(transparent)]
+    Secrets(#[from] rempart_secrets::SecretError),
+    #[error(transparent)]
+    VulnDb(#[from] rempart_vulndb::VulnDbError),
+    #[error("the vulnerability scanner needs a database path")]
+    NoDatabase,
+}
+
+/// The analyzers of one scan.
+pub struct Analyzers {
+    pub files: Vec<Box<dyn FileAnalyzer>>,
+    pub images: Vec<Box<dyn ImageAnalyzer>>,
+}
+
+pub fn build_analyzers(config: &AnalyzerConfig) -> Result<Analyzers, AnalyzerError> {
+    let wants = |kind| config.scanners.contains(&kind);
+    let mut files: Vec<Box<dyn FileAnalyzer>> = Vec::new();
+    let mut images: Vec<Box<dyn ImageAnalyzer>> = Vec::new();
+    if config.catalog || wants(ScannerKind::Vuln) {
+        let options = if config.source_tree {
+            CatalogOptions::filesystem()
+        } else {
+            CatalogOptions::image()
+        };
+        files.extend(rempart_catalog::catalogers(&options));
+    }
+    if wants(ScannerKind::Secret) {
+        let scanner = match &config.secret_config {
+            Some(path) => SecretScanner::new(SecretConfig::load(path)?)?,
+            None => SecretScanner::builtin(),
+        };
+        let shared = Arc::new(scanner);
+        files.push(Box::new(SharedFile(Arc::clone(&shared))));
+        images.push(Box::new(SharedImage(shared)));
+    }
+    if wants(ScannerKind::Misconfig) {
+        images.push(Box::new(ImageConfigChecks::new()));
+        if config.source_tree {
+            files.push(Box::new(ConfigFiles));
+        }
+    }
+    if wants(ScannerKind::Vuln) {
+        let path = config
+            .database
+            .as_deref()
+            .ok_or(AnalyzerError::NoDatabase)?;
+        images.push(Box::new(VulnMatcher::new(Database::open(path)?)));
+    }
+    Ok(Analyzers { files, images })
+}
+
+/// One secret scanner serves both the files and the image config, compiled once.
+struct SharedFile(Arc<SecretScanner>);
+struct SharedImage(Arc<SecretScanner>);
+
+impl FileAnalyzer for SharedFile {
+    fn name(&self) -> &'static str {
+        FileAnalyzer::name(self.0.as_ref())
+    }
+    fn fingerprint(&self) -> String {
+        self.0.fingerprint()
+    }
+    fn interest(&self, file: &FileMeta<'_>) -> Interest {
+        self.0.interest(file)
+    }
+    fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
+        self.0.analyze(file, content, out);
+    }
+}
+
+impl ImageAnalyzer for SharedImage {
+    fn name(&self) -> &'static str {
+        ImageAnalyzer::name(self.0.as_ref())
+    }
+    fn analyze_image(&self, image: &ImageContext<'_>, findings: &mut Vec<Finding>) {
+        self.0.analyze_image(image, findings);
+    }
+}
+
+/// Dockerfiles, Kubernetes manifests and compose files found in a source tree.
+struct ConfigFiles;
+
+/// Configuration files are small; anything larger is not a hand-written manifest.
+const MAX_CONFIG_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+impl FileAnalyzer for ConfigFiles {
+    fn name(&self) -> &'static str {
+        "config-files"
+    }
+    fn fingerprint(&self) -> String {
+        format!("rempart-misconfig {}", env!("CARGO_PKG_VERSION"))
+    }
+    fn interest(&self, file: &FileMeta<'_>) -> Interest {
+        let name = file.file_name().to_ascii_lowercase();
+        let candidate = name == "dockerfile"
+            || name == "containerfile"
+            || name.ends_with(".dockerfile")
+            || name.starts_with("dockerfile.")
+            || std::path::Path::new(&name)
+                .extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml");
+        if candidate {
+            Interest::Whole {
+                max_bytes: MAX_CONFIG_FILE_BYTES,
+            }
+        } else {
+            Interest::Skip
+        }
+    }
+    fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
+        let path = Path::new(file.path);
+        if detect_kind(path, content).is_none() {
+            return;
+        }
+        match rempart_misconfig::scan_config_file(path, content) {
+            Ok(findings) => out.findings.extend(findings),
+            Err(error) => out.skipped.push(SkippedEntry {
+                path: file.path.to_owned(),
+                layer: None,
+                reason: SkipReason::Unreadable,
+                detail: Some(error.to_string()),
+            }),
+        }
+    }
+}
