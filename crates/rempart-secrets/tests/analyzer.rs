@@ -1,0 +1,356 @@
+//! The analyzer as the walker and the engine use it: interest, binary skips, findings with
+//! lines, image config findings, configuration, fingerprints.
+
+use std::collections::BTreeMap;
+
+use rempart_core::{
+    AnalysisOutput, FileAnalyzer, FileMeta, Finding, FindingDetails, HistoryEntry, ImageAnalyzer,
+    ImageContext, ImageMetadata, Interest, ScannerKind, Severity, SkipReason,
+};
+use rempart_secrets::{DEFAULT_MAX_FILE_SIZE, SecretConfig, SecretError, SecretScanner};
+
+fn meta(path: &str, size: usize) -> FileMeta<'_> {
+    FileMeta {
+        path,
+        size: size as u64,
+        mode: 0o644,
+    }
+}
+
+fn analyze(scanner: &SecretScanner, path: &str, content: &[u8]) -> AnalysisOutput {
+    let mut out = AnalysisOutput::default();
+    let file = meta(path, content.len());
+    match scanner.interest(&file) {
+        Interest::Whole { max_bytes } if content.len() as u64 <= max_bytes => {
+            scanner.analyze(&file, content, &mut out);
+        }
+        _ => {}
+    }
+    out
+}
+
+/// A GitHub token assembled at run time so this file holds no credential-shaped literal.
+fn github_token() -> String {
+    format!("{}{}", "ghp_", "Zq3V8xL2mN5pR7tY1wK4bC6dF9gH0jS2aE4u")
+}
+
+fn secret_details(finding: &Finding) -> (&str, Option<&str>) {
+    match &finding.details {
+        FindingDetails::Secret { redacted, origin } => (redacted.as_str(), origin.as_deref()),
+        other => panic!("not a secret finding: {other:?}"),
+    }
+}
+
+#[test]
+fn finding_shape_and_line_number() {
+    let scanner = SecretScanner::builtin();
+    let token = github_token();
+    let text = format!("# deploy settings\n\nexport GH_TOKEN={token}\n");
+    let out = analyze(&scanner, "srv/app/.env", text.as_bytes());
+    assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+    let f = &out.findings[0];
+    assert_eq!(f.scanner, ScannerKind::Secret);
+    assert_eq!(f.id, "SEC-GITHUB-PAT");
+    assert_eq!(f.severity, Severity::Critical);
+    assert_eq!(f.location.path, "srv/app/.env");
+    assert_eq!(f.location.line, Some(3));
+    assert_eq!(f.location.layer, None);
+    assert!(!f.location.deleted);
+    let (redacted, origin) = secret_details(f);
+    assert_eq!(redacted, format!("ghp_{}", "*".repeat(20)));
+    assert_eq!(origin, None);
+    let json = serde_json::to_string(&out).unwrap();
+    assert!(!json.contains(&token[4..]), "secret in serialized output");
+}
+
+#[test]
+fn lines_are_counted_for_each_of_several_findings() {
+    let scanner = SecretScanner::builtin();
+    let token = github_token();
+    let key_id = format!("{}{}", "AKIA", "QX4Z7NWB3R2T5Y6U");
+    let text = format!("a\n{token}\nb\nc\nid = {key_id}\n{token}");
+    let found: Vec<(String, Option<u32>)> = scanner
+        .scan_text("f", text.as_bytes())
+        .into_iter()
+        .map(|f| (f.id, f.location.line))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("SEC-GITHUB-PAT".to_owned(), Some(2)),
+            ("SEC-AWS-ACCESS-KEY-ID".to_owned(), Some(5)),
+            ("SEC-GITHUB-PAT".to_owned(), Some(6)),
+        ]
+    );
+}
+
+#[test]
+fn interest_respects_size_cap_allowlists_and_empty_files() {
+    let scanner = SecretScanner::builtin();
+    assert_eq!(
+        scanner.interest(&meta("app/config.yml", 10)),
+        Interest::Whole {
+            max_bytes: DEFAULT_MAX_FILE_SIZE
+        }
+    );
+    assert_eq!(DEFAULT_MAX_FILE_SIZE, 10 * 1024 * 1024);
+    assert_eq!(scanner.interest(&meta("app/empty", 0)), Interest::Skip);
+    assert_eq!(
+        scanner.interest(&meta("usr/share/doc/openssl/README", 10)),
+        Interest::Skip
+    );
+    assert_eq!(
+        scanner.interest(&meta(
+            "usr/local/lib/python3.12/site-packages/requests/tests/certs/server.key",
+            10
+        )),
+        Interest::Skip
+    );
+    // The application's own tests are not third-party fixtures.
+    assert!(matches!(
+        scanner.interest(&meta("app/tests/settings.py", 10)),
+        Interest::Whole { .. }
+    ));
+
+    let config = SecretConfig::from_yaml("max_file_size: 1024\n", "test").unwrap();
+    let small = SecretScanner::new(config).unwrap();
+    assert_eq!(
+        small.interest(&meta("a", 5)),
+        Interest::Whole { max_bytes: 1024 }
+    );
+}
+
+#[test]
+fn binary_files_are_recorded_as_skipped() {
+    let scanner = SecretScanner::builtin();
+    let mut elf = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    elf.extend_from_slice(github_token().as_bytes());
+    let out = analyze(&scanner, "usr/bin/tool", &elf);
+    assert!(out.findings.is_empty());
+    assert_eq!(out.skipped.len(), 1);
+    assert_eq!(out.skipped[0].path, "usr/bin/tool");
+    assert_eq!(out.skipped[0].reason, SkipReason::Binary);
+
+    // A NUL after the first 8 KiB does not make a file binary.
+    let mut text = vec![b'#'; 9000];
+    text.push(b'\n');
+    text.extend_from_slice(github_token().as_bytes());
+    text.push(0);
+    let out = analyze(&scanner, "app/data.txt", &text);
+    assert!(out.skipped.is_empty());
+    assert_eq!(out.findings.len(), 1);
+}
+
+#[test]
+fn image_config_env_labels_and_build_args() {
+    let scanner = SecretScanner::builtin();
+    let token = github_token();
+    let npm = format!("{}{}", "npm_", "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8");
+    let password = format!("{}{}", "Wq7#kd", "9vL2xP");
+    let mut labels = BTreeMap::new();
+    labels.insert("org.opencontainers.image.source".to_owned(), "https://github.com/acme/app".to_owned());
+    labels.insert("ci.token".to_owned(), token.clone());
+    let metadata = ImageMetadata {
+        name: "acme/app:1".to_owned(),
+        env: vec![
+            "PATH=/usr/local/bin:/usr/bin".to_owned(),
+            "PYTHON_GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D".to_owned(),
+            format!("DB_PASSWORD={password}"),
+        ],
+        labels,
+        history: vec![
+            HistoryEntry {
+                created_by: "/bin/sh -c #(nop) ADD file:abc in / ".to_owned(),
+                ..HistoryEntry::default()
+            },
+            HistoryEntry {
+                created_by: format!("|2 NPM_TOKEN={npm} VERSION=1.2 /bin/sh -c npm ci"),
+                ..HistoryEntry::default()
+            },
+        ],
+        ..ImageMetadata::default()
+    };
+    let context = ImageContext {
+        metadata: &metadata,
+        inventory: &[],
+        os: None,
+        packages: &[],
+    };
+    let mut findings = Vec::new();
+    ImageAnalyzer::analyze_image(&scanner, &context, &mut findings);
+    let summary: Vec<(String, String, Option<u32>, Option<String>)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f.id.clone(),
+                f.location.path.clone(),
+                f.location.line,
+                secret_details(f).1.map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("SEC-GENERIC-PASSWORD".into(), "image config: env".into(), Some(3), Some("env".into())),
+            ("SEC-GITHUB-PAT".into(), "image config: label".into(), Some(1), Some("label".into())),
+            ("SEC-NPM-ACCESS-TOKEN".into(), "image config: history".into(), Some(2), Some("history".into())),
+        ]
+    );
+    let all = format!("{findings:?}");
+    assert!(!all.contains(&password) && !all.contains(&npm) && !all.contains(&token));
+}
+
+#[test]
+fn build_arg_with_generic_name_is_found() {
+    let scanner = SecretScanner::builtin();
+    let value = format!("{}{}", "f3Kd9QmZ", "x7Lp2VnR8sT4");
+    let metadata = ImageMetadata {
+        history: vec![HistoryEntry {
+            created_by: format!("|1 API_TOKEN={value} /bin/sh -c ./fetch.sh"),
+            ..HistoryEntry::default()
+        }],
+        ..ImageMetadata::default()
+    };
+    let context = ImageContext {
+        metadata: &metadata,
+        inventory: &[],
+        os: None,
+        packages: &[],
+    };
+    let mut findings = Vec::new();
+    scanner.analyze_image(&context, &mut findings);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].id, "SEC-GENERIC-API-KEY");
+}
+
+#[test]
+fn custom_rules_allowlists_and_disable_from_yaml() {
+    let yaml = r#"
+rules:
+  - id: ACME-API-KEY
+    title: Acme API key
+    severity: high
+    keywords: [acme_live_]
+    regex: 'acme_live_(?P<secret>[a-z0-9]{24})'
+    entropy: 3.0
+allow:
+  paths: ["srv/fixtures/**"]
+  values: ["^qqqq"]
+disable: [SEC-JWT]
+"#;
+    let config = SecretConfig::from_yaml(yaml, "secrets.yaml").unwrap();
+    let scanner = SecretScanner::new(config).unwrap();
+    assert!(scanner.rules().iter().any(|r| r.code == "ACME-API-KEY" && !r.builtin));
+    assert!(!scanner.rules().iter().any(|r| r.code == "SEC-JWT"));
+
+    let key = format!("{}{}", "acme_live_", "k3j5h7g9f1d2s4a6p8o0i2u4");
+    let found = scanner.scan_text("srv/app/conf", key.as_bytes());
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, "ACME-API-KEY");
+    assert_eq!(found[0].severity, Severity::High);
+    // The prefilter ignores case, the regex does not: an upper-cased key is not this rule.
+    assert_eq!(scanner.scan_text("a", key.to_uppercase().as_bytes()).len(), 0);
+
+    assert_eq!(scanner.interest(&meta("srv/fixtures/a/b.json", 3)), Interest::Skip);
+
+    let allowed = format!("{}{}", "ghp_", "qqqqV8xL2mN5pR7tY1wK4bC6dF9gH0jS2aE4u");
+    assert!(scanner.scan_text("a", allowed.as_bytes()).is_empty());
+    assert_eq!(scanner.scan_text("a", github_token().as_bytes()).len(), 1);
+}
+
+#[test]
+fn configuration_errors_name_their_input() {
+    let err = |yaml: &str| {
+        SecretConfig::from_yaml(yaml, "cfg.yaml")
+            .and_then(SecretScanner::new)
+            .unwrap_err()
+    };
+    let rule = |extra: &str| {
+        format!("rules:\n  - id: X-1\n    title: t\n    severity: high\n    keywords: [k]\n    regex: 'k'\n{extra}")
+    };
+    assert!(matches!(err("rules: [\n"), SecretError::Yaml { ref origin, .. } if origin == "cfg.yaml"));
+    assert!(matches!(err("colour: red\n"), SecretError::Yaml { .. }));
+    assert!(matches!(err("disable: [SEC-NOPE]\n"), SecretError::UnknownRule { ref rule } if rule == "SEC-NOPE"));
+    assert!(matches!(err("max_file_size: 0\n"), SecretError::InvalidMaxFileSize(0)));
+    assert!(matches!(err("allow:\n  values: ['(']\n"), SecretError::InvalidAllowValue { .. }));
+
+    let bad_regex = rule("").replace("regex: 'k'", "regex: 'k(('");
+    let e = err(&bad_regex);
+    assert!(matches!(&e, SecretError::InvalidRegex { rule, .. } if rule == "X-1"), "{e}");
+    assert!(e.to_string().contains("X-1"));
+
+    let no_keywords = rule("").replace("keywords: [k]", "keywords: []");
+    assert!(matches!(err(&no_keywords), SecretError::InvalidRule { .. }));
+    let bad_severity = rule("").replace("severity: high", "severity: severe");
+    assert!(matches!(err(&bad_severity), SecretError::InvalidRule { .. }));
+    assert!(matches!(err(&rule("    entropy: 9\n")), SecretError::InvalidRule { .. }));
+    let clash = rule("").replace("id: X-1", "id: SEC-GITHUB-PAT");
+    assert!(matches!(err(&clash), SecretError::DuplicateRule { .. }));
+
+    // Hostile input: a regex whose compiled form is huge is refused, not built.
+    let huge = rule("").replace("regex: 'k'", "regex: '(?:[a-z]{1000}){1000}'");
+    assert!(matches!(err(&huge), SecretError::InvalidRegex { .. }));
+    // An alias bomb is refused by the YAML parser's budget.
+    let bomb = "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n";
+    assert!(SecretConfig::from_yaml(bomb, "bomb.yaml").is_err());
+}
+
+#[test]
+fn config_loads_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secrets.yaml");
+    std::fs::write(&path, "disable: [SEC-JWT]\nmax_file_size: 2048\n").unwrap();
+    let config = SecretConfig::load(&path).unwrap();
+    assert_eq!(config.disable, vec!["SEC-JWT".to_owned()]);
+    assert_eq!(config.max_file_size, Some(2048));
+    let missing = SecretConfig::load(&dir.path().join("nope.yaml")).unwrap_err();
+    assert!(missing.to_string().contains("nope.yaml"));
+}
+
+#[test]
+fn fingerprint_follows_the_rule_set() {
+    let builtin = SecretScanner::builtin();
+    assert_eq!(builtin.fingerprint(), SecretScanner::builtin().fingerprint());
+    assert!(builtin.fingerprint().starts_with(env!("CARGO_PKG_VERSION")));
+    let variants = [
+        "disable: [SEC-JWT]\n",
+        "allow:\n  paths: ['x/**']\n",
+        "allow:\n  values: ['^x']\n",
+        "max_file_size: 4096\n",
+        "rules:\n  - {id: A-1, title: t, severity: low, keywords: [k], regex: k}\n",
+    ];
+    for yaml in variants {
+        let other = SecretScanner::new(SecretConfig::from_yaml(yaml, "t").unwrap()).unwrap();
+        assert_ne!(other.fingerprint(), builtin.fingerprint(), "{yaml}");
+    }
+    assert_eq!(FileAnalyzer::name(&builtin), "secrets");
+    assert_eq!(ImageAnalyzer::name(&builtin), "secrets");
+}
+
+#[test]
+fn rules_have_docs_titles_and_unique_codes() {
+    let rules = rempart_secrets::builtin_rules();
+    assert!(rules.len() >= 80, "{}", rules.len());
+    let mut codes = std::collections::BTreeSet::new();
+    for rule in &rules {
+        assert!(rule.code.starts_with("SEC-"), "{}", rule.code);
+        assert!(codes.insert(rule.code.clone()), "duplicate {}", rule.code);
+        assert!(!rule.title.is_empty() && rule.doc.len() > 60, "{}", rule.code);
+        assert!(rule.builtin);
+    }
+    for (glob, reason) in rempart_secrets::builtin_allowed_paths() {
+        assert!(!glob.is_empty() && !reason.is_empty());
+    }
+}
+
+#[test]
+fn per_file_findings_are_bounded() {
+    let scanner = SecretScanner::builtin();
+    let mut text = String::new();
+    for i in 0..500 {
+        text.push_str(&format!("{}{:0>36}\n", "ghp_", format!("Zq3V8xL2mN5pR7tY1wK4{i}")));
+    }
+    let found = scanner.scan_text("f", text.as_bytes());
+    assert!(!found.is_empty() && found.len() <= 100, "{}", found.len());
+}
