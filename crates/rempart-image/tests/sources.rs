@@ -5,12 +5,12 @@ mod support;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use rempart_core::{AnalysisOutput, EntryKind, FileAnalyzer, FileMeta, Interest};
+use rempart_core::{AnalysisOutput, FileAnalyzer, FileMeta, Interest};
 use rempart_image::{
-    DirOptions, DockerArchive, ImageSource, LayerWalk, Limits, MergedFs, OciLayout, Platform,
-    walk_dir, walk_layer,
+    DirOptions, DockerArchive, ImageSource, Limits, MergedFs, OciLayout, Platform, walk_dir,
+    walk_layer,
 };
-use support::{Compression, Image, Layer};
+use support::{Compression, Image, Layer, inventory, walk_source};
 
 /// Records what it was shown: path and content.
 #[derive(Default)]
@@ -55,49 +55,6 @@ pub(crate) fn sample_image() -> Image {
             "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian 12\"\n",
         );
     Image::new(vec![(base, Compression::Gzip), (top, Compression::Zstd)])
-}
-
-fn walk_source(source: &dyn ImageSource) -> Vec<LayerWalk> {
-    let mut walks = Vec::new();
-    let wanted: Vec<usize> = (0..source.layers().len()).collect();
-    let mut by_index = vec![None; wanted.len()];
-    source
-        .for_each_layer(&wanted, &mut |index, reader| {
-            let diff_id = source.layers()[index].diff_id.clone();
-            let walk = walk_layer(
-                reader,
-                &[],
-                Limits::default(),
-                source.verify_diff_ids().then_some(&diff_id),
-            )
-            .map_err(|source| rempart_image::ImageError::Layer {
-                layer: index.to_string(),
-                source,
-            })?;
-            by_index[index] = Some(walk);
-            Ok(())
-        })
-        .unwrap();
-    walks.extend(by_index.into_iter().map(Option::unwrap));
-    walks
-}
-
-/// Path, kind and size of every final entry: what "the same inventory" means.
-fn inventory(walks: &[LayerWalk]) -> BTreeSet<(String, String, u64)> {
-    MergedFs::from_layers(walks)
-        .entries()
-        .map(|e| {
-            let kind = match &e.kind {
-                EntryKind::File => "file".to_owned(),
-                EntryKind::Dir => "dir".to_owned(),
-                EntryKind::Symlink { target } => format!("symlink:{target}"),
-                EntryKind::HardLink { target } => format!("hardlink:{target}"),
-                EntryKind::Device => "device".to_owned(),
-                EntryKind::Fifo => "fifo".to_owned(),
-            };
-            (e.path.clone(), kind, e.size)
-        })
-        .collect()
 }
 
 #[test]

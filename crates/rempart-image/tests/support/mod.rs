@@ -5,6 +5,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use std::collections::BTreeSet;
+
+use rempart_core::EntryKind;
+use rempart_image::{ImageSource, LayerWalk, Limits, MergedFs, walk_layer};
 use sha2::{Digest, Sha256};
 
 pub fn sha256(bytes: &[u8]) -> String {
@@ -303,4 +307,47 @@ impl Image {
         let tar = builder.into_inner().unwrap();
         std::fs::write(path, compress(&tar, outer)).unwrap();
     }
+}
+
+pub fn walk_source(source: &dyn ImageSource) -> Vec<LayerWalk> {
+    let mut walks = Vec::new();
+    let wanted: Vec<usize> = (0..source.layers().len()).collect();
+    let mut by_index = vec![None; wanted.len()];
+    source
+        .for_each_layer(&wanted, &mut |index, reader| {
+            let diff_id = source.layers()[index].diff_id.clone();
+            let walk = walk_layer(
+                reader,
+                &[],
+                Limits::default(),
+                source.verify_diff_ids().then_some(&diff_id),
+            )
+            .map_err(|source| rempart_image::ImageError::Layer {
+                layer: index.to_string(),
+                source,
+            })?;
+            by_index[index] = Some(walk);
+            Ok(())
+        })
+        .unwrap();
+    walks.extend(by_index.into_iter().map(Option::unwrap));
+    walks
+}
+
+/// Path, kind and size of every final entry: what "the same inventory" means.
+pub fn inventory(walks: &[LayerWalk]) -> BTreeSet<(String, String, u64)> {
+    MergedFs::from_layers(walks)
+        .entries()
+        .map(|e| {
+            let kind = match &e.kind {
+                EntryKind::File => "file".to_owned(),
+                EntryKind::Dir => "dir".to_owned(),
+                EntryKind::Symlink { target } => format!("symlink:{target}"),
+                EntryKind::HardLink { target } => format!("hardlink:{target}"),
+                EntryKind::Device => "device".to_owned(),
+                EntryKind::Fifo => "fifo".to_owned(),
+            };
+            (e.path.clone(), kind, e.size)
+        })
+        .collect()
 }
