@@ -19,12 +19,14 @@ Fix: remove the bit (`RUN chmod u-s,g-s <file>`) or the program; with Kubernetes
 `allowPrivilegeEscalation: false`, which makes the bits inert.\n\n\
 Usual sets. Debian/Ubuntu: bin/{su,mount,umount,ping}, usr/bin/{passwd,chsh,chfn,gpasswd,newgrp,\
 chage,expiry,wall,write,bsd-write,crontab,ssh-agent,dotlockfile}, usr/sbin/{unix_chkpwd,\
-pam_extrausers_chkpwd}, usr/lib/openssh/ssh-keysign, usr/lib/dbus-1.0/dbus-daemon-launch-helper. \
+pam_extrausers_chkpwd}, usr/bin/{newuidmap,newgidmap}, usr/lib/openssh/ssh-keysign, \
+usr/lib/dbus-1.0/dbus-daemon-launch-helper, usr/lib/polkit-1/polkit-agent-helper-1, \
+usr/lib/<arch>/utempter/utempter. \
 Alpine: bin/bbsuid and the shadow tools (passwd, su, chsh, chfn, chage, expiry, gpasswd, newgrp). \
 RHEL family: usr/bin/{passwd,su,mount,umount,chage,gpasswd,newgrp,chfn,chsh,crontab,write,at,\
 ssh-agent,pkexec}, usr/sbin/{unix_chkpwd,pam_timestamp_check,userhelper,grub2-set-bootflag}, \
 usr/libexec/openssh/ssh-keysign, usr/libexec/utempter/utempter, \
-usr/libexec/dbus-1/dbus-daemon-launch-helper.\n\n\
+usr/libexec/dbus-1/dbus-daemon-launch-helper, usr/bin/{newuidmap,newgidmap}.\n\n\
 Example: `-rwsr-xr-x root root usr/local/bin/debug-shell`.",
 }
 
@@ -33,7 +35,8 @@ const DEBIAN: &[&str] = &[
     "bin/gpasswd", "bin/newgrp", "bin/chage", "bin/expiry", "bin/wall", "bin/write",
     "bin/bsd-write", "bin/crontab", "bin/ssh-agent", "bin/dotlockfile", "sbin/unix_chkpwd",
     "sbin/pam_extrausers_chkpwd", "lib/openssh/ssh-keysign",
-    "lib/dbus-1.0/dbus-daemon-launch-helper",
+    "lib/dbus-1.0/dbus-daemon-launch-helper", "bin/newuidmap", "bin/newgidmap",
+    "lib/polkit-1/polkit-agent-helper-1",
 ];
 
 const ALPINE: &[&str] = &[
@@ -46,7 +49,8 @@ const RHEL: &[&str] = &[
     "bin/chfn", "bin/chsh", "bin/crontab", "bin/write", "bin/at", "bin/ssh-agent", "bin/pkexec",
     "sbin/unix_chkpwd", "sbin/pam_timestamp_check", "sbin/userhelper", "sbin/grub2-set-bootflag",
     "libexec/openssh/ssh-keysign", "libexec/utempter/utempter",
-    "libexec/dbus-1/dbus-daemon-launch-helper",
+    "libexec/dbus-1/dbus-daemon-launch-helper", "bin/newuidmap", "bin/newgidmap",
+    "lib/polkit-1/polkit-agent-helper-1",
 ];
 
 fn usual_for(os_id: Option<&str>) -> Vec<&'static str> {
@@ -63,7 +67,8 @@ fn usual_for(os_id: Option<&str>) -> Vec<&'static str> {
 
 fn is_usual(path: &str, usual: &[&str]) -> bool {
     let short = path.strip_prefix("usr/").unwrap_or(path);
-    usual.contains(&short)
+    // utempter sits in an architecture directory on Debian (lib/x86_64-linux-gnu/utempter).
+    usual.contains(&short) || path.ends_with("/utempter/utempter")
 }
 
 pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
