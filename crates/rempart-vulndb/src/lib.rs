@@ -23,4 +23,4 @@ pub use error::VulnDbError;
 pub use import::{ImportStats, import_paths};
 pub use matcher::VulnMatcher;
 pub use store::{Database, DbStatus, SCHEMA_VERSION, SourceStatus, default_db_path};
-pub use version::{VersionError, VersionScheme, compare};
+pub use version::{ParsedVersion, VersionError, VersionScheme, compare};

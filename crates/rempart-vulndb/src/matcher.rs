@@ -10,7 +10,7 @@ use rempart_core::{
 use crate::ecosystem::lookup_key;
 use crate::model::{Event, RangeKind, VersionRange};
 use crate::store::{Candidate, Database};
-use crate::version::VersionScheme;
+use crate::version::{ParsedVersion, VersionScheme};
 
 /// Matches packages against a [`Database`]. As an [`ImageAnalyzer`] it reports one finding per
 /// (package, advisory).
@@ -41,112 +41,128 @@ fn range_scheme(ecosystem_scheme: VersionScheme, kind: RangeKind) -> Option<Vers
     }
 }
 
-/// Compares with `"0"` as the smallest version of every scheme, as OSV's `introduced: "0"` means.
-fn compare_event_versions(scheme: VersionScheme, a: &str, b: &str) -> Option<Ordering> {
-    match (a == "0", b == "0") {
-        (true, true) => Some(Ordering::Equal),
-        (true, false) => Some(Ordering::Less),
-        (false, true) => Some(Ordering::Greater),
-        (false, false) => scheme.compare(a, b).ok(),
-    }
-}
 
-/// Orders what can be ordered once, when the database is built: each range's events, and the
-/// `versions` list (split into readable versions, sorted, and unreadable ones).
-pub(crate) fn prepare_for_matching(
-    ecosystem: &str,
-    ranges: &mut [VersionRange],
-    versions: &[String],
-) -> (Vec<String>, Vec<String>) {
+/// Puts each range's events in version order once, when the database is built, so matching
+/// can stop at the first event above the installed version. Ranges with a version the scheme
+/// cannot read are left as published (and skipped when matching).
+pub(crate) fn sort_range_events(ecosystem: &str, ranges: &mut [VersionRange]) {
     let Some(scheme) = VersionScheme::for_osv_ecosystem(ecosystem) else {
-        return (Vec::new(), versions.to_vec());
+        return;
     };
     for range in ranges.iter_mut() {
         let Some(range_scheme) = range_scheme(scheme, range.kind) else {
             continue;
         };
-        if range
+        let parsed: Result<Vec<_>, ()> = range
             .events
             .iter()
-            .all(|e| e.version() == "0" || range_scheme.validate(e.version()).is_ok())
-        {
-            range.events.sort_by(|a, b| {
-                compare_event_versions(range_scheme, a.version(), b.version())
-                    .unwrap_or(Ordering::Equal)
-            });
-            range.sorted = true;
-        }
+            .map(|e| read_event(range_scheme, e.version()))
+            .collect();
+        let Ok(parsed) = parsed else {
+            continue;
+        };
+        let mut paired: Vec<(Option<ParsedVersion>, Event)> =
+            parsed.into_iter().zip(range.events.drain(..)).collect();
+        paired.sort_by(|a, b| a.0.cmp(&b.0));
+        range.events = paired.into_iter().map(|(_, e)| e).collect();
+        range.sorted = true;
     }
-    let (mut readable, unreadable): (Vec<String>, Vec<String>) = versions
-        .iter()
-        .cloned()
-        .partition(|v| scheme.validate(v).is_ok());
-    readable.sort_by(|a, b| scheme.compare(a, b).unwrap_or(Ordering::Equal));
-    (readable, unreadable)
 }
 
-/// Evaluates one OSV range: sort the events, then walk them, each `introduced` at or below the
-/// version switching "affected" on and each `fixed` at or below it (`last_affected` below it)
-/// switching it off. A range with an unreadable version is skipped rather than guessed.
-fn range_affects(scheme: VersionScheme, version: &str, range: &VersionRange) -> Option<Vec<String>> {
-    let mut events: Vec<&Event> = range
-        .events
-        .iter()
-        .filter(|e| !matches!(e, Event::Limit(_)))
-        .collect();
-    if !range.sorted {
-        let mut unreadable = false;
-        events.sort_by(|a, b| {
-            compare_event_versions(scheme, a.version(), b.version()).unwrap_or_else(|| {
-                unreadable = true;
-                Ordering::Equal
-            })
-        });
-        if unreadable {
-            return None;
-        }
+/// One range with its versions read: `None` stands for `"0"`, before every version.
+struct PreparedRange {
+    events: Vec<(Event, Option<ParsedVersion>)>,
+    scheme: VersionScheme,
+    limits: Vec<ParsedVersion>,
+}
+
+/// A candidate advisory with every version it mentions read once, reused for every installed
+/// version of the same package.
+struct Prepared {
+    candidate: Candidate,
+    /// Ranges whose versions could all be read; a range with an unreadable version is skipped
+    /// rather than guessed.
+    ranges: Vec<PreparedRange>,
+}
+
+fn read_event(scheme: VersionScheme, version: &str) -> Result<Option<ParsedVersion>, ()> {
+    if version == "0" {
+        return Ok(None);
     }
+    scheme.parse(version).map(Some).map_err(|_| ())
+}
+
+fn prepare(scheme: VersionScheme, candidate: Candidate) -> Prepared {
+    let mut ranges = Vec::new();
+    for range in &candidate.ranges {
+        let Some(range_scheme) = range_scheme(scheme, range.kind) else {
+            continue;
+        };
+        let events: Result<Vec<_>, ()> = range
+            .events
+            .iter()
+            .filter(|e| !matches!(e, Event::Limit(_)))
+            .map(|e| Ok((e.clone(), read_event(range_scheme, e.version())?)))
+            .collect();
+        let Ok(mut events) = events else {
+            continue;
+        };
+        if !range.sorted {
+            // `None` ("0") sorts first; the sort is stable, so ties keep the feed's order.
+            events.sort_by(|a, b| a.1.cmp(&b.1));
+        }
+        let limits = range
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Limit(v) if v != "*" => range_scheme.parse(v).ok(),
+                _ => None,
+            })
+            .collect();
+        ranges.push(PreparedRange {
+            events,
+            scheme: range_scheme,
+            limits,
+        });
+    }
+    Prepared { candidate, ranges }
+}
+
+/// Evaluates one OSV range: walking the sorted events, each `introduced` at or below the
+/// installed version switches "affected" on, each `fixed` at or below it (`last_affected` below
+/// it) switches it off. Returns the fixing versions above the installed one when affected.
+fn range_affects(range: &PreparedRange, installed: &ParsedVersion) -> Option<Vec<String>> {
     let mut affected = false;
     // Events past the installed version cannot change the verdict, and every `fixed` among them
     // is an upgrade that fixes it.
-    let mut first_above = events.len();
-    for (index, event) in events.iter().enumerate() {
-        let order = compare_event_versions(scheme, version, event.version())?;
+    let mut first_above = range.events.len();
+    for (index, (event, version)) in range.events.iter().enumerate() {
+        let order = version
+            .as_ref()
+            .map_or(Ordering::Greater, |v| installed.cmp(v));
         if order == Ordering::Less {
             first_above = index;
             break;
         }
         match event {
-            Event::Introduced(_) if order != Ordering::Less => affected = true,
-            Event::Fixed(_) if order != Ordering::Less => affected = false,
+            Event::Introduced(_) => affected = true,
+            Event::Fixed(_) => affected = false,
             Event::LastAffected(_) if order == Ordering::Greater => affected = false,
             _ => {}
         }
     }
     // `limit` bounds where the range applies (a release branch): at or above every limit the
     // version is outside it.
-    let limits: Vec<&str> = range
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Limit(v) if v != "*" => Some(v.as_str()),
-            _ => None,
-        })
-        .collect();
-    if !limits.is_empty()
-        && !limits
-            .iter()
-            .any(|l| compare_event_versions(scheme, version, l) == Some(Ordering::Less))
-    {
+    if !range.limits.is_empty() && !range.limits.iter().any(|l| installed < l) {
         affected = false;
     }
     if !affected {
         return None;
     }
     Some(
-        events[first_above..]
+        range.events[first_above..]
             .iter()
-            .filter_map(|e| match e {
+            .filter_map(|(e, _)| match e {
                 Event::Fixed(v) => Some(v.clone()),
                 _ => None,
             })
@@ -154,18 +170,33 @@ fn range_affects(scheme: VersionScheme, version: &str, range: &VersionRange) -> 
     )
 }
 
-fn evaluate(scheme: VersionScheme, version: &str, candidate: &Candidate) -> Option<Verdict> {
-    let mut hit = candidate.unordered_versions.iter().any(|listed| listed == version)
-        || candidate
-            .versions
-            .binary_search_by(|listed| scheme.compare(listed, version).unwrap_or(Ordering::Less))
-            .is_ok();
+fn evaluate(
+    scheme: VersionScheme,
+    version: &str,
+    installed: &ParsedVersion,
+    prepared: &Prepared,
+) -> Option<Verdict> {
+    // Listed versions match by exact spelling, as osv.dev does; the substring test spares
+    // decoding lists of hundreds of versions for every package that is not in them.
+    let listed = &prepared.candidate.versions_json;
+    let mut hit = listed.contains(&format!("\"{version}\""))
+        && serde_json::from_str::<Vec<String>>(listed)
+            .is_ok_and(|versions| versions.iter().any(|v| v == version));
     let mut fixed_in = Vec::new();
-    for range in &candidate.ranges {
-        let Some(range_scheme) = range_scheme(scheme, range.kind) else {
-            continue;
+    for range in &prepared.ranges {
+        let installed_here;
+        let installed = if range.scheme == scheme {
+            installed
+        } else {
+            match range.scheme.parse(version) {
+                Ok(parsed) => {
+                    installed_here = parsed;
+                    &installed_here
+                }
+                Err(_) => continue,
+            }
         };
-        if let Some(fixes) = range_affects(range_scheme, version, range) {
+        if let Some(fixes) = range_affects(range, installed) {
             hit = true;
             fixed_in.extend(fixes);
         }
@@ -237,7 +268,7 @@ impl VulnMatcher {
     /// reported for the same package as an alias (a PYSEC record and its GHSA twin) is reported
     /// once, under the id that sorts first.
     pub fn match_packages(&self, packages: &[Package], os: Option<&OsInfo>) -> Vec<Finding> {
-        let mut cache: HashMap<(&'static str, String, String), Vec<Candidate>> = HashMap::new();
+        let mut cache: HashMap<(&'static str, String, String), Vec<Prepared>> = HashMap::new();
         let mut findings = Vec::new();
         for package in packages {
             let Some((ecosystem, release, name, version)) = lookup_key(package, os) else {
@@ -246,9 +277,9 @@ impl VulnMatcher {
             let Some(scheme) = VersionScheme::for_osv_ecosystem(ecosystem) else {
                 continue;
             };
-            if scheme.validate(version).is_err() {
+            let Ok(installed) = scheme.parse(version) else {
                 continue;
-            }
+            };
             let key = (ecosystem, release, name);
             if !cache.contains_key(&key) {
                 // A database that cannot be read mid-scan yields no matches for this package
@@ -256,7 +287,10 @@ impl VulnMatcher {
                 let candidates = self
                     .database
                     .candidates(key.0, &key.1, &key.2)
-                    .unwrap_or_default();
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|candidate| prepare(scheme, candidate))
+                    .collect();
                 cache.insert(key.clone(), candidates);
             }
             let candidates = &cache[&key];
@@ -266,10 +300,11 @@ impl VulnMatcher {
                 format!("{ecosystem}:{}", key.1)
             };
             let mut reported: Vec<(String, Vec<String>)> = Vec::new();
-            for candidate in candidates {
-                let Some(verdict) = evaluate(scheme, version, candidate) else {
+            for prepared in candidates {
+                let Some(verdict) = evaluate(scheme, version, &installed, prepared) else {
                     continue;
                 };
+                let candidate = &prepared.candidate;
                 let (id, aliases) = report_id(package.ecosystem.is_os(), candidate);
                 let duplicate = reported.iter().any(|(other, other_aliases)| {
                     *other == id || other_aliases.contains(&id) || aliases.contains(other)
@@ -301,9 +336,10 @@ impl VulnMatcher {
                         purl: package.purl.clone(),
                         fix,
                         aliases,
-                        cvss: candidate.cvss.clone(),
+                        cvss: serde_json::from_str(&candidate.cvss_json).unwrap_or_default(),
                         cvss_score: candidate.cvss_score,
-                        references: candidate.references.clone(),
+                        references: serde_json::from_str(&candidate.references_json)
+                            .unwrap_or_default(),
                     },
                     id,
                 });

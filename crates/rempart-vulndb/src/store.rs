@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::ecosystem::normalize_package_name;
 use crate::error::VulnDbError;
-use crate::matcher::prepare_for_matching;
+use crate::matcher::sort_range_events;
 use crate::model::{Advisory, VersionRange};
 
 /// Bumped whenever the tables change meaning; a database of another version is refused.
@@ -46,7 +46,6 @@ CREATE TABLE affected (
     feed_name TEXT NOT NULL,
     ranges TEXT NOT NULL,
     versions TEXT NOT NULL,
-    unordered_versions TEXT NOT NULL,
     severity TEXT,
     will_not_fix INTEGER NOT NULL
 );
@@ -239,14 +238,12 @@ impl Writer {
             .connection
             .prepare_cached(
                 "INSERT INTO affected (advisory, ecosystem, release, name, feed_name, ranges, \
-                 versions, unordered_versions, severity, will_not_fix) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 versions, severity, will_not_fix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(&error)?;
         for affected in &advisory.affected {
             let mut ranges = affected.ranges.clone();
-            let (sorted, unordered) =
-                prepare_for_matching(&affected.ecosystem, &mut ranges, &affected.versions);
+            sort_range_events(&affected.ecosystem, &mut ranges);
             insert
                 .execute(params![
                     rowid,
@@ -255,8 +252,7 @@ impl Writer {
                     normalize_package_name(&affected.ecosystem, &affected.name),
                     affected.name,
                     serde_json::to_string(&ranges).unwrap_or_default(),
-                    serde_json::to_string(&sorted).unwrap_or_default(),
-                    serde_json::to_string(&unordered).unwrap_or_default(),
+                    serde_json::to_string(&affected.versions).unwrap_or_default(),
                     affected.severity.map(Severity::as_str),
                     affected.will_not_fix,
                 ])
@@ -306,14 +302,14 @@ pub(crate) struct Candidate {
     pub(crate) title: String,
     pub(crate) aliases: Vec<String>,
     pub(crate) severity: Severity,
-    pub(crate) cvss: Vec<String>,
+    /// JSON list, decoded only for advisories that match.
+    pub(crate) cvss_json: String,
     pub(crate) cvss_score: Option<f64>,
-    pub(crate) references: Vec<String>,
+    /// JSON list, decoded only for advisories that match.
+    pub(crate) references_json: String,
     pub(crate) ranges: Vec<VersionRange>,
-    /// Listed versions the scheme can read, in version order.
-    pub(crate) versions: Vec<String>,
-    /// Listed versions the scheme cannot read: matched by exact spelling only.
-    pub(crate) unordered_versions: Vec<String>,
+    /// The OSV `versions` list as JSON; matched by exact spelling, as osv.dev does.
+    pub(crate) versions_json: String,
     pub(crate) package_severity: Option<Severity>,
     pub(crate) will_not_fix: bool,
 }
@@ -342,6 +338,10 @@ impl Database {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(&error)?;
+        // Lookups touch pages all over the file: mapping it avoids a read call per page.
+        connection
+            .execute_batch("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536;")
+            .map_err(&error)?;
         let found: Option<String> = connection
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -449,7 +449,7 @@ impl Database {
         let mut statement = connection
             .prepare_cached(
                 "SELECT a.id, a.title, a.aliases, a.severity, a.cvss, a.cvss_score, a.refs, \
-                 f.ranges, f.versions, f.severity, f.will_not_fix, f.unordered_versions \
+                 f.ranges, f.versions, f.severity, f.will_not_fix \
                  FROM affected f JOIN advisories a ON a.rowid = f.advisory \
                  WHERE f.ecosystem = ?1 AND f.release = ?2 AND f.name = ?3 \
                  ORDER BY a.id, a.rowid",
@@ -470,12 +470,11 @@ impl Database {
                     title: row.get(1)?,
                     aliases: list(2)?,
                     severity: severity(row.get(3)?).unwrap_or(Severity::Unknown),
-                    cvss: list(4)?,
+                    cvss_json: row.get(4)?,
                     cvss_score: row.get(5)?,
-                    references: list(6)?,
+                    references_json: row.get(6)?,
                     ranges: serde_json::from_str(&ranges).unwrap_or_default(),
-                    versions: list(8)?,
-                    unordered_versions: list(11)?,
+                    versions_json: row.get(8)?,
                     package_severity: severity(row.get(9)?),
                     will_not_fix: row.get(10)?,
                 })

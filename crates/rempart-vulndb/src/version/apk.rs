@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 
-use super::{CompareResult, Invalid, check_length};
+use super::{Invalid, check_length};
 
 const PRE_SUFFIXES: [&str; 4] = ["alpha", "beta", "pre", "rc"];
 const POST_SUFFIXES: [&str; 5] = ["cvs", "svn", "git", "hg", "p"];
@@ -145,9 +145,13 @@ fn validate(version: &str) -> Result<(), Invalid<'_>> {
     Ok(())
 }
 
-pub(super) fn compare<'a>(a: &'a str, b: &'a str) -> CompareResult<'a> {
-    validate(a)?;
-    validate(b)?;
+pub(super) fn parse(version: &str) -> Result<String, Invalid<'_>> {
+    validate(version)?;
+    Ok(version.to_owned())
+}
+
+/// Orders two versions already checked by [`parse`].
+pub(super) fn order(a: &str, b: &str) -> Ordering {
     let (mut left, mut right) = (Cursor::new(a), Cursor::new(b));
     let (mut left_value, mut right_value) = (0, 0);
     while left.token == right.token
@@ -159,17 +163,17 @@ pub(super) fn compare<'a>(a: &'a str, b: &'a str) -> CompareResult<'a> {
     }
     match left_value.cmp(&right_value) {
         Ordering::Equal => {}
-        other => return Ok(other),
+        other => return other,
     }
     if left.token == right.token {
-        return Ok(Ordering::Equal);
+        return Ordering::Equal;
     }
     // One side continues: it is newer unless it continues with a pre-release suffix.
     if left.token == Token::Suffix && left.next_value() < 0 {
-        return Ok(Ordering::Less);
+        return Ordering::Less;
     }
     if right.token == Token::Suffix && right.next_value() < 0 {
-        return Ok(Ordering::Greater);
+        return Ordering::Greater;
     }
-    Ok(right.token.cmp(&left.token))
+    right.token.cmp(&left.token)
 }

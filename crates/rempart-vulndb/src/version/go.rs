@@ -2,9 +2,9 @@
 //! SemVer pre-releases and order correctly as such), `+incompatible`. OSV Go records spell versions
 //! without the `v`; the standard library is versioned `go1.21.3`, `1.21` or `1.21rc2`.
 
-use super::{CompareResult, Invalid, check_length};
+use super::{Invalid, check_length};
 
-fn canonical(version: &str) -> Result<semver::Version, Invalid<'_>> {
+pub(super) fn parse(version: &str) -> Result<semver::Version, Invalid<'_>> {
     check_length(version)?;
     let bare = version
         .strip_prefix("go")
@@ -35,6 +35,3 @@ fn canonical(version: &str) -> Result<semver::Version, Invalid<'_>> {
     Ok(parsed)
 }
 
-pub(super) fn compare<'a>(a: &'a str, b: &'a str) -> CompareResult<'a> {
-    Ok(canonical(a)?.cmp(&canonical(b)?))
-}

@@ -8,13 +8,13 @@
 
 use std::cmp::Ordering;
 
-use super::{CompareResult, check_length};
+use super::{Invalid, check_length};
 
 const QUALIFIERS: [&str; 7] = ["alpha", "beta", "milestone", "rc", "snapshot", "", "sp"];
 const RELEASE_INDEX: usize = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Item {
+pub(super) enum Item {
     /// Digits without leading zeros, compared by length first then lexically: any size works.
     Number(String),
     Qualifier(String),
@@ -114,7 +114,7 @@ fn normalize(items: &mut Vec<Item>) {
     }
 }
 
-fn parse(version: &str) -> Item {
+fn parse_items(version: &str) -> Item {
     let lower = version.to_ascii_lowercase();
     let bytes = lower.as_bytes();
     // A stack of open lists; each new list is pushed into its parent when closed at the end.
@@ -183,8 +183,11 @@ fn parse(version: &str) -> Item {
     Item::List(root)
 }
 
-pub(super) fn compare<'a>(a: &'a str, b: &'a str) -> CompareResult<'a> {
-    check_length(a)?;
-    check_length(b)?;
-    Ok(parse(a).compare(Some(&parse(b))))
+pub(super) fn parse(version: &str) -> Result<Item, Invalid<'_>> {
+    check_length(version)?;
+    Ok(parse_items(version))
+}
+
+pub(super) fn order(a: &Item, b: &Item) -> Ordering {
+    a.compare(Some(b))
 }

@@ -90,32 +90,89 @@ impl VersionScheme {
 
     /// Checks that `version` is valid in this scheme.
     pub fn validate(self, version: &str) -> Result<(), VersionError> {
-        self.compare(version, version).map(|_| ())
+        self.parse(version).map(|_| ())
     }
 
     /// Orders two versions under this scheme's rules.
     pub fn compare(self, a: &str, b: &str) -> Result<Ordering, VersionError> {
-        let err = |version: &str, reason: String| VersionError {
-            scheme: self,
-            version: version.to_owned(),
-            reason,
+        Ok(self.parse(a)?.cmp(&self.parse(b)?))
+    }
+
+    /// Reads a version once, for comparing it many times.
+    pub fn parse(self, version: &str) -> Result<ParsedVersion, VersionError> {
+        let parsed = match self {
+            VersionScheme::Dpkg => dpkg::parse(version).map(Parsed::Dpkg),
+            VersionScheme::Rpm => rpm::parse(version).map(Parsed::Rpm),
+            VersionScheme::Apk => apk::parse(version).map(Parsed::Apk),
+            VersionScheme::Pep440 => pep440::parse(version).map(Parsed::Pep440),
+            VersionScheme::Npm => npm::parse(version).map(Parsed::Npm),
+            VersionScheme::Go => go::parse(version).map(Parsed::SemVer),
+            VersionScheme::Cargo | VersionScheme::SemVer => {
+                cargo::parse(version).map(Parsed::SemVer)
+            }
+            VersionScheme::Maven => maven::parse(version).map(Parsed::Maven),
+            VersionScheme::RubyGems => rubygems::parse(version).map(Parsed::RubyGems),
+            VersionScheme::NuGet => nuget::parse(version).map(Parsed::NuGet),
+            VersionScheme::Packagist => packagist::parse(version).map(Parsed::Packagist),
         };
-        match self {
-            VersionScheme::Dpkg => dpkg::compare(a, b),
-            VersionScheme::Rpm => rpm::compare(a, b),
-            VersionScheme::Apk => apk::compare(a, b),
-            VersionScheme::Pep440 => pep440::compare(a, b),
-            VersionScheme::Npm => npm::compare(a, b),
-            VersionScheme::Go => go::compare(a, b),
-            VersionScheme::Cargo | VersionScheme::SemVer => cargo::compare(a, b),
-            VersionScheme::Maven => maven::compare(a, b),
-            VersionScheme::RubyGems => rubygems::compare(a, b),
-            VersionScheme::NuGet => nuget::compare(a, b),
-            VersionScheme::Packagist => packagist::compare(a, b),
-        }
-        .map_err(|invalid| err(invalid.version, invalid.reason))
+        parsed.map(ParsedVersion).map_err(|invalid| VersionError {
+            scheme: self,
+            version: invalid.version.to_owned(),
+            reason: invalid.reason,
+        })
     }
 }
+
+/// A version read under one [`VersionScheme`]. Versions of the same scheme are totally ordered;
+/// comparing versions of different schemes is meaningless and orders them as equal.
+#[derive(Debug, Clone)]
+pub struct ParsedVersion(Parsed);
+
+#[derive(Debug, Clone)]
+enum Parsed {
+    Dpkg(debversion::Version),
+    Rpm(String),
+    Apk(String),
+    Pep440(pep440_rs::Version),
+    Npm(nodejs_semver::Version),
+    SemVer(semver::Version),
+    Maven(maven::Item),
+    RubyGems(Vec<rubygems::Segment>),
+    NuGet(nuget::NuGetVersion),
+    Packagist(String),
+}
+
+impl Ord for ParsedVersion {
+    fn cmp(&self, other: &ParsedVersion) -> Ordering {
+        match (&self.0, &other.0) {
+            (Parsed::Dpkg(a), Parsed::Dpkg(b)) => a.cmp(b),
+            (Parsed::Rpm(a), Parsed::Rpm(b)) => rpm::order(a, b),
+            (Parsed::Apk(a), Parsed::Apk(b)) => apk::order(a, b),
+            (Parsed::Pep440(a), Parsed::Pep440(b)) => a.cmp(b),
+            (Parsed::Npm(a), Parsed::Npm(b)) => a.cmp(b),
+            (Parsed::SemVer(a), Parsed::SemVer(b)) => a.cmp(b),
+            (Parsed::Maven(a), Parsed::Maven(b)) => maven::order(a, b),
+            (Parsed::RubyGems(a), Parsed::RubyGems(b)) => rubygems::order(a, b),
+            (Parsed::NuGet(a), Parsed::NuGet(b)) => nuget::order(a, b),
+            (Parsed::Packagist(a), Parsed::Packagist(b)) => packagist::order(a, b),
+            _ => Ordering::Equal,
+        }
+    }
+}
+
+impl PartialOrd for ParsedVersion {
+    fn partial_cmp(&self, other: &ParsedVersion) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for ParsedVersion {
+    fn eq(&self, other: &ParsedVersion) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for ParsedVersion {}
 
 impl fmt::Display for VersionScheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -156,8 +213,6 @@ impl<'a> Invalid<'a> {
         }
     }
 }
-
-type CompareResult<'a> = Result<Ordering, Invalid<'a>>;
 
 /// Longest version string any comparator accepts: bounds the cost of hostile input.
 const MAX_VERSION_LEN: usize = 256;

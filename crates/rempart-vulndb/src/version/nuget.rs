@@ -4,14 +4,15 @@
 
 use std::cmp::Ordering;
 
-use super::{CompareResult, Invalid, check_length};
+use super::{Invalid, check_length};
 
-struct NuGetVersion<'a> {
+#[derive(Debug, Clone)]
+pub(super) struct NuGetVersion {
     numbers: [u64; 4],
-    labels: Vec<&'a str>,
+    labels: Vec<String>,
 }
 
-fn parse(version: &str) -> Result<NuGetVersion<'_>, Invalid<'_>> {
+pub(super) fn parse(version: &str) -> Result<NuGetVersion, Invalid<'_>> {
     check_length(version)?;
     let trimmed = version.trim();
     let without_build = trimmed.split('+').next().unwrap_or(trimmed);
@@ -42,7 +43,7 @@ fn parse(version: &str) -> Result<NuGetVersion<'_>, Invalid<'_>> {
             {
                 return Err(Invalid::new(version, "bad pre-release label"));
             }
-            labels
+            labels.into_iter().map(str::to_owned).collect()
         }
     };
     Ok(NuGetVersion { numbers, labels })
@@ -61,13 +62,12 @@ fn compare_labels(a: &str, b: &str) -> Ordering {
     }
 }
 
-pub(super) fn compare<'a>(a: &'a str, b: &'a str) -> CompareResult<'a> {
-    let (left, right) = (parse(a)?, parse(b)?);
+pub(super) fn order(left: &NuGetVersion, right: &NuGetVersion) -> Ordering {
     let by_numbers = left.numbers.cmp(&right.numbers);
     if by_numbers != Ordering::Equal {
-        return Ok(by_numbers);
+        return by_numbers;
     }
-    Ok(match (left.labels.is_empty(), right.labels.is_empty()) {
+    match (left.labels.is_empty(), right.labels.is_empty()) {
         (true, true) => Ordering::Equal,
         (true, false) => Ordering::Greater,
         (false, true) => Ordering::Less,
@@ -75,10 +75,10 @@ pub(super) fn compare<'a>(a: &'a str, b: &'a str) -> CompareResult<'a> {
             for (l, r) in left.labels.iter().zip(&right.labels) {
                 let result = compare_labels(l, r);
                 if result != Ordering::Equal {
-                    return Ok(result);
+                    return result;
                 }
             }
             left.labels.len().cmp(&right.labels.len())
         }
-    })
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 
-use super::{CompareResult, Invalid, check_length};
+use super::{Invalid, check_length};
 
 /// Rank of a non-numeric part in PHP's `version_compare`, matched by prefix as PHP does.
 /// Unknown words rank below `dev`.
@@ -163,7 +163,10 @@ fn php_version_compare(a: &str, b: &str) -> Ordering {
     }
 }
 
-pub(super) fn compare<'a>(a: &'a str, b: &'a str) -> CompareResult<'a> {
-    let (left, right) = (normalize(a)?, normalize(b)?);
-    Ok(php_version_compare(&left, &right))
+pub(super) fn parse(version: &str) -> Result<String, Invalid<'_>> {
+    normalize(version)
+}
+
+pub(super) fn order(a: &str, b: &str) -> Ordering {
+    php_version_compare(a, b)
 }

@@ -1,4 +1,4 @@
-use super::{CompareResult, Invalid, check_length};
+use super::{Invalid, check_length};
 
 /// RPM accepts almost any string; reject only what cannot be a version at all, so garbage from a
 /// feed is reported rather than silently ordered.
@@ -10,8 +10,11 @@ fn check(version: &str) -> Result<(), Invalid<'_>> {
     Ok(())
 }
 
-pub(super) fn compare<'a>(a: &'a str, b: &'a str) -> CompareResult<'a> {
-    check(a)?;
-    check(b)?;
-    Ok(rpm_version::rpm_evr_compare(a, b))
+pub(super) fn parse(version: &str) -> Result<String, Invalid<'_>> {
+    check(version)?;
+    Ok(version.to_owned())
+}
+
+pub(super) fn order(a: &str, b: &str) -> std::cmp::Ordering {
+    rpm_version::rpm_evr_compare(a, b)
 }

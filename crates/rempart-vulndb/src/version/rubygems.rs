@@ -7,10 +7,10 @@
 
 use std::cmp::Ordering;
 
-use super::{CompareResult, Invalid, check_length};
+use super::{Invalid, check_length};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
+pub(super) enum Segment {
     /// Digits without leading zeros (so any size compares by length, then lexically).
     Number(String),
     Text(String),
@@ -97,17 +97,19 @@ fn canonical_segments(version: &str) -> Result<Vec<Segment>, Invalid<'_>> {
     Ok(segments)
 }
 
-pub(super) fn compare<'a>(a: &'a str, b: &'a str) -> CompareResult<'a> {
-    let left = canonical_segments(a)?;
-    let right = canonical_segments(b)?;
+pub(super) fn parse(version: &str) -> Result<Vec<Segment>, Invalid<'_>> {
+    canonical_segments(version)
+}
+
+pub(super) fn order(left: &[Segment], right: &[Segment]) -> Ordering {
     let zero = Segment::Number(String::new());
     for i in 0..left.len().max(right.len()) {
         let l = left.get(i).unwrap_or(&zero);
         let r = right.get(i).unwrap_or(&zero);
         match compare_segments(l, r) {
             Ordering::Equal => {}
-            other => return Ok(other),
+            other => return other,
         }
     }
-    Ok(Ordering::Equal)
+    Ordering::Equal
 }
