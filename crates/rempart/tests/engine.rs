@@ -1,0 +1,223 @@
+//! The engine over real image files: deleted-file marking, package layer attribution, the layer
+//! cache (hits, invalidation, sharing between concurrent scans).
+
+#[path = "../../rempart-image/tests/support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+
+use rempart::{LayerCache, ScanOptions, Scanner};
+use rempart_core::{
+    AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Finding, FindingDetails, Interest, Location,
+    Package, ScannerKind, Severity,
+};
+use rempart_image::{DockerArchive, ImageSource, OciLayout, Platform};
+use support::{Compression, Image, Layer};
+
+/// Flags files containing `TOKEN` and reads `name==version` lines of `*.pkgs` files as packages.
+struct Toy {
+    version: &'static str,
+}
+
+impl FileAnalyzer for Toy {
+    fn name(&self) -> &'static str {
+        "toy"
+    }
+    fn fingerprint(&self) -> String {
+        self.version.into()
+    }
+    fn interest(&self, _file: &FileMeta<'_>) -> Interest {
+        Interest::Whole { max_bytes: 1 << 20 }
+    }
+    fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
+        let text = String::from_utf8_lossy(content);
+        if text.contains("TOKEN") {
+            out.findings.push(Finding {
+                scanner: ScannerKind::Secret,
+                id: "TOY-TOKEN".into(),
+                title: "token".into(),
+                severity: Severity::High,
+                location: Location::file(file.path).with_line(1),
+                details: FindingDetails::Secret {
+                    redacted: "TOKE***".into(),
+                    origin: None,
+                },
+                primary_url: None,
+            });
+        }
+        if file.path.ends_with(".pkgs") {
+            for line in text.lines() {
+                let (name, version) = line.split_once("==").unwrap();
+                out.packages.push(Package {
+                    ecosystem: Ecosystem::PyPI,
+                    name: name.into(),
+                    version: version.into(),
+                    purl: format!("pkg:pypi/{name}@{version}"),
+                    source: None,
+                    arch: None,
+                    licenses: vec![],
+                    locations: vec![Location::file(file.path)],
+                    owned_by: None,
+                });
+            }
+        }
+    }
+}
+
+fn image() -> Image {
+    Image::new(vec![
+        (
+            Layer::new()
+                .file("db.pkgs", "alpha==1\nbeta==1\n")
+                .file("app/.env", "TOKEN=abc")
+                .file("gone.pkgs", "gamma==1\n"),
+            Compression::Gzip,
+        ),
+        (
+            Layer::new()
+                .file("db.pkgs", "alpha==1\nbeta==2\n")
+                .whiteout("app/.env")
+                .whiteout("gone.pkgs"),
+            Compression::Gzip,
+        ),
+        (
+            Layer::new().file("app/config", "TOKEN=live"),
+            Compression::Zstd,
+        ),
+    ])
+}
+
+fn scanner(version: &'static str, cache: Option<Arc<LayerCache>>) -> Scanner {
+    Scanner::new(
+        vec![Box::new(Toy { version })],
+        vec![],
+        vec![ScannerKind::Secret],
+        ScanOptions {
+            parallel: 2,
+            cache,
+            ..ScanOptions::default()
+        },
+    )
+}
+
+fn layout(dir: &std::path::Path) -> OciLayout {
+    image().write_oci_layout(dir, "v1");
+    OciLayout::open(dir, None, &Platform::host_linux()).unwrap()
+}
+
+#[test]
+fn deleted_files_and_package_layers() {
+    let temp = tempfile::tempdir().unwrap();
+    let source = layout(&temp.path().join("layout"));
+    let result = scanner("1", None).scan_image(&source).unwrap().result;
+
+    let secrets: Vec<(&str, usize, bool)> = result
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.location.path.as_str(),
+                f.location.layer.as_ref().unwrap().index,
+                f.location.deleted,
+            )
+        })
+        .collect();
+    assert_eq!(secrets, [("app/.env", 0, true), ("app/config", 2, false)]);
+
+    let packages: Vec<(&str, &str, usize)> = result
+        .packages
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.version.as_str(),
+                p.locations[0].layer.as_ref().unwrap().index,
+            )
+        })
+        .collect();
+    // alpha 1 came with layer 0 and stayed; beta 2 came with layer 1; gamma was deleted.
+    assert_eq!(packages, [("alpha", "1", 0), ("beta", "2", 1)]);
+    assert_eq!(result.layers.len(), 3);
+    assert_eq!(
+        result.layers[1].created_by.as_deref(),
+        Some("/bin/sh -c #(nop) layer 1")
+    );
+}
+
+#[test]
+fn warm_scan_reads_no_layer_and_rules_change_invalidates() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("layout");
+    let source = layout(&dir);
+    let cache = Arc::new(LayerCache::open(&temp.path().join("cache/layers.sqlite")).unwrap());
+
+    let cold = scanner("1", Some(Arc::clone(&cache)))
+        .scan_image(&source)
+        .unwrap()
+        .result;
+    assert!(cold.layers.iter().all(|l| !l.cached));
+
+    // Remove the layer blobs: a warm scan must not need them.
+    for layer in source.layers() {
+        let digest = layer.digest.as_ref().unwrap();
+        std::fs::remove_file(dir.join("blobs/sha256").join(&digest[7..])).unwrap();
+    }
+    let warm = scanner("1", Some(Arc::clone(&cache)))
+        .scan_image(&source)
+        .unwrap()
+        .result;
+    assert!(warm.layers.iter().all(|l| l.cached));
+    assert_eq!(warm.findings, cold.findings);
+    assert_eq!(warm.packages, cold.packages);
+
+    // New rules: the cache no longer applies, so the (now missing) layers are read again.
+    let error = scanner("2", Some(cache)).scan_image(&source).err().unwrap();
+    assert!(error.to_string().contains("blobs/sha256"), "{error}");
+}
+
+#[test]
+fn concurrent_scans_share_one_cache_file() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("layout");
+    layout(&dir);
+    let cache_path = temp.path().join("cache/layers.sqlite");
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let dir = dir.clone();
+                let cache_path = cache_path.clone();
+                scope.spawn(move || {
+                    let cache = Arc::new(LayerCache::open(&cache_path).unwrap());
+                    let source = OciLayout::open(&dir, None, &Platform::host_linux()).unwrap();
+                    scanner("1", Some(cache))
+                        .scan_image(&source)
+                        .unwrap()
+                        .result
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for result in &results[1..] {
+        assert_eq!(result.findings, results[0].findings);
+    }
+}
+
+#[test]
+fn sequential_and_parallel_sources_agree() {
+    let temp = tempfile::tempdir().unwrap();
+    let oci = layout(&temp.path().join("layout"));
+    let archive_path = temp.path().join("image.tar.gz");
+    image().write_docker_archive(&archive_path, Compression::Gzip);
+    let archive = DockerArchive::open(&archive_path, None).unwrap();
+    let from_layout = scanner("1", None).scan_image(&oci).unwrap().result;
+    let from_archive = scanner("1", None).scan_image(&archive).unwrap().result;
+    let strip = |findings: &[Finding]| -> Vec<(String, bool)> {
+        findings
+            .iter()
+            .map(|f| (f.location.path.clone(), f.location.deleted))
+            .collect()
+    };
+    assert_eq!(strip(&from_layout.findings), strip(&from_archive.findings));
+    assert_eq!(from_layout.packages, from_archive.packages);
+}
