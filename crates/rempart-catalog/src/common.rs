@@ -8,10 +8,7 @@ const FORMAT_REVISION: u32 = 1;
 
 /// The cache-key fingerprint of a cataloger: its name, the crate version and the format revision.
 pub(crate) fn fingerprint(name: &str) -> String {
-    format!(
-        "{name}/{}/r{FORMAT_REVISION}",
-        env!("CARGO_PKG_VERSION")
-    )
+    format!("{name}/{}/r{FORMAT_REVISION}", env!("CARGO_PKG_VERSION"))
 }
 
 /// Why a file could not be cataloged. Reported in `AnalysisOutput::skipped`, never as a panic.
@@ -41,7 +38,7 @@ pub enum CatalogError {
 }
 
 impl CatalogError {
-    pub(crate) fn syntax(path: &str, format: &'static str, message: impl ToString) -> Self {
+    pub(crate) fn syntax(path: &str, format: &'static str, message: &impl ToString) -> Self {
         CatalogError::Syntax {
             path: path.to_owned(),
             format,

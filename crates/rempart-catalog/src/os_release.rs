@@ -2,7 +2,7 @@
 //!
 //! `os-release` (both `etc/os-release` and `usr/lib/os-release`, because on Debian and others the
 //! first is a symlink to the second and the walker only hands over regular files) is preferred;
-//! the distribution-specific release files are fallbacks for images that lack it (old CentOS,
+//! the distribution-specific release files are fallbacks for images that lack it (old `CentOS`,
 //! minimal Alpine trees). Every file found is reported with its path; the engine picks.
 
 use rempart_core::{AnalysisOutput, FileAnalyzer, FileMeta, Interest, OsInfo};
@@ -32,12 +32,8 @@ impl FileAnalyzer for OsReleaseCataloger {
 
     fn interest(&self, file: &FileMeta<'_>) -> Interest {
         match file.path {
-            "etc/os-release"
-            | "usr/lib/os-release"
-            | "etc/alpine-release"
-            | "etc/debian_version"
-            | "etc/redhat-release"
-            | "etc/centos-release"
+            "etc/os-release" | "usr/lib/os-release" | "etc/alpine-release"
+            | "etc/debian_version" | "etc/redhat-release" | "etc/centos-release"
             | "etc/system-release" => whole(MAX_RELEASE_FILE),
             _ => Interest::Skip,
         }
@@ -188,10 +184,16 @@ mod tests {
     #[test]
     fn redhat_release_lines() {
         let centos = parse_redhat_release("CentOS Linux release 7.9.2009 (Core)").unwrap();
-        assert_eq!((centos.id.as_str(), centos.version_id.as_str()), ("centos", "7"));
+        assert_eq!(
+            (centos.id.as_str(), centos.version_id.as_str()),
+            ("centos", "7")
+        );
         assert_eq!(centos.codename.as_deref(), Some("Core"));
         let rhel = parse_redhat_release("Red Hat Enterprise Linux release 8.9 (Ootpa)").unwrap();
-        assert_eq!((rhel.id.as_str(), rhel.version_id.as_str()), ("rhel", "8.9"));
+        assert_eq!(
+            (rhel.id.as_str(), rhel.version_id.as_str()),
+            ("rhel", "8.9")
+        );
         assert!(parse_redhat_release("Something else entirely").is_none());
     }
 }

@@ -1,8 +1,7 @@
 //! Alpine packages: the apk database `lib/apk/db/installed`.
 
 use rempart_core::{
-    AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Interest, OwnedFiles, Package,
-    SourcePackage,
+    AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Interest, OwnedFiles, Package, SourcePackage,
 };
 
 use crate::common::{MIB, fingerprint, package, purl, text, whole};
@@ -50,12 +49,12 @@ impl FileAnalyzer for ApkCataloger {
                 continue;
             };
             match key {
-                "P" => current.name = value.to_owned(),
-                "V" => current.version = value.to_owned(),
-                "A" => current.arch = value.to_owned(),
-                "o" => current.origin = value.to_owned(),
-                "L" => current.license = value.to_owned(),
-                "F" => current.directory = value.to_owned(),
+                "P" => value.clone_into(&mut current.name),
+                "V" => value.clone_into(&mut current.version),
+                "A" => value.clone_into(&mut current.arch),
+                "o" => value.clone_into(&mut current.origin),
+                "L" => value.clone_into(&mut current.license),
+                "F" => value.clone_into(&mut current.directory),
                 "R" => {
                     let path = if current.directory.is_empty() {
                         value.to_owned()

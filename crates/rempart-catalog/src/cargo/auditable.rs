@@ -126,14 +126,13 @@ impl FileSink for ElfTailSink {
 
     fn finish(self: Box<Self>, out: &mut AnalysisOutput) {
         match self.layout {
-            Layout::Tail(elf) => match find_section(&elf, &self.tail) {
-                Some(section) => {
-                    if let Err(error) = parse_section(&self.path, section, out) {
-                        error.report(out);
-                    }
+            Layout::Tail(elf) => {
+                if let Some(section) = find_section(&elf, &self.tail)
+                    && let Err(error) = parse_section(&self.path, section, out)
+                {
+                    error.report(out);
                 }
-                None => {}
-            },
+            }
             Layout::Overflow => CatalogError::Limit {
                 path: self.path,
                 what: "non-loaded part of the ELF binary",
@@ -252,8 +251,8 @@ fn parse_elf_header(head: &[u8]) -> Result<Option<Elf>, ()> {
     }
     let mut tail_start = 0;
     for index in 0..ph_count {
-        let entry = ph_offset + index * ph_entry_size;
         const PT_LOAD: u64 = 1;
+        let entry = ph_offset + index * ph_entry_size;
         if r.u32(entry) != Some(PT_LOAD) {
             continue;
         }
@@ -328,12 +327,16 @@ struct AuditablePackage {
     source: Option<String>,
 }
 
-fn parse_section(path: &str, compressed: &[u8], out: &mut AnalysisOutput) -> Result<(), CatalogError> {
+fn parse_section(
+    path: &str,
+    compressed: &[u8],
+    out: &mut AnalysisOutput,
+) -> Result<(), CatalogError> {
     let mut json = Vec::new();
     flate2::read::ZlibDecoder::new(compressed)
         .take(MAX_JSON + 1)
         .read_to_end(&mut json)
-        .map_err(|error| CatalogError::syntax(path, "cargo-auditable zlib data", error))?;
+        .map_err(|error| CatalogError::syntax(path, "cargo-auditable zlib data", &error))?;
     if json.len() as u64 > MAX_JSON {
         return Err(CatalogError::Limit {
             path: path.to_owned(),
@@ -342,12 +345,13 @@ fn parse_section(path: &str, compressed: &[u8], out: &mut AnalysisOutput) -> Res
         });
     }
     let info: VersionInfo = serde_json::from_slice(&json)
-        .map_err(|error| CatalogError::syntax(path, "cargo-auditable JSON", error))?;
+        .map_err(|error| CatalogError::syntax(path, "cargo-auditable JSON", &error))?;
     for entry in info.packages {
         // `local` crates (the binary's own workspace) and git checkouts are not crates.io
         // releases; alternative registries are kept, like Cargo.lock's.
         if matches!(entry.source.as_deref(), Some("crates.io" | "registry")) {
-            out.packages.push(crate_package(&entry.name, &entry.version, path));
+            out.packages
+                .push(crate_package(&entry.name, &entry.version, path));
         }
     }
     Ok(())

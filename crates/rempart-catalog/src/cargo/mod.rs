@@ -65,14 +65,15 @@ struct LockPackage {
 
 fn parse_lock(path: &str, content: &str, out: &mut AnalysisOutput) -> Result<(), CatalogError> {
     let lock: CargoLock =
-        toml::from_str(content).map_err(|error| CatalogError::syntax(path, "TOML", error))?;
+        toml::from_str(content).map_err(|error| CatalogError::syntax(path, "TOML", &error))?;
     for entry in lock.package {
         let from_registry = entry
             .source
             .as_deref()
             .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"));
         if from_registry {
-            out.packages.push(crate_package(&entry.name, &entry.version, path));
+            out.packages
+                .push(crate_package(&entry.name, &entry.version, path));
         }
     }
     Ok(())

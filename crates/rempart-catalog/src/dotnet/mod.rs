@@ -10,7 +10,7 @@ use crate::common::{CatalogError, MIB, fingerprint, package, purl, text, whole};
 const MAX_FILE: u64 = 32 * MIB;
 
 /// Reads `*.deps.json`: its `libraries` map lists `Name/Version` keys with a `type`; only
-/// `package` entries are NuGet packages (`project` entries are the application's own code).
+/// `package` entries are `NuGet` packages (`project` entries are the application's own code).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DotnetCataloger;
 
@@ -57,8 +57,8 @@ struct Library {
 }
 
 fn parse(path: &str, content: &str, out: &mut AnalysisOutput) -> Result<(), CatalogError> {
-    let deps: DepsJson =
-        serde_json::from_str(content).map_err(|error| CatalogError::syntax(path, "JSON", error))?;
+    let deps: DepsJson = serde_json::from_str(content)
+        .map_err(|error| CatalogError::syntax(path, "JSON", &error))?;
     for (key, library) in deps.libraries {
         if library.kind != "package" {
             continue;
@@ -70,7 +70,8 @@ fn parse(path: &str, content: &str, out: &mut AnalysisOutput) -> Result<(), Cata
             continue;
         }
         let purl = purl("nuget", None, name, Some(version), &[]);
-        out.packages.push(package(Ecosystem::NuGet, name, version, purl, path));
+        out.packages
+            .push(package(Ecosystem::NuGet, name, version, purl, path));
     }
     Ok(())
 }

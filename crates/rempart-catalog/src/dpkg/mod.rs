@@ -48,7 +48,9 @@ impl FileAnalyzer for DpkgCataloger {
             }
         } else if let Some(name) = path.strip_prefix(INFO_DIR)
             && !name.contains('/')
-            && name.ends_with(".list")
+            && std::path::Path::new(name)
+                .extension()
+                .is_some_and(|ext| ext == "list")
         {
             return whole(MAX_LIST);
         }
@@ -100,7 +102,9 @@ fn parse_stanza(path: &str, stanza: &str, require_status: bool) -> Option<rempar
     }
     // Only `install ok installed` is on disk; `deinstall ok config-files` and half-installed
     // states would report packages whose files are gone.
-    if require_status && status.is_none_or(|s| !s.ends_with(" installed") || !s.starts_with("install ")) {
+    if require_status
+        && status.is_none_or(|s| !s.ends_with(" installed") || !s.starts_with("install "))
+    {
         return None;
     }
     let source = match source {

@@ -145,7 +145,9 @@ impl FileSink for BuildInfoSink {
         };
         match decode(&blob, self.info.window.as_deref()) {
             Ok(info) => info.report(&self.path, out),
-            Err(message) => CatalogError::syntax(&self.path, "Go build information", message).report(out),
+            Err(message) => {
+                CatalogError::syntax(&self.path, "Go build information", &message).report(out);
+            }
         }
     }
 }
@@ -237,7 +239,11 @@ impl BuildInfo {
             }
         }
         if let Some((module, version)) = main {
-            let version = if version.is_empty() { "(devel)".to_owned() } else { version };
+            let version = if version.is_empty() {
+                "(devel)".to_owned()
+            } else {
+                version
+            };
             out.packages.push(go_package(&module, &version, path));
         }
         for (module, version) in modules {
@@ -247,7 +253,8 @@ impl BuildInfo {
             // `go1.21.5 X:boringcrypto`: the toolchain version is the first word.
             let version = go.split_whitespace().next().unwrap_or_default();
             if let Some(number) = version.strip_prefix("go") {
-                out.packages.push(go_package("stdlib", &format!("v{number}"), path));
+                out.packages
+                    .push(go_package("stdlib", &format!("v{number}"), path));
             }
         }
     }

@@ -54,23 +54,25 @@ impl FileAnalyzer for GoModCataloger {
                 block = None;
                 continue;
             }
-            let (directive, rest) = match block {
-                Some(directive) => (directive, line),
-                None => {
-                    let (directive, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-                    let rest = rest.trim();
-                    if rest == "(" {
-                        block = Some(match directive {
-                            "require" => "require",
-                            "replace" => "replace",
-                            _ => "other",
-                        });
-                        continue;
-                    }
-                    (directive, rest)
+            let (directive, rest) = if let Some(directive) = block {
+                (directive, line)
+            } else {
+                let (directive, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+                let rest = rest.trim();
+                if rest == "(" {
+                    block = Some(match directive {
+                        "require" => "require",
+                        "replace" => "replace",
+                        _ => "other",
+                    });
+                    continue;
                 }
+                (directive, rest)
             };
-            let words: Vec<&str> = rest.split_whitespace().map(|w| w.trim_matches('"')).collect();
+            let words: Vec<&str> = rest
+                .split_whitespace()
+                .map(|w| w.trim_matches('"'))
+                .collect();
             match directive {
                 "require" if words.len() >= 2 => {
                     requires.push((words[0].to_owned(), words[1].to_owned(), index + 1));

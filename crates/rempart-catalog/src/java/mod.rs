@@ -59,8 +59,12 @@ impl FileAnalyzer for JavaCataloger {
             expansion: MAX_EXPANSION,
             entries: MAX_ENTRIES,
         };
-        if let Err(error) = scan_archive(file.path, file.file_name(), content, 0, &mut budget, out)
-        {
+        let archive = Archive {
+            path: file.path,
+            label: file.path.to_owned(),
+            file_name: file.file_name(),
+        };
+        if let Err(error) = scan_archive(&archive, content, 0, &mut budget, out) {
             error.report(out);
         }
     }
@@ -71,18 +75,30 @@ struct Budget {
     entries: usize,
 }
 
+/// An archive being read: `path` is the file in the image (where packages are located),
+/// `label` names nested archives in messages (`app.war!WEB-INF/lib/x.jar`).
+struct Archive<'a> {
+    path: &'a str,
+    label: String,
+    file_name: &'a str,
+}
+
 fn scan_archive(
-    path: &str,
-    file_name: &str,
+    archive_ref: &Archive<'_>,
     content: &[u8],
     depth: usize,
     budget: &mut Budget,
     out: &mut AnalysisOutput,
 ) -> Result<(), CatalogError> {
+    let (path, label) = (archive_ref.path, archive_ref.label.as_str());
     let mut archive = zip::ZipArchive::new(Cursor::new(content))
-        .map_err(|error| CatalogError::syntax(path, "zip archive", error))?;
+        .map_err(|error| CatalogError::syntax(label, "zip archive", &error))?;
     if archive.len() > budget.entries {
-        return Err(limit(path, "number of archive entries", MAX_ENTRIES as u64));
+        return Err(limit(
+            label,
+            "number of archive entries",
+            MAX_ENTRIES as u64,
+        ));
     }
     budget.entries -= archive.len();
     let mut found = Vec::new();
@@ -99,17 +115,17 @@ fn scan_archive(
             continue;
         };
         if name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties") {
-            let bytes = read_bounded(&mut entry, MAX_METADATA_ENTRY, path)?;
+            let bytes = read_bounded(&mut entry, MAX_METADATA_ENTRY, label)?;
             if let Some(pkg) = parse_pom_properties(path, &text(&bytes)) {
                 found.push(pkg);
             }
         } else if name.eq_ignore_ascii_case("META-INF/MANIFEST.MF") {
-            let bytes = read_bounded(&mut entry, MAX_METADATA_ENTRY, path)?;
+            let bytes = read_bounded(&mut entry, MAX_METADATA_ENTRY, label)?;
             manifest = Some(text(&bytes).into_owned());
         } else if is_archive_name(&name) {
             if depth + 1 > MAX_DEPTH {
                 out.skipped.push(rempart_core::SkippedEntry {
-                    path: format!("{path}!{name}"),
+                    path: format!("{label}!{name}"),
                     layer: None,
                     reason: rempart_core::SkipReason::ArchiveLimit,
                     detail: Some(format!("nested deeper than {MAX_DEPTH} archives")),
@@ -117,28 +133,33 @@ fn scan_archive(
                 continue;
             }
             if entry.size() > budget.expansion {
-                return Err(limit(path, "bytes expanded from nested archives", MAX_EXPANSION));
+                return Err(limit(
+                    path,
+                    "bytes expanded from nested archives",
+                    MAX_EXPANSION,
+                ));
             }
-            let bytes = read_bounded(&mut entry, budget.expansion, path)?;
+            let bytes = read_bounded(&mut entry, budget.expansion, label)?;
             budget.expansion -= bytes.len() as u64;
             nested.push((name, bytes));
         }
     }
     if found.is_empty()
-        && let Some(pkg) = manifest_package(path, file_name, manifest.as_deref())
+        && let Some(pkg) = manifest_package(path, archive_ref.file_name, manifest.as_deref())
     {
         found.push(pkg);
     }
     out.packages.extend(found);
     for (name, bytes) in nested {
-        let inner_name = name.rsplit('/').next().unwrap_or(&name);
-        // Nested archives report at the top-level file; errors name the nested path.
-        let result = scan_archive(path, inner_name, &bytes, depth + 1, budget, out);
-        if let Err(error) = result {
-            match error {
-                CatalogError::Limit { .. } => return Err(error),
-                _ => CatalogError::syntax(&format!("{path}!{name}"), "zip archive", error).report(out),
-            }
+        let inner = Archive {
+            path,
+            label: format!("{label}!{name}"),
+            file_name: name.rsplit('/').next().unwrap_or(&name),
+        };
+        match scan_archive(&inner, &bytes, depth + 1, budget, out) {
+            Err(error @ CatalogError::Limit { .. }) => return Err(error),
+            Err(error) => error.report(out),
+            Ok(()) => {}
         }
     }
     Ok(())
@@ -158,14 +179,19 @@ fn read_bounded(entry: &mut impl Read, max: u64, path: &str) -> Result<Vec<u8>, 
     entry
         .take(max + 1)
         .read_to_end(&mut bytes)
-        .map_err(|error| CatalogError::syntax(path, "zip entry", error))?;
+        .map_err(|error| CatalogError::syntax(path, "zip entry", &error))?;
     if bytes.len() as u64 > max {
         return Err(limit(path, "decompressed archive entry", max));
     }
     Ok(bytes)
 }
 
-pub(crate) fn maven_package(group: Option<&str>, artifact: &str, version: &str, path: &str) -> Package {
+pub(crate) fn maven_package(
+    group: Option<&str>,
+    artifact: &str,
+    version: &str,
+    path: &str,
+) -> Package {
     let name = match group {
         Some(group) if !group.is_empty() => format!("{group}:{artifact}"),
         _ => artifact.to_owned(),
@@ -195,7 +221,10 @@ fn parse_pom_properties(path: &str, content: &str) -> Option<Package> {
             _ => {}
         }
     }
-    let (artifact, version) = (artifact.filter(|a| !a.is_empty())?, version.filter(|v| !v.is_empty())?);
+    let (artifact, version) = (
+        artifact.filter(|a| !a.is_empty())?,
+        version.filter(|v| !v.is_empty())?,
+    );
     Some(maven_package(group, artifact, version, path))
 }
 
@@ -243,7 +272,10 @@ mod tests {
 
     #[test]
     fn file_names_split_at_the_version() {
-        assert_eq!(split_name_version("spring-core-5.3.20"), ("spring-core", Some("5.3.20")));
+        assert_eq!(
+            split_name_version("spring-core-5.3.20"),
+            ("spring-core", Some("5.3.20"))
+        );
         assert_eq!(split_name_version("app"), ("app", None));
     }
 }

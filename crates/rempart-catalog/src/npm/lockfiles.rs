@@ -44,8 +44,8 @@ pub(super) fn package_lock(
     content: &str,
     out: &mut AnalysisOutput,
 ) -> Result<(), CatalogError> {
-    let lock: PackageLock =
-        serde_json::from_str(content).map_err(|error| CatalogError::syntax(path, "JSON", error))?;
+    let lock: PackageLock = serde_json::from_str(content)
+        .map_err(|error| CatalogError::syntax(path, "JSON", &error))?;
     let mut seen = BTreeSet::new();
     if let Some(packages) = lock.packages {
         for (key, entry) in packages {
@@ -101,7 +101,7 @@ fn is_registry_version(version: &str) -> bool {
 
 /// Yarn v1 (its own format) and Yarn berry (YAML) share a shape that a line reader handles:
 /// a header line of comma-separated descriptors at column 0, then indented fields.
-pub(super) fn yarn(path: &str, content: &str, out: &mut AnalysisOutput) -> Result<(), CatalogError> {
+pub(super) fn yarn(path: &str, content: &str, out: &mut AnalysisOutput) {
     let mut seen = BTreeSet::new();
     let mut name: Option<String> = None;
     let mut skip_entry = false;
@@ -119,9 +119,16 @@ pub(super) fn yarn(path: &str, content: &str, out: &mut AnalysisOutput) -> Resul
             name = descriptor_name(first).map(str::to_owned);
             // Berry records workspaces, patches and local links as entries of their own.
             skip_entry = first == "__metadata"
-                || ["@workspace:", "@patch:", "@link:", "@portal:", "@file:", "@exec:"]
-                    .iter()
-                    .any(|protocol| first.contains(protocol));
+                || [
+                    "@workspace:",
+                    "@patch:",
+                    "@link:",
+                    "@portal:",
+                    "@file:",
+                    "@exec:",
+                ]
+                .iter()
+                .any(|protocol| first.contains(protocol));
             continue;
         }
         let field = line.trim();
@@ -139,7 +146,6 @@ pub(super) fn yarn(path: &str, content: &str, out: &mut AnalysisOutput) -> Resul
             out.packages.push(npm_package(name, version, path));
         }
     }
-    Ok(())
 }
 
 /// `@babel/core@^7.0.0` and `lodash@npm:^4.17.21`: the name is everything before the `@` that is
@@ -171,7 +177,11 @@ struct PnpmPackage {
 }
 
 /// `pnpm-lock.yaml` keys: `/name/1.0.0_peer` (v5), `/name@1.0.0(peer)` (v6), `name@1.0.0` (v9).
-pub(super) fn pnpm(path: &str, content: &str, out: &mut AnalysisOutput) -> Result<(), CatalogError> {
+pub(super) fn pnpm(
+    path: &str,
+    content: &str,
+    out: &mut AnalysisOutput,
+) -> Result<(), CatalogError> {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_nodes = 1_000_000;
     budget.max_events = 4_000_000;
@@ -182,7 +192,7 @@ pub(super) fn pnpm(path: &str, content: &str, out: &mut AnalysisOutput) -> Resul
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     let lock: PnpmLock = serde_saphyr::from_str_with_options(content, options)
-        .map_err(|error| CatalogError::syntax(path, "YAML", error))?;
+        .map_err(|error| CatalogError::syntax(path, "YAML", &error))?;
     let mut seen = BTreeSet::new();
     for (key, entry) in lock.packages.unwrap_or_default() {
         let Some((name, version)) = pnpm_key(&key) else {
@@ -224,8 +234,14 @@ mod tests {
     fn pnpm_keys_of_every_version() {
         let pair = |n: &str, v: &str| Some((n.to_owned(), v.to_owned()));
         assert_eq!(pnpm_key("/lodash/4.17.21"), pair("lodash", "4.17.21"));
-        assert_eq!(pnpm_key("/@babel/core/7.1.0_eslint@8.0.0"), pair("@babel/core", "7.1.0"));
-        assert_eq!(pnpm_key("/@babel/core@7.1.0(eslint@8.0.0)"), pair("@babel/core", "7.1.0"));
+        assert_eq!(
+            pnpm_key("/@babel/core/7.1.0_eslint@8.0.0"),
+            pair("@babel/core", "7.1.0")
+        );
+        assert_eq!(
+            pnpm_key("/@babel/core@7.1.0(eslint@8.0.0)"),
+            pair("@babel/core", "7.1.0")
+        );
         assert_eq!(pnpm_key("ms@2.1.3"), pair("ms", "2.1.3"));
     }
 
@@ -234,6 +250,9 @@ mod tests {
         assert_eq!(descriptor_name("@babel/core@^7.0.0"), Some("@babel/core"));
         assert_eq!(descriptor_name("lodash@npm:^4.17.21"), Some("lodash"));
         assert_eq!(descriptor_name("@"), None);
-        assert_eq!(descriptor_name("string-width-cjs@npm:string-width@^4.2.0"), Some("string-width"));
+        assert_eq!(
+            descriptor_name("string-width-cjs@npm:string-width@^4.2.0"),
+            Some("string-width")
+        );
     }
 }

@@ -92,7 +92,10 @@ impl FileAnalyzer for NpmCataloger {
                 out.packages.extend(pkg);
             }),
             Kind::PackageLock => lockfiles::package_lock(file.path, &content, out),
-            Kind::Yarn => lockfiles::yarn(file.path, &content, out),
+            Kind::Yarn => {
+                lockfiles::yarn(file.path, &content, out);
+                Ok(())
+            }
             Kind::Pnpm => lockfiles::pnpm(file.path, &content, out),
         };
         if let Err(error) = result {
@@ -123,8 +126,8 @@ struct PackageJson {
 }
 
 fn parse_package_json(path: &str, content: &str) -> Result<Option<Package>, CatalogError> {
-    let manifest: PackageJson =
-        serde_json::from_str(content).map_err(|error| CatalogError::syntax(path, "JSON", error))?;
+    let manifest: PackageJson = serde_json::from_str(content)
+        .map_err(|error| CatalogError::syntax(path, "JSON", &error))?;
     let (Some(name), Some(version)) = (manifest.name, manifest.version) else {
         return Ok(None);
     };
@@ -168,7 +171,9 @@ mod tests {
     fn only_module_roots_are_manifests() {
         assert!(is_module_manifest("app/node_modules/lodash/package.json"));
         assert!(is_module_manifest("node_modules/@babel/core/package.json"));
-        assert!(is_module_manifest("a/node_modules/b/node_modules/c/package.json"));
+        assert!(is_module_manifest(
+            "a/node_modules/b/node_modules/c/package.json"
+        ));
         assert!(!is_module_manifest("app/package.json"));
         assert!(!is_module_manifest("node_modules/lodash/lib/package.json"));
         assert!(!is_module_manifest("node_modules/@babel/package.json"));

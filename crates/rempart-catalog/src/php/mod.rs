@@ -70,8 +70,8 @@ struct ComposerPackage {
 }
 
 fn parse(path: &str, content: &str, out: &mut AnalysisOutput) -> Result<(), CatalogError> {
-    let document: Document =
-        serde_json::from_str(content).map_err(|error| CatalogError::syntax(path, "JSON", error))?;
+    let document: Document = serde_json::from_str(content)
+        .map_err(|error| CatalogError::syntax(path, "JSON", &error))?;
     let entries = match document {
         Document::List(list) => list,
         Document::Object {

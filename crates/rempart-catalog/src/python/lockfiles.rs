@@ -11,13 +11,23 @@ use crate::common::CatalogError;
 pub(super) fn requirements(path: &str, content: &str, out: &mut AnalysisOutput) {
     for (index, raw) in content.lines().enumerate() {
         // A pin followed by `\` continues with `--hash` options on the next lines.
-        let line = raw.split(" #").next().unwrap_or(raw).trim().trim_end_matches('\\').trim();
+        let line = raw
+            .split(" #")
+            .next()
+            .unwrap_or(raw)
+            .trim()
+            .trim_end_matches('\\')
+            .trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
             continue;
         }
         // Environment markers and hash options follow the pin.
         let requirement = line.split(';').next().unwrap_or(line);
-        let requirement = requirement.split(" --").next().unwrap_or(requirement).trim();
+        let requirement = requirement
+            .split(" --")
+            .next()
+            .unwrap_or(requirement)
+            .trim();
         let Some((name, version)) = requirement.split_once("==") else {
             continue;
         };
@@ -27,7 +37,9 @@ pub(super) fn requirements(path: &str, content: &str, out: &mut AnalysisOutput) 
             || version.is_empty()
             || version.contains('*')
             || version.contains(',')
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
             continue;
         }
@@ -62,7 +74,7 @@ pub(super) fn toml_lock(
     out: &mut AnalysisOutput,
 ) -> Result<(), CatalogError> {
     let lock: TomlLock =
-        toml::from_str(content).map_err(|error| CatalogError::syntax(path, "TOML", error))?;
+        toml::from_str(content).map_err(|error| CatalogError::syntax(path, "TOML", &error))?;
     for entry in lock.package {
         let Some(version) = entry.version.filter(|v| !v.is_empty()) else {
             continue;
@@ -97,9 +109,13 @@ struct PipfileEntry {
     version: Option<String>,
 }
 
-pub(super) fn pipfile(path: &str, content: &str, out: &mut AnalysisOutput) -> Result<(), CatalogError> {
-    let lock: Pipfile =
-        serde_json::from_str(content).map_err(|error| CatalogError::syntax(path, "JSON", error))?;
+pub(super) fn pipfile(
+    path: &str,
+    content: &str,
+    out: &mut AnalysisOutput,
+) -> Result<(), CatalogError> {
+    let lock: Pipfile = serde_json::from_str(content)
+        .map_err(|error| CatalogError::syntax(path, "JSON", &error))?;
     for (name, entry) in lock.default.iter().chain(&lock.develop) {
         if let Some(version) = entry.version.as_deref().and_then(|v| v.strip_prefix("=="))
             && !version.is_empty()

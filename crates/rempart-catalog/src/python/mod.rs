@@ -49,7 +49,11 @@ fn kind(path: &str, file_name: &str, lockfiles: bool) -> Option<Kind> {
         "poetry.lock" => Some(Kind::Poetry),
         "Pipfile.lock" => Some(Kind::Pipfile),
         "uv.lock" => Some(Kind::Uv),
-        _ if file_name.starts_with("requirements") && file_name.ends_with(".txt") => {
+        _ if file_name.starts_with("requirements")
+            && std::path::Path::new(file_name)
+                .extension()
+                .is_some_and(|ext| ext == "txt") =>
+        {
             Some(Kind::Requirements)
         }
         _ => None,
@@ -87,7 +91,9 @@ impl FileAnalyzer for PythonCataloger {
                 lockfiles::requirements(file.path, &content, out);
                 Ok(())
             }
-            Kind::Poetry | Kind::Uv => lockfiles::toml_lock(file.path, &content, kind == Kind::Uv, out),
+            Kind::Poetry | Kind::Uv => {
+                lockfiles::toml_lock(file.path, &content, kind == Kind::Uv, out)
+            }
             Kind::Pipfile => lockfiles::pipfile(file.path, &content, out),
         };
         if let Err(error) = result {
@@ -148,7 +154,10 @@ fn parse_metadata(path: &str, content: &str) -> Option<Package> {
         },
         "\n",
     );
-    let (name, version) = (name.filter(|n| !n.is_empty())?, version.filter(|v| !v.is_empty())?);
+    let (name, version) = (
+        name.filter(|n| !n.is_empty())?,
+        version.filter(|v| !v.is_empty())?,
+    );
     let mut pkg = pypi_package(&name, &version, path);
     pkg.licenses = if let Some(expression) = expression.filter(|e| !e.is_empty()) {
         vec![expression]

@@ -43,7 +43,9 @@ impl<'a> Header<'a> {
         let index_count = be32(blob, 0).ok_or("truncated header")? as usize;
         let data_len = be32(blob, 4).ok_or("truncated header")? as usize;
         if index_count > MAX_INDEX_ENTRIES || data_len > MAX_DATA {
-            return Err(format!("implausible header ({index_count} entries, {data_len} bytes)"));
+            return Err(format!(
+                "implausible header ({index_count} entries, {data_len} bytes)"
+            ));
         }
         let data_start = 8 + index_count * 16;
         let data = blob
@@ -52,9 +54,12 @@ impl<'a> Header<'a> {
         let mut entries = Vec::with_capacity(index_count);
         for index in 0..index_count {
             let at = 8 + index * 16;
-            let (Some(tag), Some(kind), Some(offset), Some(count)) =
-                (be32(blob, at), be32(blob, at + 4), be32(blob, at + 8), be32(blob, at + 12))
-            else {
+            let (Some(tag), Some(kind), Some(offset), Some(count)) = (
+                be32(blob, at),
+                be32(blob, at + 4),
+                be32(blob, at + 8),
+                be32(blob, at + 12),
+            ) else {
                 return Err("truncated index".to_owned());
             };
             entries.push(Entry {

@@ -1,4 +1,4 @@
-//! RPM packages: the SQLite rpm database (`rpmdb.sqlite`, RPM 4.16 and later: Fedora 33+,
+//! RPM packages: the `SQLite` rpm database (`rpmdb.sqlite`, RPM 4.16 and later: Fedora 33+,
 //! RHEL 9, Rocky, Alma, Amazon Linux 2023, openSUSE). The Berkeley DB (`Packages`) and NDB
 //! (`Packages.db`) formats of older releases are not read yet.
 
@@ -18,8 +18,8 @@ const DATABASES: [&str; 2] = [
 const MAX_DATABASE: u64 = 1024 * MIB;
 const MAX_PACKAGES: usize = 100_000;
 
-/// Reads the SQLite rpm database. The database is opened from memory (read only), so a
-/// hostile file cannot make SQLite touch the disk.
+/// Reads the `SQLite` rpm database. The database is opened from memory (read only), so a
+/// hostile file cannot make `SQLite` touch the disk.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RpmCataloger;
 
@@ -54,12 +54,16 @@ impl FileAnalyzer for RpmCataloger {
 }
 
 fn sqlite_error(path: &str, error: &rusqlite::Error) -> CatalogError {
-    CatalogError::syntax(path, "rpm SQLite database", error)
+    CatalogError::syntax(path, "rpm SQLite database", &error)
 }
 
 fn read_database(path: &str, content: &[u8], out: &mut AnalysisOutput) -> Result<(), CatalogError> {
     if content.len() < 100 || !content.starts_with(b"SQLite format 3\0") {
-        return Err(CatalogError::syntax(path, "rpm SQLite database", "not an SQLite 3 file"));
+        return Err(CatalogError::syntax(
+            path,
+            "rpm SQLite database",
+            &"not an SQLite 3 file",
+        ));
     }
     // rpm keeps its database in WAL mode; an in-memory database cannot open a WAL-mode header,
     // and the WAL file itself is checkpointed away in images. Present it as a rollback-journal
@@ -68,7 +72,8 @@ fn read_database(path: &str, content: &[u8], out: &mut AnalysisOutput) -> Result
     header[18] = 1;
     header[19] = 1;
     let reader = header.as_slice().chain(&content[100..]);
-    let mut connection = rusqlite::Connection::open_in_memory().map_err(|e| sqlite_error(path, &e))?;
+    let mut connection =
+        rusqlite::Connection::open_in_memory().map_err(|e| sqlite_error(path, &e))?;
     connection
         .deserialize_read_exact(rusqlite::MAIN_DB, reader, content.len(), true)
         .map_err(|e| sqlite_error(path, &e))?;
@@ -91,7 +96,7 @@ fn read_database(path: &str, content: &[u8], out: &mut AnalysisOutput) -> Result
         };
         match header::Header::parse(blob) {
             Ok(header) => report(path, &header, out),
-            Err(message) => CatalogError::syntax(path, "rpm header", message).report(out),
+            Err(message) => CatalogError::syntax(path, "rpm header", &message).report(out),
         }
     }
     Ok(())
@@ -105,10 +110,15 @@ fn report(path: &str, header: &header::Header<'_>, out: &mut AnalysisOutput) {
     if name == "gpg-pubkey" {
         return;
     }
-    let (Some(version), Some(release)) = (header.string(header::VERSION), header.string(header::RELEASE)) else {
+    let (Some(version), Some(release)) = (
+        header.string(header::VERSION),
+        header.string(header::RELEASE),
+    ) else {
         return;
     };
-    let epoch = header.int32s(header::EPOCH).and_then(|e| e.first().copied());
+    let epoch = header
+        .int32s(header::EPOCH)
+        .and_then(|e| e.first().copied());
     let arch = header.string(header::ARCH);
     let full_version = match epoch {
         Some(epoch) if epoch > 0 => format!("{epoch}:{version}-{release}"),
@@ -167,7 +177,10 @@ mod tests {
     #[test]
     fn source_rpm_names() {
         let source = parse_source_rpm("bash-5.1.8-6.el9.src.rpm", None).unwrap();
-        assert_eq!((source.name.as_str(), source.version.as_str()), ("bash", "5.1.8-6.el9"));
+        assert_eq!(
+            (source.name.as_str(), source.version.as_str()),
+            ("bash", "5.1.8-6.el9")
+        );
         let source = parse_source_rpm("python3-dateutil-2.8.1-7.el9.src.rpm", Some(1)).unwrap();
         assert_eq!(source.name, "python3-dateutil");
         assert_eq!(source.version, "1:2.8.1-7.el9");

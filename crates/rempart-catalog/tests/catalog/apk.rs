@@ -40,7 +40,10 @@ fn installed_database_packages() {
         assert_eq!(source.version, package.version);
     }
     let libssl = find(&out.packages, "libssl3");
-    assert_eq!(libssl.purl, "pkg:apk/alpine/libssl3@3.1.4-r5?arch=x86_64&upstream=openssl");
+    assert_eq!(
+        libssl.purl,
+        "pkg:apk/alpine/libssl3@3.1.4-r5?arch=x86_64&upstream=openssl"
+    );
 }
 
 #[test]
@@ -60,8 +63,16 @@ fn owned_files_join_directories_and_files() {
         }
         assert_eq!(owned.paths, expected, "{name}");
     }
-    let busybox = out.owned_files.iter().find(|o| o.package == "busybox").unwrap();
-    assert!(busybox.paths.contains(&"usr/share/udhcpc/default.script".to_owned()));
+    let busybox = out
+        .owned_files
+        .iter()
+        .find(|o| o.package == "busybox")
+        .unwrap();
+    assert!(
+        busybox
+            .paths
+            .contains(&"usr/share/udhcpc/default.script".to_owned())
+    );
 }
 
 #[test]
@@ -70,5 +81,10 @@ fn truncated_database_and_interest() {
     let out = run(&ApkCataloger::new(), PATH, &content[..content.len() / 2]);
     assert!(!out.packages.is_empty());
     assert!(wants(&ApkCataloger::new(), PATH, 0o644, 1000));
-    assert!(!wants(&ApkCataloger::new(), "lib/apk/db/triggers", 0o644, 1000));
+    assert!(!wants(
+        &ApkCataloger::new(),
+        "lib/apk/db/triggers",
+        0o644,
+        1000
+    ));
 }

@@ -12,7 +12,12 @@ fn registry_crates_in_lock() -> BTreeSet<(String, String)> {
         .unwrap()
         .iter()
         .filter(|p| p.get("source").is_some())
-        .map(|p| (p["name"].as_str().unwrap().to_owned(), p["version"].as_str().unwrap().to_owned()))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["version"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -21,22 +26,48 @@ fn auditable_binary_lists_the_locked_crates_for_any_chunking() {
     let content = fixture("cargo/audit-demo");
     let analyzer = CargoAuditableCataloger::new();
     for chunk in [1000, 4096, 65536, 1 << 20] {
-        let out = run_chunked(&analyzer, "usr/local/bin/audit-demo", 0o755, &content, chunk);
+        let out = run_chunked(
+            &analyzer,
+            "usr/local/bin/audit-demo",
+            0o755,
+            &content,
+            chunk,
+        );
         assert!(out.skipped.is_empty(), "{:?}", out.skipped);
         assert_well_formed(&out.packages, "usr/local/bin/audit-demo", "cargo");
-        let found: BTreeSet<_> = out.packages.iter().map(|p| (p.name.clone(), p.version.clone())).collect();
+        let found: BTreeSet<_> = out
+            .packages
+            .iter()
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect();
         assert_eq!(found, registry_crates_in_lock(), "chunks of {chunk}");
     }
 }
 
 #[test]
 fn cargo_lock_registry_crates() {
-    let out = run(&CargoLockCataloger::new(), "src/Cargo.lock", &fixture("cargo/Cargo.lock"));
+    let out = run(
+        &CargoLockCataloger::new(),
+        "src/Cargo.lock",
+        &fixture("cargo/Cargo.lock"),
+    );
     assert_well_formed(&out.packages, "src/Cargo.lock", "cargo");
-    let found: BTreeSet<_> = out.packages.iter().map(|p| (p.name.clone(), p.version.clone())).collect();
+    let found: BTreeSet<_> = out
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect();
     assert_eq!(found, registry_crates_in_lock());
-    assert!(out.packages.iter().any(|p| p.purl == format!("pkg:cargo/itoa@{}", p.version)));
-    let broken = run(&CargoLockCataloger::new(), "Cargo.lock", b"[[package]]\nname = 1");
+    assert!(
+        out.packages
+            .iter()
+            .any(|p| p.purl == format!("pkg:cargo/itoa@{}", p.version))
+    );
+    let broken = run(
+        &CargoLockCataloger::new(),
+        "Cargo.lock",
+        b"[[package]]\nname = 1",
+    );
     assert_eq!(broken.skipped.len(), 1);
 }
 
@@ -44,9 +75,21 @@ fn cargo_lock_registry_crates() {
 fn truncated_and_foreign_binaries() {
     let content = fixture("cargo/audit-demo");
     let analyzer = CargoAuditableCataloger::new();
-    let out = run_chunked(&analyzer, "bin/cut", 0o755, &content[..content.len() / 2], 4096);
+    let out = run_chunked(
+        &analyzer,
+        "bin/cut",
+        0o755,
+        &content[..content.len() / 2],
+        4096,
+    );
     assert!(out.packages.is_empty());
-    let out = run_chunked(&analyzer, "bin/script", 0o755, b"#!/bin/sh\necho hello\n".repeat(100).as_slice(), 64);
+    let out = run_chunked(
+        &analyzer,
+        "bin/script",
+        0o755,
+        b"#!/bin/sh\necho hello\n".repeat(100).as_slice(),
+        64,
+    );
     assert!(out.packages.is_empty() && out.skipped.is_empty());
     assert!(wants(&analyzer, "usr/lib/libfoo.so.1", 0o644, 100_000));
     assert!(!wants(&analyzer, "usr/share/doc/readme", 0o644, 100_000));

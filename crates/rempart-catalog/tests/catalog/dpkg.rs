@@ -13,9 +13,16 @@ fn dpkg_query() -> Vec<Vec<String>> {
 
 #[test]
 fn status_file_agrees_with_dpkg_query() {
-    let out = run(&DpkgCataloger::new(), "var/lib/dpkg/status", &fixture("dpkg/status"));
+    let out = run(
+        &DpkgCataloger::new(),
+        "var/lib/dpkg/status",
+        &fixture("dpkg/status"),
+    );
     assert_well_formed(&out.packages, "var/lib/dpkg/status", "deb");
-    let installed: Vec<_> = dpkg_query().into_iter().filter(|row| row[0].trim() == "ii").collect();
+    let installed: Vec<_> = dpkg_query()
+        .into_iter()
+        .filter(|row| row[0].trim() == "ii")
+        .collect();
     assert_eq!(out.packages.len(), installed.len());
     for row in &installed {
         let package = find(&out.packages, &row[1]);
@@ -28,7 +35,11 @@ fn status_file_agrees_with_dpkg_query() {
     }
     // Removed packages whose configuration files remain (`rc`) are not installed.
     for row in dpkg_query().iter().filter(|row| row[0].trim() != "ii") {
-        assert!(out.packages.iter().all(|p| p.name != row[1]), "{} reported", row[1]);
+        assert!(
+            out.packages.iter().all(|p| p.name != row[1]),
+            "{} reported",
+            row[1]
+        );
     }
     let bsdutils = find(&out.packages, "bsdutils");
     assert_eq!(
@@ -44,9 +55,15 @@ fn distroless_status_d_has_no_status_field() {
     assert_well_formed(&out.packages, path, "deb");
     assert_eq!(out.packages.len(), 1);
     let gosu = &out.packages[0];
-    assert_eq!((gosu.name.as_str(), gosu.version.as_str()), ("gosu", "1.14-1+b10"));
+    assert_eq!(
+        (gosu.name.as_str(), gosu.version.as_str()),
+        ("gosu", "1.14-1+b10")
+    );
     let source = gosu.source.as_ref().unwrap();
-    assert_eq!((source.name.as_str(), source.version.as_str()), ("gosu", "1.14-1"));
+    assert_eq!(
+        (source.name.as_str(), source.version.as_str()),
+        ("gosu", "1.14-1")
+    );
 }
 
 #[test]
@@ -78,10 +95,25 @@ fn interest_by_path() {
     let analyzer = DpkgCataloger::new();
     assert!(wants(&analyzer, "var/lib/dpkg/status", 0o644, 1000));
     assert!(wants(&analyzer, "var/lib/dpkg/status.d/libc6", 0o644, 1000));
-    assert!(!wants(&analyzer, "var/lib/dpkg/status.d/libc6.md5sums", 0o644, 1000));
+    assert!(!wants(
+        &analyzer,
+        "var/lib/dpkg/status.d/libc6.md5sums",
+        0o644,
+        1000
+    ));
     assert!(!wants(&analyzer, "var/lib/dpkg/status-old", 0o644, 1000));
-    assert!(!wants(&analyzer, "var/lib/dpkg/info/libc6.md5sums", 0o644, 1000));
-    assert!(wants(&analyzer, "var/lib/dpkg/info/libc6:amd64.list", 0o644, 1000));
+    assert!(!wants(
+        &analyzer,
+        "var/lib/dpkg/info/libc6.md5sums",
+        0o644,
+        1000
+    ));
+    assert!(wants(
+        &analyzer,
+        "var/lib/dpkg/info/libc6:amd64.list",
+        0o644,
+        1000
+    ));
 }
 
 #[test]

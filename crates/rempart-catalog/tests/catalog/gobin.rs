@@ -22,7 +22,10 @@ fn expected_from_go_version(name: &str) -> BTreeSet<(String, String)> {
             _ => {}
         }
     }
-    modules.push(("stdlib".to_owned(), format!("v{}", go.trim_start_matches("go"))));
+    modules.push((
+        "stdlib".to_owned(),
+        format!("v{}", go.trim_start_matches("go")),
+    ));
     modules.into_iter().collect()
 }
 
@@ -37,8 +40,11 @@ fn build_info_agrees_with_go_version_m_for_any_chunking() {
             let path = format!("usr/local/bin/{name}");
             let out = run_chunked(&analyzer, &path, 0o755, &content, chunk);
             assert!(out.skipped.is_empty(), "{:?}", out.skipped);
-            let found: BTreeSet<(String, String)> =
-                out.packages.iter().map(|p| (p.name.clone(), p.version.clone())).collect();
+            let found: BTreeSet<(String, String)> = out
+                .packages
+                .iter()
+                .map(|p| (p.name.clone(), p.version.clone()))
+                .collect();
             assert_eq!(found, expected, "{name} in chunks of {chunk}");
             assert_eq!(out.packages.len(), expected.len());
             for package in &out.packages {
@@ -52,14 +58,31 @@ fn build_info_agrees_with_go_version_m_for_any_chunking() {
 #[test]
 fn purls_of_modules_main_and_stdlib() {
     let content = fixture("go/terraform-buildinfo-window.bin");
-    let out = run_chunked(&GoBinaryCataloger::new(), "bin/terraform", 0o755, &content, 4096);
-    let main = out.packages.iter().find(|p| p.name == "github.com/hashicorp/terraform").unwrap();
+    let out = run_chunked(
+        &GoBinaryCataloger::new(),
+        "bin/terraform",
+        0o755,
+        &content,
+        4096,
+    );
+    let main = out
+        .packages
+        .iter()
+        .find(|p| p.name == "github.com/hashicorp/terraform")
+        .unwrap();
     assert_eq!(main.version, "(devel)");
     assert_eq!(main.purl, "pkg:golang/github.com/hashicorp/terraform");
     let stdlib = out.packages.iter().find(|p| p.name == "stdlib").unwrap();
     assert_eq!(stdlib.purl, format!("pkg:golang/stdlib@{}", stdlib.version));
-    let dep = out.packages.iter().find(|p| p.name == "cloud.google.com/go").unwrap();
-    assert_eq!(dep.purl, format!("pkg:golang/cloud.google.com/go@{}", dep.version));
+    let dep = out
+        .packages
+        .iter()
+        .find(|p| p.name == "cloud.google.com/go")
+        .unwrap();
+    assert_eq!(
+        dep.purl,
+        format!("pkg:golang/cloud.google.com/go@{}", dep.version)
+    );
 }
 
 #[test]
@@ -68,7 +91,10 @@ fn non_go_and_truncated_binaries() {
     let out = run_chunked(&analyzer, "bin/sh", 0o755, &vec![0x7f; 10_000], 4096);
     assert!(out.packages.is_empty() && out.skipped.is_empty());
     let content = fixture("go/terraform-buildinfo-window.bin");
-    let magic = content.windows(14).position(|w| w == b"\xff Go buildinf:").unwrap();
+    let magic = content
+        .windows(14)
+        .position(|w| w == b"\xff Go buildinf:")
+        .unwrap();
     // Cut inside the module information: reported as skipped, nothing invented.
     let out = run_chunked(&analyzer, "bin/cut", 0o755, &content[..magic + 200], 4096);
     assert!(out.packages.is_empty());
@@ -80,12 +106,20 @@ fn non_go_and_truncated_binaries() {
 #[test]
 fn go_mod_requires_with_replacements() {
     let analyzer = GoModCataloger::new(CatalogOptions::filesystem());
-    assert!(!wants(&GoModCataloger::new(CatalogOptions::image()), "src/go.mod", 0o644, 100));
+    assert!(!wants(
+        &GoModCataloger::new(CatalogOptions::image()),
+        "src/go.mod",
+        0o644,
+        100
+    ));
     let content = fixture("go/go.mod");
     let out = run_chunked(&analyzer, "src/go.mod", 0o644, &content, 4096);
     let text = String::from_utf8(content).unwrap();
-    let found: BTreeSet<(&str, &str)> =
-        out.packages.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect();
+    let found: BTreeSet<(&str, &str)> = out
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str()))
+        .collect();
     // Requirement lines, in and out of blocks; the local replacement drops one.
     let required = text
         .lines()
@@ -95,6 +129,10 @@ fn go_mod_requires_with_replacements() {
     assert_eq!(out.packages.len(), required);
     assert!(found.contains(&("golang.org/x/net", "v0.17.0")));
     assert!(found.contains(&("github.com/example/fork", "v1.0.1")));
-    assert!(!found.iter().any(|(name, _)| *name == "github.com/example/local"));
+    assert!(
+        !found
+            .iter()
+            .any(|(name, _)| *name == "github.com/example/local")
+    );
     assert!(out.packages.iter().all(|p| p.locations[0].line.is_some()));
 }

@@ -41,10 +41,17 @@ fn expected_in_shop() -> Vec<(String, String, String)> {
 
 #[test]
 fn war_and_ear_nested_libraries() {
-    for (fixture_name, path) in [("java/shop.war", "opt/app/shop.war"), ("java/shop.ear", "srv/shop.ear")] {
+    for (fixture_name, path) in [
+        ("java/shop.war", "opt/app/shop.war"),
+        ("java/shop.ear", "srv/shop.ear"),
+    ] {
         let out = run(&JavaCataloger::new(), path, &fixture(fixture_name));
         assert!(out.skipped.is_empty(), "{:?}", out.skipped);
-        assert_eq!(identities(&out.packages), expected_in_shop(), "{fixture_name}");
+        assert_eq!(
+            identities(&out.packages),
+            expected_in_shop(),
+            "{fixture_name}"
+        );
         for package in &out.packages {
             assert_eq!(package.ecosystem, Ecosystem::Maven);
             assert_eq!(package.locations[0].path, path);
@@ -54,17 +61,34 @@ fn war_and_ear_nested_libraries() {
 
 #[test]
 fn manifest_and_file_name_fallback() {
-    let out = run(&JavaCataloger::new(), "usr/share/java/atinject-jsr330-api-1.0.jar", &fixture("java/atinject-jsr330-api-1.0.jar"));
-    assert_eq!(identities(&out.packages), [("atinject-jsr330-api".to_owned(), "1.0".to_owned(), "pkg:maven/atinject-jsr330-api@1.0".to_owned())]);
+    let out = run(
+        &JavaCataloger::new(),
+        "usr/share/java/atinject-jsr330-api-1.0.jar",
+        &fixture("java/atinject-jsr330-api-1.0.jar"),
+    );
+    assert_eq!(
+        identities(&out.packages),
+        [(
+            "atinject-jsr330-api".to_owned(),
+            "1.0".to_owned(),
+            "pkg:maven/atinject-jsr330-api@1.0".to_owned()
+        )]
+    );
     // Without a version in the name, the manifest's Bundle-Version is used.
-    let out = run(&JavaCataloger::new(), "usr/share/java/atinject.jar", &fixture("java/atinject-jsr330-api-1.0.jar"));
+    let out = run(
+        &JavaCataloger::new(),
+        "usr/share/java/atinject.jar",
+        &fixture("java/atinject-jsr330-api-1.0.jar"),
+    );
     assert_eq!(out.packages[0].version, "1.0.0");
 }
 
 fn jar_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, content) in entries {
-        writer.start_file(*name, SimpleFileOptions::default()).unwrap();
+        writer
+            .start_file(*name, SimpleFileOptions::default())
+            .unwrap();
         writer.write_all(content).unwrap();
     }
     writer.finish().unwrap().into_inner()
@@ -75,7 +99,10 @@ fn nesting_depth_is_capped() {
     let mut inner = Vec::new();
     for level in (0..6).rev() {
         let pom = format!("groupId=org.example\nartifactId=level{level}\nversion=1.{level}\n");
-        let mut entries: Vec<(&str, &[u8])> = vec![("META-INF/maven/org.example/x/pom.properties", pom.as_bytes())];
+        let mut entries: Vec<(&str, &[u8])> = vec![(
+            "META-INF/maven/org.example/x/pom.properties",
+            pom.as_bytes(),
+        )];
         if !inner.is_empty() {
             entries.push(("lib/inner.jar", &inner));
         }
@@ -84,7 +111,15 @@ fn nesting_depth_is_capped() {
     let out = run(&JavaCataloger::new(), "app.jar", &inner);
     let mut names: Vec<_> = out.packages.iter().map(|p| p.name.as_str()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["org.example:level0", "org.example:level1", "org.example:level2", "org.example:level3"]);
+    assert_eq!(
+        names,
+        [
+            "org.example:level0",
+            "org.example:level1",
+            "org.example:level2",
+            "org.example:level3"
+        ]
+    );
     assert_eq!(out.skipped.len(), 1);
     assert_eq!(out.skipped[0].reason, SkipReason::ArchiveLimit);
     assert!(out.skipped[0].path.starts_with("app.jar!"));
@@ -94,7 +129,12 @@ fn nesting_depth_is_capped() {
 fn expansion_bomb_is_refused_without_inflating() {
     // 1.2 GiB of zeros deflates to about 1.2 MiB; the declared size is over the budget.
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    writer.start_file("lib/bomb.jar", SimpleFileOptions::default().large_file(true)).unwrap();
+    writer
+        .start_file(
+            "lib/bomb.jar",
+            SimpleFileOptions::default().large_file(true),
+        )
+        .unwrap();
     let zeros = vec![0u8; 1024 * 1024];
     for _ in 0..1229 {
         writer.write_all(&zeros).unwrap();
@@ -110,10 +150,20 @@ fn expansion_bomb_is_refused_without_inflating() {
 
 #[test]
 fn corrupt_archives_and_interest() {
-    let out = run(&JavaCataloger::new(), "broken.jar", b"PK\x03\x04 not really a zip");
+    let out = run(
+        &JavaCataloger::new(),
+        "broken.jar",
+        b"PK\x03\x04 not really a zip",
+    );
     assert!(out.packages.is_empty());
     assert_eq!(out.skipped.len(), 1);
-    assert!(out.skipped[0].detail.as_ref().unwrap().contains("broken.jar"));
+    assert!(
+        out.skipped[0]
+            .detail
+            .as_ref()
+            .unwrap()
+            .contains("broken.jar")
+    );
     let analyzer = JavaCataloger::new();
     for name in ["a.jar", "b.WAR", "c.ear", "plugin.hpi"] {
         assert!(wants(&analyzer, name, 0o644, 100), "{name}");

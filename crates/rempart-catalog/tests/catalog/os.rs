@@ -42,17 +42,30 @@ fn os_release_matches_what_the_shell_reads() {
 #[test]
 fn release_file_fallbacks() {
     let analyzer = OsReleaseCataloger::new();
-    let alpine = run(&analyzer, "etc/alpine-release", &fixture("os/alpine-release"));
+    let alpine = run(
+        &analyzer,
+        "etc/alpine-release",
+        &fixture("os/alpine-release"),
+    );
     assert_eq!(alpine.os[0].1.id, "alpine");
     assert_eq!(
         alpine.os[0].1.version_id,
-        String::from_utf8(fixture("os/alpine-release")).unwrap().trim()
+        String::from_utf8(fixture("os/alpine-release"))
+            .unwrap()
+            .trim()
     );
 
-    let debian = run(&analyzer, "etc/debian_version", &fixture("os/debian_version"));
+    let debian = run(
+        &analyzer,
+        "etc/debian_version",
+        &fixture("os/debian_version"),
+    );
     let raw = String::from_utf8(fixture("os/debian_version")).unwrap();
     assert_eq!(debian.os[0].1.id, "debian");
-    assert_eq!(debian.os[0].1.version_id, raw.trim().split('.').next().unwrap());
+    assert_eq!(
+        debian.os[0].1.version_id,
+        raw.trim().split('.').next().unwrap()
+    );
 
     let testing = run(&analyzer, "etc/debian_version", b"trixie/sid\n");
     assert_eq!(testing.os[0].1.codename.as_deref(), Some("trixie"));
@@ -69,6 +82,10 @@ fn wants_only_release_files() {
 
 #[test]
 fn garbage_is_ignored() {
-    let out = run(&OsReleaseCataloger::new(), "etc/os-release", b"\xff\xfe\x00garbage\n=\n");
+    let out = run(
+        &OsReleaseCataloger::new(),
+        "etc/os-release",
+        b"\xff\xfe\x00garbage\n=\n",
+    );
     assert!(out.os.is_empty());
 }

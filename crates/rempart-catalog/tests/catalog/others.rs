@@ -26,24 +26,51 @@ fn installed_gemspecs_agree_with_their_stub_line() {
         let out = run(&analyzer, &path, text.as_bytes());
         assert_well_formed(&out.packages, &path, "gem");
         assert_eq!(out.packages.len(), 1);
-        assert_eq!((out.packages[0].name.as_str(), out.packages[0].version.as_str()), (stub[0], stub[1]));
+        assert_eq!(
+            (
+                out.packages[0].name.as_str(),
+                out.packages[0].version.as_str()
+            ),
+            (stub[0], stub[1])
+        );
         assert_eq!(out.packages[0].licenses, ["MIT"]);
         seen += 1;
     }
     assert_eq!(seen, 2);
-    assert!(wants(&analyzer, "usr/local/bundle/specifications/default/json-2.6.3.gemspec", 0o644, 100));
+    assert!(wants(
+        &analyzer,
+        "usr/local/bundle/specifications/default/json-2.6.3.gemspec",
+        0o644,
+        100
+    ));
     assert!(!wants(&analyzer, "src/app/app.gemspec", 0o644, 100));
     assert!(!wants(&analyzer, "src/Gemfile.lock", 0o644, 100));
 }
 
 #[test]
 fn gemfile_lock_gem_specs() {
-    let out = run(&RubyCataloger::new(CatalogOptions::filesystem()), "app/Gemfile.lock", &fixture("ruby/Gemfile.lock"));
-    let mut found: Vec<(&str, &str)> = out.packages.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect();
+    let out = run(
+        &RubyCataloger::new(CatalogOptions::filesystem()),
+        "app/Gemfile.lock",
+        &fixture("ruby/Gemfile.lock"),
+    );
+    let mut found: Vec<(&str, &str)> = out
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str()))
+        .collect();
     found.sort_unstable();
     found.dedup();
     // The GEM section's four-space entries; the platform variant of nokogiri is the same version.
-    assert_eq!(found, [("mini_portile2", "2.8.5"), ("nokogiri", "1.15.4"), ("racc", "1.7.3"), ("rack", "2.2.8")]);
+    assert_eq!(
+        found,
+        [
+            ("mini_portile2", "2.8.5"),
+            ("nokogiri", "1.15.4"),
+            ("racc", "1.7.3"),
+            ("rack", "2.2.8")
+        ]
+    );
 }
 
 #[test]
@@ -63,14 +90,26 @@ fn composer_installed_and_lock() {
     assert_eq!(out.packages.len(), released.len());
     for (package, entry) in out.packages.iter().zip(released) {
         assert_eq!(package.name, entry["name"].as_str().unwrap());
-        assert_eq!(package.version, entry["version"].as_str().unwrap().trim_start_matches('v'));
+        assert_eq!(
+            package.version,
+            entry["version"].as_str().unwrap().trim_start_matches('v')
+        );
         assert_eq!(package.ecosystem, Ecosystem::Packagist);
     }
     assert_eq!(out.packages[0].purl, "pkg:composer/monolog/monolog@3.5.0");
 
-    let lock = run(&analyzer, "app/composer.lock", &fixture("php/composer.lock"));
+    let lock = run(
+        &analyzer,
+        "app/composer.lock",
+        &fixture("php/composer.lock"),
+    );
     assert_eq!(lock.packages.len(), 3);
-    assert!(!wants(&PhpCataloger::new(CatalogOptions::image()), "app/composer.lock", 0o644, 100));
+    assert!(!wants(
+        &PhpCataloger::new(CatalogOptions::image()),
+        "app/composer.lock",
+        0o644,
+        100
+    ));
 }
 
 #[test]
@@ -91,5 +130,9 @@ fn dotnet_deps_json_packages_only() {
     for package in &out.packages {
         assert!(packages.contains(&&format!("{}/{}", package.name, package.version)));
     }
-    assert!(out.packages.iter().any(|p| p.purl == "pkg:nuget/Newtonsoft.Json@13.0.3"));
+    assert!(
+        out.packages
+            .iter()
+            .any(|p| p.purl == "pkg:nuget/Newtonsoft.Json@13.0.3")
+    );
 }

@@ -4,7 +4,10 @@ use rempart_catalog::{CatalogOptions, catalogers};
 
 #[test]
 fn every_cataloger_is_listed_with_a_stable_name() {
-    let names: Vec<&str> = catalogers(&CatalogOptions::image()).iter().map(|c| c.name()).collect();
+    let names: Vec<&str> = catalogers(&CatalogOptions::image())
+        .iter()
+        .map(|c| c.name())
+        .collect();
     assert_eq!(
         names,
         [
@@ -27,7 +30,10 @@ fn every_cataloger_is_listed_with_a_stable_name() {
     for cataloger in catalogers(&CatalogOptions::filesystem()) {
         let fingerprint = cataloger.fingerprint();
         assert!(fingerprint.starts_with(cataloger.name()), "{fingerprint}");
-        assert!(fingerprint.contains(env!("CARGO_PKG_VERSION")), "{fingerprint}");
+        assert!(
+            fingerprint.contains(env!("CARGO_PKG_VERSION")),
+            "{fingerprint}"
+        );
     }
 }
 
@@ -44,13 +50,23 @@ fn image_mode_reads_no_lock_files() {
         "src/composer.lock",
     ];
     for path in lock_files {
-        let meta = rempart_core::FileMeta { path, size: 100, mode: 0o644 };
+        let meta = rempart_core::FileMeta {
+            path,
+            size: 100,
+            mode: 0o644,
+        };
         let image = catalogers(&CatalogOptions::image());
         assert!(
-            image.iter().all(|c| c.interest(&meta) == rempart_core::Interest::Skip),
+            image
+                .iter()
+                .all(|c| c.interest(&meta) == rempart_core::Interest::Skip),
             "{path} read in image mode"
         );
         let fs = catalogers(&CatalogOptions::filesystem());
-        assert!(fs.iter().any(|c| c.interest(&meta) != rempart_core::Interest::Skip), "{path}");
+        assert!(
+            fs.iter()
+                .any(|c| c.interest(&meta) != rempart_core::Interest::Skip),
+            "{path}"
+        );
     }
 }

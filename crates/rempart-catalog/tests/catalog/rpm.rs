@@ -27,10 +27,17 @@ fn sqlite_database_agrees_with_rpm_query() {
         assert_eq!(package.licenses, [f[5]]);
         let source = package.source.as_ref().unwrap();
         assert_eq!(f[6], format!("{}-{}-{}.src.rpm", source.name, f[2], f[3]));
-        let epoch_qualifier = if f[1] == "(none)" { String::new() } else { format!("&epoch={}", f[1]) };
+        let epoch_qualifier = if f[1] == "(none)" {
+            String::new()
+        } else {
+            format!("&epoch={}", f[1])
+        };
         assert_eq!(
             package.purl,
-            format!("pkg:rpm/{}@{}-{}?arch={}{epoch_qualifier}", f[0], f[2], f[3], f[4])
+            format!(
+                "pkg:rpm/{}@{}-{}?arch={}{epoch_qualifier}",
+                f[0], f[2], f[3], f[4]
+            )
         );
     }
 }
@@ -66,6 +73,16 @@ fn damaged_databases_are_reported() {
     let real = fixture("rpm/rpmdb.sqlite");
     let out = run(&analyzer, PATH, &real[..real.len() / 3]);
     assert!(out.packages.len() <= 2);
-    assert!(wants(&analyzer, "usr/lib/sysimage/rpm/rpmdb.sqlite", 0o644, 1000));
-    assert!(!wants(&analyzer, "var/lib/rpm/rpmdb.sqlite-wal", 0o644, 1000));
+    assert!(wants(
+        &analyzer,
+        "usr/lib/sysimage/rpm/rpmdb.sqlite",
+        0o644,
+        1000
+    ));
+    assert!(!wants(
+        &analyzer,
+        "var/lib/rpm/rpmdb.sqlite-wal",
+        0o644,
+        1000
+    ));
 }

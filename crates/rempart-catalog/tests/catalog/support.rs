@@ -38,7 +38,9 @@ pub(crate) fn run_chunked(
             analyzer.analyze(&meta, content, &mut out);
         }
         Interest::Stream => {
-            let mut sink = analyzer.open_stream(&meta).expect("a sink for a stream interest");
+            let mut sink = analyzer
+                .open_stream(&meta)
+                .expect("a sink for a stream interest");
             for piece in content.chunks(chunk.max(1)) {
                 sink.write(piece);
             }
