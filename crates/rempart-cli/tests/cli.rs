@@ -1,0 +1,352 @@
+//! The `rempart` binary as a user runs it, on the sample image shipped in the repository.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sample_image() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-image")
+}
+
+fn rempart(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rempart"))
+        .args(args)
+        .env("REMPART_CACHE_DIR", cache)
+        .env_remove("REMPART_DB")
+        .output()
+        .unwrap()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[test]
+fn sample_image_scan_finds_what_was_planted() {
+    let cache = tempfile::tempdir().unwrap();
+    let image = sample_image();
+    let output = rempart(
+        cache.path(),
+        &[
+            "image",
+            "--input",
+            image.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "findings exit 1: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["os"]["id"], "debian");
+    assert_eq!(report["os"]["version_id"], "12");
+
+    let packages: Vec<String> = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {}",
+                p["ecosystem"].as_str().unwrap(),
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for expected in [
+        "Debian openssl 3.0.11-1~deb12u2",
+        "PyPI requests 2.19.1",
+        "PyPI PyYAML 5.3",
+        "npm lodash 4.17.15",
+    ] {
+        assert!(
+            packages.contains(&expected.to_owned()),
+            "{expected} missing from {packages:?}"
+        );
+    }
+
+    let findings = report["findings"].as_array().unwrap();
+    let by_id = |id: &str| {
+        findings
+            .iter()
+            .filter(|f| f["id"] == id)
+            .collect::<Vec<_>>()
+    };
+    let stripe = by_id("SEC-STRIPE-SECRET-KEY");
+    assert_eq!(stripe.len(), 1);
+    assert_eq!(stripe[0]["location"]["path"], "app/.env");
+    assert_eq!(stripe[0]["location"]["deleted"], true);
+    assert_eq!(stripe[0]["location"]["layer"]["index"], 1);
+    assert_eq!(
+        by_id("SEC-AWS-ACCESS-KEY-ID")[0]["location"]["deleted"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        by_id("SEC-GITHUB-PAT").len(),
+        1,
+        "build argument in history"
+    );
+    assert_eq!(by_id("IMG-ROOT-USER").len(), 1);
+    let lodash = by_id("GHSA-35jh-r3h4-6jhm");
+    assert_eq!(lodash[0]["details"]["fix"]["versions"][0], "4.17.21");
+    // No secret is printed in full.
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!text.contains("51HqZ8kL2mN4pQ6rS8tU0vW2xY"));
+}
+
+#[test]
+fn warm_rescan_uses_the_layer_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let image = sample_image();
+    let args = [
+        "image",
+        "--input",
+        image.to_str().unwrap(),
+        "--format",
+        "json",
+        "--exit-code",
+        "0",
+    ];
+    let cold = json(&rempart(cache.path(), &args));
+    let warm_output = rempart(cache.path(), &args);
+    assert_eq!(
+        warm_output.status.code(),
+        Some(0),
+        "--exit-code 0 never fails"
+    );
+    let warm = json(&warm_output);
+    assert!(
+        cold["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["cached"] == false)
+    );
+    assert!(
+        warm["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["cached"] == true)
+    );
+    assert_eq!(cold["findings"], warm["findings"]);
+    assert_eq!(cold["packages"], warm["packages"]);
+}
+
+#[test]
+fn severity_filter_and_gate() {
+    let cache = tempfile::tempdir().unwrap();
+    let image = sample_image();
+    let output = rempart(
+        cache.path(),
+        &[
+            "image",
+            "--input",
+            image.to_str().unwrap(),
+            "--format",
+            "json",
+            "--severity",
+            "CRITICAL",
+        ],
+    );
+    let report = json(&output);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == "CRITICAL")
+    );
+    assert_eq!(output.status.code(), Some(1));
+
+    let output = rempart(
+        cache.path(),
+        &[
+            "image",
+            "--input",
+            image.to_str().unwrap(),
+            "--scanners",
+            "none",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "nothing to find, exit 0");
+    assert!(json(&output)["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn every_format_writes_to_a_file() {
+    let cache = tempfile::tempdir().unwrap();
+    let image = sample_image();
+    for format in ["table", "json", "sarif", "cyclonedx", "spdx-json", "junit"] {
+        let out = cache.path().join(format!("report.{format}"));
+        let output = rempart(
+            cache.path(),
+            &[
+                "image",
+                "--input",
+                image.to_str().unwrap(),
+                "--format",
+                format,
+                "--output",
+                out.to_str().unwrap(),
+                "--exit-code",
+                "0",
+            ],
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.stdout.is_empty(),
+            "{format}: report goes to the file only"
+        );
+        assert!(std::fs::metadata(&out).unwrap().len() > 100, "{format}");
+    }
+}
+
+#[test]
+fn errors_exit_2_and_name_the_input() {
+    let cache = tempfile::tempdir().unwrap();
+    let output = rempart(
+        cache.path(),
+        &["image", "--input", "/nonexistent/image.tar"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/image.tar"));
+
+    let bad = cache.path().join("bad.tar");
+    std::fs::write(&bad, b"garbage that is not a tar archive at all").unwrap();
+    let output = rempart(cache.path(), &["image", "--input", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bad.tar"));
+
+    let output = rempart(
+        cache.path(),
+        &[
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--scanners",
+            "antivirus",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("antivirus"));
+}
+
+#[test]
+fn sbom_is_deterministic() {
+    let cache = tempfile::tempdir().unwrap();
+    let image = sample_image();
+    let first = rempart(
+        cache.path(),
+        &["sbom", image.to_str().unwrap(), "--format", "cyclonedx"],
+    );
+    let second = rempart(
+        cache.path(),
+        &["sbom", image.to_str().unwrap(), "--format", "cyclonedx"],
+    );
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(first.stdout, second.stdout);
+    let bom = json(&first);
+    assert_eq!(bom["specVersion"], "1.6");
+    assert!(
+        bom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["purl"] == "pkg:npm/lodash@4.17.15")
+    );
+}
+
+#[test]
+fn fs_and_rootfs_scan_directories() {
+    let cache = tempfile::tempdir().unwrap();
+    let tree = cache.path().join("src");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("requirements.txt"), "requests==2.19.1\n").unwrap();
+    std::fs::write(
+        tree.join("Dockerfile"),
+        "FROM debian:12\nRUN curl -sSL https://example.com/install.sh | sh\n",
+    )
+    .unwrap();
+    let output = rempart(
+        cache.path(),
+        &["fs", tree.to_str().unwrap(), "--format", "json"],
+    );
+    let report = json(&output);
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"PYSEC-2018-28"),
+        "lock files are read in fs mode: {ids:?}"
+    );
+    assert!(
+        ids.iter().any(|id| id.starts_with("DF-")),
+        "Dockerfile checked: {ids:?}"
+    );
+
+    let output = rempart(
+        cache.path(),
+        &[
+            "rootfs",
+            tree.to_str().unwrap(),
+            "--format",
+            "json",
+            "--scanners",
+            "vuln",
+        ],
+    );
+    let report = json(&output);
+    assert!(
+        report["packages"].as_array().unwrap().is_empty(),
+        "a rootfs scan reads installed packages, not lock files"
+    );
+}
+
+#[test]
+fn database_status_describes_the_sample_set() {
+    let cache = tempfile::tempdir().unwrap();
+    let image = sample_image();
+    rempart(
+        cache.path(),
+        &[
+            "image",
+            "--input",
+            image.to_str().unwrap(),
+            "--scanners",
+            "vuln",
+            "--quiet",
+        ],
+    );
+    let output = rempart(cache.path(), &["db", "status"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("built-in sample set"), "{text}");
+    assert!(text.contains("stale"), "{text}");
+}
