@@ -4,21 +4,33 @@
 ///
 /// Chosen deliberately: remote shells and desktops (22, 23, 3389, 5900), the Docker daemon API
 /// (2375 plain, 2376 TLS: either one hands out root on the host), and data stores that listen
-/// without authentication by default (Redis 6379, Memcached 11211, Elasticsearch 9200, MongoDB
+/// without authentication by default (Redis 6379, Memcached 11211, Elasticsearch 9200, `MongoDB`
 /// 27017 before 3.6 images, etcd 2379). Web ports (80, 443, 8080) are not on the list: exposing
 /// them is what most images are for.
 const RISKY_PORTS: &[(u16, &str)] = &[
-    (22, "SSH: an SSH server in a container is a second, unmanaged way in"),
+    (
+        22,
+        "SSH: an SSH server in a container is a second, unmanaged way in",
+    ),
     (23, "Telnet: unencrypted remote shell"),
-    (2375, "Docker daemon API without TLS: full control of the host"),
+    (
+        2375,
+        "Docker daemon API without TLS: full control of the host",
+    ),
     (2376, "Docker daemon API: full control of the host"),
     (2379, "etcd client API: cluster state and secrets"),
     (3389, "RDP remote desktop"),
     (5900, "VNC remote desktop, often without a password"),
     (6379, "Redis: no authentication by default"),
-    (9200, "Elasticsearch HTTP API: no authentication by default in older versions"),
+    (
+        9200,
+        "Elasticsearch HTTP API: no authentication by default in older versions",
+    ),
     (11211, "Memcached: no authentication"),
-    (27017, "MongoDB: no authentication by default in older versions"),
+    (
+        27017,
+        "MongoDB: no authentication by default in older versions",
+    ),
 ];
 
 pub(crate) fn risky_port(port: u16) -> Option<&'static str> {
@@ -35,9 +47,11 @@ pub(crate) fn parse_ports(spec: &str) -> Vec<u16> {
     let number = spec.split('/').next().unwrap_or("");
     match number.split_once('-') {
         Some((low, high)) => match (low.parse::<u16>(), high.parse::<u16>()) {
-            (Ok(low), Ok(high)) if low <= high => {
-                RISKY_PORTS.iter().map(|(p, _)| *p).filter(|p| (low..=high).contains(p)).collect()
-            }
+            (Ok(low), Ok(high)) if low <= high => RISKY_PORTS
+                .iter()
+                .map(|(p, _)| *p)
+                .filter(|p| (low..=high).contains(p))
+                .collect(),
             _ => Vec::new(),
         },
         None => number.parse::<u16>().into_iter().collect(),
@@ -46,21 +60,47 @@ pub(crate) fn parse_ports(spec: &str) -> Vec<u16> {
 
 /// Words that make an environment variable or build argument name look like it holds a secret.
 const SECRET_NAME_PARTS: &[&str] = &[
-    "PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "API_KEY", "APIKEY", "ACCESS_KEY",
-    "PRIVATE_KEY", "CLIENT_SECRET", "CREDENTIAL", "AUTH_KEY",
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "ACCESS_KEY",
+    "PRIVATE_KEY",
+    "CLIENT_SECRET",
+    "CREDENTIAL",
+    "AUTH_KEY",
 ];
 
 /// Name parts that end in a secret word but do not hold one (`TOKEN_URL`, `PASSWORD_FILE`: a path
 /// to a mounted secret is the recommended practice).
 const NON_SECRET_SUFFIXES: &[&str] = &[
-    "_FILE", "_PATH", "_URL", "_URI", "_ENDPOINT", "_HOST", "_PORT", "_DIR", "_NAME", "_LENGTH",
-    "_TTL", "_EXPIRY", "_EXPIRES", "_TYPE", "_HEADER", "_ID",
+    "_FILE",
+    "_PATH",
+    "_URL",
+    "_URI",
+    "_ENDPOINT",
+    "_HOST",
+    "_PORT",
+    "_DIR",
+    "_NAME",
+    "_LENGTH",
+    "_TTL",
+    "_EXPIRY",
+    "_EXPIRES",
+    "_TYPE",
+    "_HEADER",
+    "_ID",
 ];
 
 pub(crate) fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     SECRET_NAME_PARTS.iter().any(|part| upper.contains(part))
-        && !NON_SECRET_SUFFIXES.iter().any(|suffix| upper.ends_with(suffix))
+        && !NON_SECRET_SUFFIXES
+            .iter()
+            .any(|suffix| upper.ends_with(suffix))
 }
 
 /// Values that are clearly not a real secret: empty, a variable reference, or a placeholder.
@@ -73,9 +113,26 @@ pub(crate) fn is_placeholder_value(value: &str) -> bool {
         || (v.starts_with("{{") && v.ends_with("}}"))
         || matches!(
             lower.as_str(),
-            "changeme" | "change_me" | "change-me" | "placeholder" | "none" | "null" | "xxx"
-                | "xxxx" | "xxxxxx" | "secret" | "password" | "token" | "example" | "dummy"
-                | "todo" | "tbd" | "redacted" | "***" | "true" | "false"
+            "changeme"
+                | "change_me"
+                | "change-me"
+                | "placeholder"
+                | "none"
+                | "null"
+                | "xxx"
+                | "xxxx"
+                | "xxxxxx"
+                | "secret"
+                | "password"
+                | "token"
+                | "example"
+                | "dummy"
+                | "todo"
+                | "tbd"
+                | "redacted"
+                | "***"
+                | "true"
+                | "false"
         )
         || v.chars().all(|c| c == '*' || c == 'x' || c == 'X')
 }

@@ -76,13 +76,17 @@ pub fn detect_kind(path: &Path, bytes: &[u8]) -> Option<ConfigKind> {
     if is_compose_name(&name) {
         return Some(ConfigKind::Compose);
     }
-    let lower = name.to_ascii_lowercase();
-    if !(lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json")) {
+    let extension = Path::new(&name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    if !matches!(extension.as_deref(), Some("yaml" | "yml" | "json")) {
         return None;
     }
     let text = std::str::from_utf8(bytes).ok()?;
     if has_top_level_key(text, "apiVersion") && has_top_level_key(text, "kind")
-        || text.lines().any(|l| l.trim_start().starts_with("- apiVersion:"))
+        || text
+            .lines()
+            .any(|l| l.trim_start().starts_with("- apiVersion:"))
     {
         Some(ConfigKind::Kubernetes)
     } else if has_top_level_key(text, "services") {
@@ -146,7 +150,12 @@ mod tests {
 
     #[test]
     fn names() {
-        for name in ["Dockerfile", "api.Dockerfile", "Containerfile", "Dockerfile.prod"] {
+        for name in [
+            "Dockerfile",
+            "api.Dockerfile",
+            "Containerfile",
+            "Dockerfile.prod",
+        ] {
             assert!(is_dockerfile_name(name), "{name}");
         }
         assert!(!is_dockerfile_name("notes.md"));

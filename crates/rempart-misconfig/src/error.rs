@@ -5,7 +5,11 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum MisconfigError {
     #[error("{path}: {size} bytes is over the {limit}-byte limit for configuration files")]
-    TooLarge { path: String, size: usize, limit: usize },
+    TooLarge {
+        path: String,
+        size: usize,
+        limit: usize,
+    },
     #[error("{path}: not valid UTF-8 text")]
     NotUtf8 { path: String },
     #[error("{path}: invalid YAML: {message}")]
@@ -13,9 +17,17 @@ pub enum MisconfigError {
     #[error("{path}: more than {limit} YAML documents")]
     TooManyDocuments { path: String, limit: usize },
     #[error("{path}, document at line {line}: nesting deeper than {limit} levels")]
-    TooDeep { path: String, line: u32, limit: usize },
+    TooDeep {
+        path: String,
+        line: u32,
+        limit: usize,
+    },
     #[error("{path}, line {line}: {message}")]
-    Dockerfile { path: String, line: u32, message: String },
+    Dockerfile {
+        path: String,
+        line: u32,
+        message: String,
+    },
     #[error("{path}: not a Dockerfile, docker-compose file or Kubernetes manifest")]
     UnknownKind { path: PathBuf },
 }

@@ -85,7 +85,12 @@ fn every_check_is_documented() {
             CheckTarget::Compose => "COMPOSE-",
         };
         assert!(check.code.starts_with(prefix), "{}", check.code);
-        assert!(check.code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-'));
+        assert!(
+            check
+                .code
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+        );
         assert!(!check.title.is_empty(), "{}", check.code);
         // What, why, how to fix, and an example.
         for part in ["Why", "Fix", "Example"] {

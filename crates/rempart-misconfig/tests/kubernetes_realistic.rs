@@ -1,4 +1,4 @@
-//! Realistic manifests (Deployments, a CronJob, RBAC, NetworkPolicies, a `List`): exactly which
+//! Realistic manifests (Deployments, a `CronJob`, RBAC, `NetworkPolicies`, a `List`): exactly which
 //! codes fire on which resource and line, and the PSS level of every workload.
 
 use std::path::PathBuf;
@@ -41,8 +41,16 @@ fn hardened_deployment_with_policy() {
     assert_eq!(
         found("web-deployment.yaml", &options),
         expect(&[
-            (47, "K8S-IMAGE-NOT-PINNED", "shop/Deployment/web (container metrics)"),
-            (47, "K8S-NO-LIMITS", "shop/Deployment/web (container metrics)"),
+            (
+                47,
+                "K8S-IMAGE-NOT-PINNED",
+                "shop/Deployment/web (container metrics)"
+            ),
+            (
+                47,
+                "K8S-NO-LIMITS",
+                "shop/Deployment/web (container metrics)"
+            ),
             (58, "K8S-SERVICE-EXPOSED", "shop/Service/web"),
         ])
     );
@@ -83,7 +91,11 @@ fn rbac_objects() {
             (7, "K8S-RBAC-SECRETS", "ClusterRole/deployer-everything"),
             (7, "K8S-RBAC-WILDCARD", "ClusterRole/deployer-everything"),
             (16, "K8S-RBAC-SECRETS", "ci/Role/secret-reader"),
-            (40, "K8S-RBAC-CLUSTER-ADMIN-BINDING", "ClusterRoleBinding/deployer-admin"),
+            (
+                40,
+                "K8S-RBAC-CLUSTER-ADMIN-BINDING",
+                "ClusterRoleBinding/deployer-admin"
+            ),
         ])
     );
 }
@@ -97,9 +109,21 @@ fn list_of_node_agent_and_database() {
         found("node-agents-list.yaml", &KubeOptions::default()),
         expect(&[
             (2, "K8S-NAMESPACE-NO-NETWORKPOLICY", "Namespace/monitoring"),
-            (2, "K8S-PSS-HOST-NAMESPACES", "monitoring/DaemonSet/node-agent"),
-            (2, "K8S-PSS-HOST-NAMESPACES", "monitoring/DaemonSet/node-agent"),
-            (2, "K8S-SA-TOKEN-AUTOMOUNT", "monitoring/DaemonSet/node-agent"),
+            (
+                2,
+                "K8S-PSS-HOST-NAMESPACES",
+                "monitoring/DaemonSet/node-agent"
+            ),
+            (
+                2,
+                "K8S-PSS-HOST-NAMESPACES",
+                "monitoring/DaemonSet/node-agent"
+            ),
+            (
+                2,
+                "K8S-SA-TOKEN-AUTOMOUNT",
+                "monitoring/DaemonSet/node-agent"
+            ),
             (20, "K8S-PSS-CAPABILITIES-RESTRICTED", agent),
             (20, "K8S-PSS-PRIVILEGE-ESCALATION", agent),
             (20, "K8S-PSS-PRIVILEGED", agent),
@@ -114,8 +138,7 @@ fn list_of_node_agent_and_database() {
             (50, "K8S-PSS-SECCOMP-RESTRICTED", db),
         ])
     );
-    let report =
-        scan_kubernetes("node-agents-list.yaml", &read("node-agents-list.yaml")).unwrap();
+    let report = scan_kubernetes("node-agents-list.yaml", &read("node-agents-list.yaml")).unwrap();
     let levels: Vec<_> = report
         .workloads
         .iter()
@@ -124,7 +147,11 @@ fn list_of_node_agent_and_database() {
     assert_eq!(
         levels,
         vec![
-            ("DaemonSet/node-agent", Some("monitoring"), PssLevel::Privileged),
+            (
+                "DaemonSet/node-agent",
+                Some("monitoring"),
+                PssLevel::Privileged
+            ),
             ("StatefulSet/db", Some("monitoring"), PssLevel::Baseline),
         ]
     );
@@ -155,6 +182,10 @@ fn registry_allow_list() {
 fn container_named_like_its_workload_points_at_the_container() {
     let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: nginx\n";
     let report = scan_kubernetes("pod.yaml", text).unwrap();
-    let latest = report.findings.iter().find(|f| f.id == "K8S-IMAGE-LATEST").unwrap();
+    let latest = report
+        .findings
+        .iter()
+        .find(|f| f.id == "K8S-IMAGE-LATEST")
+        .unwrap();
     assert_eq!(latest.location.line, Some(7));
 }

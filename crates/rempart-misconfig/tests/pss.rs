@@ -12,23 +12,93 @@ use rempart_misconfig::{PssLevel, checks, scan_kubernetes};
 /// Control fixture stem, its code, the level a violating pod falls to, and the other PSS codes a
 /// violation of this control necessarily trips as well.
 const CONTROLS: &[(&str, &str, PssLevel, &[&str])] = &[
-    ("host-process", "K8S-PSS-HOST-PROCESS", PssLevel::Privileged, &[]),
-    ("host-namespaces", "K8S-PSS-HOST-NAMESPACES", PssLevel::Privileged, &[]),
-    ("privileged", "K8S-PSS-PRIVILEGED", PssLevel::Privileged, &[]),
-    ("capabilities-baseline", "K8S-PSS-CAPABILITIES-BASELINE", PssLevel::Privileged, &["K8S-PSS-CAPABILITIES-RESTRICTED"]),
-    ("hostpath", "K8S-PSS-HOSTPATH", PssLevel::Privileged, &["K8S-PSS-VOLUME-TYPES"]),
-    ("host-ports", "K8S-PSS-HOST-PORTS", PssLevel::Privileged, &[]),
+    (
+        "host-process",
+        "K8S-PSS-HOST-PROCESS",
+        PssLevel::Privileged,
+        &[],
+    ),
+    (
+        "host-namespaces",
+        "K8S-PSS-HOST-NAMESPACES",
+        PssLevel::Privileged,
+        &[],
+    ),
+    (
+        "privileged",
+        "K8S-PSS-PRIVILEGED",
+        PssLevel::Privileged,
+        &[],
+    ),
+    (
+        "capabilities-baseline",
+        "K8S-PSS-CAPABILITIES-BASELINE",
+        PssLevel::Privileged,
+        &["K8S-PSS-CAPABILITIES-RESTRICTED"],
+    ),
+    (
+        "hostpath",
+        "K8S-PSS-HOSTPATH",
+        PssLevel::Privileged,
+        &["K8S-PSS-VOLUME-TYPES"],
+    ),
+    (
+        "host-ports",
+        "K8S-PSS-HOST-PORTS",
+        PssLevel::Privileged,
+        &[],
+    ),
     ("apparmor", "K8S-PSS-APPARMOR", PssLevel::Privileged, &[]),
     ("selinux", "K8S-PSS-SELINUX", PssLevel::Privileged, &[]),
-    ("proc-mount", "K8S-PSS-PROC-MOUNT", PssLevel::Privileged, &[]),
-    ("seccomp-baseline", "K8S-PSS-SECCOMP-BASELINE", PssLevel::Privileged, &["K8S-PSS-SECCOMP-RESTRICTED"]),
+    (
+        "proc-mount",
+        "K8S-PSS-PROC-MOUNT",
+        PssLevel::Privileged,
+        &[],
+    ),
+    (
+        "seccomp-baseline",
+        "K8S-PSS-SECCOMP-BASELINE",
+        PssLevel::Privileged,
+        &["K8S-PSS-SECCOMP-RESTRICTED"],
+    ),
     ("sysctls", "K8S-PSS-SYSCTLS", PssLevel::Privileged, &[]),
-    ("volume-types", "K8S-PSS-VOLUME-TYPES", PssLevel::Baseline, &[]),
-    ("privilege-escalation", "K8S-PSS-PRIVILEGE-ESCALATION", PssLevel::Baseline, &[]),
-    ("run-as-non-root", "K8S-PSS-RUN-AS-NON-ROOT", PssLevel::Baseline, &[]),
-    ("run-as-user", "K8S-PSS-RUN-AS-USER", PssLevel::Baseline, &[]),
-    ("seccomp-restricted", "K8S-PSS-SECCOMP-RESTRICTED", PssLevel::Baseline, &[]),
-    ("capabilities-restricted", "K8S-PSS-CAPABILITIES-RESTRICTED", PssLevel::Baseline, &[]),
+    (
+        "volume-types",
+        "K8S-PSS-VOLUME-TYPES",
+        PssLevel::Baseline,
+        &[],
+    ),
+    (
+        "privilege-escalation",
+        "K8S-PSS-PRIVILEGE-ESCALATION",
+        PssLevel::Baseline,
+        &[],
+    ),
+    (
+        "run-as-non-root",
+        "K8S-PSS-RUN-AS-NON-ROOT",
+        PssLevel::Baseline,
+        &[],
+    ),
+    (
+        "run-as-user",
+        "K8S-PSS-RUN-AS-USER",
+        PssLevel::Baseline,
+        &[],
+    ),
+    (
+        "seccomp-restricted",
+        "K8S-PSS-SECCOMP-RESTRICTED",
+        PssLevel::Baseline,
+        &[],
+    ),
+    (
+        "capabilities-restricted",
+        "K8S-PSS-CAPABILITIES-RESTRICTED",
+        PssLevel::Baseline,
+        &[],
+    ),
 ];
 
 fn fixture(name: &str) -> (String, String) {
@@ -64,7 +134,12 @@ fn pass_fixtures_meet_restricted() {
         let report = scan_kubernetes(&name, &text).unwrap();
         assert!(!report.workloads.is_empty(), "{name}: no workloads");
         for workload in &report.workloads {
-            assert_eq!(workload.level, PssLevel::Restricted, "{name}: {}", workload.resource);
+            assert_eq!(
+                workload.level,
+                PssLevel::Restricted,
+                "{name}: {}",
+                workload.resource
+            );
         }
         let pss: Vec<_> = report
             .findings
@@ -81,7 +156,7 @@ fn fail_fixtures_trip_their_control() {
     for (stem, code, level, companions) in CONTROLS {
         let (name, text) = fixture(&format!("{stem}-fail.yaml"));
         let report = scan_kubernetes(&name, &text).unwrap();
-        assert!(report.workloads.len() >= 1, "{name}: no workloads");
+        assert!(!report.workloads.is_empty(), "{name}: no workloads");
         for workload in &report.workloads {
             assert_eq!(workload.level, *level, "{name}: {}", workload.resource);
             let prefix = format!("{} ", workload.resource);
@@ -90,9 +165,17 @@ fn fail_fixtures_trip_their_control() {
                     && (resource_of(&f.details) == workload.resource
                         || resource_of(&f.details).starts_with(&prefix))
             });
-            assert!(tripped, "{name}: {} does not trip {code}", workload.resource);
+            assert!(
+                tripped,
+                "{name}: {} does not trip {code}",
+                workload.resource
+            );
         }
-        for finding in report.findings.iter().filter(|f| f.id.starts_with("K8S-PSS-")) {
+        for finding in report
+            .findings
+            .iter()
+            .filter(|f| f.id.starts_with("K8S-PSS-"))
+        {
             assert!(
                 finding.id == *code || companions.contains(&finding.id.as_str()),
                 "{name}: unexpected {} on {}",

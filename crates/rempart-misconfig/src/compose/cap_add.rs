@@ -19,8 +19,15 @@ Example: `cap_add: [SYS_ADMIN]`.",
 }
 
 const DANGEROUS: &[&str] = &[
-    "ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "SYS_RAWIO", "DAC_READ_SEARCH",
-    "BPF", "SYS_BOOT",
+    "ALL",
+    "SYS_ADMIN",
+    "NET_ADMIN",
+    "SYS_PTRACE",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "DAC_READ_SEARCH",
+    "BPF",
+    "SYS_BOOT",
 ];
 
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {

@@ -27,7 +27,11 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
         for volume in volumes.into_iter().flatten() {
             let source = match volume {
                 Value::String(short) => short.split(':').next().unwrap_or("").to_owned(),
-                Value::Object(long) => long.get("source").and_then(Value::as_str).unwrap_or("").to_owned(),
+                Value::Object(long) => long
+                    .get("source")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
                 _ => continue,
             };
             if SOCKETS.iter().any(|s| source.ends_with(s)) {

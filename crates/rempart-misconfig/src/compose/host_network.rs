@@ -17,8 +17,17 @@ Example: `network_mode: host`.",
 
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for service in &context.services {
-        if service.value.get("network_mode").and_then(serde_json::Value::as_str) == Some("host") {
-            out.push(context.finding(&CHECK, service, "remove network_mode: host and publish ports instead"));
+        if service
+            .value
+            .get("network_mode")
+            .and_then(serde_json::Value::as_str)
+            == Some("host")
+        {
+            out.push(context.finding(
+                &CHECK,
+                service,
+                "remove network_mode: host and publish ports instead",
+            ));
         }
     }
 }

@@ -27,7 +27,12 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
-    pub(crate) fn finding(&self, check: &CheckDoc, service: &Service<'_>, message: impl Into<String>) -> Finding {
+    pub(crate) fn finding(
+        &self,
+        check: &CheckDoc,
+        service: &Service<'_>,
+        message: impl Into<String>,
+    ) -> Finding {
         check.finding(
             Location::file(self.path).with_line(service.line),
             format!("compose service {}", service.name),
@@ -41,7 +46,12 @@ pub(crate) fn strings(value: &Value, field: &str) -> Vec<String> {
     value
         .get(field)
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -82,9 +92,12 @@ pub fn scan_compose(path: &str, text: &str) -> Result<Vec<Finding>, MisconfigErr
                     .skip(services_line)
                     .find(|(_, l)| {
                         let t = l.trim();
-                        t.strip_suffix(':').is_some_and(|k| k.trim_matches(|c| c == '"' || c == '\'') == name)
+                        t.strip_suffix(':')
+                            .is_some_and(|k| k.trim_matches(|c| c == '"' || c == '\'') == name)
                     })
-                    .map_or(document.line, |(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX));
+                    .map_or(document.line, |(i, _)| {
+                        u32::try_from(i + 1).unwrap_or(u32::MAX)
+                    });
                 Service { name, value, line }
             })
             .collect();

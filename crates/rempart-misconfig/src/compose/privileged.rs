@@ -18,7 +18,12 @@ Example: `services: {app: {image: x, privileged: true}}`.",
 
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for service in &context.services {
-        if service.value.get("privileged").and_then(serde_json::Value::as_bool) == Some(true) {
+        if service
+            .value
+            .get("privileged")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+        {
             out.push(context.finding(&CHECK, service, "remove privileged: true"));
         }
     }

@@ -25,7 +25,10 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
         }
         let cleaned = commands.iter().any(|command| {
             command.program() == Some("rm")
-                && command.words.iter().any(|w| w.contains("/var/lib/apt/lists"))
+                && command
+                    .words
+                    .iter()
+                    .any(|w| w.contains("/var/lib/apt/lists"))
         });
         if !cleaned {
             out.push(CHECK.finding(

@@ -20,8 +20,10 @@ Example: `RUN apt-get update && apt-get install -y curl` is reported.",
 
 pub(super) fn is_apt_install(command: &Command) -> bool {
     let words = command.program_words();
-    matches!(words.first().map(|w| super::shell::basename(w)), Some("apt-get" | "apt"))
-        && words.iter().skip(1).any(|w| w == "install")
+    matches!(
+        words.first().map(|w| super::shell::basename(w)),
+        Some("apt-get" | "apt")
+    ) && words.iter().skip(1).any(|w| w == "install")
 }
 
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
@@ -29,10 +31,10 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
         let missing = commands.iter().any(|command| {
             is_apt_install(command)
                 && !command.has_word("--no-install-recommends")
-                && !command
-                    .words
-                    .iter()
-                    .any(|w| w.contains("APT::Install-Recommends=false") || w.contains("Install-Recommends=0"))
+                && !command.words.iter().any(|w| {
+                    w.contains("APT::Install-Recommends=false")
+                        || w.contains("Install-Recommends=0")
+                })
         });
         if missing {
             out.push(CHECK.finding(

@@ -41,7 +41,10 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(CHECK.finding(
                 context.at(stage.from_line),
                 format!("Dockerfile {} FROM {}", stage.label(), stage.base),
-                format!("pin the base image by digest: FROM {}@sha256:<digest>", stage.base),
+                format!(
+                    "pin the base image by digest: FROM {}@sha256:<digest>",
+                    stage.base
+                ),
             ));
         }
     }

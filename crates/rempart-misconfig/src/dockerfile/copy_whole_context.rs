@@ -34,7 +34,10 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
             let Some((_, sources)) = words.split_last() else {
                 continue;
             };
-            if sources.iter().any(|s| matches!(s.as_str(), "." | "./" | "./." | "*" | "./*")) {
+            if sources
+                .iter()
+                .any(|s| matches!(s.as_str(), "." | "./" | "./." | "*" | "./*"))
+            {
                 out.push(CHECK.finding_with_severity(
                     severity,
                     context.at(copy.line),

@@ -38,7 +38,9 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
         let substituted = ["$(curl", "$(wget", "<(curl", "<(wget", "`curl", "`wget"]
             .iter()
             .any(|marker| script.contains(marker))
-            && commands.iter().any(|c| INTERPRETERS.contains(&c.program().unwrap_or("")));
+            && commands
+                .iter()
+                .any(|c| INTERPRETERS.contains(&c.program().unwrap_or("")));
         if found || substituted {
             out.push(CHECK.finding(
                 context.at(run.line),

@@ -16,7 +16,11 @@ Example: `MAINTAINER jane@example.com`.",
 
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for stage in &context.file.stages {
-        for i in stage.instructions.iter().filter(|i| i.keyword == "MAINTAINER") {
+        for i in stage
+            .instructions
+            .iter()
+            .filter(|i| i.keyword == "MAINTAINER")
+        {
             out.push(CHECK.finding(
                 context.at(i.line),
                 format!("Dockerfile {} MAINTAINER", stage.label()),

@@ -154,8 +154,6 @@ pub fn scan_dockerfile_with(
     for (_, rule) in RULES {
         rule(&context, &mut findings);
     }
-    findings.sort_by(|a, b| {
-        (a.location.line, &a.id).cmp(&(b.location.line, &b.id))
-    });
+    findings.sort_by(|a, b| (a.location.line, &a.id).cmp(&(b.location.line, &b.id)));
     Ok(findings)
 }

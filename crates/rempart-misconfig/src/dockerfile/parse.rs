@@ -1,6 +1,6 @@
-//! A Dockerfile parser that follows BuildKit's reading of the file: parser directives, the escape
+//! A Dockerfile parser that follows `BuildKit`'s reading of the file: parser directives, the escape
 //! character, line continuations (with comments and blank lines inside them dropped), JSON and
-//! shell forms, heredocs, and ARG/ENV substitution for the instructions where BuildKit expands
+//! shell forms, heredocs, and ARG/ENV substitution for the instructions where `BuildKit` expands
 //! variables.
 
 use std::collections::BTreeMap;
@@ -9,11 +9,21 @@ use std::collections::BTreeMap;
 /// Dockerfile, and every later step is linear in the size.
 pub(crate) const MAX_DOCKERFILE_BYTES: usize = 4 * 1024 * 1024;
 
-/// Instructions whose arguments BuildKit expands with ARG and ENV values. RUN, CMD and ENTRYPOINT
+/// Instructions whose arguments `BuildKit` expands with ARG and ENV values. RUN, CMD and ENTRYPOINT
 /// are left to the shell at run time.
 const EXPANDED: &[&str] = &[
-    "ADD", "COPY", "ENV", "EXPOSE", "FROM", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
-    "ONBUILD", "ARG",
+    "ADD",
+    "COPY",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "LABEL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
+    "ONBUILD",
+    "ARG",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +65,7 @@ pub(crate) struct Instruction {
     pub(crate) keyword: String,
     /// `--name=value` flags before the arguments, in order; `value` is `None` for bare flags.
     pub(crate) flags: Vec<(String, Option<String>)>,
-    /// Arguments after variable expansion (for the instructions BuildKit expands).
+    /// Arguments after variable expansion (for the instructions `BuildKit` expands).
     pub(crate) args: Args,
     pub(crate) heredocs: Vec<Heredoc>,
 }
@@ -85,7 +95,7 @@ pub(crate) struct Stage {
     pub(crate) index: usize,
     /// The base image reference after ARG expansion.
     pub(crate) base: String,
-    /// `AS name`, lower-cased as BuildKit compares them.
+    /// `AS name`, lower-cased as `BuildKit` compares them.
     pub(crate) name: Option<String>,
     pub(crate) from_line: u32,
     /// Instructions after FROM.
@@ -205,7 +215,11 @@ fn join_lines(lines: &[&str], first: usize, escape: char) -> Result<Vec<Logical>
             }
         }
         let mut heredocs = Vec::new();
-        let keyword = text.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        let keyword = text
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
         if matches!(keyword.as_str(), "RUN" | "COPY" | "ADD") {
             for (name, strip_tabs) in heredoc_markers(&text) {
                 let mut body = String::new();
@@ -213,7 +227,11 @@ fn join_lines(lines: &[&str], first: usize, escape: char) -> Result<Vec<Logical>
                 while index < lines.len() {
                     let raw = lines[index];
                     index += 1;
-                    let candidate = if strip_tabs { raw.trim_start_matches('\t') } else { raw };
+                    let candidate = if strip_tabs {
+                        raw.trim_start_matches('\t')
+                    } else {
+                        raw
+                    };
                     if candidate == name {
                         closed = true;
                         break;
@@ -492,7 +510,7 @@ pub(crate) fn shell_words(text: &str) -> Vec<String> {
 }
 
 /// Expands `$NAME`, `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:+alt}` and
-/// `${NAME+alt}`. Unknown names expand to nothing, as in BuildKit; the escape character keeps a
+/// `${NAME+alt}`. Unknown names expand to nothing, as in `BuildKit`; the escape character keeps a
 /// `$` literal.
 pub(crate) fn expand(text: &str, values: &BTreeMap<String, String>, escape: char) -> String {
     let mut out = String::with_capacity(text.len());
@@ -549,7 +567,11 @@ fn expand_braced(inner: &str, values: &BTreeMap<String, String>, escape: char) -
     let (colon, op, word) = if let Some(rest) = operator.strip_prefix(':') {
         (true, rest.chars().next(), rest.get(1..).unwrap_or(""))
     } else {
-        (false, operator.chars().next(), operator.get(1..).unwrap_or(""))
+        (
+            false,
+            operator.chars().next(),
+            operator.get(1..).unwrap_or(""),
+        )
     };
     // With a colon, an empty value counts as unset.
     let set = value.is_some_and(|v| !colon || !v.is_empty());
@@ -600,7 +622,10 @@ mod tests {
         let parsed = parse(text).unwrap();
         let instructions = &parsed.stages[0].instructions;
         assert_eq!(instructions.len(), 2);
-        assert_eq!(instructions[0].heredocs[0].body, "apk add curl\nUSER root\n");
+        assert_eq!(
+            instructions[0].heredocs[0].body,
+            "apk add curl\nUSER root\n"
+        );
         assert_eq!(instructions[1].line, 6);
         assert!(parse("FROM a\nRUN <<EOF\nnever closed\n").is_err());
     }

@@ -19,10 +19,13 @@ Example: `RUN pip install -r requirements.txt` is reported.",
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for (stage, run, commands) in context.runs() {
         let env_disables = stage.instructions.iter().any(|i| {
-            i.keyword == "ENV" && i.line < run.line
+            i.keyword == "ENV"
+                && i.line < run.line
                 && key_values(&i.args).iter().any(|(name, value)| {
                     name == "PIP_NO_CACHE_DIR"
-                        && value.as_deref().is_some_and(|v| !matches!(v, "" | "0" | "false"))
+                        && value
+                            .as_deref()
+                            .is_some_and(|v| !matches!(v, "" | "0" | "false"))
                 })
         });
         if env_disables || has_cache_mount(run, ".cache/pip") {
@@ -34,9 +37,7 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
             let is_pip = program.starts_with("pip")
                 || (program.starts_with("python")
                     && words.windows(2).any(|w| w[0] == "-m" && w[1] == "pip"));
-            is_pip
-                && words.iter().any(|w| w == "install")
-                && !command.has_word("--no-cache-dir")
+            is_pip && words.iter().any(|w| w == "install") && !command.has_word("--no-cache-dir")
         });
         if missing {
             out.push(CHECK.finding(

@@ -45,7 +45,7 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
             } else {
                 continue;
             };
-            let place = stage.map_or_else(|| "global".to_owned(), |s| s.label());
+            let place = stage.map_or_else(|| "global".to_owned(), super::parse::Stage::label);
             out.push(CHECK.finding_with_severity(
                 severity,
                 context.at(instruction.line),

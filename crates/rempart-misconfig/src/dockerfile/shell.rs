@@ -10,7 +10,9 @@ pub(crate) struct Command {
 }
 
 /// Programs that run the rest of their arguments as a command.
-const WRAPPERS: &[&str] = &["sudo", "env", "nice", "nohup", "time", "exec", "command", "doas"];
+const WRAPPERS: &[&str] = &[
+    "sudo", "env", "nice", "nohup", "time", "exec", "command", "doas",
+];
 
 impl Command {
     /// The words from the program on: leading `VAR=value` assignments and wrappers such as `sudo`
@@ -85,15 +87,13 @@ pub(crate) fn split_commands(script: &str) -> Vec<Command> {
                 quote = Some(c);
                 in_word = true;
             }
-            '\\' => {
-                match chars.next() {
-                    Some('\n') | None => {}
-                    Some(next) => {
-                        word.push(next);
-                        in_word = true;
-                    }
+            '\\' => match chars.next() {
+                Some('\n') | None => {}
+                Some(next) => {
+                    word.push(next);
+                    in_word = true;
                 }
-            }
+            },
             '#' if !in_word => {
                 // A comment runs to the end of the line.
                 for next in chars.by_ref() {

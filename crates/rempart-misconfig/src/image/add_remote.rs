@@ -18,7 +18,9 @@ Example: history entry `ADD https://example.com/tool.tar.gz /opt/ # buildkit`.",
 pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
     for (index, step) in image.metadata.history.iter().enumerate() {
         let text = &step.created_by;
-        let Some(position) = text.find("ADD ") else { continue };
+        let Some(position) = text.find("ADD ") else {
+            continue;
+        };
         let rest = &text[position + 4..];
         let remote = rest
             .split_whitespace()

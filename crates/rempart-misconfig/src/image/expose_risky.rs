@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn both_history_formats() {
-        assert_eq!(history_ports("EXPOSE map[22/tcp:{} 80/tcp:{}]"), vec![22, 80]);
+        assert_eq!(
+            history_ports("EXPOSE map[22/tcp:{} 80/tcp:{}]"),
+            vec![22, 80]
+        );
         assert_eq!(history_ports("/bin/sh -c #(nop)  EXPOSE 6379"), vec![6379]);
         assert_eq!(history_ports("EXPOSE 2375 # buildkit"), vec![2375]);
     }

@@ -21,13 +21,13 @@ pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
     if metadata.pinned_by_digest {
         return;
     }
-    if let Some(tag) = metadata.requested_tag.as_deref() {
-        if tag.is_empty() || tag == "latest" {
-            out.push(CHECK.finding(
-                config_location(image),
-                format!("image reference {}", metadata.name),
-                "reference an explicit version tag or a digest",
-            ));
-        }
+    if let Some(tag) = metadata.requested_tag.as_deref()
+        && (tag.is_empty() || tag == "latest")
+    {
+        out.push(CHECK.finding(
+            config_location(image),
+            format!("image reference {}", metadata.name),
+            "reference an explicit version tag or a digest",
+        ));
     }
 }

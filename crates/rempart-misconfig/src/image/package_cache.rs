@@ -19,10 +19,19 @@ Fix: clean up in the same `RUN` that installs (`rm -rf /var/lib/apt/lists/*`, \
 Example: 40 MB of `var/lib/apt/lists` after `apt-get update`.",
 }
 
+/// Decides from the path below the cache directory whether a file is cache content.
+type Counts = fn(&str) -> bool;
+
 /// Cache directories, and a filter for the files in them that count.
-const CACHES: &[(&str, fn(&str) -> bool)] = &[
-    ("var/cache/apt/archives/", |rest| std::path::Path::new(rest).extension().is_some_and(|e| e == "deb")),
-    ("var/lib/apt/lists/", |rest| rest != "lock" && !rest.starts_with("partial/") && !rest.starts_with("auxfiles/")),
+const CACHES: &[(&str, Counts)] = &[
+    ("var/cache/apt/archives/", |rest| {
+        std::path::Path::new(rest)
+            .extension()
+            .is_some_and(|e| e == "deb")
+    }),
+    ("var/lib/apt/lists/", |rest| {
+        rest != "lock" && !rest.starts_with("partial/") && !rest.starts_with("auxfiles/")
+    }),
     ("var/cache/apk/", |_| true),
     ("root/.cache/pip/", |_| true),
     ("root/.npm/", |rest| rest.starts_with("_cacache/")),
@@ -36,12 +45,20 @@ pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
             .inventory
             .iter()
             .filter(|e| e.kind == EntryKind::File)
-            .filter_map(|e| e.path.strip_prefix(dir).filter(|rest| counts(rest)).map(|_| e.size))
+            .filter_map(|e| {
+                e.path
+                    .strip_prefix(dir)
+                    .filter(|rest| counts(rest))
+                    .map(|_| e.size)
+            })
             .fold((0_u64, 0_u64), |(n, total), size| (n + 1, total + size));
         if files > 0 {
             out.push(CHECK.finding(
                 Location::file(dir.trim_end_matches('/')),
-                format!("{} ({files} files, {bytes} bytes)", dir.trim_end_matches('/')),
+                format!(
+                    "{} ({files} files, {bytes} bytes)",
+                    dir.trim_end_matches('/')
+                ),
                 "clean the cache in the RUN that fills it, or use a BuildKit cache mount",
             ));
         }

@@ -31,25 +31,68 @@ Example: `-rwsr-xr-x root root usr/local/bin/debug-shell`.",
 }
 
 const DEBIAN: &[&str] = &[
-    "bin/su", "bin/mount", "bin/umount", "bin/ping", "bin/passwd", "bin/chsh", "bin/chfn",
-    "bin/gpasswd", "bin/newgrp", "bin/chage", "bin/expiry", "bin/wall", "bin/write",
-    "bin/bsd-write", "bin/crontab", "bin/ssh-agent", "bin/dotlockfile", "sbin/unix_chkpwd",
-    "sbin/pam_extrausers_chkpwd", "lib/openssh/ssh-keysign",
-    "lib/dbus-1.0/dbus-daemon-launch-helper", "bin/newuidmap", "bin/newgidmap",
+    "bin/su",
+    "bin/mount",
+    "bin/umount",
+    "bin/ping",
+    "bin/passwd",
+    "bin/chsh",
+    "bin/chfn",
+    "bin/gpasswd",
+    "bin/newgrp",
+    "bin/chage",
+    "bin/expiry",
+    "bin/wall",
+    "bin/write",
+    "bin/bsd-write",
+    "bin/crontab",
+    "bin/ssh-agent",
+    "bin/dotlockfile",
+    "sbin/unix_chkpwd",
+    "sbin/pam_extrausers_chkpwd",
+    "lib/openssh/ssh-keysign",
+    "lib/dbus-1.0/dbus-daemon-launch-helper",
+    "bin/newuidmap",
+    "bin/newgidmap",
     "lib/polkit-1/polkit-agent-helper-1",
 ];
 
 const ALPINE: &[&str] = &[
-    "bin/bbsuid", "bin/passwd", "bin/su", "bin/chsh", "bin/chfn", "bin/chage", "bin/expiry",
-    "bin/gpasswd", "bin/newgrp",
+    "bin/bbsuid",
+    "bin/passwd",
+    "bin/su",
+    "bin/chsh",
+    "bin/chfn",
+    "bin/chage",
+    "bin/expiry",
+    "bin/gpasswd",
+    "bin/newgrp",
 ];
 
 const RHEL: &[&str] = &[
-    "bin/passwd", "bin/su", "bin/mount", "bin/umount", "bin/chage", "bin/gpasswd", "bin/newgrp",
-    "bin/chfn", "bin/chsh", "bin/crontab", "bin/write", "bin/at", "bin/ssh-agent", "bin/pkexec",
-    "sbin/unix_chkpwd", "sbin/pam_timestamp_check", "sbin/userhelper", "sbin/grub2-set-bootflag",
-    "libexec/openssh/ssh-keysign", "libexec/utempter/utempter",
-    "libexec/dbus-1/dbus-daemon-launch-helper", "bin/newuidmap", "bin/newgidmap",
+    "bin/passwd",
+    "bin/su",
+    "bin/mount",
+    "bin/umount",
+    "bin/chage",
+    "bin/gpasswd",
+    "bin/newgrp",
+    "bin/chfn",
+    "bin/chsh",
+    "bin/crontab",
+    "bin/write",
+    "bin/at",
+    "bin/ssh-agent",
+    "bin/pkexec",
+    "sbin/unix_chkpwd",
+    "sbin/pam_timestamp_check",
+    "sbin/userhelper",
+    "sbin/grub2-set-bootflag",
+    "libexec/openssh/ssh-keysign",
+    "libexec/utempter/utempter",
+    "libexec/dbus-1/dbus-daemon-launch-helper",
+    "bin/newuidmap",
+    "bin/newgidmap",
     "lib/polkit-1/polkit-agent-helper-1",
 ];
 
@@ -93,7 +136,10 @@ pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
     if unusual.len() > MAX_FILE_FINDINGS {
         out.push(CHECK.finding(
             Location::file(String::new()),
-            format!("{} more setuid/setgid files", unusual.len() - MAX_FILE_FINDINGS),
+            format!(
+                "{} more setuid/setgid files",
+                unusual.len() - MAX_FILE_FINDINGS
+            ),
             "review the remaining setuid/setgid files",
         ));
     }

@@ -21,9 +21,12 @@ Example: `drwxrwxrwx app/uploads` or `-rwxrwxrwx usr/local/bin/entrypoint.sh`.",
 const SHARED: &[&str] = &["tmp", "var/tmp", "dev/shm", "run/lock", "var/lock"];
 
 fn in_shared(path: &str) -> bool {
-    SHARED
-        .iter()
-        .any(|dir| path == *dir || path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/')))
+    SHARED.iter().any(|dir| {
+        path == *dir
+            || path
+                .strip_prefix(dir)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
@@ -42,17 +45,27 @@ pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
         .filter(|e| !in_shared(&e.path))
         .collect();
     for entry in writable.iter().take(MAX_FILE_FINDINGS) {
-        let what = if entry.kind == EntryKind::Dir { "directory" } else { "file" };
+        let what = if entry.kind == EntryKind::Dir {
+            "directory"
+        } else {
+            "file"
+        };
         out.push(CHECK.finding(
             Location::file(entry.path.clone()),
-            format!("{} (mode {:o}, layer {})", entry.path, entry.mode, entry.layer),
+            format!(
+                "{} (mode {:o}, layer {})",
+                entry.path, entry.mode, entry.layer
+            ),
             format!("world-writable {what}: chmod o-w (or 1777 for a shared directory)"),
         ));
     }
     if writable.len() > MAX_FILE_FINDINGS {
         out.push(CHECK.finding(
             Location::file(String::new()),
-            format!("{} more world-writable paths", writable.len() - MAX_FILE_FINDINGS),
+            format!(
+                "{} more world-writable paths",
+                writable.len() - MAX_FILE_FINDINGS
+            ),
             "review the remaining world-writable paths",
         ));
     }

@@ -26,7 +26,12 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
         if get_str(object.value, &["roleRef", "kind"]) == Some("ClusterRole")
             && get_str(object.value, &["roleRef", "name"]) == Some("cluster-admin")
         {
-            out.push(context.finding(&CHECK, object, None, "bind a narrower role than cluster-admin"));
+            out.push(context.finding(
+                &CHECK,
+                object,
+                None,
+                "bind a narrower role than cluster-admin",
+            ));
         }
     }
 }

@@ -21,7 +21,9 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for object in &context.objects {
         let Some(pod) = object.pod() else { continue };
         for c in pod.containers() {
-            let Some(image) = get_str(c.value, &["image"]) else { continue };
+            let Some(image) = get_str(c.value, &["image"]) else {
+                continue;
+            };
             if ImageRef::parse(image).is_latest() {
                 out.push(context.finding(
                     &CHECK,

@@ -36,13 +36,18 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for object in &context.objects {
         let Some(pod) = object.pod() else { continue };
         for c in pod.containers() {
-            let Some(image) = get_str(c.value, &["image"]) else { continue };
+            let Some(image) = get_str(c.value, &["image"]) else {
+                continue;
+            };
             if !allowed(image, allow) {
                 out.push(context.finding(
                     &CHECK,
                     object,
                     Some(&c.label()),
-                    format!("{image} is not from an allowed registry ({})", allow.join(", ")),
+                    format!(
+                        "{image} is not from an allowed registry ({})",
+                        allow.join(", ")
+                    ),
                 ));
             }
         }

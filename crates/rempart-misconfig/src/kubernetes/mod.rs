@@ -73,7 +73,10 @@ impl Context<'_> {
         } else if let Some(name) = label.strip_prefix("ephemeral container ") {
             ("ephemeralContainers:", name)
         } else {
-            ("containers:", label.strip_prefix("container ").unwrap_or(label))
+            (
+                "containers:",
+                label.strip_prefix("container ").unwrap_or(label),
+            )
         };
         let start = object.line.saturating_sub(1) as usize;
         let end = (object.end_line.saturating_sub(1) as usize).min(self.lines.len());

@@ -118,11 +118,13 @@ impl<'a> Pod<'a> {
         ["containers", "initContainers", "ephemeralContainers"]
             .into_iter()
             .flat_map(|list| {
-                array(self.spec, &[list]).iter().map(move |value| Container {
-                    list,
-                    name: get_str(value, &["name"]).unwrap_or("<unnamed>"),
-                    value,
-                })
+                array(self.spec, &[list])
+                    .iter()
+                    .map(move |value| Container {
+                        list,
+                        name: get_str(value, &["name"]).unwrap_or("<unnamed>"),
+                        value,
+                    })
             })
             .collect()
     }

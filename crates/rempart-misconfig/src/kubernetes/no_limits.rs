@@ -21,7 +21,11 @@ Example: `resources: {requests: {cpu: 100m}}` with no limits.",
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for object in &context.objects {
         let Some(pod) = object.pod() else { continue };
-        for c in pod.containers().iter().filter(|c| c.list != "ephemeralContainers") {
+        for c in pod
+            .containers()
+            .iter()
+            .filter(|c| c.list != "ephemeralContainers")
+        {
             let missing: Vec<&str> = ["cpu", "memory"]
                 .into_iter()
                 .filter(|r| get(c.value, &["resources", "limits", r]).is_none())
@@ -31,7 +35,10 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
                     &CHECK,
                     object,
                     Some(&c.label()),
-                    format!("set resources.limits.{}", missing.join(" and resources.limits.")),
+                    format!(
+                        "set resources.limits.{}",
+                        missing.join(" and resources.limits.")
+                    ),
                 ));
             }
         }

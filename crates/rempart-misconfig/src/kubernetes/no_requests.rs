@@ -20,7 +20,11 @@ Example: a container with no `resources` at all.",
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for object in &context.objects {
         let Some(pod) = object.pod() else { continue };
-        for c in pod.containers().iter().filter(|c| c.list != "ephemeralContainers") {
+        for c in pod
+            .containers()
+            .iter()
+            .filter(|c| c.list != "ephemeralContainers")
+        {
             let missing: Vec<&str> = ["cpu", "memory"]
                 .into_iter()
                 .filter(|r| {
@@ -33,7 +37,10 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
                     &CHECK,
                     object,
                     Some(&c.label()),
-                    format!("set resources.requests.{}", missing.join(" and resources.requests.")),
+                    format!(
+                        "set resources.requests.{}",
+                        missing.join(" and resources.requests.")
+                    ),
                 ));
             }
         }

@@ -20,7 +20,11 @@ Example: `{apiGroups: [\"\"], resources: [\"secrets\"], verbs: [\"get\", \"list\
 }
 
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
-    for object in context.objects.iter().filter(|o| matches!(o.kind, "Role" | "ClusterRole")) {
+    for object in context
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind, "Role" | "ClusterRole"))
+    {
         for (index, rule) in array(object.value, &["rules"]).iter().enumerate() {
             let has = |field: &str, wanted: &[&str]| {
                 array(rule, &[field])
@@ -36,7 +40,9 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
                     &CHECK,
                     object,
                     None,
-                    format!("rules[{index}] can read Secrets: restrict with resourceNames or remove"),
+                    format!(
+                        "rules[{index}] can read Secrets: restrict with resourceNames or remove"
+                    ),
                 ));
             }
         }

@@ -17,18 +17,29 @@ Example: `rules: [{apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"*\"]}]`.",
 }
 
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
-    for object in context.objects.iter().filter(|o| matches!(o.kind, "Role" | "ClusterRole")) {
+    for object in context
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind, "Role" | "ClusterRole"))
+    {
         for (index, rule) in array(object.value, &["rules"]).iter().enumerate() {
             let wild: Vec<&str> = ["apiGroups", "resources", "verbs"]
                 .into_iter()
-                .filter(|field| array(rule, &[field]).iter().any(|v| v.as_str() == Some("*")))
+                .filter(|field| {
+                    array(rule, &[field])
+                        .iter()
+                        .any(|v| v.as_str() == Some("*"))
+                })
                 .collect();
             if !wild.is_empty() {
                 out.push(context.finding(
                     &CHECK,
                     object,
                     None,
-                    format!("rules[{index}] has * in {}: list what is needed", wild.join(", ")),
+                    format!(
+                        "rules[{index}] has * in {}: list what is needed",
+                        wild.join(", ")
+                    ),
                 ));
             }
         }

@@ -19,12 +19,15 @@ Example: `spec: {type: LoadBalancer}`.",
 
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for object in context.objects.iter().filter(|o| o.kind == "Service") {
-        if let Some(kind @ ("NodePort" | "LoadBalancer")) = get_str(object.value, &["spec", "type"]) {
+        if let Some(kind @ ("NodePort" | "LoadBalancer")) = get_str(object.value, &["spec", "type"])
+        {
             out.push(context.finding(
                 &CHECK,
                 object,
                 None,
-                format!("type {kind} exposes the service outside the cluster: confirm it is intended"),
+                format!(
+                    "type {kind} exposes the service outside the cluster: confirm it is intended"
+                ),
             ));
         }
     }

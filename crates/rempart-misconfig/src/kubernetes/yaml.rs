@@ -38,8 +38,8 @@ pub(crate) fn load(path: &str, text: &str) -> Result<Vec<Document>, MisconfigErr
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
-    let documents: Vec<Spanned<Value>> =
-        serde_saphyr::from_multiple_with_options(text, options).map_err(|error| {
+    let documents: Vec<Spanned<Value>> = serde_saphyr::from_multiple_with_options(text, options)
+        .map_err(|error| {
             let message = error.to_string();
             if message.contains("documents") && message.contains("budget") {
                 MisconfigError::TooManyDocuments {

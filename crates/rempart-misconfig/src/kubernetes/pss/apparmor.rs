@@ -26,22 +26,22 @@ fn type_allowed(value: &serde_json::Value) -> bool {
 }
 
 pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
-    if let Some(kind) = pod.security(&["appArmorProfile", "type"]) {
-        if !type_allowed(kind) {
-            out.push(Violation::pod(format!(
+    if let Some(kind) = pod.security(&["appArmorProfile", "type"])
+        && !type_allowed(kind)
+    {
+        out.push(Violation::pod(format!(
                 "spec.securityContext.appArmorProfile.type is {}; allowed: undefined, RuntimeDefault, Localhost",
                 shown(kind)
             )));
-        }
     }
     for c in pod.containers() {
-        if let Some(kind) = c.security(&["appArmorProfile", "type"]) {
-            if !type_allowed(kind) {
-                out.push(Violation::container(
+        if let Some(kind) = c.security(&["appArmorProfile", "type"])
+            && !type_allowed(kind)
+        {
+            out.push(Violation::container(
                     &c,
                     format!("securityContext.appArmorProfile.type is {}; allowed: undefined, RuntimeDefault, Localhost", shown(kind)),
                 ));
-            }
         }
     }
     for (key, value) in pod.annotations().into_iter().flatten() {
@@ -50,7 +50,10 @@ pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
             if profile != "runtime/default" && !profile.starts_with("localhost/") {
                 out.push(Violation {
                     container: Some(format!("container {container}")),
-                    message: format!("annotation {key} is {}; allowed: undefined, runtime/default, localhost/*", shown(value)),
+                    message: format!(
+                        "annotation {key} is {}; allowed: undefined, runtime/default, localhost/*",
+                        shown(value)
+                    ),
                 });
             }
         }

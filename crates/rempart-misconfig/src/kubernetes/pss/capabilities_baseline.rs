@@ -20,13 +20,26 @@ Example: `capabilities: {add: [\"SYS_ADMIN\"]}`.",
 }
 
 pub(crate) const BASELINE_CAPABILITIES: &[&str] = &[
-    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
-    "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
 ];
 
 pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
     for c in pod.containers() {
-        let added = c.security(&["capabilities", "add"]).and_then(Value::as_array);
+        let added = c
+            .security(&["capabilities", "add"])
+            .and_then(Value::as_array);
         for capability in added.into_iter().flatten() {
             let name = capability.as_str().unwrap_or("");
             if !BASELINE_CAPABILITIES.contains(&name) {

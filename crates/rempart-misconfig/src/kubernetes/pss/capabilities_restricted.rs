@@ -29,9 +29,14 @@ pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
             .and_then(Value::as_array)
             .is_some_and(|drop| drop.iter().any(|cap| cap.as_str() == Some("ALL")));
         if !drops_all {
-            out.push(Violation::container(&c, "securityContext.capabilities.drop does not include ALL"));
+            out.push(Violation::container(
+                &c,
+                "securityContext.capabilities.drop does not include ALL",
+            ));
         }
-        let added = c.security(&["capabilities", "add"]).and_then(Value::as_array);
+        let added = c
+            .security(&["capabilities", "add"])
+            .and_then(Value::as_array);
         for capability in added.into_iter().flatten() {
             if capability.as_str() != Some("NET_BIND_SERVICE") {
                 out.push(Violation::container(

@@ -19,7 +19,9 @@ Example: `spec: {hostNetwork: true}`.",
 pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
     for field in ["hostNetwork", "hostPID", "hostIPC"] {
         if get_bool(pod.spec, &[field]) == Some(true) {
-            out.push(Violation::pod(format!("spec.{field} is true; allowed: undefined, false")));
+            out.push(Violation::pod(format!(
+                "spec.{field} is true; allowed: undefined, false"
+            )));
         }
     }
 }

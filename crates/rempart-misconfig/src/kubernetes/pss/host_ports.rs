@@ -23,7 +23,11 @@ pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
                 Some(0) | None if port.get("hostPort").is_none_or(|v| v.as_i64() == Some(0)) => {}
                 _ => out.push(Violation::container(
                     &c,
-                    format!("ports[].hostPort is {}; allowed: undefined, 0", port.get("hostPort").map_or_else(String::new, ToString::to_string)),
+                    format!(
+                        "ports[].hostPort is {}; allowed: undefined, 0",
+                        port.get("hostPort")
+                            .map_or_else(String::new, ToString::to_string)
+                    ),
                 )),
             }
         }

@@ -17,12 +17,24 @@ Example: `securityContext: {windowsOptions: {hostProcess: true}}`.",
 }
 
 pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
-    if pod.security(&["windowsOptions", "hostProcess"]).and_then(serde_json::Value::as_bool) == Some(true) {
-        out.push(Violation::pod("spec.securityContext.windowsOptions.hostProcess is true; allowed: undefined, false"));
+    if pod
+        .security(&["windowsOptions", "hostProcess"])
+        .and_then(serde_json::Value::as_bool)
+        == Some(true)
+    {
+        out.push(Violation::pod(
+            "spec.securityContext.windowsOptions.hostProcess is true; allowed: undefined, false",
+        ));
     }
     for c in pod.containers() {
-        if c.security(&["windowsOptions", "hostProcess"]).and_then(serde_json::Value::as_bool) == Some(true) {
-            out.push(Violation::container(&c, "securityContext.windowsOptions.hostProcess is true; allowed: undefined, false"));
+        if c.security(&["windowsOptions", "hostProcess"])
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+        {
+            out.push(Violation::container(
+                &c,
+                "securityContext.windowsOptions.hostProcess is true; allowed: undefined, false",
+            ));
         }
     }
 }

@@ -21,7 +21,9 @@ pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
         if let Some(host_path) = volume.get("hostPath") {
             let name = get_str(volume, &["name"]).unwrap_or("<unnamed>");
             let path = get_str(host_path, &["path"]).unwrap_or("?");
-            out.push(Violation::pod(format!("volume {name} is hostPath {path}; allowed: undefined")));
+            out.push(Violation::pod(format!(
+                "volume {name} is hostPath {path}; allowed: undefined"
+            )));
         }
     }
 }

@@ -63,7 +63,10 @@ impl Violation {
         }
     }
 
-    pub(crate) fn container(container: &super::model::Container<'_>, message: impl Into<String>) -> Violation {
+    pub(crate) fn container(
+        container: &super::model::Container<'_>,
+        message: impl Into<String>,
+    ) -> Violation {
         Violation {
             container: Some(container.label()),
             message: message.into(),
@@ -75,23 +78,67 @@ type Control = fn(&Pod<'_>, &mut Vec<Violation>);
 
 /// The profile a control belongs to: failing it drops the pod below that profile.
 const CONTROLS: &[(CheckDoc, PssLevel, Control)] = &[
-    (host_process::CHECK, PssLevel::Baseline, host_process::evaluate),
-    (host_namespaces::CHECK, PssLevel::Baseline, host_namespaces::evaluate),
+    (
+        host_process::CHECK,
+        PssLevel::Baseline,
+        host_process::evaluate,
+    ),
+    (
+        host_namespaces::CHECK,
+        PssLevel::Baseline,
+        host_namespaces::evaluate,
+    ),
     (privileged::CHECK, PssLevel::Baseline, privileged::evaluate),
-    (capabilities_baseline::CHECK, PssLevel::Baseline, capabilities_baseline::evaluate),
-    (hostpath_volumes::CHECK, PssLevel::Baseline, hostpath_volumes::evaluate),
+    (
+        capabilities_baseline::CHECK,
+        PssLevel::Baseline,
+        capabilities_baseline::evaluate,
+    ),
+    (
+        hostpath_volumes::CHECK,
+        PssLevel::Baseline,
+        hostpath_volumes::evaluate,
+    ),
     (host_ports::CHECK, PssLevel::Baseline, host_ports::evaluate),
     (apparmor::CHECK, PssLevel::Baseline, apparmor::evaluate),
     (selinux::CHECK, PssLevel::Baseline, selinux::evaluate),
     (proc_mount::CHECK, PssLevel::Baseline, proc_mount::evaluate),
-    (seccomp_baseline::CHECK, PssLevel::Baseline, seccomp_baseline::evaluate),
+    (
+        seccomp_baseline::CHECK,
+        PssLevel::Baseline,
+        seccomp_baseline::evaluate,
+    ),
     (sysctls::CHECK, PssLevel::Baseline, sysctls::evaluate),
-    (volume_types::CHECK, PssLevel::Restricted, volume_types::evaluate),
-    (privilege_escalation::CHECK, PssLevel::Restricted, privilege_escalation::evaluate),
-    (run_as_non_root::CHECK, PssLevel::Restricted, run_as_non_root::evaluate),
-    (run_as_user::CHECK, PssLevel::Restricted, run_as_user::evaluate),
-    (seccomp_restricted::CHECK, PssLevel::Restricted, seccomp_restricted::evaluate),
-    (capabilities_restricted::CHECK, PssLevel::Restricted, capabilities_restricted::evaluate),
+    (
+        volume_types::CHECK,
+        PssLevel::Restricted,
+        volume_types::evaluate,
+    ),
+    (
+        privilege_escalation::CHECK,
+        PssLevel::Restricted,
+        privilege_escalation::evaluate,
+    ),
+    (
+        run_as_non_root::CHECK,
+        PssLevel::Restricted,
+        run_as_non_root::evaluate,
+    ),
+    (
+        run_as_user::CHECK,
+        PssLevel::Restricted,
+        run_as_user::evaluate,
+    ),
+    (
+        seccomp_restricted::CHECK,
+        PssLevel::Restricted,
+        seccomp_restricted::evaluate,
+    ),
+    (
+        capabilities_restricted::CHECK,
+        PssLevel::Restricted,
+        capabilities_restricted::evaluate,
+    ),
 ];
 
 pub(crate) fn docs() -> impl Iterator<Item = CheckDoc> {

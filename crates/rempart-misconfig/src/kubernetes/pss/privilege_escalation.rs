@@ -26,7 +26,10 @@ pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
             Some(serde_json::Value::Bool(false)) => {}
             Some(value) => out.push(Violation::container(
                 &c,
-                format!("securityContext.allowPrivilegeEscalation is {}; allowed: false", shown(value)),
+                format!(
+                    "securityContext.allowPrivilegeEscalation is {}; allowed: false",
+                    shown(value)
+                ),
             )),
             None => out.push(Violation::container(
                 &c,

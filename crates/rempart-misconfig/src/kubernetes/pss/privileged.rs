@@ -18,8 +18,14 @@ Example: `securityContext: {privileged: true}`.",
 
 pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
     for c in pod.containers() {
-        if c.security(&["privileged"]).and_then(serde_json::Value::as_bool) == Some(true) {
-            out.push(Violation::container(&c, "securityContext.privileged is true; allowed: undefined, false"));
+        if c.security(&["privileged"])
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+        {
+            out.push(Violation::container(
+                &c,
+                "securityContext.privileged is true; allowed: undefined, false",
+            ));
         }
     }
 }

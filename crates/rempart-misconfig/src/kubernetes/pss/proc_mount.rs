@@ -17,13 +17,16 @@ Example: `securityContext: {procMount: Unmasked}`.",
 
 pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
     for c in pod.containers() {
-        if let Some(mount) = c.security(&["procMount"]) {
-            if mount.as_str() != Some("Default") {
-                out.push(Violation::container(
-                    &c,
-                    format!("securityContext.procMount is {}; allowed: undefined, Default", shown(mount)),
-                ));
-            }
+        if let Some(mount) = c.security(&["procMount"])
+            && mount.as_str() != Some("Default")
+        {
+            out.push(Violation::container(
+                &c,
+                format!(
+                    "securityContext.procMount is {}; allowed: undefined, Default",
+                    shown(mount)
+                ),
+            ));
         }
     }
 }

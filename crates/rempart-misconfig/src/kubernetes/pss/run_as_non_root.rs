@@ -22,14 +22,22 @@ Example: a pod without `runAsNonRoot`.",
 pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
     let pod_level = pod.security(&["runAsNonRoot"]);
     if matches!(pod_level, Some(Value::Bool(false))) {
-        out.push(Violation::pod("spec.securityContext.runAsNonRoot is false; allowed: true"));
+        out.push(Violation::pod(
+            "spec.securityContext.runAsNonRoot is false; allowed: true",
+        ));
     }
     let pod_true = matches!(pod_level, Some(Value::Bool(true)));
     for c in pod.containers() {
         match c.security(&["runAsNonRoot"]) {
             Some(Value::Bool(true)) => {}
-            Some(Value::Bool(false)) => out.push(Violation::container(&c, "securityContext.runAsNonRoot is false; allowed: true")),
-            Some(other) => out.push(Violation::container(&c, format!("securityContext.runAsNonRoot is {other}; allowed: true"))),
+            Some(Value::Bool(false)) => out.push(Violation::container(
+                &c,
+                "securityContext.runAsNonRoot is false; allowed: true",
+            )),
+            Some(other) => out.push(Violation::container(
+                &c,
+                format!("securityContext.runAsNonRoot is {other}; allowed: true"),
+            )),
             None if pod_true => {}
             None => out.push(Violation::container(
                 &c,

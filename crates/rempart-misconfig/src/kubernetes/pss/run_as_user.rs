@@ -17,12 +17,24 @@ Example: `securityContext: {runAsUser: 0}`.",
 }
 
 pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
-    if pod.security(&["runAsUser"]).and_then(serde_json::Value::as_i64) == Some(0) {
-        out.push(Violation::pod("spec.securityContext.runAsUser is 0; allowed: undefined, non-zero"));
+    if pod
+        .security(&["runAsUser"])
+        .and_then(serde_json::Value::as_i64)
+        == Some(0)
+    {
+        out.push(Violation::pod(
+            "spec.securityContext.runAsUser is 0; allowed: undefined, non-zero",
+        ));
     }
     for c in pod.containers() {
-        if c.security(&["runAsUser"]).and_then(serde_json::Value::as_i64) == Some(0) {
-            out.push(Violation::container(&c, "securityContext.runAsUser is 0; allowed: undefined, non-zero"));
+        if c.security(&["runAsUser"])
+            .and_then(serde_json::Value::as_i64)
+            == Some(0)
+        {
+            out.push(Violation::container(
+                &c,
+                "securityContext.runAsUser is 0; allowed: undefined, non-zero",
+            ));
         }
     }
 }

@@ -21,22 +21,22 @@ pub(crate) fn allowed(value: &serde_json::Value) -> bool {
 }
 
 pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
-    if let Some(kind) = pod.security(&["seccompProfile", "type"]) {
-        if !allowed(kind) {
-            out.push(Violation::pod(format!(
+    if let Some(kind) = pod.security(&["seccompProfile", "type"])
+        && !allowed(kind)
+    {
+        out.push(Violation::pod(format!(
                 "spec.securityContext.seccompProfile.type is {}; allowed: undefined, RuntimeDefault, Localhost",
                 shown(kind)
             )));
-        }
     }
     for c in pod.containers() {
-        if let Some(kind) = c.security(&["seccompProfile", "type"]) {
-            if !allowed(kind) {
-                out.push(Violation::container(
+        if let Some(kind) = c.security(&["seccompProfile", "type"])
+            && !allowed(kind)
+        {
+            out.push(Violation::container(
                     &c,
                     format!("securityContext.seccompProfile.type is {}; allowed: undefined, RuntimeDefault, Localhost", shown(kind)),
                 ));
-            }
         }
     }
 }

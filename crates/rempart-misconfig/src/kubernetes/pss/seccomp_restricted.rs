@@ -21,7 +21,9 @@ pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
     if pod.is_windows() {
         return;
     }
-    let pod_valid = pod.security(&["seccompProfile", "type"]).is_some_and(allowed);
+    let pod_valid = pod
+        .security(&["seccompProfile", "type"])
+        .is_some_and(allowed);
     for c in pod.containers() {
         match c.security(&["seccompProfile", "type"]) {
             Some(kind) if allowed(kind) => {}

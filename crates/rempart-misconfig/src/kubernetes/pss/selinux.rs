@@ -19,26 +19,35 @@ Fix: remove `seLinuxOptions`, or keep only `level` (MCS labels are allowed).\n\n
 Example: `seLinuxOptions: {type: spc_t}`.",
 }
 
-const ALLOWED_TYPES: &[&str] = &["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"];
+const ALLOWED_TYPES: &[&str] = &[
+    "",
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+];
 
 fn check(options: Option<&Value>, prefix: &str) -> Vec<String> {
     let Some(options) = options else {
         return Vec::new();
     };
     let mut problems = Vec::new();
-    if let Some(kind) = get(options, &["type"]) {
-        if !kind.as_str().is_some_and(|t| ALLOWED_TYPES.contains(&t)) {
-            problems.push(format!(
+    if let Some(kind) = get(options, &["type"])
+        && !kind.as_str().is_some_and(|t| ALLOWED_TYPES.contains(&t))
+    {
+        problems.push(format!(
                 "{prefix}seLinuxOptions.type is {}; allowed: undefined, \"\", container_t, container_init_t, container_kvm_t, container_engine_t",
                 shown(kind)
             ));
-        }
     }
     for field in ["user", "role"] {
-        if let Some(value) = get(options, &[field]) {
-            if value.as_str() != Some("") {
-                problems.push(format!("{prefix}seLinuxOptions.{field} is {}; allowed: undefined, \"\"", shown(value)));
-            }
+        if let Some(value) = get(options, &[field])
+            && value.as_str() != Some("")
+        {
+            problems.push(format!(
+                "{prefix}seLinuxOptions.{field} is {}; allowed: undefined, \"\"",
+                shown(value)
+            ));
         }
     }
     problems

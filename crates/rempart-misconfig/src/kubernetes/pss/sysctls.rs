@@ -35,7 +35,9 @@ pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
     for sysctl in array(pod.spec, &["securityContext", "sysctls"]) {
         let name = get_str(sysctl, &["name"]).unwrap_or("");
         if !SAFE.contains(&name) {
-            out.push(Violation::pod(format!("spec.securityContext.sysctls has {name:?}; allowed: the safe set")));
+            out.push(Violation::pod(format!(
+                "spec.securityContext.sysctls has {name:?}; allowed: the safe set"
+            )));
         }
     }
 }
