@@ -1,6 +1,6 @@
 //! Secret scanning for rempart.
 //!
-//! [`SecretScanner`] finds credentials (cloud keys, forge and chat tokens, payment keys, SaaS API
+//! [`SecretScanner`] finds credentials (cloud keys, forge and chat tokens, payment keys, `SaaS` API
 //! keys, private keys, JWTs, passwords in URLs, `password = "…"` assignments) in the files of
 //! each layer, as a [`rempart_core::FileAnalyzer`], and in the image config's environment, labels
 //! and build history, as a [`rempart_core::ImageAnalyzer`].

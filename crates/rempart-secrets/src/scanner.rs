@@ -74,6 +74,7 @@ impl SecretScanner {
 
     /// Built-in rules plus the configuration's custom rules, minus disabled ones; the
     /// configuration's allowlists add to the built-in ones.
+    #[allow(clippy::needless_pass_by_value)] // the configuration is handed over for good
     pub fn new(config: SecretConfig) -> Result<SecretScanner, SecretError> {
         let mut rules = builtin::all()
             .into_iter()

@@ -245,7 +245,7 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
     let wordlike = !has_digit
         && value.iter().all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b'.' | b':'));
     // `base64_encoded_64_byte_salt`: three or more underscore-joined parts.
-    let snake_identifier = value.iter().filter(|&&b| b == b'_').count() >= 2
+    let snake_identifier = memchr::memchr_iter(b'_', value).count() >= 2
         && value.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
     // `projects/my-project/secrets/name`: a resource path, its parts are words.
     let resource_path = value.contains(&b'/')

@@ -1,4 +1,4 @@
-//! Cloud providers: AWS, Google Cloud, Azure, DigitalOcean, Alibaba, IBM, Heroku, Cloudflare.
+//! Cloud providers: AWS, Google Cloud, Azure, `DigitalOcean`, Alibaba, IBM, Heroku, `Cloudflare`.
 
 use rempart_core::Severity;
 

@@ -1,4 +1,4 @@
-//! Private keys (PEM, OpenSSH, PGP, PuTTY, base64-wrapped PEM) and JSON Web Tokens.
+//! Private keys (PEM, `OpenSSH`, PGP, `PuTTY`, base64-wrapped PEM) and JSON Web Tokens.
 
 use rempart_core::Severity;
 
