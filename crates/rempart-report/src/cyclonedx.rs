@@ -340,7 +340,7 @@ fn bom_refs(packages: &[&Package]) -> Vec<String> {
     for package in packages {
         *purl_count.entry(package.purl.as_str()).or_default() += 1;
     }
-    let mut used = BTreeSet::new();
+    let mut ids = crate::text::UniqueIds::default();
     packages
         .iter()
         .map(|package| {
@@ -349,19 +349,12 @@ fn bom_refs(packages: &[&Package]) -> Vec<String> {
             } else {
                 package.purl.clone()
             };
-            let mut candidate = if purl_count[package.purl.as_str()] > 1 || package.purl.is_empty() {
+            let stem = if purl_count[package.purl.as_str()] > 1 || package.purl.is_empty() {
                 format!("{base}|{}", order::primary_path(package))
             } else {
                 base
             };
-            let stem = candidate.clone();
-            let mut counter = 2;
-            while used.contains(&candidate) {
-                candidate = format!("{stem}|{counter}");
-                counter += 1;
-            }
-            used.insert(candidate.clone());
-            candidate
+            ids.claim(stem, "|")
         })
         .collect()
 }
@@ -474,19 +467,13 @@ fn vulnerabilities(
             .entry((package.purl.as_str(), ""))
             .or_insert(bom_ref.as_str());
     }
-    let mut used = BTreeSet::new();
+    let mut ids = crate::text::UniqueIds::default();
     order::findings(result)
         .into_iter()
         .filter_map(|finding| {
             let vulnerability = vulnerability(finding, &by_purl)?;
             // The same advisory can match the same package twice (two locations); keep refs unique.
-            let mut bom_ref = vulnerability.bom_ref.clone();
-            let mut counter = 2;
-            while used.contains(&bom_ref) {
-                bom_ref = format!("{}|{counter}", vulnerability.bom_ref);
-                counter += 1;
-            }
-            used.insert(bom_ref.clone());
+            let bom_ref = ids.claim(vulnerability.bom_ref.clone(), "|");
             Some(Vulnerability {
                 bom_ref,
                 ..vulnerability

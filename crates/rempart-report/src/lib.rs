@@ -89,8 +89,9 @@ impl FromStr for Format {
 /// Values a report needs that are not part of the scan result.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReportOptions {
-    /// RFC 3339 time written into SBOM and SARIF metadata. `None` leaves it out where the format
-    /// allows, and uses the Unix epoch where the format requires one (SPDX), so output stays
+    /// UTC time in RFC 3339 form (`2024-06-12T08:30:00Z`, fractional seconds allowed) written
+    /// into SBOM, SARIF and `JUnit` metadata; anything else is refused with
+    /// [`ReportError::InvalidTimestamp`]. `None` leaves it out where the format allows, and uses the Unix epoch where the format requires one (SPDX), so output stays
     /// reproducible unless the caller asks for a time.
     pub timestamp: Option<String>,
     /// Serial number for the document (`urn:uuid:…` for `CycloneDX`, the namespace suffix for
@@ -127,6 +128,12 @@ pub enum ReportError {
         #[source]
         source: serde_json::Error,
     },
+    /// SARIF, `CycloneDX` and SPDX require RFC 3339 times; a malformed one would make the whole
+    /// document invalid, so it is refused before anything is written.
+    #[error(
+        "report timestamp `{0}` is not an RFC 3339 UTC time such as 2024-06-12T08:30:00Z"
+    )]
+    InvalidTimestamp(String),
 }
 
 impl ReportError {
@@ -137,6 +144,7 @@ impl ReportError {
             ReportError::Serialize { source, .. } => {
                 source.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe)
             }
+            ReportError::InvalidTimestamp(_) => false,
         }
     }
 }
@@ -148,6 +156,11 @@ pub fn write_report(
     options: &ReportOptions,
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
+    if let Some(timestamp) = &options.timestamp
+        && !text::is_utc_timestamp(timestamp)
+    {
+        return Err(ReportError::InvalidTimestamp(timestamp.clone()));
+    }
     let io = |source| ReportError::Io { format, source };
     let ser = |source| ReportError::Serialize { format, source };
     match format {

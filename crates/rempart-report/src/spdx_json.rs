@@ -1,7 +1,6 @@
 //! SPDX 2.3 JSON: one package for the image, one for the operating system, one per package,
 //! with `DESCRIBES` and `CONTAINS` relationships.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 
 use rempart_core::{Package, ScanResult};
@@ -133,7 +132,10 @@ pub(crate) fn write(
         });
         relationships.push(contains(OS_ID));
     }
-    let mut used_ids: BTreeSet<String> = packages.iter().map(|p| p.spdx_id.clone()).collect();
+    let mut used_ids = crate::text::UniqueIds::default();
+    for package in &packages {
+        used_ids.claim(package.spdx_id.clone(), "-");
+    }
     for package in order::packages(result) {
         let id = unique_id(package, &mut used_ids);
         relationships.push(contains(&id));
@@ -212,21 +214,14 @@ fn image_package(result: &ScanResult) -> SpdxPackage {
 
 /// `SPDXRef-Package-<ecosystem>-<name>-<version>`, reduced to the allowed characters and made
 /// unique with a counter.
-fn unique_id(package: &Package, used: &mut BTreeSet<String>) -> String {
+fn unique_id(package: &Package, used: &mut crate::text::UniqueIds) -> String {
     let stem = format!(
         "SPDXRef-Package-{}-{}-{}",
         sanitize(package.ecosystem.osv_name()),
         sanitize(&package.name),
         sanitize(&package.version)
     );
-    let mut id = stem.clone();
-    let mut counter = 2;
-    while used.contains(&id) {
-        id = format!("{stem}-{counter}");
-        counter += 1;
-    }
-    used.insert(id.clone());
-    id
+    used.claim(stem, "-")
 }
 
 /// Letters, digits, `.` and `-` only: what SPDX ids allow.
@@ -328,6 +323,7 @@ fn declared_license(texts: &[String], extracted: &mut Extracted) -> String {
 #[derive(Default)]
 struct Extracted {
     by_text: std::collections::BTreeMap<String, String>,
+    ids: crate::text::UniqueIds,
 }
 
 impl Extracted {
@@ -335,19 +331,19 @@ impl Extracted {
         if let Some(id) = self.by_text.get(text) {
             return id.clone();
         }
-        let stem = licenses::license_ref(text);
-        let mut id = stem.clone();
-        let mut counter = 2;
-        while self.by_text.values().any(|existing| *existing == id) {
-            id = format!("{stem}-{counter}");
-            counter += 1;
-        }
+        let id = self.ids.claim(licenses::license_ref(text), "-");
         self.by_text.insert(text.to_owned(), id.clone());
         id
     }
 
+    /// A `LicenseRef-` the metadata already uses: declared under its own id, with the id as text.
     fn declare(&mut self, id: &str) {
-        self.by_text.entry(id.to_owned()).or_insert_with(|| id.to_owned());
+        // Already declared, either by an earlier reference or as a generated id: either way
+        // the reference resolves.
+        if !self.ids.is_used(id) {
+            let claimed = self.ids.claim(id.to_owned(), "-");
+            self.by_text.insert(id.to_owned(), claimed);
+        }
     }
 
     fn into_infos(self) -> Vec<ExtractedLicense> {

@@ -64,6 +64,68 @@ pub(crate) fn name_uuid(name: &str) -> String {
     )
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ`, optionally with fractional seconds: the RFC 3339 subset every
+/// output format accepts (SPDX wants UTC with `Z`).
+pub(crate) fn is_utc_timestamp(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let Some(body) = text.strip_suffix('Z') else {
+        return false;
+    };
+    if body.len() < 19 || !body.is_char_boundary(19) {
+        return false;
+    }
+    let (main, fraction) = body.split_at(19);
+    let shape_ok = main.bytes().enumerate().all(|(i, b)| match i {
+        4 | 7 => b == b'-',
+        10 => b == b'T',
+        13 | 16 => b == b':',
+        _ => b.is_ascii_digit(),
+    });
+    let fraction_ok = fraction.is_empty()
+        || (fraction.len() > 1
+            && fraction.starts_with('.')
+            && fraction[1..].bytes().all(|b| b.is_ascii_digit()));
+    let number = |range: std::ops::Range<usize>| {
+        text[range].parse::<u32>().unwrap_or(u32::MAX)
+    };
+    shape_ok
+        && fraction_ok
+        && bytes.len() >= 20
+        && (1..=12).contains(&number(5..7))
+        && (1..=31).contains(&number(8..10))
+        && number(11..13) <= 23
+        && number(14..16) <= 59
+        && number(17..19) <= 60
+}
+
+/// Hands out unique identifiers: the stem itself the first time, then `stem{sep}2`,
+/// `stem{sep}3`… Remembers the next counter per stem, so many duplicates stay linear.
+#[derive(Default)]
+pub(crate) struct UniqueIds {
+    used: std::collections::HashSet<String>,
+    next: std::collections::HashMap<String, usize>,
+}
+
+impl UniqueIds {
+    pub(crate) fn is_used(&self, id: &str) -> bool {
+        self.used.contains(id)
+    }
+
+    pub(crate) fn claim(&mut self, stem: String, separator: &str) -> String {
+        if self.used.insert(stem.clone()) {
+            return stem;
+        }
+        let counter = self.next.entry(stem.clone()).or_insert(2);
+        loop {
+            let candidate = format!("{stem}{separator}{counter}");
+            *counter += 1;
+            if self.used.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+    }
+}
+
 /// Lowercase hex of `bytes`.
 pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -142,6 +204,28 @@ mod tests {
     fn truncate_left_keeps_the_end() {
         assert_eq!(truncate_left("/a/b/c", 6), "/a/b/c");
         assert_eq!(truncate_left("/usr/lib/x/METADATA", 12), "…/x/METADATA");
+    }
+
+    #[test]
+    fn unique_ids_count_up_per_stem() {
+        let mut ids = UniqueIds::default();
+        assert_eq!(ids.claim("a".into(), "-"), "a");
+        assert_eq!(ids.claim("a-2".into(), "-"), "a-2");
+        assert_eq!(ids.claim("a".into(), "-"), "a-3");
+        assert_eq!(ids.claim("a".into(), "-"), "a-4");
+        assert_eq!(ids.claim("b".into(), "-"), "b");
+    }
+
+    #[test]
+    fn utc_timestamps() {
+        assert!(is_utc_timestamp("2024-06-12T08:30:00Z"));
+        assert!(is_utc_timestamp("2024-06-12T08:30:00.123Z"));
+        assert!(!is_utc_timestamp("2024-06-12T08:30:00+02:00"));
+        assert!(!is_utc_timestamp("2024-06-12 08:30:00Z"));
+        assert!(!is_utc_timestamp("2024-13-12T08:30:00Z"));
+        assert!(!is_utc_timestamp("2024-06-12T08:30:00.Z"));
+        assert!(!is_utc_timestamp("yesterday"));
+        assert!(!is_utc_timestamp("2024-06-12T08:30:0éZ"));
     }
 
     #[test]

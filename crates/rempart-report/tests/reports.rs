@@ -584,3 +584,18 @@ fn hostile_text_everywhere_still_gives_valid_documents() {
         assert_valid(&spdx, &parse(Format::Spdx), &format!("SPDX for {label:?}"));
     }
 }
+
+#[test]
+fn a_malformed_timestamp_is_refused_before_writing() {
+    let options = ReportOptions {
+        timestamp: Some("12/06/2024 08:30".to_owned()),
+        ..options()
+    };
+    for format in Format::ALL {
+        let mut out = Vec::new();
+        let error = write_report(&common::scan_result(), format, &options, &mut out)
+            .expect_err("the timestamp is refused");
+        assert!(error.to_string().contains("12/06/2024 08:30"), "{error}");
+        assert!(out.is_empty(), "{format} wrote before refusing");
+    }
+}
