@@ -1,7 +1,9 @@
 //! RPM packages: the `SQLite` rpm database (`rpmdb.sqlite`, RPM 4.16 and later: Fedora 33+,
-//! RHEL 9, Rocky, Alma, Amazon Linux 2023, openSUSE). The Berkeley DB (`Packages`) and NDB
-//! (`Packages.db`) formats of older releases are not read yet.
+//! RHEL 9, Rocky, Alma, Amazon Linux 2023) and the Berkeley DB `Packages` file of older
+//! releases (RHEL and `CentOS` 7 and 8, Amazon Linux 2). The NDB format of SUSE (`Packages.db`) is
+//! not read yet.
 
+mod bdb;
 mod header;
 
 use std::io::Read;
@@ -10,16 +12,18 @@ use rempart_core::{AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Interest, 
 
 use crate::common::{CatalogError, MIB, fingerprint, package, purl, whole};
 
-const DATABASES: [&str; 2] = [
+const DATABASES: [&str; 4] = [
     "usr/lib/sysimage/rpm/rpmdb.sqlite",
     "var/lib/rpm/rpmdb.sqlite",
+    "usr/lib/sysimage/rpm/Packages",
+    "var/lib/rpm/Packages",
 ];
 /// A full RHEL install's database is around 100 MiB.
 const MAX_DATABASE: u64 = 1024 * MIB;
 const MAX_PACKAGES: usize = 100_000;
 
-/// Reads the `SQLite` rpm database. The database is opened from memory (read only), so a
-/// hostile file cannot make `SQLite` touch the disk.
+/// Reads the rpm database: `SQLite` (opened from memory, read only, so a hostile file cannot make
+/// `SQLite` touch the disk) or Berkeley DB hash (parsed directly).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RpmCataloger;
 
@@ -47,7 +51,12 @@ impl FileAnalyzer for RpmCataloger {
     }
 
     fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
-        if let Err(error) = read_database(file.path, content, out) {
+        let result = if file.file_name() == "Packages" {
+            read_berkeley_db(file.path, content, out)
+        } else {
+            read_database(file.path, content, out)
+        };
+        if let Err(error) = result {
             error.report(out);
         }
     }
@@ -95,6 +104,40 @@ fn read_database(path: &str, content: &[u8], out: &mut AnalysisOutput) -> Result
             continue;
         };
         match header::Header::parse(blob) {
+            Ok(header) => report(path, &header, out),
+            Err(message) => CatalogError::syntax(path, "rpm header", &message).report(out),
+        }
+    }
+    Ok(())
+}
+
+fn read_berkeley_db(
+    path: &str,
+    content: &[u8],
+    out: &mut AnalysisOutput,
+) -> Result<(), CatalogError> {
+    let values = bdb::values(content)
+        .map_err(|message| CatalogError::syntax(path, "rpm Berkeley DB", &message))?;
+    if values.len() > MAX_PACKAGES {
+        return Err(CatalogError::Limit {
+            path: path.to_owned(),
+            what: "number of rpm packages",
+            limit: MAX_PACKAGES as u64,
+        });
+    }
+    for value in values {
+        let blob = match value {
+            Ok(blob) => blob,
+            Err(message) => {
+                CatalogError::syntax(path, "rpm Berkeley DB", &message).report(out);
+                continue;
+            }
+        };
+        // rpm keeps a small bookkeeping record (the next instance number) next to the headers.
+        if blob.len() < 16 {
+            continue;
+        }
+        match header::Header::parse(&blob) {
             Ok(header) => report(path, &header, out),
             Err(message) => CatalogError::syntax(path, "rpm header", &message).report(out),
         }
