@@ -20,5 +20,6 @@ pub use dockerfile::{DockerfileOptions, scan_dockerfile, scan_dockerfile_with};
 pub use error::MisconfigError;
 pub use image::ImageConfigChecks;
 pub use kubernetes::{
-    KubeOptions, KubeReport, PssLevel, WorkloadLevel, scan_kubernetes, scan_kubernetes_with,
+    KubeOptions, KubeReport, PssLevel, WorkloadLevel, scan_kubernetes, scan_kubernetes_set,
+    scan_kubernetes_with,
 };

@@ -189,3 +189,38 @@ fn container_named_like_its_workload_points_at_the_container() {
         .unwrap();
     assert_eq!(latest.location.line, Some(7));
 }
+
+#[test]
+fn network_policy_in_another_file_covers_the_namespace() {
+    let deployment = read("web-deployment.yaml");
+    let without_policy = deployment
+        .split("---\napiVersion: networking.k8s.io/v1")
+        .next()
+        .unwrap();
+    let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n  namespace: shop\nspec:\n  podSelector: {}\n";
+    let alone = scan_kubernetes("web.yaml", without_policy).unwrap();
+    assert!(
+        alone
+            .findings
+            .iter()
+            .any(|f| f.id == "K8S-NAMESPACE-NO-NETWORKPOLICY")
+    );
+    let together = rempart_misconfig::scan_kubernetes_set(
+        &[("web.yaml", without_policy), ("policies/shop.yaml", policy)],
+        &KubeOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        !together
+            .findings
+            .iter()
+            .any(|f| f.id == "K8S-NAMESPACE-NO-NETWORKPOLICY")
+    );
+    assert_eq!(together.workloads[0].path, "web.yaml");
+    assert!(
+        together
+            .findings
+            .iter()
+            .all(|f| f.location.path == "web.yaml")
+    );
+}

@@ -38,6 +38,8 @@ pub struct KubeOptions {
 /// The Pod Security Standards level one workload meets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkloadLevel {
+    /// The manifest file.
+    pub path: String,
     /// `Deployment/web`.
     pub resource: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,9 +56,14 @@ pub struct KubeReport {
     pub workloads: Vec<WorkloadLevel>,
 }
 
-pub(crate) struct Context<'a> {
+/// One manifest file of the set being checked.
+pub(crate) struct SourceFile<'a> {
     pub(crate) path: &'a str,
     pub(crate) lines: Vec<&'a str>,
+}
+
+pub(crate) struct Context<'a> {
+    pub(crate) files: Vec<SourceFile<'a>>,
     pub(crate) objects: Vec<Object<'a>>,
     pub(crate) options: &'a KubeOptions,
 }
@@ -79,8 +86,9 @@ impl Context<'_> {
             )
         };
         let start = object.line.saturating_sub(1) as usize;
-        let end = (object.end_line.saturating_sub(1) as usize).min(self.lines.len());
-        let own = &self.lines[start.min(end)..end];
+        let lines = &self.files[object.file].lines;
+        let end = (object.end_line.saturating_sub(1) as usize).min(lines.len());
+        let own = &lines[start.min(end)..end];
         let list_start = own
             .iter()
             .enumerate()
@@ -115,7 +123,7 @@ impl Context<'_> {
             resource = format!("{resource} ({container})");
         }
         check.finding(
-            Location::file(self.path).with_line(self.line_of(object, container)),
+            Location::file(self.files[object.file].path).with_line(self.line_of(object, container)),
             resource,
             message,
         )
@@ -153,30 +161,50 @@ pub fn scan_kubernetes_with(
     text: &str,
     options: &KubeOptions,
 ) -> Result<KubeReport, MisconfigError> {
-    let documents = yaml::load(path, text)?;
+    scan_kubernetes_set(&[(path, text)], options)
+}
+
+/// Checks several manifest files as one set, as `kubectl apply -f <dir>` would apply them: a
+/// NetworkPolicy in one file covers the namespace of workloads in another. Each item is
+/// `(path, text)`; the first file that cannot be read as YAML fails the whole set.
+pub fn scan_kubernetes_set(
+    files: &[(&str, &str)],
+    options: &KubeOptions,
+) -> Result<KubeReport, MisconfigError> {
+    let mut loaded = Vec::with_capacity(files.len());
+    for (path, text) in files {
+        loaded.push(yaml::load(path, text)?);
+    }
     let mut objects = Vec::new();
-    let total_lines = u32::try_from(text.lines().count()).unwrap_or(u32::MAX);
-    for (index, document) in documents.iter().enumerate() {
-        let end = documents
-            .get(index + 1)
-            .map_or(total_lines.saturating_add(1), |next| next.line);
-        let Some(object) = Object::new(&document.value, document.line, end) else {
-            continue;
-        };
-        if object.kind.ends_with("List") {
-            // Items carry no line of their own; they share the List's.
-            objects.extend(
-                model::array(&document.value, &["items"])
-                    .iter()
-                    .filter_map(|item| Object::new(item, document.line, end)),
-            );
-        } else {
-            objects.push(object);
+    for (file, documents) in loaded.iter().enumerate() {
+        let total_lines = u32::try_from(files[file].1.lines().count()).unwrap_or(u32::MAX);
+        for (index, document) in documents.iter().enumerate() {
+            let end = documents
+                .get(index + 1)
+                .map_or(total_lines.saturating_add(1), |next| next.line);
+            let Some(object) = Object::new(&document.value, file, document.line, end) else {
+                continue;
+            };
+            if object.kind.ends_with("List") {
+                // Items carry no line of their own; they share the List's.
+                objects.extend(
+                    model::array(&document.value, &["items"])
+                        .iter()
+                        .filter_map(|item| Object::new(item, file, document.line, end)),
+                );
+            } else {
+                objects.push(object);
+            }
         }
     }
     let context = Context {
-        path,
-        lines: text.lines().collect(),
+        files: files
+            .iter()
+            .map(|(path, text)| SourceFile {
+                path,
+                lines: text.lines().collect(),
+            })
+            .collect(),
         objects,
         options,
     };
@@ -195,6 +223,7 @@ pub fn scan_kubernetes_with(
             ));
         }
         report.workloads.push(WorkloadLevel {
+            path: context.files[object.file].path.to_owned(),
             resource: object.resource(),
             namespace: object.namespace.map(str::to_owned),
             line: object.line,
@@ -204,8 +233,8 @@ pub fn scan_kubernetes_with(
     for (_, rule) in RULES {
         rule(&context, &mut report.findings);
     }
-    report
-        .findings
-        .sort_by(|a, b| (a.location.line, &a.id).cmp(&(b.location.line, &b.id)));
+    report.findings.sort_by(|a, b| {
+        (&a.location.path, a.location.line, &a.id).cmp(&(&b.location.path, b.location.line, &b.id))
+    });
     Ok(report)
 }

@@ -44,10 +44,17 @@ pub(crate) struct Object<'a> {
     pub(crate) line: u32,
     /// First line after that document (bounds line searches to the object's own text).
     pub(crate) end_line: u32,
+    /// Index of the file among those checked together.
+    pub(crate) file: usize,
 }
 
 impl<'a> Object<'a> {
-    pub(crate) fn new(value: &'a Value, line: u32, end_line: u32) -> Option<Object<'a>> {
+    pub(crate) fn new(
+        value: &'a Value,
+        file: usize,
+        line: u32,
+        end_line: u32,
+    ) -> Option<Object<'a>> {
         Some(Object {
             value,
             kind: get_str(value, &["kind"])?,
@@ -55,6 +62,7 @@ impl<'a> Object<'a> {
             namespace: get_str(value, &["metadata", "namespace"]),
             line,
             end_line,
+            file,
         })
     }
 
