@@ -3,7 +3,8 @@
 //! A version is `digits{.digits}[letter]{_suffix[digits]}[-rN]`. apk reads it as a stream of
 //! typed tokens and compares token by token; when one version runs out first, the longer one is
 //! newer unless what follows is a pre-release suffix (`_alpha`, `_beta`, `_pre`, `_rc`). A number
-//! with leading zeros after a dot compares as a decimal fraction (`1.01 < 1.1`).
+//! with leading zeros after a dot compares as a decimal fraction (`1.01 < 1.1`), as in Gentoo's
+//! rules that apk follows.
 
 use std::cmp::Ordering;
 
@@ -49,8 +50,15 @@ impl Cursor<'_> {
         let mut value: i64 = 0;
         let mut forced_next = None;
         match self.token {
-            Token::DigitOrZero if self.rest[0] == b'0' => {
-                while consumed < self.rest.len() && self.rest[consumed] == b'0' {
+            // Leading zeros before more digits (`.01`) make the part compare like a decimal
+            // fraction; a plain `0` is just the number zero.
+            Token::DigitOrZero
+                if self.rest[0] == b'0' && self.rest.get(1).is_some_and(u8::is_ascii_digit) =>
+            {
+                while consumed < self.rest.len()
+                    && self.rest[consumed] == b'0'
+                    && self.rest.get(consumed + 1).is_some_and(u8::is_ascii_digit)
+                {
                     consumed += 1;
                 }
                 value = -(consumed as i64);
