@@ -115,6 +115,7 @@ fn parse_gemspec(path: &str, content: &str) -> Option<Package> {
 fn parse_gemfile_lock(path: &str, content: &str, out: &mut AnalysisOutput) {
     let mut in_gem_specs = false;
     let mut section = "";
+    let mut seen = std::collections::BTreeSet::new();
     for (index, line) in content.lines().enumerate() {
         if !line.starts_with(' ') {
             section = line.trim();
@@ -134,6 +135,9 @@ fn parse_gemfile_lock(path: &str, content: &str, out: &mut AnalysisOutput) {
         let version = version.trim_end_matches(')');
         // `nokogiri (1.15.4-x86_64-linux)`: the platform follows the version.
         let version = platform_stripped(version);
+        if !seen.insert((name, version)) {
+            continue;
+        }
         let mut pkg = gem_package(name, version, path);
         if let Some(location) = pkg.locations.first_mut() {
             location.line = u32::try_from(index + 1).ok();

@@ -11,5 +11,6 @@ mod os;
 mod others;
 mod python;
 mod registry;
+mod robustness;
 mod rpm;
 mod support;
