@@ -599,3 +599,44 @@ fn a_malformed_timestamp_is_refused_before_writing() {
         assert!(out.is_empty(), "{format} wrote before refusing");
     }
 }
+
+/// The SPDX project's own validator (`pyspdxtools` from the PyPI package `spdx-tools`) checks
+/// what the JSON schema cannot: license references, relationship targets, namespace and id rules.
+#[test]
+fn spdx_passes_the_reference_validator() {
+    let mut hostile = common::scan_result();
+    for (index, package) in hostile.packages.iter_mut().enumerate() {
+        package.name = format!("odd name/{index} ü <&>");
+        package.licenses = vec![
+            "GPL-2+".to_owned(),
+            "Custom: see LICENSE".to_owned(),
+            "LicenseRef-vendor-eula".to_owned(),
+            "MIT OR Apache-2.0".to_owned(),
+        ];
+    }
+    let mut empty = common::clean_result();
+    empty.packages.clear();
+    empty.os = None;
+    empty.target.manifest_digest = None;
+    empty.target.config_digest = None;
+    let directory = tempfile::tempdir().expect("temporary directory");
+    for (name, result) in [
+        ("fixture", common::scan_result()),
+        ("hostile", hostile),
+        ("empty", empty),
+    ] {
+        let path = directory.path().join(format!("{name}.spdx.json"));
+        std::fs::write(&path, render_with(&result, Format::Spdx, &options())).unwrap();
+        let output = std::process::Command::new("pyspdxtools")
+            .arg("--infile")
+            .arg(&path)
+            .output()
+            .expect("pyspdxtools runs (pip install spdx-tools==0.8.5)");
+        assert!(
+            output.status.success(),
+            "pyspdxtools rejects the {name} document:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
