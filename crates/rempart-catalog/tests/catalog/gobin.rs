@@ -136,3 +136,28 @@ fn go_mod_requires_with_replacements() {
     );
     assert!(out.packages.iter().all(|p| p.locations[0].line.is_some()));
 }
+
+/// Before Go 1.18 the header held pointers (flags bit 2 clear) and the module information was
+/// found by its sentinels elsewhere in the binary. The same real blob with the flag cleared takes
+/// that path: the modules still agree with `go version -m`, and no `stdlib` is invented since the
+/// version sits behind a pointer.
+#[test]
+fn pointer_format_falls_back_to_the_module_sentinels() {
+    let mut content = fixture("go/terraform-buildinfo-window.bin");
+    let magic = content
+        .windows(14)
+        .position(|w| w == b"\xff Go buildinf:")
+        .unwrap();
+    content[magic + 15] &= !2;
+    let mut expected = expected_from_go_version("terraform");
+    expected.retain(|(name, _)| name != "stdlib");
+    for chunk in [5, 4096] {
+        let out = run_chunked(&GoBinaryCataloger::new(), "bin/old", 0o755, &content, chunk);
+        let found: BTreeSet<(String, String)> = out
+            .packages
+            .iter()
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect();
+        assert_eq!(found, expected);
+    }
+}
