@@ -640,3 +640,40 @@ fn spdx_passes_the_reference_validator() {
         );
     }
 }
+
+/// Microsoft's SARIF validator (`sarif-multitool`, npm `@microsoft/sarif-multitool`) checks the
+/// specification's rules beyond the schema, such as URI syntax. Its warnings are advice (it asks
+/// for regions on whole-file results, which have none); errors fail the test.
+#[test]
+fn sarif_passes_the_sarif_multitool_validator() {
+    let mut hostile = common::scan_result();
+    for (index, finding) in hostile.findings.iter_mut().enumerate() {
+        finding.location.path = format!("odd dir/{index}:ü%/C:\\x [y].txt");
+        finding.title = "<b>markdown *and* `code`</b>".to_owned();
+    }
+    let directory = tempfile::tempdir().expect("temporary directory");
+    for (name, result) in [("fixture", common::scan_result()), ("hostile", hostile)] {
+        let input = directory.path().join(format!("{name}.sarif"));
+        let report = directory.path().join(format!("{name}.validation.sarif"));
+        std::fs::write(&input, render_with(&result, Format::Sarif, &options())).unwrap();
+        let output = std::process::Command::new("sarif-multitool")
+            .arg("validate")
+            .arg(&input)
+            .arg("--output")
+            .arg(&report)
+            .args(["--log", "ForceOverwrite"])
+            .output()
+            .expect("sarif-multitool runs (npm install -g @microsoft/sarif-multitool@5.7.0)");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("Analysis completed successfully"),
+            "sarif-multitool did not complete on {name}:\n{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let errors: Vec<&str> = stdout
+            .lines()
+            .filter(|line| line.contains(": error "))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {}", errors.join("\n"));
+    }
+}
