@@ -1,0 +1,206 @@
+//! Building, opening and describing the database.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::time::{Duration, SystemTime};
+
+use common::{fixture, shared_advisories};
+use rempart_vulndb::{Database, SCHEMA_VERSION, VulnDbError, default_db_path, import_paths};
+
+/// Counts records, withdrawn ones and the newest `modified` of an OSV zip, independently of the
+/// importer.
+fn zip_facts(path: &std::path::Path) -> (u64, u64, String) {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let (mut records, mut withdrawn, mut newest) = (0, 0, String::new());
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let mut text = String::new();
+        entry.read_to_string(&mut text).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if value.get("withdrawn").is_some() {
+            withdrawn += 1;
+            continue;
+        }
+        records += 1;
+        let modified = value["modified"].as_str().unwrap().to_owned();
+        if modified > newest {
+            newest = modified;
+        }
+    }
+    (records, withdrawn, newest)
+}
+
+#[test]
+fn imports_the_shared_exports_and_reports_status() {
+    let shared = shared_advisories();
+    let directory = tempfile::tempdir().unwrap();
+    let db_path = directory.path().join("db/vuln.sqlite");
+    let inputs = vec![
+        shared.join("PyPI-all.zip"),
+        shared.join("Go-all.zip"),
+        shared.join("crates.io-all.zip"),
+        shared.join("alpine-secdb"),
+    ];
+    let stats = import_paths(&db_path, &inputs).unwrap();
+    assert_eq!(stats.rejected, 0, "{:?}", stats.problems);
+
+    let mut expected_osv = 0;
+    let mut expected_withdrawn = 0;
+    let mut snapshots = BTreeMap::new();
+    for (source, file) in [
+        ("osv:PyPI", "PyPI-all.zip"),
+        ("osv:Go", "Go-all.zip"),
+        ("osv:crates.io", "crates.io-all.zip"),
+    ] {
+        let (records, withdrawn, newest) = zip_facts(&shared.join(file));
+        expected_osv += records;
+        expected_withdrawn += withdrawn;
+        snapshots.insert(source.to_owned(), (records, newest));
+    }
+    assert_eq!(stats.withdrawn, expected_withdrawn);
+
+    let database = Database::open(&db_path).unwrap();
+    let status = database.status().unwrap();
+    assert_eq!(status.schema_version, SCHEMA_VERSION);
+    assert_eq!(status.advisories, stats.advisories);
+    assert_eq!(status.affected_packages, stats.affected_packages);
+    assert_eq!(status.size_bytes, stats.db_size_bytes);
+    let by_name: BTreeMap<_, _> = status.sources.iter().map(|s| (s.name.clone(), s)).collect();
+    for (name, (records, newest)) in &snapshots {
+        let source = by_name.get(name).unwrap_or_else(|| panic!("source {name}"));
+        assert_eq!(source.advisories, *records, "{name}");
+        assert_eq!(source.snapshot.as_deref(), Some(newest.as_str()), "{name}");
+    }
+    let alpine: u64 = ["alpine-secdb:3.10", "alpine-secdb:3.11"]
+        .iter()
+        .map(|name| by_name[*name].advisories)
+        .sum();
+    assert!(alpine > 1000, "alpine advisories: {alpine}");
+    assert_eq!(status.advisories, expected_osv + alpine);
+
+    // Freshly built: not stale for a day, stale when "now" is two days later.
+    assert!(!status.is_stale(Duration::from_secs(86_400), SystemTime::now()));
+    assert!(status.is_stale(
+        Duration::from_secs(86_400),
+        SystemTime::now() + Duration::from_secs(2 * 86_400)
+    ));
+    assert!(status.built_at_rfc3339.ends_with('Z') && status.built_at_rfc3339.len() == 20);
+}
+
+#[test]
+fn failed_rebuild_leaves_the_previous_database_working() {
+    let directory = tempfile::tempdir().unwrap();
+    let db_path = directory.path().join("vuln.sqlite");
+    import_paths(&db_path, &[fixture("osv-npm-maven")]).unwrap();
+    let before = Database::open(&db_path).unwrap().status().unwrap();
+
+    let error = import_paths(
+        &db_path,
+        &[fixture("osv-debian"), fixture("bad/broken-secdb.yaml")],
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("broken-secdb.yaml"), "{error}");
+
+    let after = Database::open(&db_path).unwrap().status().unwrap();
+    assert_eq!(before.sources, after.sources);
+    assert_eq!(before.advisories, after.advisories);
+    let leftovers: Vec<_> = std::fs::read_dir(directory.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["vuln.sqlite"], "temporary build files are removed");
+}
+
+#[test]
+fn rebuild_replaces_the_previous_content() {
+    let directory = tempfile::tempdir().unwrap();
+    let db_path = directory.path().join("vuln.sqlite");
+    import_paths(&db_path, &[fixture("osv-npm-maven")]).unwrap();
+    let opened_before = Database::open(&db_path).unwrap();
+    import_paths(&db_path, &[fixture("osv-debian")]).unwrap();
+    let status = Database::open(&db_path).unwrap().status().unwrap();
+    let names: Vec<_> = status.sources.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["osv:Debian"]);
+    // A reader that opened the old file keeps reading it until it closes.
+    assert!(opened_before.status().is_ok());
+}
+
+#[test]
+fn directory_import_counts_withdrawn_and_rejects_broken_records() {
+    let directory = tempfile::tempdir().unwrap();
+    let db_path = directory.path().join("vuln.sqlite");
+    let stats = import_paths(&db_path, &[fixture("osv-npm-maven"), fixture("bad/broken.json")]);
+    // A broken file given directly is an error naming it.
+    let error = stats.unwrap_err();
+    assert!(matches!(error, VulnDbError::Parse { .. }), "{error}");
+    assert!(error.to_string().contains("broken.json"), "{error}");
+
+    let stats = import_paths(&db_path, &[fixture("osv-npm-maven"), fixture("bad")]);
+    // Inside a directory, a broken record is counted and reported, the rest imported; the
+    // broken secdb YAML there is still an error, since a half-read secdb would hide fixes.
+    assert!(stats.is_err());
+
+    let stats = import_paths(&db_path, &[fixture("osv-npm-maven")]).unwrap();
+    assert_eq!(stats.withdrawn, 1);
+    assert_eq!(stats.advisories, 4);
+    assert_eq!(stats.rejected, 0);
+}
+
+#[test]
+fn broken_json_inside_a_directory_is_reported_not_fatal() {
+    let directory = tempfile::tempdir().unwrap();
+    let input = directory.path().join("feed");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::copy(
+        fixture("osv-npm-maven/GHSA-p6mc-m468-83gw.json"),
+        input.join("good.json"),
+    )
+    .unwrap();
+    std::fs::copy(fixture("bad/broken.json"), input.join("broken.json")).unwrap();
+    let stats = import_paths(&directory.path().join("vuln.sqlite"), &[input]).unwrap();
+    assert_eq!(stats.advisories, 1);
+    assert_eq!(stats.rejected, 1);
+    assert!(stats.problems[0].contains("broken.json"), "{:?}", stats.problems);
+}
+
+#[test]
+fn unknown_inputs_and_foreign_files_are_refused() {
+    let directory = tempfile::tempdir().unwrap();
+    let db_path = directory.path().join("vuln.sqlite");
+    let other = directory.path().join("notes.json");
+    std::fs::write(&other, r#"{"hello": "world"}"#).unwrap();
+    let error = import_paths(&db_path, &[other.clone()]).unwrap_err();
+    assert!(matches!(error, VulnDbError::UnknownFormat { .. }), "{error}");
+    assert!(!db_path.exists());
+
+    let missing = import_paths(&db_path, &[directory.path().join("missing.zip")]).unwrap_err();
+    assert!(missing.to_string().contains("missing.zip"), "{missing}");
+
+    // A file that is not a rempart database, and one that is not SQLite at all.
+    let error = Database::open(&other).unwrap_err();
+    assert!(error.to_string().contains("notes.json"), "{error}");
+    let foreign = directory.path().join("foreign.sqlite");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('schema_version', '999');")
+        .unwrap();
+    let error = Database::open(&foreign).unwrap_err();
+    assert!(matches!(error, VulnDbError::SchemaMismatch { .. }), "{error}");
+}
+
+#[test]
+fn zip_bombs_and_fake_zips_are_bounded_errors() {
+    let directory = tempfile::tempdir().unwrap();
+    let fake = directory.path().join("fake.zip");
+    std::fs::write(&fake, b"PK\x03\x04 definitely not a zip").unwrap();
+    let error = import_paths(&directory.path().join("vuln.sqlite"), &[fake]).unwrap_err();
+    assert!(error.to_string().contains("fake.zip"), "{error}");
+}
+
+#[test]
+fn default_path_is_in_the_cache_directory() {
+    let path = default_db_path().unwrap();
+    assert!(path.ends_with("rempart/db/vuln.sqlite"), "{}", path.display());
+}
