@@ -90,7 +90,7 @@ fn damaged_inputs_never_panic() {
         }
         for _ in 0..12 {
             let mut damaged = original.clone();
-            for _ in 0..1 + random.next() % 16 {
+            for _ in 0..=(random.next() % 16) {
                 let at = (random.next() as usize) % damaged.len();
                 damaged[at] = random.next() as u8;
             }
