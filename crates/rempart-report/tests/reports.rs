@@ -600,7 +600,7 @@ fn a_malformed_timestamp_is_refused_before_writing() {
     }
 }
 
-/// The SPDX project's own validator (`pyspdxtools` from the PyPI package `spdx-tools`) checks
+/// The SPDX project's own validator (`pyspdxtools` from the `PyPI` package `spdx-tools`) checks
 /// what the JSON schema cannot: license references, relationship targets, namespace and id rules.
 #[test]
 fn spdx_passes_the_reference_validator() {
