@@ -109,6 +109,9 @@ pub(crate) struct ScanArgs {
     /// Secret rules and allowlists file (YAML).
     #[arg(long, value_name = "FILE")]
     pub(crate) secret_config: Option<PathBuf>,
+    /// Also write the final filesystem listing (path, type, size, mode, owner, layer) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) inventory_output: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) common: CommonArgs,
 }

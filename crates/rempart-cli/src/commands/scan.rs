@@ -70,6 +70,10 @@ fn run(
     );
     let mut outcome = scan(&scanner)?;
     policy.apply(&mut outcome.result);
+    if let Some(path) = &args.inventory_output {
+        let listing = serde_json::to_vec_pretty(&outcome.inventory)?;
+        Output::new(Some(path)).write(&listing)?;
+    }
 
     let output = Output::new(args.output.as_deref());
     let options = ReportOptions {
