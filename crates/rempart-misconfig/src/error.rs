@@ -28,6 +28,8 @@ pub enum MisconfigError {
         line: u32,
         message: String,
     },
+    #[error("policy {path}: {message}")]
+    Policy { path: String, message: String },
     #[error("{path}: not a Dockerfile, docker-compose file or Kubernetes manifest")]
     UnknownKind { path: PathBuf },
 }

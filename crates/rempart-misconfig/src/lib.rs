@@ -10,6 +10,7 @@ mod dockerfile;
 mod error;
 mod image;
 mod kubernetes;
+mod rego;
 
 pub use check::{CheckDoc, CheckTarget};
 pub use compose::scan_compose;
@@ -23,3 +24,4 @@ pub use kubernetes::{
     KubeOptions, KubeReport, PssLevel, WorkloadLevel, scan_kubernetes, scan_kubernetes_set,
     scan_kubernetes_with,
 };
+pub use rego::{RegoLimits, RegoPolicies};

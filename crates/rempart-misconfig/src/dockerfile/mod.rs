@@ -1,6 +1,6 @@
 //! Dockerfile checks (`DF-...`).
 
-mod parse;
+pub(crate) mod parse;
 mod shell;
 
 mod add_local;
@@ -115,6 +115,22 @@ pub(crate) fn docs() -> impl Iterator<Item = CheckDoc> {
     RULES.iter().map(|(doc, _)| *doc)
 }
 
+/// Parses a Dockerfile with the same limits and errors as the checks, for user policies.
+pub(crate) fn parse_for_policies(path: &str, text: &str) -> Result<Dockerfile, MisconfigError> {
+    if text.len() > MAX_DOCKERFILE_BYTES {
+        return Err(MisconfigError::TooLarge {
+            path: path.to_owned(),
+            size: text.len(),
+            limit: MAX_DOCKERFILE_BYTES,
+        });
+    }
+    parse::parse(text).map_err(|e| MisconfigError::Dockerfile {
+        path: path.to_owned(),
+        line: e.line,
+        message: e.message,
+    })
+}
+
 /// Checks a Dockerfile. `path` names it in findings and errors.
 pub fn scan_dockerfile(path: &str, text: &str) -> Result<Vec<Finding>, MisconfigError> {
     scan_dockerfile_with(path, text, DockerfileOptions::default())
@@ -126,18 +142,7 @@ pub fn scan_dockerfile_with(
     text: &str,
     options: DockerfileOptions,
 ) -> Result<Vec<Finding>, MisconfigError> {
-    if text.len() > MAX_DOCKERFILE_BYTES {
-        return Err(MisconfigError::TooLarge {
-            path: path.to_owned(),
-            size: text.len(),
-            limit: MAX_DOCKERFILE_BYTES,
-        });
-    }
-    let file = parse::parse(text).map_err(|e| MisconfigError::Dockerfile {
-        path: path.to_owned(),
-        line: e.line,
-        message: e.message,
-    })?;
+    let file = parse_for_policies(path, text)?;
     if file.stages.is_empty() {
         return Err(MisconfigError::Dockerfile {
             path: path.to_owned(),

@@ -165,7 +165,7 @@ pub fn scan_kubernetes_with(
 }
 
 /// Checks several manifest files as one set, as `kubectl apply -f <dir>` would apply them: a
-/// NetworkPolicy in one file covers the namespace of workloads in another. Each item is
+/// `NetworkPolicy` in one file covers the namespace of workloads in another. Each item is
 /// `(path, text)`; the first file that cannot be read as YAML fails the whole set.
 pub fn scan_kubernetes_set(
     files: &[(&str, &str)],
