@@ -264,9 +264,9 @@ impl VulnMatcher {
     /// OS packages are looked up under their source package (Debian, Ubuntu and Alpine file
     /// advisories per source) in the image's distribution release, so a Debian 12 image uses
     /// `Debian:12` data only; without `os`, OS packages are not matched. Language packages are
-    /// looked up by ecosystem and normalized name. An advisory that names another one already
-    /// reported for the same package as an alias (a PYSEC record and its GHSA twin) is reported
-    /// once, under the id that sorts first.
+    /// looked up by ecosystem and normalized name. Twin advisories (a PYSEC record naming its
+    /// GHSA twin as an alias, with no other flaw) are reported once, under the id that sorts
+    /// first.
     pub fn match_packages(&self, packages: &[Package], os: Option<&OsInfo>) -> Vec<Finding> {
         let mut cache: HashMap<(&'static str, String, String), Vec<Prepared>> = HashMap::new();
         let mut findings = Vec::new();
@@ -306,8 +306,15 @@ impl VulnMatcher {
                 };
                 let candidate = &prepared.candidate;
                 let (id, aliases) = report_id(package.ecosystem.is_os(), candidate);
+                // A twin names the other as an alias and adds nothing to it; an advisory that
+                // also covers other flaws (a DSA fixing two CVEs) is not a twin.
                 let duplicate = reported.iter().any(|(other, other_aliases)| {
-                    *other == id || other_aliases.contains(&id) || aliases.contains(other)
+                    *other == id
+                        || other_aliases.contains(&id)
+                        || (aliases.contains(other)
+                            && aliases
+                                .iter()
+                                .all(|a| a == other || other_aliases.contains(a)))
                 });
                 if duplicate {
                     continue;
