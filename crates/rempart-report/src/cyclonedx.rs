@@ -410,6 +410,23 @@ fn package_component(package: &Package, bom_ref: &str) -> Component {
     }
 }
 
+/// License ids the `CycloneDX` 1.6 schema accepts in `license.id`: the SPDX list as of that
+/// schema, which is older than the `spdx` crate's. Newer ids go out as `license.name`, so the
+/// document stays valid. A test keeps this file equal to the vendored schema's list.
+const LICENSE_IDS: &str = include_str!("cyclonedx_license_ids.txt");
+
+fn is_cyclonedx_license_id(id: &str) -> bool {
+    static SORTED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    SORTED
+        .get_or_init(|| {
+            let mut ids: Vec<&str> = LICENSE_IDS.lines().filter(|l| !l.is_empty()).collect();
+            ids.sort_unstable();
+            ids
+        })
+        .binary_search(&id)
+        .is_ok()
+}
+
 /// The schema caps component versions at 1024 characters; package metadata does not.
 const VERSION_MAX: usize = 1024;
 
@@ -422,7 +439,11 @@ fn capped(text: &str, max: usize) -> String {
 }
 
 fn license_choices(texts: &[String]) -> Vec<LicenseChoice> {
-    let classified: Vec<License> = texts.iter().map(|text| licenses::classify(text)).collect();
+    let classified: Vec<License> = texts
+        .iter()
+        .filter(|text| !licenses::is_no_assertion(text))
+        .map(|text| licenses::classify(text))
+        .collect();
     // A lone compound expression is the one case CycloneDX wants as `expression`; it forbids
     // mixing an expression with other entries.
     if let [License::Expression(expression)] = classified.as_slice()
@@ -437,7 +458,10 @@ fn license_choices(texts: &[String]) -> Vec<LicenseChoice> {
         .into_iter()
         .filter_map(|license| {
             let entry = match license {
-                License::Expression(expression) if licenses::is_single_id(&expression) => {
+                License::Expression(expression)
+                    if licenses::is_single_id(&expression)
+                        && is_cyclonedx_license_id(&expression) =>
+                {
                     LicenseEntry::Id { id: expression }
                 }
                 License::Expression(text) | License::Other(text) => LicenseEntry::Name { name: text },
@@ -655,6 +679,38 @@ mod tests {
         assert_eq!(
             strip_tag_and_digest("localhost:5000/app:1.2@sha256:ab"),
             "localhost:5000/app"
+        );
+    }
+
+    #[test]
+    fn license_ids_match_the_vendored_schema() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/spdx.schema.json");
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut from_schema: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| id.as_str().unwrap())
+            .collect();
+        from_schema.sort_unstable();
+        let listed: Vec<&str> = LICENSE_IDS.lines().collect();
+        assert_eq!(listed, from_schema);
+        assert!(is_cyclonedx_license_id("MIT"));
+        assert!(!is_cyclonedx_license_id("HDF5"), "newer than CycloneDX 1.6");
+    }
+
+    #[test]
+    fn newer_spdx_ids_become_names() {
+        let choices = serde_json::to_value(license_choices(&[
+            "HDF5".to_owned(),
+            "MIT".to_owned(),
+            "NOASSERTION".to_owned(),
+        ]))
+        .unwrap();
+        assert_eq!(
+            choices,
+            serde_json::json!([{"license": {"name": "HDF5"}}, {"license": {"id": "MIT"}}])
         );
     }
 

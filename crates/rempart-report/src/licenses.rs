@@ -53,6 +53,13 @@ fn debian_gnu_name(text: &str) -> Option<String> {
     is_single_id(&id).then_some(id)
 }
 
+/// `NOASSERTION` and `NONE` say nothing about a license; they are dropped rather than combined
+/// into expressions.
+pub(crate) fn is_no_assertion(text: &str) -> bool {
+    let text = text.trim();
+    text.is_empty() || text.eq_ignore_ascii_case("NOASSERTION") || text.eq_ignore_ascii_case("NONE")
+}
+
 /// True when `expression` is one license id of the SPDX list, with no operator or `+`.
 pub(crate) fn is_single_id(expression: &str) -> bool {
     spdx::license_id(expression).is_some_and(|id| id.name == expression)

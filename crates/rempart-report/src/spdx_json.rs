@@ -289,7 +289,7 @@ fn package_entry(package: &Package, spdx_id: String, extracted: &mut Extracted) 
 fn declared_license(texts: &[String], extracted: &mut Extracted) -> String {
     let mut parts: Vec<String> = Vec::new();
     for text in texts {
-        if text.trim().is_empty() {
+        if licenses::is_no_assertion(text) {
             continue;
         }
         let part = match licenses::classify(text) {
