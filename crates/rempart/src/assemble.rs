@@ -1,7 +1,7 @@
 //! Turns per-layer walks into one result: which files survive in the final image, which layer
 //! introduced each package, which findings sit in deleted files.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use rempart_core::{Ecosystem, Finding, InventoryEntry, LayerRef, OsInfo, Package, SkippedEntry};
 use rempart_image::{LayerWalk, MergedFs};
@@ -152,21 +152,17 @@ fn adapt_to_os(package: &mut Package, os: Option<&OsInfo>) {
 /// The same package read twice from the same file (a cataloger quirk, or two catalogers on one
 /// file) is listed once; the same package at two paths is two installs and stays.
 fn dedupe_packages(packages: &mut Vec<Package>) {
-    let mut seen: BTreeMap<(Ecosystem, String, String, String), ()> = BTreeMap::new();
+    let mut seen: BTreeSet<(Ecosystem, String, String, String)> = BTreeSet::new();
     packages.retain(|package| {
         let path = package
             .locations
             .first()
             .map_or(String::new(), |l| l.path.clone());
-        seen.insert(
-            (
-                package.ecosystem.clone(),
-                package.name.clone(),
-                package.version.clone(),
-                path,
-            ),
-            (),
-        )
-        .is_none()
+        seen.insert((
+            package.ecosystem.clone(),
+            package.name.clone(),
+            package.version.clone(),
+            path,
+        ))
     });
 }

@@ -1,6 +1,6 @@
-//! Per-layer result cache: one SQLite file, shared safely by concurrent scans.
+//! Per-layer result cache: one `SQLite` file, shared safely by concurrent scans.
 //!
-//! SQLite in WAL mode lets any number of processes read while one writes, and writers wait on a
+//! `SQLite` in WAL mode lets any number of processes read while one writes, and writers wait on a
 //! busy timeout instead of failing, so a second scan is never blocked by a global lock of ours.
 //! Values are zstd-compressed JSON of [`LayerWalk`]: the walk is the only expensive part, and
 //! everything downstream (merging, vulnerability matching, image checks) re-runs from it.

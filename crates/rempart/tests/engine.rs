@@ -45,7 +45,10 @@ impl FileAnalyzer for Toy {
                 primary_url: None,
             });
         }
-        if file.path.ends_with(".pkgs") {
+        if std::path::Path::new(file.path)
+            .extension()
+            .is_some_and(|e| e == "pkgs")
+        {
             for line in text.lines() {
                 let (name, version) = line.split_once("==").unwrap();
                 out.packages.push(Package {

@@ -1,5 +1,6 @@
 //! `rempart db status|import`, and the first-run database.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -11,7 +12,7 @@ use crate::cli::DbCommand;
 use crate::context::{cache_root, db_path};
 
 /// Advisory data older than this gets a warning: new advisories are published daily.
-const STALE_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
+const STALE_AFTER: Duration = Duration::from_hours(7 * 24);
 
 pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
     match command {
@@ -128,22 +129,24 @@ fn describe(status: &DbStatus) -> String {
         } else {
             ""
         };
-        text.push_str(&format!(
-            "  {}: {} advisories, data up to {}{sample}\n",
+        let _ = writeln!(
+            text,
+            "  {}: {} advisories, data up to {}{sample}",
             source.name,
             source.advisories,
             source.snapshot.as_deref().unwrap_or("unknown"),
-        ));
+        );
     }
     if let Some(newest) = newest_snapshot(status)
         && SystemTime::now()
             .duration_since(newest)
             .is_ok_and(|age| age > STALE_AFTER)
     {
-        text.push_str(&format!(
-            "warning: the newest advisory data is from {}; the database is stale\n",
+        let _ = writeln!(
+            text,
+            "warning: the newest advisory data is from {}; the database is stale",
             format_date(newest)
-        ));
+        );
     }
     text
 }

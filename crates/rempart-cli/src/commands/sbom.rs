@@ -1,4 +1,4 @@
-//! `rempart sbom`: the package catalog as CycloneDX or SPDX.
+//! `rempart sbom`: the package catalog as `CycloneDX` or SPDX.
 
 use std::path::Path;
 

@@ -79,7 +79,7 @@ impl OciLayout {
         };
         let (manifest, manifest_digest) =
             layout.resolve_manifest(&manifest_descriptor, platform, 0)?;
-        layout.finish(manifest, manifest_digest, tag)
+        layout.finish(&manifest, manifest_digest, tag)
     }
 
     fn pick_platform(
@@ -149,7 +149,7 @@ impl OciLayout {
 
     fn finish(
         mut self,
-        manifest: ImageManifest,
+        manifest: &ImageManifest,
         manifest_digest: String,
         tag: Option<&str>,
     ) -> Result<OciLayout, ImageError> {

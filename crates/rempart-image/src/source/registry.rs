@@ -138,7 +138,7 @@ impl RegistryImage {
             extra_root_certificates,
             platform_resolver: None,
             connect_timeout: Some(std::time::Duration::from_secs(30)),
-            read_timeout: Some(std::time::Duration::from_secs(120)),
+            read_timeout: Some(std::time::Duration::from_mins(2)),
             ..ClientConfig::default()
         };
         let client = Client::new(config);

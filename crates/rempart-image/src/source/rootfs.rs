@@ -140,7 +140,7 @@ pub fn walk_dir(
                         }
                     }
                     Err(error) => {
-                        push_skip(&mut walk, &path, SkipReason::Unreadable, error.to_string())
+                        push_skip(&mut walk, &path, SkipReason::Unreadable, error.to_string());
                     }
                 }
                 EntryKind::File
