@@ -289,15 +289,16 @@ impl SecretScanner {
             }
         }
 
-        // A loose rule adds nothing where a specific rule already named the secret.
-        let specific: Vec<(usize, usize)> = hits
-            .iter()
-            .filter(|h| !self.rules[h.rule].generic)
-            .map(|h| (h.start, h.end))
-            .collect();
+        // A loose rule adds nothing where a specific rule, or an earlier loose rule, already
+        // named the secret.
+        hits.sort_by_key(|h| (self.rules[h.rule].generic, h.start, h.rule));
+        let mut kept: Vec<(usize, usize)> = Vec::with_capacity(hits.len());
         hits.retain(|h| {
-            !self.rules[h.rule].generic
-                || !specific.iter().any(|&(s, e)| h.start < e && s < h.end)
+            if self.rules[h.rule].generic && kept.iter().any(|&(s, e)| h.start < e && s < h.end) {
+                return false;
+            }
+            kept.push((h.start, h.end));
+            true
         });
         hits.sort_by_key(|h| (h.start, h.rule));
         hits.truncate(MAX_FINDINGS_PER_FILE);

@@ -157,6 +157,14 @@ fn image_config_env_labels_and_build_args() {
             "PATH=/usr/local/bin:/usr/bin".to_owned(),
             "PYTHON_GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D".to_owned(),
             format!("DB_PASSWORD={password}"),
+            "MYSQL_ROOT_PASSWORD=wordpress".to_owned(),
+            // Environment of official images: versions, checksums, paths, references.
+            "PYTHON_SHA256=07a0b3cbbb1a0f4c0b1e5b1b1a5c8cbd5d8a1f1a8c5d9b1e5e2f0b0c3a4d5e6f".to_owned(),
+            "GOSU_VERSION=1.17".to_owned(),
+            "PGDATA=/var/lib/postgresql/data".to_owned(),
+            "MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db_root_password".to_owned(),
+            "NODE_AUTH_TOKEN=${NPM_TOKEN}".to_owned(),
+            "GIT_TERMINAL_PROMPT_TOKEN=false".to_owned(),
         ],
         labels,
         history: vec![
@@ -194,6 +202,7 @@ fn image_config_env_labels_and_build_args() {
         summary,
         vec![
             ("SEC-GENERIC-PASSWORD".into(), "image config: env".into(), Some(3), Some("env".into())),
+            ("SEC-ENV-CREDENTIAL".into(), "image config: env".into(), Some(4), Some("env".into())),
             ("SEC-GITHUB-PAT".into(), "image config: label".into(), Some(1), Some("label".into())),
             ("SEC-NPM-ACCESS-TOKEN".into(), "image config: history".into(), Some(2), Some("history".into())),
         ]

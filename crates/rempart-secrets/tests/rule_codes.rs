@@ -135,6 +135,7 @@ const EXPECTED: &[&str] = &[
     "SEC-AUTHORIZATION-HEADER",
     "SEC-GENERIC-PASSWORD",
     "SEC-GENERIC-API-KEY",
+    "SEC-ENV-CREDENTIAL",
 ];
 
 #[test]

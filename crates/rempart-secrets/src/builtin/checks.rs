@@ -163,6 +163,26 @@ pub(crate) fn authorization_header(caps: &Captures<'_>) -> bool {
     decoded.iter().all(u8::is_ascii_graphic) && !is_sample_login(&decoded[..colon], &decoded[colon + 1..])
 }
 
+/// Values that switch a feature rather than hold a credential (`GIT_TERMINAL_PROMPT`-style
+/// flags, `DISABLE_TOKEN=true`).
+const FLAG_VALUES: &[&str] = &["true", "false", "yes", "no", "on", "off", "none", "null", "enabled", "disabled"];
+
+/// An environment entry's whole value is the candidate: any literal counts except references,
+/// placeholders, paths, URLs (their own rules look inside), flags and plain numbers.
+pub(crate) fn env_credential(caps: &Captures<'_>) -> bool {
+    let value = secret(caps);
+    let lower = value.to_ascii_lowercase();
+    let text = String::from_utf8_lossy(&lower);
+    !(value.len() < 4
+        || looks_like_reference(value)
+        || is_placeholder(value)
+        || value.starts_with(b"/")
+        || value.starts_with(b"./")
+        || text.contains("://")
+        || FLAG_VALUES.contains(&text.as_ref())
+        || value.iter().all(u8::is_ascii_digit))
+}
+
 /// Identifier endings that make the assigned value something other than the secret itself.
 const GENERIC_TAILS_ALLOWED: &[&str] = &[
     "", "s", "_key", "key", "-key", "_value", "value", "_str", "_string", "_b64", "_base64",

@@ -81,4 +81,22 @@ pub(super) const RULES: &[RuleDef] = &[
               arguments recorded in the image history).",
         ..RuleDef::DEFAULT
     },
+    RuleDef {
+        code: "SEC-ENV-CREDENTIAL",
+        title: "Credential set in an environment variable",
+        severity: Severity::Medium,
+        keywords: &[
+            "password", "passwd", "_pass", "_pwd", "secret", "token", "api_key", "apikey",
+            "access_key", "private_key",
+        ],
+        regex: r"\A(?P<name>[A-Z0-9_]*(?:PASSWORD|PASSWD|_PASS|_PWD|SECRET|TOKEN|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY))=(?P<secret>[^\r\n]{1,512})\z",
+        check: Some(checks::env_credential),
+        generic: true,
+        category: Category::Generic,
+        doc: "An `ENV NAME=value` of the image (or a one-line `NAME=value` file) whose name ends \
+              in PASSWORD, SECRET, TOKEN, API_KEY and the like, with a literal value: every \
+              container and anyone who pulls the image can read it with `docker inspect`, \
+              however weak or strong the value is.",
+        ..RuleDef::DEFAULT
+    },
 ];

@@ -452,6 +452,11 @@ fn cases() -> Vec<Case> {
             format!("client_secret: {}7{}", rand(ALNUM, 16), rand(ALNUM, 15)),
             "client_secret: ${CLIENT_SECRET}".to_owned(),
         ),
+        case(
+            "SEC-ENV-CREDENTIAL",
+            "MYSQL_ROOT_PASSWORD=wordpress".to_owned(),
+            "MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db".to_owned(),
+        ),
     ]
 }
 
@@ -478,11 +483,20 @@ fn positives_are_found_and_near_misses_are_not() {
     let scanner = SecretScanner::new(SecretConfig::default()).unwrap();
     let mut failures = Vec::new();
     for case in cases() {
-        let found = ids(&scanner, &format!("line one\n{}\n", case.positive));
+        // The environment rule reads whole `NAME=value` entries; every other rule finds its
+        // secret inside a larger file.
+        let wrap = |text: &str| {
+            if case.code == "SEC-ENV-CREDENTIAL" {
+                text.to_owned()
+            } else {
+                format!("line one\n{text}\n")
+            }
+        };
+        let found = ids(&scanner, &wrap(&case.positive));
         if !found.iter().any(|id| id == case.code) {
             failures.push(format!("{}: positive not found (found {found:?})", case.code));
         }
-        let found = ids(&scanner, &format!("line one\n{}\n", case.negative));
+        let found = ids(&scanner, &wrap(&case.negative));
         if found.iter().any(|id| id == case.code) {
             failures.push(format!("{}: near miss reported", case.code));
         }
