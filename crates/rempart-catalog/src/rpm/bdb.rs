@@ -101,6 +101,9 @@ pub(super) fn values(data: &[u8]) -> Result<Vec<Result<Vec<u8>, String>>, String
     pages.page_size = page_size;
     let page_count = data.len() / page_size;
     let mut values = Vec::new();
+    // Every page holds part of one value only, so the values of a sound file add up to less
+    // than the file; crafted entries sharing one long overflow chain would not.
+    let mut budget = data.len();
     for number in 1..page_count {
         let Some(page) = pages.page(number) else {
             break;
@@ -131,6 +134,10 @@ pub(super) fn values(data: &[u8]) -> Result<Vec<Result<Vec<u8>, String>>, String
                     let first = pages.u32(page, offset + 4);
                     let total = pages.u32(page, offset + 8);
                     if let (Some(first), Some(total)) = (first, total) {
+                        if total > budget {
+                            return Err("values add up to more than the file".to_owned());
+                        }
+                        budget -= total;
                         values.push(pages.overflow(first, total));
                     }
                 }

@@ -86,6 +86,22 @@ fn read_database(path: &str, content: &[u8], out: &mut AnalysisOutput) -> Result
     connection
         .deserialize_read_exact(rusqlite::MAIN_DB, reader, content.len(), true)
         .map_err(|e| sqlite_error(path, &e))?;
+    // A crafted database could define `Packages` as a view over a recursive query; only a plain
+    // table scan is linear in the file size.
+    let kind: Option<String> = connection
+        .query_row(
+            "SELECT type FROM sqlite_master WHERE name = 'Packages'",
+            [],
+            |row| row.get(0),
+        )
+        .ok();
+    if kind.as_deref() != Some("table") {
+        return Err(CatalogError::syntax(
+            path,
+            "rpm SQLite database",
+            &"no Packages table",
+        ));
+    }
     let mut statement = connection
         .prepare("SELECT blob FROM Packages")
         .map_err(|e| sqlite_error(path, &e))?;

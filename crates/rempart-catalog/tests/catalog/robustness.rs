@@ -113,3 +113,38 @@ fn damaged_inputs_never_panic() {
     }
     assert!(started.elapsed().as_secs() < 60);
 }
+
+/// Deep nesting must not exhaust the stack in any of the text parsers.
+#[test]
+fn deeply_nested_documents() {
+    let depth = 200_000;
+    let toml = format!("x = {}{}", "[".repeat(depth), "]".repeat(depth));
+    let json = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let yaml = format!("packages: {}{}", "[".repeat(depth), "]".repeat(depth));
+    let all = catalogers(&CatalogOptions::filesystem());
+    for (path, content) in [
+        ("a/Cargo.lock", &toml),
+        ("a/poetry.lock", &toml),
+        ("a/uv.lock", &toml),
+        ("a/package-lock.json", &json),
+        ("a/node_modules/x/package.json", &json),
+        ("a/Pipfile.lock", &json),
+        ("a/composer.lock", &json),
+        ("a/x.deps.json", &json),
+        ("a/pnpm-lock.yaml", &yaml),
+    ] {
+        let meta = rempart_core::FileMeta {
+            path,
+            size: content.len() as u64,
+            mode: 0o644,
+        };
+        for cataloger in all
+            .iter()
+            .filter(|c| c.interest(&meta) != rempart_core::Interest::Skip)
+        {
+            let out = run_chunked(cataloger.as_ref(), path, 0o644, content.as_bytes(), 65536);
+            assert!(out.packages.is_empty(), "{path}");
+            assert_eq!(out.skipped.len(), 1, "{path}");
+        }
+    }
+}

@@ -36,6 +36,58 @@ fn damaged_berkeley_db() {
     let out = run(&RpmCataloger::new(), "var/lib/rpm/Packages", &looped);
     assert!(out.packages.is_empty());
     assert!(!out.skipped.is_empty());
+
+    // Many entries pointing at the same long overflow chain: refused, not copied many times.
+    let mut shared = real.clone();
+    let mut items = Vec::new();
+    for (number, page) in real.chunks(512).enumerate().skip(1) {
+        if page[25] != 13 && page[25] != 2 {
+            continue;
+        }
+        let entries = usize::from(u16::from_le_bytes([page[20], page[21]]));
+        for index in 0..entries {
+            let at = 26 + index * 2;
+            let offset = usize::from(u16::from_le_bytes([page[at], page[at + 1]]));
+            if page[offset] == 3 {
+                items.push(number * 512 + offset);
+            }
+        }
+    }
+    assert!(
+        items.len() >= 2,
+        "the fixture keeps its headers on overflow pages"
+    );
+    // Each claims just over half the file and starts at the first chain.
+    let half = u32::try_from(real.len() / 2 + 1).unwrap();
+    let first_page: [u8; 4] = real[items[0] + 4..items[0] + 8].try_into().unwrap();
+    for item in items {
+        shared[item + 4..item + 8].copy_from_slice(&first_page);
+        shared[item + 8..item + 12].copy_from_slice(&half.to_le_bytes());
+    }
+    let out = run(&RpmCataloger::new(), "var/lib/rpm/Packages", &shared);
+    assert!(out.packages.is_empty());
+    assert_eq!(out.skipped.len(), 1, "{:?}", out.skipped);
+}
+
+#[test]
+fn sqlite_view_instead_of_table_is_refused() {
+    let directory = std::env::temp_dir().join(format!("rempart-rpm-view-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let file = directory.join("rpmdb.sqlite");
+    let _ = std::fs::remove_file(&file);
+    let connection = rusqlite::Connection::open(&file).unwrap();
+    connection
+        .execute_batch(
+            "CREATE VIEW Packages AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+             SELECT x AS blob FROM c;",
+        )
+        .unwrap();
+    drop(connection);
+    let content = std::fs::read(&file).unwrap();
+    std::fs::remove_dir_all(&directory).unwrap();
+    let out = run(&RpmCataloger::new(), PATH, &content);
+    assert!(out.packages.is_empty());
+    assert_eq!(out.skipped.len(), 1);
 }
 
 fn check_against_rpm_query(path: &str, fixture_name: &str) {
