@@ -26,13 +26,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stats = import_paths(&db_path, &inputs)?;
     let build = started.elapsed();
     println!(
-        "build: {:.2?} for {} advisories, {} affected packages, {} withdrawn, {} rejected; {:.1} MiB",
+        "build: {:.2?} for {} advisories, {} affected packages, {} withdrawn, {} rejected; {} KiB",
         build,
         stats.advisories,
         stats.affected_packages,
         stats.withdrawn,
         stats.rejected,
-        stats.db_size_bytes as f64 / 1_048_576.0
+        stats.db_size_bytes / 1024,
     );
 
     let database = Database::open(&db_path)?;

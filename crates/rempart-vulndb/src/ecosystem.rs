@@ -68,14 +68,14 @@ pub(crate) fn os_key(os: &OsInfo) -> Option<(&'static str, String)> {
     match os.id.as_str() {
         "debian" => {
             let major = os.version_id.split('.').next().unwrap_or("");
-            if !major.is_empty() {
-                Some(("Debian", major.to_owned()))
-            } else {
+            if major.is_empty() {
                 let release = os
                     .codename
                     .as_deref()
                     .and_then(debian_release_for_codename)?;
                 Some(("Debian", release.to_owned()))
+            } else {
+                Some(("Debian", major.to_owned()))
             }
         }
         "ubuntu" => Some(("Ubuntu", os.version_id.clone())),

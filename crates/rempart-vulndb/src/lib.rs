@@ -1,6 +1,6 @@
 //! rempart's vulnerability database.
 //!
-//! - [`import_paths`] builds one SQLite file from advisory feeds: osv.dev exports (every OSV
+//! - [`import_paths`] builds one `SQLite` file from advisory feeds: osv.dev exports (every OSV
 //!   ecosystem), Alpine secdb YAML and the Debian security-tracker JSON.
 //! - [`Database::open`] opens it read-only; [`Database::status`] says what it holds and how old
 //!   it is.

@@ -29,7 +29,7 @@ struct Verdict {
 }
 
 /// The scheme a range's versions are read with. `SEMVER` ranges of Go, npm and crates.io use
-/// the ecosystem's comparator, which is SemVer plus the ecosystem's spelling (`v1.2.3`).
+/// the ecosystem's comparator, which is `SemVer` plus the ecosystem's spelling (`v1.2.3`).
 fn range_scheme(ecosystem_scheme: VersionScheme, kind: RangeKind) -> Option<VersionScheme> {
     match kind {
         RangeKind::Git => None,

@@ -1,4 +1,4 @@
-//! The SQLite file: schema, the writer used while importing, and the read-only [`Database`].
+//! The `SQLite` file: schema, the writer used while importing, and the read-only [`Database`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -107,7 +107,7 @@ impl DbStatus {
 
 /// Formats seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
 pub(crate) fn rfc3339(seconds: u64) -> String {
-    let days = (seconds / 86_400) as i64;
+    let days = i64::try_from(seconds / 86_400).unwrap_or(i64::MAX / 2);
     let rem = seconds % 86_400;
     // Civil-from-days (proleptic Gregorian), valid for any date after 1970.
     let z = days + 719_468;
@@ -207,32 +207,29 @@ impl Writer {
             Some((rowid, None)) => Some(rowid),
             None => None,
         };
-        let rowid = match rowid {
-            Some(rowid) => rowid,
-            None => {
-                let json = |v: &[String]| serde_json::to_string(v).unwrap_or_default();
-                self.connection
-                    .prepare_cached(
-                        "INSERT INTO advisories (source, id, title, aliases, severity, cvss, \
-                         cvss_score, refs, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    )
-                    .map_err(&error)?
-                    .execute(params![
-                        source,
-                        advisory.id,
-                        advisory.title,
-                        json(&advisory.aliases),
-                        advisory.severity.as_str(),
-                        json(&advisory.cvss),
-                        advisory.cvss_score,
-                        json(&advisory.references),
-                        advisory.modified,
-                    ])
-                    .map_err(&error)?;
-                status.advisories += 1;
-                self.advisories += 1;
-                self.connection.last_insert_rowid()
-            }
+        let rowid = if let Some(rowid) = rowid { rowid } else {
+            let json = |v: &[String]| serde_json::to_string(v).unwrap_or_default();
+            self.connection
+                .prepare_cached(
+                    "INSERT INTO advisories (source, id, title, aliases, severity, cvss, \
+                     cvss_score, refs, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(&error)?
+                .execute(params![
+                    source,
+                    advisory.id,
+                    advisory.title,
+                    json(&advisory.aliases),
+                    advisory.severity.as_str(),
+                    json(&advisory.cvss),
+                    advisory.cvss_score,
+                    json(&advisory.references),
+                    advisory.modified,
+                ])
+                .map_err(&error)?;
+            status.advisories += 1;
+            self.advisories += 1;
+            self.connection.last_insert_rowid()
         };
         let mut insert = self
             .connection
@@ -370,7 +367,7 @@ impl Database {
     /// Schema version, sources with their snapshot dates, counts, build time and file size.
     pub fn status(&self) -> Result<DbStatus, VulnDbError> {
         let error = sqlite_error(&self.path);
-        let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let connection = self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let built_at: String = connection
             .query_row("SELECT value FROM meta WHERE key = 'built_at'", [], |row| {
                 row.get(0)
@@ -422,7 +419,7 @@ impl Database {
     /// the names: sample input for benchmarks and completion.
     pub fn package_names(&self, limit: usize) -> Result<Vec<(String, String)>, VulnDbError> {
         let error = sqlite_error(&self.path);
-        let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let connection = self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut statement = connection
             .prepare(
                 "SELECT DISTINCT ecosystem, feed_name FROM affected WHERE release = '' \
@@ -445,7 +442,7 @@ impl Database {
         name: &str,
     ) -> Result<Vec<Candidate>, VulnDbError> {
         let error = sqlite_error(&self.path);
-        let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let connection = self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut statement = connection
             .prepare_cached(
                 "SELECT a.id, a.title, a.aliases, a.severity, a.cvss, a.cvss_score, a.refs, \

@@ -81,10 +81,10 @@ fn imports_the_shared_exports_and_reports_status() {
     assert_eq!(status.advisories, expected_osv + alpine);
 
     // Freshly built: not stale for a day, stale when "now" is two days later.
-    assert!(!status.is_stale(Duration::from_secs(86_400), SystemTime::now()));
+    assert!(!status.is_stale(Duration::from_hours(24), SystemTime::now()));
     assert!(status.is_stale(
-        Duration::from_secs(86_400),
-        SystemTime::now() + Duration::from_secs(2 * 86_400)
+        Duration::from_hours(24),
+        SystemTime::now() + Duration::from_hours(48)
     ));
     assert!(status.built_at_rfc3339.ends_with('Z') && status.built_at_rfc3339.len() == 20);
 }
@@ -171,7 +171,7 @@ fn unknown_inputs_and_foreign_files_are_refused() {
     let db_path = directory.path().join("vuln.sqlite");
     let other = directory.path().join("notes.json");
     std::fs::write(&other, r#"{"hello": "world"}"#).unwrap();
-    let error = import_paths(&db_path, &[other.clone()]).unwrap_err();
+    let error = import_paths(&db_path, std::slice::from_ref(&other)).unwrap_err();
     assert!(matches!(error, VulnDbError::UnknownFormat { .. }), "{error}");
     assert!(!db_path.exists());
 

@@ -1,6 +1,8 @@
 //! Our matcher against an independent Python implementation of OSV matching
-//! (`tests/oracle/osv_check.py`, using only `packaging`) over the real PyPI advisory export.
+//! (`tests/oracle/osv_check.py`, using only `packaging`) over the real `PyPI` advisory export.
 //! Needs `python3` with `packaging` installed.
+
+#![allow(clippy::format_collect, clippy::format_push_string)]
 
 mod common;
 

@@ -2,7 +2,10 @@
 //! own equality. Versions are generated from each scheme's grammar, mixing the separators and
 //! qualifiers where comparators tend to go wrong.
 
+#![allow(clippy::format_collect, clippy::format_push_string)]
+
 use std::cmp::Ordering;
+
 
 use proptest::prelude::*;
 use rempart_vulndb::VersionScheme;

@@ -4,6 +4,8 @@
 //! Oracles needed on the test machine: `dpkg` (Debian), `python3` with `packaging`, `rpm`, and
 //! `node` with npm (its bundled `semver` package).
 
+#![allow(clippy::format_collect, clippy::format_push_string)]
+
 use std::cmp::Ordering;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -64,9 +64,15 @@ pub(crate) fn convert(tracker: Tracker) -> Vec<Advisory> {
                     .filter(|v| !v.is_empty() && *v != "<unfixed>");
                 let ranges = match (state.status.as_str(), fixed) {
                     // Fixed in version 0: the package in this release never had the bug.
-                    (_, Some("0" | "<not-affected>")) | ("not-affected", _) => continue,
-                    ("resolved", Some(version)) => vec![Event::Introduced("0".to_owned()), Event::Fixed(version.to_owned())],
-                    ("resolved", None) => continue,
+                    // Fixed in version 0: the package in this release never had the bug. A
+                    // resolved entry without a version says nothing to match on.
+                    (_, Some("0" | "<not-affected>")) | ("not-affected", _) | ("resolved", None) => {
+                        continue;
+                    }
+                    ("resolved", Some(version)) => vec![
+                        Event::Introduced("0".to_owned()),
+                        Event::Fixed(version.to_owned()),
+                    ],
                     // open, undetermined: affected, no fix yet.
                     _ => vec![Event::Introduced("0".to_owned())],
                 };

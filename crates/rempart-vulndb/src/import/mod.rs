@@ -233,8 +233,8 @@ fn import_zip(writer: &mut Writer, input: &Path, stats: &mut ImportStats) -> Res
     let mut content = Vec::new();
     for index in 0..archive.len() {
         let mut member = archive.by_index(index).map_err(zip_error)?;
-        let name = member.name().map(|n| n.into_owned()).unwrap_or_default();
-        if !member.is_file() || !name.ends_with(".json") {
+        let name = member.name().map(std::borrow::Cow::into_owned).unwrap_or_default();
+        if !member.is_file() || !name.to_ascii_lowercase().ends_with(".json") {
             continue;
         }
         let entry = format!("{}!{name}", input.display());

@@ -188,7 +188,7 @@ fn convert_affected(affected: OsvAffected) -> Option<AffectedPackage> {
             let events = range
                 .events
                 .into_iter()
-                .flat_map(|event| event.into_iter())
+                .flat_map(std::iter::IntoIterator::into_iter)
                 .filter_map(|(key, value)| match key.as_str() {
                     "introduced" => Some(Event::Introduced(value)),
                     "fixed" => Some(Event::Fixed(value)),

@@ -61,7 +61,7 @@ impl Cursor<'_> {
                 {
                     consumed += 1;
                 }
-                value = -(consumed as i64);
+                value = -i64::try_from(consumed).unwrap_or(i64::MAX);
                 forced_next = Some(Token::Digit);
             }
             Token::DigitOrZero | Token::Digit | Token::SuffixNumber | Token::RevisionNumber => {
@@ -82,13 +82,14 @@ impl Cursor<'_> {
                     .position(|s| self.rest.starts_with(s.as_bytes()))
                 {
                     consumed = PRE_SUFFIXES[i].len();
-                    value = i as i64 - PRE_SUFFIXES.len() as i64;
+                    // Pre-release suffixes are negative: older than no suffix at all.
+                    value = i64::try_from(i).unwrap_or(0) - 4;
                 } else if let Some(i) = POST_SUFFIXES
                     .iter()
                     .position(|s| self.rest.starts_with(s.as_bytes()))
                 {
                     consumed = POST_SUFFIXES[i].len();
-                    value = i as i64;
+                    value = i64::try_from(i).unwrap_or(0);
                 } else {
                     self.token = Token::Invalid;
                     return -1;

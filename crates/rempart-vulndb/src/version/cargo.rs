@@ -1,6 +1,6 @@
 use super::{Invalid, check_length};
 
-/// Build metadata (`+build.5`) does not take part in precedence (SemVer 2.0 §10), although the
+/// Build metadata (`+build.5`) does not take part in precedence (`SemVer` 2.0 §10), although the
 /// `semver` crate's `Ord` looks at it: it is dropped here.
 pub(super) fn parse(version: &str) -> Result<semver::Version, Invalid<'_>> {
     check_length(version)?;

@@ -1,5 +1,5 @@
 //! Go module versions: `v1.2.3`, pseudo-versions (`v0.0.0-20210101000000-abcdef123456`, which are
-//! SemVer pre-releases and order correctly as such), `+incompatible`. OSV Go records spell versions
+//! `SemVer` pre-releases and order correctly as such), `+incompatible`. OSV Go records spell versions
 //! without the `v`; the standard library is versioned `go1.21.3`, `1.21` or `1.21rc2`.
 
 use super::{Invalid, check_length};

@@ -2,7 +2,7 @@
 //!
 //! Every comparator answers the same question the ecosystem's own tool would: `dpkg
 //! --compare-versions`, `rpm.vercmp`, `apk version -t`, Python's `packaging`, npm's `semver`,
-//! Maven's `ComparableVersion`, `Gem::Version`, NuGet and Composer. A version string the scheme
+//! Maven's `ComparableVersion`, `Gem::Version`, `NuGet` and Composer. A version string the scheme
 //! cannot read is an error, never a guess: a wrong guess would hide or invent a vulnerability.
 
 mod apk;
@@ -39,9 +39,9 @@ pub enum VersionScheme {
     Cargo,
     /// Maven (`ComparableVersion`).
     Maven,
-    /// RubyGems (`Gem::Version`).
+    /// `RubyGems` (`Gem::Version`).
     RubyGems,
-    /// NuGet (`NuGetVersion`: four numeric parts, case-insensitive pre-release labels).
+    /// `NuGet` (`NuGetVersion`: four numeric parts, case-insensitive pre-release labels).
     NuGet,
     /// Packagist (Composer: normalized, then PHP's `version_compare`).
     Packagist,

@@ -1,5 +1,5 @@
-//! NuGet versions (`NuGetVersion`): one to four numeric parts (missing ones are 0, so `1.0` equals
-//! `1.0.0.0`), then SemVer 2.0 pre-release labels compared case-insensitively; build metadata
+//! `NuGet` versions (`NuGetVersion`): one to four numeric parts (missing ones are 0, so `1.0` equals
+//! `1.0.0.0`), then `SemVer` 2.0 pre-release labels compared case-insensitively; build metadata
 //! after `+` is ignored.
 
 use std::cmp::Ordering;

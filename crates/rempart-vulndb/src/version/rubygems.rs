@@ -1,4 +1,4 @@
-//! RubyGems versions, ordered as `Gem::Version#<=>` does.
+//! `RubyGems` versions, ordered as `Gem::Version#<=>` does.
 //!
 //! The version is cut into runs of digits and runs of letters (`-` counts as `.pre.`), trailing
 //! zeros are dropped from the numeric head and from the tail, then segments compare pairwise,
