@@ -4,6 +4,32 @@
 //! the writers sort findings, packages, layers and skipped entries themselves, and every value
 //! that would change between runs (timestamps, serial numbers) comes from [`ReportOptions`], so
 //! two runs over the same input produce the same bytes.
+//!
+//! ```
+//! use rempart_core::{ImageMetadata, REPORT_SCHEMA_VERSION, ScanResult, ScannerKind};
+//! use rempart_report::{Format, ReportOptions, write_report};
+//!
+//! let result = ScanResult {
+//!     schema_version: REPORT_SCHEMA_VERSION,
+//!     target_kind: "image".to_owned(),
+//!     target: ImageMetadata { name: "alpine:3.20".to_owned(), ..ImageMetadata::default() },
+//!     os: None,
+//!     scanners: vec![ScannerKind::Vuln],
+//!     layers: Vec::new(),
+//!     packages: Vec::new(),
+//!     findings: Vec::new(),
+//!     skipped: Vec::new(),
+//! };
+//! let format: Format = "sarif".parse()?;
+//! let options = ReportOptions {
+//!     timestamp: Some("2024-06-12T08:30:00Z".to_owned()),
+//!     ..ReportOptions::new("0.1.0")
+//! };
+//! let mut out = Vec::new();
+//! write_report(&result, format, &options, &mut out)?;
+//! assert!(String::from_utf8(out)?.contains(r#""version": "2.1.0""#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod cyclonedx;
 mod json;

@@ -16,7 +16,7 @@ use crate::ReportOptions;
 const TITLE_MAX: usize = 60;
 /// Titles next to a path column get less room, so the row still fits a wide terminal.
 const TITLE_WITH_PATH_MAX: usize = 48;
-const PATH_MAX: usize = 60;
+const PATH_MAX: usize = 50;
 const TEXT_MAX: usize = 48;
 
 /// Severities from worst to least bad: the order of columns and counts.
