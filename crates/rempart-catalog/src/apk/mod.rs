@@ -6,7 +6,8 @@ use rempart_core::{
 
 use crate::common::{MIB, fingerprint, package, purl, text, whole};
 
-const DATABASE: &str = "lib/apk/db/installed";
+/// apk-tools 3 may keep its database under `usr/lib` on merged-usr systems.
+const DATABASES: [&str; 2] = ["lib/apk/db/installed", "usr/lib/apk/db/installed"];
 const MAX_DATABASE: u64 = 128 * MIB;
 
 /// Reads the apk installed database: one stanza of `X:value` lines per package, with `F:` (a
@@ -30,7 +31,7 @@ impl FileAnalyzer for ApkCataloger {
     }
 
     fn interest(&self, file: &FileMeta<'_>) -> Interest {
-        if file.path == DATABASE {
+        if DATABASES.contains(&file.path) {
             whole(MAX_DATABASE)
         } else {
             Interest::Skip

@@ -100,11 +100,7 @@ fn parse_stanza(path: &str, stanza: &str, require_status: bool) -> Option<rempar
     if name.is_empty() || version.is_empty() {
         return None;
     }
-    // Only `install ok installed` is on disk; `deinstall ok config-files` and half-installed
-    // states would report packages whose files are gone.
-    if require_status
-        && status.is_none_or(|s| !s.ends_with(" installed") || !s.starts_with("install "))
-    {
+    if require_status && !status.is_some_and(files_present) {
         return None;
     }
     let source = match source {
@@ -142,6 +138,18 @@ fn parse_stanza(path: &str, stanza: &str, require_status: bool) -> Option<rempar
     pkg.arch = arch.map(str::to_owned);
     pkg.source = Some(source);
     Some(pkg)
+}
+
+/// `Status: WANT FLAG STATE`: the files are on disk in these states, whatever the selection
+/// (`hold ok installed` is a held package, `deinstall ok installed` one marked for removal but
+/// still there). `config-files`, `not-installed` and `half-installed` leave no usable package.
+fn files_present(status: &str) -> bool {
+    matches!(
+        status.split_whitespace().nth(2),
+        Some(
+            "installed" | "triggers-pending" | "triggers-awaited" | "half-configured" | "unpacked"
+        )
+    )
 }
 
 /// `var/lib/dpkg/info/libc6:amd64.list`: one absolute path per line, directories included.

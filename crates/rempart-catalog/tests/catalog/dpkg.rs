@@ -19,10 +19,14 @@ fn status_file_agrees_with_dpkg_query() {
         &fixture("dpkg/status"),
     );
     assert_well_formed(&out.packages, "var/lib/dpkg/status", "deb");
-    let installed: Vec<_> = dpkg_query()
-        .into_iter()
-        .filter(|row| row[0].trim() == "ii")
-        .collect();
+    // The second letter of the abbreviation is the state: `i`nstalled (whether selected for
+    // `i`nstall or `h`old), `c`onfig-files and `n`ot-installed have no files.
+    let on_disk = |row: &Vec<String>| row[0].as_bytes()[1] == b'i';
+    let installed: Vec<_> = dpkg_query().into_iter().filter(on_disk).collect();
+    assert!(
+        installed.iter().any(|row| row[0].starts_with('h')),
+        "a held package"
+    );
     assert_eq!(out.packages.len(), installed.len());
     for row in &installed {
         let package = find(&out.packages, &row[1]);
@@ -34,7 +38,7 @@ fn status_file_agrees_with_dpkg_query() {
         assert_eq!(source.version, row[5]);
     }
     // Removed packages whose configuration files remain (`rc`) are not installed.
-    for row in dpkg_query().iter().filter(|row| row[0].trim() != "ii") {
+    for row in dpkg_query().iter().filter(|row| !on_disk(row)) {
         assert!(
             out.packages.iter().all(|p| p.name != row[1]),
             "{} reported",
