@@ -42,7 +42,12 @@ fn prefixes_and_mutations_never_panic() {
             let _ = scan_config_file(name, &bytes[..end]);
             checked += 1;
         }
-        for (i, replacement) in [b'[', b'{', b'&', b'*', b'\\', b'`', b'"', b'\'', b'|', b'<'].iter().cycle().take(60).enumerate() {
+        for (i, replacement) in [b'[', b'{', b'&', b'*', b'\\', b'`', b'"', b'\'', b'|', b'<']
+            .iter()
+            .cycle()
+            .take(60)
+            .enumerate()
+        {
             let mut mutated = bytes.clone();
             let at = (i * 7919) % mutated.len().max(1);
             if let Some(byte) = mutated.get_mut(at) {

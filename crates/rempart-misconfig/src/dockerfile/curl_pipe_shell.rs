@@ -27,7 +27,7 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for (stage, run, commands) in context.runs() {
         let mut downloading = false;
         let mut found = false;
-        for command in &commands {
+        for command in commands {
             let program = command.program().unwrap_or("");
             if command.piped && downloading && INTERPRETERS.contains(&program) {
                 found = true;

@@ -37,10 +37,14 @@ pub struct DockerfileOptions {
     pub dockerignore_present: Option<bool>,
 }
 
+/// One RUN with the stage it belongs to and its simple commands, split once for all rules.
+pub(crate) type Run<'a> = (&'a Stage, &'a Instruction, Vec<Command>);
+
 pub(crate) struct Context<'a> {
     pub(crate) path: &'a str,
     pub(crate) file: &'a Dockerfile,
     pub(crate) options: DockerfileOptions,
+    runs: Vec<Run<'a>>,
 }
 
 impl Context<'_> {
@@ -64,18 +68,8 @@ impl Context<'_> {
     }
 
     /// Every RUN of every stage with its simple commands.
-    pub(crate) fn runs(&self) -> Vec<(&Stage, &Instruction, Vec<Command>)> {
-        self.file
-            .stages
-            .iter()
-            .flat_map(|stage| {
-                stage
-                    .instructions
-                    .iter()
-                    .filter(|i| i.keyword == "RUN")
-                    .map(move |i| (stage, i, shell::split_commands(&i.script())))
-            })
-            .collect()
+    pub(crate) fn runs(&self) -> &[Run<'_>] {
+        &self.runs
     }
 }
 
@@ -150,10 +144,22 @@ pub fn scan_dockerfile_with(
             message: "no FROM instruction".to_owned(),
         });
     }
+    let runs = file
+        .stages
+        .iter()
+        .flat_map(|stage| {
+            stage
+                .instructions
+                .iter()
+                .filter(|i| i.keyword == "RUN")
+                .map(move |i| (stage, i, shell::split_commands(&i.script())))
+        })
+        .collect();
     let context = Context {
         path,
         file: &file,
         options,
+        runs,
     };
     let mut findings = Vec::new();
     for (_, rule) in RULES {
