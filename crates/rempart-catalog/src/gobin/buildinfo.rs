@@ -135,6 +135,15 @@ impl FileSink for BuildInfoSink {
             && window[15] & 2 != 0
         {
             self.info.full = true;
+            // Stop copying as soon as both strings are complete.
+            if !self.magic.full
+                && window.len() > HEADER_LEN
+                && read_string(&window[HEADER_LEN..])
+                    .and_then(|(_, rest)| read_string(rest))
+                    .is_some()
+            {
+                self.magic.full = true;
+            }
         }
         self.info.write(chunk);
     }
