@@ -12,6 +12,13 @@
 //!   cannot tell which distribution it belongs to; dpkg packages are `Ecosystem::Debian` and the
 //!   engine remaps them to Ubuntu from the identified OS;
 //! - malformed or oversized input is reported in `AnalysisOutput::skipped`, never as a panic.
+//!
+//! Adding a cataloger: a module folder with a type implementing [`FileAnalyzer`] (a stable
+//! `name()`, `fingerprint()` from `common::fingerprint`, an `interest()` that looks at the path
+//! only, a size cap for `Whole` or a [`rempart_core::FileSink`] for big binaries); a `pub use`
+//! here and an entry in [`catalogers`]; its name in the `registry` test; a real fixture with the
+//! real tool's view of it under `tests/fixtures/` (origin in the README there); a case in the
+//! damaged-input test.
 
 mod apk;
 mod cargo;
