@@ -115,7 +115,6 @@ struct SarifResult {
     rule_index: usize,
     level: &'static str,
     message: Text,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     locations: Vec<SarifLocation>,
     /// Tells findings apart that share a rule and a file without a line (two packages of one
     /// dpkg database hit by the same CVE), so code scanning keeps them as separate alerts.
@@ -172,7 +171,13 @@ pub(crate) fn write(
     }
     let results = findings
         .iter()
-        .map(|finding| sarif_result(finding, rule_index[finding.id.as_str()]))
+        .map(|finding| {
+            sarif_result(
+                finding,
+                rule_index[finding.id.as_str()],
+                order::target_name(result),
+            )
+        })
         .collect();
     let log = Log {
         schema: SCHEMA,
@@ -292,7 +297,7 @@ fn rule_name(finding: &Finding) -> String {
     }
 }
 
-fn sarif_result(finding: &Finding, rule_index: usize) -> SarifResult {
+fn sarif_result(finding: &Finding, rule_index: usize, target: &str) -> SarifResult {
     let mut properties: BTreeMap<&'static str, serde_json::Value> = BTreeMap::new();
     properties.insert("severity", finding.severity.as_str().into());
     if let Some(layer) = &finding.location.layer {
@@ -343,23 +348,24 @@ fn sarif_result(finding: &Finding, rule_index: usize) -> SarifResult {
             properties.insert("resource", resource.clone().into());
         }
     }
-    let path = finding.location.path.trim_start_matches('/');
-    let locations = if path.is_empty() {
-        Vec::new()
-    } else {
-        vec![SarifLocation {
-            physical_location: PhysicalLocation {
-                artifact_location: ArtifactLocation {
-                    uri: uri_path(path),
-                },
-                region: finding
-                    .location
-                    .line
-                    .filter(|&line| line > 0)
-                    .map(|start_line| Region { start_line }),
-            },
-        }]
+    // GitHub refuses a whole upload when one result has no location, so findings that are not
+    // in a file (image config, environment) point at the image itself.
+    let path = match finding.location.path.trim_start_matches('/') {
+        "" => target.trim_start_matches('/'),
+        path => path,
     };
+    let locations = vec![SarifLocation {
+        physical_location: PhysicalLocation {
+            artifact_location: ArtifactLocation {
+                uri: uri_path(if path.is_empty() { "image" } else { path }),
+            },
+            region: finding
+                .location
+                .line
+                .filter(|&line| line > 0)
+                .map(|start_line| Region { start_line }),
+        },
+    }];
     SarifResult {
         rule_id: finding.id.clone(),
         rule_index,
