@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{RegexSet, RegexSetBuilder};
 use rempart_core::{
     AnalysisOutput, FileAnalyzer, FileMeta, Finding, FindingDetails, ImageAnalyzer, ImageContext,
@@ -136,8 +136,11 @@ impl SecretScanner {
         }
         let (patterns, keyword_rules): (Vec<String>, Vec<Vec<usize>>) =
             keyword_index.into_iter().unzip();
+        // A full DFA: one table lookup per byte, measured about twice as fast as the default
+        // automaton for this overlapping search over every byte of every file.
         let prefilter = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .map_err(|e| SecretError::InvalidRule {
