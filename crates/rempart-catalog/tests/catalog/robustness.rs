@@ -148,3 +148,27 @@ fn deeply_nested_documents() {
         }
     }
 }
+
+/// Each real file yields packages from exactly one cataloger, so nothing is reported twice.
+#[test]
+fn one_cataloger_per_file() {
+    let all = catalogers(&CatalogOptions::filesystem());
+    for (path, fixture_name, mode) in CASES {
+        let content = fixture(fixture_name);
+        let meta = rempart_core::FileMeta {
+            path,
+            size: content.len() as u64,
+            mode: *mode,
+        };
+        let producers: Vec<&str> = all
+            .iter()
+            .filter(|c| c.interest(&meta) != rempart_core::Interest::Skip)
+            .filter(|c| {
+                let out = run_chunked(c.as_ref(), path, *mode, &content, 65536);
+                !out.packages.is_empty() || !out.os.is_empty() || !out.owned_files.is_empty()
+            })
+            .map(|c| c.name())
+            .collect();
+        assert_eq!(producers.len(), 1, "{path}: {producers:?}");
+    }
+}
