@@ -8,8 +8,10 @@ use rempart_misconfig::{MisconfigError, scan_kubernetes};
 fn assert_fast_error(name: &str, text: &str) -> MisconfigError {
     let start = Instant::now();
     let error = scan_kubernetes(name, text).expect_err(name);
+    // Generous, because the machine may be busy: the point is that parsing stops at a limit
+    // instead of running away (unbounded, these inputs take minutes or exhaust memory).
     assert!(
-        start.elapsed() < Duration::from_secs(5),
+        start.elapsed() < Duration::from_secs(30),
         "{name} took {:?}",
         start.elapsed()
     );

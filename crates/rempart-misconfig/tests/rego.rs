@@ -199,7 +199,7 @@ fn runaway_policy_is_stopped_by_the_time_limit() {
     let start = Instant::now();
     let result = policies.evaluate_config_file(Path::new("Dockerfile"), b"FROM scratch\n");
     assert!(
-        start.elapsed() < Duration::from_secs(5),
+        start.elapsed() < Duration::from_secs(30),
         "took {:?}",
         start.elapsed()
     );

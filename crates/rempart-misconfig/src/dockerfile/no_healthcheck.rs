@@ -11,7 +11,8 @@ check_doc! {
     doc: "Neither the final stage nor the stages it builds on declares a `HEALTHCHECK`.\n\n\
 Why: without one, Docker and Swarm consider a hung process healthy and never restart it. \
 Kubernetes ignores `HEALTHCHECK` (it uses probes), so this is LOW; `HEALTHCHECK NONE` is an \
-explicit choice and is not reported.\n\n\
+explicit choice and is not reported. Final stages `FROM scratch` are not reported: they have no \
+shell or tools to run a check with unless the application binary provides one.\n\n\
 Fix: `HEALTHCHECK CMD curl -fsS http://localhost:8080/healthz || exit 1`, or define liveness \
 and readiness probes where the image runs on Kubernetes.\n\n\
 Example: a final stage ending in `CMD [\"./server\"]` with no HEALTHCHECK.",

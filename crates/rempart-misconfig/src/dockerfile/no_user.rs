@@ -14,6 +14,7 @@ Why: see DF-ROOT-USER; the risk is the same, only less visible.\n\n\
 Fix: add `USER <non-root user>` near the end of the final stage. Base images known to set a \
 non-root user (distroless `:nonroot`) are still reported at this level, because the Dockerfile \
 alone does not show it.\n\n\
+`FROM scratch` final stages are reported too: without USER their process runs as UID 0.\n\n\
 Example: `FROM node:22` + `CMD [\"node\", \"app.js\"]` runs node as root; add `USER node`.",
 }
 
@@ -25,7 +26,7 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
         .lineage(stage)
         .iter()
         .any(|s| s.instructions.iter().any(|i| i.keyword == "USER"));
-    if !has_user && stage.base != "scratch" {
+    if !has_user {
         out.push(CHECK.finding(
             context.at(stage.from_line),
             format!("Dockerfile {}", stage.label()),
