@@ -1,6 +1,18 @@
 //! Misconfiguration checks of rempart: the image config and content, Dockerfiles, Kubernetes
 //! manifests and docker-compose files. Every check has a stable code and a [`CheckDoc`]; see
 //! [`checks`].
+//!
+//! Entry points:
+//! - images: [`ImageConfigChecks`], an [`rempart_core::ImageAnalyzer`];
+//! - any configuration file: [`detect_kind`], then [`scan_config_file`] (or
+//!   [`scan_config_file_with`] and [`ConfigOptions`]);
+//! - by kind: [`scan_dockerfile`], [`scan_compose`], [`scan_kubernetes`] (which also reports the
+//!   Pod Security Standards level of every workload) and [`scan_kubernetes_set`] for a directory
+//!   of manifests checked together;
+//! - user policies: [`RegoPolicies`].
+//!
+//! Findings are data; an `Err` ([`MisconfigError`]) means a file could not be checked at all, and
+//! names it.
 
 mod check;
 mod common;
