@@ -189,6 +189,9 @@ pub fn write_report(
     }
     let io = |source| ReportError::Io { format, source };
     let ser = |source| ReportError::Serialize { format, source };
+    // Writers emit many small pieces; callers often pass an unbuffered stdout or file.
+    let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, out);
+    let out: &mut dyn Write = &mut buffered;
     match format {
         Format::Table => table::write(result, options, out).map_err(io),
         Format::Json => json::write(result, out).map_err(ser),
@@ -197,5 +200,5 @@ pub fn write_report(
         Format::Spdx => spdx_json::write(result, options, out).map_err(ser),
         Format::Junit => junit::write(result, options, out).map_err(io),
     }?;
-    out.flush().map_err(io)
+    buffered.flush().map_err(io)
 }
