@@ -88,6 +88,6 @@ pub fn catalogers(options: &CatalogOptions) -> Vec<Box<dyn FileAnalyzer>> {
         Box::new(JavaCataloger::new()),
         Box::new(RubyCataloger::new(*options)),
         Box::new(PhpCataloger::new(*options)),
-        Box::new(DotnetCataloger::new()),
+        Box::new(DotnetCataloger::new(*options)),
     ]
 }

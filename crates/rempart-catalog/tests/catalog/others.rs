@@ -116,7 +116,11 @@ fn composer_installed_and_lock() {
 fn dotnet_deps_json_packages_only() {
     let content = fixture("dotnet/WebApp.deps.json");
     let path = "app/WebApp.deps.json";
-    let out = run(&DotnetCataloger::new(), path, &content);
+    let out = run(
+        &DotnetCataloger::new(CatalogOptions::image()),
+        path,
+        &content,
+    );
     assert_well_formed(&out.packages, path, "nuget");
     let document: serde_json::Value = serde_json::from_slice(&content).unwrap();
     let packages: Vec<&String> = document["libraries"]
@@ -135,4 +139,34 @@ fn dotnet_deps_json_packages_only() {
             .iter()
             .any(|p| p.purl == "pkg:nuget/Newtonsoft.Json@13.0.3")
     );
+}
+
+#[test]
+fn nuget_lock_file() {
+    let analyzer = DotnetCataloger::new(CatalogOptions::filesystem());
+    assert!(!wants(
+        &DotnetCataloger::new(CatalogOptions::image()),
+        "src/packages.lock.json",
+        0o644,
+        100
+    ));
+    let content = fixture("dotnet/packages.lock.json");
+    let out = run(&analyzer, "src/packages.lock.json", &content);
+    assert_well_formed(&out.packages, "src/packages.lock.json", "nuget");
+    let document: serde_json::Value = serde_json::from_slice(&content).unwrap();
+    let mut expected = std::collections::BTreeSet::new();
+    for framework in document["dependencies"].as_object().unwrap().values() {
+        for (name, entry) in framework.as_object().unwrap() {
+            if entry["type"] != "Project" {
+                expected.insert((name.clone(), entry["resolved"].as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    let found: std::collections::BTreeSet<_> = out
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect();
+    assert_eq!(found, expected);
+    assert_eq!(out.packages.len(), expected.len());
 }

@@ -48,6 +48,7 @@ fn image_mode_reads_no_lock_files() {
         "src/go.mod",
         "src/Gemfile.lock",
         "src/composer.lock",
+        "src/packages.lock.json",
     ];
     for path in lock_files {
         let meta = rempart_core::FileMeta {
