@@ -22,6 +22,8 @@ struct Stats {
     files_seen: u64,
     files_analyzed: u64,
     bytes_analyzed: u64,
+    text_bytes: u64,
+    text_time: Duration,
     path_allowlisted: u64,
     too_large: u64,
     unreadable: u64,
@@ -78,9 +80,15 @@ fn walk(
                     stats.unreadable += 1;
                     continue;
                 };
+                let skipped_before = out.skipped.len();
                 let started = Instant::now();
                 scanner.analyze(&file, &content, out);
-                stats.analyze_time += started.elapsed();
+                let elapsed = started.elapsed();
+                stats.analyze_time += elapsed;
+                if out.skipped.len() == skipped_before {
+                    stats.text_bytes += content.len() as u64;
+                    stats.text_time += elapsed;
+                }
                 stats.files_analyzed += 1;
                 stats.bytes_analyzed += content.len() as u64;
             }
@@ -142,10 +150,13 @@ fn main() -> std::io::Result<()> {
         stats.analyze_time.as_secs_f64().max(1e-9),
     );
     #[allow(clippy::cast_precision_loss)]
+    let text_mb = stats.text_bytes as f64 / 1_000_000.0;
+    let text_secs = stats.text_time.as_secs_f64().max(1e-9);
+    #[allow(clippy::cast_precision_loss)]
     let files_per_sec = stats.files_analyzed as f64 / secs;
     writeln!(
         w,
-        "rules: {} (compiled in {:.1} ms)\nfiles: {} seen, {} analyzed, {} binary, {} path-allowlisted, {} over the size cap, {} unreadable\nfindings: {}\nanalyzed {:.1} MB in {:.2} s: {:.1} MB/s, {:.0} files/s (single thread, analyzer time only); wall time with reads {:.2} s",
+        "rules: {} (compiled in {:.1} ms)\nfiles: {} seen, {} analyzed, {} binary, {} path-allowlisted, {} over the size cap, {} unreadable\nfindings: {}\nanalyzed {:.1} MB in {:.2} s: {:.1} MB/s, {:.0} files/s (single thread, analyzer time only); text files alone {:.1} MB at {:.1} MB/s; wall time with reads {:.2} s",
         scanner.rules().len(),
         build_time.as_secs_f64() * 1000.0,
         stats.files_seen,
@@ -159,6 +170,8 @@ fn main() -> std::io::Result<()> {
         secs,
         mb / secs,
         files_per_sec,
+        text_mb,
+        text_mb / text_secs,
         wall.as_secs_f64(),
     )?;
     Ok(())
