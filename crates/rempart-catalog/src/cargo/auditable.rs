@@ -17,8 +17,9 @@ use crate::common::{CatalogError, MIB, fingerprint};
 
 /// Enough for the ELF header and program headers of any real binary.
 const HEAD_BYTES: usize = 64 * 1024;
-/// Cap on the non-loaded tail kept in memory (debug sections can make it large).
-const MAX_TAIL: u64 = 128 * MIB;
+/// Cap on the non-loaded tail kept in memory. Stripped release binaries have a tail of a few
+/// KiB; unstripped ones carry their debug sections there (13 MiB for a 40 MiB Go binary).
+const MAX_TAIL: u64 = 64 * MIB;
 /// The decompressed list of a large application is a few hundred KiB.
 const MAX_JSON: u64 = 16 * MIB;
 const SECTION: &[u8] = b".dep-v0";
