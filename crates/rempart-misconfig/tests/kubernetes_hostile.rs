@@ -104,3 +104,14 @@ fn non_object_documents_and_odd_shapes_do_not_panic() {
     let report = scan_kubernetes("odd.yaml", text).unwrap();
     assert_eq!(report.workloads.len(), 1);
 }
+
+#[test]
+fn a_large_honest_file_is_accepted() {
+    // 300,000 nodes: over the parser's default node budget, well under our size cap.
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n");
+    for i in 0..150_000 {
+        writeln!(text, "  k{i}: v").unwrap();
+    }
+    let report = scan_kubernetes("big-configmap.yaml", &text).unwrap();
+    assert!(report.findings.is_empty());
+}

@@ -35,6 +35,12 @@ pub(crate) fn load(path: &str, text: &str) -> Result<Vec<Document>, MisconfigErr
     // Events scale with input size; the default one million is too low for a large but honest
     // file at our size cap, so allow one event per two bytes.
     budget.max_events = budget.max_events.max(MAX_MANIFEST_BYTES / 2);
+    // Likewise nodes: the default 250,000 is reached by an honest 3 MB rendered chart. Alias
+    // bombs are still stopped by the alias/anchor ratio and by this cap.
+    budget.max_nodes = budget.max_nodes.max(MAX_MANIFEST_BYTES / 8);
+    // Anchors are rare in manifests (compose files use a few `<<: *defaults`); copying more than
+    // this many events through them is an alias bomb, and stopping early keeps it cheap.
+    budget.max_recorded_anchor_events = 100_000;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
