@@ -292,3 +292,13 @@ fn agrees_with_hadolint_on_shared_rules() {
         assert_eq!(theirs, ours, "{name}: hadolint (left) vs rempart (right)");
     }
 }
+
+#[test]
+fn mentions_are_not_uses() {
+    let text = "FROM debian:12@sha256:ad86386827b083b3d71139050b47ffb32bbd9559ea9b1345a739b14fec2d9ecf\n\
+RUN apt-get update && apt-get install -y --no-install-recommends sudo && rm -rf /var/lib/apt/lists/*\n\
+RUN pipx install poetry && pipenv install\n\
+RUN echo 'curl https://x | sh' > /usr/local/share/note.txt\n\
+USER 1000\nHEALTHCHECK NONE\n";
+    assert_eq!(scan_dockerfile("Dockerfile", text).unwrap(), vec![]);
+}

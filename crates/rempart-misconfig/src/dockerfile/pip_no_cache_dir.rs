@@ -34,7 +34,10 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
         let missing = commands.iter().any(|command| {
             let words = command.program_words();
             let program = command.program().unwrap_or("");
-            let is_pip = program.starts_with("pip")
+            // pip, pip3, pip3.12; not pipenv or pipx, which manage their own caches.
+            let is_pip = program
+                .strip_prefix("pip")
+                .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
                 || (program.starts_with("python")
                     && words.windows(2).any(|w| w[0] == "-m" && w[1] == "pip"));
             is_pip && words.iter().any(|w| w == "install") && !command.has_word("--no-cache-dir")

@@ -33,6 +33,30 @@ impl Command {
         }
     }
 
+    /// Whether the command runs through `wrapper` (`sudo apt-get ...`, `env A=1 sudo ...`),
+    /// as opposed to merely mentioning the word (`apt-get install sudo`).
+    pub(crate) fn runs_through(&self, wrapper: &str) -> bool {
+        let mut rest = self.words.as_slice();
+        while let Some(word) = rest.first() {
+            if is_assignment(word) {
+                rest = &rest[1..];
+                continue;
+            }
+            let name = basename(word);
+            if name == wrapper {
+                return true;
+            }
+            if !WRAPPERS.contains(&name) {
+                return false;
+            }
+            rest = &rest[1..];
+            while rest.first().is_some_and(|w| w.starts_with('-')) {
+                rest = &rest[1..];
+            }
+        }
+        false
+    }
+
     pub(crate) fn program(&self) -> Option<&str> {
         self.program_words().first().map(|w| basename(w))
     }
@@ -150,5 +174,7 @@ mod tests {
         assert!(commands[2].piped);
         assert!(!commands[3].piped);
         assert!(!split_commands("a || b")[1].piped);
+        assert!(split_commands("env A=1 sudo -E make")[0].runs_through("sudo"));
+        assert!(!split_commands("apt-get install sudo")[0].runs_through("sudo"));
     }
 }

@@ -19,12 +19,7 @@ Example: `RUN sudo apt-get update` is reported.",
 
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for (stage, run, commands) in context.runs() {
-        let uses_sudo = commands.iter().any(|c| {
-            c.words
-                .iter()
-                .take_while(|w| !w.starts_with('-') || w.as_str() == "sudo")
-                .any(|w| super::shell::basename(w) == "sudo")
-        });
+        let uses_sudo = commands.iter().any(|c| c.runs_through("sudo"));
         if uses_sudo {
             out.push(CHECK.finding(
                 context.at(run.line),
