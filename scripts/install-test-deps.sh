@@ -23,5 +23,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Python oracles: `packaging` (PEP 440 and the independent OSV check), `jsonschema`.
-python3 -c 'import packaging, jsonschema' 2>/dev/null || python3 -m pip install -q packaging jsonschema
+# Python oracles: `packaging` (PEP 440 and the independent OSV check), `jsonschema`, and the SPDX
+# project's own validator for SPDX output.
+python3 -c 'import packaging, jsonschema, spdx_tools' 2>/dev/null \
+  || python3 -m pip install -q packaging jsonschema spdx-tools==0.8.5
+
+# Microsoft's SARIF validator (ships its own Linux binary).
+command -v sarif-multitool >/dev/null 2>&1 || npm install -g --silent @microsoft/sarif-multitool@5.7.0 >/dev/null

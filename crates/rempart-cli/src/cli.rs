@@ -106,6 +106,14 @@ pub(crate) struct ScanArgs {
     /// Exit code when findings remain after filtering (0 never fails the build).
     #[arg(long, default_value_t = 1)]
     pub(crate) exit_code: u8,
+    /// Accepted findings, each with a reason and an optional expiry (default:
+    /// `.rempartignore.yaml` in the current directory, when present).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ignorefile: Option<PathBuf>,
+    /// OpenVEX or CycloneDX VEX document; `not_affected` statements suppress findings.
+    /// Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) vex: Vec<PathBuf>,
     /// Secret rules and allowlists file (YAML).
     #[arg(long, value_name = "FILE")]
     pub(crate) secret_config: Option<PathBuf>,

@@ -10,12 +10,17 @@ mod assemble;
 mod cache;
 mod default_db;
 mod error;
+mod ignore;
 mod policy;
+mod redact;
 mod scanner;
+mod vex;
 
 pub use analyzers::{AnalyzerConfig, AnalyzerError, Analyzers, build_analyzers};
 pub use cache::LayerCache;
 pub use default_db::{DEFAULT_ADVISORIES_NAME, install_default_database};
 pub use error::ScanError;
-pub use policy::Policy;
+pub use ignore::{IgnoreEntry, IgnoreError, IgnoreList};
+pub use policy::{Policy, PolicyOutcome, Suppression};
 pub use scanner::{ScanOptions, ScanOutcome, Scanner};
+pub use vex::{VexError, VexStatement, load_vex};

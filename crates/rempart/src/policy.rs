@@ -2,6 +2,9 @@
 
 use rempart_core::{Finding, FindingDetails, FixState, ScanResult, Severity};
 
+use crate::ignore::IgnoreList;
+use crate::vex::VexStatement;
+
 /// Filters applied to findings before reporting and gating.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
@@ -9,6 +12,31 @@ pub struct Policy {
     pub severities: Vec<Severity>,
     /// Drop vulnerabilities that have no fixed version.
     pub ignore_unfixed: bool,
+    /// Accepted findings, with reasons.
+    pub ignores: IgnoreList,
+    /// VEX statements that a vulnerability does not affect a product.
+    pub vex: Vec<VexStatement>,
+    /// `YYYY-MM-DD`, for ignore expiry.
+    pub today: String,
+}
+
+/// A finding taken out by an ignore entry or a VEX statement, and why.
+#[derive(Debug, Clone)]
+pub struct Suppression {
+    pub finding: Finding,
+    pub reason: String,
+}
+
+/// What the policy did, for the user to review.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyOutcome {
+    /// Findings removed by the severity and unfixed filters.
+    pub filtered: usize,
+    pub suppressed: Vec<Suppression>,
+    /// Ignore entries that matched nothing (`id` and scope), to be cleaned up.
+    pub unmatched_ignores: Vec<String>,
+    /// Ignore entries past their expiry date, no longer applied.
+    pub expired_ignores: Vec<String>,
 }
 
 impl Policy {
@@ -25,11 +53,76 @@ impl Policy {
         true
     }
 
-    /// Removes the findings the policy does not keep; returns how many were removed.
-    pub fn apply(&self, result: &mut ScanResult) -> usize {
-        let before = result.findings.len();
-        result.findings.retain(|finding| self.keeps(finding));
-        before - result.findings.len()
+    /// Applies ignores and VEX (suppressing, with the reason kept), then the filters.
+    pub fn apply(&self, result: &mut ScanResult) -> PolicyOutcome {
+        let mut outcome = PolicyOutcome::default();
+        let active: Vec<bool> = self
+            .ignores
+            .entries
+            .iter()
+            .map(|e| e.active_on(&self.today))
+            .collect();
+        let mut used = vec![false; self.ignores.entries.len()];
+        let image = result.target.name.clone();
+        let findings = std::mem::take(&mut result.findings);
+        for finding in findings {
+            let ignored = self
+                .ignores
+                .entries
+                .iter()
+                .enumerate()
+                .find(|(index, entry)| active[*index] && entry.matches(&finding, &image));
+            if let Some((index, entry)) = ignored {
+                used[index] = true;
+                outcome.suppressed.push(Suppression {
+                    reason: format!("ignored: {}", entry.reason),
+                    finding,
+                });
+                continue;
+            }
+            if let Some(statement) = self.vex.iter().find(|s| s.matches(&finding)) {
+                let justification = statement
+                    .justification
+                    .as_deref()
+                    .unwrap_or("no justification given");
+                outcome.suppressed.push(Suppression {
+                    reason: format!(
+                        "VEX {} ({}): {justification}",
+                        statement.status,
+                        statement.source.display()
+                    ),
+                    finding,
+                });
+                continue;
+            }
+            if self.keeps(&finding) {
+                result.findings.push(finding);
+            } else {
+                outcome.filtered += 1;
+            }
+        }
+        for (index, entry) in self.ignores.entries.iter().enumerate() {
+            let scope = [
+                ("path", &entry.path),
+                ("package", &entry.package),
+                ("image", &entry.image),
+            ]
+            .iter()
+            .filter_map(|(name, value)| value.as_ref().map(|v| format!(" {name}={v}")))
+            .collect::<String>();
+            if !active[index] {
+                outcome.expired_ignores.push(format!(
+                    "{}{scope} (expired {})",
+                    entry.id,
+                    entry.expires.as_deref().unwrap_or_default()
+                ));
+            } else if !used[index] {
+                outcome
+                    .unmatched_ignores
+                    .push(format!("{}{scope}", entry.id));
+            }
+        }
+        outcome
     }
 }
 
@@ -66,6 +159,7 @@ mod tests {
         let policy = Policy {
             severities: vec![Severity::High, Severity::Critical],
             ignore_unfixed: true,
+            ..Policy::default()
         };
         assert!(policy.keeps(&vuln(
             Severity::High,
@@ -82,5 +176,143 @@ mod tests {
         assert!(!policy.keeps(&vuln(Severity::Critical, FixState::NotFixed)));
         assert!(!policy.keeps(&vuln(Severity::Critical, FixState::WillNotFix)));
         assert!(Policy::default().keeps(&vuln(Severity::Low, FixState::NotFixed)));
+    }
+
+    fn result(findings: Vec<Finding>) -> ScanResult {
+        ScanResult {
+            schema_version: 1,
+            target_kind: "image".into(),
+            target: rempart_core::ImageMetadata {
+                name: "registry.example.com/app:1".into(),
+                ..Default::default()
+            },
+            os: None,
+            scanners: vec![],
+            layers: vec![],
+            packages: vec![],
+            findings,
+            skipped: vec![],
+        }
+    }
+
+    fn secret(id: &str, path: &str) -> Finding {
+        Finding {
+            scanner: ScannerKind::Secret,
+            id: id.into(),
+            title: String::new(),
+            severity: Severity::High,
+            location: Location::file(path),
+            details: FindingDetails::Secret {
+                redacted: "x***".into(),
+                origin: None,
+            },
+            primary_url: None,
+        }
+    }
+
+    fn policy_with(ignores: &str) -> Policy {
+        Policy {
+            ignores: crate::IgnoreList::parse(ignores, std::path::Path::new("ignore.yaml"))
+                .unwrap(),
+            today: "2026-06-01".into(),
+            ..Policy::default()
+        }
+    }
+
+    #[test]
+    fn ignores_are_scoped_expire_and_report_unmatched() {
+        let policy = policy_with(
+            "ignores:\n  - id: SEC-KEY\n    path: 'tests/**'\n    reason: fixtures\n  - id: CVE-1\n    reason: old\n    expires: 2026-05-31\n  - id: CVE-404\n    reason: gone\n",
+        );
+        let mut scan = result(vec![
+            secret("SEC-KEY", "tests/fixture.env"),
+            secret("SEC-KEY", "app/.env"),
+            vuln(Severity::High, FixState::NotFixed),
+        ]);
+        let outcome = policy.apply(&mut scan);
+        let kept: Vec<&str> = scan
+            .findings
+            .iter()
+            .map(|f| f.location.path.as_str())
+            .collect();
+        assert_eq!(
+            kept,
+            ["app/.env", "x"],
+            "out-of-scope secret and the expired ignore's CVE stay"
+        );
+        assert_eq!(outcome.suppressed.len(), 1);
+        assert_eq!(outcome.suppressed[0].reason, "ignored: fixtures");
+        assert_eq!(outcome.expired_ignores, ["CVE-1 (expired 2026-05-31)"]);
+        assert_eq!(outcome.unmatched_ignores, ["CVE-404"]);
+    }
+
+    #[test]
+    fn ignores_match_aliases_and_packages() {
+        let mut finding = vuln(Severity::High, FixState::NotFixed);
+        if let FindingDetails::Vulnerability { aliases, .. } = &mut finding.details {
+            aliases.push("GHSA-aaaa-bbbb-cccc".into());
+        }
+        let policy = policy_with(
+            "ignores:\n  - id: GHSA-aaaa-bbbb-cccc\n    package: other\n    reason: r\n  - id: GHSA-aaaa-bbbb-cccc\n    package: p\n    reason: right package\n",
+        );
+        let mut scan = result(vec![finding]);
+        let outcome = policy.apply(&mut scan);
+        assert!(scan.findings.is_empty());
+        assert_eq!(outcome.suppressed[0].reason, "ignored: right package");
+        assert_eq!(
+            outcome.unmatched_ignores,
+            ["GHSA-aaaa-bbbb-cccc package=other"]
+        );
+    }
+
+    #[test]
+    fn vex_not_affected_suppresses_with_justification() {
+        let temp = tempfile::tempdir().unwrap();
+        let openvex = temp.path().join("app.openvex.json");
+        std::fs::write(&openvex, r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[
+            {"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:oci/app","subcomponents":[{"@id":"pkg:pypi/p@1"}]}],
+             "status":"not_affected","justification":"vulnerable_code_not_in_execute_path"},
+            {"vulnerability":"CVE-2","products":["pkg:pypi/p"],"status":"under_investigation"}]}"#).unwrap();
+        let cdx = temp.path().join("app.cdx.json");
+        std::fs::write(&cdx, r#"{"bomFormat":"CycloneDX","specVersion":"1.6","vulnerabilities":[
+            {"id":"CVE-3","analysis":{"state":"false_positive","detail":"not our libxml"},"affects":[{"ref":"pkg:pypi/p@1"}]},
+            {"id":"CVE-4","analysis":{"state":"exploitable"},"affects":[{"ref":"pkg:pypi/p@1"}]}]}"#).unwrap();
+        let mut vex = crate::load_vex(&openvex).unwrap();
+        vex.extend(crate::load_vex(&cdx).unwrap());
+        assert_eq!(vex.len(), 2, "only suppressing statements are kept");
+        let policy = Policy {
+            vex,
+            ..Policy::default()
+        };
+        let with_id = |id: &str| {
+            let mut finding = vuln(Severity::High, FixState::NotFixed);
+            finding.id = id.into();
+            finding
+        };
+        let mut scan = result(vec![
+            with_id("CVE-1"),
+            with_id("CVE-2"),
+            with_id("CVE-3"),
+            with_id("CVE-4"),
+        ]);
+        let outcome = policy.apply(&mut scan);
+        let kept: Vec<&str> = scan.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(kept, ["CVE-2", "CVE-4"]);
+        assert!(outcome.suppressed[0].reason.contains("not_affected"));
+        assert!(
+            outcome.suppressed[0]
+                .reason
+                .contains("vulnerable_code_not_in_execute_path")
+        );
+        assert!(outcome.suppressed[1].reason.contains("not our libxml"));
+    }
+
+    #[test]
+    fn malformed_vex_names_the_file() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("broken.json");
+        std::fs::write(&path, "{\"statements\": 3").unwrap();
+        let error = crate::load_vex(&path).unwrap_err();
+        assert!(error.to_string().contains("broken.json"), "{error}");
     }
 }

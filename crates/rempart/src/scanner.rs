@@ -240,6 +240,8 @@ impl Scanner {
         for analyzer in &self.image_analyzers {
             analyzer.analyze_image(&context, &mut findings);
         }
+        let mut metadata = metadata;
+        crate::redact::redact_metadata(&mut metadata);
         packages.sort_by(|a, b| {
             (&a.ecosystem, &a.name, &a.version, &a.locations).cmp(&(
                 &b.ecosystem,

@@ -77,7 +77,7 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
     };
     Policy {
         severities: parse_severities(&args.severity)?,
-        ignore_unfixed: false,
+        ..Policy::default()
     }
     .apply(&mut result);
     let output = Output::new(args.output.as_deref());

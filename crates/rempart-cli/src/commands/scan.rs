@@ -1,7 +1,12 @@
 //! `rempart image`, `rempart rootfs` and `rempart fs`.
 
+use std::path::Path;
+
 use anyhow::Result;
-use rempart::{AnalyzerConfig, Policy, ScanOutcome, Scanner, build_analyzers};
+use rempart::{
+    AnalyzerConfig, IgnoreList, Policy, PolicyOutcome, ScanOutcome, Scanner, build_analyzers,
+    load_vex,
+};
 use rempart_core::ScannerKind;
 use rempart_image::DirOptions;
 use rempart_report::{Format, ReportOptions, write_report};
@@ -43,10 +48,7 @@ fn run(
 ) -> Result<Outcome> {
     let format: Format = args.format.parse()?;
     let scanners = parse_scanners(&args.scanners)?;
-    let policy = Policy {
-        severities: parse_severities(&args.severity)?,
-        ignore_unfixed: args.ignore_unfixed,
-    };
+    let policy = build_policy(args)?;
     let cache = cache_root(args.common.cache_dir.as_deref())?;
     let database = if scanners.contains(&ScannerKind::Vuln) {
         let path = db_path(args.common.db.as_deref(), &cache);
@@ -69,7 +71,8 @@ fn run(
         scan_options(&args.common, &cache)?,
     );
     let mut outcome = scan(&scanner)?;
-    policy.apply(&mut outcome.result);
+    let applied = policy.apply(&mut outcome.result);
+    report_policy(&applied);
     if let Some(path) = &args.inventory_output {
         let listing = serde_json::to_vec_pretty(&outcome.inventory)?;
         Output::new(Some(path)).write(&listing)?;
@@ -92,4 +95,55 @@ fn run(
             Outcome::Findings(args.exit_code)
         },
     )
+}
+
+fn build_policy(args: &ScanArgs) -> Result<Policy> {
+    let default_ignorefile = Path::new(".rempartignore.yaml");
+    let ignores = match &args.ignorefile {
+        Some(path) => IgnoreList::load(path)?,
+        None if default_ignorefile.is_file() => IgnoreList::load(default_ignorefile)?,
+        None => IgnoreList::default(),
+    };
+    let mut vex = Vec::new();
+    for path in &args.vex {
+        vex.extend(load_vex(path)?);
+    }
+    let now = time::OffsetDateTime::now_utc();
+    Ok(Policy {
+        severities: parse_severities(&args.severity)?,
+        ignore_unfixed: args.ignore_unfixed,
+        ignores,
+        vex,
+        today: format!(
+            "{:04}-{:02}-{:02}",
+            now.year(),
+            u8::from(now.month()),
+            now.day()
+        ),
+    })
+}
+
+/// Suppressions are shown (not silently applied) so an accepted risk stays visible; stale and
+/// expired ignores are shown so they get cleaned up.
+fn report_policy(applied: &PolicyOutcome) {
+    for suppression in &applied.suppressed {
+        tracing::info!(
+            "suppressed {} at {}: {}",
+            suppression.finding.id,
+            suppression.finding.location.path,
+            suppression.reason
+        );
+    }
+    if !applied.suppressed.is_empty() {
+        tracing::warn!(
+            "{} findings suppressed by ignores or VEX (-v lists them)",
+            applied.suppressed.len()
+        );
+    }
+    for entry in &applied.expired_ignores {
+        tracing::warn!("ignore entry expired and no longer applied: {entry}");
+    }
+    for entry in &applied.unmatched_ignores {
+        tracing::warn!("ignore entry matched no finding: {entry}");
+    }
 }

