@@ -1,7 +1,7 @@
 //! Finds the advisories that affect installed packages.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rempart_core::{
     Finding, FindingDetails, FixState, ImageAnalyzer, ImageContext, OsInfo, Package, ScannerKind,
@@ -268,32 +268,53 @@ impl VulnMatcher {
     /// GHSA twin as an alias, with no other flaw) are reported once, under the id that sorts
     /// first.
     pub fn match_packages(&self, packages: &[Package], os: Option<&OsInfo>) -> Vec<Finding> {
-        let mut cache: HashMap<(&'static str, String, String), Vec<Prepared>> = HashMap::new();
-        let mut findings = Vec::new();
-        for package in packages {
-            let Some((ecosystem, release, name, version)) = lookup_key(package, os) else {
-                continue;
-            };
-            let Some(scheme) = VersionScheme::for_osv_ecosystem(ecosystem) else {
-                continue;
-            };
-            let Ok(installed) = scheme.parse(version) else {
-                continue;
-            };
-            let key = (ecosystem, release, name);
-            if !cache.contains_key(&key) {
-                // A database that cannot be read mid-scan yields no matches for this package
-                // rather than aborting the others; `open` already proved the file readable.
-                let candidates = self
-                    .database
-                    .candidates(key.0, &key.1, &key.2)
-                    .unwrap_or_default()
+        type Key = (&'static str, String, String);
+        // Read every package's key first, then fetch the advisories of all names of one
+        // ecosystem and release in one query.
+        let keyed: Vec<Option<(Key, VersionScheme, ParsedVersion, &str)>> = packages
+            .iter()
+            .map(|package| {
+                let (ecosystem, release, name, version) = lookup_key(package, os)?;
+                let scheme = VersionScheme::for_osv_ecosystem(ecosystem)?;
+                let installed = scheme.parse(version).ok()?;
+                Some(((ecosystem, release, name), scheme, installed, version))
+            })
+            .collect();
+        let mut groups: BTreeMap<(&'static str, &str), (VersionScheme, BTreeSet<&str>)> =
+            BTreeMap::new();
+        for (key, scheme, _, _) in keyed.iter().flatten() {
+            groups
+                .entry((key.0, key.1.as_str()))
+                .or_insert_with(|| (*scheme, BTreeSet::new()))
+                .1
+                .insert(key.2.as_str());
+        }
+        let mut cache: HashMap<Key, Vec<Prepared>> = HashMap::new();
+        for ((ecosystem, release), (scheme, names)) in groups {
+            let names: Vec<&str> = names.into_iter().collect();
+            // A database that cannot be read mid-scan yields no matches for these packages
+            // rather than aborting the scan; `open` already proved the file readable.
+            let found = self
+                .database
+                .candidates(ecosystem, release, &names)
+                .unwrap_or_default();
+            for (name, candidates) in found {
+                let prepared = candidates
                     .into_iter()
                     .map(|candidate| prepare(scheme, candidate))
                     .collect();
-                cache.insert(key.clone(), candidates);
+                cache.insert((ecosystem, release.to_owned(), name), prepared);
             }
-            let candidates = &cache[&key];
+        }
+        let mut findings = Vec::new();
+        for (package, keyed) in packages.iter().zip(&keyed) {
+            let Some((key, scheme, installed, version)) = keyed else {
+                continue;
+            };
+            let (scheme, version, ecosystem) = (*scheme, *version, key.0);
+            let Some(candidates) = cache.get(key) else {
+                continue;
+            };
             let ecosystem_label = if key.1.is_empty() {
                 ecosystem.to_owned()
             } else {
@@ -301,7 +322,7 @@ impl VulnMatcher {
             };
             let mut reported: Vec<(String, Vec<String>)> = Vec::new();
             for prepared in candidates {
-                let Some(verdict) = evaluate(scheme, version, &installed, prepared) else {
+                let Some(verdict) = evaluate(scheme, version, installed, prepared) else {
                     continue;
                 };
                 let candidate = &prepared.candidate;

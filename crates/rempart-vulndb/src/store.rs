@@ -1,6 +1,6 @@
 //! The `SQLite` file: schema, the writer used while importing, and the read-only [`Database`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -434,50 +434,67 @@ impl Database {
         rows.collect::<Result<Vec<_>, _>>().map_err(&error)
     }
 
-    /// The advisories filed under a package, in a stable order.
+    /// The advisories filed under each of `names` in one ecosystem and release, each list in
+    /// advisory id order. One query for the whole batch: a statement per name would be
+    /// re-planned by `SQLite` for every new binding.
     pub(crate) fn candidates(
         &self,
         ecosystem: &str,
         release: &str,
-        name: &str,
-    ) -> Result<Vec<Candidate>, VulnDbError> {
+        names: &[&str],
+    ) -> Result<HashMap<String, Vec<Candidate>>, VulnDbError> {
         let error = sqlite_error(&self.path);
-        let connection = self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut statement = connection
             .prepare_cached(
-                "SELECT a.id, a.title, a.aliases, a.severity, a.cvss, a.cvss_score, a.refs, \
-                 f.ranges, f.versions, f.severity, f.will_not_fix \
+                "SELECT f.name, a.id, a.title, a.aliases, a.severity, a.cvss, a.cvss_score, \
+                 a.refs, f.ranges, f.versions, f.severity, f.will_not_fix \
                  FROM affected f JOIN advisories a ON a.rowid = f.advisory \
-                 WHERE f.ecosystem = ?1 AND f.release = ?2 AND f.name = ?3 \
-                 ORDER BY a.id, a.rowid",
+                 WHERE f.ecosystem = ?1 AND f.release = ?2 \
+                 AND f.name IN (SELECT value FROM json_each(?3))",
             )
             .map_err(&error)?;
+        let names_json = serde_json::to_string(names).unwrap_or_default();
         let rows = statement
-            .query_map(params![ecosystem, release, name], |row| {
+            .query_map(params![ecosystem, release, names_json], |row| {
                 let list = |i: usize| -> rusqlite::Result<Vec<String>> {
                     let text: String = row.get(i)?;
                     Ok(serde_json::from_str(&text).unwrap_or_default())
                 };
-                let severity = |text: Option<String>| {
-                    text.and_then(|t| t.parse::<Severity>().ok())
-                };
-                let ranges: String = row.get(7)?;
-                Ok(Candidate {
-                    id: row.get(0)?,
-                    title: row.get(1)?,
-                    aliases: list(2)?,
-                    severity: severity(row.get(3)?).unwrap_or(Severity::Unknown),
-                    cvss_json: row.get(4)?,
-                    cvss_score: row.get(5)?,
-                    references_json: row.get(6)?,
-                    ranges: serde_json::from_str(&ranges).unwrap_or_default(),
-                    versions_json: row.get(8)?,
-                    package_severity: severity(row.get(9)?),
-                    will_not_fix: row.get(10)?,
-                })
+                let severity =
+                    |text: Option<String>| text.and_then(|t| t.parse::<Severity>().ok());
+                let ranges: String = row.get(8)?;
+                let name: String = row.get(0)?;
+                Ok((
+                    name,
+                    Candidate {
+                        id: row.get(1)?,
+                        title: row.get(2)?,
+                        aliases: list(3)?,
+                        severity: severity(row.get(4)?).unwrap_or(Severity::Unknown),
+                        cvss_json: row.get(5)?,
+                        cvss_score: row.get(6)?,
+                        references_json: row.get(7)?,
+                        ranges: serde_json::from_str(&ranges).unwrap_or_default(),
+                        versions_json: row.get(9)?,
+                        package_severity: severity(row.get(10)?),
+                        will_not_fix: row.get(11)?,
+                    },
+                ))
             })
             .map_err(&error)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(&error)
+        let mut by_name: HashMap<String, Vec<Candidate>> = HashMap::new();
+        for row in rows {
+            let (name, candidate) = row.map_err(&error)?;
+            by_name.entry(name).or_default().push(candidate);
+        }
+        for candidates in by_name.values_mut() {
+            candidates.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        Ok(by_name)
     }
 }
 
