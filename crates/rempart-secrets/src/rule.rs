@@ -28,7 +28,9 @@ pub(crate) struct RuleDef {
     /// Rule-specific placeholders, compared case-insensitively as substrings of the secret.
     pub(crate) allow: &'static [&'static str],
     pub(crate) check: Option<Check>,
-    /// Loose "name = value" rules: dropped where a specific rule matched the same text.
+    /// Rules that recognise a secret by its surroundings (`name = value`, a URL's userinfo, an
+    /// `Authorization` header, `_authToken=`): dropped where a rule that knows the secret's own
+    /// format matched the same text, so one secret gives one finding.
     pub(crate) generic: bool,
     /// What the credential is and why it matters; the category adds how to fix it.
     pub(crate) doc: &'static str,

@@ -372,3 +372,20 @@ fn per_file_findings_are_bounded() {
     let one_rule: String = text.lines().filter(|l| l.starts_with("ghp_")).collect::<Vec<_>>().join("\n");
     assert_eq!(scanner.scan_text("f", one_rule.as_bytes()).len(), 32);
 }
+
+#[test]
+fn one_secret_gives_one_finding() {
+    let scanner = SecretScanner::builtin();
+    let npm = format!("{}{}", "npm_", "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8");
+    let token = github_token();
+    let cases = [
+        (format!("//registry.npmjs.org/:_authToken={npm}"), "SEC-NPM-ACCESS-TOKEN"),
+        (format!("git clone https://x-access-token:{token}@github.com/acme/app"), "SEC-GITHUB-PAT"),
+        (format!("curl -H 'Authorization: token {token}' https://api.github.com"), "SEC-GITHUB-PAT"),
+        (format!("GITHUB_TOKEN={token}"), "SEC-GITHUB-PAT"),
+    ];
+    for (text, id) in cases {
+        let found: Vec<String> = scanner.scan_text("f", text.as_bytes()).into_iter().map(|f| f.id).collect();
+        assert_eq!(found, vec![id.to_owned()], "{text}");
+    }
+}

@@ -17,6 +17,7 @@ pub(super) const RULES: &[RuleDef] = &[
         ],
         regex: r"(?i:\b(?:postgres(?:ql)?|mysql|mysqlx|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|cockroachdb|clickhouse|couchdb|neo4j|jdbc:[a-z]{2,12}))(?:\+[a-z0-9]{2,16})?://(?P<user>[^\s:@/'\x22`<>]{1,64}):(?P<secret>[^\s:@/'\x22`<>]{3,128})@[A-Za-z0-9._\[\]-]",
         check: Some(checks::url_password),
+        generic: true,
         category: Category::Password,
         doc: "A `scheme://user:password@host` URL for PostgreSQL, MySQL/MariaDB, MongoDB, Redis, \
               AMQP, SQL Server and similar: the password opens the database for anyone who can \
@@ -30,6 +31,7 @@ pub(super) const RULES: &[RuleDef] = &[
         keywords: &["://"],
         regex: r"(?i:\b(?:https?|ftps?|sftp|smtps?|ldaps?|git|ssh|svn|socks5h?))://(?P<user>[^\s:@/'\x22`<>]{1,64}):(?P<secret>[^\s:@/'\x22`<>]{3,128})@[A-Za-z0-9._\[\]-]",
         check: Some(checks::url_password),
+        generic: true,
         category: Category::Password,
         doc: "Basic-auth credentials embedded in an HTTP, FTP, SMTP, LDAP, git or proxy URL, such \
               as a private package index or a proxy setting.",
@@ -43,6 +45,7 @@ pub(super) const RULES: &[RuleDef] = &[
         regex: r"(?i:authorization[\x22']?\s{0,4}[:=]\s{0,4}[\x22']?(?P<scheme>bearer|basic|token)\s{1,4})(?P<secret>[A-Za-z0-9._~+/=-]{16,2048})",
         entropy: Some(3.5),
         check: Some(checks::authorization_header),
+        generic: true,
         category: Category::ApiKey,
         doc: "A bearer token or basic-auth credential written into a request header, typically a \
               `curl -H` in a build step or a script.",

@@ -148,6 +148,7 @@ pub(super) const RULES: &[RuleDef] = &[
         keywords: &["_authtoken"],
         regex: r"(?i:_authToken)\s*=\s*[\x22']?(?P<secret>[A-Za-z0-9_.+/=-]{16,256})",
         entropy: Some(3.0),
+        generic: true,
         doc: "An `_authToken` line of an `.npmrc` (npm, GitHub Packages, Artifactory registries).",
         ..BASE
     },
