@@ -349,3 +349,44 @@ fn alias_twins_are_reported_once() {
     let found = matcher.match_packages(&[package(Ecosystem::Npm, "lodash", "3.0.0")], None);
     assert_eq!(ids(&found), ["OTHER-2020-1"]);
 }
+
+#[test]
+fn secdb_version_keys_keep_their_spelling() {
+    // `2.10:` is a float to a YAML parser that guesses types; read as 2.1 it would hide the fix.
+    let directory = tempfile::tempdir().unwrap();
+    let release_dir = directory.path().join("v3.20");
+    std::fs::create_dir(&release_dir).unwrap();
+    std::fs::write(
+        release_dir.join("community.yaml"),
+        "packages:\n  - pkg:\n      name: fixture\n      secfixes:\n        2.10:\n          - CVE-2024-0001\n",
+    )
+    .unwrap();
+    let db_path = directory.path().join("vuln.sqlite");
+    import_paths(&db_path, &[release_dir.join("community.yaml")]).unwrap();
+    let matcher = VulnMatcher::new(Database::open(&db_path).unwrap());
+    let alpine = os("alpine", "3.20.3");
+    let check = |version: &str| {
+        matcher.match_packages(&[package(Ecosystem::Alpine, "fixture", version)], Some(&alpine))
+    };
+    assert_eq!(ids(&check("2.9-r0")), ["CVE-2024-0001"]);
+    assert!(check("2.10-r0").is_empty());
+    let status = matcher.database().status().unwrap();
+    assert_eq!(status.sources[0].name, "alpine-secdb:3.20");
+}
+
+#[test]
+fn package_names_are_normalized_per_ecosystem() {
+    use rempart_vulndb::normalize_package_name;
+    assert_eq!(normalize_package_name("PyPI", "Flask__Caching.ext"), "flask-caching-ext");
+    assert_eq!(normalize_package_name("PyPI", "PyYAML"), "pyyaml");
+    assert_eq!(normalize_package_name("crates.io", "Serde_JSON"), "serde-json");
+    assert_eq!(normalize_package_name("NuGet", "Newtonsoft.Json"), "newtonsoft.json");
+    assert_eq!(normalize_package_name("Packagist", "Symfony/HTTP-Kernel"), "symfony/http-kernel");
+    // Case-sensitive registries keep the name.
+    assert_eq!(normalize_package_name("npm", "JSONStream"), "JSONStream");
+    assert_eq!(normalize_package_name("Go", "github.com/BurntSushi/toml"), "github.com/BurntSushi/toml");
+    assert_eq!(
+        normalize_package_name("Maven", "org.apache.logging.log4j:log4j-core"),
+        "org.apache.logging.log4j:log4j-core"
+    );
+}
