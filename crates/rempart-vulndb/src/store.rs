@@ -508,3 +508,16 @@ pub fn default_db_path() -> Result<PathBuf, VulnDbError> {
         .ok_or(VulnDbError::NoCacheDir)?;
     Ok(cache.join("rempart").join("db").join("vuln.sqlite"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn formats_utc_timestamps() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+}

@@ -146,9 +146,9 @@ fn import_one(writer: &mut Writer, input: &Path, stats: &mut ImportStats) -> Res
             input: input.display().to_string(),
             reason: e.to_string(),
         })?;
-    if value.get("id").is_some() && value.get("affected").is_some()
-        || value.get("modified").is_some()
-    {
+    let is_osv = value.get("id").is_some_and(serde_json::Value::is_string)
+        && (value.get("affected").is_some() || value.get("modified").is_some());
+    if is_osv {
         return import_osv_value(writer, input, &input.display().to_string(), value, stats);
     }
     if debian_tracker::looks_like_tracker(&value) {
@@ -283,11 +283,15 @@ fn import_directory(
         }
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => {
-                let content = fs::read(&path).map_err(io_error(&path))?;
-                if content.len() as u64 > MAX_RECORD_BYTES {
-                    stats.reject(format!("{}: larger than {MAX_RECORD_BYTES} bytes", path.display()));
+                let size = fs::metadata(&path).map_err(io_error(&path))?.len();
+                if size > MAX_RECORD_BYTES {
+                    stats.reject(format!(
+                        "{}: larger than {MAX_RECORD_BYTES} bytes",
+                        path.display()
+                    ));
                     continue;
                 }
+                let content = fs::read(&path).map_err(io_error(&path))?;
                 import_osv_bytes(writer, root, &path.display().to_string(), &content, stats)?;
             }
             Some("yaml" | "yml") => {
