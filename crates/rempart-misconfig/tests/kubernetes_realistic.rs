@@ -224,3 +224,21 @@ fn network_policy_in_another_file_covers_the_namespace() {
             .all(|f| f.location.path == "web.yaml")
     );
 }
+
+#[test]
+fn literal_secrets_in_env() {
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec:\n      containers:\n      - name: api\n        image: api:1\n        env:\n        - {name: DB_PASSWORD, value: \"s3cr3t-Pa55\"}\n        - {name: DB_PASSWORD_FILE, value: /run/secrets/db}\n        - {name: API_TOKEN, valueFrom: {secretKeyRef: {name: api, key: token}}}\n        - {name: SESSION_SECRET, value: \"\"}\n";
+    let report = scan_kubernetes("api.yaml", text).unwrap();
+    let secrets: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.id == "K8S-ENV-SECRET")
+        .collect();
+    assert_eq!(secrets.len(), 1);
+    assert_eq!(secrets[0].location.line, Some(8));
+    assert!(
+        !serde_json::to_string(&report.findings)
+            .unwrap()
+            .contains("s3cr3t")
+    );
+}

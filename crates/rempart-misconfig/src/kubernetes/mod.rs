@@ -7,6 +7,7 @@ mod yaml;
 
 mod automount_token;
 mod cluster_admin_binding;
+mod env_secret;
 mod image_latest;
 mod image_not_pinned;
 mod image_registry;
@@ -139,6 +140,7 @@ const RULES: &[(CheckDoc, Rule)] = &[
     (image_not_pinned::CHECK, image_not_pinned::run),
     (image_latest::CHECK, image_latest::run),
     (image_registry::CHECK, image_registry::run),
+    (env_secret::CHECK, env_secret::run),
     (no_network_policy::CHECK, no_network_policy::run),
     (rbac_wildcard::CHECK, rbac_wildcard::run),
     (rbac_secrets::CHECK, rbac_secrets::run),
