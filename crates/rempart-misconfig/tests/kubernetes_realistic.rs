@@ -242,3 +242,26 @@ fn literal_secrets_in_env() {
             .contains("s3cr3t")
     );
 }
+
+#[test]
+fn json_manifest_through_config_file_routing() {
+    let json = r#"{
+  "apiVersion": "v1",
+  "kind": "Pod",
+  "metadata": {"name": "debug", "namespace": "default"},
+  "spec": {
+    "hostPID": true,
+    "containers": [{"name": "sh", "image": "busybox:1.36", "securityContext": {"privileged": true}}]
+  }
+}
+"#;
+    let path = std::path::Path::new("debug-pod.json");
+    assert_eq!(
+        rempart_misconfig::detect_kind(path, json.as_bytes()),
+        Some(rempart_misconfig::ConfigKind::Kubernetes)
+    );
+    let findings = rempart_misconfig::scan_config_file(path, json.as_bytes()).unwrap();
+    let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    assert!(ids.contains(&"K8S-PSS-HOST-NAMESPACES"), "{ids:?}");
+    assert!(ids.contains(&"K8S-PSS-PRIVILEGED"), "{ids:?}");
+}
