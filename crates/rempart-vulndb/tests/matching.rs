@@ -390,3 +390,19 @@ fn package_names_are_normalized_per_ecosystem() {
         "org.apache.logging.log4j:log4j-core"
     );
 }
+
+#[test]
+fn ubuntu_records_by_release_with_ubuntu_priority() {
+    let (_dir, matcher) = matcher(&["osv-ubuntu"]);
+    let sshd = |version: &str| {
+        with_source(package(Ecosystem::Ubuntu, "openssh-server", version), "openssh", version)
+    };
+    let jammy = os("ubuntu", "22.04");
+    let found = matcher.match_packages(&[sshd("1:8.9p1-3ubuntu0.6")], Some(&jammy));
+    assert_eq!(ids(&found), ["CVE-2024-6387"]);
+    assert_eq!(found[0].severity, Severity::High);
+    assert_eq!(found[0].primary_url.as_deref(), Some("https://ubuntu.com/security/CVE-2024-6387"));
+    assert!(matcher.match_packages(&[sshd("1:8.9p1-3ubuntu0.10")], Some(&jammy)).is_empty());
+    // The Pro stream is not the public 18.04 release.
+    assert!(matcher.match_packages(&[sshd("1:7.6p1-4ubuntu0.7")], Some(&os("ubuntu", "18.04"))).is_empty());
+}
