@@ -170,6 +170,9 @@ pub(crate) const BUILTIN_ALLOWED_PATHS: &[(&str, &str)] = &[
     ("usr/share/**/testdata/**", "tests installed by OS packages"),
     ("usr/share/**/*_test.go", "tests installed by OS packages"),
     ("**/vendor/**/testdata/**", "test data of vendored Go modules"),
+    ("**/.cargo/registry/src/**/tests/**", "tests of third-party crates in cargo's download cache"),
+    ("**/.cargo/registry/src/**/testdata/**", "tests of third-party crates in cargo's download cache"),
+    ("**/.cargo/registry/src/**/*.md", "documentation of third-party crates in cargo's download cache"),
 ];
 
 /// Translates a glob to an anchored regex: `**` spans directories, `*` and `?` stay inside one

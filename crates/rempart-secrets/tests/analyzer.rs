@@ -389,3 +389,22 @@ fn one_secret_gives_one_finding() {
         assert_eq!(found, vec![id.to_owned()], "{text}");
     }
 }
+
+#[test]
+fn source_code_declarations_are_not_secrets() {
+    let scanner = SecretScanner::builtin();
+    let lines = [
+        "pub const ERROR_CONNECTED_OTHER_PASSWORD: WIN32_ERROR = 2108u32;",
+        "pub const InheritPrivateKey: X509RequestInheritOptions = 3i32;",
+        "    pub Password: super::super::Win32::Foundation::UNICODE_STRING,",
+        "    ///     .all(\"https://Aladdin:opensesame@localhost:8887\")",
+        "assert_eq!(url.as_str(), \"ftp://user1:secre1@example.com/\");",
+    ];
+    for line in lines {
+        assert!(scanner.scan_text("src/lib.rs", line.as_bytes()).is_empty(), "{line}");
+    }
+    // The same shapes with a literal value are still found.
+    let value = format!("{}{}", "Rk8vQ2", "xL5mZ9");
+    let found = scanner.scan_text("src/lib.rs", format!("let db_password = \"{value}\";").as_bytes());
+    assert_eq!(found.len(), 1);
+}

@@ -97,6 +97,8 @@ const URL_PLACEHOLDER_PASSWORDS: &[&[u8]] = &[
 const SAMPLE_USERS: &[&[u8]] = &[
     b"user", b"username", b"usr", b"login", b"me", b"myuser", b"someone", b"name", b"john",
     b"jane", b"johndoe", b"john.doe", b"jdoe", b"alice", b"bob", b"foo", b"dummy",
+    // RFC 7617's Basic authentication example.
+    b"aladdin",
 ];
 
 /// Words naming a credential's role; a value containing one describes a secret rather than
@@ -128,7 +130,10 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
 fn is_sample_login(user: &[u8], password: &[u8]) -> bool {
     let user = percent_decode(user).to_ascii_lowercase();
     let lower = percent_decode(password).to_ascii_lowercase();
+    // `user1`, `alice2`: numbered sample users.
+    let user_stem = user.trim_ascii_end().iter().rposition(|b| !b.is_ascii_digit()).map_or(&user[..0], |i| &user[..=i]);
     lower == user
+        || SAMPLE_USERS.contains(&user_stem)
         || URL_PLACEHOLDER_PASSWORDS.contains(&lower.as_slice())
         || SAMPLE_USERS.contains(&user.as_slice())
         || lower.iter().all(u8::is_ascii_digit)
@@ -197,7 +202,7 @@ const GENERIC_NAME_DENY: &[&str] = &[
     "public", "example", "sample", "dummy", "fake", "mock", "placeholder", "csrf", "xsrf",
     "next_", "page_", "pagination", "cursor", "continuation", "sort", "_id", "id_", "tokenizer",
     "_type", "type_", "hint", "policy", "min_", "max_", "next", "request", "purchase",
-    "lifecycle", "update", "verification", "idempotency", "sync", "change",
+    "lifecycle", "update", "verification", "idempotency", "sync", "change", "error",
 ];
 const FILE_SUFFIXES: &[&str] = &[
     ".pem", ".key", ".txt", ".json", ".yaml", ".yml", ".conf", ".crt", ".p12", ".pfx", ".env",
@@ -213,6 +218,10 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
         .name("name")
         .map_or(String::new(), |m| String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase());
     let quote = caps.name("quote").map_or(&[][..], |m| m.as_bytes());
+    // `Name: Type = value` (Rust, TypeScript, Python annotations): the match is a type.
+    if quote.is_empty() && caps.name("typed").is_some() {
+        return false;
+    }
     let whole = caps.get(0).map_or(&[][..], |m| m.as_bytes());
     let after = caps
         .name("secret")
@@ -278,6 +287,10 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
         && value.iter().enumerate().all(|(i, b)| {
             if matches!(i, 8 | 13 | 18 | 23) { *b == b'-' } else { b.is_ascii_hexdigit() }
         });
-    !(dotted_identifier || path_like || file_like || wordlike || snake_identifier || resource_path || uuid)
+    // `super::Foundation::UNICODE_STRING`, `WIN32_ERROR`: a code path or a constant's name.
+    let code_path = lower.contains("::");
+    let constant_name = value.contains(&b'_')
+        && value.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_');
+    !(dotted_identifier || path_like || file_like || wordlike || snake_identifier || resource_path || uuid || code_path || constant_name)
         && !looks_like_reference(value)
 }
