@@ -196,12 +196,18 @@ impl Writer {
                 return Ok(());
             }
             Some((rowid, Some(_))) => {
-                self.connection
+                // A newer copy of the same record (the same export given twice, or a directory
+                // holding two revisions): it replaces the old one.
+                let removed = self
+                    .connection
                     .execute("DELETE FROM affected WHERE advisory = ?1", params![rowid])
                     .map_err(&error)?;
                 self.connection
                     .execute("DELETE FROM advisories WHERE rowid = ?1", params![rowid])
                     .map_err(&error)?;
+                self.affected -= removed as u64;
+                self.advisories -= 1;
+                status.advisories -= 1;
                 None
             }
             Some((rowid, None)) => Some(rowid),

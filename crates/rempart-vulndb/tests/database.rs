@@ -204,3 +204,33 @@ fn default_path_is_in_the_cache_directory() {
     let path = default_db_path().unwrap();
     assert!(path.ends_with("rempart/db/vuln.sqlite"), "{}", path.display());
 }
+
+#[test]
+fn the_same_export_twice_keeps_one_copy_of_each_record() {
+    let directory = tempfile::tempdir().unwrap();
+    let db_path = directory.path().join("vuln.sqlite");
+    let once = import_paths(&db_path, &[fixture("osv-npm-maven")]).unwrap();
+    let twice =
+        import_paths(&db_path, &[fixture("osv-npm-maven"), fixture("osv-npm-maven")]).unwrap();
+    assert_eq!(once.advisories, twice.advisories);
+    assert_eq!(once.affected_packages, twice.affected_packages);
+
+    // A newer revision of a record replaces the older one wherever it comes from.
+    let newer = directory.path().join("newer");
+    std::fs::create_dir(&newer).unwrap();
+    let text = std::fs::read_to_string(fixture("osv-npm-maven/GHSA-p6mc-m468-83gw.json"))
+        .unwrap()
+        .replace("2024-03-01T10:00:00Z", "2025-01-01T00:00:00Z")
+        .replace("\"fixed\": \"4.17.20\"", "\"fixed\": \"4.17.21\"");
+    std::fs::write(newer.join("GHSA-p6mc-m468-83gw.json"), text).unwrap();
+    let stats = import_paths(&db_path, &[fixture("osv-npm-maven"), newer]).unwrap();
+    assert_eq!(stats.advisories, once.advisories);
+    let status = Database::open(&db_path).unwrap().status().unwrap();
+    let npm = status.sources.iter().find(|s| s.name == "osv:npm").unwrap();
+    assert_eq!(npm.snapshot.as_deref(), Some("2025-01-01T00:00:00Z"));
+    assert_eq!(status.affected_packages, once.affected_packages);
+    let matcher = rempart_vulndb::VulnMatcher::new(Database::open(&db_path).unwrap());
+    let lodash = common::package(rempart_core::Ecosystem::Npm, "lodash", "4.17.20");
+    let found = matcher.match_packages(&[lodash], None);
+    assert_eq!(found.len(), 1, "the newer revision's range applies");
+}
