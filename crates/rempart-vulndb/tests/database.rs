@@ -234,3 +234,25 @@ fn the_same_export_twice_keeps_one_copy_of_each_record() {
     let found = matcher.match_packages(&[lodash], None);
     assert_eq!(found.len(), 1, "the newer revision's range applies");
 }
+
+#[test]
+fn yaml_alias_bomb_is_refused_quickly() {
+    let directory = tempfile::tempdir().unwrap();
+    let bomb = directory.path().join("v3.19");
+    std::fs::create_dir(&bomb).unwrap();
+    let mut text = String::from("a0: &a0 [\"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\"]\n");
+    for level in 1..20 {
+        let previous = format!("*a{}", level - 1);
+        text.push_str(&format!(
+            "a{level}: &a{level} [{}]\n",
+            vec![previous; 9].join(", ")
+        ));
+    }
+    text.push_str("packages:\n  - pkg:\n      name: bomb\n      secfixes:\n        1.0-r0: *a19\n");
+    let path = bomb.join("main.yaml");
+    std::fs::write(&path, text).unwrap();
+    let started = std::time::Instant::now();
+    let error = import_paths(&directory.path().join("vuln.sqlite"), &[path]).unwrap_err();
+    assert!(error.to_string().contains("main.yaml"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
