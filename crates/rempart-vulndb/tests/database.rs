@@ -1,5 +1,7 @@
 //! Building, opening and describing the database.
 
+#![allow(clippy::format_push_string)]
+
 mod common;
 
 use std::collections::BTreeMap;
