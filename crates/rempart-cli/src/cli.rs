@@ -110,7 +110,7 @@ pub(crate) struct ScanArgs {
     /// `.rempartignore.yaml` in the current directory, when present).
     #[arg(long, value_name = "FILE")]
     pub(crate) ignorefile: Option<PathBuf>,
-    /// OpenVEX or CycloneDX VEX document; `not_affected` statements suppress findings.
+    /// `OpenVEX` or `CycloneDX` VEX document; `not_affected` statements suppress findings.
     /// Repeatable.
     #[arg(long, value_name = "FILE")]
     pub(crate) vex: Vec<PathBuf>,
@@ -184,6 +184,23 @@ pub(crate) struct ConfigArgs {
 pub(crate) enum DbCommand {
     /// Show what the database holds and how old it is.
     Status {
+        #[arg(long, env = "REMPART_DB", value_name = "FILE")]
+        db: Option<PathBuf>,
+        #[arg(long, env = "REMPART_CACHE_DIR", value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+    /// Download the advisory feeds (OSV exports, Debian security tracker), check them, and
+    /// rebuild the database; on any failure the old database stays as it was.
+    Update {
+        /// Base URL of the OSV exports (`{base}/{ecosystem}/all.zip`), for a mirror.
+        #[arg(long, value_name = "URL")]
+        osv_base: Option<String>,
+        /// OSV ecosystems to download (repeatable; default: all the scanner matches).
+        #[arg(long = "ecosystem", value_name = "NAME")]
+        ecosystems: Vec<String>,
+        /// URL of the Debian security tracker JSON; `none` skips it.
+        #[arg(long, value_name = "URL")]
+        debian_tracker: Option<String>,
         #[arg(long, env = "REMPART_DB", value_name = "FILE")]
         db: Option<PathBuf>,
         #[arg(long, env = "REMPART_CACHE_DIR", value_name = "DIR")]

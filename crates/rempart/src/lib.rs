@@ -8,6 +8,7 @@
 mod analyzers;
 mod assemble;
 mod cache;
+mod db_update;
 mod default_db;
 mod error;
 mod ignore;
@@ -18,6 +19,7 @@ mod vex;
 
 pub use analyzers::{AnalyzerConfig, AnalyzerError, Analyzers, build_analyzers};
 pub use cache::LayerCache;
+pub use db_update::{FeedConfig, UpdateError, update_database};
 pub use default_db::{DEFAULT_ADVISORIES_NAME, install_default_database};
 pub use error::ScanError;
 pub use ignore::{IgnoreEntry, IgnoreError, IgnoreList};

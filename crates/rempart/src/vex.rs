@@ -1,6 +1,6 @@
-//! VEX documents as input: OpenVEX and CycloneDX VEX statements that a vulnerability does not
-//! affect a product. `not_affected` and `fixed` (OpenVEX), `not_affected`, `false_positive` and
-//! `resolved` (CycloneDX) suppress the matching findings, with the justification kept.
+//! VEX documents as input: `OpenVEX` and `CycloneDX` VEX statements that a vulnerability does not
+//! affect a product. `not_affected` and `fixed` (`OpenVEX`), `not_affected`, `false_positive` and
+//! `resolved` (`CycloneDX`) suppress the matching findings, with the justification kept.
 
 use std::path::{Path, PathBuf};
 
@@ -31,7 +31,7 @@ pub struct VexStatement {
     pub source: PathBuf,
 }
 
-/// OpenVEX: `vulnerability` is an object (`{"name": …}`) since v0.2 and a string before.
+/// `OpenVEX`: `vulnerability` is an object (`{"name": …}`) since v0.2 and a string before.
 #[derive(Deserialize)]
 struct OpenVex {
     statements: Vec<OpenVexStatement>,
@@ -83,7 +83,7 @@ struct CycloneDxAffects {
 const MAX_VEX_BYTES: u64 = 64 * 1024 * 1024;
 const SUPPRESSING: [&str; 4] = ["not_affected", "fixed", "false_positive", "resolved"];
 
-/// Reads the suppressing statements of an OpenVEX or CycloneDX document.
+/// Reads the suppressing statements of an `OpenVEX` or `CycloneDX` document.
 pub fn load_vex(path: &Path) -> Result<Vec<VexStatement>, VexError> {
     let invalid = |message: String| VexError::Invalid {
         path: path.to_owned(),

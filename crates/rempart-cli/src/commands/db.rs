@@ -26,6 +26,42 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
             let status = Database::open(&path)?.status()?;
             say(&describe(&status));
         }
+        DbCommand::Update {
+            osv_base,
+            ecosystems,
+            debian_tracker,
+            db,
+            cache_dir,
+        } => {
+            let path = resolve(db.as_deref(), cache_dir.as_deref())?;
+            let mut feeds = rempart::FeedConfig::default();
+            if let Some(base) = osv_base {
+                feeds.osv_base = base;
+            }
+            if !ecosystems.is_empty() {
+                feeds.osv_ecosystems = ecosystems;
+            }
+            match debian_tracker.as_deref() {
+                Some("none") => feeds.debian_tracker = None,
+                Some(url) => feeds.debian_tracker = Some(url.to_owned()),
+                None => {}
+            }
+            let started = std::time::Instant::now();
+            let stats = rempart::update_database(&path, &feeds).with_context(|| {
+                format!(
+                    "updating {} (the old database is unchanged)",
+                    path.display()
+                )
+            })?;
+            say(&format!(
+                "updated {}: {} advisories ({} affected packages) in {:.1}s, {} bytes",
+                path.display(),
+                stats.advisories,
+                stats.affected_packages,
+                started.elapsed().as_secs_f64(),
+                stats.db_size_bytes
+            ));
+        }
         DbCommand::Import {
             paths,
             db,

@@ -1,0 +1,123 @@
+//! `db update` against an HTTP server on 127.0.0.1 that serves the real `PyPI` OSV export, and
+//! misbehaves on request: a wrong announced checksum, a truncated body, a missing file.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use md5::{Digest, Md5};
+use rempart::{FeedConfig, UpdateError, update_database};
+use rempart_vulndb::Database;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Good,
+    WrongChecksum,
+    Truncated,
+}
+
+/// Serves `/PyPI/all.zip` and answers 404 to anything else. Handles requests until the test ends.
+fn serve(body: Vec<u8>, mode: Arc<Mutex<Mode>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request_line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            reader.read_line(&mut request_line).unwrap();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap() == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .to_owned();
+            if path != "/PyPI/all.zip" {
+                let _ = stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                continue;
+            }
+            let mode = *mode.lock().unwrap();
+            let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(
+                if mode == Mode::WrongChecksum {
+                    b"other".as_slice()
+                } else {
+                    &body
+                },
+            ));
+            let header = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nx-goog-hash: crc32c=AAAAAA==,md5={md5}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(header.as_bytes());
+            let sent = if mode == Mode::Truncated {
+                &body[..body.len() / 3]
+            } else {
+                &body[..]
+            };
+            let _ = stream.write_all(sent);
+        }
+    });
+    format!("http://{address}")
+}
+
+fn feeds(base: &str, ecosystems: &[&str]) -> FeedConfig {
+    FeedConfig {
+        osv_base: base.to_owned(),
+        osv_ecosystems: ecosystems.iter().map(|e| (*e).to_owned()).collect(),
+        debian_tracker: None,
+        ..FeedConfig::default()
+    }
+}
+
+fn advisories(db: &Path) -> u64 {
+    Database::open(db).unwrap().status().unwrap().advisories
+}
+
+#[test]
+fn update_downloads_verifies_and_never_breaks_the_old_database() {
+    let zip = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/advisories/PyPI-all.zip"),
+    )
+    .expect("the shared advisory snapshot sits beside the repository");
+    let mode = Arc::new(Mutex::new(Mode::Good));
+    let base = serve(zip, Arc::clone(&mode));
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("db/vuln.sqlite");
+
+    let stats = update_database(&db, &feeds(&base, &["PyPI"])).unwrap();
+    assert!(stats.advisories > 2000, "{} advisories", stats.advisories);
+    let good = advisories(&db);
+    assert_eq!(good, stats.advisories);
+
+    *mode.lock().unwrap() = Mode::WrongChecksum;
+    let error = update_database(&db, &feeds(&base, &["PyPI"])).unwrap_err();
+    assert!(matches!(error, UpdateError::Checksum { .. }), "{error}");
+    assert_eq!(advisories(&db), good, "the old database still answers");
+
+    *mode.lock().unwrap() = Mode::Truncated;
+    let error = update_database(&db, &feeds(&base, &["PyPI"])).unwrap_err();
+    assert!(error.to_string().contains("/PyPI/all.zip"), "{error}");
+    assert_eq!(advisories(&db), good);
+
+    *mode.lock().unwrap() = Mode::Good;
+    let error = update_database(&db, &feeds(&base, &["PyPI", "NoSuchEcosystem"])).unwrap_err();
+    assert!(error.to_string().contains("404"), "{error}");
+    assert_eq!(advisories(&db), good);
+
+    // Nothing but the database (and SQLite's side files) is left in its directory.
+    let leftovers: Vec<String> = std::fs::read_dir(db.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with("vuln.sqlite"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
