@@ -255,6 +255,11 @@ impl VulnMatcher {
         VulnMatcher { database }
     }
 
+    /// Opens the database at `path` read-only (see [`Database::open`]).
+    pub fn open(path: &std::path::Path) -> Result<VulnMatcher, crate::VulnDbError> {
+        Database::open(path).map(VulnMatcher::new)
+    }
+
     pub fn database(&self) -> &Database {
         &self.database
     }

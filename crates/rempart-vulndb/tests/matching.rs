@@ -14,7 +14,7 @@ fn matcher(inputs: &[&str]) -> (tempfile::TempDir, VulnMatcher) {
     let db_path = directory.path().join("vuln.sqlite");
     let inputs: Vec<_> = inputs.iter().map(|name| fixture(name)).collect();
     import_paths(&db_path, &inputs).unwrap();
-    (directory, VulnMatcher::new(Database::open(&db_path).unwrap()))
+    (directory, VulnMatcher::open(&db_path).unwrap())
 }
 
 fn os(id: &str, version_id: &str) -> OsInfo {
