@@ -117,6 +117,10 @@ pub(crate) struct ScanArgs {
     /// Secret rules and allowlists file (YAML).
     #[arg(long, value_name = "FILE")]
     pub(crate) secret_config: Option<PathBuf>,
+    /// User policies in Rego (v1): `.rego` files or directories; repeatable. Their `deny`
+    /// results are reported as misconfigurations (codes `USR-…`).
+    #[arg(long = "policy", value_name = "PATH")]
+    pub(crate) policies: Vec<PathBuf>,
     /// Also write the final filesystem listing (path, type, size, mode, owner, layer) as JSON.
     #[arg(long, value_name = "FILE")]
     pub(crate) inventory_output: Option<PathBuf>,
@@ -178,6 +182,9 @@ pub(crate) struct ConfigArgs {
     pub(crate) severity: Vec<String>,
     #[arg(long, default_value_t = 1)]
     pub(crate) exit_code: u8,
+    /// User policies in Rego (v1): `.rego` files or directories; repeatable.
+    #[arg(long = "policy", value_name = "PATH")]
+    pub(crate) policies: Vec<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -8,9 +8,10 @@ use rempart_core::{
     AnalysisOutput, FileAnalyzer, FileMeta, Finding, ImageAnalyzer, ImageContext, Interest,
     ScannerKind, SkipReason, SkippedEntry,
 };
-use rempart_misconfig::{ImageConfigChecks, detect_kind};
+use rempart_misconfig::{ImageConfigChecks, RegoLimits, RegoPolicies, detect_kind};
 use rempart_secrets::{SecretConfig, SecretScanner};
 use rempart_vulndb::{Database, VulnMatcher};
+use sha2::{Digest, Sha256};
 
 /// What a scan looks for.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +25,8 @@ pub struct AnalyzerConfig {
     pub secret_config: Option<PathBuf>,
     /// The vulnerability database to open (needed with [`ScannerKind::Vuln`]).
     pub database: Option<PathBuf>,
+    /// User Rego policies: `.rego` files or directories of them.
+    pub policies: Vec<PathBuf>,
 }
 
 /// Why the analyzers could not be set up.
@@ -35,6 +38,14 @@ pub enum AnalyzerError {
     VulnDb(#[from] rempart_vulndb::VulnDbError),
     #[error("the vulnerability scanner needs a database path")]
     NoDatabase,
+    #[error(transparent)]
+    Policy(#[from] rempart_misconfig::MisconfigError),
+    #[error("{path}: {source}")]
+    PolicyDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The analyzers of one scan.
@@ -65,9 +76,13 @@ pub fn build_analyzers(config: &AnalyzerConfig) -> Result<Analyzers, AnalyzerErr
         images.push(Box::new(SharedImage(shared)));
     }
     if wants(ScannerKind::Misconfig) {
+        let policies = load_policies(&config.policies)?;
         images.push(Box::new(ImageConfigChecks::new()));
+        if let Some((policies, _)) = &policies {
+            images.push(Box::new(UserPolicies(Arc::clone(policies))));
+        }
         if config.source_tree {
-            files.push(Box::new(ConfigFiles));
+            files.push(Box::new(ConfigFiles { policies }));
         }
     }
     if wants(ScannerKind::Vuln) {
@@ -108,8 +123,70 @@ impl ImageAnalyzer for SharedImage {
     }
 }
 
+/// Collects `.rego` files from files and directories (recursively, sorted for a stable order),
+/// compiles them, and returns them with a hash of their text.
+pub fn load_policies(
+    paths: &[PathBuf],
+) -> Result<Option<(Arc<RegoPolicies>, String)>, AnalyzerError> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut files = Vec::new();
+    let mut pending: Vec<PathBuf> = paths.to_vec();
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(&path).map_err(|source| AnalyzerError::PolicyDir {
+                path: path.clone(),
+                source,
+            })?;
+            for entry in entries {
+                let entry = entry.map_err(|source| AnalyzerError::PolicyDir {
+                    path: path.clone(),
+                    source,
+                })?;
+                pending.push(entry.path());
+            }
+        } else if path.extension().is_some_and(|e| e == "rego") || paths.contains(&path) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    let policies = RegoPolicies::from_files(&files, RegoLimits::default())?;
+    // The layer cache key must change whenever a policy's text does.
+    let mut hasher = Sha256::new();
+    for file in &files {
+        let text = std::fs::read(file).map_err(|source| AnalyzerError::PolicyDir {
+            path: file.clone(),
+            source,
+        })?;
+        hasher.update(file.to_string_lossy().as_bytes());
+        hasher.update(&text);
+    }
+    Ok(Some((Arc::new(policies), hex::encode(hasher.finalize()))))
+}
+
+/// User Rego policies over the image (config, OS, packages).
+struct UserPolicies(Arc<RegoPolicies>);
+
+impl ImageAnalyzer for UserPolicies {
+    fn name(&self) -> &'static str {
+        "user-policies"
+    }
+    fn analyze_image(&self, image: &ImageContext<'_>, findings: &mut Vec<Finding>) {
+        match self.0.evaluate_image(image) {
+            Ok(found) => findings.extend(found),
+            // A broken or runaway user policy must be visible, but it is the policy's failure,
+            // not the image's: the other checks' findings still stand.
+            Err(error) => tracing::error!(%error, "user policy failed on the image"),
+        }
+    }
+}
+
 /// Dockerfiles, Kubernetes manifests and compose files found in a source tree.
-struct ConfigFiles;
+struct ConfigFiles {
+    /// User policies and the hash of their text.
+    policies: Option<(Arc<RegoPolicies>, String)>,
+}
 
 /// Configuration files are small; anything larger is not a hand-written manifest.
 const MAX_CONFIG_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -119,7 +196,12 @@ impl FileAnalyzer for ConfigFiles {
         "config-files"
     }
     fn fingerprint(&self) -> String {
-        format!("rempart-misconfig {}", env!("CARGO_PKG_VERSION"))
+        // User policies change what this analyzer reports, so they are part of the cache key.
+        let policies = self.policies.as_ref().map_or("", |(_, hash)| hash.as_str());
+        format!(
+            "rempart-misconfig {} policies={policies}",
+            env!("CARGO_PKG_VERSION")
+        )
     }
     fn interest(&self, file: &FileMeta<'_>) -> Interest {
         let name = file.file_name().to_ascii_lowercase();
@@ -143,14 +225,20 @@ impl FileAnalyzer for ConfigFiles {
         if detect_kind(path, content).is_none() {
             return;
         }
-        match rempart_misconfig::scan_config_file(path, content) {
-            Ok(findings) => out.findings.extend(findings),
-            Err(error) => out.skipped.push(SkippedEntry {
-                path: file.path.to_owned(),
-                layer: None,
-                reason: SkipReason::Unreadable,
-                detail: Some(error.to_string()),
-            }),
+        let mut results = vec![rempart_misconfig::scan_config_file(path, content)];
+        if let Some((policies, _)) = &self.policies {
+            results.push(policies.evaluate_config_file(path, content));
+        }
+        for result in results {
+            match result {
+                Ok(findings) => out.findings.extend(findings),
+                Err(error) => out.skipped.push(SkippedEntry {
+                    path: file.path.to_owned(),
+                    layer: None,
+                    reason: SkipReason::Unreadable,
+                    detail: Some(error.to_string()),
+                }),
+            }
         }
     }
 }

@@ -17,7 +17,7 @@ mod redact;
 mod scanner;
 mod vex;
 
-pub use analyzers::{AnalyzerConfig, AnalyzerError, Analyzers, build_analyzers};
+pub use analyzers::{AnalyzerConfig, AnalyzerError, Analyzers, build_analyzers, load_policies};
 pub use cache::LayerCache;
 pub use db_update::{FeedConfig, UpdateError, update_database};
 pub use default_db::{DEFAULT_ADVISORIES_NAME, install_default_database};

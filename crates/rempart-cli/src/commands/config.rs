@@ -14,6 +14,7 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
     let format: Format = args.format.parse()?;
     let mut findings = Vec::new();
     let mut skipped = Vec::new();
+    let policies = rempart::load_policies(&args.policies)?;
     for path in &args.paths {
         if path.is_dir() {
             let analyzers = build_analyzers(&AnalyzerConfig {
@@ -22,6 +23,7 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
                 source_tree: true,
                 secret_config: None,
                 database: None,
+                policies: args.policies.clone(),
             })?;
             // Only the file checks: image-level checks have no image here.
             let scanner = Scanner::new(
@@ -50,6 +52,9 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
                 std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             let display = path.display().to_string();
             let mut file_findings = rempart_misconfig::scan_config_file(path, &bytes)?;
+            if let Some((policies, _)) = &policies {
+                file_findings.extend(policies.evaluate_config_file(path, &bytes)?);
+            }
             for finding in &mut file_findings {
                 finding.location.path.clone_from(&display);
             }

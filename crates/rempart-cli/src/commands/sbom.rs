@@ -26,6 +26,7 @@ pub(crate) fn run(args: &SbomArgs) -> Result<Outcome> {
         source_tree: args.dir,
         secret_config: None,
         database: None,
+        policies: Vec::new(),
     })?;
     let scanner = Scanner::new(
         analyzers.files,

@@ -63,6 +63,7 @@ fn run(
         source_tree,
         secret_config: args.secret_config.clone(),
         database,
+        policies: args.policies.clone(),
     })?;
     let scanner = Scanner::new(
         analyzers.files,
