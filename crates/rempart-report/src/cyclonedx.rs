@@ -15,7 +15,10 @@ use crate::{ReportOptions, order};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(clippy::struct_field_names, reason = "field names follow the specification")]
+#[allow(
+    clippy::struct_field_names,
+    reason = "field names follow the specification"
+)]
 struct Bom {
     #[serde(rename = "$schema")]
     schema: &'static str,
@@ -245,12 +248,18 @@ fn image_component(result: &ScanResult) -> Component {
     let name = order::target_name(result).to_owned();
     let digest = order::target_digest(result);
     let mut properties = Vec::new();
-    properties.push(Property::new("rempart:target:kind", result.target_kind.clone()));
+    properties.push(Property::new(
+        "rempart:target:kind",
+        result.target_kind.clone(),
+    ));
     if let Some(config) = &result.target.config_digest {
         properties.push(Property::new("rempart:image:config_digest", config.clone()));
     }
     if let Some(manifest) = &result.target.manifest_digest {
-        properties.push(Property::new("rempart:image:manifest_digest", manifest.clone()));
+        properties.push(Property::new(
+            "rempart:image:manifest_digest",
+            manifest.clone(),
+        ));
     }
     for tag in &result.target.repo_tags {
         properties.push(Property::new("rempart:image:repo_tag", tag.clone()));
@@ -262,7 +271,10 @@ fn image_component(result: &ScanResult) -> Component {
         ));
     }
     if let (Some(os), Some(arch)) = (&result.target.os, &result.target.architecture) {
-        properties.push(Property::new("rempart:image:platform", format!("{os}/{arch}")));
+        properties.push(Property::new(
+            "rempart:image:platform",
+            format!("{os}/{arch}"),
+        ));
     }
     Component {
         kind: "container",
@@ -372,7 +384,10 @@ fn package_component(package: &Package, bom_ref: &str) -> Component {
         package.ecosystem.osv_name(),
     )];
     if let Some(location) = package.locations.first() {
-        properties.push(Property::new("rempart:package:file_path", location.path.clone()));
+        properties.push(Property::new(
+            "rempart:package:file_path",
+            location.path.clone(),
+        ));
         if let Some(layer) = &location.layer {
             properties.push(Property::new(
                 "rempart:package:layer_index",
@@ -385,7 +400,10 @@ fn package_component(package: &Package, bom_ref: &str) -> Component {
         }
     }
     if let Some(source) = &package.source {
-        properties.push(Property::new("rempart:package:source_name", source.name.clone()));
+        properties.push(Property::new(
+            "rempart:package:source_name",
+            source.name.clone(),
+        ));
         properties.push(Property::new(
             "rempart:package:source_version",
             source.version.clone(),
@@ -464,7 +482,9 @@ fn license_choices(texts: &[String]) -> Vec<LicenseChoice> {
                 {
                     LicenseEntry::Id { id: expression }
                 }
-                License::Expression(text) | License::Other(text) => LicenseEntry::Name { name: text },
+                License::Expression(text) | License::Other(text) => {
+                    LicenseEntry::Name { name: text }
+                }
             };
             let key = match &entry {
                 LicenseEntry::Id { id } => id.clone(),
@@ -675,7 +695,10 @@ mod tests {
     #[test]
     fn tags_and_digests_are_stripped_from_references() {
         assert_eq!(strip_tag_and_digest("debian:12"), "debian");
-        assert_eq!(strip_tag_and_digest("localhost:5000/app"), "localhost:5000/app");
+        assert_eq!(
+            strip_tag_and_digest("localhost:5000/app"),
+            "localhost:5000/app"
+        );
         assert_eq!(
             strip_tag_and_digest("localhost:5000/app:1.2@sha256:ab"),
             "localhost:5000/app"
@@ -684,7 +707,10 @@ mod tests {
 
     #[test]
     fn license_ids_match_the_vendored_schema() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/spdx.schema.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/schemas/spdx.schema.json"
+        );
         let schema: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let mut from_schema: Vec<&str> = schema["enum"]

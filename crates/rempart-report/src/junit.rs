@@ -93,13 +93,19 @@ fn write_case(finding: &Finding, target: &str, out: &mut dyn Write) -> io::Resul
             package,
             installed_version,
             ..
-        } => format!("[{}] {package}@{installed_version}: {}", finding.severity, finding.id),
+        } => format!(
+            "[{}] {package}@{installed_version}: {}",
+            finding.severity, finding.id
+        ),
         _ => format!("[{}] {}: {place}", finding.severity, finding.id),
     };
     writeln!(
         out,
         r#"    <testcase classname="{}" name="{}" file="{}" time="0">"#,
-        xml(&format!("{target} {}", order::image_path(&finding.location.path))),
+        xml(&format!(
+            "{target} {}",
+            order::image_path(&finding.location.path)
+        )),
         xml(&name),
         xml(&order::image_path(&order::full_path(finding)))
     )?;
@@ -190,7 +196,10 @@ mod tests {
 
     #[test]
     fn xml_escapes_markup_and_drops_invalid_characters() {
-        assert_eq!(xml(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;");
+        assert_eq!(
+            xml(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;"
+        );
         assert_eq!(xml("a\u{1b}b\u{0}c"), "abc");
     }
 }

@@ -156,9 +156,7 @@ pub enum ReportError {
     },
     /// SARIF, `CycloneDX` and SPDX require RFC 3339 times; a malformed one would make the whole
     /// document invalid, so it is refused before anything is written.
-    #[error(
-        "report timestamp `{0}` is not an RFC 3339 UTC time such as 2024-06-12T08:30:00Z"
-    )]
+    #[error("report timestamp `{0}` is not an RFC 3339 UTC time such as 2024-06-12T08:30:00Z")]
     InvalidTimestamp(String),
 }
 

@@ -111,9 +111,18 @@ mod tests {
 
     #[test]
     fn debian_gnu_names_are_mapped() {
-        assert_eq!(classify("GPL-2+"), License::Expression("GPL-2.0-or-later".into()));
-        assert_eq!(classify("GPL-3"), License::Expression("GPL-3.0-only".into()));
-        assert_eq!(classify("LGPL-2.1"), License::Expression("LGPL-2.1-only".into()));
+        assert_eq!(
+            classify("GPL-2+"),
+            License::Expression("GPL-2.0-or-later".into())
+        );
+        assert_eq!(
+            classify("GPL-3"),
+            License::Expression("GPL-3.0-only".into())
+        );
+        assert_eq!(
+            classify("LGPL-2.1"),
+            License::Expression("LGPL-2.1-only".into())
+        );
         assert_eq!(classify("GPL-9+"), License::Other("GPL-9+".into()));
     }
 
@@ -123,7 +132,10 @@ mod tests {
             classify("Custom: see LICENSE file"),
             License::Other("Custom: see LICENSE file".into())
         );
-        assert_eq!(license_ref("Custom: see LICENSE file"), "LicenseRef-Custom-see-LICENSE-file");
+        assert_eq!(
+            license_ref("Custom: see LICENSE file"),
+            "LicenseRef-Custom-see-LICENSE-file"
+        );
         assert_eq!(license_ref("!!"), "LicenseRef-unknown");
     }
 

@@ -41,7 +41,11 @@ pub(crate) fn packages(result: &ScanResult) -> Vec<&Package> {
 
 pub(crate) fn layers(result: &ScanResult) -> Vec<&LayerSummary> {
     let mut sorted: Vec<&LayerSummary> = result.layers.iter().collect();
-    sorted.sort_by(|a, b| a.index.cmp(&b.index).then_with(|| a.diff_id.cmp(&b.diff_id)));
+    sorted.sort_by(|a, b| {
+        a.index
+            .cmp(&b.index)
+            .then_with(|| a.diff_id.cmp(&b.diff_id))
+    });
     sorted
 }
 

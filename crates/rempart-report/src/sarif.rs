@@ -426,7 +426,9 @@ fn message(finding: &Finding) -> String {
             let fix_line = match fix {
                 FixState::Fixed { versions } => format!("Fixed version: {}", versions.join(", ")),
                 FixState::NotFixed => "Fixed version: none yet".to_owned(),
-                FixState::WillNotFix => "Fixed version: none, the distribution will not fix it".to_owned(),
+                FixState::WillNotFix => {
+                    "Fixed version: none, the distribution will not fix it".to_owned()
+                }
             };
             format!(
                 "Package: {package}\nInstalled version: {installed_version}\nVulnerability: {}\nSeverity: {}\n{fix_line}\nTitle: {}\nFile: {place}",
@@ -434,9 +436,9 @@ fn message(finding: &Finding) -> String {
             )
         }
         FindingDetails::Secret { redacted, origin } => {
-            let from = origin
-                .as_deref()
-                .map_or(place.clone(), |origin| format!("{origin} {}", finding.location.path));
+            let from = origin.as_deref().map_or(place.clone(), |origin| {
+                format!("{origin} {}", finding.location.path)
+            });
             format!(
                 "{} ({}) in {from}{layer}{deleted}: {redacted}",
                 finding.title, finding.id
@@ -449,7 +451,10 @@ fn message(finding: &Finding) -> String {
             finding.title
         ),
         FindingDetails::Misconfig { resource, .. } => {
-            format!("{} ({}) in {resource} at {place}", finding.title, finding.id)
+            format!(
+                "{} ({}) in {resource} at {place}",
+                finding.title, finding.id
+            )
         }
     }
 }

@@ -18,7 +18,10 @@ const NOASSERTION: &str = "NOASSERTION";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(clippy::struct_field_names, reason = "field names follow the specification")]
+#[allow(
+    clippy::struct_field_names,
+    reason = "field names follow the specification"
+)]
 struct Document {
     spdx_version: &'static str,
     data_license: &'static str,
@@ -74,7 +77,10 @@ struct Checksum {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(clippy::struct_field_names, reason = "field names follow the specification")]
+#[allow(
+    clippy::struct_field_names,
+    reason = "field names follow the specification"
+)]
 struct ExternalRef {
     reference_category: &'static str,
     reference_type: &'static str,
@@ -91,7 +97,10 @@ struct ExtractedLicense {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(clippy::struct_field_names, reason = "field names follow the specification")]
+#[allow(
+    clippy::struct_field_names,
+    reason = "field names follow the specification"
+)]
 struct Relationship {
     spdx_element_id: String,
     relationship_type: &'static str,
@@ -148,7 +157,10 @@ pub(crate) fn write(
         name: name.clone(),
         document_namespace: namespace(result, options),
         creation_info: CreationInfo {
-            created: options.timestamp.clone().unwrap_or_else(|| EPOCH.to_owned()),
+            created: options
+                .timestamp
+                .clone()
+                .unwrap_or_else(|| EPOCH.to_owned()),
             creators: vec![format!("Tool: rempart-{}", options.tool_version)],
         },
         packages,

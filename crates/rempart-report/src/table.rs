@@ -9,9 +9,9 @@ use std::io::{self, Write};
 
 use rempart_core::{Finding, FindingDetails, FixState, ScanResult, ScannerKind, Severity};
 
+use crate::ReportOptions;
 use crate::order;
 use crate::text::{one_line, truncate, truncate_left, width};
-use crate::ReportOptions;
 
 const TITLE_MAX: usize = 60;
 /// Titles next to a path column get less room, so the row still fits a wide terminal.
@@ -234,7 +234,11 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
             Cell::plain(&fixed),
             Cell::capped(
                 &finding.title,
-                if with_path { TITLE_WITH_PATH_MAX } else { TITLE_MAX },
+                if with_path {
+                    TITLE_WITH_PATH_MAX
+                } else {
+                    TITLE_MAX
+                },
             ),
         ];
         if with_path {
@@ -378,7 +382,11 @@ fn write_skipped(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
         out,
         "Skipped {} entr{} ({}); the JSON report lists each one.",
         result.skipped.len(),
-        if result.skipped.len() == 1 { "y" } else { "ies" },
+        if result.skipped.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
         parts.join(", ")
     )
 }

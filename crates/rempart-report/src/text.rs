@@ -85,9 +85,7 @@ pub(crate) fn is_utc_timestamp(text: &str) -> bool {
         || (fraction.len() > 1
             && fraction.starts_with('.')
             && fraction[1..].bytes().all(|b| b.is_ascii_digit()));
-    let number = |range: std::ops::Range<usize>| {
-        text[range].parse::<u32>().unwrap_or(u32::MAX)
-    };
+    let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(u32::MAX);
     shape_ok
         && fraction_ok
         && bytes.len() >= 20
@@ -149,10 +147,12 @@ pub(crate) fn push_percent(encoded: &mut String, byte: u8) {
 pub(crate) fn is_uuid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, len)| {
+            group.len() == len
+                && group
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
 }
 
 /// Percent-encodes everything but the characters a URI path may hold as they are, so image paths
@@ -195,7 +195,10 @@ mod tests {
 
     #[test]
     fn uri_path_escapes_only_what_it_must() {
-        assert_eq!(uri_path("opt/app.jar!/a b%.class"), "opt/app.jar!/a%20b%25.class");
+        assert_eq!(
+            uri_path("opt/app.jar!/a b%.class"),
+            "opt/app.jar!/a%20b%25.class"
+        );
         assert_eq!(uri_path("usr/lib/é"), "usr/lib/%C3%A9");
         assert_eq!(uri_path("a:b"), "a%3Ab");
     }

@@ -100,7 +100,10 @@ fn junit_of_a_clean_scan_snapshot() {
 fn every_format_ignores_input_order() {
     let forward = common::scan_result();
     let reversed = common::scan_result_reversed();
-    assert_ne!(forward, reversed, "the reversed fixture must differ in order");
+    assert_ne!(
+        forward, reversed,
+        "the reversed fixture must differ in order"
+    );
     for format in Format::ALL {
         assert_eq!(
             render_with(&forward, format, &options()),
@@ -154,8 +157,7 @@ fn sboms_without_pinned_values_are_still_reproducible_and_differ_per_image() {
         bom["serialNumber"].as_str().unwrap().to_owned()
     };
     assert_ne!(serial(&result), serial(&other));
-    let spdx: Value =
-        serde_json::from_str(&render_with(&result, Format::Spdx, &unpinned)).unwrap();
+    let spdx: Value = serde_json::from_str(&render_with(&result, Format::Spdx, &unpinned)).unwrap();
     assert_eq!(spdx["creationInfo"]["created"], "1970-01-01T00:00:00Z");
 }
 
@@ -179,7 +181,11 @@ fn assert_valid(validator: &jsonschema::Validator, document: &Value, what: &str)
             format!("{message} at {}", error.instance_path())
         })
         .collect();
-    assert!(errors.is_empty(), "{what} is invalid:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{what} is invalid:\n{}",
+        errors.join("\n")
+    );
 }
 
 fn sarif_validator() -> jsonschema::Validator {
@@ -200,8 +206,14 @@ impl jsonschema::Retrieve for VendoredSchemas {
     ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         let wanted = uri.as_str();
         for (known, file) in [
-            ("http://cyclonedx.org/schema/spdx.schema.json", "spdx.schema.json"),
-            ("http://cyclonedx.org/schema/jsf-0.82.schema.json", "jsf-0.82.schema.json"),
+            (
+                "http://cyclonedx.org/schema/spdx.schema.json",
+                "spdx.schema.json",
+            ),
+            (
+                "http://cyclonedx.org/schema/jsf-0.82.schema.json",
+                "jsf-0.82.schema.json",
+            ),
         ] {
             if wanted == known {
                 return Ok(schema(file));
@@ -233,7 +245,11 @@ fn sarif_is_valid_sarif_2_1_0() {
 
 #[test]
 fn cyclonedx_is_valid_cyclonedx_1_6() {
-    assert_valid(&cyclonedx_validator(), &json(Format::CycloneDx), "CycloneDX report");
+    assert_valid(
+        &cyclonedx_validator(),
+        &json(Format::CycloneDx),
+        "CycloneDX report",
+    );
 }
 
 #[test]
@@ -281,7 +297,11 @@ fn empty_results_are_valid_too() {
         serde_json::from_str(&render_with(&empty, format, &unpinned)).unwrap()
     };
     assert_valid(&sarif_validator(), &parse(Format::Sarif), "empty SARIF");
-    assert_valid(&cyclonedx_validator(), &parse(Format::CycloneDx), "empty CycloneDX");
+    assert_valid(
+        &cyclonedx_validator(),
+        &parse(Format::CycloneDx),
+        "empty CycloneDX",
+    );
     assert_valid(&spdx_validator(), &parse(Format::Spdx), "empty SPDX");
     for format in [Format::Table, Format::Junit, Format::Json] {
         assert!(!render_with(&empty, format, &unpinned).is_empty());
@@ -310,7 +330,10 @@ fn sarif_has_one_rule_per_distinct_id_and_github_fields() {
         let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             .as_str()
             .expect("every result has a location");
-        assert!(!uri.is_empty() && !uri.starts_with('/'), "GitHub wants relative URIs: {uri}");
+        assert!(
+            !uri.is_empty() && !uri.starts_with('/'),
+            "GitHub wants relative URIs: {uri}"
+        );
     }
     for rule in rules {
         let score: f64 = rule["properties"]["security-severity"]
@@ -356,14 +379,22 @@ fn cyclonedx_refs_are_unique_and_resolve() {
 fn spdx_ids_are_unique_and_every_license_ref_is_declared() {
     let spdx = json(Format::Spdx);
     let packages = spdx["packages"].as_array().unwrap();
-    let ids: Vec<&str> = packages.iter().map(|p| p["SPDXID"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = packages
+        .iter()
+        .map(|p| p["SPDXID"].as_str().unwrap())
+        .collect();
     let mut unique = ids.clone();
     unique.sort_unstable();
     unique.dedup();
     assert_eq!(unique.len(), ids.len());
     let declared: Vec<&str> = spdx["hasExtractedLicensingInfos"]
         .as_array()
-        .map(|infos| infos.iter().map(|i| i["licenseId"].as_str().unwrap()).collect())
+        .map(|infos| {
+            infos
+                .iter()
+                .map(|i| i["licenseId"].as_str().unwrap())
+                .collect()
+        })
         .unwrap_or_default();
     for package in packages {
         let license = package["licenseDeclared"].as_str().unwrap();
@@ -395,7 +426,11 @@ fn junit_counts_match_the_findings() {
     )));
     let clean = render_with(&common::clean_result(), Format::Junit, &options());
     assert_eq!(clean.matches("<failure ").count(), 0);
-    assert_eq!(clean.matches("<testcase ").count(), 4, "one passing case per scanner");
+    assert_eq!(
+        clean.matches("<testcase ").count(),
+        4,
+        "one passing case per scanner"
+    );
 }
 
 #[test]
@@ -441,7 +476,10 @@ fn format_names_round_trip() {
     }
     assert_eq!("SARIF".parse::<Format>().unwrap(), Format::Sarif);
     let error = "xml".parse::<Format>().unwrap_err().to_string();
-    assert!(error.contains("xml") && error.contains("spdx-json"), "{error}");
+    assert!(
+        error.contains("xml") && error.contains("spdx-json"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -487,7 +525,10 @@ fn schema_doc_names_every_field_of_the_json_report() {
         .iter()
         .filter(|key| !doc.contains(&format!("`{key}`")))
         .collect();
-    assert!(missing.is_empty(), "SCHEMA.md does not document {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "SCHEMA.md does not document {missing:?}"
+    );
 }
 
 #[test]
@@ -502,18 +543,33 @@ fn junit_is_well_formed_xml_with_consistent_counts() {
         let mut total_tests = 0;
         let mut total_failures = 0;
         for suite in root.children().filter(|n| n.has_tag_name("testsuite")) {
-            let cases: Vec<_> = suite.children().filter(|n| n.has_tag_name("testcase")).collect();
+            let cases: Vec<_> = suite
+                .children()
+                .filter(|n| n.has_tag_name("testcase"))
+                .collect();
             let failures = cases
                 .iter()
                 .filter(|case| case.children().any(|n| n.has_tag_name("failure")))
                 .count();
-            assert_eq!(suite.attribute("tests"), Some(cases.len().to_string().as_str()));
-            assert_eq!(suite.attribute("failures"), Some(failures.to_string().as_str()));
+            assert_eq!(
+                suite.attribute("tests"),
+                Some(cases.len().to_string().as_str())
+            );
+            assert_eq!(
+                suite.attribute("failures"),
+                Some(failures.to_string().as_str())
+            );
             total_tests += cases.len();
             total_failures += failures;
         }
-        assert_eq!(root.attribute("tests"), Some(total_tests.to_string().as_str()));
-        assert_eq!(root.attribute("failures"), Some(total_failures.to_string().as_str()));
+        assert_eq!(
+            root.attribute("tests"),
+            Some(total_tests.to_string().as_str())
+        );
+        assert_eq!(
+            root.attribute("failures"),
+            Some(total_failures.to_string().as_str())
+        );
         assert_eq!(total_failures, result.findings.len());
     }
 }
@@ -564,8 +620,12 @@ fn hostile_text_everywhere_still_gives_valid_documents() {
                     *package = text.to_owned();
                     *installed_version = text.to_owned();
                 }
-                rempart_core::FindingDetails::Secret { redacted, .. } => *redacted = text.to_owned(),
-                rempart_core::FindingDetails::Malware { member, .. } => *member = Some(text.to_owned()),
+                rempart_core::FindingDetails::Secret { redacted, .. } => {
+                    *redacted = text.to_owned()
+                }
+                rempart_core::FindingDetails::Malware { member, .. } => {
+                    *member = Some(text.to_owned())
+                }
                 rempart_core::FindingDetails::Misconfig { resource, .. } => {
                     *resource = text.to_owned();
                 }
@@ -582,8 +642,16 @@ fn hostile_text_everywhere_still_gives_valid_documents() {
         let parse = |format| -> Value {
             serde_json::from_str(&render_with(&result, format, &options())).unwrap()
         };
-        assert_valid(&sarif, &parse(Format::Sarif), &format!("SARIF for {label:?}"));
-        assert_valid(&cyclonedx, &parse(Format::CycloneDx), &format!("CycloneDX for {label:?}"));
+        assert_valid(
+            &sarif,
+            &parse(Format::Sarif),
+            &format!("SARIF for {label:?}"),
+        );
+        assert_valid(
+            &cyclonedx,
+            &parse(Format::CycloneDx),
+            &format!("CycloneDX for {label:?}"),
+        );
         assert_valid(&spdx, &parse(Format::Spdx), &format!("SPDX for {label:?}"));
     }
 }

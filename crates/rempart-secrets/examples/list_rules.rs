@@ -13,13 +13,24 @@ fn main() -> std::io::Result<()> {
     writeln!(w, "# Secret rules ({} built in)\n", rules.len())?;
     writeln!(w, "| Code | Title | Severity |\n|---|---|---|")?;
     for rule in &rules {
-        writeln!(w, "| `{}` | {} | {} |", rule.code, rule.title, rule.severity)?;
+        writeln!(
+            w,
+            "| `{}` | {} | {} |",
+            rule.code, rule.title, rule.severity
+        )?;
     }
     writeln!(w)?;
     for rule in &rules {
-        writeln!(w, "## `{}`: {}\n\nSeverity {}. {}\n", rule.code, rule.title, rule.severity, rule.doc)?;
+        writeln!(
+            w,
+            "## `{}`: {}\n\nSeverity {}. {}\n",
+            rule.code, rule.title, rule.severity, rule.doc
+        )?;
     }
-    writeln!(w, "# Paths not scanned by default\n\n| Glob | Why |\n|---|---|")?;
+    writeln!(
+        w,
+        "# Paths not scanned by default\n\n| Glob | Why |\n|---|---|"
+    )?;
     for (glob, reason) in rempart_secrets::builtin_allowed_paths() {
         writeln!(w, "| `{glob}` | {reason} |")?;
     }

@@ -109,7 +109,11 @@ fn main() -> std::io::Result<()> {
                 config = SecretConfig::load(Path::new(&path)).map_err(std::io::Error::other)?;
             }
             "--quiet" => quiet = true,
-            "--root" => base = Some(PathBuf::from(args.next().expect("--root needs a directory"))),
+            "--root" => {
+                base = Some(PathBuf::from(
+                    args.next().expect("--root needs a directory"),
+                ))
+            }
             _ => roots.push(PathBuf::from(arg)),
         }
     }
@@ -123,7 +127,13 @@ fn main() -> std::io::Result<()> {
     let mut stats = Stats::default();
     let mut out = AnalysisOutput::default();
     for root in &roots {
-        walk(base.as_deref().unwrap_or(root), root, &scanner, &mut stats, &mut out);
+        walk(
+            base.as_deref().unwrap_or(root),
+            root,
+            &scanner,
+            &mut stats,
+            &mut out,
+        );
     }
     let wall = wall.elapsed();
 

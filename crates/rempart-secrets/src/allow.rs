@@ -66,7 +66,11 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
         return true;
     }
     let lower = value.to_ascii_lowercase();
-    if lower.starts_with(b"your") || PLACEHOLDER_MARKERS.iter().any(|m| contains(&lower, m.as_bytes())) {
+    if lower.starts_with(b"your")
+        || PLACEHOLDER_MARKERS
+            .iter()
+            .any(|m| contains(&lower, m.as_bytes()))
+    {
         return true;
     }
     let mut seen = [false; 256];
@@ -85,20 +89,47 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
 /// OAuth clients and browser API keys are public by design (the vendor ships them in every copy
 /// of the tool); the rest are examples from specifications and vendor docs.
 const KNOWN_PUBLIC_VALUES: &[(u64, &str)] = &[
-    (0x68ae_50f7_2ed9_440c, "Google Cloud SDK error-reporting API key"),
-    (0x1003_0585_ab10_0140, "Google Cloud SDK crash-reporting API key"),
+    (
+        0x68ae_50f7_2ed9_440c,
+        "Google Cloud SDK error-reporting API key",
+    ),
+    (
+        0x1003_0585_ab10_0140,
+        "Google Cloud SDK crash-reporting API key",
+    ),
     (0xf7d8_fa9f_50d7_2824, "gsutil's public API key"),
-    (0xeacf_5f66_b85c_cd0c, "Google Cloud SDK installed-app OAuth client secret"),
-    (0x9bff_7ff7_08d8_236c, "Google Cloud SDK installed-app OAuth client secret"),
-    (0x1a48_8500_fec1_5059, "bq CLI installed-app OAuth client secret"),
+    (
+        0xeacf_5f66_b85c_cd0c,
+        "Google Cloud SDK installed-app OAuth client secret",
+    ),
+    (
+        0x9bff_7ff7_08d8_236c,
+        "Google Cloud SDK installed-app OAuth client secret",
+    ),
+    (
+        0x1a48_8500_fec1_5059,
+        "bq CLI installed-app OAuth client secret",
+    ),
     (0x0975_68a4_991f_1051, "Jetty openid.mod commented example"),
-    (0x54e4_771d_f10a_be70, "Jetty ssl.mod default (obfuscated 'storepwd')"),
-    (0x2fdf_59df_bc3d_498b, "Jetty ssl.mod default (obfuscated 'keypwd')"),
+    (
+        0x54e4_771d_f10a_be70,
+        "Jetty ssl.mod default (obfuscated 'storepwd')",
+    ),
+    (
+        0x2fdf_59df_bc3d_498b,
+        "Jetty ssl.mod default (obfuscated 'keypwd')",
+    ),
     (0xdc8d_8ca0_6454_72e9, "RFC 6749 example client credentials"),
     (0x846b_2a1e_2fad_7fcb, "RFC 6749 example access token"),
     (0xecc1_a447_4851_bc28, "RFC 6749 example refresh token"),
-    (0xb822_b85d_8424_88a4, "AWS DataSync documentation SAS example"),
-    (0xcccd_b9bb_06b5_ddef, "google-api-core docstring page token"),
+    (
+        0xb822_b85d_8424_88a4,
+        "AWS DataSync documentation SAS example",
+    ),
+    (
+        0xcccd_b9bb_06b5_ddef,
+        "google-api-core docstring page token",
+    ),
 ];
 
 pub(crate) fn is_known_public_value(value: &[u8]) -> bool {
@@ -123,37 +154,109 @@ pub(crate) fn fnv1a(data: &[u8]) -> u64 {
 /// `node_modules`, vendored trees): their keys and tokens are published examples, not the
 /// image's credentials. The application's own tree (`app/tests`, `srv/…`) stays scanned.
 pub(crate) const BUILTIN_ALLOWED_PATHS: &[(&str, &str)] = &[
-    ("usr/share/doc/**", "Debian package documentation: examples and changelogs"),
+    (
+        "usr/share/doc/**",
+        "Debian package documentation: examples and changelogs",
+    ),
     ("usr/share/man/**", "manual pages"),
     ("usr/share/info/**", "info manuals"),
     ("usr/share/locale/**", "message catalogs"),
-    ("**/*.dist-info/METADATA", "a Python package's README, rendered into its metadata"),
-    ("**/*.egg-info/PKG-INFO", "a Python package's README, rendered into its metadata"),
-    ("usr/share/go*/src/**", "the Go standard library sources and their test keys"),
-    ("usr/lib/go*/src/**", "the Go standard library sources and their test keys"),
-    ("usr/local/go/src/**", "the Go standard library sources and their test keys"),
-    ("**/site-packages/**/test/**", "tests shipped inside Python packages"),
-    ("**/site-packages/**/tests/**", "tests shipped inside Python packages"),
-    ("**/site-packages/**/testing/**", "tests shipped inside Python packages"),
-    ("**/site-packages/**/test_*.py", "tests shipped inside Python packages"),
-    ("**/site-packages/**/*_test.py", "tests shipped inside Python packages"),
-    ("**/site-packages/**/*.md", "documentation shipped inside Python packages"),
-    ("**/site-packages/**/*.rst", "documentation shipped inside Python packages"),
-    ("**/dist-packages/**/test/**", "tests shipped inside Debian's Python packages"),
-    ("**/dist-packages/**/tests/**", "tests shipped inside Debian's Python packages"),
-    ("**/dist-packages/**/test_*.py", "tests shipped inside Debian's Python packages"),
-    ("**/dist-packages/**/*_test.py", "tests shipped inside Debian's Python packages"),
-    ("**/dist-packages/**/*.md", "documentation shipped inside Debian's Python packages"),
-    ("**/dist-packages/**/*.rst", "documentation shipped inside Debian's Python packages"),
-    ("**/lib/python*/test/**", "CPython's own regression tests and their keys"),
+    (
+        "**/*.dist-info/METADATA",
+        "a Python package's README, rendered into its metadata",
+    ),
+    (
+        "**/*.egg-info/PKG-INFO",
+        "a Python package's README, rendered into its metadata",
+    ),
+    (
+        "usr/share/go*/src/**",
+        "the Go standard library sources and their test keys",
+    ),
+    (
+        "usr/lib/go*/src/**",
+        "the Go standard library sources and their test keys",
+    ),
+    (
+        "usr/local/go/src/**",
+        "the Go standard library sources and their test keys",
+    ),
+    (
+        "**/site-packages/**/test/**",
+        "tests shipped inside Python packages",
+    ),
+    (
+        "**/site-packages/**/tests/**",
+        "tests shipped inside Python packages",
+    ),
+    (
+        "**/site-packages/**/testing/**",
+        "tests shipped inside Python packages",
+    ),
+    (
+        "**/site-packages/**/test_*.py",
+        "tests shipped inside Python packages",
+    ),
+    (
+        "**/site-packages/**/*_test.py",
+        "tests shipped inside Python packages",
+    ),
+    (
+        "**/site-packages/**/*.md",
+        "documentation shipped inside Python packages",
+    ),
+    (
+        "**/site-packages/**/*.rst",
+        "documentation shipped inside Python packages",
+    ),
+    (
+        "**/dist-packages/**/test/**",
+        "tests shipped inside Debian's Python packages",
+    ),
+    (
+        "**/dist-packages/**/tests/**",
+        "tests shipped inside Debian's Python packages",
+    ),
+    (
+        "**/dist-packages/**/test_*.py",
+        "tests shipped inside Debian's Python packages",
+    ),
+    (
+        "**/dist-packages/**/*_test.py",
+        "tests shipped inside Debian's Python packages",
+    ),
+    (
+        "**/dist-packages/**/*.md",
+        "documentation shipped inside Debian's Python packages",
+    ),
+    (
+        "**/dist-packages/**/*.rst",
+        "documentation shipped inside Debian's Python packages",
+    ),
+    (
+        "**/lib/python*/test/**",
+        "CPython's own regression tests and their keys",
+    ),
     (
         "**/site-packages/moto/moto_proxy/*.key",
         "the CA key of moto's AWS mock proxy, published with the package",
     ),
-    ("**/node_modules/**/test/**", "tests shipped inside npm packages"),
-    ("**/node_modules/**/tests/**", "tests shipped inside npm packages"),
-    ("**/node_modules/**/__tests__/**", "tests shipped inside npm packages"),
-    ("**/node_modules/**/*.md", "documentation shipped inside npm packages"),
+    (
+        "**/node_modules/**/test/**",
+        "tests shipped inside npm packages",
+    ),
+    (
+        "**/node_modules/**/tests/**",
+        "tests shipped inside npm packages",
+    ),
+    (
+        "**/node_modules/**/__tests__/**",
+        "tests shipped inside npm packages",
+    ),
+    (
+        "**/node_modules/**/*.md",
+        "documentation shipped inside npm packages",
+    ),
     (
         "**/node_modules/**/.coveralls.yml",
         "coverage-upload tokens of package authors, published with old npm packages",
@@ -164,15 +267,30 @@ pub(crate) const BUILTIN_ALLOWED_PATHS: &[(&str, &str)] = &[
     ("usr/lib/**/test_data/**", "tests installed by OS packages"),
     ("usr/lib/**/*_test.py", "tests installed by OS packages"),
     ("usr/lib/**/*_test.go", "tests installed by OS packages"),
-    ("usr/lib/**/dummyserver/**", "urllib3's test server and its certificates"),
+    (
+        "usr/lib/**/dummyserver/**",
+        "urllib3's test server and its certificates",
+    ),
     ("usr/share/**/test/**", "tests installed by OS packages"),
     ("usr/share/**/tests/**", "tests installed by OS packages"),
     ("usr/share/**/testdata/**", "tests installed by OS packages"),
     ("usr/share/**/*_test.go", "tests installed by OS packages"),
-    ("**/vendor/**/testdata/**", "test data of vendored Go modules"),
-    ("**/.cargo/registry/src/**/tests/**", "tests of third-party crates in cargo's download cache"),
-    ("**/.cargo/registry/src/**/testdata/**", "tests of third-party crates in cargo's download cache"),
-    ("**/.cargo/registry/src/**/*.md", "documentation of third-party crates in cargo's download cache"),
+    (
+        "**/vendor/**/testdata/**",
+        "test data of vendored Go modules",
+    ),
+    (
+        "**/.cargo/registry/src/**/tests/**",
+        "tests of third-party crates in cargo's download cache",
+    ),
+    (
+        "**/.cargo/registry/src/**/testdata/**",
+        "tests of third-party crates in cargo's download cache",
+    ),
+    (
+        "**/.cargo/registry/src/**/*.md",
+        "documentation of third-party crates in cargo's download cache",
+    ),
 ];
 
 /// Translates a glob to an anchored regex: `**` spans directories, `*` and `?` stay inside one
@@ -248,7 +366,8 @@ mod tests {
 
     #[test]
     fn globs() {
-        let allow = PathAllowlist::new(["usr/share/doc/**", "*.md", "a/*/c", "x/**/y.txt"]).unwrap();
+        let allow =
+            PathAllowlist::new(["usr/share/doc/**", "*.md", "a/*/c", "x/**/y.txt"]).unwrap();
         assert!(allow.is_allowed("usr/share/doc/bash/README"));
         assert!(!allow.is_allowed("usr/share/docs/x"));
         assert!(allow.is_allowed("README.md"));

@@ -7,7 +7,11 @@ const MAX_MASK: usize = 20;
 pub(crate) fn redact(secret: &[u8]) -> String {
     let text = String::from_utf8_lossy(secret);
     let chars: Vec<char> = text.chars().collect();
-    let visible = if chars.len() >= 16 { 4 } else { chars.len() / 4 };
+    let visible = if chars.len() >= 16 {
+        4
+    } else {
+        chars.len() / 4
+    };
     let mut out: String = chars[..visible].iter().collect();
     let hidden = (chars.len() - visible).clamp(1, MAX_MASK);
     out.extend(std::iter::repeat_n('*', hidden));

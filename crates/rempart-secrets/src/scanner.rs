@@ -9,7 +9,9 @@ use rempart_core::{
     Interest, Location, ScannerKind, Severity, SkipReason, SkippedEntry,
 };
 
-use crate::allow::{BUILTIN_ALLOWED_PATHS, PathAllowlist, fnv1a, is_known_public_value, is_placeholder};
+use crate::allow::{
+    BUILTIN_ALLOWED_PATHS, PathAllowlist, fnv1a, is_known_public_value, is_placeholder,
+};
 use crate::binary::is_binary;
 use crate::builtin;
 use crate::config::{DEFAULT_MAX_FILE_SIZE, SecretConfig};
@@ -278,7 +280,9 @@ impl SecretScanner {
                 else {
                     continue;
                 };
-                if self.accept(rule, secret.as_bytes()) && rule.check.is_none_or(|check| check(&caps)) {
+                if self.accept(rule, secret.as_bytes())
+                    && rule.check.is_none_or(|check| check(&caps))
+                {
                     hits.push(Hit {
                         rule: index,
                         start: secret.start(),
@@ -361,7 +365,9 @@ fn custom_rule(custom: &crate::config::CustomRule) -> Result<Rule, SecretError> 
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
-        return Err(invalid("id must be non-empty letters, digits, '-', '_' or '.'"));
+        return Err(invalid(
+            "id must be non-empty letters, digits, '-', '_' or '.'",
+        ));
     }
     if custom.keywords.is_empty() || custom.keywords.iter().any(String::is_empty) {
         return Err(invalid(

@@ -149,7 +149,10 @@ fn image_config_env_labels_and_build_args() {
     let npm = format!("{}{}", "npm_", "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8");
     let password = format!("{}{}", "Wq7#kd", "9vL2xP");
     let mut labels = BTreeMap::new();
-    labels.insert("org.opencontainers.image.source".to_owned(), "https://github.com/acme/app".to_owned());
+    labels.insert(
+        "org.opencontainers.image.source".to_owned(),
+        "https://github.com/acme/app".to_owned(),
+    );
     labels.insert("ci.token".to_owned(), token.clone());
     let metadata = ImageMetadata {
         name: "acme/app:1".to_owned(),
@@ -159,7 +162,8 @@ fn image_config_env_labels_and_build_args() {
             format!("DB_PASSWORD={password}"),
             "MYSQL_ROOT_PASSWORD=wordpress".to_owned(),
             // Environment of official images: versions, checksums, paths, references.
-            "PYTHON_SHA256=07a0b3cbbb1a0f4c0b1e5b1b1a5c8cbd5d8a1f1a8c5d9b1e5e2f0b0c3a4d5e6f".to_owned(),
+            "PYTHON_SHA256=07a0b3cbbb1a0f4c0b1e5b1b1a5c8cbd5d8a1f1a8c5d9b1e5e2f0b0c3a4d5e6f"
+                .to_owned(),
             "GOSU_VERSION=1.17".to_owned(),
             "PGDATA=/var/lib/postgresql/data".to_owned(),
             "MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db_root_password".to_owned(),
@@ -201,10 +205,30 @@ fn image_config_env_labels_and_build_args() {
     assert_eq!(
         summary,
         vec![
-            ("SEC-GENERIC-PASSWORD".into(), "image config: env".into(), Some(3), Some("env".into())),
-            ("SEC-ENV-CREDENTIAL".into(), "image config: env".into(), Some(4), Some("env".into())),
-            ("SEC-GITHUB-PAT".into(), "image config: label".into(), Some(1), Some("label".into())),
-            ("SEC-NPM-ACCESS-TOKEN".into(), "image config: history".into(), Some(2), Some("history".into())),
+            (
+                "SEC-GENERIC-PASSWORD".into(),
+                "image config: env".into(),
+                Some(3),
+                Some("env".into())
+            ),
+            (
+                "SEC-ENV-CREDENTIAL".into(),
+                "image config: env".into(),
+                Some(4),
+                Some("env".into())
+            ),
+            (
+                "SEC-GITHUB-PAT".into(),
+                "image config: label".into(),
+                Some(1),
+                Some("label".into())
+            ),
+            (
+                "SEC-NPM-ACCESS-TOKEN".into(),
+                "image config: history".into(),
+                Some(2),
+                Some("history".into())
+            ),
         ]
     );
     let all = format!("{findings:?}");
@@ -251,7 +275,12 @@ disable: [SEC-JWT]
 "#;
     let config = SecretConfig::from_yaml(yaml, "secrets.yaml").unwrap();
     let scanner = SecretScanner::new(config).unwrap();
-    assert!(scanner.rules().iter().any(|r| r.code == "ACME-API-KEY" && !r.builtin));
+    assert!(
+        scanner
+            .rules()
+            .iter()
+            .any(|r| r.code == "ACME-API-KEY" && !r.builtin)
+    );
     assert!(!scanner.rules().iter().any(|r| r.code == "SEC-JWT"));
 
     let key = format!("{}{}", "acme_live_", "k3j5h7g9f1d2s4a6p8o0i2u4");
@@ -260,9 +289,15 @@ disable: [SEC-JWT]
     assert_eq!(found[0].id, "ACME-API-KEY");
     assert_eq!(found[0].severity, Severity::High);
     // The prefilter ignores case, the regex does not: an upper-cased key is not this rule.
-    assert_eq!(scanner.scan_text("a", key.to_uppercase().as_bytes()).len(), 0);
+    assert_eq!(
+        scanner.scan_text("a", key.to_uppercase().as_bytes()).len(),
+        0
+    );
 
-    assert_eq!(scanner.interest(&meta("srv/fixtures/a/b.json", 3)), Interest::Skip);
+    assert_eq!(
+        scanner.interest(&meta("srv/fixtures/a/b.json", 3)),
+        Interest::Skip
+    );
 
     let allowed = format!("{}{}", "ghp_", "qqqqV8xL2mN5pR7tY1wK4bC6dF9gH0jS2aE4u");
     assert!(scanner.scan_text("a", allowed.as_bytes()).is_empty());
@@ -277,24 +312,45 @@ fn configuration_errors_name_their_input() {
             .unwrap_err()
     };
     let rule = |extra: &str| {
-        format!("rules:\n  - id: X-1\n    title: t\n    severity: high\n    keywords: [k]\n    regex: 'k'\n{extra}")
+        format!(
+            "rules:\n  - id: X-1\n    title: t\n    severity: high\n    keywords: [k]\n    regex: 'k'\n{extra}"
+        )
     };
-    assert!(matches!(err("rules: [\n"), SecretError::Yaml { ref origin, .. } if origin == "cfg.yaml"));
+    assert!(
+        matches!(err("rules: [\n"), SecretError::Yaml { ref origin, .. } if origin == "cfg.yaml")
+    );
     assert!(matches!(err("colour: red\n"), SecretError::Yaml { .. }));
-    assert!(matches!(err("disable: [SEC-NOPE]\n"), SecretError::UnknownRule { ref rule } if rule == "SEC-NOPE"));
-    assert!(matches!(err("max_file_size: 0\n"), SecretError::InvalidMaxFileSize(0)));
-    assert!(matches!(err("allow:\n  values: ['(']\n"), SecretError::InvalidAllowValue { .. }));
+    assert!(
+        matches!(err("disable: [SEC-NOPE]\n"), SecretError::UnknownRule { ref rule } if rule == "SEC-NOPE")
+    );
+    assert!(matches!(
+        err("max_file_size: 0\n"),
+        SecretError::InvalidMaxFileSize(0)
+    ));
+    assert!(matches!(
+        err("allow:\n  values: ['(']\n"),
+        SecretError::InvalidAllowValue { .. }
+    ));
 
     let bad_regex = rule("").replace("regex: 'k'", "regex: 'k(('");
     let e = err(&bad_regex);
-    assert!(matches!(&e, SecretError::InvalidRegex { rule, .. } if rule == "X-1"), "{e}");
+    assert!(
+        matches!(&e, SecretError::InvalidRegex { rule, .. } if rule == "X-1"),
+        "{e}"
+    );
     assert!(e.to_string().contains("X-1"));
 
     let no_keywords = rule("").replace("keywords: [k]", "keywords: []");
     assert!(matches!(err(&no_keywords), SecretError::InvalidRule { .. }));
     let bad_severity = rule("").replace("severity: high", "severity: severe");
-    assert!(matches!(err(&bad_severity), SecretError::InvalidRule { .. }));
-    assert!(matches!(err(&rule("    entropy: 9\n")), SecretError::InvalidRule { .. }));
+    assert!(matches!(
+        err(&bad_severity),
+        SecretError::InvalidRule { .. }
+    ));
+    assert!(matches!(
+        err(&rule("    entropy: 9\n")),
+        SecretError::InvalidRule { .. }
+    ));
     let clash = rule("").replace("id: X-1", "id: SEC-GITHUB-PAT");
     assert!(matches!(err(&clash), SecretError::DuplicateRule { .. }));
 
@@ -324,7 +380,10 @@ fn config_loads_from_a_file() {
 #[test]
 fn fingerprint_follows_the_rule_set() {
     let builtin = SecretScanner::builtin();
-    assert_eq!(builtin.fingerprint(), SecretScanner::builtin().fingerprint());
+    assert_eq!(
+        builtin.fingerprint(),
+        SecretScanner::builtin().fingerprint()
+    );
     assert!(builtin.fingerprint().starts_with(env!("CARGO_PKG_VERSION")));
     let variants = [
         "disable: [SEC-JWT]\n",
@@ -349,7 +408,11 @@ fn rules_have_docs_titles_and_unique_codes() {
     for rule in &rules {
         assert!(rule.code.starts_with("SEC-"), "{}", rule.code);
         assert!(codes.insert(rule.code.clone()), "duplicate {}", rule.code);
-        assert!(!rule.title.is_empty() && rule.doc.len() > 60, "{}", rule.code);
+        assert!(
+            !rule.title.is_empty() && rule.doc.len() > 60,
+            "{}",
+            rule.code
+        );
         assert!(rule.builtin);
     }
     for (glob, reason) in rempart_secrets::builtin_allowed_paths() {
@@ -369,7 +432,11 @@ fn per_file_findings_are_bounded() {
     let found = scanner.scan_text("f", text.as_bytes());
     // 4 rules x 32 matches, cut to 100 per file.
     assert_eq!(found.len(), 100);
-    let one_rule: String = text.lines().filter(|l| l.starts_with("ghp_")).collect::<Vec<_>>().join("\n");
+    let one_rule: String = text
+        .lines()
+        .filter(|l| l.starts_with("ghp_"))
+        .collect::<Vec<_>>()
+        .join("\n");
     assert_eq!(scanner.scan_text("f", one_rule.as_bytes()).len(), 32);
 }
 
@@ -379,13 +446,26 @@ fn one_secret_gives_one_finding() {
     let npm = format!("{}{}", "npm_", "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8");
     let token = github_token();
     let cases = [
-        (format!("//registry.npmjs.org/:_authToken={npm}"), "SEC-NPM-ACCESS-TOKEN"),
-        (format!("git clone https://x-access-token:{token}@github.com/acme/app"), "SEC-GITHUB-PAT"),
-        (format!("curl -H 'Authorization: token {token}' https://api.github.com"), "SEC-GITHUB-PAT"),
+        (
+            format!("//registry.npmjs.org/:_authToken={npm}"),
+            "SEC-NPM-ACCESS-TOKEN",
+        ),
+        (
+            format!("git clone https://x-access-token:{token}@github.com/acme/app"),
+            "SEC-GITHUB-PAT",
+        ),
+        (
+            format!("curl -H 'Authorization: token {token}' https://api.github.com"),
+            "SEC-GITHUB-PAT",
+        ),
         (format!("GITHUB_TOKEN={token}"), "SEC-GITHUB-PAT"),
     ];
     for (text, id) in cases {
-        let found: Vec<String> = scanner.scan_text("f", text.as_bytes()).into_iter().map(|f| f.id).collect();
+        let found: Vec<String> = scanner
+            .scan_text("f", text.as_bytes())
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
         assert_eq!(found, vec![id.to_owned()], "{text}");
     }
 }
@@ -401,10 +481,16 @@ fn source_code_declarations_are_not_secrets() {
         "assert_eq!(url.as_str(), \"ftp://user1:secre1@example.com/\");",
     ];
     for line in lines {
-        assert!(scanner.scan_text("src/lib.rs", line.as_bytes()).is_empty(), "{line}");
+        assert!(
+            scanner.scan_text("src/lib.rs", line.as_bytes()).is_empty(),
+            "{line}"
+        );
     }
     // The same shapes with a literal value are still found.
     let value = format!("{}{}", "Rk8vQ2", "xL5mZ9");
-    let found = scanner.scan_text("src/lib.rs", format!("let db_password = \"{value}\";").as_bytes());
+    let found = scanner.scan_text(
+        "src/lib.rs",
+        format!("let db_password = \"{value}\";").as_bytes(),
+    );
     assert_eq!(found.len(), 1);
 }

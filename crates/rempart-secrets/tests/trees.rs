@@ -23,7 +23,12 @@ fn walk(root: &Path, dir: &Path, scanner: &SecretScanner, out: &mut AnalysisOutp
         if meta.is_dir() {
             walk(root, &path, scanner, out);
         } else if meta.is_file() {
-            let relative = path.strip_prefix(root).unwrap().to_str().unwrap().to_owned();
+            let relative = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned();
             let file = FileMeta {
                 path: &relative,
                 size: meta.len(),
@@ -73,7 +78,11 @@ fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             out.push(if i <= chunk.len() {
@@ -103,13 +112,76 @@ fn root_filesystem_with_real_keys_and_planted_credentials() {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
 
-    run("ssh-keygen", &["-q", "-t", "ed25519", "-N", "", "-f", &path("etc/ssh/ssh_host_ed25519_key")], &[]);
-    run("ssh-keygen", &["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f", &path("root/.ssh/id_rsa")], &[]);
-    run("openssl", &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", &path("etc/ssl/private/server.key")], &[]);
-    run("openssl", &["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", &path("etc/ssl/private/ec.pem")], &[]);
+    run(
+        "ssh-keygen",
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-f",
+            &path("etc/ssh/ssh_host_ed25519_key"),
+        ],
+        &[],
+    );
+    run(
+        "ssh-keygen",
+        &[
+            "-q",
+            "-t",
+            "rsa",
+            "-b",
+            "2048",
+            "-m",
+            "PEM",
+            "-N",
+            "",
+            "-f",
+            &path("root/.ssh/id_rsa"),
+        ],
+        &[],
+    );
     run(
         "openssl",
-        &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256", "-pass", "pass:build", "-out", &path("etc/ssl/private/encrypted.key")],
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            &path("etc/ssl/private/server.key"),
+        ],
+        &[],
+    );
+    run(
+        "openssl",
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            &path("etc/ssl/private/ec.pem"),
+        ],
+        &[],
+    );
+    run(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-aes256",
+            "-pass",
+            "pass:build",
+            "-out",
+            &path("etc/ssl/private/encrypted.key"),
+        ],
         &[],
     );
 
@@ -117,20 +189,49 @@ fn root_filesystem_with_real_keys_and_planted_credentials() {
     std::fs::set_permissions(gnupg.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let gpg_env = [("GNUPGHOME", gnupg.path())];
     let gpg = ["--batch", "--pinentry-mode", "loopback", "--passphrase", ""];
-    run("gpg", &[&gpg[..], &["--quick-gen-key", "Release Signing <release@example.org>", "ed25519", "sign", "never"]].concat(), &gpg_env);
-    let armored = run("gpg", &[&gpg[..], &["--armor", "--export-secret-keys"]].concat(), &gpg_env);
+    run(
+        "gpg",
+        &[
+            &gpg[..],
+            &[
+                "--quick-gen-key",
+                "Release Signing <release@example.org>",
+                "ed25519",
+                "sign",
+                "never",
+            ],
+        ]
+        .concat(),
+        &gpg_env,
+    );
+    let armored = run(
+        "gpg",
+        &[&gpg[..], &["--armor", "--export-secret-keys"]].concat(),
+        &gpg_env,
+    );
     // The agent gpg started for this home directory.
-    let _ = Command::new("gpgconf").args(["--kill", "gpg-agent"]).env("GNUPGHOME", gnupg.path()).status();
+    let _ = Command::new("gpgconf")
+        .args(["--kill", "gpg-agent"])
+        .env("GNUPGHOME", gnupg.path())
+        .status();
     write(root, "root/signing-key.asc", &armored);
 
     let server_key = std::fs::read(root.join("etc/ssl/private/server.key")).unwrap();
     write(
         root,
         "root/.kube/config",
-        format!("users:\n- name: admin\n  user:\n    client-key-data: {}\n", base64(&server_key)).as_bytes(),
+        format!(
+            "users:\n- name: admin\n  user:\n    client-key-data: {}\n",
+            base64(&server_key)
+        )
+        .as_bytes(),
     );
     let login = base64(format!("ci-bot:{}{}", "Hq8vN2", "mT5xK9wZ").as_bytes());
-    write(root, "root/.docker/config.json", format!(r#"{{"auths":{{"registry.acme.io":{{"auth":"{login}"}}}}}}"#).as_bytes());
+    write(
+        root,
+        "root/.docker/config.json",
+        format!(r#"{{"auths":{{"registry.acme.io":{{"auth":"{login}"}}}}}}"#).as_bytes(),
+    );
     write(
         root,
         "root/.aws/credentials",
@@ -143,12 +244,28 @@ fn root_filesystem_with_real_keys_and_planted_credentials() {
     write(
         root,
         "srv/app/.env",
-        format!("DEBUG=0\nDATABASE_URL=postgresql://app:{}{}@db.internal:5432/app\n", "u7Gk2Lw9", "Xq4Rz8Vp").as_bytes(),
+        format!(
+            "DEBUG=0\nDATABASE_URL=postgresql://app:{}{}@db.internal:5432/app\n",
+            "u7Gk2Lw9", "Xq4Rz8Vp"
+        )
+        .as_bytes(),
     );
     // A planted key under the application's own tests directory is still reported...
-    write(root, "srv/app/tests/fixture.env", format!("SLACK_BOT={}-{}-{}-{}\n", "xoxb", "263594206564", "2343594206564", "FGqddMF8t08v8N7Oq4i57vs1").as_bytes());
+    write(
+        root,
+        "srv/app/tests/fixture.env",
+        format!(
+            "SLACK_BOT={}-{}-{}-{}\n",
+            "xoxb", "263594206564", "2343594206564", "FGqddMF8t08v8N7Oq4i57vs1"
+        )
+        .as_bytes(),
+    );
     // ...while one in the documentation of an OS package is not.
-    write(root, "usr/share/doc/acme/example.env", format!("GH={}{}\n", "ghp_", "Zq3V8xL2mN5pR7tY1wK4bC6dF9gH0jS2aE4u").as_bytes());
+    write(
+        root,
+        "usr/share/doc/acme/example.env",
+        format!("GH={}{}\n", "ghp_", "Zq3V8xL2mN5pR7tY1wK4bC6dF9gH0jS2aE4u").as_bytes(),
+    );
     write(root, "usr/bin/acme", b"\x7fELF\x02\x01\x01\x00\x00\x00");
 
     let out = scan(root);
@@ -175,7 +292,12 @@ fn root_filesystem_with_real_keys_and_planted_credentials() {
     .map(|(p, i)| (p.to_owned(), i.to_owned()))
     .collect();
     assert_eq!(found, expected, "{:#?}", out.findings);
-    assert_eq!(out.findings.len(), expected.len(), "duplicates: {:#?}", out.findings);
+    assert_eq!(
+        out.findings.len(),
+        expected.len(),
+        "duplicates: {:#?}",
+        out.findings
+    );
     assert_eq!(out.skipped.len(), 1);
     assert_eq!(out.skipped[0].reason, SkipReason::Binary);
     assert_eq!(out.skipped[0].path, "usr/bin/acme");

@@ -15,10 +15,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/advisories"),
         PathBuf::from,
     );
-    let inputs: Vec<PathBuf> = ["PyPI-all.zip", "Go-all.zip", "crates.io-all.zip", "alpine-secdb"]
-        .iter()
-        .map(|name| advisories.join(name))
-        .collect();
+    let inputs: Vec<PathBuf> = [
+        "PyPI-all.zip",
+        "Go-all.zip",
+        "crates.io-all.zip",
+        "alpine-secdb",
+    ]
+    .iter()
+    .map(|name| advisories.join(name))
+    .collect();
     let directory = tempfile::tempdir()?;
     let db_path = directory.path().join("vuln.sqlite");
 
@@ -37,7 +42,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let database = Database::open(&db_path)?;
     let names = database.package_names(4_000)?;
-    let versions = ["0.1.0", "1.0.0", "1.2.3", "2.0.1", "0.9.5", "3.1.4", "1.19.2", "4.0.0rc1"];
+    let versions = [
+        "0.1.0", "1.0.0", "1.2.3", "2.0.1", "0.9.5", "3.1.4", "1.19.2", "4.0.0rc1",
+    ];
     let packages: Vec<Package> = (0..10_000)
         .map(|i| {
             let (ecosystem, name) = &names[i % names.len()];

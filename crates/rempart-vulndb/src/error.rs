@@ -11,7 +11,9 @@ pub enum VulnDbError {
     },
     #[error("{input}: {reason}")]
     Parse { input: String, reason: String },
-    #[error("{path}: not a format rempart can import (expected an OSV zip, a directory of OSV JSON, an OSV JSON file, an Alpine secdb YAML or the Debian security-tracker JSON)")]
+    #[error(
+        "{path}: not a format rempart can import (expected an OSV zip, a directory of OSV JSON, an OSV JSON file, an Alpine secdb YAML or the Debian security-tracker JSON)"
+    )]
     UnknownFormat { path: PathBuf },
     #[error("{input}: {what} exceeds the limit of {limit} bytes")]
     TooLarge {

@@ -41,7 +41,6 @@ fn range_scheme(ecosystem_scheme: VersionScheme, kind: RangeKind) -> Option<Vers
     }
 }
 
-
 /// Puts each range's events in version order once, when the database is built, so matching
 /// can stop at the first event above the installed version. Ranges with a version the scheme
 /// cannot read are left as published (and skipped when matching).

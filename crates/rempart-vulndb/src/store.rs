@@ -95,9 +95,7 @@ impl DbStatus {
     /// True when the database was built more than `max_age` before `now` (or in the future,
     /// which means the clock or the file is wrong).
     pub fn is_stale(&self, max_age: Duration, now: SystemTime) -> bool {
-        let now = now
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         match now.checked_sub(self.built_at) {
             Some(age) => age > max_age.as_secs(),
             None => true,
@@ -213,7 +211,9 @@ impl Writer {
             Some((rowid, None)) => Some(rowid),
             None => None,
         };
-        let rowid = if let Some(rowid) = rowid { rowid } else {
+        let rowid = if let Some(rowid) = rowid {
+            rowid
+        } else {
             let json = |v: &[String]| serde_json::to_string(v).unwrap_or_default();
             self.connection
                 .prepare_cached(
@@ -373,7 +373,10 @@ impl Database {
     /// Schema version, sources with their snapshot dates, counts, build time and file size.
     pub fn status(&self) -> Result<DbStatus, VulnDbError> {
         let error = sqlite_error(&self.path);
-        let connection = self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let built_at: String = connection
             .query_row("SELECT value FROM meta WHERE key = 'built_at'", [], |row| {
                 row.get(0)
@@ -425,7 +428,10 @@ impl Database {
     /// the names: sample input for benchmarks and completion.
     pub fn package_names(&self, limit: usize) -> Result<Vec<(String, String)>, VulnDbError> {
         let error = sqlite_error(&self.path);
-        let connection = self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut statement = connection
             .prepare(
                 "SELECT DISTINCT ecosystem, feed_name FROM affected WHERE release = '' \
@@ -470,8 +476,7 @@ impl Database {
                     let text: String = row.get(i)?;
                     Ok(serde_json::from_str(&text).unwrap_or_default())
                 };
-                let severity =
-                    |text: Option<String>| text.and_then(|t| t.parse::<Severity>().ok());
+                let severity = |text: Option<String>| text.and_then(|t| t.parse::<Severity>().ok());
                 let ranges: String = row.get(8)?;
                 let name: String = row.get(0)?;
                 Ok((

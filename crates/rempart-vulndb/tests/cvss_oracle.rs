@@ -22,7 +22,8 @@ fn affected_packages(zip: &std::path::Path) -> Vec<(String, String)> {
         let mut text = String::new();
         entry.read_to_string(&mut text).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-        if value["severity"].as_array().is_none_or(Vec::is_empty) || value.get("withdrawn").is_some()
+        if value["severity"].as_array().is_none_or(Vec::is_empty)
+            || value.get("withdrawn").is_some()
         {
             continue;
         }
@@ -59,7 +60,12 @@ for line in sys.stdin:
         .spawn()
         .expect("python3 runs");
     let input: String = vectors.iter().map(|v| format!("{v}\n")).collect();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -105,7 +111,10 @@ fn scores_agree_with_python_cvss() {
         scored.insert(finding.id.clone(), (newest, *score, finding.severity));
     }
     assert!(scored.len() > 300, "only {} scored findings", scored.len());
-    let v4 = scored.values().filter(|(v, ..)| v.starts_with("CVSS:4.0/")).count();
+    let v4 = scored
+        .values()
+        .filter(|(v, ..)| v.starts_with("CVSS:4.0/"))
+        .count();
     assert!(v4 > 30, "only {v4} CVSS v4 scores");
 
     let vectors: Vec<String> = scored.values().map(|(v, ..)| v.clone()).collect();

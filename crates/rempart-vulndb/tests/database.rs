@@ -112,7 +112,11 @@ fn failed_rebuild_leaves_the_previous_database_working() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers, ["vuln.sqlite"], "temporary build files are removed");
+    assert_eq!(
+        leftovers,
+        ["vuln.sqlite"],
+        "temporary build files are removed"
+    );
 }
 
 #[test]
@@ -133,7 +137,10 @@ fn rebuild_replaces_the_previous_content() {
 fn directory_import_counts_withdrawn_and_rejects_broken_records() {
     let directory = tempfile::tempdir().unwrap();
     let db_path = directory.path().join("vuln.sqlite");
-    let stats = import_paths(&db_path, &[fixture("osv-npm-maven"), fixture("bad/broken.json")]);
+    let stats = import_paths(
+        &db_path,
+        &[fixture("osv-npm-maven"), fixture("bad/broken.json")],
+    );
     // A broken file given directly is an error naming it.
     let error = stats.unwrap_err();
     assert!(matches!(error, VulnDbError::Parse { .. }), "{error}");
@@ -164,7 +171,11 @@ fn broken_json_inside_a_directory_is_reported_not_fatal() {
     let stats = import_paths(&directory.path().join("vuln.sqlite"), &[input]).unwrap();
     assert_eq!(stats.advisories, 1);
     assert_eq!(stats.rejected, 1);
-    assert!(stats.problems[0].contains("broken.json"), "{:?}", stats.problems);
+    assert!(
+        stats.problems[0].contains("broken.json"),
+        "{:?}",
+        stats.problems
+    );
 }
 
 #[test]
@@ -174,7 +185,10 @@ fn unknown_inputs_and_foreign_files_are_refused() {
     let other = directory.path().join("notes.json");
     std::fs::write(&other, r#"{"hello": "world"}"#).unwrap();
     let error = import_paths(&db_path, std::slice::from_ref(&other)).unwrap_err();
-    assert!(matches!(error, VulnDbError::UnknownFormat { .. }), "{error}");
+    assert!(
+        matches!(error, VulnDbError::UnknownFormat { .. }),
+        "{error}"
+    );
     assert!(!db_path.exists());
 
     let missing = import_paths(&db_path, &[directory.path().join("missing.zip")]).unwrap_err();
@@ -189,7 +203,10 @@ fn unknown_inputs_and_foreign_files_are_refused() {
         .execute_batch("CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('schema_version', '999');")
         .unwrap();
     let error = Database::open(&foreign).unwrap_err();
-    assert!(matches!(error, VulnDbError::SchemaMismatch { .. }), "{error}");
+    assert!(
+        matches!(error, VulnDbError::SchemaMismatch { .. }),
+        "{error}"
+    );
 }
 
 #[test]
@@ -204,7 +221,11 @@ fn zip_bombs_and_fake_zips_are_bounded_errors() {
 #[test]
 fn default_path_is_in_the_cache_directory() {
     let path = default_db_path().unwrap();
-    assert!(path.ends_with("rempart/db/vuln.sqlite"), "{}", path.display());
+    assert!(
+        path.ends_with("rempart/db/vuln.sqlite"),
+        "{}",
+        path.display()
+    );
 }
 
 #[test]
@@ -212,8 +233,11 @@ fn the_same_export_twice_keeps_one_copy_of_each_record() {
     let directory = tempfile::tempdir().unwrap();
     let db_path = directory.path().join("vuln.sqlite");
     let once = import_paths(&db_path, &[fixture("osv-npm-maven")]).unwrap();
-    let twice =
-        import_paths(&db_path, &[fixture("osv-npm-maven"), fixture("osv-npm-maven")]).unwrap();
+    let twice = import_paths(
+        &db_path,
+        &[fixture("osv-npm-maven"), fixture("osv-npm-maven")],
+    )
+    .unwrap();
     assert_eq!(once.advisories, twice.advisories);
     assert_eq!(once.affected_packages, twice.affected_packages);
 
@@ -242,7 +266,9 @@ fn yaml_alias_bomb_is_refused_quickly() {
     let directory = tempfile::tempdir().unwrap();
     let bomb = directory.path().join("v3.19");
     std::fs::create_dir(&bomb).unwrap();
-    let mut text = String::from("a0: &a0 [\"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\"]\n");
+    let mut text = String::from(
+        "a0: &a0 [\"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\", \"CVE-0\"]\n",
+    );
     for level in 1..20 {
         let previous = format!("*a{}", level - 1);
         text.push_str(&format!(

@@ -83,9 +83,19 @@ fn npm_semver_ranges_and_severity() {
 
     // Boundaries: `introduced` is inclusive, `fixed` exclusive. The withdrawn record that
     // claims every lodash version never shows up.
-    for (version, affected) in [("3.6.9", false), ("3.7.0", true), ("4.17.19", true), ("4.17.20", false)] {
+    for (version, affected) in [
+        ("3.6.9", false),
+        ("3.7.0", true),
+        ("4.17.19", true),
+        ("4.17.20", false),
+    ] {
         let found = matcher.match_packages(&[package(Ecosystem::Npm, "lodash", version)], None);
-        assert_eq!(!found.is_empty(), affected, "lodash {version}: {:?}", ids(&found));
+        assert_eq!(
+            !found.is_empty(),
+            affected,
+            "lodash {version}: {:?}",
+            ids(&found)
+        );
         assert!(!ids(&found).contains(&"GHSA-fixture-withdrawn"));
     }
 }
@@ -94,13 +104,20 @@ fn npm_semver_ranges_and_severity() {
 fn last_affected_and_limit_events() {
     let (_dir, matcher) = matcher(&["osv-npm-maven"]);
     let check = |version: &str| {
-        matcher.match_packages(&[package(Ecosystem::Npm, "fixture-last-affected", version)], None)
+        matcher.match_packages(
+            &[package(Ecosystem::Npm, "fixture-last-affected", version)],
+            None,
+        )
     };
     assert_eq!(check("0.9.0").len(), 0);
     let at_last = check("1.4.2");
     assert_eq!(ids(&at_last), ["GHSA-fixture-last-affected"]);
     assert_eq!(*fix_of(&at_last[0]), FixState::NotFixed);
-    assert_eq!(at_last[0].severity, Severity::Medium, "database_specific MODERATE");
+    assert_eq!(
+        at_last[0].severity,
+        Severity::Medium,
+        "database_specific MODERATE"
+    );
     assert_eq!(check("1.4.3").len(), 0);
     // The second range covers everything below its limit 0.5.0.
     assert_eq!(check("0.4.9").len(), 1);
@@ -148,7 +165,10 @@ fn git_ranges_match_only_through_listed_versions() {
     // PEP 503: `fixture-git-only`, however spelled.
     let found = check("fixture_git_only", "1.1");
     assert_eq!(ids(&found), ["PYSEC-fixture-git-only"]);
-    assert_eq!(found[0].title, "Fixture: a GIT range only matches through the versions list.");
+    assert_eq!(
+        found[0].title,
+        "Fixture: a GIT range only matches through the versions list."
+    );
     assert_eq!(found[0].severity, Severity::Unknown);
     assert_eq!(check("FIXTURE.GIT--ONLY", "1.0").len(), 1);
     // Not listed: the GIT range alone (introduced 0) must not match.
@@ -205,7 +225,11 @@ fn debian_osv_records_are_release_aware_and_use_source_packages() {
     );
     assert!(matcher.match_packages(&[fixed], Some(&bookworm)).is_empty());
     let no_source = package(Ecosystem::Debian, "libc6", "2.36-9+deb12u1");
-    assert!(matcher.match_packages(&[no_source], Some(&bookworm)).is_empty());
+    assert!(
+        matcher
+            .match_packages(&[no_source], Some(&bookworm))
+            .is_empty()
+    );
 
     // Debian 11 has its own entry: unfixed there.
     let bullseye = matcher.match_packages(std::slice::from_ref(&libc), Some(&os("debian", "11")));
@@ -213,9 +237,21 @@ fn debian_osv_records_are_release_aware_and_use_source_packages() {
     assert_eq!(*fix_of(&bullseye[0]), FixState::NotFixed);
     assert_eq!(bullseye[0].severity, Severity::Unknown);
     // No OS, another release, another distribution: no distro matches.
-    assert!(matcher.match_packages(std::slice::from_ref(&libc), None).is_empty());
-    assert!(matcher.match_packages(std::slice::from_ref(&libc), Some(&os("debian", "10"))).is_empty());
-    assert!(matcher.match_packages(std::slice::from_ref(&libc), Some(&os("ubuntu", "22.04"))).is_empty());
+    assert!(
+        matcher
+            .match_packages(std::slice::from_ref(&libc), None)
+            .is_empty()
+    );
+    assert!(
+        matcher
+            .match_packages(std::slice::from_ref(&libc), Some(&os("debian", "10")))
+            .is_empty()
+    );
+    assert!(
+        matcher
+            .match_packages(std::slice::from_ref(&libc), Some(&os("ubuntu", "22.04")))
+            .is_empty()
+    );
 }
 
 #[test]
@@ -251,11 +287,18 @@ fn debian_tracker_states() {
             ("CVE-2023-6277", &FixState::NotFixed, Severity::Unknown),
         ]
     );
-    assert!(found[0].title.starts_with("Generating excessively long X9.42 DH keys"));
+    assert!(
+        found[0]
+            .title
+            .starts_with("Generating excessively long X9.42 DH keys")
+    );
     // Codename without VERSION_ID (a testing image) still maps to its release.
     let mut by_codename = os("debian", "");
     by_codename.codename = Some("bookworm".to_owned());
-    assert_eq!(matcher.match_packages(&packages, Some(&by_codename)).len(), 4);
+    assert_eq!(
+        matcher.match_packages(&packages, Some(&by_codename)).len(),
+        4
+    );
     // Bullseye's openssl entry is separate.
     let bullseye = matcher.match_packages(
         &[source_package("libssl1.1", "openssl", "1.1.1w-0+deb11u1")],
@@ -269,7 +312,11 @@ fn alpine_secdb_by_release_and_origin() {
     let (_dir, matcher) = matcher(&["alpine-secdb"]);
     let alpine = os("alpine", "3.19.1");
     let openssl = |version: &str| {
-        with_source(package(Ecosystem::Alpine, "libcrypto3", version), "openssl", version)
+        with_source(
+            package(Ecosystem::Alpine, "libcrypto3", version),
+            "openssl",
+            version,
+        )
     };
     let found = matcher.match_packages(&[openssl("3.1.2-r0")], Some(&alpine));
     assert_eq!(ids(&found), ["CVE-2023-5678"]);
@@ -280,10 +327,23 @@ fn alpine_secdb_by_release_and_origin() {
     let found = matcher.match_packages(&[openssl("3.1.1-r3")], Some(&alpine));
     assert_eq!(ids(&found), ["CVE-2023-3817", "CVE-2023-5678"]);
     // The `0` key means "never affected": CVE-2022-1234 never matches.
-    assert!(matcher.match_packages(&[openssl("1.0.0-r0")], Some(&alpine)).iter().all(|f| f.id != "CVE-2022-1234"));
-    assert!(matcher.match_packages(&[openssl("3.1.4-r1")], Some(&alpine)).is_empty());
+    assert!(
+        matcher
+            .match_packages(&[openssl("1.0.0-r0")], Some(&alpine))
+            .iter()
+            .all(|f| f.id != "CVE-2022-1234")
+    );
+    assert!(
+        matcher
+            .match_packages(&[openssl("3.1.4-r1")], Some(&alpine))
+            .is_empty()
+    );
     // Another Alpine release has no data in this database.
-    assert!(matcher.match_packages(&[openssl("3.1.2-r0")], Some(&os("alpine", "3.18.4"))).is_empty());
+    assert!(
+        matcher
+            .match_packages(&[openssl("3.1.2-r0")], Some(&os("alpine", "3.18.4")))
+            .is_empty()
+    );
     // One secfixes line may carry several ids.
     let busybox = package(Ecosystem::Alpine, "busybox", "1.36.1-r5");
     assert_eq!(
@@ -319,7 +379,10 @@ fn image_analyzer_reports_what_match_packages_reports() {
     matcher.analyze_image(&context, &mut findings);
     assert_eq!(matcher.name(), "vuln");
     assert_eq!(findings, matcher.match_packages(&packages, Some(&bookworm)));
-    assert_eq!(ids(&findings), ["GHSA-p6mc-m468-83gw", "CVE-2023-4911", "DSA-5514-1"]);
+    assert_eq!(
+        ids(&findings),
+        ["GHSA-p6mc-m468-83gw", "CVE-2023-4911", "DSA-5514-1"]
+    );
 }
 
 #[test]
@@ -366,7 +429,10 @@ fn secdb_version_keys_keep_their_spelling() {
     let matcher = VulnMatcher::new(Database::open(&db_path).unwrap());
     let alpine = os("alpine", "3.20.3");
     let check = |version: &str| {
-        matcher.match_packages(&[package(Ecosystem::Alpine, "fixture", version)], Some(&alpine))
+        matcher.match_packages(
+            &[package(Ecosystem::Alpine, "fixture", version)],
+            Some(&alpine),
+        )
     };
     assert_eq!(ids(&check("2.9-r0")), ["CVE-2024-0001"]);
     assert!(check("2.10-r0").is_empty());
@@ -377,14 +443,29 @@ fn secdb_version_keys_keep_their_spelling() {
 #[test]
 fn package_names_are_normalized_per_ecosystem() {
     use rempart_vulndb::normalize_package_name;
-    assert_eq!(normalize_package_name("PyPI", "Flask__Caching.ext"), "flask-caching-ext");
+    assert_eq!(
+        normalize_package_name("PyPI", "Flask__Caching.ext"),
+        "flask-caching-ext"
+    );
     assert_eq!(normalize_package_name("PyPI", "PyYAML"), "pyyaml");
-    assert_eq!(normalize_package_name("crates.io", "Serde_JSON"), "serde-json");
-    assert_eq!(normalize_package_name("NuGet", "Newtonsoft.Json"), "newtonsoft.json");
-    assert_eq!(normalize_package_name("Packagist", "Symfony/HTTP-Kernel"), "symfony/http-kernel");
+    assert_eq!(
+        normalize_package_name("crates.io", "Serde_JSON"),
+        "serde-json"
+    );
+    assert_eq!(
+        normalize_package_name("NuGet", "Newtonsoft.Json"),
+        "newtonsoft.json"
+    );
+    assert_eq!(
+        normalize_package_name("Packagist", "Symfony/HTTP-Kernel"),
+        "symfony/http-kernel"
+    );
     // Case-sensitive registries keep the name.
     assert_eq!(normalize_package_name("npm", "JSONStream"), "JSONStream");
-    assert_eq!(normalize_package_name("Go", "github.com/BurntSushi/toml"), "github.com/BurntSushi/toml");
+    assert_eq!(
+        normalize_package_name("Go", "github.com/BurntSushi/toml"),
+        "github.com/BurntSushi/toml"
+    );
     assert_eq!(
         normalize_package_name("Maven", "org.apache.logging.log4j:log4j-core"),
         "org.apache.logging.log4j:log4j-core"
@@ -395,14 +476,29 @@ fn package_names_are_normalized_per_ecosystem() {
 fn ubuntu_records_by_release_with_ubuntu_priority() {
     let (_dir, matcher) = matcher(&["osv-ubuntu"]);
     let sshd = |version: &str| {
-        with_source(package(Ecosystem::Ubuntu, "openssh-server", version), "openssh", version)
+        with_source(
+            package(Ecosystem::Ubuntu, "openssh-server", version),
+            "openssh",
+            version,
+        )
     };
     let jammy = os("ubuntu", "22.04");
     let found = matcher.match_packages(&[sshd("1:8.9p1-3ubuntu0.6")], Some(&jammy));
     assert_eq!(ids(&found), ["CVE-2024-6387"]);
     assert_eq!(found[0].severity, Severity::High);
-    assert_eq!(found[0].primary_url.as_deref(), Some("https://ubuntu.com/security/CVE-2024-6387"));
-    assert!(matcher.match_packages(&[sshd("1:8.9p1-3ubuntu0.10")], Some(&jammy)).is_empty());
+    assert_eq!(
+        found[0].primary_url.as_deref(),
+        Some("https://ubuntu.com/security/CVE-2024-6387")
+    );
+    assert!(
+        matcher
+            .match_packages(&[sshd("1:8.9p1-3ubuntu0.10")], Some(&jammy))
+            .is_empty()
+    );
     // The Pro stream is not the public 18.04 release.
-    assert!(matcher.match_packages(&[sshd("1:7.6p1-4ubuntu0.7")], Some(&os("ubuntu", "18.04"))).is_empty());
+    assert!(
+        matcher
+            .match_packages(&[sshd("1:7.6p1-4ubuntu0.7")], Some(&os("ubuntu", "18.04")))
+            .is_empty()
+    );
 }

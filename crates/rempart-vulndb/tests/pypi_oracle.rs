@@ -98,7 +98,12 @@ fn matcher_agrees_with_independent_python_check() {
     }
     // The chosen packages are known-vulnerable versions: an empty answer means a broken setup.
     assert!(total > 50, "only {total} matches");
-    for (name, version) in [("requests", "2.19.1"), ("PyYAML", "5.3"), ("Apache_Airflow", "2.0.0"), ("tensorflow_GPU", "2.4.0")] {
+    for (name, version) in [
+        ("requests", "2.19.1"),
+        ("PyYAML", "5.3"),
+        ("Apache_Airflow", "2.0.0"),
+        ("tensorflow_GPU", "2.4.0"),
+    ] {
         let theirs = &expected[&(name.to_owned(), version.to_owned())];
         assert!(!theirs.is_empty(), "{name} {version} has known advisories");
     }

@@ -6,13 +6,17 @@
 
 use std::cmp::Ordering;
 
-
 use proptest::prelude::*;
 use rempart_vulndb::VersionScheme;
 
 fn numbers(max_parts: usize) -> impl Strategy<Value = String> {
-    prop::collection::vec(0u32..12, 1..=max_parts)
-        .prop_map(|parts| parts.iter().map(u32::to_string).collect::<Vec<_>>().join("."))
+    prop::collection::vec(0u32..12, 1..=max_parts).prop_map(|parts| {
+        parts
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(".")
+    })
 }
 
 fn pick(words: &'static [&'static str]) -> impl Strategy<Value = String> {
@@ -56,7 +60,15 @@ fn strategy(scheme: VersionScheme) -> BoxedStrategy<String> {
         VersionScheme::Apk => (
             numbers(3),
             pick(&["", "a", "b"]),
-            pick(&["", "_alpha", "_beta2", "_pre1", "_rc1", "_p1", "_git20200101"]),
+            pick(&[
+                "",
+                "_alpha",
+                "_beta2",
+                "_pre1",
+                "_rc1",
+                "_p1",
+                "_git20200101",
+            ]),
             prop::option::of(0u32..12),
             pick(&["", ".01", ".001"]),
         )
@@ -71,7 +83,16 @@ fn strategy(scheme: VersionScheme) -> BoxedStrategy<String> {
         VersionScheme::Pep440 => (
             prop::option::of(1u32..3),
             numbers(4),
-            pick(&["", "a1", "b2", "rc1", ".post1", ".dev3", "a1.dev1", ".post2.dev1"]),
+            pick(&[
+                "",
+                "a1",
+                "b2",
+                "rc1",
+                ".post1",
+                ".dev3",
+                "a1.dev1",
+                ".post2.dev1",
+            ]),
             pick(&["", "+local", "+local.7"]),
         )
             .prop_map(|(epoch, release, pre, local)| {
@@ -85,7 +106,15 @@ fn strategy(scheme: VersionScheme) -> BoxedStrategy<String> {
                 0u32..4,
                 0u32..12,
                 0u32..12,
-                pick(&["", "-alpha", "-alpha.1", "-beta.2", "-rc.1", "-0", "-0.20210101000000-abcdef123456"]),
+                pick(&[
+                    "",
+                    "-alpha",
+                    "-alpha.1",
+                    "-beta.2",
+                    "-rc.1",
+                    "-0",
+                    "-0.20210101000000-abcdef123456",
+                ]),
                 pick(&["", "+build.1", "+incompatible"]),
             )
                 .prop_map(move |(major, minor, patch, pre, build)| {
@@ -95,7 +124,22 @@ fn strategy(scheme: VersionScheme) -> BoxedStrategy<String> {
         }
         VersionScheme::Maven => (
             numbers(4),
-            pick(&["", "-alpha-1", "-beta2", "-SNAPSHOT", "-rc1", "-cr2", "-sp1", "-final", "-ga", "-1", "-abc", "a1", ".Final", "-m3"]),
+            pick(&[
+                "",
+                "-alpha-1",
+                "-beta2",
+                "-SNAPSHOT",
+                "-rc1",
+                "-cr2",
+                "-sp1",
+                "-final",
+                "-ga",
+                "-1",
+                "-abc",
+                "a1",
+                ".Final",
+                "-m3",
+            ]),
         )
             .prop_map(|(numbers, qualifier)| format!("{numbers}{qualifier}"))
             .boxed(),
@@ -114,7 +158,10 @@ fn strategy(scheme: VersionScheme) -> BoxedStrategy<String> {
         VersionScheme::Packagist => (
             pick(&["", "v"]),
             numbers(4),
-            pick(&["", "-beta", "-beta2", "-RC1", "-alpha1", "-dev", "-p1", "-patch2", "-stable", "-b3"]),
+            pick(&[
+                "", "-beta", "-beta2", "-RC1", "-alpha1", "-dev", "-p1", "-patch2", "-stable",
+                "-b3",
+            ]),
         )
             .prop_map(|(prefix, numbers, suffix)| format!("{prefix}{numbers}{suffix}"))
             .boxed(),
@@ -175,6 +222,19 @@ fn every_scheme_has_a_generator() {
     let names: Vec<&str> = SCHEMES.iter().map(|s| s.name()).collect();
     assert_eq!(
         names,
-        ["dpkg", "rpm", "apk", "pep440", "npm", "go", "cargo", "maven", "rubygems", "nuget", "packagist", "semver"]
+        [
+            "dpkg",
+            "rpm",
+            "apk",
+            "pep440",
+            "npm",
+            "go",
+            "cargo",
+            "maven",
+            "rubygems",
+            "nuget",
+            "packagist",
+            "semver"
+        ]
     );
 }

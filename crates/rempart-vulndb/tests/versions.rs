@@ -78,7 +78,10 @@ fn check_against_oracle(
         disagreements.len(),
         disagreements.join("\n")
     );
-    assert!(compared * 10 >= pairs.len() * 9, "{scheme}: too few comparable pairs ({compared})");
+    assert!(
+        compared * 10 >= pairs.len() * 9,
+        "{scheme}: too few comparable pairs ({compared})"
+    );
 }
 
 fn run_with_stdin(command: &mut Command, input: &str) -> String {
@@ -108,7 +111,9 @@ fn parse_oracle_lines(output: &str) -> Vec<Option<Ordering>> {
         .lines()
         .map(|l| match l.trim() {
             "invalid" => None,
-            n => Some(ordering_of(n.parse().expect("oracle prints -1, 0, 1 or invalid"))),
+            n => Some(ordering_of(
+                n.parse().expect("oracle prints -1, 0, 1 or invalid"),
+            )),
         })
         .collect()
 }
@@ -134,7 +139,11 @@ fn dpkg_agrees_with_dpkg_compare_versions() {
                 return Some(Ordering::Less);
             }
             let (equal, _) = relation("eq");
-            Some(if equal { Ordering::Equal } else { Ordering::Greater })
+            Some(if equal {
+                Ordering::Equal
+            } else {
+                Ordering::Greater
+            })
         })
         .collect();
     check_against_oracle(VersionScheme::Dpkg, &pairs, &oracle, false);
@@ -156,7 +165,12 @@ for line in sys.stdin:
 ";
     let input: String = pairs.iter().map(|(a, b)| format!("{a} {b}\n")).collect();
     let output = run_with_stdin(Command::new("python3").args(["-c", script]), &input);
-    check_against_oracle(VersionScheme::Pep440, &pairs, &parse_oracle_lines(&output), true);
+    check_against_oracle(
+        VersionScheme::Pep440,
+        &pairs,
+        &parse_oracle_lines(&output),
+        true,
+    );
 }
 
 #[test]
@@ -175,7 +189,11 @@ fn rpm_agrees_with_rpm_vercmp() {
         .arg(format!("%{{lua: dofile([[{}]])}}", script.display()))
         .output()
         .expect("rpm runs (apt-get install rpm)");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = String::from_utf8(output.stdout).expect("utf-8");
     let oracle: Vec<Option<Ordering>> = text
         .lines()
@@ -210,7 +228,12 @@ for (const line of lines) {
             .env("NODE_PATH", node_path),
         &input,
     );
-    check_against_oracle(VersionScheme::Npm, &pairs, &parse_oracle_lines(&output), false);
+    check_against_oracle(
+        VersionScheme::Npm,
+        &pairs,
+        &parse_oracle_lines(&output),
+        false,
+    );
 }
 
 /// Checks `a OP b` lines and, for `<`, that the reverse is `>`.
@@ -279,8 +302,14 @@ fn cargo_follows_semver_precedence() {
 #[test]
 fn ecosystem_names_pick_schemes() {
     use rempart_vulndb::compare;
-    assert_eq!(compare("Debian:12", "1.0-1", "1.0-1+deb12u1"), Ok(Ordering::Less));
-    assert_eq!(compare("Alpine:v3.19", "1.0-r1", "1.0-r0"), Ok(Ordering::Greater));
+    assert_eq!(
+        compare("Debian:12", "1.0-1", "1.0-1+deb12u1"),
+        Ok(Ordering::Less)
+    );
+    assert_eq!(
+        compare("Alpine:v3.19", "1.0-r1", "1.0-r0"),
+        Ok(Ordering::Greater)
+    );
     assert_eq!(compare("PyPI", "1.0", "1.0.0"), Ok(Ordering::Equal));
     assert!(compare("Hackage", "1", "2").is_err());
 }
@@ -302,7 +331,10 @@ fn hostile_versions_are_errors_not_panics() {
         VersionScheme::Packagist,
         VersionScheme::SemVer,
     ] {
-        assert!(scheme.compare(&long, "1.0").is_err(), "{scheme}: long input");
+        assert!(
+            scheme.compare(&long, "1.0").is_err(),
+            "{scheme}: long input"
+        );
         assert!(scheme.compare("", "1.0").is_err(), "{scheme}: empty input");
         let error = scheme.compare("1.0", "\u{0}\u{fffd}x").err();
         if let Some(error) = error {

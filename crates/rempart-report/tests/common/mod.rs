@@ -158,7 +158,10 @@ fn vuln(
             purl: package.purl.clone(),
             fix,
             aliases: aliases.iter().map(|&a| a.to_owned()).collect(),
-            cvss: cvss.iter().map(|(vector, _)| (*vector).to_owned()).collect(),
+            cvss: cvss
+                .iter()
+                .map(|(vector, _)| (*vector).to_owned())
+                .collect(),
             cvss_score: cvss.map(|(_, score)| score),
             references: vec![format!("https://security-tracker.debian.org/tracker/{id}")],
         },
@@ -375,7 +378,11 @@ pub(crate) fn scan_result() -> ScanResult {
                 "org.opencontainers.image.source".to_owned(),
                 "https://github.com/acme/billing-api".to_owned(),
             )]),
-            entrypoint: Some(vec!["python".to_owned(), "-m".to_owned(), "billing".to_owned()]),
+            entrypoint: Some(vec![
+                "python".to_owned(),
+                "-m".to_owned(),
+                "billing".to_owned(),
+            ]),
             cmd: None,
             healthcheck: None,
             history: vec![

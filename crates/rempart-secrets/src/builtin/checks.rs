@@ -61,7 +61,11 @@ pub(crate) fn base64_private_key(caps: &Captures<'_>) -> bool {
 /// carry no signature worth stealing.
 pub(crate) fn jwt(caps: &Captures<'_>) -> bool {
     let header = decode_base64_prefix(secret(caps), 512);
-    let header: Vec<u8> = header.iter().filter(|b| !b.is_ascii_whitespace()).copied().collect();
+    let header: Vec<u8> = header
+        .iter()
+        .filter(|b| !b.is_ascii_whitespace())
+        .copied()
+        .collect();
     if !(header.starts_with(b"{")
         && memchr::memmem::find(&header, b"\"alg\"").is_some()
         && memchr::memmem::find(&header.to_ascii_lowercase(), b"\"alg\":\"none\"").is_none())
@@ -70,7 +74,10 @@ pub(crate) fn jwt(caps: &Captures<'_>) -> bool {
     }
     // The payload of tutorial tokens (jwt.io's John Doe, `{"some": "payload"}`).
     let token = secret(caps);
-    let payload_start = token.iter().position(|&b| b == b'.').map_or(token.len(), |i| i + 1);
+    let payload_start = token
+        .iter()
+        .position(|&b| b == b'.')
+        .map_or(token.len(), |i| i + 1);
     let payload = decode_base64_prefix(&token[payload_start..], 4096).to_ascii_lowercase();
     !JWT_SAMPLE_PAYLOADS
         .iter()
@@ -78,25 +85,96 @@ pub(crate) fn jwt(caps: &Captures<'_>) -> bool {
 }
 
 const JWT_SAMPLE_PAYLOADS: &[&str] = &[
-    "john doe", "jane doe", "\"1234567890\"", "\"some\":\"payload\"", "\"some\": \"payload\"",
-    "example.com", "example.org", "\"foo\":\"bar\"", "\"hello\":\"world\"",
+    "john doe",
+    "jane doe",
+    "\"1234567890\"",
+    "\"some\":\"payload\"",
+    "\"some\": \"payload\"",
+    "example.com",
+    "example.org",
+    "\"foo\":\"bar\"",
+    "\"hello\":\"world\"",
 ];
 
 /// Words that documentation and sample configuration put where a password goes.
 const URL_PLACEHOLDER_PASSWORDS: &[&[u8]] = &[
-    b"password", b"passwd", b"pass", b"pwd", b"pw", b"secret", b"mypassword", b"mypass",
-    b"yourpassword", b"pa55word", b"p4ssword", b"passw0rd", b"token", b"apikey", b"api_key",
-    b"foo", b"bar", b"baz", b"foobar", b"abc", b"abc123", b"1234", b"12345", b"123456",
-    b"test", b"testing", b"tester", b"guest", b"admin", b"root", b"user", b"username",
-    b"postgres", b"mysql", b"redis", b"rabbitmq", b"mongo", b"sa", b"xyz", b"qwerty",
-    b"letmein", b"none", b"null", b"empty", b"host", b"port", b"pass123", b"password123",
-    b"hunter2", b"s3cret", b"s3cr3t", b"ham", b"spam", b"eggs", b"bob", b"alice",
+    b"password",
+    b"passwd",
+    b"pass",
+    b"pwd",
+    b"pw",
+    b"secret",
+    b"mypassword",
+    b"mypass",
+    b"yourpassword",
+    b"pa55word",
+    b"p4ssword",
+    b"passw0rd",
+    b"token",
+    b"apikey",
+    b"api_key",
+    b"foo",
+    b"bar",
+    b"baz",
+    b"foobar",
+    b"abc",
+    b"abc123",
+    b"1234",
+    b"12345",
+    b"123456",
+    b"test",
+    b"testing",
+    b"tester",
+    b"guest",
+    b"admin",
+    b"root",
+    b"user",
+    b"username",
+    b"postgres",
+    b"mysql",
+    b"redis",
+    b"rabbitmq",
+    b"mongo",
+    b"sa",
+    b"xyz",
+    b"qwerty",
+    b"letmein",
+    b"none",
+    b"null",
+    b"empty",
+    b"host",
+    b"port",
+    b"pass123",
+    b"password123",
+    b"hunter2",
+    b"s3cret",
+    b"s3cr3t",
+    b"ham",
+    b"spam",
+    b"eggs",
+    b"bob",
+    b"alice",
 ];
 
 /// User names that documentation pairs with a sample password.
 const SAMPLE_USERS: &[&[u8]] = &[
-    b"user", b"username", b"usr", b"login", b"me", b"myuser", b"someone", b"name", b"john",
-    b"jane", b"johndoe", b"john.doe", b"jdoe", b"alice", b"bob", b"foo", b"dummy",
+    b"user",
+    b"username",
+    b"usr",
+    b"login",
+    b"me",
+    b"myuser",
+    b"someone",
+    b"name",
+    b"john",
+    b"jane",
+    b"johndoe",
+    b"john.doe",
+    b"jdoe",
+    b"alice",
+    b"bob",
+    b"foo",
+    b"dummy",
     // RFC 7617's Basic authentication example.
     b"aladdin",
 ];
@@ -131,7 +209,11 @@ fn is_sample_login(user: &[u8], password: &[u8]) -> bool {
     let user = percent_decode(user).to_ascii_lowercase();
     let lower = percent_decode(password).to_ascii_lowercase();
     // `user1`, `alice2`: numbered sample users.
-    let user_stem = user.trim_ascii_end().iter().rposition(|b| !b.is_ascii_digit()).map_or(&user[..0], |i| &user[..=i]);
+    let user_stem = user
+        .trim_ascii_end()
+        .iter()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(&user[..0], |i| &user[..=i]);
     lower == user
         || SAMPLE_USERS.contains(&user_stem)
         || URL_PLACEHOLDER_PASSWORDS.contains(&lower.as_slice())
@@ -165,12 +247,15 @@ pub(crate) fn authorization_header(caps: &Captures<'_>) -> bool {
     let Some(colon) = decoded.iter().position(|&b| b == b':') else {
         return false;
     };
-    decoded.iter().all(u8::is_ascii_graphic) && !is_sample_login(&decoded[..colon], &decoded[colon + 1..])
+    decoded.iter().all(u8::is_ascii_graphic)
+        && !is_sample_login(&decoded[..colon], &decoded[colon + 1..])
 }
 
 /// Values that switch a feature rather than hold a credential (`GIT_TERMINAL_PROMPT`-style
 /// flags, `DISABLE_TOKEN=true`).
-const FLAG_VALUES: &[&str] = &["true", "false", "yes", "no", "on", "off", "none", "null", "enabled", "disabled"];
+const FLAG_VALUES: &[&str] = &[
+    "true", "false", "yes", "no", "on", "off", "none", "null", "enabled", "disabled",
+];
 
 /// An environment entry's whole value is the candidate: any literal counts except references,
 /// placeholders, paths, URLs (their own rules look inside), flags and plain numbers.
@@ -194,15 +279,58 @@ const GENERIC_TAILS_ALLOWED: &[&str] = &[
     "_hex", "_text", "_plain", "_raw", "_secret", "_token", "1", "2",
 ];
 const GENERIC_WORDS: &[&str] = &[
-    "password", "passwd", "passphrase", "pwd", "secret", "api_key", "api-key", "apikey",
-    "access_key", "access-key", "accesskey", "token", "private_key", "private-key", "privatekey",
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "api_key",
+    "api-key",
+    "apikey",
+    "access_key",
+    "access-key",
+    "accesskey",
+    "token",
+    "private_key",
+    "private-key",
+    "privatekey",
 ];
 /// Names of values that are not credentials although they contain a credential word.
 const GENERIC_NAME_DENY: &[&str] = &[
-    "public", "example", "sample", "dummy", "fake", "mock", "placeholder", "csrf", "xsrf",
-    "next_", "page_", "pagination", "cursor", "continuation", "sort", "_id", "id_", "tokenizer",
-    "_type", "type_", "hint", "policy", "min_", "max_", "next", "request", "purchase",
-    "lifecycle", "update", "verification", "idempotency", "sync", "change", "error",
+    "public",
+    "example",
+    "sample",
+    "dummy",
+    "fake",
+    "mock",
+    "placeholder",
+    "csrf",
+    "xsrf",
+    "next_",
+    "page_",
+    "pagination",
+    "cursor",
+    "continuation",
+    "sort",
+    "_id",
+    "id_",
+    "tokenizer",
+    "_type",
+    "type_",
+    "hint",
+    "policy",
+    "min_",
+    "max_",
+    "next",
+    "request",
+    "purchase",
+    "lifecycle",
+    "update",
+    "verification",
+    "idempotency",
+    "sync",
+    "change",
+    "error",
 ];
 const FILE_SUFFIXES: &[&str] = &[
     ".pem", ".key", ".txt", ".json", ".yaml", ".yml", ".conf", ".crt", ".p12", ".pfx", ".env",
@@ -214,9 +342,9 @@ const FILE_SUFFIXES: &[&str] = &[
 /// digits or symbols.
 pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
     let value = secret(caps);
-    let name = caps
-        .name("name")
-        .map_or(String::new(), |m| String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase());
+    let name = caps.name("name").map_or(String::new(), |m| {
+        String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase()
+    });
     let quote = caps.name("quote").map_or(&[][..], |m| m.as_bytes());
     // `Name: Type = value` (Rust, TypeScript, Python annotations): the match is a type.
     if quote.is_empty() && caps.name("typed").is_some() {
@@ -241,7 +369,8 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
         return false;
     };
     let tail = &name[word_at + word.len()..];
-    if !GENERIC_TAILS_ALLOWED.contains(&tail) || GENERIC_NAME_DENY.iter().any(|d| name.contains(d)) {
+    if !GENERIC_TAILS_ALLOWED.contains(&tail) || GENERIC_NAME_DENY.iter().any(|d| name.contains(d))
+    {
         return false;
     }
     let text = String::from_utf8_lossy(value);
@@ -251,7 +380,10 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
     }
     // An encoded sentence (`bm90IG15IHJlYWwgcGFzc3dvcmQ=`) is documentation, not key material.
     let decoded = decode_base64_prefix(value, 256);
-    if decoded.len() >= 6 && decoded.contains(&b' ') && decoded.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+    if decoded.len() >= 6
+        && decoded.contains(&b' ')
+        && decoded.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+    {
         return false;
     }
     let has_letter = value.iter().any(u8::is_ascii_alphabetic);
@@ -264,18 +396,26 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
         return false;
     }
     let dotted_identifier = value.contains(&b'.')
-        && value
-            .split(|b| *b == b'.')
-            .all(|part| !part.is_empty() && !part[0].is_ascii_digit() && part.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_'));
-    let path_like = value.starts_with(b"/") || value.starts_with(b"./") || value.starts_with(b"~/")
+        && value.split(|b| *b == b'.').all(|part| {
+            !part.is_empty()
+                && !part[0].is_ascii_digit()
+                && part.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        });
+    let path_like = value.starts_with(b"/")
+        || value.starts_with(b"./")
+        || value.starts_with(b"~/")
         || lower.contains("://");
     let file_like = FILE_SUFFIXES.iter().any(|s| lower.ends_with(s));
     // snake_case, kebab-case or CamelCase words without digits: an identifier or a message key.
     let wordlike = !has_digit
-        && value.iter().all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b'.' | b':'));
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b'.' | b':'));
     // `base64_encoded_64_byte_salt`: three or more underscore-joined parts.
     let snake_identifier = memchr::memchr_iter(b'_', value).count() >= 2
-        && value.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
     // `projects/my-project/secrets/name`: a resource path, its parts are words.
     let resource_path = value.contains(&b'/')
         && value.split(|b| *b == b'/').any(|part| {
@@ -285,12 +425,26 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
     // than credentials; UUID-shaped keys of known services have their own rules.
     let uuid = value.len() == 36
         && value.iter().enumerate().all(|(i, b)| {
-            if matches!(i, 8 | 13 | 18 | 23) { *b == b'-' } else { b.is_ascii_hexdigit() }
+            if matches!(i, 8 | 13 | 18 | 23) {
+                *b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
         });
     // `super::Foundation::UNICODE_STRING`, `WIN32_ERROR`: a code path or a constant's name.
     let code_path = lower.contains("::");
     let constant_name = value.contains(&b'_')
-        && value.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_');
-    !(dotted_identifier || path_like || file_like || wordlike || snake_identifier || resource_path || uuid || code_path || constant_name)
+        && value
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_');
+    !(dotted_identifier
+        || path_like
+        || file_like
+        || wordlike
+        || snake_identifier
+        || resource_path
+        || uuid
+        || code_path
+        || constant_name)
         && !looks_like_reference(value)
 }

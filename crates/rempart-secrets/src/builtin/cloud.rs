@@ -185,7 +185,10 @@ pub(super) const RULES: &[RuleDef] = &[
         title: "Alibaba Cloud AccessKey secret",
         severity: Severity::Critical,
         keywords: &["alibaba", "aliyun", "alicloud"],
-        regex: assign!(r"(?:alibaba|aliyun|alicloud)[\w.-]{0,20}secret", r"[A-Za-z0-9]{30}"),
+        regex: assign!(
+            r"(?:alibaba|aliyun|alicloud)[\w.-]{0,20}secret",
+            r"[A-Za-z0-9]{30}"
+        ),
         entropy: Some(3.5),
         doc: "The secret of an Alibaba Cloud AccessKey pair; signs API calls as the RAM user.",
         ..BASE
@@ -195,7 +198,10 @@ pub(super) const RULES: &[RuleDef] = &[
         title: "IBM Cloud API key",
         severity: Severity::High,
         keywords: &["ibm", "bluemix"],
-        regex: assign!(r"(?:ibm|bluemix)[\w.-]{0,20}api[_.-]?key", r"[A-Za-z0-9_-]{44}"),
+        regex: assign!(
+            r"(?:ibm|bluemix)[\w.-]{0,20}api[_.-]?key",
+            r"[A-Za-z0-9_-]{44}"
+        ),
         entropy: Some(3.5),
         doc: "An IBM Cloud IAM API key; exchanged for bearer tokens with the user's or service \
               ID's access.",

@@ -211,7 +211,10 @@ pub(super) const RULES: &[RuleDef] = &[
         code: "SEC-DATADOG-APP-KEY",
         title: "Datadog application key",
         keywords: &["datadog", "dd_app", "dd-app", "ddapp"],
-        regex: assign!(r"(?:datadog|dd)[_.-]?app(?:lication)?[_.-]?key", r"[a-f0-9]{40}"),
+        regex: assign!(
+            r"(?:datadog|dd)[_.-]?app(?:lication)?[_.-]?key",
+            r"[a-f0-9]{40}"
+        ),
         doc: "A Datadog application key; reads and changes dashboards, monitors and data.",
         ..BASE
     },
@@ -352,7 +355,14 @@ pub(super) const RULES: &[RuleDef] = &[
     RuleDef {
         code: "SEC-DOPPLER-TOKEN",
         title: "Doppler token",
-        keywords: &["dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."],
+        keywords: &[
+            "dp.pt.",
+            "dp.st.",
+            "dp.sa.",
+            "dp.ct.",
+            "dp.scim.",
+            "dp.audit.",
+        ],
         regex: r"\b(?P<secret>dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44})\b",
         entropy: Some(3.5),
         doc: "A Doppler personal, service or CLI token; reads the project's secrets.",
@@ -370,7 +380,10 @@ pub(super) const RULES: &[RuleDef] = &[
         code: "SEC-ALGOLIA-ADMIN-KEY",
         title: "Algolia API key",
         keywords: &["algolia"],
-        regex: assign!(r"algolia[\w.-]{0,20}(?:api|admin|write)?[_.-]?key", r"[a-f0-9]{32}"),
+        regex: assign!(
+            r"algolia[\w.-]{0,20}(?:api|admin|write)?[_.-]?key",
+            r"[a-f0-9]{32}"
+        ),
         doc: "An Algolia API key next to the word algolia; admin and write keys change indices.",
         ..BASE
     },

@@ -155,7 +155,10 @@ pub(super) const RULES: &[RuleDef] = &[
         title: "Bitbucket OAuth consumer secret",
         severity: Severity::High,
         keywords: &["bitbucket"],
-        regex: assign!(r"bitbucket[\w.-]{0,20}(?:secret|token)", r"[A-Za-z0-9=_-]{32,64}"),
+        regex: assign!(
+            r"bitbucket[\w.-]{0,20}(?:secret|token)",
+            r"[A-Za-z0-9=_-]{32,64}"
+        ),
         doc: "The secret of a Bitbucket OAuth consumer, next to the word bitbucket.",
         ..BASE
     },

@@ -8,7 +8,7 @@ use rempart_core::Severity;
 use serde::Deserialize;
 
 use crate::error::VulnDbError;
-use crate::model::{AffectedPackage, Advisory, Event, RangeKind, VersionRange};
+use crate::model::{Advisory, AffectedPackage, Event, RangeKind, VersionRange};
 
 #[derive(Debug, Deserialize)]
 struct SecDb {
@@ -61,12 +61,13 @@ pub(crate) fn parse(
         input: path.display().to_string(),
         reason: e.to_string(),
     })?;
-    let release =
-        release_of(db.distroversion.as_deref(), path, release).ok_or_else(|| VulnDbError::Parse {
+    let release = release_of(db.distroversion.as_deref(), path, release).ok_or_else(|| {
+        VulnDbError::Parse {
             input: path.display().to_string(),
             reason: "cannot tell the Alpine release: no `distroversion` and no vX.Y directory"
                 .to_owned(),
-        })?;
+        }
+    })?;
     let mut by_id: BTreeMap<String, Advisory> = BTreeMap::new();
     for entry in db.packages {
         for (version, ids) in entry.pkg.secfixes {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::osv::{distro_severity, title_from};
 use crate::ecosystem::debian_release_for_codename;
-use crate::model::{AffectedPackage, Advisory, Event, RangeKind, VersionRange};
+use crate::model::{Advisory, AffectedPackage, Event, RangeKind, VersionRange};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct TrackerIssue {
@@ -66,7 +66,9 @@ pub(crate) fn convert(tracker: Tracker) -> Vec<Advisory> {
                     // Fixed in version 0: the package in this release never had the bug.
                     // Fixed in version 0: the package in this release never had the bug. A
                     // resolved entry without a version says nothing to match on.
-                    (_, Some("0" | "<not-affected>")) | ("not-affected", _) | ("resolved", None) => {
+                    (_, Some("0" | "<not-affected>"))
+                    | ("not-affected", _)
+                    | ("resolved", None) => {
                         continue;
                     }
                     ("resolved", Some(version)) => vec![
@@ -76,8 +78,8 @@ pub(crate) fn convert(tracker: Tracker) -> Vec<Advisory> {
                     // open, undetermined: affected, no fix yet.
                     _ => vec![Event::Introduced("0".to_owned())],
                 };
-                let will_not_fix = state.status != "resolved"
-                    && state.nodsa_reason.as_deref() == Some("ignored");
+                let will_not_fix =
+                    state.status != "resolved" && state.nodsa_reason.as_deref() == Some("ignored");
                 let advisory = by_id.entry(id.clone()).or_insert_with(|| Advisory {
                     title: issue
                         .description

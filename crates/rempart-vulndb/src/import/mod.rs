@@ -114,7 +114,11 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, VulnDbError> {
     Ok(content)
 }
 
-fn import_one(writer: &mut Writer, input: &Path, stats: &mut ImportStats) -> Result<(), VulnDbError> {
+fn import_one(
+    writer: &mut Writer,
+    input: &Path,
+    stats: &mut ImportStats,
+) -> Result<(), VulnDbError> {
     let metadata = fs::metadata(input).map_err(io_error(input))?;
     if metadata.is_dir() {
         return import_directory(writer, input, input, stats);
@@ -223,7 +227,11 @@ fn import_osv_bytes(
     }
 }
 
-fn import_zip(writer: &mut Writer, input: &Path, stats: &mut ImportStats) -> Result<(), VulnDbError> {
+fn import_zip(
+    writer: &mut Writer,
+    input: &Path,
+    stats: &mut ImportStats,
+) -> Result<(), VulnDbError> {
     let zip_error = |e: zip::result::ZipError| VulnDbError::Parse {
         input: input.display().to_string(),
         reason: format!("bad zip archive: {e}"),
@@ -233,7 +241,10 @@ fn import_zip(writer: &mut Writer, input: &Path, stats: &mut ImportStats) -> Res
     let mut content = Vec::new();
     for index in 0..archive.len() {
         let mut member = archive.by_index(index).map_err(zip_error)?;
-        let name = member.name().map(std::borrow::Cow::into_owned).unwrap_or_default();
+        let name = member
+            .name()
+            .map(std::borrow::Cow::into_owned)
+            .unwrap_or_default();
         if !member.is_file() || !name.to_ascii_lowercase().ends_with(".json") {
             continue;
         }
@@ -273,7 +284,9 @@ fn import_directory(
         .map_err(io_error(directory))?;
     entries.sort();
     for path in entries {
-        let file_type = fs::symlink_metadata(&path).map_err(io_error(&path))?.file_type();
+        let file_type = fs::symlink_metadata(&path)
+            .map_err(io_error(&path))?
+            .file_type();
         if file_type.is_dir() {
             import_directory(writer, root, &path, stats)?;
             continue;

@@ -7,7 +7,7 @@ use rempart_core::Severity;
 use serde::Deserialize;
 
 use crate::ecosystem::split_osv_ecosystem;
-use crate::model::{AffectedPackage, Advisory, Event, RangeKind, VersionRange};
+use crate::model::{Advisory, AffectedPackage, Event, RangeKind, VersionRange};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct OsvRecord {
@@ -197,7 +197,11 @@ fn convert_affected(affected: OsvAffected) -> Option<AffectedPackage> {
                     _ => None,
                 })
                 .collect();
-            Some(VersionRange { kind, events, sorted: false })
+            Some(VersionRange {
+                kind,
+                events,
+                sorted: false,
+            })
         })
         .collect();
     let severity = affected

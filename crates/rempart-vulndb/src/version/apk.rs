@@ -148,7 +148,10 @@ fn validate(version: &str) -> Result<(), Invalid<'_>> {
     while cursor.token != Token::End {
         cursor.next_value();
         if cursor.token == Token::Invalid {
-            return Err(Invalid::new(version, "not of the form 1.2.3[a][_suffix][-rN]"));
+            return Err(Invalid::new(
+                version,
+                "not of the form 1.2.3[a][_suffix][-rN]",
+            ));
         }
     }
     Ok(())

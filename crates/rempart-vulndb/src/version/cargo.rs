@@ -9,4 +9,3 @@ pub(super) fn parse(version: &str) -> Result<semver::Version, Invalid<'_>> {
     parsed.build = semver::BuildMetadata::EMPTY;
     Ok(parsed)
 }
-

@@ -74,8 +74,9 @@ impl Item {
                 .first()
                 .map_or(Ordering::Equal, |first| first.compare(None)),
             (Item::Number(a), Some(Item::Number(b))) => compare_numbers(a, b),
-            (Item::Number(_), Some(_))
-            | (Item::List(_), Some(Item::Qualifier(_))) => Ordering::Greater,
+            (Item::Number(_), Some(_)) | (Item::List(_), Some(Item::Qualifier(_))) => {
+                Ordering::Greater
+            }
             (Item::Qualifier(_), Some(Item::Number(_) | Item::List(_)))
             | (Item::List(_), Some(Item::Number(_))) => Ordering::Less,
             (Item::Qualifier(a), Some(Item::Qualifier(b))) => {

@@ -55,10 +55,7 @@ fn normalize(version: &str) -> Result<String, Invalid<'_>> {
         .unwrap_or(text.len());
     let numeric = text[..digits_end].trim_end_matches('.');
     let parts: Vec<&str> = numeric.split('.').collect();
-    if numeric.is_empty()
-        || parts.len() > 4
-        || parts.iter().any(|p| p.is_empty() || p.len() > 10)
-    {
+    if numeric.is_empty() || parts.len() > 4 || parts.iter().any(|p| p.is_empty() || p.len() > 10) {
         return Err(Invalid::new(version, "not a Composer version"));
     }
     let mut normal = parts.join(".");
