@@ -27,7 +27,9 @@ impl ScannerKind {
 /// Where something was found.
 ///
 /// `path` is relative to the scanned root without a leading slash (`etc/os-release`), exactly as
-/// it appears in a layer tarball; reports add the slash where they show image paths.
+/// it appears in a layer tarball; reports add the slash where they show image paths. Findings
+/// about the image config rather than a file have an empty path; for those, `line` is the 1-based
+/// index of the entry (ENV, label, history step) when one applies.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 pub struct Location {
     pub path: String,

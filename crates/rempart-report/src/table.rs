@@ -258,7 +258,10 @@ fn secrets_table(findings: &[&Finding]) -> Table {
             continue;
         };
         let location = match origin {
-            Some(origin) if finding.location.path.is_empty() => format!("image {origin}"),
+            Some(origin) if finding.location.path.is_empty() => match finding.location.line {
+                Some(entry) => format!("image {origin} #{entry}"),
+                None => format!("image {origin}"),
+            },
             Some(origin) => format!("image {origin}: {}", finding.location.path),
             None => order::display_location(finding),
         };

@@ -30,12 +30,10 @@ const MAX_FINDINGS_PER_FILE: usize = 100;
 /// marker like `xxxxx`.
 const PLACEHOLDER_SCAN_BYTES: usize = 128;
 
-/// Where a secret was found in the image config.
-const CONFIG_ORIGINS: [(&str, &str); 3] = [
-    ("env", "image config: env"),
-    ("label", "image config: label"),
-    ("history", "image config: history"),
-];
+/// Where a secret was found in the image config. Such findings are not in a file: their path is
+/// empty (the rempart-core convention), the origin says which list, and the line is the 1-based
+/// index of the entry in that list.
+const CONFIG_ORIGINS: [(&str, &str); 3] = [("env", ""), ("label", ""), ("history", "")];
 
 /// Finds credentials in file content and in the image config.
 ///

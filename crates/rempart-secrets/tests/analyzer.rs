@@ -207,25 +207,25 @@ fn image_config_env_labels_and_build_args() {
         vec![
             (
                 "SEC-GENERIC-PASSWORD".into(),
-                "image config: env".into(),
+                "".into(),
                 Some(3),
                 Some("env".into())
             ),
             (
                 "SEC-ENV-CREDENTIAL".into(),
-                "image config: env".into(),
+                "".into(),
                 Some(4),
                 Some("env".into())
             ),
             (
                 "SEC-GITHUB-PAT".into(),
-                "image config: label".into(),
+                "".into(),
                 Some(1),
                 Some("label".into())
             ),
             (
                 "SEC-NPM-ACCESS-TOKEN".into(),
-                "image config: history".into(),
+                "".into(),
                 Some(2),
                 Some("history".into())
             ),

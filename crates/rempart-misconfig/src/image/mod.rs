@@ -30,8 +30,9 @@ pub(crate) fn has_config(metadata: &ImageMetadata) -> bool {
 }
 
 /// Findings about the config are located at the image's name: they belong to no file.
-pub(crate) fn config_location(image: &ImageContext<'_>) -> Location {
-    Location::file(image.metadata.name.clone())
+pub(crate) fn config_location(_image: &ImageContext<'_>) -> Location {
+    // Not a file: an empty path is the rempart-core convention for the image config.
+    Location::file(String::new())
 }
 
 type Rule = fn(&ImageContext<'_>, &mut Vec<Finding>);
