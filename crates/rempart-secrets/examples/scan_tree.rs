@@ -112,7 +112,7 @@ fn main() -> std::io::Result<()> {
             "--root" => {
                 base = Some(PathBuf::from(
                     args.next().expect("--root needs a directory"),
-                ))
+                ));
             }
             _ => roots.push(PathBuf::from(arg)),
         }

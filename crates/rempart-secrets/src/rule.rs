@@ -1,5 +1,7 @@
 //! Rule definitions (built-in and custom) and their compiled form.
 
+use std::sync::OnceLock;
+
 use regex::bytes::{Captures, Regex, RegexBuilder};
 use rempart_core::Severity;
 
@@ -122,10 +124,10 @@ pub struct RuleInfo {
 pub(crate) struct Rule {
     pub(crate) info: RuleInfo,
     pub(crate) keywords: Vec<String>,
-    pub(crate) regex: Regex,
-    /// Capture groups whose name starts with `secret`; the first that took part in a match is
-    /// the secret. Empty: the whole match is.
-    pub(crate) secret_groups: Vec<usize>,
+    /// The pattern, compiled on first use: most rules never see their keyword in a given scan,
+    /// and compiling all of them up front costs more than a warm re-scan of a whole image.
+    pattern: &'static str,
+    compiled: OnceLock<CompiledPattern>,
     pub(crate) entropy: Option<f64>,
     /// Lower-cased rule-specific placeholders.
     pub(crate) allow: Vec<Vec<u8>>,
@@ -133,6 +135,22 @@ pub(crate) struct Rule {
     pub(crate) generic: bool,
     /// Text that identifies the rule's behaviour, hashed into the analyzer fingerprint.
     pub(crate) identity: String,
+}
+
+/// A compiled pattern and its secret capture groups (those whose name starts with `secret`; the
+/// first that took part in a match is the secret, or the whole match when there are none).
+pub(crate) struct CompiledPattern {
+    pub(crate) regex: Regex,
+    pub(crate) secret_groups: Vec<usize>,
+}
+
+impl CompiledPattern {
+    fn new(regex: Regex) -> CompiledPattern {
+        CompiledPattern {
+            secret_groups: secret_groups(&regex),
+            regex,
+        }
+    }
 }
 
 pub(crate) fn build_regex(rule: &str, pattern: &str) -> Result<Regex, SecretError> {
@@ -157,16 +175,24 @@ fn secret_groups(regex: &Regex) -> Vec<usize> {
 }
 
 impl Rule {
-    pub(crate) fn from_def(def: &RuleDef) -> Result<Rule, SecretError> {
-        let regex = build_regex(def.code, def.regex)?;
-        let secret_groups = secret_groups(&regex);
+    /// The compiled pattern. Built-in patterns are compiled lazily; every one of them is compiled
+    /// and exercised by the rule tests, so a failure here is a bug in a built-in rule.
+    pub(crate) fn compiled(&self) -> &CompiledPattern {
+        self.compiled.get_or_init(|| {
+            let regex = build_regex(&self.info.code, self.pattern)
+                .unwrap_or_else(|error| panic!("built-in secret rule does not compile: {error}"));
+            CompiledPattern::new(regex)
+        })
+    }
+
+    pub(crate) fn from_def(def: &RuleDef) -> Rule {
         let remedy = def.category.remedy();
         let doc = if remedy.is_empty() {
             def.doc.to_owned()
         } else {
             format!("{} {remedy}", def.doc)
         };
-        Ok(Rule {
+        Rule {
             identity: identity(
                 def.code,
                 def.severity,
@@ -183,8 +209,8 @@ impl Rule {
                 builtin: true,
             },
             keywords: def.keywords.iter().map(|k| (*k).to_owned()).collect(),
-            regex,
-            secret_groups,
+            pattern: def.regex,
+            compiled: OnceLock::new(),
             entropy: def.entropy,
             allow: def
                 .allow
@@ -193,7 +219,7 @@ impl Rule {
                 .collect(),
             check: def.check,
             generic: def.generic,
-        })
+        }
     }
 
     pub(crate) fn custom(
@@ -205,6 +231,7 @@ impl Rule {
         entropy: Option<f64>,
         doc: &str,
     ) -> Result<Rule, SecretError> {
+        // A user's pattern is compiled now, so that a bad one is reported at start-up.
         let regex = build_regex(id, pattern)?;
         Ok(Rule {
             identity: identity(
@@ -223,8 +250,8 @@ impl Rule {
                 builtin: false,
             },
             keywords: keywords.to_vec(),
-            secret_groups: secret_groups(&regex),
-            regex,
+            pattern: "",
+            compiled: OnceLock::from(CompiledPattern::new(regex)),
             entropy,
             allow: Vec::new(),
             check: None,
@@ -248,4 +275,19 @@ fn identity<'a>(
         keywords.join("\x1e"),
         allow.join("\x1e")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rule;
+
+    /// Built-in patterns compile lazily; this makes sure every one of them compiles at all.
+    #[test]
+    fn every_builtin_pattern_compiles() {
+        for def in crate::builtin::all() {
+            let rule = Rule::from_def(def);
+            let compiled = rule.compiled();
+            assert!(!compiled.regex.as_str().is_empty(), "{}", def.code);
+        }
+    }
 }

@@ -76,10 +76,7 @@ impl SecretScanner {
     /// configuration's allowlists add to the built-in ones.
     #[allow(clippy::needless_pass_by_value)] // the configuration is handed over for good
     pub fn new(config: SecretConfig) -> Result<SecretScanner, SecretError> {
-        let mut rules = builtin::all()
-            .into_iter()
-            .map(Rule::from_def)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut rules: Vec<Rule> = builtin::all().into_iter().map(Rule::from_def).collect();
         let mut codes: HashSet<String> = rules.iter().map(|r| r.info.code.clone()).collect();
         for custom in &config.rules {
             rules.push(custom_rule(custom)?);
@@ -269,8 +266,9 @@ impl SecretScanner {
                 continue;
             }
             let mut matched = 0;
-            for caps in rule.regex.captures_iter(content) {
-                let Some(secret) = rule
+            let compiled = rule.compiled();
+            for caps in compiled.regex.captures_iter(content) {
+                let Some(secret) = compiled
                     .secret_groups
                     .iter()
                     .find_map(|&g| caps.get(g))

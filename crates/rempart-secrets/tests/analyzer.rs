@@ -207,25 +207,25 @@ fn image_config_env_labels_and_build_args() {
         vec![
             (
                 "SEC-GENERIC-PASSWORD".into(),
-                "".into(),
+                String::new(),
                 Some(3),
                 Some("env".into())
             ),
             (
                 "SEC-ENV-CREDENTIAL".into(),
-                "".into(),
+                String::new(),
                 Some(4),
                 Some("env".into())
             ),
             (
                 "SEC-GITHUB-PAT".into(),
-                "".into(),
+                String::new(),
                 Some(1),
                 Some("label".into())
             ),
             (
                 "SEC-NPM-ACCESS-TOKEN".into(),
-                "".into(),
+                String::new(),
                 Some(2),
                 Some("history".into())
             ),
