@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmark images under target/bench: a Debian bookworm base (mmdebstrap) plus real
-# application layers: Python packages installed by pip, npm packages, a Go binary, Java archives
-# and a Rust lock file. `bench.oci` is about 600 MB uncompressed; `bench3x.oci` repeats the
+# application layers: Python packages installed by pip, npm packages, a Go binary, a Rust binary
+# built with cargo-auditable, Java archives and a Rust lock file. `bench.oci` is about 600 MB uncompressed; `bench3x.oci` repeats the
 # application layers three times (about 3x the size) to show that memory stays flat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +36,7 @@ fi
 if [ ! -f binaries.tar ]; then
   rm -rf binaries && mkdir -p binaries/usr/local/bin binaries/opt/app/lib binaries/opt/rust
   cp /usr/bin/docker-registry binaries/usr/local/bin/registry            # a real Go binary
+  cp "$root/crates/rempart-catalog/tests/fixtures/cargo/audit-demo" binaries/usr/local/bin/  # built with cargo-auditable
   (cd binaries/opt/app/lib && for pkg in libcommons-lang3-java libcommons-io-java libjackson2-core-java; do
      apt-get download -qq "$pkg" >/dev/null 2>&1 && dpkg-deb --fsys-tarfile "$pkg"_*.deb | tar -x --wildcards './usr/share/java/*.jar' && rm -f "$pkg"_*.deb
    done; find . -name '*.jar' -type f -exec mv {} . \; ; rm -rf usr)

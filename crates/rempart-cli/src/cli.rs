@@ -187,14 +187,21 @@ pub(crate) struct ConfigArgs {
     pub(crate) policies: Vec<PathBuf>,
 }
 
+/// Where the database is: `--db`, else `db/vuln.sqlite` under the cache directory.
+#[derive(Args, Debug)]
+pub(crate) struct DbLocation {
+    #[arg(long, env = "REMPART_DB", value_name = "FILE")]
+    pub(crate) db: Option<PathBuf>,
+    #[arg(long, env = "REMPART_CACHE_DIR", value_name = "DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+}
+
 #[derive(Subcommand, Debug)]
 pub(crate) enum DbCommand {
     /// Show what the database holds and how old it is.
     Status {
-        #[arg(long, env = "REMPART_DB", value_name = "FILE")]
-        db: Option<PathBuf>,
-        #[arg(long, env = "REMPART_CACHE_DIR", value_name = "DIR")]
-        cache_dir: Option<PathBuf>,
+        #[command(flatten)]
+        location: DbLocation,
     },
     /// Download the advisory feeds (OSV exports, Debian security tracker), check them, and
     /// rebuild the database; on any failure the old database stays as it was.
@@ -208,19 +215,15 @@ pub(crate) enum DbCommand {
         /// URL of the Debian security tracker JSON; `none` skips it.
         #[arg(long, value_name = "URL")]
         debian_tracker: Option<String>,
-        #[arg(long, env = "REMPART_DB", value_name = "FILE")]
-        db: Option<PathBuf>,
-        #[arg(long, env = "REMPART_CACHE_DIR", value_name = "DIR")]
-        cache_dir: Option<PathBuf>,
+        #[command(flatten)]
+        location: DbLocation,
     },
     /// Build the database from local advisory files: OSV all.zip exports or directories of OSV
     /// JSON, Alpine secdb YAML, Debian security-tracker JSON. Replaces the database atomically.
     Import {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        #[arg(long, env = "REMPART_DB", value_name = "FILE")]
-        db: Option<PathBuf>,
-        #[arg(long, env = "REMPART_CACHE_DIR", value_name = "DIR")]
-        cache_dir: Option<PathBuf>,
+        #[command(flatten)]
+        location: DbLocation,
     },
 }

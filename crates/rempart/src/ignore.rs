@@ -21,18 +21,7 @@ use globset::{Glob, GlobMatcher};
 use rempart_core::{Finding, FindingDetails};
 use serde::Deserialize;
 
-/// Why an ignore file could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum IgnoreError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-}
+use crate::document::{DocumentError, read_capped};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,24 +70,15 @@ pub struct IgnoreList {
 const MAX_IGNORE_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 impl IgnoreList {
-    pub fn load(path: &Path) -> Result<IgnoreList, IgnoreError> {
-        let io = |source| IgnoreError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let size = std::fs::metadata(path).map_err(io)?.len();
-        if size > MAX_IGNORE_FILE_BYTES {
-            return Err(IgnoreError::Invalid {
-                path: path.to_owned(),
-                message: format!("{size} bytes, over the {MAX_IGNORE_FILE_BYTES} byte cap"),
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(io)?;
+    pub fn load(path: &Path) -> Result<IgnoreList, DocumentError> {
+        let bytes = read_capped(path, MAX_IGNORE_FILE_BYTES)?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| DocumentError::invalid(path, "not UTF-8 text"))?;
         IgnoreList::parse(&text, path)
     }
 
-    pub fn parse(text: &str, origin: &Path) -> Result<IgnoreList, IgnoreError> {
-        let invalid = |message: String| IgnoreError::Invalid {
+    pub fn parse(text: &str, origin: &Path) -> Result<IgnoreList, DocumentError> {
+        let invalid = |message: String| DocumentError::Invalid {
             path: origin.to_owned(),
             message,
         };
@@ -117,7 +97,7 @@ impl IgnoreList {
                     invalid(format!("{at}: `expires` must be YYYY-MM-DD, not `{date}`"))
                 })?;
             }
-            let glob = |pattern: &Option<String>| -> Result<Option<GlobMatcher>, IgnoreError> {
+            let glob = |pattern: &Option<String>| -> Result<Option<GlobMatcher>, DocumentError> {
                 pattern
                     .as_deref()
                     .map(|p| {

@@ -7,17 +7,7 @@ use std::path::{Path, PathBuf};
 use rempart_core::{Finding, FindingDetails};
 use serde::Deserialize;
 
-#[derive(Debug, thiserror::Error)]
-pub enum VexError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-}
+use crate::document::{DocumentError, read_capped};
 
 /// One statement that a vulnerability does not affect some products.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,22 +74,9 @@ const MAX_VEX_BYTES: u64 = 64 * 1024 * 1024;
 const SUPPRESSING: [&str; 4] = ["not_affected", "fixed", "false_positive", "resolved"];
 
 /// Reads the suppressing statements of an `OpenVEX` or `CycloneDX` document.
-pub fn load_vex(path: &Path) -> Result<Vec<VexStatement>, VexError> {
-    let invalid = |message: String| VexError::Invalid {
-        path: path.to_owned(),
-        message,
-    };
-    let io = |source| VexError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_VEX_BYTES {
-        return Err(invalid(format!(
-            "{size} bytes, over the {MAX_VEX_BYTES} byte cap"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
+pub fn load_vex(path: &Path) -> Result<Vec<VexStatement>, DocumentError> {
+    let invalid = |message: String| DocumentError::invalid(path, message);
+    let bytes = read_capped(path, MAX_VEX_BYTES)?;
     let document: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
     let mut statements = Vec::new();

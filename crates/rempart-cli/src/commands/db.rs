@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use rempart_vulndb::{Database, DbStatus, import_paths};
 
 use crate::Outcome;
-use crate::cli::DbCommand;
+use crate::cli::{DbCommand, DbLocation};
 use crate::context::{cache_root, db_path};
 
 /// Advisory data older than this gets a warning: new advisories are published daily.
@@ -16,8 +16,8 @@ const STALE_AFTER: Duration = Duration::from_hours(7 * 24);
 
 pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
     match command {
-        DbCommand::Status { db, cache_dir } => {
-            let path = resolve(db.as_deref(), cache_dir.as_deref())?;
+        DbCommand::Status { location } => {
+            let path = resolve(&location)?;
             anyhow::ensure!(
                 path.exists(),
                 "no vulnerability database at {} (a scan installs the built-in sample; `rempart db import` builds a full one)",
@@ -30,10 +30,9 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
             osv_base,
             ecosystems,
             debian_tracker,
-            db,
-            cache_dir,
+            location,
         } => {
-            let path = resolve(db.as_deref(), cache_dir.as_deref())?;
+            let path = resolve(&location)?;
             let mut feeds = rempart::FeedConfig::default();
             if let Some(base) = osv_base {
                 feeds.osv_base = base;
@@ -62,12 +61,8 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
                 stats.db_size_bytes
             ));
         }
-        DbCommand::Import {
-            paths,
-            db,
-            cache_dir,
-        } => {
-            let path = resolve(db.as_deref(), cache_dir.as_deref())?;
+        DbCommand::Import { paths, location } => {
+            let path = resolve(&location)?;
             let started = std::time::Instant::now();
             let stats = import_paths(&path, &paths)
                 .with_context(|| format!("building {}", path.display()))?;
@@ -91,8 +86,11 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn resolve(db: Option<&Path>, cache_dir: Option<&Path>) -> Result<PathBuf> {
-    Ok(db_path(db, &cache_root(cache_dir)?))
+fn resolve(location: &DbLocation) -> Result<PathBuf> {
+    Ok(db_path(
+        location.db.as_deref(),
+        &cache_root(location.cache_dir.as_deref())?,
+    ))
 }
 
 #[allow(clippy::print_stdout)]
