@@ -86,26 +86,31 @@ pub(crate) struct DirArgs {
 
 #[derive(Args, Debug, Clone)]
 pub(crate) struct ScanArgs {
+    /// Settings file (YAML, the same names as these options); flags given here override it.
+    /// Default: `rempart.yaml` in the current directory, when present.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
     /// Scanners to run, comma-separated: vuln, secret, misconfig; `none` only lists packages
-    /// and files.
-    #[arg(long, value_delimiter = ',', default_value = "vuln,secret,misconfig")]
-    pub(crate) scanners: Vec<String>,
-    /// Output format: table, json, sarif, cyclonedx, spdx-json, junit.
-    #[arg(short, long, default_value = "table")]
-    pub(crate) format: String,
+    /// and files. [default: vuln,secret,misconfig]
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) scanners: Option<Vec<String>>,
+    /// Output format: table, json, sarif, cyclonedx, spdx-json, junit. [default: table]
+    #[arg(short, long)]
+    pub(crate) format: Option<String>,
     /// Write the report to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
     /// Only report findings of these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,
-    /// UNKNOWN,INFO).
+    /// UNKNOWN,INFO). `SCANNER=SEVERITY` items give a scanner its own list instead:
+    /// `vuln=CRITICAL,vuln=HIGH` keeps only critical and high vulnerabilities.
     #[arg(short, long, value_delimiter = ',')]
     pub(crate) severity: Vec<String>,
     /// Do not report vulnerabilities that have no fixed version yet.
     #[arg(long)]
     pub(crate) ignore_unfixed: bool,
-    /// Exit code when findings remain after filtering (0 never fails the build).
-    #[arg(long, default_value_t = 1)]
-    pub(crate) exit_code: u8,
+    /// Exit code when findings remain after filtering (0 never fails the build). [default: 1]
+    #[arg(long)]
+    pub(crate) exit_code: Option<u8>,
     /// Accepted findings, each with a reason and an optional expiry (default:
     /// `.rempartignore.yaml` in the current directory, when present).
     #[arg(long, value_name = "FILE")]

@@ -43,12 +43,28 @@ pub(crate) fn parse_scanners(names: &[String]) -> Result<Vec<ScannerKind>> {
     Ok(scanners)
 }
 
-pub(crate) fn parse_severities(names: &[String]) -> Result<Vec<Severity>> {
-    names
-        .iter()
-        .filter(|n| !n.trim().is_empty())
-        .map(|n| n.parse::<Severity>().map_err(anyhow::Error::from))
-        .collect()
+/// `CRITICAL,HIGH` applies to every scanner; `vuln=CRITICAL` items build a scanner's own list.
+pub(crate) fn parse_severities(
+    names: &[String],
+) -> Result<(Vec<Severity>, Vec<(ScannerKind, Vec<Severity>)>)> {
+    let mut global = Vec::new();
+    let mut by_scanner: Vec<(ScannerKind, Vec<Severity>)> = Vec::new();
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        match name.split_once('=') {
+            Some((scanner, severity)) => {
+                let scanner = parse_scanners(&[scanner.to_owned()])?
+                    .pop()
+                    .ok_or_else(|| anyhow::anyhow!("`{name}`: name a scanner before `=`"))?;
+                let severity: Severity = severity.parse()?;
+                match by_scanner.iter_mut().find(|(kind, _)| *kind == scanner) {
+                    Some((_, list)) => list.push(severity),
+                    None => by_scanner.push((scanner, vec![severity])),
+                }
+            }
+            None => global.push(name.parse()?),
+        }
+    }
+    Ok((global, by_scanner))
 }
 
 pub(crate) fn scan_options(common: &CommonArgs, cache: &Path) -> Result<rempart::ScanOptions> {
@@ -57,6 +73,7 @@ pub(crate) fn scan_options(common: &CommonArgs, cache: &Path) -> Result<rempart:
         anyhow::ensure!(parallel > 0, "--parallel must be at least 1");
         options.parallel = parallel;
     }
+    options.progress = crate::progress::reporter();
     if !common.no_cache {
         let path = cache.join("layers.sqlite");
         options.cache = Some(std::sync::Arc::new(rempart::LayerCache::open(&path)?));

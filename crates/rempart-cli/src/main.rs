@@ -3,6 +3,8 @@
 mod cli;
 mod commands;
 mod context;
+mod progress;
+mod settings;
 
 use std::process::ExitCode;
 
@@ -24,6 +26,7 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
+    progress::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Image(args) => commands::scan::image(&args),
         Command::Rootfs(args) => commands::scan::dir(&args, "rootfs"),

@@ -350,3 +350,116 @@ fn database_status_describes_the_sample_set() {
     assert!(text.contains("built-in sample set"), "{text}");
     assert!(text.contains("stale"), "{text}");
 }
+
+#[test]
+fn settings_file_is_read_and_flags_win() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("rempart.yaml"),
+        "scanners: [secret, misconfig]\nformat: json\nexit-code: 3\nseverity-by-scanner:\n  secret: [CRITICAL]\n",
+    )
+    .unwrap();
+    let image = sample_image();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rempart"))
+            .args(args)
+            .current_dir(work.path())
+            .env("REMPART_CACHE_DIR", cache.path())
+            .output()
+            .unwrap()
+    };
+    let output = run(&["image", "--input", image.to_str().unwrap()]);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "exit-code from the file: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["scanner"] != "vuln"),
+        "scanners from the file"
+    );
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f["scanner"] == "secret")
+            .all(|f| f["severity"] == "CRITICAL")
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["scanner"] == "misconfig" && f["severity"] == "LOW"),
+        "the secret list does not touch misconfig"
+    );
+
+    let output = run(&[
+        "image",
+        "--input",
+        image.to_str().unwrap(),
+        "--exit-code",
+        "0",
+        "--scanners",
+        "misconfig",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "flags override the file");
+    assert!(
+        json(&output)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["scanner"] == "misconfig")
+    );
+
+    std::fs::write(work.path().join("rempart.yaml"), "scaners: [secret]\n").unwrap();
+    let output = run(&["image", "--input", image.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("rempart.yaml"));
+}
+
+#[test]
+fn ignore_file_and_vex_suppress_findings() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join(".rempartignore.yaml"),
+        "ignores:\n  - id: SEC-STRIPE-SECRET-KEY\n    path: app/.env\n    reason: key revoked\n",
+    )
+    .unwrap();
+    std::fs::write(
+        work.path().join("app.openvex.json"),
+        r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"vulnerability":{"name":"GHSA-35jh-r3h4-6jhm"},"products":[{"@id":"pkg:npm/lodash@4.17.15"}],"status":"not_affected","justification":"vulnerable_code_not_in_execute_path"}]}"#,
+    )
+    .unwrap();
+    let image = sample_image();
+    let output = Command::new(env!("CARGO_BIN_EXE_rempart"))
+        .args([
+            "image",
+            "--input",
+            image.to_str().unwrap(),
+            "--format",
+            "json",
+            "--vex",
+            "app.openvex.json",
+        ])
+        .current_dir(work.path())
+        .env("REMPART_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    let report = json(&output);
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&"SEC-STRIPE-SECRET-KEY"), "ignored");
+    assert!(!ids.contains(&"GHSA-35jh-r3h4-6jhm"), "VEX not_affected");
+    assert!(
+        ids.contains(&"GHSA-p6mc-m468-83gw"),
+        "the other lodash advisory stays"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("2 findings suppressed"));
+}

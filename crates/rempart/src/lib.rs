@@ -26,5 +26,5 @@ pub use document::DocumentError;
 pub use error::ScanError;
 pub use ignore::{IgnoreEntry, IgnoreList};
 pub use policy::{Policy, PolicyOutcome, Suppression};
-pub use scanner::{ScanOptions, ScanOutcome, Scanner};
+pub use scanner::{Progress, ProgressFn, ScanOptions, ScanOutcome, Scanner};
 pub use vex::{VexStatement, load_vex};

@@ -1,6 +1,6 @@
 //! What to show and what fails the build: severity filters, unfixed vulnerabilities, the gate.
 
-use rempart_core::{Finding, FindingDetails, FixState, ScanResult, Severity};
+use rempart_core::{Finding, FindingDetails, FixState, ScanResult, ScannerKind, Severity};
 
 use crate::ignore::IgnoreList;
 use crate::vex::VexStatement;
@@ -10,6 +10,8 @@ use crate::vex::VexStatement;
 pub struct Policy {
     /// Only findings with one of these severities are kept (all when empty).
     pub severities: Vec<Severity>,
+    /// A scanner's own list, used instead of `severities` for that scanner's findings.
+    pub scanner_severities: Vec<(ScannerKind, Vec<Severity>)>,
     /// Drop vulnerabilities that have no fixed version.
     pub ignore_unfixed: bool,
     /// Accepted findings, with reasons.
@@ -41,7 +43,12 @@ pub struct PolicyOutcome {
 
 impl Policy {
     fn keeps(&self, finding: &Finding) -> bool {
-        if !self.severities.is_empty() && !self.severities.contains(&finding.severity) {
+        let severities = self
+            .scanner_severities
+            .iter()
+            .find(|(scanner, _)| *scanner == finding.scanner)
+            .map_or(&self.severities, |(_, list)| list);
+        if !severities.is_empty() && !severities.contains(&finding.severity) {
             return false;
         }
         if self.ignore_unfixed
@@ -128,7 +135,7 @@ impl Policy {
 
 #[cfg(test)]
 mod tests {
-    use rempart_core::{Location, ScannerKind};
+    use rempart_core::Location;
 
     use super::*;
 
@@ -314,5 +321,22 @@ mod tests {
         std::fs::write(&path, "{\"statements\": 3").unwrap();
         let error = crate::load_vex(&path).unwrap_err();
         assert!(error.to_string().contains("broken.json"), "{error}");
+    }
+
+    #[test]
+    fn a_scanner_list_overrides_the_global_one() {
+        let policy = Policy {
+            severities: vec![Severity::Critical],
+            scanner_severities: vec![(ScannerKind::Secret, vec![Severity::High, Severity::Medium])],
+            ..Policy::default()
+        };
+        let mut medium_secret = secret("SEC-KEY", "app/.env");
+        medium_secret.severity = Severity::Medium;
+        assert!(policy.keeps(&medium_secret));
+        assert!(
+            !policy.keeps(&vuln(Severity::High, FixState::NotFixed)),
+            "vulnerabilities use the global list"
+        );
+        assert!(policy.keeps(&vuln(Severity::Critical, FixState::NotFixed)));
     }
 }

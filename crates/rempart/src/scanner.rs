@@ -17,6 +17,27 @@ use crate::assemble::{Assembled, assemble};
 use crate::cache::LayerCache;
 use crate::error::ScanError;
 
+/// What the pipeline reports while it runs, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The layers to read (the others came from the cache).
+    Started {
+        layers_to_read: usize,
+        cached: usize,
+    },
+    /// One layer has been read.
+    LayerRead {
+        index: usize,
+        files: u64,
+        bytes: u64,
+    },
+    /// All layers are read; merging and image checks follow.
+    LayersDone,
+}
+
+/// Receives [`Progress`] events, from any scan thread.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
 /// Knobs of the pipeline itself (what to look for is decided by the analyzers given).
 #[derive(Clone)]
 pub struct ScanOptions {
@@ -24,6 +45,8 @@ pub struct ScanOptions {
     pub parallel: usize,
     pub limits: Limits,
     pub cache: Option<Arc<LayerCache>>,
+    /// Told about progress; the engine itself never prints.
+    pub progress: Option<ProgressFn>,
 }
 
 impl Default for ScanOptions {
@@ -32,6 +55,7 @@ impl Default for ScanOptions {
             parallel: std::thread::available_parallelism().map_or(2, usize::from),
             limits: Limits::default(),
             cache: None,
+            progress: None,
         }
     }
 }
@@ -65,6 +89,12 @@ impl Scanner {
         }
     }
 
+    fn report(&self, event: Progress) {
+        if let Some(progress) = &self.options.progress {
+            progress(event);
+        }
+    }
+
     fn fingerprints(&self) -> Vec<String> {
         self.file_analyzers
             .iter()
@@ -93,6 +123,10 @@ impl Scanner {
             }
         }
         let wanted: Vec<usize> = (0..layers.len()).filter(|&i| walks[i].is_none()).collect();
+        self.report(Progress::Started {
+            layers_to_read: wanted.len(),
+            cached: layers.len() - wanted.len(),
+        });
         let verify = source.verify_diff_ids();
         let walk_one =
             |index: usize, reader: &mut dyn std::io::Read| -> Result<LayerWalk, ImageError> {
@@ -108,6 +142,11 @@ impl Scanner {
                     layer: format!("{index} ({diff_id})"),
                     source,
                 })?;
+                self.report(Progress::LayerRead {
+                    index,
+                    files: walk.files,
+                    bytes: walk.bytes,
+                });
                 if let Some(cache) = &self.options.cache
                     && let Err(error) = cache.put(&keys[index], &walk)
                 {
@@ -166,6 +205,7 @@ impl Scanner {
             })
             .collect::<Result<_, _>>()?;
 
+        self.report(Progress::LayersDone);
         let diff_ids: Vec<String> = layers.iter().map(|l| l.diff_id.clone()).collect();
         let summaries = layers
             .iter()

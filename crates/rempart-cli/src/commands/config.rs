@@ -81,7 +81,7 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
         skipped,
     };
     Policy {
-        severities: parse_severities(&args.severity)?,
+        severities: parse_severities(&args.severity)?.0,
         ..Policy::default()
     }
     .apply(&mut result);

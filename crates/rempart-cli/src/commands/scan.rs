@@ -15,15 +15,17 @@ use crate::Outcome;
 use crate::cli::{DirArgs, ImageArgs, ScanArgs};
 use crate::commands::source::{open_path, open_reference};
 use crate::context::{Output, cache_root, db_path, parse_scanners, parse_severities, scan_options};
+use crate::settings::apply_settings;
 
 pub(crate) fn image(args: &ImageArgs) -> Result<Outcome> {
-    let cache = cache_root(args.scan.common.cache_dir.as_deref())?;
+    let scan_args = apply_settings(&args.scan)?;
+    let cache = cache_root(scan_args.common.cache_dir.as_deref())?;
     let source = match (&args.input, &args.reference) {
         (Some(path), _) => open_path(path, &args.source)?,
         (None, Some(reference)) => open_reference(reference, &args.source, &cache)?,
         (None, None) => anyhow::bail!("give an image reference or --input PATH"),
     };
-    run(&args.scan, false, |scanner| {
+    run(&scan_args, false, |scanner| {
         Ok(scanner.scan_image(source.as_ref())?)
     })
 }
@@ -36,7 +38,7 @@ pub(crate) fn dir(args: &DirArgs, kind: &str) -> Result<Outcome> {
             vec![".git".into()]
         },
     };
-    run(&args.scan, kind == "fs", |scanner| {
+    run(&apply_settings(&args.scan)?, kind == "fs", |scanner| {
         Ok(scanner.scan_dir(&args.dir, kind, &options)?)
     })
 }
@@ -46,8 +48,9 @@ fn run(
     source_tree: bool,
     scan: impl FnOnce(&Scanner) -> Result<ScanOutcome>,
 ) -> Result<Outcome> {
-    let format: Format = args.format.parse()?;
-    let scanners = parse_scanners(&args.scanners)?;
+    let format: Format = args.format.as_deref().unwrap_or("table").parse()?;
+    let default_scanners = ["vuln", "secret", "misconfig"].map(String::from).to_vec();
+    let scanners = parse_scanners(args.scanners.as_ref().unwrap_or(&default_scanners))?;
     let policy = build_policy(args)?;
     let cache = cache_root(args.common.cache_dir.as_deref())?;
     let database = if scanners.contains(&ScannerKind::Vuln) {
@@ -89,13 +92,12 @@ fn run(
     let mut bytes = Vec::new();
     write_report(&outcome.result, format, &options, &mut bytes)?;
     output.write(&bytes)?;
-    Ok(
-        if outcome.result.findings.is_empty() || args.exit_code == 0 {
-            Outcome::Clean
-        } else {
-            Outcome::Findings(args.exit_code)
-        },
-    )
+    let exit_code = args.exit_code.unwrap_or(1);
+    Ok(if outcome.result.findings.is_empty() || exit_code == 0 {
+        Outcome::Clean
+    } else {
+        Outcome::Findings(exit_code)
+    })
 }
 
 fn build_policy(args: &ScanArgs) -> Result<Policy> {
@@ -110,8 +112,10 @@ fn build_policy(args: &ScanArgs) -> Result<Policy> {
         vex.extend(load_vex(path)?);
     }
     let now = time::OffsetDateTime::now_utc();
+    let (severities, scanner_severities) = parse_severities(&args.severity)?;
     Ok(Policy {
-        severities: parse_severities(&args.severity)?,
+        severities,
+        scanner_severities,
         ignore_unfixed: args.ignore_unfixed,
         ignores,
         vex,

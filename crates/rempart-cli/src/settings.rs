@@ -1,0 +1,95 @@
+//! `rempart.yaml`: the scan options in a file, for CI pipelines that would otherwise repeat long
+//! command lines. Keys are the long option names; a flag given on the command line wins.
+//!
+//! ```yaml
+//! scanners: [vuln, secret, misconfig]
+//! severity: [CRITICAL, HIGH]
+//! ignore-unfixed: true
+//! exit-code: 1
+//! vex: [security/app.openvex.json]
+//! policy: [policies/]
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::cli::ScanArgs;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct SettingsFile {
+    scanners: Option<Vec<String>>,
+    format: Option<String>,
+    output: Option<PathBuf>,
+    severity: Option<Vec<String>>,
+    /// Per-scanner lists: `{vuln: [CRITICAL, HIGH], secret: [HIGH, CRITICAL]}`.
+    severity_by_scanner: Option<BTreeMap<String, Vec<String>>>,
+    ignore_unfixed: Option<bool>,
+    exit_code: Option<u8>,
+    ignorefile: Option<PathBuf>,
+    vex: Option<Vec<PathBuf>>,
+    secret_config: Option<PathBuf>,
+    policy: Option<Vec<PathBuf>>,
+    cache_dir: Option<PathBuf>,
+    no_cache: Option<bool>,
+    db: Option<PathBuf>,
+    parallel: Option<usize>,
+}
+
+const MAX_SETTINGS_BYTES: u64 = 1024 * 1024;
+const DEFAULT_SETTINGS: &str = "rempart.yaml";
+
+/// Fills what the command line left open from the settings file (`--config`, or `rempart.yaml`
+/// in the current directory when present).
+pub(crate) fn apply_settings(args: &ScanArgs) -> Result<ScanArgs> {
+    let path = match &args.config {
+        Some(path) => path.clone(),
+        None if Path::new(DEFAULT_SETTINGS).is_file() => PathBuf::from(DEFAULT_SETTINGS),
+        None => return Ok(args.clone()),
+    };
+    let file = load(&path)?;
+    let mut merged = args.clone();
+    merged.scanners = args.scanners.clone().or(file.scanners);
+    merged.format = args.format.clone().or(file.format);
+    merged.output = args.output.clone().or(file.output);
+    if args.severity.is_empty() {
+        merged.severity = file.severity.unwrap_or_default();
+        for (scanner, severities) in file.severity_by_scanner.unwrap_or_default() {
+            merged
+                .severity
+                .extend(severities.into_iter().map(|s| format!("{scanner}={s}")));
+        }
+    }
+    merged.ignore_unfixed = args.ignore_unfixed || file.ignore_unfixed.unwrap_or(false);
+    merged.exit_code = args.exit_code.or(file.exit_code);
+    merged.ignorefile = args.ignorefile.clone().or(file.ignorefile);
+    if args.vex.is_empty() {
+        merged.vex = file.vex.unwrap_or_default();
+    }
+    merged.secret_config = args.secret_config.clone().or(file.secret_config);
+    if args.policies.is_empty() {
+        merged.policies = file.policy.unwrap_or_default();
+    }
+    merged.common.cache_dir = args.common.cache_dir.clone().or(file.cache_dir);
+    merged.common.no_cache = args.common.no_cache || file.no_cache.unwrap_or(false);
+    merged.common.db = args.common.db.clone().or(file.db);
+    merged.common.parallel = args.common.parallel.or(file.parallel);
+    Ok(merged)
+}
+
+fn load(path: &Path) -> Result<SettingsFile> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("settings file {}", path.display()))?
+        .len();
+    anyhow::ensure!(
+        size <= MAX_SETTINGS_BYTES,
+        "{}: {size} bytes, over the {MAX_SETTINGS_BYTES} byte cap",
+        path.display()
+    );
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("settings file {}", path.display()))?;
+    serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
