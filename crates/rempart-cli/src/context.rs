@@ -43,10 +43,11 @@ pub(crate) fn parse_scanners(names: &[String]) -> Result<Vec<ScannerKind>> {
     Ok(scanners)
 }
 
+/// Severities kept for every scanner, and the scanners that have their own list.
+pub(crate) type SeverityLists = (Vec<Severity>, Vec<(ScannerKind, Vec<Severity>)>);
+
 /// `CRITICAL,HIGH` applies to every scanner; `vuln=CRITICAL` items build a scanner's own list.
-pub(crate) fn parse_severities(
-    names: &[String],
-) -> Result<(Vec<Severity>, Vec<(ScannerKind, Vec<Severity>)>)> {
+pub(crate) fn parse_severities(names: &[String]) -> Result<SeverityLists> {
     let mut global = Vec::new();
     let mut by_scanner: Vec<(ScannerKind, Vec<Severity>)> = Vec::new();
     for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
