@@ -463,3 +463,113 @@ fn ignore_file_and_vex_suppress_findings() {
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("2 findings suppressed"));
 }
+
+/// The whole path from image to findings, against an independent computation: the sample image's
+/// Python packages, scanned with a database built from the real PyPA export, must get exactly the
+/// advisories that `osv_check.py` (only the `packaging` library) computes from the same file.
+#[test]
+fn image_scan_matches_the_independent_check() {
+    let cache = tempfile::tempdir().unwrap();
+    let export =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/advisories/PyPI-all.zip");
+    assert!(
+        export.exists(),
+        "the shared advisory snapshot sits beside the repository"
+    );
+    let db = cache.path().join("pypi.sqlite");
+    let output = rempart(
+        cache.path(),
+        &[
+            "db",
+            "import",
+            "--db",
+            db.to_str().unwrap(),
+            export.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let image = sample_image();
+    let output = rempart(
+        cache.path(),
+        &[
+            "image",
+            "--input",
+            image.to_str().unwrap(),
+            "--scanners",
+            "vuln",
+            "--db",
+            db.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let report = json(&output);
+    let mut ours: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    let mut pairs = String::new();
+    for package in report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["ecosystem"] == "PyPI")
+    {
+        let key = format!(
+            "{} {}",
+            package["name"].as_str().unwrap(),
+            package["version"].as_str().unwrap()
+        );
+        pairs.push_str(&key);
+        pairs.push('\n');
+        ours.insert(key, Default::default());
+    }
+    assert_eq!(ours.len(), 5, "requests, urllib3, PyYAML, Jinja2, Django");
+    for finding in report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["details"]["ecosystem"] == "PyPI")
+    {
+        let key = format!(
+            "{} {}",
+            finding["details"]["package"].as_str().unwrap(),
+            finding["details"]["installed_version"].as_str().unwrap()
+        );
+        ours.get_mut(&key)
+            .unwrap()
+            .insert(finding["id"].as_str().unwrap().to_owned());
+    }
+
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../rempart-vulndb/tests/oracle/osv_check.py");
+    let mut child = Command::new("python3")
+        .arg(&script)
+        .arg(&export)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), pairs.as_bytes()).unwrap();
+    let oracle = child.wait_with_output().unwrap();
+    assert!(
+        oracle.status.success(),
+        "osv_check.py needs python3 with `packaging`"
+    );
+    let mut total = 0;
+    for line in String::from_utf8(oracle.stdout).unwrap().lines() {
+        let mut words = line.split_whitespace();
+        let key = format!("{} {}", words.next().unwrap(), words.next().unwrap());
+        let expected: std::collections::BTreeSet<String> = words.map(str::to_owned).collect();
+        total += expected.len();
+        assert_eq!(ours[&key], expected, "{key}");
+    }
+    assert!(
+        total > 40,
+        "{total} advisories in all: the check must not pass on empty sets"
+    );
+}
