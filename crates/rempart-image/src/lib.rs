@@ -14,6 +14,7 @@ mod dispatch;
 mod error;
 mod limits;
 mod merge;
+mod pipeline;
 mod source;
 mod walk;
 
@@ -27,4 +28,4 @@ pub use source::oci_layout::OciLayout;
 pub use source::registry::{RegistryImage, RegistryOptions, blob_dir};
 pub use source::rootfs::{DirOptions, walk_dir};
 pub use source::{ImageSource, LayerAccess, LayerInfo, LayerVisitor, Platform, parse_config};
-pub use walk::{LayerWalk, walk_layer};
+pub use walk::{LayerWalk, walk_layer, walk_layer_read_ahead};

@@ -278,3 +278,45 @@ fn scanning_hostile_layers_writes_nothing() {
     assert!(!std::path::Path::new("/tmp/through-link").exists());
     assert_eq!(std::fs::read_dir(&watch).unwrap().count(), 0);
 }
+
+/// The read-ahead walker (decompression on its own thread) must fail the same way.
+#[test]
+fn read_ahead_walker_reports_the_same_errors() {
+    use rempart_image::walk_layer_read_ahead;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    {
+        let mut builder = tar::Builder::new(&mut encoder);
+        let mut header = tar::Header::new_gnu();
+        header.set_size(300 * 1024 * 1024);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(
+                &mut header,
+                "zeros",
+                std::io::repeat(0).take_bytes(300 * 1024 * 1024),
+            )
+            .unwrap();
+        builder.finish().unwrap();
+    }
+    let bomb = encoder.finish().unwrap();
+    let error = walk_layer_read_ahead(&mut &bomb[..], &[], Limits::default(), None).unwrap_err();
+    assert!(matches!(error, WalkError::Bomb { .. }), "{error}");
+
+    let tar = Layer::new()
+        .file("etc/hostname", "box")
+        .file("etc/big", vec![1u8; 4096])
+        .tar();
+    let wrong = support::sha256(b"something else");
+    let error =
+        walk_layer_read_ahead(&mut &tar[..], &[], Limits::default(), Some(&wrong)).unwrap_err();
+    assert!(matches!(error, WalkError::DigestMismatch { .. }), "{error}");
+    let right = support::sha256(&tar);
+    let walk = walk_layer_read_ahead(&mut &tar[..], &[], Limits::default(), Some(&right)).unwrap();
+    assert_eq!(walk.files, 2);
+
+    let truncated = &tar[..tar.len() / 2 + 100];
+    let error =
+        walk_layer_read_ahead(&mut &truncated[..], &[], Limits::default(), None).unwrap_err();
+    assert!(matches!(error, WalkError::Tar { .. }), "{error}");
+}

@@ -10,7 +10,8 @@ use rempart_core::{
     REPORT_SCHEMA_VERSION, ScanResult, ScannerKind,
 };
 use rempart_image::{
-    DirOptions, ImageError, ImageSource, LayerAccess, LayerWalk, Limits, walk_dir, walk_layer,
+    DirOptions, ImageError, ImageSource, LayerAccess, LayerWalk, Limits, WalkError, walk_dir,
+    walk_layer, walk_layer_read_ahead,
 };
 
 use crate::assemble::{Assembled, assemble};
@@ -128,18 +129,10 @@ impl Scanner {
             cached: layers.len() - wanted.len(),
         });
         let verify = source.verify_diff_ids();
-        let walk_one =
-            |index: usize, reader: &mut dyn std::io::Read| -> Result<LayerWalk, ImageError> {
-                let diff_id = &layers[index].diff_id;
-                tracing::debug!(layer = index, %diff_id, "walking layer");
-                let walk = walk_layer(
-                    reader,
-                    &self.file_analyzers,
-                    self.options.limits,
-                    verify.then_some(diff_id.as_str()),
-                )
-                .map_err(|source| ImageError::Layer {
-                    layer: format!("{index} ({diff_id})"),
+        let finish =
+            |index: usize, result: Result<LayerWalk, WalkError>| -> Result<LayerWalk, ImageError> {
+                let walk = result.map_err(|source| ImageError::Layer {
+                    layer: format!("{index} ({})", layers[index].diff_id),
                     source,
                 })?;
                 self.report(Progress::LayerRead {
@@ -155,6 +148,20 @@ impl Scanner {
                 }
                 Ok(walk)
             };
+        let expected = |index: usize| verify.then_some(layers[index].diff_id.as_str());
+        // With more than one thread allowed, decompression runs beside the analysis.
+        let read_ahead = self.options.parallel > 1;
+        let walk_random = |index: usize| -> Result<LayerWalk, ImageError> {
+            tracing::debug!(layer = index, diff_id = %layers[index].diff_id, "walking layer");
+            let mut reader = source.open_layer(index)?;
+            let limits = self.options.limits;
+            let result = if read_ahead {
+                walk_layer_read_ahead(&mut *reader, &self.file_analyzers, limits, expected(index))
+            } else {
+                walk_layer(&mut *reader, &self.file_analyzers, limits, expected(index))
+            };
+            finish(index, result)
+        };
 
         match source.access() {
             LayerAccess::Random if wanted.len() > 1 && self.options.parallel > 1 => {
@@ -168,22 +175,28 @@ impl Scanner {
                 let results: Vec<(usize, Result<LayerWalk, ImageError>)> = pool.install(|| {
                     wanted
                         .par_iter()
-                        .map(|&index| {
-                            let result = source
-                                .open_layer(index)
-                                .and_then(|mut reader| walk_one(index, &mut reader));
-                            (index, result)
-                        })
+                        .map(|&index| (index, walk_random(index)))
                         .collect()
                 });
                 for (index, result) in results {
                     walks[index] = Some(result?);
                 }
             }
-            _ => {
+            LayerAccess::Random => {
+                for &index in &wanted {
+                    walks[index] = Some(walk_random(index)?);
+                }
+            }
+            LayerAccess::Sequential => {
                 let collected = Mutex::new(Vec::new());
                 source.for_each_layer(&wanted, &mut |index, reader| {
-                    let walk = walk_one(index, reader)?;
+                    let result = walk_layer(
+                        reader,
+                        &self.file_analyzers,
+                        self.options.limits,
+                        expected(index),
+                    );
+                    let walk = finish(index, result)?;
                     collected.lock().expect("not poisoned").push((index, walk));
                     Ok(())
                 })?;
