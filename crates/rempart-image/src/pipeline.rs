@@ -100,6 +100,19 @@ pub(crate) fn with_read_ahead<T>(
 mod tests {
     use super::*;
 
+    /// Yields some bytes, then fails.
+    struct Failing(usize);
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0 == 0 {
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.0);
+            self.0 -= n;
+            Ok(n)
+        }
+    }
+
     #[test]
     fn passes_every_byte_and_the_error() {
         let data: Vec<u8> = (0..3 * CHUNK_BYTES + 123)
@@ -117,17 +130,6 @@ mod tests {
         );
         assert_eq!(copied, data);
 
-        struct Failing(usize);
-        impl Read for Failing {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                if self.0 == 0 {
-                    return Err(io::Error::other("disk on fire"));
-                }
-                let n = buf.len().min(self.0);
-                self.0 -= n;
-                Ok(n)
-            }
-        }
         let error = with_read_ahead(
             &mut Failing(10),
             |raw| Ok(Box::new(raw)),
