@@ -326,6 +326,9 @@ struct AuditablePackage {
     version: String,
     #[serde(default)]
     source: Option<String>,
+    /// The crate the binary was built from.
+    #[serde(default)]
+    root: bool,
 }
 
 fn parse_section(
@@ -349,8 +352,9 @@ fn parse_section(
         .map_err(|error| CatalogError::syntax(path, "cargo-auditable JSON", &error))?;
     for entry in info.packages {
         // `local` crates (the binary's own workspace) and git checkouts are not crates.io
-        // releases; alternative registries are kept, like Cargo.lock's.
-        if matches!(entry.source.as_deref(), Some("crates.io" | "registry")) {
+        // releases; alternative registries are kept, like Cargo.lock's. The root crate is the
+        // program itself: a component of the image, listed even though it is local.
+        if entry.root || matches!(entry.source.as_deref(), Some("crates.io" | "registry")) {
             out.packages
                 .push(crate_package(&entry.name, &entry.version, path));
         }
