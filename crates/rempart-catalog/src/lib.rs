@@ -40,7 +40,7 @@ pub use apk::ApkCataloger;
 pub use cargo::{CargoAuditableCataloger, CargoLockCataloger};
 pub use common::CatalogError;
 pub use dotnet::DotnetCataloger;
-pub use dpkg::DpkgCataloger;
+pub use dpkg::{DebianCopyrightCataloger, DpkgCataloger};
 pub use gobin::{GoBinaryCataloger, GoModCataloger};
 pub use java::JavaCataloger;
 pub use npm::NpmCataloger;
@@ -77,6 +77,7 @@ pub fn catalogers(options: &CatalogOptions) -> Vec<Box<dyn FileAnalyzer>> {
     vec![
         Box::new(OsReleaseCataloger::new()),
         Box::new(DpkgCataloger::new()),
+        Box::new(DebianCopyrightCataloger::new()),
         Box::new(ApkCataloger::new()),
         Box::new(RpmCataloger::new()),
         Box::new(PythonCataloger::new(*options)),

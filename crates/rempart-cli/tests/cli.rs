@@ -465,7 +465,7 @@ fn ignore_file_and_vex_suppress_findings() {
 }
 
 /// The whole path from image to findings, against an independent computation: the sample image's
-/// Python packages, scanned with a database built from the real PyPA export, must get exactly the
+/// Python packages, scanned with a database built from the real `PyPA` export, must get exactly the
 /// advisories that `osv_check.py` (only the `packaging` library) computes from the same file.
 #[test]
 fn image_scan_matches_the_independent_check() {
@@ -526,7 +526,7 @@ fn image_scan_matches_the_independent_check() {
         );
         pairs.push_str(&key);
         pairs.push('\n');
-        ours.insert(key, Default::default());
+        ours.insert(key, std::collections::BTreeSet::default());
     }
     assert_eq!(ours.len(), 5, "requests, urllib3, PyYAML, Jinja2, Django");
     for finding in report["findings"]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 use crate::image::{ImageMetadata, InventoryEntry, OsInfo, SkippedEntry};
-use crate::package::Package;
+use crate::package::{Ecosystem, Package};
 
 /// What the walker knows about a file before reading it.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +63,18 @@ pub struct OwnedFiles {
     pub paths: Vec<String>,
 }
 
+/// Licenses stated in a file that belongs to a package but is not its database record (Debian's
+/// `usr/share/doc/<package>/copyright`). The engine adds them to that package, if it is installed
+/// in the final image and its metadata stated none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageLicenses {
+    pub ecosystem: Ecosystem,
+    pub package: String,
+    /// The file the licenses were read from.
+    pub source_path: String,
+    pub licenses: Vec<String>,
+}
+
 /// Everything analyzers produced for one layer (or one directory tree). Serializable, because it is
 /// what the layer cache stores.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -78,6 +90,8 @@ pub struct AnalysisOutput {
     pub owned_files: Vec<OwnedFiles>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<SkippedEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub package_licenses: Vec<PackageLicenses>,
 }
 
 impl AnalysisOutput {
@@ -87,6 +101,7 @@ impl AnalysisOutput {
         self.os.extend(other.os);
         self.owned_files.extend(other.owned_files);
         self.skipped.extend(other.skipped);
+        self.package_licenses.extend(other.package_licenses);
     }
 }
 

@@ -13,7 +13,7 @@ mod severity;
 
 pub use analyzer::{
     AnalysisOutput, FileAnalyzer, FileMeta, FileSink, ImageAnalyzer, ImageContext, Interest,
-    OwnedFiles,
+    OwnedFiles, PackageLicenses,
 };
 pub use finding::{Finding, FindingDetails, FixState, Location, ScannerKind};
 pub use image::{

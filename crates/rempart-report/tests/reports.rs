@@ -621,10 +621,10 @@ fn hostile_text_everywhere_still_gives_valid_documents() {
                     *installed_version = text.to_owned();
                 }
                 rempart_core::FindingDetails::Secret { redacted, .. } => {
-                    *redacted = text.to_owned()
+                    *redacted = text.to_owned();
                 }
                 rempart_core::FindingDetails::Malware { member, .. } => {
-                    *member = Some(text.to_owned())
+                    *member = Some(text.to_owned());
                 }
                 rempart_core::FindingDetails::Misconfig { resource, .. } => {
                     *resource = text.to_owned();

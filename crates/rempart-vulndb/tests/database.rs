@@ -282,5 +282,6 @@ fn yaml_alias_bomb_is_refused_quickly() {
     let started = std::time::Instant::now();
     let error = import_paths(&directory.path().join("vuln.sqlite"), &[path]).unwrap_err();
     assert!(error.to_string().contains("main.yaml"), "{error}");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // A guard against expanding the aliases (a hang), not a speed target; generous on purpose.
+    assert!(started.elapsed() < Duration::from_secs(60));
 }

@@ -36,6 +36,7 @@ pub(crate) fn assemble(walks: &[LayerWalk], diff_ids: &[String]) -> Assembled {
     let mut skipped = Vec::new();
     let mut os_candidates: Vec<(usize, OsInfo)> = Vec::new();
     let mut owners: HashMap<&str, &str> = HashMap::new();
+    let mut extra_licenses: HashMap<(Ecosystem, &str), &[String]> = HashMap::new();
     // (ecosystem, name, version, path) -> first layer it was seen in.
     let mut first_seen: HashMap<(Ecosystem, &str, &str, &str), usize> = HashMap::new();
     let mut packages = Vec::new();
@@ -60,6 +61,14 @@ pub(crate) fn assemble(walks: &[LayerWalk], diff_ids: &[String]) -> Assembled {
                 && let Some(rank) = OS_FILES.iter().position(|candidate| candidate == path)
             {
                 os_candidates.push((rank, info.clone()));
+            }
+        }
+        for record in &output.package_licenses {
+            if merged.is_visible(&record.source_path, index) {
+                extra_licenses.insert(
+                    (record.ecosystem.clone(), record.package.as_str()),
+                    &record.licenses,
+                );
             }
         }
         for owned in &output.owned_files {
@@ -114,6 +123,12 @@ pub(crate) fn assemble(walks: &[LayerWalk], diff_ids: &[String]) -> Assembled {
                 && let Some(owner) = owners.get(path.as_str())
             {
                 package.owned_by = Some((*owner).to_owned());
+            }
+            if package.licenses.is_empty()
+                && let Some(licenses) =
+                    extra_licenses.get(&(package.ecosystem.clone(), package.name.as_str()))
+            {
+                package.licenses = licenses.to_vec();
             }
             adapt_to_os(&mut package, os.as_ref());
             package

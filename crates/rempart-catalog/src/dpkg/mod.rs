@@ -1,6 +1,10 @@
 //! Debian packages: the dpkg status database, distroless `status.d` files and the `.list` file
 //! lists that say which package installed which file.
 
+mod copyright;
+
+pub use copyright::DebianCopyrightCataloger;
+
 use rempart_core::{
     AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Interest, OwnedFiles, SourcePackage,
 };

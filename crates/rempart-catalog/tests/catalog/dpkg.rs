@@ -129,3 +129,69 @@ fn malformed_status_does_not_panic() {
     );
     assert!(out.packages.is_empty());
 }
+
+/// Real bookworm copyright files; the expected lists are `grep '^License:'` over each file,
+/// first occurrences in order.
+#[test]
+fn debian_copyright_files_give_the_package_licenses() {
+    use rempart_catalog::DebianCopyrightCataloger;
+    let analyzer = DebianCopyrightCataloger::new();
+    let cases: [(&str, &[&str]); 4] = [
+        ("zlib1g", &["Zlib"]),
+        (
+            "coreutils",
+            &[
+                "GPL-3+",
+                "GPL-3+ and BSD-4-clause-UC",
+                "BSD-4-clause-UC",
+                "GPL-3+ and ISC",
+                "ISC",
+                "FSFULLR",
+                "GFDL-NIV-1.3",
+            ],
+        ),
+        (
+            "bash",
+            &[
+                "GPL-3+",
+                "GPL-3+ with Bison exception",
+                "GPL-2+",
+                "GFDL-NIV-1.3",
+                "Latex2e",
+                "BSD-4-clause-UC and MIT-like",
+                "BSD-4-clause-UC",
+                "MIT-like",
+                "permissive",
+            ],
+        ),
+        // Older free-form files: the references to Debian's common-licenses directory.
+        ("legacy-free-form", &["LGPL-2.1", "GPL-2"]),
+    ];
+    for (package, expected) in cases {
+        let path = format!("usr/share/doc/{package}/copyright");
+        assert!(wants(&analyzer, &path, 0o644, 4096), "{path}");
+        let out = run(
+            &analyzer,
+            &path,
+            &fixture(&format!("dpkg/copyright/{package}")),
+        );
+        assert_eq!(out.package_licenses.len(), 1, "{package}");
+        let record = &out.package_licenses[0];
+        assert_eq!(record.package, package);
+        assert_eq!(record.ecosystem, Ecosystem::Debian);
+        assert_eq!(record.licenses, expected, "{package}");
+    }
+    assert!(!wants(
+        &analyzer,
+        "usr/share/doc/bash/copyright.old",
+        0o644,
+        4096
+    ));
+    assert!(!wants(
+        &analyzer,
+        "usr/share/doc/bash/examples/copyright",
+        0o644,
+        4096
+    ));
+    assert!(!wants(&analyzer, "usr/share/doc/copyright", 0o644, 4096));
+}

@@ -142,7 +142,9 @@ fn expansion_bomb_is_refused_without_inflating() {
     let archive = writer.finish().unwrap().into_inner();
     let started = std::time::Instant::now();
     let out = run(&JavaCataloger::new(), "bomb.jar", &archive);
-    assert!(started.elapsed().as_secs() < 5);
+    // A guard against a hang (reading the whole declared expansion), not a speed target: those
+    // live in the benchmarks. Generous, so a loaded machine does not make it flaky.
+    assert!(started.elapsed().as_secs() < 60);
     assert!(out.packages.is_empty());
     assert_eq!(out.skipped.len(), 1);
     assert_eq!(out.skipped[0].reason, SkipReason::ArchiveLimit);

@@ -13,6 +13,7 @@ fn every_cataloger_is_listed_with_a_stable_name() {
         [
             "os-release",
             "dpkg",
+            "dpkg-copyright",
             "apk",
             "rpm",
             "python",
