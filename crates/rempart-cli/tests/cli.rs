@@ -511,7 +511,7 @@ fn image_scan_matches_the_independent_check() {
     );
     let report = json(&output);
     let mut ours: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
-        Default::default();
+        std::collections::BTreeMap::new();
     let mut pairs = String::new();
     for package in report["packages"]
         .as_array()

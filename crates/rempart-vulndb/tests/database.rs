@@ -283,5 +283,5 @@ fn yaml_alias_bomb_is_refused_quickly() {
     let error = import_paths(&directory.path().join("vuln.sqlite"), &[path]).unwrap_err();
     assert!(error.to_string().contains("main.yaml"), "{error}");
     // A guard against expanding the aliases (a hang), not a speed target; generous on purpose.
-    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(started.elapsed() < Duration::from_mins(1));
 }
