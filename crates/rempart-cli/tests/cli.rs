@@ -16,6 +16,14 @@ fn rempart(cache: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `rempart image --input <the sample image> ARGS…`.
+fn scan_sample(cache: &Path, args: &[&str]) -> Output {
+    let image = sample_image();
+    let mut all = vec!["image", "--input", image.to_str().unwrap()];
+    all.extend_from_slice(args);
+    rempart(cache, &all)
+}
+
 fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
@@ -29,17 +37,7 @@ fn json(output: &Output) -> serde_json::Value {
 #[test]
 fn sample_image_scan_finds_what_was_planted() {
     let cache = tempfile::tempdir().unwrap();
-    let image = sample_image();
-    let output = rempart(
-        cache.path(),
-        &[
-            "image",
-            "--input",
-            image.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
+    let output = scan_sample(cache.path(), &["--format", "json"]);
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -147,18 +145,9 @@ fn warm_rescan_uses_the_layer_cache() {
 #[test]
 fn severity_filter_and_gate() {
     let cache = tempfile::tempdir().unwrap();
-    let image = sample_image();
-    let output = rempart(
+    let output = scan_sample(
         cache.path(),
-        &[
-            "image",
-            "--input",
-            image.to_str().unwrap(),
-            "--format",
-            "json",
-            "--severity",
-            "CRITICAL",
-        ],
+        &["--format", "json", "--severity", "CRITICAL"],
     );
     let report = json(&output);
     assert!(
@@ -170,18 +159,7 @@ fn severity_filter_and_gate() {
     );
     assert_eq!(output.status.code(), Some(1));
 
-    let output = rempart(
-        cache.path(),
-        &[
-            "image",
-            "--input",
-            image.to_str().unwrap(),
-            "--scanners",
-            "none",
-            "--format",
-            "json",
-        ],
-    );
+    let output = scan_sample(cache.path(), &["--scanners", "none", "--format", "json"]);
     assert_eq!(output.status.code(), Some(0), "nothing to find, exit 0");
     assert!(json(&output)["findings"].as_array().unwrap().is_empty());
 }
@@ -189,15 +167,11 @@ fn severity_filter_and_gate() {
 #[test]
 fn every_format_writes_to_a_file() {
     let cache = tempfile::tempdir().unwrap();
-    let image = sample_image();
     for format in ["table", "json", "sarif", "cyclonedx", "spdx-json", "junit"] {
         let out = cache.path().join(format!("report.{format}"));
-        let output = rempart(
+        let output = scan_sample(
             cache.path(),
             &[
-                "image",
-                "--input",
-                image.to_str().unwrap(),
                 "--format",
                 format,
                 "--output",
@@ -332,18 +306,7 @@ fn fs_and_rootfs_scan_directories() {
 #[test]
 fn database_status_describes_the_sample_set() {
     let cache = tempfile::tempdir().unwrap();
-    let image = sample_image();
-    rempart(
-        cache.path(),
-        &[
-            "image",
-            "--input",
-            image.to_str().unwrap(),
-            "--scanners",
-            "vuln",
-            "--quiet",
-        ],
-    );
+    scan_sample(cache.path(), &["--scanners", "vuln", "--quiet"]);
     let output = rempart(cache.path(), &["db", "status"]);
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8_lossy(&output.stdout);
@@ -494,13 +457,9 @@ fn image_scan_matches_the_independent_check() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let image = sample_image();
-    let output = rempart(
+    let output = scan_sample(
         cache.path(),
         &[
-            "image",
-            "--input",
-            image.to_str().unwrap(),
             "--scanners",
             "vuln",
             "--db",

@@ -53,9 +53,8 @@ fn symlink_escapes_and_devices_are_recorded() {
     assert!(!skipped.iter().any(|(p, _)| p == "ok-link"));
 }
 
-#[test]
-fn gzip_bomb_is_stopped_with_a_named_error() {
-    // 300 MiB of zeros in one file compresses about 1000:1.
+/// A layer of one 300 MiB file of zeros: it compresses about 1000:1.
+fn gzip_bomb() -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     {
         let mut builder = tar::Builder::new(&mut encoder);
@@ -72,7 +71,12 @@ fn gzip_bomb_is_stopped_with_a_named_error() {
             .unwrap();
         builder.finish().unwrap();
     }
-    let bomb = encoder.finish().unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn gzip_bomb_is_stopped_with_a_named_error() {
+    let bomb = gzip_bomb();
     let error = walk(&bomb).unwrap_err();
     assert!(matches!(error, WalkError::Bomb { .. }), "{error}");
     assert!(error.to_string().contains("decompression bomb"));
@@ -283,23 +287,7 @@ fn scanning_hostile_layers_writes_nothing() {
 #[test]
 fn read_ahead_walker_reports_the_same_errors() {
     use rempart_image::walk_layer_read_ahead;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    {
-        let mut builder = tar::Builder::new(&mut encoder);
-        let mut header = tar::Header::new_gnu();
-        header.set_size(300 * 1024 * 1024);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder
-            .append_data(
-                &mut header,
-                "zeros",
-                std::io::repeat(0).take_bytes(300 * 1024 * 1024),
-            )
-            .unwrap();
-        builder.finish().unwrap();
-    }
-    let bomb = encoder.finish().unwrap();
+    let bomb = gzip_bomb();
     let error = walk_layer_read_ahead(&mut &bomb[..], &[], Limits::default(), None).unwrap_err();
     assert!(matches!(error, WalkError::Bomb { .. }), "{error}");
 
