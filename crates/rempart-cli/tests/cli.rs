@@ -8,8 +8,14 @@ fn sample_image() -> PathBuf {
 }
 
 fn rempart(cache: &Path, args: &[&str]) -> Output {
+    rempart_in(Path::new("."), cache, args)
+}
+
+/// Runs the binary in `dir`, where it looks for `rempart.yaml` and `.rempartignore.yaml`.
+fn rempart_in(dir: &Path, cache: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rempart"))
         .args(args)
+        .current_dir(dir)
         .env("REMPART_CACHE_DIR", cache)
         .env_remove("REMPART_DB")
         .output()
@@ -324,14 +330,7 @@ fn settings_file_is_read_and_flags_win() {
     )
     .unwrap();
     let image = sample_image();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_rempart"))
-            .args(args)
-            .current_dir(work.path())
-            .env("REMPART_CACHE_DIR", cache.path())
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| rempart_in(work.path(), cache.path(), args);
     let output = run(&["image", "--input", image.to_str().unwrap()]);
     assert_eq!(
         output.status.code(),
@@ -397,8 +396,10 @@ fn ignore_file_and_vex_suppress_findings() {
     )
     .unwrap();
     let image = sample_image();
-    let output = Command::new(env!("CARGO_BIN_EXE_rempart"))
-        .args([
+    let output = rempart_in(
+        work.path(),
+        cache.path(),
+        &[
             "image",
             "--input",
             image.to_str().unwrap(),
@@ -406,11 +407,8 @@ fn ignore_file_and_vex_suppress_findings() {
             "json",
             "--vex",
             "app.openvex.json",
-        ])
-        .current_dir(work.path())
-        .env("REMPART_CACHE_DIR", cache.path())
-        .output()
-        .unwrap();
+        ],
+    );
     let report = json(&output);
     let ids: Vec<&str> = report["findings"]
         .as_array()

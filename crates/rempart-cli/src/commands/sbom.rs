@@ -9,7 +9,7 @@ use rempart_report::{Format, ReportOptions, write_report};
 
 use crate::Outcome;
 use crate::cli::SbomArgs;
-use crate::commands::source::{open_path, open_reference};
+use crate::commands::source::{is_local_image, open_path, open_reference};
 use crate::context::{Output, cache_root, scan_options};
 
 pub(crate) fn run(args: &SbomArgs) -> Result<Outcome> {
@@ -43,10 +43,7 @@ pub(crate) fn run(args: &SbomArgs) -> Result<Outcome> {
                 skip_dirs: vec![".git".into()],
             },
         )?
-    } else if target.exists()
-        || args.target.contains('/')
-            && Path::new(args.target.rsplit_once(':').map_or("", |(d, _)| d)).is_dir()
-    {
+    } else if is_local_image(target) {
         scanner.scan_image(open_path(target, &args.source)?.as_ref())?
     } else {
         scanner.scan_image(open_reference(&args.target, &args.source, &cache)?.as_ref())?

@@ -16,6 +16,17 @@ fn platform(args: &SourceArgs) -> Result<Platform> {
     }
 }
 
+/// `layout:tag`, the way skopeo and umoci name an image inside a layout directory.
+fn layout_and_tag(input: &Path) -> Option<(&Path, &str)> {
+    let (dir, tag) = input.to_str()?.rsplit_once(':')?;
+    Path::new(dir).is_dir().then_some((Path::new(dir), tag))
+}
+
+/// True if `input` names an image on disk rather than in a registry.
+pub(crate) fn is_local_image(input: &Path) -> bool {
+    input.exists() || layout_and_tag(input).is_some()
+}
+
 /// A local path: an OCI layout directory (`DIR` or `DIR:TAG`) or a docker-save archive.
 pub(crate) fn open_path(input: &Path, args: &SourceArgs) -> Result<Box<dyn ImageSource>> {
     let platform = platform(args)?;
@@ -25,16 +36,8 @@ pub(crate) fn open_path(input: &Path, args: &SourceArgs) -> Result<Box<dyn Image
     if input.is_file() {
         return Ok(Box::new(DockerArchive::open(input, None)?));
     }
-    // `layout:tag`, the way skopeo and umoci name an image inside a layout.
-    let text = input.to_string_lossy();
-    if let Some((dir, tag)) = text.rsplit_once(':')
-        && Path::new(dir).is_dir()
-    {
-        return Ok(Box::new(OciLayout::open(
-            Path::new(dir),
-            Some(tag),
-            &platform,
-        )?));
+    if let Some((dir, tag)) = layout_and_tag(input) {
+        return Ok(Box::new(OciLayout::open(dir, Some(tag), &platform)?));
     }
     anyhow::bail!("{}: no such file or directory", input.display())
 }
