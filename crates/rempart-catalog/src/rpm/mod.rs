@@ -1,10 +1,11 @@
-//! RPM packages: the `SQLite` rpm database (`rpmdb.sqlite`, RPM 4.16 and later: Fedora 33+,
-//! RHEL 9, Rocky, Alma, Amazon Linux 2023) and the Berkeley DB `Packages` file of older
-//! releases (RHEL and `CentOS` 7 and 8, Amazon Linux 2). The NDB format of SUSE (`Packages.db`) is
-//! not read yet.
+//! RPM packages from the three rpm database formats: `SQLite` (`rpmdb.sqlite`, RPM 4.16 and
+//! later: Fedora 33+, RHEL 9, Rocky, Alma, Amazon Linux 2023), Berkeley DB (`Packages`, older
+//! releases: RHEL and `CentOS` 7 and 8, Amazon Linux 2) and NDB (`Packages.db`, SUSE: openSUSE,
+//! SLES 15, SLE BCI). All three store the same header blobs, parsed by `header`.
 
 mod bdb;
 mod header;
+mod ndb;
 
 use std::io::Read;
 
@@ -12,18 +13,20 @@ use rempart_core::{AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Interest, 
 
 use crate::common::{CatalogError, MIB, fingerprint, package, purl, whole};
 
-const DATABASES: [&str; 4] = [
+const DATABASES: [&str; 6] = [
     "usr/lib/sysimage/rpm/rpmdb.sqlite",
     "var/lib/rpm/rpmdb.sqlite",
     "usr/lib/sysimage/rpm/Packages",
     "var/lib/rpm/Packages",
+    "usr/lib/sysimage/rpm/Packages.db",
+    "var/lib/rpm/Packages.db",
 ];
 /// A full RHEL install's database is around 100 MiB.
 const MAX_DATABASE: u64 = 1024 * MIB;
 const MAX_PACKAGES: usize = 100_000;
 
 /// Reads the rpm database: `SQLite` (opened from memory, read only, so a hostile file cannot make
-/// `SQLite` touch the disk) or Berkeley DB hash (parsed directly).
+/// `SQLite` touch the disk), Berkeley DB hash or NDB (both parsed directly).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RpmCataloger;
 
@@ -51,10 +54,10 @@ impl FileAnalyzer for RpmCataloger {
     }
 
     fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
-        let result = if file.file_name() == "Packages" {
-            read_berkeley_db(file.path, content, out)
-        } else {
-            read_database(file.path, content, out)
+        let result = match file.file_name() {
+            "Packages" => read_berkeley_db(file.path, content, out),
+            "Packages.db" => read_ndb(file.path, content, out),
+            _ => read_database(file.path, content, out),
         };
         if let Err(error) = result {
             error.report(out);
@@ -156,6 +159,30 @@ fn read_berkeley_db(
         match header::Header::parse(&blob) {
             Ok(header) => report(path, &header, out),
             Err(message) => CatalogError::syntax(path, "rpm header", &message).report(out),
+        }
+    }
+    Ok(())
+}
+
+fn read_ndb(path: &str, content: &[u8], out: &mut AnalysisOutput) -> Result<(), CatalogError> {
+    let blobs = ndb::blobs(content, MAX_PACKAGES).map_err(|refused| match refused {
+        ndb::Refused::Damaged(message) => CatalogError::syntax(path, "rpm NDB database", &message),
+        ndb::Refused::TooManyPackages => CatalogError::Limit {
+            path: path.to_owned(),
+            what: "number of rpm packages",
+            limit: MAX_PACKAGES as u64,
+        },
+    })?;
+    for blob in blobs {
+        let parsed = blob
+            .map_err(|message| CatalogError::syntax(path, "rpm NDB database", &message))
+            .and_then(|blob| {
+                header::Header::parse(blob)
+                    .map_err(|message| CatalogError::syntax(path, "rpm header", &message))
+            });
+        match parsed {
+            Ok(header) => report(path, &header, out),
+            Err(error) => error.report(out),
         }
     }
     Ok(())
