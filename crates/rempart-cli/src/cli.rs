@@ -90,8 +90,8 @@ pub(crate) struct ScanArgs {
     /// Default: `rempart.yaml` in the current directory, when present.
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
-    /// Scanners to run, comma-separated: vuln, secret, misconfig; `none` only lists packages
-    /// and files. [default: vuln,secret,misconfig]
+    /// Scanners to run, comma-separated: vuln, secret, malware, misconfig; `none` only lists
+    /// packages and files. [default: vuln,secret,malware,misconfig]
     #[arg(long, value_delimiter = ',')]
     pub(crate) scanners: Option<Vec<String>>,
     /// Output format: table, json, sarif, cyclonedx, spdx-json, junit. [default: table]
@@ -126,6 +126,14 @@ pub(crate) struct ScanArgs {
     /// results are reported as misconfigurations (codes `USR-…`).
     #[arg(long = "policy", value_name = "PATH")]
     pub(crate) policies: Vec<PathBuf>,
+    /// YARA rules added to the built-in malware rules: `.yar`/`.yara` files or directories of
+    /// them; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) malware_rules: Vec<PathBuf>,
+    /// Known-malware hashes: ClamAV `.hdb`/`.hsb` files or lists of MD5, SHA-1 or SHA-256
+    /// digests (one per line, `sha256sum` output works); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) malware_hashes: Vec<PathBuf>,
     /// Also write the final filesystem listing (path, type, size, mode, owner, layer) as JSON.
     #[arg(long, value_name = "FILE")]
     pub(crate) inventory_output: Option<PathBuf>,

@@ -30,10 +30,11 @@ pub(crate) fn parse_scanners(names: &[String]) -> Result<Vec<ScannerKind>> {
         let kind = match name.trim().to_ascii_lowercase().as_str() {
             "vuln" | "vulnerability" | "vulnerabilities" => ScannerKind::Vuln,
             "secret" | "secrets" => ScannerKind::Secret,
+            "malware" => ScannerKind::Malware,
             "misconfig" | "config" => ScannerKind::Misconfig,
             "none" | "" => continue,
             other => anyhow::bail!(
-                "unknown scanner `{other}` (expected vuln, secret, misconfig or none)"
+                "unknown scanner `{other}` (expected vuln, secret, malware, misconfig or none)"
             ),
         };
         if !scanners.contains(&kind) {

@@ -8,6 +8,7 @@
 //! exit-code: 1
 //! vex: [security/app.openvex.json]
 //! policy: [policies/]
+//! malware-rules: [rules/yara/]
 //! ```
 
 use std::collections::BTreeMap;
@@ -33,6 +34,8 @@ struct SettingsFile {
     vex: Option<Vec<PathBuf>>,
     secret_config: Option<PathBuf>,
     policy: Option<Vec<PathBuf>>,
+    malware_rules: Option<Vec<PathBuf>>,
+    malware_hashes: Option<Vec<PathBuf>>,
     cache_dir: Option<PathBuf>,
     no_cache: Option<bool>,
     db: Option<PathBuf>,
@@ -72,6 +75,12 @@ pub(crate) fn apply_settings(args: &ScanArgs) -> Result<ScanArgs> {
     merged.secret_config = args.secret_config.clone().or(file.secret_config);
     if args.policies.is_empty() {
         merged.policies = file.policy.unwrap_or_default();
+    }
+    if args.malware_rules.is_empty() {
+        merged.malware_rules = file.malware_rules.unwrap_or_default();
+    }
+    if args.malware_hashes.is_empty() {
+        merged.malware_hashes = file.malware_hashes.unwrap_or_default();
     }
     merged.common.cache_dir = args.common.cache_dir.clone().or(file.cache_dir);
     merged.common.no_cache = args.common.no_cache || file.no_cache.unwrap_or(false);

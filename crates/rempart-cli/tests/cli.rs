@@ -109,6 +109,124 @@ fn sample_image_scan_finds_what_was_planted() {
     assert!(!text.contains("51HqZ8kL2mN4pQ6rS8tU0vW2xY"));
 }
 
+/// The planted secrets and EICAR copies, and nothing else: (scanner, id, path, layer, deleted,
+/// archive member or config origin).
+#[test]
+fn sample_image_secrets_and_malware_are_exactly_the_planted_ones() {
+    let cache = tempfile::tempdir().unwrap();
+    let output = scan_sample(
+        cache.path(),
+        &["--scanners", "secret,malware", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    let mut found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let detail = &f["details"];
+            format!(
+                "{} {} {} {} {} {}",
+                f["scanner"].as_str().unwrap(),
+                f["id"].as_str().unwrap(),
+                f["location"]["path"].as_str().unwrap(),
+                f["location"]["layer"]["index"],
+                f["location"]["deleted"].as_bool().unwrap_or(false),
+                detail["member"]
+                    .as_str()
+                    .or(detail["origin"].as_str())
+                    .unwrap_or("-"),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "malware MAL-TEST-EICAR app/fixtures/upload-samples.zip 1 false \
+             upload-samples.zip!/samples/eicar.com",
+            "malware MAL-TEST-EICAR tmp/eicar.com 1 true -",
+            "secret SEC-AWS-ACCESS-KEY-ID app/settings.py 1 false -",
+            "secret SEC-GENERIC-API-KEY app/settings.py 1 false -",
+            "secret SEC-GITHUB-PAT  null false history",
+            "secret SEC-STRIPE-SECRET-KEY app/.env 1 true -",
+        ]
+    );
+}
+
+#[test]
+fn users_malware_rules_and_hash_lists() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("app.yar"),
+        "rule reads_database_url { meta: severity = \"LOW\" strings: $a = \"DATABASE_URL\" condition: $a }",
+    )
+    .unwrap();
+    // sha256sum output for the sample image's app/main.py.
+    let main_py = "from app import settings\nprint('hello')\n";
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(main_py))
+    };
+    let list = dir.path().join("known-bad.sha256");
+    std::fs::write(&list, format!("{digest}  main.py-dropper\n")).unwrap();
+    let output = scan_sample(
+        cache.path(),
+        &[
+            "--scanners",
+            "malware",
+            "--malware-rules",
+            rules.to_str().unwrap(),
+            "--malware-hashes",
+            list.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let report = json(&output);
+    let mut found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] != "MAL-TEST-EICAR")
+        .map(|f| {
+            format!(
+                "{} {} {} {}",
+                f["id"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+                f["location"]["path"].as_str().unwrap(),
+                f["details"]["signature"].as_str().unwrap()
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "MAL-HASH CRITICAL app/main.py main.py-dropper",
+            "YARA-reads_database_url LOW app/settings.py app:reads_database_url",
+        ]
+    );
+
+    std::fs::write(rules.join("broken.yara"), "rule broken { condition: $x }").unwrap();
+    let output = scan_sample(
+        cache.path(),
+        &[
+            "--scanners",
+            "malware",
+            "--malware-rules",
+            rules.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.yara"), "{stderr}");
+}
+
 #[test]
 fn warm_rescan_uses_the_layer_cache() {
     let cache = tempfile::tempdir().unwrap();

@@ -138,6 +138,8 @@ pub enum SkipReason {
     Binary,
     /// An archive member beyond the nesting-depth or expansion cap.
     ArchiveLimit,
+    /// A scanner gave up on the file after its time limit (a pathological rule or input).
+    ScanTimeout,
 }
 
 /// A record that something was passed over, and why. Reported in the scan summary so nothing is

@@ -109,6 +109,7 @@ pub(crate) fn skip_reason_name(reason: &SkipReason) -> &'static str {
         SkipReason::Unreadable => "unreadable",
         SkipReason::Binary => "binary",
         SkipReason::ArchiveLimit => "archive_limit",
+        SkipReason::ScanTimeout => "scan_timeout",
     }
 }
 

@@ -285,12 +285,12 @@ fn secrets_table(findings: &[&Finding]) -> Table {
 fn malware_table(findings: &[&Finding]) -> Table {
     let mut table = Table::new(&[
         "Severity",
-        "Signature",
-        "Engine",
+        "Rule",
+        "Title",
         "Path",
         "Layer",
         "Deleted",
-        "Title",
+        "Signature",
     ]);
     for finding in findings {
         let FindingDetails::Malware {
@@ -301,8 +301,8 @@ fn malware_table(findings: &[&Finding]) -> Table {
         };
         table.push(vec![
             Cell::severity(finding.severity),
-            Cell::plain(signature),
-            Cell::plain(engine),
+            Cell::plain(&finding.id),
+            Cell::capped(&finding.title, TITLE_MAX),
             Cell::path(&order::display_location(finding)),
             Cell::plain(&layer_index(finding)),
             Cell::plain(if finding.location.deleted {
@@ -310,7 +310,7 @@ fn malware_table(findings: &[&Finding]) -> Table {
             } else {
                 ""
             }),
-            Cell::capped(&finding.title, TEXT_MAX),
+            Cell::capped(&format!("{engine}: {signature}"), TEXT_MAX),
         ]);
     }
     table

@@ -8,6 +8,7 @@ use rempart_core::{
     AnalysisOutput, FileAnalyzer, FileMeta, Finding, ImageAnalyzer, ImageContext, Interest,
     ScannerKind, SkipReason, SkippedEntry,
 };
+use rempart_malware::{MalwareConfig, MalwareScanner};
 use rempart_misconfig::{ImageConfigChecks, RegoLimits, RegoPolicies, detect_kind};
 use rempart_secrets::{SecretConfig, SecretScanner};
 use rempart_vulndb::{Database, VulnMatcher};
@@ -27,6 +28,8 @@ pub struct AnalyzerConfig {
     pub database: Option<PathBuf>,
     /// User Rego policies: `.rego` files or directories of them.
     pub policies: Vec<PathBuf>,
+    /// Users' YARA rules and hash lists, and where compiled rules are cached.
+    pub malware: MalwareConfig,
 }
 
 /// Why the analyzers could not be set up.
@@ -40,6 +43,8 @@ pub enum AnalyzerError {
     NoDatabase,
     #[error(transparent)]
     Policy(#[from] rempart_misconfig::MisconfigError),
+    #[error(transparent)]
+    Malware(#[from] rempart_malware::MalwareError),
     #[error("{path}: {source}")]
     PolicyDir {
         path: PathBuf,
@@ -84,6 +89,9 @@ pub fn build_analyzers(config: &AnalyzerConfig) -> Result<Analyzers, AnalyzerErr
         if config.source_tree {
             files.push(Box::new(ConfigFiles { policies }));
         }
+    }
+    if wants(ScannerKind::Malware) {
+        files.push(Box::new(MalwareScanner::new(&config.malware)?));
     }
     if wants(ScannerKind::Vuln) {
         let path = config

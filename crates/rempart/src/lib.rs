@@ -26,5 +26,6 @@ pub use document::DocumentError;
 pub use error::ScanError;
 pub use ignore::{IgnoreEntry, IgnoreList};
 pub use policy::{Policy, PolicyOutcome, Suppression};
+pub use rempart_malware::MalwareConfig;
 pub use scanner::{Progress, ProgressFn, ScanOptions, ScanOutcome, Scanner};
 pub use vex::{VexStatement, load_vex};

@@ -21,9 +21,8 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
                 scanners: vec![ScannerKind::Misconfig],
                 catalog: false,
                 source_tree: true,
-                secret_config: None,
-                database: None,
                 policies: args.policies.clone(),
+                ..AnalyzerConfig::default()
             })?;
             // Only the file checks: image-level checks have no image here.
             let scanner = Scanner::new(

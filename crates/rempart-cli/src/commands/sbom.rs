@@ -24,9 +24,7 @@ pub(crate) fn run(args: &SbomArgs) -> Result<Outcome> {
         scanners: Vec::new(),
         catalog: true,
         source_tree: args.dir,
-        secret_config: None,
-        database: None,
-        policies: Vec::new(),
+        ..AnalyzerConfig::default()
     })?;
     let scanner = Scanner::new(
         analyzers.files,

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use anyhow::Result;
 use rempart::{
-    AnalyzerConfig, IgnoreList, Policy, PolicyOutcome, ScanOutcome, Scanner, build_analyzers,
-    load_vex,
+    AnalyzerConfig, IgnoreList, MalwareConfig, Policy, PolicyOutcome, ScanOutcome, Scanner,
+    build_analyzers, load_vex,
 };
 use rempart_core::ScannerKind;
 use rempart_image::DirOptions;
@@ -49,7 +49,9 @@ fn run(
     scan: impl FnOnce(&Scanner) -> Result<ScanOutcome>,
 ) -> Result<Outcome> {
     let format: Format = args.format.as_deref().unwrap_or("table").parse()?;
-    let default_scanners = ["vuln", "secret", "misconfig"].map(String::from).to_vec();
+    let default_scanners = ["vuln", "secret", "malware", "misconfig"]
+        .map(String::from)
+        .to_vec();
     let scanners = parse_scanners(args.scanners.as_ref().unwrap_or(&default_scanners))?;
     let policy = build_policy(args)?;
     let cache = cache_root(args.common.cache_dir.as_deref())?;
@@ -67,6 +69,12 @@ fn run(
         secret_config: args.secret_config.clone(),
         database,
         policies: args.policies.clone(),
+        malware: MalwareConfig {
+            rule_paths: args.malware_rules.clone(),
+            hash_files: args.malware_hashes.clone(),
+            cache_dir: (!args.common.no_cache).then(|| cache.clone()),
+            ..MalwareConfig::default()
+        },
     })?;
     let scanner = Scanner::new(
         analyzers.files,
