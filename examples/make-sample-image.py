@@ -3,7 +3,8 @@
 
 Deterministic: fixed mtimes, sorted entries, gzip without timestamps, so re-running it gives the
 same digests. The dpkg stanzas are real Debian 12 records (trimmed to the fields a scanner reads);
-the secrets are fake values shaped like real ones, planted on purpose.
+the secrets are fake values shaped like real ones, planted on purpose, and so is the EICAR
+anti-malware test file (harmless by design): once in a zip, once deleted by a later layer.
 """
 import gzip
 import hashlib
@@ -13,6 +14,7 @@ import os
 import shutil
 import sys
 import tarfile
+import zipfile
 
 MTIME = 1700000000
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -135,6 +137,21 @@ def layer(entries):
     return raw.getvalue()
 
 
+def eicar():
+    # Split so that this script is not itself taken for the test file.
+    return "X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def zip_of(members):
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return raw.getvalue()
+
+
 def dirs(*paths):
     return [(p, "dir", None, 0o755) for p in paths]
 
@@ -166,16 +183,21 @@ def main():
          "DATABASE_URL = os.environ[\"DATABASE_URL\"]\n", 0o644),
         ("app/.env", "file", f"STRIPE_API_KEY={STRIPE_KEY}\n", 0o600),
         ("app/main.py", "file", "from app import settings\nprint('hello')\n", 0o644),
+        ("app/fixtures", "dir", None, 0o755),
+        ("app/fixtures/upload-samples.zip", "file",
+         zip_of([("readme.txt", "Samples for the upload tests.\n"), ("samples/eicar.com", eicar())]), 0o644),
+        ("tmp/eicar.com", "file", eicar(), 0o644),
     ]
     node_app = dirs("app/node_modules", "app/node_modules/lodash") + [
         ("app/.wh..env", "file", "", 0o644),
+        ("tmp/.wh.eicar.com", "file", "", 0o644),
         ("app/package.json", "file", json.dumps({"name": "sample-web", "version": "1.0.0", "dependencies": {"lodash": "^4.17.15"}}, indent=2), 0o644),
         ("app/node_modules/lodash/package.json", "file", json.dumps({"name": "lodash", "version": "4.17.15", "license": "MIT"}, indent=2), 0o644),
     ]
     history_lines = [
         "/bin/sh -c #(nop) ADD file:8b1f3c0a in / ",
         f"|1 GITHUB_TOKEN={GITHUB_TOKEN} /bin/sh -c pip install requests==2.19.1 urllib3==1.23 PyYAML==5.3 Jinja2==2.10 Django==2.2",
-        "/bin/sh -c rm /app/.env && npm install lodash@4.17.15",
+        "/bin/sh -c rm /app/.env /tmp/eicar.com && npm install lodash@4.17.15",
     ]
     layers = [layer(base), layer(python_app), layer(node_app)]
 

@@ -75,3 +75,18 @@ scan registry image "127.0.0.1:$port/rempart/bookworm:test" --insecure
 scan rootfs rootfs bundle/rootfs
 
 python3 "$root/tests/realworld/compare.py" layout archive archive-gz registry rootfs
+
+# A clean Debian system holds no secrets and no malware: any finding here is noise.
+echo "realworld: secrets and malware on the clean image"
+"$rempart" image --input layout:bookworm --scanners secret,malware --format json --output clean.json --no-cache --exit-code 0
+python3 - clean.json <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+findings = report["findings"]
+for f in findings:
+    print(f"  {f['id']} {f['location']['path']} {f['details']}")
+if findings:
+    sys.exit(f"realworld: {len(findings)} secret/malware findings on a clean Debian image")
+skipped = report.get("skipped", [])
+print(f"realworld: clean image has no secret or malware finding ({len(skipped)} entries skipped)")
+PY
