@@ -60,6 +60,7 @@ for image in "${images[@]}"; do
   rm -rf "$cache"; cache=$(mktemp -d "$out/cache.XXXX")
   measure "$image rempart sbom, cold" "$rempart" sbom "$layout" --cache-dir "$cache" --format cyclonedx
   measure "$image rempart secret+misconfig, cold" "$rempart" image --input "$layout" --db "$db" --no-cache --scanners secret,misconfig --format json --exit-code 0
+  measure "$image rempart malware, cold" "$rempart" image --input "$layout" --no-cache --scanners malware --format json --exit-code 0
   rm -rf "$cache"
   tcache=$(mktemp -d "$out/trivy.XXXX")
   measure "$image trivy secret+misconfig, cold" trivy image --input "$archive" --cache-dir "$tcache" --scanners secret,misconfig \

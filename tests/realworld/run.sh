@@ -12,7 +12,9 @@ rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
 
-cargo build --quiet -p rempart-cli
+# The same feature set as `cargo test --workspace`, so after the tests this builds nothing (a
+# `-p rempart-cli` build would resolve features differently and rebuild yara-x).
+cargo build --quiet --workspace --all-targets --locked
 rempart="$root/target/debug/rempart"
 export REMPART_CACHE_DIR="$work/cache"
 
