@@ -27,13 +27,27 @@ pub struct LayerWalk {
     pub whiteouts: Vec<String>,
     /// Directories whose lower-layer content this layer hides (`.wh..wh..opq`).
     pub opaque_dirs: Vec<String>,
+    /// The walker's own records: entries skipped for what they are (unsafe paths, links out of
+    /// the root, devices), whichever analyzers ran.
     pub output: AnalysisOutput,
+    /// One output per analyzer, in the order the analyzers were given: what each found, and the
+    /// files skipped because they were over its size cap. Kept apart so that the engine can cache
+    /// each analyzer's results on their own and re-run only the analyzers that changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub analyzer_outputs: Vec<AnalysisOutput>,
     /// Regular files and their total size.
     pub files: u64,
     pub bytes: u64,
 }
 
 impl LayerWalk {
+    pub(crate) fn for_analyzers(count: usize) -> LayerWalk {
+        LayerWalk {
+            analyzer_outputs: vec![AnalysisOutput::default(); count],
+            ..LayerWalk::default()
+        }
+    }
+
     fn skip(&mut self, path: impl Into<String>, reason: SkipReason, detail: Option<String>) {
         self.output.skipped.push(SkippedEntry {
             path: path.into(),
@@ -48,7 +62,7 @@ impl LayerWalk {
 /// content is checked against it (for sources that store no digest of the raw blob).
 pub fn walk_layer(
     raw: &mut dyn Read,
-    analyzers: &[Box<dyn FileAnalyzer>],
+    analyzers: &[Box<dyn FileAnalyzer + '_>],
     limits: Limits,
     expected_diff_id: Option<&str>,
 ) -> Result<LayerWalk, WalkError> {
@@ -65,7 +79,7 @@ pub fn walk_layer(
 /// analysis: the same result, in less wall time on a big layer.
 pub fn walk_layer_read_ahead(
     raw: &mut (dyn Read + Send),
-    analyzers: &[Box<dyn FileAnalyzer>],
+    analyzers: &[Box<dyn FileAnalyzer + '_>],
     limits: Limits,
     expected_diff_id: Option<&str>,
 ) -> Result<LayerWalk, WalkError> {
@@ -91,11 +105,11 @@ fn open_layer_stream<'a>(
 
 fn walk_tar(
     reader: impl Read,
-    analyzers: &[Box<dyn FileAnalyzer>],
+    analyzers: &[Box<dyn FileAnalyzer + '_>],
     limits: Limits,
 ) -> Result<LayerWalk, WalkError> {
     let mut archive = tar::Archive::new(reader);
-    let mut walk = LayerWalk::default();
+    let mut walk = LayerWalk::for_analyzers(analyzers.len());
     let mut dispatcher = Dispatcher::new(analyzers);
     let mut last_entry = String::from("(first entry)");
     let mut count: u64 = 0;
@@ -202,7 +216,7 @@ fn walk_tar(
                 mode,
             };
             dispatcher
-                .dispatch(&meta, &mut entry, &mut walk.output)
+                .dispatch(&meta, &mut entry, &mut walk.analyzer_outputs)
                 .map_err(|source| tar_error(&path, source))?;
         }
         walk.entries.push(InventoryEntry {

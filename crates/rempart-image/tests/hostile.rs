@@ -15,9 +15,9 @@ fn walk(tar: &[u8]) -> Result<rempart_image::LayerWalk, WalkError> {
 }
 
 fn reasons(walk: &rempart_image::LayerWalk) -> Vec<(String, SkipReason)> {
-    walk.output
-        .skipped
-        .iter()
+    std::iter::once(&walk.output)
+        .chain(&walk.analyzer_outputs)
+        .flat_map(|output| &output.skipped)
         .map(|s| (s.path.clone(), s.reason.clone()))
         .collect()
 }
@@ -143,7 +143,10 @@ fn huge_file_is_not_buffered_but_can_be_streamed() {
     let result = walk_layer(&mut &tar[..], &analyzers, Limits::default(), None).unwrap();
     let skipped = reasons(&result);
     assert!(skipped.contains(&("big.bin".into(), SkipReason::TooLarge)));
-    assert_eq!(result.output.os[0].0, format!("streamed {}", big.len()));
+    assert_eq!(
+        result.analyzer_outputs[0].os[0].0,
+        format!("streamed {}", big.len())
+    );
     assert_eq!(result.files, 3);
 }
 

@@ -1,4 +1,4 @@
-//! Turns per-layer walks into one result: which files survive in the final image, which layer
+//! Turns per-layer walks (the walker's records plus one output per analyzer) into one result: which files survive in the final image, which layer
 //! introduced each package, which findings sit in deleted files.
 
 use std::collections::{BTreeSet, HashMap};
@@ -42,54 +42,57 @@ pub(crate) fn assemble(walks: &[LayerWalk], diff_ids: &[String]) -> Assembled {
     let mut packages = Vec::new();
 
     for (index, walk) in walks.iter().enumerate() {
-        let output = &walk.output;
-        for finding in &output.findings {
-            let mut finding = finding.clone();
-            if finding.location.layer.is_none() {
-                finding.location.layer = Some(layer_ref(index));
-                finding.location.deleted = !merged.is_visible(&finding.location.path, index);
+        // The walker's records first, then each analyzer's output in the analyzers' order, so
+        // that the result does not depend on which outputs came from the cache.
+        for output in std::iter::once(&walk.output).chain(&walk.analyzer_outputs) {
+            for finding in &output.findings {
+                let mut finding = finding.clone();
+                if finding.location.layer.is_none() {
+                    finding.location.layer = Some(layer_ref(index));
+                    finding.location.deleted = !merged.is_visible(&finding.location.path, index);
+                }
+                findings.push(finding);
             }
-            findings.push(finding);
-        }
-        for entry in &output.skipped {
-            let mut entry = entry.clone();
-            entry.layer = Some(index);
-            skipped.push(entry);
-        }
-        for (path, info) in &output.os {
-            if merged.is_visible(path, index)
-                && let Some(rank) = OS_FILES.iter().position(|candidate| candidate == path)
-            {
-                os_candidates.push((rank, info.clone()));
+            for entry in &output.skipped {
+                let mut entry = entry.clone();
+                entry.layer = Some(index);
+                skipped.push(entry);
             }
-        }
-        for record in &output.package_licenses {
-            if merged.is_visible(&record.source_path, index) {
-                extra_licenses.insert(
-                    (record.ecosystem.clone(), record.package.as_str()),
-                    &record.licenses,
-                );
-            }
-        }
-        for owned in &output.owned_files {
-            if merged.is_visible(&owned.source_path, index) {
-                for path in &owned.paths {
-                    owners.insert(path.as_str(), owned.package.as_str());
+            for (path, info) in &output.os {
+                if merged.is_visible(path, index)
+                    && let Some(rank) = OS_FILES.iter().position(|candidate| candidate == path)
+                {
+                    os_candidates.push((rank, info.clone()));
                 }
             }
-        }
-        for package in &output.packages {
-            let path = package.locations.first().map_or("", |l| l.path.as_str());
-            first_seen
-                .entry((
-                    package.ecosystem.clone(),
-                    &package.name,
-                    &package.version,
-                    path,
-                ))
-                .or_insert(index);
-            if merged.is_visible(path, index) {
-                packages.push((index, package));
+            for record in &output.package_licenses {
+                if merged.is_visible(&record.source_path, index) {
+                    extra_licenses.insert(
+                        (record.ecosystem.clone(), record.package.as_str()),
+                        &record.licenses,
+                    );
+                }
+            }
+            for owned in &output.owned_files {
+                if merged.is_visible(&owned.source_path, index) {
+                    for path in &owned.paths {
+                        owners.insert(path.as_str(), owned.package.as_str());
+                    }
+                }
+            }
+            for package in &output.packages {
+                let path = package.locations.first().map_or("", |l| l.path.as_str());
+                first_seen
+                    .entry((
+                        package.ecosystem.clone(),
+                        &package.name,
+                        &package.version,
+                        path,
+                    ))
+                    .or_insert(index);
+                if merged.is_visible(path, index) {
+                    packages.push((index, package));
+                }
             }
         }
     }

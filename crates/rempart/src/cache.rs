@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::error::ScanError;
 
 /// Bump when the stored format changes; old rows are then simply not found.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 
 /// The layer cache.
 pub struct LayerCache {

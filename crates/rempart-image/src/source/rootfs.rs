@@ -26,7 +26,7 @@ pub struct DirOptions {
 /// Walks `root` as if it were a single layer.
 pub fn walk_dir(
     root: &Path,
-    analyzers: &[Box<dyn FileAnalyzer>],
+    analyzers: &[Box<dyn FileAnalyzer + '_>],
     limits: Limits,
     options: &DirOptions,
 ) -> Result<LayerWalk, WalkError> {
@@ -40,7 +40,7 @@ pub fn walk_dir(
             source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
         });
     }
-    let mut walk = LayerWalk::default();
+    let mut walk = LayerWalk::for_analyzers(analyzers.len());
     let mut dispatcher = Dispatcher::new(analyzers);
     // Depth-first with an explicit stack: a very deep tree cannot overflow the call stack.
     let mut stack: Vec<String> = vec![String::new()];
@@ -134,7 +134,7 @@ pub fn walk_dir(
                         // the dispatcher never trusts the size for more than a reservation.
                         let mut reader = BufReader::with_capacity(64 * 1024, file);
                         if let Err(error) =
-                            dispatcher.dispatch(&file_meta, &mut reader, &mut walk.output)
+                            dispatcher.dispatch(&file_meta, &mut reader, &mut walk.analyzer_outputs)
                         {
                             push_skip(&mut walk, &path, SkipReason::Unreadable, error.to_string());
                         }
