@@ -1,15 +1,22 @@
 //! Per-layer result cache: one `SQLite` file, shared safely by concurrent scans.
 //!
+//! A layer's results are stored in pieces: the walk's base (entries, whiteouts, the walker's own
+//! skips) under a key of the diff id and the walker limits, and each file analyzer's output under
+//! a key that adds the analyzer's name and fingerprint. A changed rule set then re-runs only the
+//! analyzer it belongs to, and a scan that uses fewer analyzers than a cached one reads no layer.
+//!
 //! `SQLite` in WAL mode lets any number of processes read while one writes, and writers wait on a
 //! busy timeout instead of failing, so a second scan is never blocked by a global lock of ours.
-//! Values are zstd-compressed JSON of [`LayerWalk`]: the walk is the only expensive part, and
-//! everything downstream (merging, vulnerability matching, image checks) re-runs from it.
+//! Values are zstd-compressed JSON: the walk is the only expensive part, and everything downstream
+//! (merging, vulnerability matching, image checks) re-runs from it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rempart_core::{AnalysisOutput, FileAnalyzer, InventoryEntry};
 use rempart_image::LayerWalk;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::ScanError;
@@ -21,6 +28,18 @@ const FORMAT_VERSION: u32 = 2;
 pub struct LayerCache {
     path: PathBuf,
     connection: std::sync::Mutex<Connection>,
+}
+
+/// What a walk's base holds: [`LayerWalk`] without the analyzers' outputs, which are stored one
+/// row per analyzer. Borrowed, so that storing copies nothing; read back as a `LayerWalk`.
+#[derive(Serialize)]
+struct Base<'a> {
+    entries: &'a [InventoryEntry],
+    whiteouts: &'a [String],
+    opaque_dirs: &'a [String],
+    output: &'a AnalysisOutput,
+    files: u64,
+    bytes: u64,
 }
 
 impl LayerCache {
@@ -62,30 +81,35 @@ impl LayerCache {
         &self.path
     }
 
-    /// The cache key of a layer for a set of analyzers: any change in an analyzer's version or
-    /// rules, or in the walker limits, gives a new key.
-    pub fn key(diff_id: &str, fingerprints: &[String], limits: &str) -> String {
-        let mut hasher = Sha256::new();
-        hasher.update(format!("v{FORMAT_VERSION}\n{diff_id}\n{limits}\n"));
-        let mut sorted = fingerprints.to_vec();
-        sorted.sort();
-        for fingerprint in sorted {
-            hasher.update(fingerprint.as_bytes());
-            hasher.update(b"\n");
-        }
-        hex::encode(hasher.finalize())
+    /// The key of a layer's walk base: it depends on the layer and the walker limits only.
+    pub fn base_key(diff_id: &str, limits: &str) -> String {
+        key(&["base", diff_id, limits])
     }
 
-    /// A cached walk, if any. A row that cannot be decoded is treated as absent (and will be
-    /// overwritten): the cache must never make a scan fail.
-    pub fn get(&self, key: &str) -> Option<LayerWalk> {
+    /// The key of one analyzer's output for a layer: any change in the analyzer's version or
+    /// rules, or in the walker limits (which decide what files it is shown), gives a new key.
+    pub fn analyzer_key(diff_id: &str, limits: &str, analyzer: &str, fingerprint: &str) -> String {
+        key(&["analyzer", diff_id, limits, analyzer, fingerprint])
+    }
+
+    /// A cached walk base (its `analyzer_outputs` empty), if any.
+    pub fn get_base(&self, key: &str) -> Option<LayerWalk> {
+        self.get(key)
+    }
+
+    /// One analyzer's cached output for a layer, if any.
+    pub fn get_output(&self, key: &str) -> Option<AnalysisOutput> {
+        self.get(key)
+    }
+
+    /// A row that cannot be read or decoded is treated as absent (and will be overwritten): the
+    /// cache must never make a scan fail.
+    fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
         let connection = self.connection.lock().ok()?;
         let data: Vec<u8> = connection
-            .query_row(
-                "SELECT data FROM layer_results WHERE key = ?1",
-                params![key],
-                |row| row.get(0),
-            )
+            .prepare_cached("SELECT data FROM layer_results WHERE key = ?1")
+            .ok()?
+            .query_row(params![key], |row| row.get(0))
             .optional()
             .ok()??;
         drop(connection);
@@ -93,23 +117,157 @@ impl LayerCache {
         serde_json::from_slice(&json).ok()
     }
 
-    pub fn put(&self, key: &str, walk: &LayerWalk) -> Result<(), ScanError> {
+    /// Stores a walk's base under `base_key` (its `analyzer_outputs` are ignored) and the given
+    /// analyzer outputs under their keys, in one transaction.
+    pub fn put(
+        &self,
+        base_key: &str,
+        walk: &LayerWalk,
+        outputs: &[(&str, &AnalysisOutput)],
+    ) -> Result<(), ScanError> {
         let error = |message: String| ScanError::Cache {
             path: self.path.clone(),
             message,
         };
-        let json = serde_json::to_vec(walk).map_err(|e| error(e.to_string()))?;
-        let data = zstd::encode_all(&json[..], 3).map_err(|e| error(e.to_string()))?;
+        let base = Base {
+            entries: &walk.entries,
+            whiteouts: &walk.whiteouts,
+            opaque_dirs: &walk.opaque_dirs,
+            output: &walk.output,
+            files: walk.files,
+            bytes: walk.bytes,
+        };
+        // Encoded before taking the lock: other threads of this scan keep reading meanwhile.
+        let mut rows = vec![(base_key, encode(&base).map_err(&error)?)];
+        for (key, output) in outputs {
+            rows.push((key, encode(output).map_err(&error)?));
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let connection = self.connection.lock().map_err(|e| error(e.to_string()))?;
-        connection
-            .execute(
-                "INSERT OR REPLACE INTO layer_results (key, stored_at, data) VALUES (?1, ?2, ?3)",
-                params![key, i64::try_from(now).unwrap_or(i64::MAX), data],
-            )
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        let mut connection = self.connection.lock().map_err(|e| error(e.to_string()))?;
+        // Immediate: take the write lock up front, waiting on the busy timeout, rather than fail
+        // on upgrading a read lock while another process writes.
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| error(e.to_string()))?;
-        Ok(())
+        {
+            let mut insert = transaction
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO layer_results (key, stored_at, data) \
+                     VALUES (?1, ?2, ?3)",
+                )
+                .map_err(|e| error(e.to_string()))?;
+            for (key, data) in &rows {
+                insert
+                    .execute(params![key, now, data])
+                    .map_err(|e| error(e.to_string()))?;
+            }
+        }
+        transaction.commit().map_err(|e| error(e.to_string()))
     }
+
+    /// Looks up everything cached for one layer and a list of analyzers.
+    pub(crate) fn lookup(
+        &self,
+        diff_id: &str,
+        limits: &str,
+        analyzers: &[Box<dyn FileAnalyzer>],
+    ) -> CachedLayer {
+        let mut layer = CachedLayer::keys(diff_id, limits, analyzers);
+        for (slot, key) in layer.outputs.iter_mut().zip(&layer.output_keys) {
+            *slot = self.get_output(key);
+        }
+        // The base is only worth decoding when the layer need not be walked at all.
+        if layer.outputs.iter().all(Option::is_some) {
+            layer.base = self.get_base(&layer.base_key);
+        }
+        layer
+    }
+}
+
+/// What the cache holds for one layer, and so what a walk of it must still produce.
+pub(crate) struct CachedLayer {
+    pub(crate) base_key: String,
+    /// One per analyzer, in the scanner's order.
+    output_keys: Vec<String>,
+    outputs: Vec<Option<AnalysisOutput>>,
+    /// Loaded only when every analyzer's output was found too.
+    base: Option<LayerWalk>,
+}
+
+impl CachedLayer {
+    /// Keys only, nothing loaded: for scans without a cache.
+    pub(crate) fn keys(
+        diff_id: &str,
+        limits: &str,
+        analyzers: &[Box<dyn FileAnalyzer>],
+    ) -> CachedLayer {
+        CachedLayer {
+            base_key: LayerCache::base_key(diff_id, limits),
+            output_keys: analyzers
+                .iter()
+                .map(|a| LayerCache::analyzer_key(diff_id, limits, a.name(), &a.fingerprint()))
+                .collect(),
+            outputs: vec![None; analyzers.len()],
+            base: None,
+        }
+    }
+
+    /// Complete in the cache: the layer need not be opened.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.base.is_some()
+    }
+
+    /// The analyzers (by index) whose output is missing: the ones a walk of this layer must run.
+    pub(crate) fn missing(&self) -> Vec<usize> {
+        (0..self.outputs.len())
+            .filter(|&index| self.outputs[index].is_none())
+            .collect()
+    }
+
+    /// The keys under which a walk's outputs (one per [`CachedLayer::missing`] analyzer, in that
+    /// order) are stored.
+    pub(crate) fn missing_keys(&self) -> impl Iterator<Item = &str> {
+        self.missing()
+            .into_iter()
+            .map(|index| self.output_keys[index].as_str())
+    }
+
+    /// The whole walk, every analyzer's output in order: from the cache alone, or with `walked`
+    /// (a walk that ran the missing analyzers) filling the gaps. `None` when something is missing.
+    pub(crate) fn complete(self, walked: Option<LayerWalk>) -> Option<LayerWalk> {
+        let (mut walk, fresh) = match walked {
+            Some(mut walk) => {
+                let fresh = std::mem::take(&mut walk.analyzer_outputs);
+                (walk, fresh)
+            }
+            None => (self.base?, Vec::new()),
+        };
+        let mut fresh = fresh.into_iter();
+        walk.analyzer_outputs = self
+            .outputs
+            .into_iter()
+            .map(|cached| cached.or_else(|| fresh.next()))
+            .collect::<Option<_>>()?;
+        Some(walk)
+    }
+}
+
+/// Each part is length-prefixed, so that no two lists of parts hash the same text.
+fn key(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!("v{FORMAT_VERSION}\n"));
+    for part in parts {
+        hasher.update(format!("{}:", part.len()));
+        hasher.update(part.as_bytes());
+        hasher.update(b"\n");
+    }
+    hex::encode(hasher.finalize())
+}
+
+fn encode(value: &impl Serialize) -> Result<Vec<u8>, String> {
+    let json = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+    zstd::encode_all(&json[..], 3).map_err(|e| e.to_string())
 }

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 use rempart_core::{
-    FileAnalyzer, ImageAnalyzer, ImageContext, ImageMetadata, InventoryEntry, LayerSummary,
-    REPORT_SCHEMA_VERSION, ScanResult, ScannerKind,
+    AnalysisOutput, FileAnalyzer, FileMeta, FileSink, ImageAnalyzer, ImageContext, ImageMetadata,
+    Interest, InventoryEntry, LayerSummary, REPORT_SCHEMA_VERSION, ScanResult, ScannerKind,
 };
 use rempart_image::{
     DirOptions, ImageError, ImageSource, LayerAccess, LayerWalk, Limits, WalkError, walk_dir,
@@ -15,7 +15,7 @@ use rempart_image::{
 };
 
 use crate::assemble::{Assembled, assemble};
-use crate::cache::LayerCache;
+use crate::cache::{CachedLayer, LayerCache};
 use crate::error::ScanError;
 
 /// What the pipeline reports while it runs, for a progress display.
@@ -96,34 +96,40 @@ impl Scanner {
         }
     }
 
-    fn fingerprints(&self) -> Vec<String> {
-        self.file_analyzers
+    /// The analyzers at `indices`, in the shape the walker takes, borrowed.
+    fn subset(&self, indices: &[usize]) -> Vec<Box<dyn FileAnalyzer + '_>> {
+        indices
             .iter()
-            .map(|a| format!("{}={}", a.name(), a.fingerprint()))
+            .map(|&index| {
+                Box::new(Borrowed(self.file_analyzers[index].as_ref()))
+                    as Box<dyn FileAnalyzer + '_>
+            })
             .collect()
     }
 
     /// Scans an image from any source.
     pub fn scan_image(&self, source: &dyn ImageSource) -> Result<ScanOutcome, ScanError> {
         let layers = source.layers();
-        let fingerprints = self.fingerprints();
         let limits_key = format!("{:?}", self.options.limits);
-        let keys: Vec<String> = layers
+        let plans: Vec<CachedLayer> = layers
             .iter()
-            .map(|layer| LayerCache::key(&layer.diff_id, &fingerprints, &limits_key))
-            .collect();
-        let mut walks: Vec<Option<LayerWalk>> = vec![None; layers.len()];
-        let mut cached = vec![false; layers.len()];
-        if let Some(cache) = &self.options.cache {
-            for (index, key) in keys.iter().enumerate() {
-                if let Some(walk) = cache.get(key) {
-                    tracing::debug!(layer = index, "layer results from cache");
-                    walks[index] = Some(walk);
-                    cached[index] = true;
+            .enumerate()
+            .map(|(index, layer)| match &self.options.cache {
+                Some(cache) => {
+                    let plan = cache.lookup(&layer.diff_id, &limits_key, &self.file_analyzers);
+                    tracing::debug!(
+                        layer = index,
+                        complete = plan.is_complete(),
+                        analyzers_to_run = plan.missing().len(),
+                        "layer cache lookup"
+                    );
+                    plan
                 }
-            }
-        }
-        let wanted: Vec<usize> = (0..layers.len()).filter(|&i| walks[i].is_none()).collect();
+                None => CachedLayer::keys(&layer.diff_id, &limits_key, &self.file_analyzers),
+            })
+            .collect();
+        let cached: Vec<bool> = plans.iter().map(CachedLayer::is_complete).collect();
+        let wanted: Vec<usize> = (0..layers.len()).filter(|&i| !cached[i]).collect();
         self.report(Progress::Started {
             layers_to_read: wanted.len(),
             cached: layers.len() - wanted.len(),
@@ -140,11 +146,14 @@ impl Scanner {
                     files: walk.files,
                     bytes: walk.bytes,
                 });
-                if let Some(cache) = &self.options.cache
-                    && let Err(error) = cache.put(&keys[index], &walk)
-                {
-                    // A read-only or full cache slows the next scan down; it must not fail this one.
-                    tracing::warn!(%error, "could not store layer results");
+                if let Some(cache) = &self.options.cache {
+                    let plan = &plans[index];
+                    let outputs: Vec<_> = plan.missing_keys().zip(&walk.analyzer_outputs).collect();
+                    if let Err(error) = cache.put(&plan.base_key, &walk, &outputs) {
+                        // A read-only or full cache slows the next scan down; it must not fail
+                        // this one.
+                        tracing::warn!(%error, "could not store layer results");
+                    }
                 }
                 Ok(walk)
             };
@@ -154,15 +163,17 @@ impl Scanner {
         let walk_random = |index: usize| -> Result<LayerWalk, ImageError> {
             tracing::debug!(layer = index, diff_id = %layers[index].diff_id, "walking layer");
             let mut reader = source.open_layer(index)?;
+            let analyzers = self.subset(&plans[index].missing());
             let limits = self.options.limits;
             let result = if read_ahead {
-                walk_layer_read_ahead(&mut *reader, &self.file_analyzers, limits, expected(index))
+                walk_layer_read_ahead(&mut *reader, &analyzers, limits, expected(index))
             } else {
-                walk_layer(&mut *reader, &self.file_analyzers, limits, expected(index))
+                walk_layer(&mut *reader, &analyzers, limits, expected(index))
             };
             finish(index, result)
         };
 
+        let mut walked: Vec<Option<LayerWalk>> = vec![None; layers.len()];
         match source.access() {
             LayerAccess::Random if wanted.len() > 1 && self.options.parallel > 1 => {
                 let pool = rayon::ThreadPoolBuilder::new()
@@ -179,37 +190,35 @@ impl Scanner {
                         .collect()
                 });
                 for (index, result) in results {
-                    walks[index] = Some(result?);
+                    walked[index] = Some(result?);
                 }
             }
             LayerAccess::Random => {
                 for &index in &wanted {
-                    walks[index] = Some(walk_random(index)?);
+                    walked[index] = Some(walk_random(index)?);
                 }
             }
             LayerAccess::Sequential => {
                 let collected = Mutex::new(Vec::new());
                 source.for_each_layer(&wanted, &mut |index, reader| {
-                    let result = walk_layer(
-                        reader,
-                        &self.file_analyzers,
-                        self.options.limits,
-                        expected(index),
-                    );
+                    let analyzers = self.subset(&plans[index].missing());
+                    let result =
+                        walk_layer(reader, &analyzers, self.options.limits, expected(index));
                     let walk = finish(index, result)?;
                     collected.lock().expect("not poisoned").push((index, walk));
                     Ok(())
                 })?;
                 for (index, walk) in collected.into_inner().expect("not poisoned") {
-                    walks[index] = Some(walk);
+                    walked[index] = Some(walk);
                 }
             }
         }
-        let walks: Vec<LayerWalk> = walks
+        let walks: Vec<LayerWalk> = plans
             .into_iter()
+            .zip(walked)
             .enumerate()
-            .map(|(index, walk)| {
-                walk.ok_or_else(|| {
+            .map(|(index, (plan, walk))| {
+                plan.complete(walk).ok_or_else(|| {
                     ScanError::Image(ImageError::Invalid {
                         input: source.metadata().name.clone(),
                         message: format!("layer {index} was not delivered by the source"),
@@ -323,5 +332,26 @@ impl Scanner {
             },
             inventory,
         }
+    }
+}
+
+/// Lends one of the scanner's analyzers to a walk that runs only some of them.
+struct Borrowed<'a>(&'a dyn FileAnalyzer);
+
+impl FileAnalyzer for Borrowed<'_> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn fingerprint(&self) -> String {
+        self.0.fingerprint()
+    }
+    fn interest(&self, file: &FileMeta<'_>) -> Interest {
+        self.0.interest(file)
+    }
+    fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
+        self.0.analyze(file, content, out);
+    }
+    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink>> {
+        self.0.open_stream(file)
     }
 }

@@ -1,10 +1,11 @@
 //! The engine over real image files: deleted-file marking, package layer attribution, the layer
-//! cache (hits, invalidation, sharing between concurrent scans).
+//! cache (hits, invalidation per analyzer, sharing between concurrent scans).
 
 #[path = "../../rempart-image/tests/support/mod.rs"]
 mod support;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rempart::{LayerCache, ScanOptions, Scanner};
 use rempart_core::{
@@ -17,6 +18,8 @@ use support::{Compression, Image, Layer};
 /// Flags files containing `TOKEN` and reads `name==version` lines of `*.pkgs` files as packages.
 struct Toy {
     version: &'static str,
+    /// Files it was given: shows which scans ran it.
+    calls: Arc<AtomicUsize>,
 }
 
 impl FileAnalyzer for Toy {
@@ -30,6 +33,7 @@ impl FileAnalyzer for Toy {
         Interest::Whole { max_bytes: 1 << 20 }
     }
     fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
         let text = String::from_utf8_lossy(content);
         if text.contains("TOKEN") {
             out.findings.push(Finding {
@@ -67,6 +71,41 @@ impl FileAnalyzer for Toy {
     }
 }
 
+/// Flags files containing `live`: a second analyzer, cached apart from [`Toy`].
+struct Live {
+    version: &'static str,
+    calls: Arc<AtomicUsize>,
+}
+
+impl FileAnalyzer for Live {
+    fn name(&self) -> &'static str {
+        "live"
+    }
+    fn fingerprint(&self) -> String {
+        self.version.into()
+    }
+    fn interest(&self, _file: &FileMeta<'_>) -> Interest {
+        Interest::Whole { max_bytes: 1 << 20 }
+    }
+    fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if String::from_utf8_lossy(content).contains("live") {
+            out.findings.push(Finding {
+                scanner: ScannerKind::Secret,
+                id: "TOY-LIVE".into(),
+                title: "live credential".into(),
+                severity: Severity::Critical,
+                location: Location::file(file.path),
+                details: FindingDetails::Secret {
+                    redacted: "li***".into(),
+                    origin: None,
+                },
+                primary_url: None,
+            });
+        }
+    }
+}
+
 fn image() -> Image {
     Image::new(vec![
         (
@@ -91,8 +130,16 @@ fn image() -> Image {
 }
 
 fn scanner(version: &'static str, cache: Option<Arc<LayerCache>>) -> Scanner {
+    let toy = Toy {
+        version,
+        calls: Arc::default(),
+    };
+    scanner_with(vec![Box::new(toy)], cache)
+}
+
+fn scanner_with(analyzers: Vec<Box<dyn FileAnalyzer>>, cache: Option<Arc<LayerCache>>) -> Scanner {
     Scanner::new(
-        vec![Box::new(Toy { version })],
+        analyzers,
         vec![],
         vec![ScannerKind::Secret],
         ScanOptions {
@@ -106,6 +153,14 @@ fn scanner(version: &'static str, cache: Option<Arc<LayerCache>>) -> Scanner {
 fn layout(dir: &std::path::Path) -> OciLayout {
     image().write_oci_layout(dir, "v1");
     OciLayout::open(dir, None, &Platform::host_linux()).unwrap()
+}
+
+/// Deletes the layer blobs of a layout: a scan that still succeeds read no layer.
+fn remove_layer_blobs(dir: &std::path::Path, source: &OciLayout) {
+    for layer in source.layers() {
+        let digest = layer.digest.as_ref().unwrap();
+        std::fs::remove_file(dir.join("blobs/sha256").join(&digest[7..])).unwrap();
+    }
 }
 
 #[test]
@@ -160,11 +215,7 @@ fn warm_scan_reads_no_layer_and_rules_change_invalidates() {
         .result;
     assert!(cold.layers.iter().all(|l| !l.cached));
 
-    // Remove the layer blobs: a warm scan must not need them.
-    for layer in source.layers() {
-        let digest = layer.digest.as_ref().unwrap();
-        std::fs::remove_file(dir.join("blobs/sha256").join(&digest[7..])).unwrap();
-    }
+    remove_layer_blobs(&dir, &source);
     let warm = scanner("1", Some(Arc::clone(&cache)))
         .scan_image(&source)
         .unwrap()
@@ -176,6 +227,116 @@ fn warm_scan_reads_no_layer_and_rules_change_invalidates() {
     // New rules: the cache no longer applies, so the (now missing) layers are read again.
     let error = scanner("2", Some(cache)).scan_image(&source).err().unwrap();
     assert!(error.to_string().contains("blobs/sha256"), "{error}");
+}
+
+fn toy(version: &'static str, calls: &Arc<AtomicUsize>) -> Box<dyn FileAnalyzer> {
+    Box::new(Toy {
+        version,
+        calls: Arc::clone(calls),
+    })
+}
+
+fn live(version: &'static str, calls: &Arc<AtomicUsize>) -> Box<dyn FileAnalyzer> {
+    Box::new(Live {
+        version,
+        calls: Arc::clone(calls),
+    })
+}
+
+#[test]
+fn fewer_analyzers_than_a_cached_scan_read_no_layer() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("layout");
+    let source = layout(&dir);
+    let cache = Arc::new(LayerCache::open(&temp.path().join("cache/layers.sqlite")).unwrap());
+    let (toy_calls, live_calls) = (Arc::default(), Arc::default());
+
+    let both = scanner_with(
+        vec![toy("1", &toy_calls), live("1", &live_calls)],
+        Some(Arc::clone(&cache)),
+    )
+    .scan_image(&source)
+    .unwrap()
+    .result;
+    assert!(both.layers.iter().all(|l| !l.cached));
+    let ids: Vec<&str> = both.findings.iter().map(|f| f.id.as_str()).collect();
+    assert!(
+        ids.contains(&"TOY-TOKEN") && ids.contains(&"TOY-LIVE"),
+        "{ids:?}"
+    );
+
+    // What a scan with the toy analyzer alone finds, from a copy of the image and no cache.
+    let fresh = scanner("1", None)
+        .scan_image(&layout(&temp.path().join("copy")))
+        .unwrap()
+        .result;
+
+    remove_layer_blobs(&dir, &source);
+    let toy_before = toy_calls.load(Ordering::Relaxed);
+    let alone = scanner_with(vec![toy("1", &toy_calls)], Some(Arc::clone(&cache)))
+        .scan_image(&source)
+        .unwrap()
+        .result;
+    assert!(alone.layers.iter().all(|l| l.cached));
+    assert_eq!(toy_calls.load(Ordering::Relaxed), toy_before);
+    let toy_findings: Vec<Finding> = both
+        .findings
+        .iter()
+        .filter(|f| f.id == "TOY-TOKEN")
+        .cloned()
+        .collect();
+    assert_eq!(alone.findings, toy_findings);
+    assert_eq!(alone.findings, fresh.findings);
+    assert_eq!(alone.packages, fresh.packages);
+    assert_eq!(alone.skipped, fresh.skipped);
+
+    // No file analyzer at all (`--scanners none`): the layers' listings alone, from the cache.
+    let none = scanner_with(vec![], Some(cache))
+        .scan_image(&source)
+        .unwrap()
+        .result;
+    assert!(none.layers.iter().all(|l| l.cached));
+    assert!(none.findings.is_empty() && none.packages.is_empty());
+    assert_eq!(
+        none.layers.iter().map(|l| l.files).collect::<Vec<_>>(),
+        both.layers.iter().map(|l| l.files).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn changed_rules_rerun_only_their_analyzer() {
+    let temp = tempfile::tempdir().unwrap();
+    let source = layout(&temp.path().join("layout"));
+    let cache = Arc::new(LayerCache::open(&temp.path().join("cache/layers.sqlite")).unwrap());
+    let (toy_calls, live_calls) = (Arc::default(), Arc::default());
+    let scan = |analyzers: Vec<Box<dyn FileAnalyzer>>| {
+        scanner_with(analyzers, Some(Arc::clone(&cache)))
+            .scan_image(&source)
+            .unwrap()
+            .result
+    };
+
+    let first = scan(vec![toy("1", &toy_calls), live("1", &live_calls)]);
+    let files: u64 = first.layers.iter().map(|l| l.files).sum();
+    let files = usize::try_from(files).unwrap();
+    assert_eq!(toy_calls.load(Ordering::Relaxed), files);
+    assert_eq!(live_calls.load(Ordering::Relaxed), files);
+
+    // New rules for `live`: every layer is read again, for `live` only.
+    let changed = scan(vec![toy("1", &toy_calls), live("2", &live_calls)]);
+    assert!(changed.layers.iter().all(|l| !l.cached));
+    assert_eq!(toy_calls.load(Ordering::Relaxed), files);
+    assert_eq!(live_calls.load(Ordering::Relaxed), 2 * files);
+    assert_eq!(changed.findings, first.findings);
+    assert_eq!(changed.packages, first.packages);
+
+    // Both are cached now, whatever order the analyzers are given in.
+    let again = scan(vec![live("2", &live_calls), toy("1", &toy_calls)]);
+    assert!(again.layers.iter().all(|l| l.cached));
+    assert_eq!(toy_calls.load(Ordering::Relaxed), files);
+    assert_eq!(live_calls.load(Ordering::Relaxed), 2 * files);
+    assert_eq!(again.findings, first.findings);
+    assert_eq!(again.packages, first.packages);
 }
 
 #[test]
