@@ -4,6 +4,7 @@
 mod apk;
 mod cargo;
 mod dpkg;
+mod fuzz_corpus;
 mod gobin;
 mod java;
 mod npm;
