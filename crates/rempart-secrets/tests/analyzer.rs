@@ -479,6 +479,9 @@ fn source_code_declarations_are_not_secrets() {
         "    pub Password: super::super::Win32::Foundation::UNICODE_STRING,",
         "    ///     .all(\"https://Aladdin:opensesame@localhost:8887\")",
         "assert_eq!(url.as_str(), \"ftp://user1:secre1@example.com/\");",
+        // axios lib/core/mergeConfig.js
+        "    cancelToken: defaultToConfig2,",
+        "    withXSRFToken: defaultToConfig2,",
     ];
     for line in lines {
         assert!(

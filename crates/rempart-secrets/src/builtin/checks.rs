@@ -431,6 +431,15 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
                 b.is_ascii_hexdigit()
             }
         });
+    // `cancelToken: defaultToConfig2`: a name with a number at its end. Random keys have their
+    // digits spread through them, not only in the last three places.
+    let numbered_identifier = {
+        let digits = value.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        (1..=3).contains(&digits)
+            && value[..value.len() - digits]
+                .iter()
+                .all(|b| b.is_ascii_alphabetic() || *b == b'_')
+    };
     // `super::Foundation::UNICODE_STRING`, `WIN32_ERROR`: a code path or a constant's name.
     let code_path = lower.contains("::");
     let constant_name = value.contains(&b'_')
@@ -441,6 +450,7 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
         || path_like
         || file_like
         || wordlike
+        || numbered_identifier
         || snake_identifier
         || resource_path
         || uuid
