@@ -11,14 +11,16 @@
 # same rpm's view of the database.
 #
 # Run as root on Debian 12 (apt-get is used for the build dependencies and the source).
-# CI does not run this; the outputs are committed.
+# CI does not run this; the outputs are committed. Set OUT to write them elsewhere (to check a
+# rebuild against the committed ones: the database differs in its build times, the expected
+# outputs do not).
 set -eu
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-FIXTURES="$REPO/crates/rempart-catalog/tests/fixtures/rpm"
+FIXTURES=${OUT:-"$REPO/crates/rempart-catalog/tests/fixtures/rpm"}
 WORK=${WORK:-/tmp/rempart-ndb}
 RPM_NDB="$WORK/rpm-ndb"
-mkdir -p "$WORK"
+mkdir -p "$WORK" "$FIXTURES"
 
 build_rpm_with_ndb() {
     if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/; then
