@@ -340,5 +340,7 @@ fn hostile_versions_are_errors_not_panics() {
         if let Some(error) = error {
             assert!(error.to_string().contains(scheme.name()), "{error}");
         }
+        // Found by the version_compare fuzz target: a multi-byte character across byte 4.
+        let _ = scheme.compare("a\u{3c9}\u{39e}", "1.0");
     }
 }

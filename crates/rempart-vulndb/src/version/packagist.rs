@@ -46,7 +46,11 @@ fn normalize(version: &str) -> Result<String, Invalid<'_>> {
     if let Some(i) = text.find('+') {
         text = &text[..i];
     }
-    if text.len() >= 4 && text[..4].eq_ignore_ascii_case("dev-") {
+    // `get`: the fourth byte may fall inside a multi-byte character.
+    if text
+        .get(..4)
+        .is_some_and(|head| head.eq_ignore_ascii_case("dev-"))
+    {
         return Err(Invalid::new(version, "branch versions have no order"));
     }
     let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
