@@ -434,7 +434,11 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
     // `cancelToken: defaultToConfig2`: a name with a number at its end. Random keys have their
     // digits spread through them, not only in the last three places.
     let numbered_identifier = {
-        let digits = value.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        let digits = value
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         (1..=3).contains(&digits)
             && value[..value.len() - digits]
                 .iter()
