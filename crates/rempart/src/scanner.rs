@@ -183,9 +183,17 @@ impl Scanner {
                         threads: self.options.parallel,
                         message: e.to_string(),
                     })?;
+                // Biggest layers first: the scan lasts as long as its slowest thread, and a big
+                // layer started last would run alone at the end. Sizes come from the manifest;
+                // an unknown size counts as big.
+                let mut by_size = wanted.clone();
+                by_size.sort_by_key(|&index| {
+                    std::cmp::Reverse(layers[index].size.unwrap_or(u64::MAX))
+                });
                 let results: Vec<(usize, Result<LayerWalk, ImageError>)> = pool.install(|| {
-                    wanted
+                    by_size
                         .par_iter()
+                        .with_max_len(1)
                         .map(|&index| (index, walk_random(index)))
                         .collect()
                 });
