@@ -7,6 +7,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(
+  make              # builds the bundled jemalloc (gcc is part of the Rust set-up)
   docker-registry   # a real OCI distribution server for pull tests (127.0.0.1 only)
   apache2-utils     # htpasswd, for the registry's basic auth
   openssl           # a throwaway CA and server certificate for TLS tests

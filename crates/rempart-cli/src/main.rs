@@ -12,6 +12,12 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+/// glibc's allocator keeps freed memory of the scan's many short-lived buffers: peak RSS grew
+/// with the number of layers (136 MiB on the benchmark image, 224 MiB on one three times its
+/// size). jemalloc returns it to the system and stays flat.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The process outcome. `main` is the only place that turns it into an exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {

@@ -2,15 +2,20 @@
 //! A big layer is otherwise read on one core while the other waits.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-/// Chunks in flight between the threads: bounds the memory this adds to 4 MiB per layer.
+/// Chunks in flight between the threads, and read chunks kept for reuse: with the one being
+/// filled and the one being read, this bounds the memory added to 8 MiB per layer.
 const CHUNKS_IN_FLIGHT: usize = 4;
+const SPARE_CHUNKS: usize = 2;
 const CHUNK_BYTES: usize = 1024 * 1024;
 
 /// The reading end: yields what the producer thread read, and its error if it failed.
 pub(crate) struct ChannelReader {
     chunks: Receiver<io::Result<Vec<u8>>>,
+    /// Read chunks go back to the producer, which refills them: a fresh megabyte per chunk
+    /// costs zeroing and page faults on every byte of every layer.
+    spent: SyncSender<Vec<u8>>,
     current: Vec<u8>,
     position: usize,
 }
@@ -20,7 +25,9 @@ impl Read for ChannelReader {
         while self.position == self.current.len() {
             match self.chunks.recv() {
                 Ok(Ok(chunk)) => {
-                    self.current = chunk;
+                    let spent = std::mem::replace(&mut self.current, chunk);
+                    // The producer may have stopped or hold enough spares: then it is dropped.
+                    let _ = self.spent.try_send(spent);
                     self.position = 0;
                 }
                 Ok(Err(error)) => return Err(error),
@@ -44,6 +51,7 @@ pub(crate) fn with_read_ahead<T>(
     consume: impl FnOnce(&mut ChannelReader) -> T,
 ) -> T {
     let (sender, receiver) = sync_channel(CHUNKS_IN_FLIGHT);
+    let (spent_sender, spent) = sync_channel::<Vec<u8>>(SPARE_CHUNKS);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut source = match open(raw) {
@@ -54,7 +62,8 @@ pub(crate) fn with_read_ahead<T>(
                 }
             };
             loop {
-                let mut chunk = vec![0; CHUNK_BYTES];
+                let mut chunk = spent.try_recv().unwrap_or_default();
+                chunk.resize(CHUNK_BYTES, 0);
                 let mut filled = 0;
                 let result = loop {
                     match source.read(&mut chunk[filled..]) {
@@ -86,6 +95,7 @@ pub(crate) fn with_read_ahead<T>(
         });
         let mut reader = ChannelReader {
             chunks: receiver,
+            spent: spent_sender,
             current: Vec::new(),
             position: 0,
         };
