@@ -111,8 +111,9 @@ impl Scanner {
     pub fn scan_image(&self, source: &dyn ImageSource) -> Result<ScanOutcome, ScanError> {
         let layers = source.layers();
         let limits_key = format!("{:?}", self.options.limits);
+        // Decoding the cached rows is most of a warm scan; layers decode in parallel.
         let plans: Vec<CachedLayer> = layers
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(index, layer)| match &self.options.cache {
                 Some(cache) => {
