@@ -10,10 +10,7 @@ out=$root/target/bench
 mkdir -p "$out"
 cd "$out"
 
-if [ ! -f "$root/target/bookworm-minbase.tar" ]; then
-  mmdebstrap --quiet --variant=minbase --include=ca-certificates,python3-minimal bookworm "$root/target/bookworm-minbase.partial.tar"
-  mv "$root/target/bookworm-minbase.partial.tar" "$root/target/bookworm-minbase.tar"
-fi
+bash "$root/scripts/bookworm-minbase.sh"
 
 layer_tar() { # dir tarball
   tar --numeric-owner --owner=0 --group=0 --sort=name --mtime=@1700000000 -C "$1" -cf "$2" .

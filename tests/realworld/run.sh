@@ -19,20 +19,7 @@ rempart="$root/target/debug/rempart"
 export REMPART_CACHE_DIR="$work/cache"
 
 echo "realworld: building a Debian bookworm root filesystem with mmdebstrap"
-if [ ! -f "$root/target/bookworm-minbase.tar" ]; then
-  # The mirror is the one thing here outside our control: a failed `apt-get update` is retried
-  # (three tries, 20 s apart) before the check gives up.
-  for attempt in 1 2 3; do
-    if mmdebstrap --quiet --variant=minbase --include=ca-certificates,python3-minimal bookworm \
-      "$root/target/bookworm-minbase.partial.tar"; then
-      break
-    fi
-    [ "$attempt" -lt 3 ] || { echo "realworld: mmdebstrap failed three times; is the Debian mirror reachable?" >&2; exit 1; }
-    echo "realworld: mmdebstrap failed (try $attempt of 3); retrying in 20 s" >&2
-    sleep 20
-  done
-  mv "$root/target/bookworm-minbase.partial.tar" "$root/target/bookworm-minbase.tar"
-fi
+bash "$root/scripts/bookworm-minbase.sh"
 
 echo "realworld: assembling an OCI layout with umoci (base layer + an application layer)"
 umoci init --layout layout

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds target/bookworm-minbase.tar, the Debian bookworm root filesystem that the real-world
+# check and the benchmark images start from (mmdebstrap, minbase, with ca-certificates and
+# python3-minimal), unless it is already there. Needs network access to the Debian mirror.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=$(pwd)/target
+[ -f "$target/bookworm-minbase.tar" ] && exit 0
+mkdir -p "$target"
+# The mirror is the one thing here outside our control: a failed `apt-get update` is retried
+# (three tries, 20 s apart) before giving up.
+for attempt in 1 2 3; do
+  if mmdebstrap --quiet --variant=minbase --include=ca-certificates,python3-minimal bookworm \
+    "$target/bookworm-minbase.partial.tar"; then
+    break
+  fi
+  if [ "$attempt" -eq 3 ]; then
+    echo "bookworm-minbase: mmdebstrap failed three times; is the Debian mirror reachable?" >&2
+    exit 1
+  fi
+  echo "bookworm-minbase: mmdebstrap failed (try $attempt of 3); retrying in 20 s" >&2
+  sleep 20
+done
+mv "$target/bookworm-minbase.partial.tar" "$target/bookworm-minbase.tar"
