@@ -8,7 +8,10 @@
 //! `SQLite` in WAL mode lets any number of processes read while one writes, and writers wait on a
 //! busy timeout instead of failing, so a second scan is never blocked by a global lock of ours.
 //! Values are zstd-compressed JSON: the walk is the only expensive part, and everything downstream
-//! (merging, vulnerability matching, image checks) re-runs from it.
+//! (merging, vulnerability matching, image checks) re-runs from it. A walk's entries, the bulk of
+//! it, are stored in a compact form of their own (see [`entries`]).
+
+mod entries;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,13 +19,13 @@ use std::time::Duration;
 use rempart_core::{AnalysisOutput, FileAnalyzer, InventoryEntry};
 use rempart_image::LayerWalk;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::ScanError;
 
 /// Bump when the stored format changes; old rows are then simply not found.
-const FORMAT_VERSION: u32 = 2;
+const FORMAT_VERSION: u32 = 3;
 
 /// The layer cache.
 pub struct LayerCache {
@@ -31,15 +34,49 @@ pub struct LayerCache {
 }
 
 /// What a walk's base holds: [`LayerWalk`] without the analyzers' outputs, which are stored one
-/// row per analyzer. Borrowed, so that storing copies nothing; read back as a `LayerWalk`.
+/// row per analyzer. Borrowed, so that storing copies nothing; read back as a [`StoredBase`].
 #[derive(Serialize)]
 struct Base<'a> {
+    #[serde(serialize_with = "serialize_entries")]
     entries: &'a [InventoryEntry],
     whiteouts: &'a [String],
     opaque_dirs: &'a [String],
     output: &'a AnalysisOutput,
     files: u64,
     bytes: u64,
+}
+
+fn serialize_entries<S: serde::Serializer>(
+    entries: &&[InventoryEntry],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    entries::serialize(entries, serializer)
+}
+
+/// [`Base`] as read back.
+#[derive(Deserialize)]
+struct StoredBase {
+    #[serde(deserialize_with = "entries::deserialize")]
+    entries: Vec<InventoryEntry>,
+    whiteouts: Vec<String>,
+    opaque_dirs: Vec<String>,
+    output: AnalysisOutput,
+    files: u64,
+    bytes: u64,
+}
+
+impl From<StoredBase> for LayerWalk {
+    fn from(base: StoredBase) -> LayerWalk {
+        LayerWalk {
+            entries: base.entries,
+            whiteouts: base.whiteouts,
+            opaque_dirs: base.opaque_dirs,
+            output: base.output,
+            analyzer_outputs: Vec::new(),
+            files: base.files,
+            bytes: base.bytes,
+        }
+    }
 }
 
 impl LayerCache {
@@ -94,7 +131,7 @@ impl LayerCache {
 
     /// A cached walk base (its `analyzer_outputs` empty), if any.
     pub fn get_base(&self, key: &str) -> Option<LayerWalk> {
-        self.get(key)
+        self.get::<StoredBase>(key).map(LayerWalk::from)
     }
 
     /// One analyzer's cached output for a layer, if any.

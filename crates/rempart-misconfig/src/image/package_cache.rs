@@ -41,9 +41,11 @@ const CACHES: &[(&str, Counts)] = &[
 
 pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
     for (dir, counts) in CACHES {
-        let (files, bytes) = image
-            .inventory
+        // The inventory is sorted by path, so a directory's content is one run of it.
+        let start = image.inventory.partition_point(|e| e.path.as_str() < *dir);
+        let (files, bytes) = image.inventory[start..]
             .iter()
+            .take_while(|e| e.path.starts_with(dir))
             .filter(|e| e.kind == EntryKind::File)
             .filter_map(|e| {
                 e.path
