@@ -20,49 +20,44 @@ pub struct MergedFs {
 
 impl MergedFs {
     /// Applies the layers in order, base first.
-    ///
-    /// Each path's topmost entry wins (one hash insert per entry), entries hidden by a higher
-    /// layer are dropped, and the survivors, taken in layer and tar order, are sorted once: tar
-    /// order is close to path order, which the stable sort turns into long presorted runs. A map
-    /// ordered by path, updated entry by entry, cost most of a warm scan on long shared prefixes.
     pub fn from_layers<'a>(layers: impl IntoIterator<Item = &'a LayerWalk>) -> MergedFs {
         let layers: Vec<&LayerWalk> = layers.into_iter().collect();
-        let total = layers.iter().map(|layer| layer.entries.len()).sum();
-        let mut top: PathMap<'_, (usize, usize)> =
-            HashMap::with_capacity_and_hasher(total, RandomState::default());
-        let mut hiders = Hiders::default();
-        for (index, layer) in layers.iter().enumerate() {
-            for path in &layer.whiteouts {
-                Hiders::raise(&mut hiders.path_and_below, path, index);
-            }
-            for path in &layer.opaque_dirs {
-                Hiders::raise(&mut hiders.below, path, index);
-            }
-            for (position, entry) in layer.entries.iter().enumerate() {
-                let previous = top.insert(&entry.path, (index, position));
-                // A non-directory replacing a directory takes the directory's content with it.
-                if entry.kind != EntryKind::Dir
-                    && previous
-                        .is_some_and(|(below, at)| layers[below].entries[at].kind == EntryKind::Dir)
-                {
-                    Hiders::raise(&mut hiders.below, &entry.path, index);
+        let entries = visible_in_path_order(&layers)
+            .into_iter()
+            .map(|(index, position)| InventoryEntry {
+                layer: index,
+                ..layers[index].entries[position].clone()
+            })
+            .collect();
+        MergedFs { entries }
+    }
+
+    /// Like [`MergedFs::from_layers`], moving the entries out of the walks instead of copying
+    /// them: the walks are left without entries.
+    pub fn take_from_layers(layers: &mut [LayerWalk]) -> MergedFs {
+        let order = visible_in_path_order(&layers.iter().collect::<Vec<_>>());
+        let entries = order
+            .into_iter()
+            .map(|(index, position)| {
+                // An empty stand-in allocates nothing; the walks' lists are cleared below.
+                let stand_in = InventoryEntry {
+                    path: String::new(),
+                    kind: EntryKind::File,
+                    size: 0,
+                    mode: 0,
+                    uid: 0,
+                    gid: 0,
+                    layer: 0,
+                };
+                InventoryEntry {
+                    layer: index,
+                    ..std::mem::replace(&mut layers[index].entries[position], stand_in)
                 }
-            }
+            })
+            .collect();
+        for layer in layers {
+            layer.entries = Vec::new();
         }
-        let mut entries = Vec::with_capacity(top.len());
-        for (index, layer) in layers.iter().enumerate() {
-            for (position, entry) in layer.entries.iter().enumerate() {
-                if top.get(entry.path.as_str()) == Some(&(index, position))
-                    && !hiders.hides(&entry.path, index)
-                {
-                    entries.push(InventoryEntry {
-                        layer: index,
-                        ..entry.clone()
-                    });
-                }
-            }
-        }
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
         MergedFs { entries }
     }
 
@@ -98,6 +93,52 @@ impl MergedFs {
     pub fn into_entries(self) -> Vec<InventoryEntry> {
         self.entries
     }
+}
+
+/// The entries the final filesystem shows, as (layer, position in the layer), sorted by path.
+///
+/// Each path's topmost entry wins (one hash insert per entry), then entries hidden by a higher
+/// layer are dropped. The survivors come in layer and tar order, which is close to path order:
+/// the stable sort finds long presorted runs in it, and sorts small (path, layer, position)
+/// triples rather than whole entries. A map ordered by path, updated entry by entry, cost most of
+/// a warm scan on long shared path prefixes.
+fn visible_in_path_order(layers: &[&LayerWalk]) -> Vec<(usize, usize)> {
+    let total = layers.iter().map(|layer| layer.entries.len()).sum();
+    let mut top: PathMap<'_, (usize, usize)> =
+        HashMap::with_capacity_and_hasher(total, RandomState::default());
+    let mut hiders = Hiders::default();
+    for (index, layer) in layers.iter().enumerate() {
+        for path in &layer.whiteouts {
+            Hiders::raise(&mut hiders.path_and_below, path, index);
+        }
+        for path in &layer.opaque_dirs {
+            Hiders::raise(&mut hiders.below, path, index);
+        }
+        for (position, entry) in layer.entries.iter().enumerate() {
+            let previous = top.insert(&entry.path, (index, position));
+            // A non-directory replacing a directory takes the directory's content with it.
+            if entry.kind != EntryKind::Dir
+                && previous
+                    .is_some_and(|(below, at)| layers[below].entries[at].kind == EntryKind::Dir)
+            {
+                Hiders::raise(&mut hiders.below, &entry.path, index);
+            }
+        }
+    }
+    let mut visible: Vec<(&str, usize, usize)> = Vec::with_capacity(top.len());
+    for (index, layer) in layers.iter().enumerate() {
+        for (position, entry) in layer.entries.iter().enumerate() {
+            let path = entry.path.as_str();
+            if top.get(path) == Some(&(index, position)) && !hiders.hides(path, index) {
+                visible.push((path, index, position));
+            }
+        }
+    }
+    visible.sort_by(|a, b| a.0.cmp(b.0));
+    visible
+        .into_iter()
+        .map(|(_, index, position)| (index, position))
+        .collect()
 }
 
 /// What higher layers hide: for each path, the highest layer that hides lower layers' entries.
@@ -260,5 +301,29 @@ mod tests {
         let paths: Vec<&str> = merged.entries().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["d", "d/new"]);
         assert!(merged.is_visible("d", 2));
+    }
+
+    #[test]
+    fn moving_the_entries_out_gives_the_same_view() {
+        let mut layers = vec![
+            LayerWalk {
+                entries: vec![dir("d"), file("d/a"), file("d/b"), file("e")],
+                ..LayerWalk::default()
+            },
+            LayerWalk {
+                entries: vec![file("d/b"), file("e")],
+                whiteouts: vec!["d/a".into()],
+                ..LayerWalk::default()
+            },
+        ];
+        let copied = MergedFs::from_layers(&layers);
+        let moved = MergedFs::take_from_layers(&mut layers);
+        assert_eq!(
+            copied.entries().collect::<Vec<_>>(),
+            moved.entries().collect::<Vec<_>>()
+        );
+        assert_eq!(moved.len(), 3);
+        assert!(moved.is_visible("d/b", 1));
+        assert!(layers.iter().all(|layer| layer.entries.is_empty()));
     }
 }

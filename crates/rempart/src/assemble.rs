@@ -25,8 +25,10 @@ const OS_FILES: [&str; 6] = [
     "etc/centos-release",
 ];
 
-pub(crate) fn assemble(walks: &[LayerWalk], diff_ids: &[String]) -> Assembled {
-    let merged = MergedFs::from_layers(walks);
+pub(crate) fn assemble(walks: &mut [LayerWalk], diff_ids: &[String]) -> Assembled {
+    // The walks' entries move into the merged view; only their outputs are read below.
+    let merged = MergedFs::take_from_layers(walks);
+    let walks = &*walks;
     let layer_ref = |index: usize| LayerRef {
         index,
         diff_id: diff_ids[index].clone(),

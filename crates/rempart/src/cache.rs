@@ -7,9 +7,10 @@
 //!
 //! `SQLite` in WAL mode lets any number of processes read while one writes, and writers wait on a
 //! busy timeout instead of failing, so a second scan is never blocked by a global lock of ours.
-//! Values are zstd-compressed JSON: the walk is the only expensive part, and everything downstream
-//! (merging, vulnerability matching, image checks) re-runs from it. A walk's entries, the bulk of
-//! it, are stored in a compact form of their own (see [`entries`]).
+//! Values are zstd-compressed: analyzer outputs as JSON, a walk's base (its entries, the bulk of a
+//! warm scan's reading) with postcard in a compact form of its own (see [`entries`]). The walk is
+//! the only expensive part, and everything downstream (merging, vulnerability matching, image
+//! checks) re-runs from it.
 
 mod entries;
 
@@ -34,16 +35,17 @@ pub struct LayerCache {
 }
 
 /// What a walk's base holds: [`LayerWalk`] without the analyzers' outputs, which are stored one
-/// row per analyzer. Borrowed, so that storing copies nothing; read back as a [`StoredBase`].
+/// row per analyzer. Encoded with postcard, the walker's own output (findings and skips, small
+/// and full of optional fields) as JSON inside it; read back as a [`StoredBase`].
 #[derive(Serialize)]
 struct Base<'a> {
     #[serde(serialize_with = "serialize_entries")]
     entries: &'a [InventoryEntry],
     whiteouts: &'a [String],
     opaque_dirs: &'a [String],
-    output: &'a AnalysisOutput,
     files: u64,
     bytes: u64,
+    output: String,
 }
 
 fn serialize_entries<S: serde::Serializer>(
@@ -53,29 +55,30 @@ fn serialize_entries<S: serde::Serializer>(
     entries::serialize(entries, serializer)
 }
 
-/// [`Base`] as read back.
+/// [`Base`] as read back, its strings borrowed from the row.
 #[derive(Deserialize)]
-struct StoredBase {
+struct StoredBase<'a> {
     #[serde(deserialize_with = "entries::deserialize")]
     entries: Vec<InventoryEntry>,
     whiteouts: Vec<String>,
     opaque_dirs: Vec<String>,
-    output: AnalysisOutput,
     files: u64,
     bytes: u64,
+    #[serde(borrow)]
+    output: std::borrow::Cow<'a, str>,
 }
 
-impl From<StoredBase> for LayerWalk {
-    fn from(base: StoredBase) -> LayerWalk {
-        LayerWalk {
-            entries: base.entries,
-            whiteouts: base.whiteouts,
-            opaque_dirs: base.opaque_dirs,
-            output: base.output,
+impl StoredBase<'_> {
+    fn into_walk(self) -> Option<LayerWalk> {
+        Some(LayerWalk {
+            output: serde_json::from_str(&self.output).ok()?,
+            entries: self.entries,
+            whiteouts: self.whiteouts,
+            opaque_dirs: self.opaque_dirs,
             analyzer_outputs: Vec::new(),
-            files: base.files,
-            bytes: base.bytes,
-        }
+            files: self.files,
+            bytes: self.bytes,
+        })
     }
 }
 
@@ -131,17 +134,20 @@ impl LayerCache {
 
     /// A cached walk base (its `analyzer_outputs` empty), if any.
     pub fn get_base(&self, key: &str) -> Option<LayerWalk> {
-        self.get::<StoredBase>(key).map(LayerWalk::from)
+        let row = self.get(key)?;
+        postcard::from_bytes::<StoredBase<'_>>(&row)
+            .ok()?
+            .into_walk()
     }
 
     /// One analyzer's cached output for a layer, if any.
     pub fn get_output(&self, key: &str) -> Option<AnalysisOutput> {
-        self.get(key)
+        serde_json::from_slice(&self.get(key)?).ok()
     }
 
-    /// A row that cannot be read or decoded is treated as absent (and will be overwritten): the
-    /// cache must never make a scan fail.
-    fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+    /// A row, decompressed. A row that cannot be read or decoded is treated as absent (and will
+    /// be overwritten): the cache must never make a scan fail.
+    fn get(&self, key: &str) -> Option<Vec<u8>> {
         let connection = self.connection.lock().ok()?;
         let data: Vec<u8> = connection
             .prepare_cached("SELECT data FROM layer_results WHERE key = ?1")
@@ -150,8 +156,7 @@ impl LayerCache {
             .optional()
             .ok()??;
         drop(connection);
-        let json = zstd::decode_all(&data[..]).ok()?;
-        serde_json::from_slice(&json).ok()
+        zstd::decode_all(&data[..]).ok()
     }
 
     /// Stores a walk's base under `base_key` (its `analyzer_outputs` are ignored) and the given
@@ -170,14 +175,16 @@ impl LayerCache {
             entries: &walk.entries,
             whiteouts: &walk.whiteouts,
             opaque_dirs: &walk.opaque_dirs,
-            output: &walk.output,
             files: walk.files,
             bytes: walk.bytes,
+            output: serde_json::to_string(&walk.output).map_err(|e| error(e.to_string()))?,
         };
         // Encoded before taking the lock: other threads of this scan keep reading meanwhile.
-        let mut rows = vec![(base_key, encode(&base).map_err(&error)?)];
+        let base = postcard::to_stdvec(&base).map_err(|e| error(e.to_string()))?;
+        let mut rows = vec![(base_key, compress(&base).map_err(&error)?)];
         for (key, output) in outputs {
-            rows.push((key, encode(output).map_err(&error)?));
+            let json = serde_json::to_vec(output).map_err(|e| error(e.to_string()))?;
+            rows.push((key, compress(&json).map_err(&error)?));
         }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -304,7 +311,6 @@ fn key(parts: &[&str]) -> String {
     hex::encode(hasher.finalize())
 }
 
-fn encode(value: &impl Serialize) -> Result<Vec<u8>, String> {
-    let json = serde_json::to_vec(value).map_err(|e| e.to_string())?;
-    zstd::encode_all(&json[..], 3).map_err(|e| e.to_string())
+fn compress(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    zstd::encode_all(bytes, 3).map_err(|e| e.to_string())
 }

@@ -222,7 +222,7 @@ impl Scanner {
                 }
             }
         }
-        let walks: Vec<LayerWalk> = plans
+        let mut walks: Vec<LayerWalk> = plans
             .into_iter()
             .zip(walked)
             .enumerate()
@@ -252,7 +252,7 @@ impl Scanner {
                 cached: cached[index],
             })
             .collect();
-        let assembled = assemble(&walks, &diff_ids);
+        let assembled = assemble(&mut walks, &diff_ids);
         Ok(self.finish("image", source.metadata().clone(), summaries, assembled))
     }
 
@@ -264,7 +264,7 @@ impl Scanner {
         target_kind: &str,
         options: &DirOptions,
     ) -> Result<ScanOutcome, ScanError> {
-        let walk = walk_dir(root, &self.file_analyzers, self.options.limits, options).map_err(
+        let mut walk = walk_dir(root, &self.file_analyzers, self.options.limits, options).map_err(
             |source| ScanError::Walk {
                 path: root.to_owned(),
                 source,
@@ -280,7 +280,7 @@ impl Scanner {
             bytes: walk.bytes,
             cached: false,
         };
-        let assembled = assemble(std::slice::from_ref(&walk), &diff_ids);
+        let assembled = assemble(std::slice::from_mut(&mut walk), &diff_ids);
         let metadata = ImageMetadata {
             name: root.display().to_string(),
             ..ImageMetadata::default()
