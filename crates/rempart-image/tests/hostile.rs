@@ -191,6 +191,20 @@ fn truncated_and_corrupt_tars_fail_with_the_entry_named() {
     assert!(matches!(error, WalkError::Tar { .. }), "{error}");
     assert!(error.to_string().contains("etc/"), "{error}");
 
+    // Cut inside the content of a file that an analyzer wants whole: the walk fails, naming
+    // that file.
+    let small = Layer::new().file("etc/small", vec![2u8; 900]).tar();
+    let analyzers: Vec<Box<dyn FileAnalyzer>> = vec![Box::new(Capped)];
+    let error = walk_layer(
+        &mut &small[..512 + 400],
+        &analyzers,
+        Limits::default(),
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(error, WalkError::Tar { .. }), "{error}");
+    assert!(error.to_string().contains("etc/small"), "{error}");
+
     let gz = compress(&tar, Compression::Gzip);
     let error = walk(&gz[..gz.len() - 30]).unwrap_err();
     assert!(matches!(error, WalkError::Tar { .. }), "{error}");
