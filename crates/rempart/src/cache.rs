@@ -39,20 +39,13 @@ pub struct LayerCache {
 /// and full of optional fields) as JSON inside it; read back as a [`StoredBase`].
 #[derive(Serialize)]
 struct Base<'a> {
-    #[serde(serialize_with = "serialize_entries")]
+    #[serde(serialize_with = "entries::serialize")]
     entries: &'a [InventoryEntry],
     whiteouts: &'a [String],
     opaque_dirs: &'a [String],
     files: u64,
     bytes: u64,
     output: String,
-}
-
-fn serialize_entries<S: serde::Serializer>(
-    entries: &&[InventoryEntry],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    entries::serialize(entries, serializer)
 }
 
 /// [`Base`] as read back, its strings borrowed from the row.

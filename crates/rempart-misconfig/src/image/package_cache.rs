@@ -45,14 +45,9 @@ pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
         let start = image.inventory.partition_point(|e| e.path.as_str() < *dir);
         let (files, bytes) = image.inventory[start..]
             .iter()
-            .take_while(|e| e.path.starts_with(dir))
-            .filter(|e| e.kind == EntryKind::File)
-            .filter_map(|e| {
-                e.path
-                    .strip_prefix(dir)
-                    .filter(|rest| counts(rest))
-                    .map(|_| e.size)
-            })
+            .map_while(|e| e.path.strip_prefix(dir).map(|rest| (e, rest)))
+            .filter(|(e, rest)| e.kind == EntryKind::File && counts(rest))
+            .map(|(e, _)| e.size)
             .fold((0_u64, 0_u64), |(n, total), size| (n + 1, total + size));
         if files > 0 {
             out.push(CHECK.finding(

@@ -38,10 +38,12 @@ struct Stored<'a> {
     target: Option<Cow<'a, str>>,
 }
 
+/// Generic over the field's type: a borrowed slice when storing, a `Vec` in the tests.
 pub(super) fn serialize<S: Serializer>(
-    entries: &[InventoryEntry],
+    entries: &impl AsRef<[InventoryEntry]>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
+    let entries = entries.as_ref();
     let mut seq = serializer.serialize_seq(Some(entries.len()))?;
     let mut previous = "";
     for entry in entries {
