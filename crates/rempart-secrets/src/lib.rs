@@ -16,6 +16,7 @@ mod builtin;
 mod config;
 mod entropy;
 mod error;
+mod keywords;
 mod redact;
 mod rule;
 mod scanner;

@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{RegexSet, RegexSetBuilder};
 use rempart_core::{
     AnalysisOutput, FileAnalyzer, FileMeta, Finding, FindingDetails, ImageAnalyzer, ImageContext,
@@ -17,6 +16,7 @@ use crate::builtin;
 use crate::config::{DEFAULT_MAX_FILE_SIZE, SecretConfig};
 use crate::entropy::shannon;
 use crate::error::SecretError;
+use crate::keywords::KeywordSet;
 use crate::redact::redact;
 use crate::rule::{Rule, RuleInfo};
 
@@ -40,7 +40,7 @@ const CONFIG_ORIGINS: [(&str, &str); 3] = [("env", ""), ("label", ""), ("history
 /// Build it once per scan and share it: construction compiles every rule.
 pub struct SecretScanner {
     rules: Vec<Rule>,
-    prefilter: AhoCorasick,
+    prefilter: KeywordSet,
     /// For each prefilter pattern, the rules it enables.
     keyword_rules: Vec<Vec<usize>>,
     allowed_paths: PathAllowlist,
@@ -133,17 +133,10 @@ impl SecretScanner {
         }
         let (patterns, keyword_rules): (Vec<String>, Vec<Vec<usize>>) =
             keyword_index.into_iter().unzip();
-        // A full DFA: one table lookup per byte, measured about twice as fast as the default
-        // automaton for this overlapping search over every byte of every file.
-        let prefilter = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::DFA))
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .map_err(|e| SecretError::InvalidRule {
-                rule: "keywords".to_owned(),
-                reason: e.to_string(),
-            })?;
+        let prefilter = KeywordSet::new(&patterns).map_err(|reason| SecretError::InvalidRule {
+            rule: "keywords".to_owned(),
+            reason,
+        })?;
 
         let mut identity = String::new();
         for rule in &rules {
@@ -243,20 +236,12 @@ impl SecretScanner {
 
     /// Every accepted match, sorted by position.
     fn hits(&self, content: &[u8]) -> Vec<Hit> {
+        let mut seen = vec![false; self.prefilter.len()];
+        self.prefilter.mark_present(content, &mut seen);
         let mut enabled = vec![false; self.rules.len()];
-        let mut seen = vec![false; self.keyword_rules.len()];
-        let mut unseen = seen.len();
-        for m in self.prefilter.find_overlapping_iter(content) {
-            let pattern = m.pattern().as_usize();
-            if !seen[pattern] {
-                seen[pattern] = true;
-                for &rule in &self.keyword_rules[pattern] {
-                    enabled[rule] = true;
-                }
-                unseen -= 1;
-                if unseen == 0 {
-                    break;
-                }
+        for (pattern, _) in seen.iter().enumerate().filter(|(_, seen)| **seen) {
+            for &rule in &self.keyword_rules[pattern] {
+                enabled[rule] = true;
             }
         }
 

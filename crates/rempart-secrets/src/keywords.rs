@@ -1,0 +1,234 @@
+//! The keyword prefilter: which rule keywords occur anywhere in a file.
+//!
+//! The automaton is aho-corasick's DFA; only the search loop is ours. aho-corasick walks the
+//! input as one stream, so every byte waits for the table lookup of the byte before it, and that
+//! latency, not the work, set the speed (about 440 MB/s over text). The prefilter only needs the
+//! set of keywords present, not where or how often, so the input can be cut into a few lanes,
+//! each started early by one keyword length less a byte so that no keyword is lost at a cut, and
+//! the lanes' lookups interleaved in one loop: they do not depend on each other, and the CPU
+//! overlaps them.
+
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind};
+
+/// Independent lookups in flight per step. Four measured best on 2- and 4-wide x86 cores; more
+/// lanes spill their state out of registers.
+const LANES: usize = 4;
+
+/// Bytes per lane walked between two checks for a match state.
+const BLOCK: usize = 64;
+
+/// Below this many bytes per lane a file is walked as one stream: the lanes' overlaps would cost
+/// more than they hide. Most text files in images are a few KiB, so this must stay small.
+const MIN_LANE_BYTES: usize = 256;
+
+pub(crate) struct KeywordSet {
+    dfa: DFA,
+    start: StateID,
+    /// Bytes a lane starts before its own range: a keyword ending in the range may begin there.
+    overlap: usize,
+}
+
+impl KeywordSet {
+    /// Keywords matched ASCII case-insensitively. Errors name the reason only; the caller knows
+    /// which rule set it was building.
+    pub(crate) fn new(keywords: &[String]) -> Result<KeywordSet, String> {
+        let dfa = DFA::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            // Start states must not be special: the loop below treats every special state as a
+            // match (there is no dead state in an unanchored standard search).
+            .prefilter(false)
+            .build(keywords)
+            .map_err(|e| e.to_string())?;
+        let start = dfa.start_state(Anchored::No).map_err(|e| e.to_string())?;
+        let overlap = dfa.max_pattern_len().saturating_sub(1);
+        Ok(KeywordSet {
+            dfa,
+            start,
+            overlap,
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.dfa.patterns_len()
+    }
+
+    /// Marks in `seen` (indexed by keyword, `len()` long) every keyword that occurs in `content`.
+    pub(crate) fn mark_present(&self, content: &[u8], seen: &mut [bool]) {
+        let lane_len = content.len() / LANES;
+        if lane_len < MIN_LANE_BYTES.max(self.overlap) {
+            self.mark_stream(content, seen);
+            return;
+        }
+        // Lane i owns bytes [i * lane_len, (i + 1) * lane_len); the last lane also owns the tail,
+        // walked alone afterwards. Each lane other than the first first reads the `overlap` bytes
+        // before its range, so a keyword straddling a cut is still seen whole.
+        let mut state = [self.start; LANES];
+        for (lane, sid) in state.iter_mut().enumerate().skip(1) {
+            let owned = lane * lane_len;
+            for &byte in &content[owned - self.overlap..owned] {
+                *sid = self.step(*sid, byte, seen);
+            }
+        }
+        let [a, b, c, d] =
+            [0, 1, 2, 3].map(|lane| &content[lane * lane_len..(lane + 1) * lane_len]);
+        let mut from = 0;
+        while from < lane_len {
+            let to = (from + BLOCK).min(lane_len);
+            let before = state;
+            let [a, b, c, d] = [&a[from..to], &b[from..to], &c[from..to], &d[from..to]];
+            // The fast pass only notes whether any lane entered a match state; the block is
+            // walked again, marking, only when one did. A call in this loop would push the
+            // lanes' states out of registers.
+            let mut matched = false;
+            for (((&a, &b), &c), &d) in a.iter().zip(b).zip(c).zip(d) {
+                for (sid, byte) in state.iter_mut().zip([a, b, c, d]) {
+                    *sid = self.dfa.next_state(Anchored::No, *sid, byte);
+                    matched |= self.dfa.is_special(*sid);
+                }
+            }
+            if matched {
+                state = before;
+                for (((&a, &b), &c), &d) in a.iter().zip(b).zip(c).zip(d) {
+                    for (sid, byte) in state.iter_mut().zip([a, b, c, d]) {
+                        *sid = self.step(*sid, byte, seen);
+                    }
+                }
+            }
+            from = to;
+        }
+        let mut last = state[LANES - 1];
+        for &byte in &content[LANES * lane_len..] {
+            last = self.step(last, byte, seen);
+        }
+    }
+
+    fn mark_stream(&self, content: &[u8], seen: &mut [bool]) {
+        let mut sid = self.start;
+        for &byte in content {
+            sid = self.step(sid, byte, seen);
+        }
+    }
+
+    #[inline(always)]
+    fn step(&self, sid: StateID, byte: u8, seen: &mut [bool]) -> StateID {
+        let next = self.dfa.next_state(Anchored::No, sid, byte);
+        if self.dfa.is_special(next) {
+            self.mark_matches(next, seen);
+        }
+        next
+    }
+
+    #[cold]
+    fn mark_matches(&self, sid: StateID, seen: &mut [bool]) {
+        for index in 0..self.dfa.match_len(sid) {
+            seen[self.dfa.match_pattern(sid, index).as_usize()] = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn present(keywords: &[&str], content: &[u8]) -> Vec<String> {
+        let owned: Vec<String> = keywords.iter().map(|k| (*k).to_owned()).collect();
+        let set = KeywordSet::new(&owned).expect("keywords build");
+        let mut seen = vec![false; set.len()];
+        set.mark_present(content, &mut seen);
+        owned
+            .into_iter()
+            .zip(seen)
+            .filter_map(|(k, s)| s.then_some(k))
+            .collect()
+    }
+
+    #[test]
+    fn keywords_at_every_lane_cut_are_found() {
+        let keywords = ["ghp_", "password", "akia", "-----begin"];
+        // Large enough for lanes; every keyword is planted across each lane cut in turn.
+        let len = LANES * MIN_LANE_BYTES * 2 + 7;
+        let lane_len = len / LANES;
+        for keyword in keywords {
+            for cut in 1..LANES {
+                for shift in 0..keyword.len() {
+                    let mut content = vec![b'.'; len];
+                    let at = cut * lane_len - shift;
+                    content[at..at + keyword.len()].copy_from_slice(keyword.as_bytes());
+                    assert_eq!(
+                        present(&keywords, &content),
+                        vec![keyword.to_owned()],
+                        "{keyword} at lane cut {cut}, {shift} bytes before it"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn keywords_at_both_ends_and_in_the_tail_are_found() {
+        let keywords = ["ghp_", "xoxb-", "akia"];
+        let len = LANES * MIN_LANE_BYTES + 3;
+        let mut content = vec![b' '; len];
+        content[..4].copy_from_slice(b"GHP_");
+        content[len - 5..].copy_from_slice(b"xOxB-");
+        assert_eq!(present(&keywords, &content), vec!["ghp_", "xoxb-"]);
+        // The tail past the last full lane is only three bytes: plant a keyword ending there.
+        let mut content = vec![b' '; len];
+        content[len - 4..].copy_from_slice(b"akia");
+        assert_eq!(present(&keywords, &content), vec!["akia"]);
+    }
+
+    #[test]
+    fn overlapping_and_nested_keywords_are_all_found() {
+        // `key` inside `api_key`, and `secret` overlapping `secret_key`: a standard search
+        // reports every one, which is what enables each rule.
+        let keywords = ["api_key", "key", "secret", "secret_key", "absent"];
+        for content in [b"x SECRET_KEY=1 api_key".to_vec(), {
+            let mut big = vec![b'-'; 64 * 1024];
+            big[100..110].copy_from_slice(b"secret_key");
+            big[20_000..20_007].copy_from_slice(b"api_key");
+            big
+        }] {
+            assert_eq!(
+                present(&keywords, &content),
+                vec!["api_key", "key", "secret", "secret_key"]
+            );
+        }
+    }
+
+    #[test]
+    fn agrees_with_aho_corasick_on_random_text() {
+        // The crate's own overlapping search is the oracle.
+        let keywords = ["ab", "bca", "cab", "aaaa", "bb", "abcab"];
+        let owned: Vec<String> = keywords.iter().map(|k| (*k).to_owned()).collect();
+        let oracle = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&owned)
+            .expect("oracle builds");
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for len in [0, 1, 5, 4095, 4096 * LANES - 1, 4096 * LANES, 70_001] {
+            for _ in 0..20 {
+                let content: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        // Mostly filler, so that some keywords are absent from some inputs.
+                        [b'a', b'B', b'c', b'x', b'x', b'x', b'x', b'x'][(seed % 8) as usize]
+                    })
+                    .collect();
+                let mut expected = vec![false; keywords.len()];
+                for m in oracle.find_overlapping_iter(&content) {
+                    expected[m.pattern().as_usize()] = true;
+                }
+                let set = KeywordSet::new(&owned).expect("keywords build");
+                let mut seen = vec![false; set.len()];
+                set.mark_present(&content, &mut seen);
+                assert_eq!(seen, expected, "length {len}");
+            }
+        }
+    }
+}
