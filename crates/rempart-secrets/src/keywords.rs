@@ -25,15 +25,19 @@ const MIN_LANE_BYTES: usize = 256;
 
 pub(crate) struct KeywordSet {
     dfa: DFA,
+    /// Keywords whose every occurrence is recorded, not only their presence.
+    tracked: Vec<bool>,
     start: StateID,
     /// Bytes a lane starts before its own range: a keyword ending in the range may begin there.
     overlap: usize,
 }
 
 impl KeywordSet {
-    /// Keywords matched ASCII case-insensitively. Errors name the reason only; the caller knows
-    /// which rule set it was building.
-    pub(crate) fn new(keywords: &[String]) -> Result<KeywordSet, String> {
+    /// Keywords matched ASCII case-insensitively; `tracked` (one flag per keyword) says which
+    /// ones to locate. Errors name the reason only; the caller knows which rule set it was
+    /// building.
+    pub(crate) fn new(keywords: &[String], tracked: Vec<bool>) -> Result<KeywordSet, String> {
+        debug_assert_eq!(keywords.len(), tracked.len());
         let dfa = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -46,6 +50,7 @@ impl KeywordSet {
         let overlap = dfa.max_pattern_len().saturating_sub(1);
         Ok(KeywordSet {
             dfa,
+            tracked,
             start,
             overlap,
         })
@@ -55,11 +60,22 @@ impl KeywordSet {
         self.dfa.patterns_len()
     }
 
-    /// Marks in `seen` (indexed by keyword, `len()` long) every keyword that occurs in `content`.
-    pub(crate) fn mark_present(&self, content: &[u8], seen: &mut [bool]) {
+    /// Marks in `seen` (indexed by keyword, `len()` long) every keyword that occurs in `content`,
+    /// and adds to `located` the start and keyword of each occurrence of a tracked keyword, in no
+    /// particular order and possibly twice.
+    pub(crate) fn mark_present(
+        &self,
+        content: &[u8],
+        seen: &mut [bool],
+        located: &mut Vec<(usize, usize)>,
+    ) {
+        let mut marks = Marks { seen, located };
         let lane_len = content.len() / LANES;
         if lane_len < MIN_LANE_BYTES.max(self.overlap) {
-            self.mark_stream(content, seen);
+            let mut sid = self.start;
+            for (at, &byte) in content.iter().enumerate() {
+                sid = self.step(sid, byte, at, &mut marks);
+            }
             return;
         }
         // Lane i owns bytes [i * lane_len, (i + 1) * lane_len); the last lane also owns the tail,
@@ -68,8 +84,9 @@ impl KeywordSet {
         let mut state = [self.start; LANES];
         for (lane, sid) in state.iter_mut().enumerate().skip(1) {
             let owned = lane * lane_len;
-            for &byte in &content[owned - self.overlap..owned] {
-                *sid = self.step(*sid, byte, seen);
+            let from = owned - self.overlap;
+            for (at, &byte) in content[from..owned].iter().enumerate() {
+                *sid = self.step(*sid, byte, from + at, &mut marks);
             }
         }
         let [a, b, c, d] =
@@ -91,42 +108,48 @@ impl KeywordSet {
             }
             if matched {
                 state = before;
-                for (((&a, &b), &c), &d) in a.iter().zip(b).zip(c).zip(d) {
-                    for (sid, byte) in state.iter_mut().zip([a, b, c, d]) {
-                        *sid = self.step(*sid, byte, seen);
+                for (offset, (((&a, &b), &c), &d)) in a.iter().zip(b).zip(c).zip(d).enumerate() {
+                    for (lane, (sid, byte)) in state.iter_mut().zip([a, b, c, d]).enumerate() {
+                        let at = lane * lane_len + from + offset;
+                        *sid = self.step(*sid, byte, at, &mut marks);
                     }
                 }
             }
             from = to;
         }
         let mut last = state[LANES - 1];
-        for &byte in &content[LANES * lane_len..] {
-            last = self.step(last, byte, seen);
+        let tail = LANES * lane_len;
+        for (at, &byte) in content[tail..].iter().enumerate() {
+            last = self.step(last, byte, tail + at, &mut marks);
         }
     }
 
-    fn mark_stream(&self, content: &[u8], seen: &mut [bool]) {
-        let mut sid = self.start;
-        for &byte in content {
-            sid = self.step(sid, byte, seen);
-        }
-    }
-
-    #[inline(always)]
-    fn step(&self, sid: StateID, byte: u8, seen: &mut [bool]) -> StateID {
+    /// One byte, at offset `at`.
+    #[inline]
+    fn step(&self, sid: StateID, byte: u8, at: usize, marks: &mut Marks<'_>) -> StateID {
         let next = self.dfa.next_state(Anchored::No, sid, byte);
         if self.dfa.is_special(next) {
-            self.mark_matches(next, seen);
+            self.mark_matches(next, at, marks);
         }
         next
     }
 
     #[cold]
-    fn mark_matches(&self, sid: StateID, seen: &mut [bool]) {
+    fn mark_matches(&self, sid: StateID, at: usize, marks: &mut Marks<'_>) {
         for index in 0..self.dfa.match_len(sid) {
-            seen[self.dfa.match_pattern(sid, index).as_usize()] = true;
+            let pattern = self.dfa.match_pattern(sid, index);
+            marks.seen[pattern.as_usize()] = true;
+            if self.tracked[pattern.as_usize()] {
+                let start = at + 1 - self.dfa.pattern_len(pattern);
+                marks.located.push((start, pattern.as_usize()));
+            }
         }
     }
+}
+
+struct Marks<'a> {
+    seen: &'a mut [bool],
+    located: &'a mut Vec<(usize, usize)>,
 }
 
 #[cfg(test)]
@@ -135,9 +158,9 @@ mod tests {
 
     fn present(keywords: &[&str], content: &[u8]) -> Vec<String> {
         let owned: Vec<String> = keywords.iter().map(|k| (*k).to_owned()).collect();
-        let set = KeywordSet::new(&owned).expect("keywords build");
+        let set = KeywordSet::new(&owned, vec![false; owned.len()]).expect("keywords build");
         let mut seen = vec![false; set.len()];
-        set.mark_present(content, &mut seen);
+        set.mark_present(content, &mut seen, &mut Vec::new());
         owned
             .into_iter()
             .zip(seen)
@@ -201,15 +224,18 @@ mod tests {
 
     #[test]
     fn agrees_with_aho_corasick_on_random_text() {
-        // The crate's own overlapping search is the oracle.
+        // The crate's own overlapping search is the oracle, for presence and for the starts of
+        // the tracked keywords.
         let keywords = ["ab", "bca", "cab", "aaaa", "bb", "abcab"];
+        let tracked = vec![true, false, true, true, false, true];
         let owned: Vec<String> = keywords.iter().map(|k| (*k).to_owned()).collect();
         let oracle = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(&owned)
             .expect("oracle builds");
+        let set = KeywordSet::new(&owned, tracked.clone()).expect("keywords build");
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        for len in [0, 1, 5, 4095, 4096 * LANES - 1, 4096 * LANES, 70_001] {
+        for len in [0, 1, 5, 255, 1024, 1027, 4095, 4096 * LANES, 70_001] {
             for _ in 0..20 {
                 let content: Vec<u8> = (0..len)
                     .map(|_| {
@@ -217,17 +243,26 @@ mod tests {
                         seed ^= seed >> 7;
                         seed ^= seed << 17;
                         // Mostly filler, so that some keywords are absent from some inputs.
-                        [b'a', b'B', b'c', b'x', b'x', b'x', b'x', b'x'][(seed % 8) as usize]
+                        b"aBcxxxxx"[usize::try_from(seed % 8).expect("small")]
                     })
                     .collect();
                 let mut expected = vec![false; keywords.len()];
+                let mut expected_located = Vec::new();
                 for m in oracle.find_overlapping_iter(&content) {
-                    expected[m.pattern().as_usize()] = true;
+                    let pattern = m.pattern().as_usize();
+                    expected[pattern] = true;
+                    if tracked[pattern] {
+                        expected_located.push((m.start(), pattern));
+                    }
                 }
-                let set = KeywordSet::new(&owned).expect("keywords build");
+                expected_located.sort_unstable();
                 let mut seen = vec![false; set.len()];
-                set.mark_present(&content, &mut seen);
+                let mut located = Vec::new();
+                set.mark_present(&content, &mut seen, &mut located);
+                located.sort_unstable();
+                located.dedup();
                 assert_eq!(seen, expected, "length {len}");
+                assert_eq!(located, expected_located, "length {len}");
             }
         }
     }

@@ -37,6 +37,22 @@ pub(crate) struct RuleDef {
     /// What the credential is and why it matters; the category adds how to fix it.
     pub(crate) doc: &'static str,
     pub(crate) category: Category,
+    /// For patterns that start with a long optional run (`[a-z0-9_.-]{0,32}password`): the regex
+    /// engine finds no literal to skip to, and its lazy DFA keeps building states over the whole
+    /// file. With an anchor, the regex only searches the text around the anchor's words.
+    pub(crate) anchor: Option<Anchor>,
+}
+
+/// Words every match of a rule's regex contains, and how far a match reaches around them: every
+/// match starts at most `before` bytes before the start of one of these words (matched
+/// ASCII-case-insensitively) and ends at most `after` bytes past that start. Searching only
+/// those windows then finds exactly the matches a search of the whole file finds; the rule's
+/// tests check it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Anchor {
+    pub(crate) words: &'static [&'static str],
+    pub(crate) before: usize,
+    pub(crate) after: usize,
 }
 
 impl RuleDef {
@@ -53,6 +69,7 @@ impl RuleDef {
         generic: false,
         doc: "",
         category: Category::ApiKey,
+        anchor: None,
     };
 }
 
@@ -133,6 +150,7 @@ pub(crate) struct Rule {
     pub(crate) allow: Vec<Vec<u8>>,
     pub(crate) check: Option<Check>,
     pub(crate) generic: bool,
+    pub(crate) anchor: Option<Anchor>,
     /// Text that identifies the rule's behaviour, hashed into the analyzer fingerprint.
     pub(crate) identity: String,
 }
@@ -149,6 +167,49 @@ impl CompiledPattern {
         CompiledPattern {
             secret_groups: secret_groups(&regex),
             regex,
+        }
+    }
+
+    /// Every match of the regex in `content`, in order, as a search of the whole content finds
+    /// them; `visit` returns false to stop. With an anchor, `starts` are where its words start in
+    /// `content`, sorted, and only the windows around them are searched.
+    pub(crate) fn for_each_match(
+        &self,
+        content: &[u8],
+        anchor: Option<(&Anchor, &[usize])>,
+        mut visit: impl FnMut(&Captures<'_>) -> bool,
+    ) {
+        let Some((anchor, starts)) = anchor else {
+            for caps in self.regex.captures_iter(content) {
+                if !visit(&caps) {
+                    return;
+                }
+            }
+            return;
+        };
+        // Windows around the words, merged where they touch. No match crosses a window's end, so
+        // the haystack is cut there; the text before a window stays in it, as context.
+        let mut resume = 0;
+        let mut starts = starts.iter().copied().peekable();
+        while let Some(first) = starts.next() {
+            let start = first.saturating_sub(anchor.before);
+            let mut end = first.saturating_add(anchor.after);
+            while let Some(word) = starts.next_if(|&w| w.saturating_sub(anchor.before) <= end) {
+                end = end.max(word.saturating_add(anchor.after));
+            }
+            let haystack = &content[..end.min(content.len())];
+            let mut at = start.max(resume);
+            while at <= haystack.len() {
+                let Some(caps) = self.regex.captures_at(haystack, at) else {
+                    break;
+                };
+                let whole = caps.get(0).expect("group 0 takes part in every match");
+                at = whole.end().max(whole.start() + 1);
+                resume = at;
+                if !visit(&caps) {
+                    return;
+                }
+            }
         }
     }
 }
@@ -219,6 +280,7 @@ impl Rule {
                 .collect(),
             check: def.check,
             generic: def.generic,
+            anchor: def.anchor,
         }
     }
 
@@ -256,6 +318,7 @@ impl Rule {
             allow: Vec::new(),
             check: None,
             generic: false,
+            anchor: None,
         })
     }
 }
@@ -279,7 +342,7 @@ fn identity<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::Rule;
+    use super::{Captures, Rule};
 
     /// Built-in patterns compile lazily; this makes sure every one of them compiles at all.
     #[test]
@@ -288,6 +351,157 @@ mod tests {
             let rule = Rule::from_def(def);
             let compiled = rule.compiled();
             assert!(!compiled.regex.as_str().is_empty(), "{}", def.code);
+        }
+    }
+
+    /// The windowed search of anchored rules must find exactly what a search of the whole text
+    /// finds. Random texts built from the pieces these patterns care about (names, separators,
+    /// quotes, values of every length around the bounds, line ends, the end of the text).
+    #[test]
+    fn anchored_rules_find_what_a_whole_search_finds() {
+        use aho_corasick::AhoCorasick;
+
+        let pieces: &[&str] = &[
+            "secret",
+            "SECRET",
+            "token",
+            "Api_Key",
+            "api-key",
+            "apikey",
+            "ACCESS_KEY",
+            "access-key",
+            "accesskey",
+            "private_key",
+            "Private-Key",
+            "password",
+            "PASSWD",
+            "passphrase",
+            "pwd",
+            "my_",
+            "x.",
+            "_",
+            "-",
+            "=",
+            ":=",
+            ":",
+            "=>",
+            " ",
+            "\t",
+            "\"",
+            "'",
+            "`",
+            "\n",
+            ";",
+            ",",
+            "==",
+            "a1B2",
+            "\u{0}",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % bound as u64).expect("bound fits")
+        };
+        let mut compared = 0;
+        for def in crate::builtin::all().iter().filter(|d| d.anchor.is_some()) {
+            let rule = Rule::from_def(def);
+            let anchor = def.anchor.expect("filtered on it");
+            let compiled = rule.compiled();
+            let words = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(anchor.words)
+                .expect("words build");
+            for _ in 0..3000 {
+                let mut text = String::new();
+                while text.len() < 1500 {
+                    if next(8) == 0 {
+                        // A name just under, at or over the 32 characters allowed before the word.
+                        for _ in 0..30 + next(5) {
+                            text.push(char::from(b"a9_.-"[next(5)]));
+                        }
+                    } else if next(5) == 0 {
+                        // A value: runs of every length around the rules' value bounds.
+                        let len =
+                            [1, 7, 8, 15, 16, 17, 127, 128, 129, 255, 256, 257, 300][next(13)];
+                        let alphabet = b"abcXYZ0189+/=_.~-!#%";
+                        for _ in 0..len {
+                            text.push(char::from(alphabet[next(alphabet.len())]));
+                        }
+                    } else {
+                        text.push_str(pieces[next(pieces.len())]);
+                    }
+                }
+                let text = text.as_bytes();
+                let mut starts: Vec<usize> = words
+                    .find_overlapping_iter(text)
+                    .map(|m| m.start())
+                    .collect();
+                starts.sort_unstable();
+                let spans = |caps: &Captures<'_>| -> Vec<Option<(usize, usize)>> {
+                    caps.iter()
+                        .map(|g| g.map(|g| (g.start(), g.end())))
+                        .collect()
+                };
+                let whole: Vec<_> = compiled
+                    .regex
+                    .captures_iter(text)
+                    .map(|c| spans(&c))
+                    .collect();
+                let mut windowed = Vec::new();
+                compiled.for_each_match(text, Some((&anchor, &starts)), |caps| {
+                    windowed.push(spans(caps));
+                    true
+                });
+                assert_eq!(
+                    windowed,
+                    whole,
+                    "{}: {}",
+                    def.code,
+                    String::from_utf8_lossy(text)
+                );
+                compared += whole.len();
+            }
+        }
+        assert!(
+            compared > 1000,
+            "only {compared} matches compared: the texts miss the rules"
+        );
+    }
+
+    /// The longest match each anchored rule allows, 32 name characters before the word: the
+    /// windows must hold it whole, or the bounds in the rule are too tight.
+    #[test]
+    fn anchored_rules_hold_their_longest_match() {
+        let longest = |word: &str, tail: usize, value: usize| {
+            format!(
+                "{}{word}{}'    :=    '{}'{}=x",
+                "n".repeat(32),
+                "t".repeat(tail),
+                "v".repeat(value),
+                " ".repeat(16)
+            )
+        };
+        for (code, text) in [
+            ("SEC-GENERIC-API-KEY", longest("private_key", 16, 256)),
+            ("SEC-GENERIC-PASSWORD", longest("passphrase", 0, 128)),
+        ] {
+            let def = crate::builtin::all()
+                .into_iter()
+                .find(|d| d.code == code)
+                .expect("rule exists");
+            let anchor = def.anchor.expect("anchored rule");
+            let rule = Rule::from_def(def);
+            let compiled = rule.compiled();
+            let whole = compiled.regex.find(text.as_bytes()).expect("it matches");
+            assert_eq!((whole.start(), whole.end()), (0, text.len()), "{code}");
+            let mut windowed = None;
+            compiled.for_each_match(text.as_bytes(), Some((&anchor, &[32])), |caps| {
+                windowed = caps.get(0).map(|m| (m.start(), m.end()));
+                false
+            });
+            assert_eq!(windowed, Some((0, text.len())), "{code}");
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct SecretScanner {
     prefilter: KeywordSet,
     /// For each prefilter pattern, the rules it enables.
     keyword_rules: Vec<Vec<usize>>,
+    /// For each rule with an anchor, the prefilter patterns that are its anchor words.
+    anchor_patterns: Vec<Vec<usize>>,
     allowed_paths: PathAllowlist,
     allowed_values: RegexSet,
     max_file_size: u64,
@@ -131,12 +133,34 @@ impl SecretScanner {
                     .push(index);
             }
         }
+        // Anchor words are searched in the same pass; those that are no rule's keyword enable
+        // nothing.
+        for rule in &rules {
+            for word in rule.anchor.iter().flat_map(|a| a.words) {
+                keyword_index.entry(word.to_ascii_lowercase()).or_default();
+            }
+        }
         let (patterns, keyword_rules): (Vec<String>, Vec<Vec<usize>>) =
             keyword_index.into_iter().unzip();
-        let prefilter = KeywordSet::new(&patterns).map_err(|reason| SecretError::InvalidRule {
-            rule: "keywords".to_owned(),
-            reason,
-        })?;
+        let anchor_patterns: Vec<Vec<usize>> = rules
+            .iter()
+            .map(|rule| {
+                rule.anchor
+                    .iter()
+                    .flat_map(|a| a.words)
+                    .filter_map(|word| patterns.binary_search(&word.to_ascii_lowercase()).ok())
+                    .collect()
+            })
+            .collect();
+        let mut tracked = vec![false; patterns.len()];
+        for &pattern in anchor_patterns.iter().flatten() {
+            tracked[pattern] = true;
+        }
+        let prefilter =
+            KeywordSet::new(&patterns, tracked).map_err(|reason| SecretError::InvalidRule {
+                rule: "keywords".to_owned(),
+                reason,
+            })?;
 
         let mut identity = String::new();
         for rule in &rules {
@@ -162,6 +186,7 @@ impl SecretScanner {
             rules,
             prefilter,
             keyword_rules,
+            anchor_patterns,
             allowed_paths,
             allowed_values,
             max_file_size,
@@ -237,7 +262,11 @@ impl SecretScanner {
     /// Every accepted match, sorted by position.
     fn hits(&self, content: &[u8]) -> Vec<Hit> {
         let mut seen = vec![false; self.prefilter.len()];
-        self.prefilter.mark_present(content, &mut seen);
+        let mut anchors = Vec::new();
+        self.prefilter
+            .mark_present(content, &mut seen, &mut anchors);
+        anchors.sort_unstable();
+        anchors.dedup();
         let mut enabled = vec![false; self.rules.len()];
         for (pattern, _) in seen.iter().enumerate().filter(|(_, seen)| **seen) {
             for &rule in &self.keyword_rules[pattern] {
@@ -252,17 +281,30 @@ impl SecretScanner {
             }
             let mut matched = 0;
             let compiled = rule.compiled();
-            for caps in compiled.regex.captures_iter(content) {
+            let starts: Vec<usize>;
+            let anchor = match &rule.anchor {
+                Some(anchor) => {
+                    let wanted = &self.anchor_patterns[index];
+                    starts = anchors
+                        .iter()
+                        .filter(|(_, pattern)| wanted.contains(pattern))
+                        .map(|&(start, _)| start)
+                        .collect();
+                    Some((anchor, starts.as_slice()))
+                }
+                None => None,
+            };
+            compiled.for_each_match(content, anchor, |caps| {
                 let Some(secret) = compiled
                     .secret_groups
                     .iter()
                     .find_map(|&g| caps.get(g))
                     .or_else(|| caps.get(0))
                 else {
-                    continue;
+                    return true;
                 };
                 if self.accept(rule, secret.as_bytes())
-                    && rule.check.is_none_or(|check| check(&caps))
+                    && rule.check.is_none_or(|check| check(caps))
                 {
                     hits.push(Hit {
                         rule: index,
@@ -270,11 +312,9 @@ impl SecretScanner {
                         end: secret.end(),
                     });
                     matched += 1;
-                    if matched == MAX_MATCHES_PER_RULE {
-                        break;
-                    }
                 }
-            }
+                matched < MAX_MATCHES_PER_RULE
+            });
         }
 
         // A loose rule adds nothing where a specific rule, or an earlier loose rule, already

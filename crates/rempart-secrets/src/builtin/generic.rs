@@ -4,7 +4,7 @@
 use rempart_core::Severity;
 
 use super::checks;
-use crate::rule::{Category, RuleDef};
+use crate::rule::{Anchor, Category, RuleDef};
 
 pub(super) const RULES: &[RuleDef] = &[
     RuleDef {
@@ -67,7 +67,13 @@ pub(super) const RULES: &[RuleDef] = &[
         title: "Hard-coded password",
         severity: Severity::Medium,
         keywords: &["password", "passwd", "passphrase", "_pwd", "-pwd", "pwd="],
-        regex: r"(?i:(?P<name>[a-z0-9_.-]{0,32}(?P<kind>password|passwd|passphrase|pwd)))[\x22']?[ \t]{0,4}(?:=|:=|:|=>)[ \t]{0,4}(?P<quote>[\x22'`]?)(?P<secret>[A-Za-z0-9!#%&*+./=?@^_~:|-]{8,128})(?:[\x22'`;, \t\r\n]|$)(?P<typed>[ \t]*=[^=])?",
+        regex: r"(?i:(?P<name>[a-z0-9_.-]{0,32}(?P<kind>password|passwd|passphrase|pwd)))[\x22']?[ \t]{0,4}(?:=|:=|:|=>)[ \t]{0,4}(?P<quote>[\x22'`]?)(?P<secret>[A-Za-z0-9!#%&*+./=?@^_~:|-]{8,128})(?:[\x22'`;, \t\r\n]|$)(?P<typed>[ \t]{0,16}=[^=])?",
+        // Name 32 + kind 10 + quote 1 + 4 + `:=` 2 + 4 + quote 1 + value 128 + end 1 + typed 18.
+        anchor: Some(Anchor {
+            words: &["password", "passwd", "passphrase", "pwd"],
+            before: 32,
+            after: 10 + 1 + 4 + 2 + 4 + 1 + 128 + 1 + 18,
+        }),
         entropy: Some(3.0),
         check: Some(checks::generic_assignment),
         generic: true,
@@ -93,7 +99,25 @@ pub(super) const RULES: &[RuleDef] = &[
             "private_key",
             "private-key",
         ],
-        regex: r"(?i:(?P<name>[a-z0-9_.-]{0,32}(?:secret|api[_-]?key|access[_-]?key|token|private[_-]?key)[a-z0-9_-]{0,16}))[\x22']?[ \t]{0,4}(?:=|:=|:|=>)[ \t]{0,4}(?P<quote>[\x22'`]?)(?P<secret>[A-Za-z0-9+/=_.~-]{16,256})(?:[\x22'`;, \t\r\n]|$)(?P<typed>[ \t]*=[^=])?",
+        regex: r"(?i:(?P<name>[a-z0-9_.-]{0,32}(?:secret|api[_-]?key|access[_-]?key|token|private[_-]?key)[a-z0-9_-]{0,16}))[\x22']?[ \t]{0,4}(?:=|:=|:|=>)[ \t]{0,4}(?P<quote>[\x22'`]?)(?P<secret>[A-Za-z0-9+/=_.~-]{16,256})(?:[\x22'`;, \t\r\n]|$)(?P<typed>[ \t]{0,16}=[^=])?",
+        // Name 32 + word 11 + 16 + quote 1 + 4 + `:=` 2 + 4 + quote 1 + value 256 + end 1 +
+        // typed 18.
+        anchor: Some(Anchor {
+            words: &[
+                "secret",
+                "api_key",
+                "api-key",
+                "apikey",
+                "access_key",
+                "access-key",
+                "accesskey",
+                "token",
+                "private_key",
+                "private-key",
+            ],
+            before: 32,
+            after: 11 + 16 + 1 + 4 + 2 + 4 + 1 + 256 + 1 + 18,
+        }),
         entropy: Some(3.7),
         check: Some(checks::generic_assignment),
         generic: true,
