@@ -1,20 +1,25 @@
-//! The keyword prefilter: which rule keywords occur anywhere in a file.
+//! The keyword prefilter: which rule keywords occur in a file, and where the anchor words of the
+//! generic rules start.
 //!
 //! The automaton is aho-corasick's DFA; only the search loop is ours. aho-corasick walks the
 //! input as one stream, so every byte waits for the table lookup of the byte before it, and that
-//! latency, not the work, set the speed (about 440 MB/s over text). The prefilter only needs the
-//! set of keywords present, not where or how often, so the input can be cut into a few lanes,
-//! each started early by one keyword length less a byte so that no keyword is lost at a cut, and
-//! the lanes' lookups interleaved in one loop: they do not depend on each other, and the CPU
-//! overlaps them.
+//! latency, not the work, set the speed (about 440 MB/s over text). Here the input is cut into
+//! lanes, each started early by one keyword length less a byte so that no keyword is lost at a
+//! cut, and the lanes' lookups are interleaved in one loop: they do not depend on each other, so
+//! the CPU overlaps them. A keyword seen twice near a cut is harmless: callers want the set of
+//! keywords, and sort and deduplicate the located starts.
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind};
 
-/// Independent lookups in flight per step. Four measured best on 2- and 4-wide x86 cores; more
-/// lanes spill their state out of registers.
+/// Independent lookups in flight per step (the loop below is written out for four).
 const LANES: usize = 4;
+
+/// Anchor-word starts recorded per file at most. A file made of nothing but anchor words would
+/// otherwise cost memory in proportion to its size; past this, the anchored rules search the
+/// whole file instead, which finds the same matches, only slower.
+pub(crate) const MAX_LOCATED: usize = 64 * 1024;
 
 /// Bytes per lane walked between two checks for a match state.
 const BLOCK: usize = 64;
@@ -62,19 +67,29 @@ impl KeywordSet {
 
     /// Marks in `seen` (indexed by keyword, `len()` long) every keyword that occurs in `content`,
     /// and adds to `located` the start and keyword of each occurrence of a tracked keyword, in no
-    /// particular order and possibly twice.
+    /// particular order and possibly twice. Returns false when `located` is incomplete: it
+    /// reached [`MAX_LOCATED`] entries.
     pub(crate) fn mark_present(
         &self,
         content: &[u8],
         seen: &mut [bool],
         located: &mut Vec<(usize, usize)>,
-    ) {
-        let mut marks = Marks { seen, located };
+    ) -> bool {
+        let mut marks = Marks {
+            seen,
+            located,
+            complete: true,
+        };
+        self.walk(content, &mut marks);
+        marks.complete
+    }
+
+    fn walk(&self, content: &[u8], marks: &mut Marks<'_>) {
         let lane_len = content.len() / LANES;
         if lane_len < MIN_LANE_BYTES.max(self.overlap) {
             let mut sid = self.start;
             for (at, &byte) in content.iter().enumerate() {
-                sid = self.step(sid, byte, at, &mut marks);
+                sid = self.step(sid, byte, at, marks);
             }
             return;
         }
@@ -86,7 +101,7 @@ impl KeywordSet {
             let owned = lane * lane_len;
             let from = owned - self.overlap;
             for (at, &byte) in content[from..owned].iter().enumerate() {
-                *sid = self.step(*sid, byte, from + at, &mut marks);
+                *sid = self.step(*sid, byte, from + at, marks);
             }
         }
         let [a, b, c, d] =
@@ -111,7 +126,7 @@ impl KeywordSet {
                 for (offset, (((&a, &b), &c), &d)) in a.iter().zip(b).zip(c).zip(d).enumerate() {
                     for (lane, (sid, byte)) in state.iter_mut().zip([a, b, c, d]).enumerate() {
                         let at = lane * lane_len + from + offset;
-                        *sid = self.step(*sid, byte, at, &mut marks);
+                        *sid = self.step(*sid, byte, at, marks);
                     }
                 }
             }
@@ -120,7 +135,7 @@ impl KeywordSet {
         let mut last = state[LANES - 1];
         let tail = LANES * lane_len;
         for (at, &byte) in content[tail..].iter().enumerate() {
-            last = self.step(last, byte, tail + at, &mut marks);
+            last = self.step(last, byte, tail + at, marks);
         }
     }
 
@@ -140,8 +155,12 @@ impl KeywordSet {
             let pattern = self.dfa.match_pattern(sid, index);
             marks.seen[pattern.as_usize()] = true;
             if self.tracked[pattern.as_usize()] {
-                let start = at + 1 - self.dfa.pattern_len(pattern);
-                marks.located.push((start, pattern.as_usize()));
+                if marks.located.len() < MAX_LOCATED {
+                    let start = at + 1 - self.dfa.pattern_len(pattern);
+                    marks.located.push((start, pattern.as_usize()));
+                } else {
+                    marks.complete = false;
+                }
             }
         }
     }
@@ -150,6 +169,7 @@ impl KeywordSet {
 struct Marks<'a> {
     seen: &'a mut [bool],
     located: &'a mut Vec<(usize, usize)>,
+    complete: bool,
 }
 
 #[cfg(test)]
@@ -160,7 +180,7 @@ mod tests {
         let owned: Vec<String> = keywords.iter().map(|k| (*k).to_owned()).collect();
         let set = KeywordSet::new(&owned, vec![false; owned.len()]).expect("keywords build");
         let mut seen = vec![false; set.len()];
-        set.mark_present(content, &mut seen, &mut Vec::new());
+        assert!(set.mark_present(content, &mut seen, &mut Vec::new()));
         owned
             .into_iter()
             .zip(seen)
@@ -258,12 +278,25 @@ mod tests {
                 expected_located.sort_unstable();
                 let mut seen = vec![false; set.len()];
                 let mut located = Vec::new();
-                set.mark_present(&content, &mut seen, &mut located);
+                assert!(set.mark_present(&content, &mut seen, &mut located));
                 located.sort_unstable();
                 located.dedup();
                 assert_eq!(seen, expected, "length {len}");
                 assert_eq!(located, expected_located, "length {len}");
             }
         }
+    }
+
+    #[test]
+    fn located_starts_are_capped_and_the_cap_is_reported() {
+        let owned = vec!["pwd".to_owned(), "zz".to_owned()];
+        let set = KeywordSet::new(&owned, vec![true, false]).expect("keywords build");
+        let content = "pwd ".repeat(MAX_LOCATED + 10) + "zz";
+        let mut seen = vec![false; 2];
+        let mut located = Vec::new();
+        assert!(!set.mark_present(content.as_bytes(), &mut seen, &mut located));
+        assert_eq!(located.len(), MAX_LOCATED);
+        // Presence is still complete.
+        assert_eq!(seen, [true, true]);
     }
 }

@@ -263,7 +263,9 @@ impl SecretScanner {
     fn hits(&self, content: &[u8]) -> Vec<Hit> {
         let mut seen = vec![false; self.prefilter.len()];
         let mut anchors = Vec::new();
-        self.prefilter
+        // When too many anchor words were found to list, anchored rules search the whole text.
+        let located_all = self
+            .prefilter
             .mark_present(content, &mut seen, &mut anchors);
         anchors.sort_unstable();
         anchors.dedup();
@@ -283,7 +285,7 @@ impl SecretScanner {
             let compiled = rule.compiled();
             let starts: Vec<usize>;
             let anchor = match &rule.anchor {
-                Some(anchor) => {
+                Some(anchor) if located_all => {
                     let wanted = &self.anchor_patterns[index];
                     starts = anchors
                         .iter()
@@ -292,7 +294,7 @@ impl SecretScanner {
                         .collect();
                     Some((anchor, starts.as_slice()))
                 }
-                None => None,
+                _ => None,
             };
             compiled.for_each_match(content, anchor, |caps| {
                 let Some(secret) = compiled

@@ -85,6 +85,29 @@ fn lines_are_counted_for_each_of_several_findings() {
     );
 }
 
+/// The generic rules search around their anchor words, and the whole file when it has too many
+/// of them to list: the same assignment is found either way, on the same line.
+#[test]
+fn generic_assignments_are_found_with_few_or_countless_anchor_words() {
+    let scanner = SecretScanner::builtin();
+    let value = format!("{}{}", "Zq3V8xL2mN5pR7tY", "1wK4bC6dF9gH0jS2");
+    let line = format!("client_secret = \"{value}\"\n");
+    for filler_lines in [1, 70_000] {
+        let text = "token\n".repeat(filler_lines) + &line;
+        let found: Vec<(String, Option<u32>)> = scanner
+            .scan_text("settings.py", text.as_bytes())
+            .into_iter()
+            .map(|f| (f.id, f.location.line))
+            .collect();
+        let line_number = u32::try_from(filler_lines + 1).expect("small");
+        assert_eq!(
+            found,
+            vec![("SEC-GENERIC-API-KEY".to_owned(), Some(line_number))],
+            "{filler_lines} lines of anchor words first"
+        );
+    }
+}
+
 #[test]
 fn interest_respects_size_cap_allowlists_and_empty_files() {
     let scanner = SecretScanner::builtin();
