@@ -373,6 +373,7 @@ mod tests {
             "accesskey",
             "private_key",
             "Private-Key",
+            "PrivateKey",
             "password",
             "PASSWD",
             "passphrase",

@@ -6,6 +6,21 @@ use rempart_core::Severity;
 use super::checks;
 use crate::rule::{Anchor, Category, RuleDef};
 
+/// Every spelling of the words in `SEC-GENERIC-API-KEY`'s name part: its keywords and its anchor.
+const API_KEY_WORDS: &[&str] = &[
+    "secret",
+    "api_key",
+    "api-key",
+    "apikey",
+    "access_key",
+    "access-key",
+    "accesskey",
+    "token",
+    "private_key",
+    "private-key",
+    "privatekey",
+];
+
 pub(super) const RULES: &[RuleDef] = &[
     RuleDef {
         code: "SEC-DATABASE-URL-PASSWORD",
@@ -87,34 +102,12 @@ pub(super) const RULES: &[RuleDef] = &[
         code: "SEC-GENERIC-API-KEY",
         title: "Hard-coded API key, token or secret",
         severity: Severity::Medium,
-        keywords: &[
-            "secret",
-            "api_key",
-            "api-key",
-            "apikey",
-            "access_key",
-            "access-key",
-            "accesskey",
-            "token",
-            "private_key",
-            "private-key",
-        ],
+        keywords: API_KEY_WORDS,
         regex: r"(?i:(?P<name>[a-z0-9_.-]{0,32}(?:secret|api[_-]?key|access[_-]?key|token|private[_-]?key)[a-z0-9_-]{0,16}))[\x22']?[ \t]{0,4}(?:=|:=|:|=>)[ \t]{0,4}(?P<quote>[\x22'`]?)(?P<secret>[A-Za-z0-9+/=_.~-]{16,256})(?:[\x22'`;, \t\r\n]|$)(?P<typed>[ \t]{0,16}=[^=])?",
         // Name 32 + word 11 + 16 + quote 1 + 4 + `:=` 2 + 4 + quote 1 + value 256 + end 1 +
         // typed 18.
         anchor: Some(Anchor {
-            words: &[
-                "secret",
-                "api_key",
-                "api-key",
-                "apikey",
-                "access_key",
-                "access-key",
-                "accesskey",
-                "token",
-                "private_key",
-                "private-key",
-            ],
+            words: API_KEY_WORDS,
             before: 32,
             after: 11 + 16 + 1 + 4 + 2 + 4 + 1 + 256 + 1 + 18,
         }),
