@@ -15,7 +15,10 @@ cd "$work"
 # The same feature set as `cargo test --workspace`, so after the tests this builds nothing (a
 # `-p rempart-cli` build would resolve features differently and rebuild yara-x).
 cargo build --quiet --workspace --all-targets --locked
-rempart="$root/target/debug/rempart"
+# Wherever cargo puts its build (CARGO_TARGET_DIR, a config file), ask it.
+target_dir=$(cd "$root" && cargo metadata --format-version 1 --no-deps --locked |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+rempart="$target_dir/debug/rempart"
 export REMPART_CACHE_DIR="$work/cache"
 
 echo "realworld: building a Debian bookworm root filesystem with mmdebstrap"

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
-use common::{package, shared_advisories};
+use common::{advisory_snapshot, package};
 use rempart_core::{Ecosystem, FindingDetails, Severity};
 use rempart_vulndb::{Database, VulnMatcher, import_paths};
 
@@ -81,7 +81,7 @@ for line in sys.stdin:
 
 #[test]
 fn scores_agree_with_python_cvss() {
-    let zip = shared_advisories().join("crates.io-all.zip");
+    let zip = advisory_snapshot().join("crates.io-all.zip");
     let directory = tempfile::tempdir().unwrap();
     let db_path = directory.path().join("vuln.sqlite");
     import_paths(&db_path, std::slice::from_ref(&zip)).unwrap();
@@ -110,7 +110,14 @@ fn scores_agree_with_python_cvss() {
             .clone();
         scored.insert(finding.id.clone(), (newest, *score, finding.severity));
     }
-    assert!(scored.len() > 300, "only {} scored findings", scored.len());
+    // Every record with a vector names a version it affects, so nearly all must be scored; an
+    // empty or tiny set would let the comparison below pass on nothing.
+    assert!(
+        scored.len() * 10 >= packages.len() * 7 && scored.len() > 100,
+        "only {} scored findings for {} records with a vector",
+        scored.len(),
+        packages.len()
+    );
     let v4 = scored
         .values()
         .filter(|(v, ..)| v.starts_with("CVSS:4.0/"))

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::time::{Duration, SystemTime};
 
-use common::{fixture, shared_advisories};
+use common::{advisory_snapshot, fixture};
 use rempart_vulndb::{Database, SCHEMA_VERSION, VulnDbError, default_db_path, import_paths};
 
 /// Counts records, withdrawn ones and the newest `modified` of an OSV zip, independently of the
@@ -35,15 +35,15 @@ fn zip_facts(path: &std::path::Path) -> (u64, u64, String) {
 }
 
 #[test]
-fn imports_the_shared_exports_and_reports_status() {
-    let shared = shared_advisories();
+fn imports_the_real_exports_and_reports_status() {
+    let snapshot = advisory_snapshot();
     let directory = tempfile::tempdir().unwrap();
     let db_path = directory.path().join("db/vuln.sqlite");
     let inputs = vec![
-        shared.join("PyPI-all.zip"),
-        shared.join("Go-all.zip"),
-        shared.join("crates.io-all.zip"),
-        shared.join("alpine-secdb"),
+        snapshot.join("PyPI-all.zip"),
+        snapshot.join("Go-all.zip"),
+        snapshot.join("crates.io-all.zip"),
+        snapshot.join("alpine-secdb"),
     ];
     let stats = import_paths(&db_path, &inputs).unwrap();
     assert_eq!(stats.rejected, 0, "{:?}", stats.problems);
@@ -56,7 +56,7 @@ fn imports_the_shared_exports_and_reports_status() {
         ("osv:Go", "Go-all.zip"),
         ("osv:crates.io", "crates.io-all.zip"),
     ] {
-        let (records, withdrawn, newest) = zip_facts(&shared.join(file));
+        let (records, withdrawn, newest) = zip_facts(&snapshot.join(file));
         expected_osv += records;
         expected_withdrawn += withdrawn;
         snapshots.insert(source.to_owned(), (records, newest));

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{package, shared_advisories};
+use common::{advisory_snapshot, package};
 use rempart_core::{Ecosystem, Finding};
 use rempart_vulndb::{Database, VulnMatcher, import_paths};
 
@@ -78,7 +78,7 @@ fn python_answer(zip: &std::path::Path) -> BTreeMap<(String, String), Vec<String
 
 #[test]
 fn matcher_agrees_with_independent_python_check() {
-    let zip = shared_advisories().join("PyPI-all.zip");
+    let zip = advisory_snapshot().join("PyPI-all.zip");
     let directory = tempfile::tempdir().unwrap();
     let db_path = directory.path().join("vuln.sqlite");
     import_paths(&db_path, std::slice::from_ref(&zip)).unwrap();

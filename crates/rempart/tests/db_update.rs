@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -78,23 +78,45 @@ fn feeds(base: &str, ecosystems: &[&str]) -> FeedConfig {
     }
 }
 
+/// The real `PyPI` export: the trimmed snapshot in the repository, or a full one where
+/// `REMPART_TEST_ADVISORIES` names it.
+fn pypi_export() -> PathBuf {
+    std::env::var_os("REMPART_TEST_ADVISORIES")
+        .map_or_else(
+            || {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../rempart-vulndb/tests/fixtures/snapshot")
+            },
+            PathBuf::from,
+        )
+        .join("PyPI-all.zip")
+}
+
 fn advisories(db: &Path) -> u64 {
     Database::open(db).unwrap().status().unwrap().advisories
 }
 
 #[test]
 fn update_downloads_verifies_and_never_breaks_the_old_database() {
-    let zip = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/advisories/PyPI-all.zip"),
-    )
-    .expect("the shared advisory snapshot sits beside the repository");
+    let export = pypi_export();
+    let zip = std::fs::read(&export).unwrap();
     let mode = Arc::new(Mutex::new(Mode::Good));
     let base = serve(zip, Arc::clone(&mode));
     let temp = tempfile::tempdir().unwrap();
     let db = temp.path().join("db/vuln.sqlite");
 
+    // What was downloaded must be exactly what a local import of the same file holds.
+    let local = temp.path().join("local.sqlite");
+    rempart_vulndb::import_paths(&local, std::slice::from_ref(&export)).unwrap();
+    let expected = advisories(&local);
+    assert!(
+        expected > 500,
+        "{expected} advisories in {}",
+        export.display()
+    );
+
     let stats = update_database(&db, &feeds(&base, &["PyPI"])).unwrap();
-    assert!(stats.advisories > 2000, "{} advisories", stats.advisories);
+    assert_eq!(stats.advisories, expected);
     let good = advisories(&db);
     assert_eq!(good, stats.advisories);
 

@@ -10,12 +10,15 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The shared advisory exports, beside the repository in CI and here.
-pub fn shared_advisories() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/advisories");
+/// The real advisory exports the tests read: the trimmed snapshot kept in the repository
+/// (`tests/fixtures/snapshot`), or a full snapshot of the same exports where
+/// `REMPART_TEST_ADVISORIES` names one (the optional last step of `scripts/test.sh`).
+pub fn advisory_snapshot() -> PathBuf {
+    let path = std::env::var_os("REMPART_TEST_ADVISORIES")
+        .map_or_else(|| fixture("snapshot"), PathBuf::from);
     assert!(
         path.join("PyPI-all.zip").is_file(),
-        "{} must hold the shared advisory exports",
+        "{} must hold the advisory exports (PyPI-all.zip, Go-all.zip, crates.io-all.zip, alpine-secdb)",
         path.display()
     );
     path
