@@ -101,7 +101,15 @@ impl LayerCache {
                     key TEXT PRIMARY KEY,
                     stored_at INTEGER NOT NULL,
                     data BLOB NOT NULL
-                )",
+                );
+                -- Layers whose bytes a walk has checked against their diff id: the identity is
+                -- the source's name for the bytes (a blob digest, an archive member).
+                CREATE TABLE IF NOT EXISTS verified_layers (
+                    identity TEXT NOT NULL,
+                    diff_id TEXT NOT NULL,
+                    verified_at INTEGER NOT NULL,
+                    PRIMARY KEY (identity, diff_id)
+                ) WITHOUT ROWID;",
             )
             .map_err(|e| error(e.to_string()))?;
         Ok(LayerCache {
@@ -123,6 +131,17 @@ impl LayerCache {
     /// rules, or in the walker limits (which decide what files it is shown), gives a new key.
     pub fn analyzer_key(diff_id: &str, limits: &str, analyzer: &str, fingerprint: &str) -> String {
         key(&["analyzer", diff_id, limits, analyzer, fingerprint])
+    }
+
+    /// True when a walk has verified that the bytes named `identity` have diff id `diff_id`.
+    pub fn is_verified(&self, identity: &str, diff_id: &str) -> bool {
+        let Ok(connection) = self.connection.lock() else {
+            return false;
+        };
+        connection
+            .prepare_cached("SELECT 1 FROM verified_layers WHERE identity = ?1 AND diff_id = ?2")
+            .and_then(|mut statement| statement.exists(params![identity, diff_id]))
+            .unwrap_or(false)
     }
 
     /// A cached walk base (its `analyzer_outputs` empty), if any.
@@ -153,12 +172,15 @@ impl LayerCache {
     }
 
     /// Stores a walk's base under `base_key` (its `analyzer_outputs` are ignored) and the given
-    /// analyzer outputs under their keys, in one transaction.
+    /// analyzer outputs under their keys, in one transaction; with `verified`, also records that
+    /// the walk checked the bytes of that identity against that diff id. Only walks that did
+    /// check their layer's diff id may be stored.
     pub fn put(
         &self,
         base_key: &str,
         walk: &LayerWalk,
         outputs: &[(&str, &AnalysisOutput)],
+        verified: Option<(&str, &str)>,
     ) -> Result<(), ScanError> {
         let error = |message: String| ScanError::Cache {
             path: self.path.clone(),
@@ -201,6 +223,15 @@ impl LayerCache {
                     .execute(params![key, now, data])
                     .map_err(|e| error(e.to_string()))?;
             }
+        }
+        if let Some((identity, diff_id)) = verified {
+            transaction
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO verified_layers (identity, diff_id, verified_at) \
+                     VALUES (?1, ?2, ?3)",
+                )
+                .and_then(|mut statement| statement.execute(params![identity, diff_id, now]))
+                .map_err(|e| error(e.to_string()))?;
         }
         transaction.commit().map_err(|e| error(e.to_string()))
     }

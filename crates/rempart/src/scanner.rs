@@ -111,12 +111,22 @@ impl Scanner {
     pub fn scan_image(&self, source: &dyn ImageSource) -> Result<ScanOutcome, ScanError> {
         let layers = source.layers();
         let limits_key = format!("{:?}", self.options.limits);
-        // Decoding the cached rows is most of a warm scan; layers decode in parallel.
+        let identities: Vec<Option<String>> = (0..layers.len())
+            .map(|i| source.layer_identity(i))
+            .collect();
+        // Decoding the cached rows is most of a warm scan; layers decode in parallel. A layer's
+        // rows are looked up only when a walk has verified that its bytes have the diff id the
+        // image claims: the cache is keyed by diff id, and a hostile image could claim another
+        // layer's to be reported with that layer's (clean) results.
         let plans: Vec<CachedLayer> = layers
             .par_iter()
             .enumerate()
             .map(|(index, layer)| match &self.options.cache {
-                Some(cache) => {
+                Some(cache)
+                    if identities[index]
+                        .as_deref()
+                        .is_some_and(|identity| cache.is_verified(identity, &layer.diff_id)) =>
+                {
                     let plan = cache.lookup(&layer.diff_id, &limits_key, &self.file_analyzers);
                     tracing::debug!(
                         layer = index,
@@ -126,7 +136,7 @@ impl Scanner {
                     );
                     plan
                 }
-                None => CachedLayer::keys(&layer.diff_id, &limits_key, &self.file_analyzers),
+                _ => CachedLayer::keys(&layer.diff_id, &limits_key, &self.file_analyzers),
             })
             .collect();
         let cached: Vec<bool> = plans.iter().map(CachedLayer::is_complete).collect();
@@ -135,7 +145,6 @@ impl Scanner {
             layers_to_read: wanted.len(),
             cached: layers.len() - wanted.len(),
         });
-        let verify = source.verify_diff_ids();
         let finish =
             |index: usize, result: Result<LayerWalk, WalkError>| -> Result<LayerWalk, ImageError> {
                 let walk = result.map_err(|source| ImageError::Layer {
@@ -147,10 +156,16 @@ impl Scanner {
                     files: walk.files,
                     bytes: walk.bytes,
                 });
+                // The walk checked the layer's content against its diff id (it failed
+                // otherwise), so its results may be stored under that diff id, and the layer's
+                // identity recorded as holding it.
                 if let Some(cache) = &self.options.cache {
                     let plan = &plans[index];
                     let outputs: Vec<_> = plan.missing_keys().zip(&walk.analyzer_outputs).collect();
-                    if let Err(error) = cache.put(&plan.base_key, &walk, &outputs) {
+                    let verified = identities[index]
+                        .as_deref()
+                        .map(|identity| (identity, layers[index].diff_id.as_str()));
+                    if let Err(error) = cache.put(&plan.base_key, &walk, &outputs, verified) {
                         // A read-only or full cache slows the next scan down; it must not fail
                         // this one.
                         tracing::warn!(%error, "could not store layer results");
@@ -158,7 +173,8 @@ impl Scanner {
                 }
                 Ok(walk)
             };
-        let expected = |index: usize| verify.then_some(layers[index].diff_id.as_str());
+        // Every layer's uncompressed content is checked against its diff id while it is walked.
+        let expected = |index: usize| Some(layers[index].diff_id.as_str());
         // With more than one thread allowed, decompression runs beside the analysis.
         let read_ahead = self.options.parallel > 1;
         let walk_random = |index: usize| -> Result<LayerWalk, ImageError> {

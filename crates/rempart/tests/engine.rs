@@ -385,3 +385,100 @@ fn sequential_and_parallel_sources_agree() {
     assert_eq!(strip(&from_layout.findings), strip(&from_archive.findings));
     assert_eq!(from_layout.packages, from_archive.packages);
 }
+
+/// A real image with a live credential, and a lying one: clean content, but its config claims
+/// the real layer's diff id.
+fn real_and_lying() -> (Image, Image) {
+    let real = Image::new(vec![(
+        Layer::new().file("app/config", "TOKEN=live"),
+        Compression::Gzip,
+    )]);
+    let mut lying = Image::new(vec![(
+        Layer::new().file("app/config", "nothing to see"),
+        Compression::Gzip,
+    )]);
+    lying.claimed_diff_ids = Some(real.diff_ids());
+    (real, lying)
+}
+
+#[test]
+fn a_claimed_diff_id_can_neither_poison_the_cache_nor_borrow_its_results() {
+    let temp = tempfile::tempdir().unwrap();
+    let cache = Arc::new(LayerCache::open(&temp.path().join("cache/layers.sqlite")).unwrap());
+    let (real, lying) = real_and_lying();
+    real.write_oci_layout(&temp.path().join("real"), "v1");
+    lying.write_oci_layout(&temp.path().join("lying"), "v1");
+    let open = |name: &str| {
+        OciLayout::open(&temp.path().join(name), None, &Platform::host_linux()).unwrap()
+    };
+    let lying_archive = temp.path().join("lying.tar");
+    lying.write_docker_archive(&lying_archive, Compression::None);
+
+    // Scanned first, the lying image fails on its layer and stores nothing.
+    let error = scanner("1", Some(Arc::clone(&cache)))
+        .scan_image(&open("lying"))
+        .err()
+        .expect("a layer whose content is not its diff id is an error");
+    assert!(error.to_string().contains("digest mismatch"), "{error}");
+
+    // So the real image is walked, and its credential found.
+    let real_result = scanner("1", Some(Arc::clone(&cache)))
+        .scan_image(&open("real"))
+        .unwrap()
+        .result;
+    assert!(!real_result.layers[0].cached);
+    assert_eq!(real_result.findings.len(), 1, "{:?}", real_result.findings);
+
+    // With the real layer's results cached under the diff id, the lying image (as a layout and
+    // as a docker archive) still gets no result of it: its layer is read, and refused.
+    for source in [
+        Box::new(open("lying")) as Box<dyn ImageSource>,
+        Box::new(DockerArchive::open(&lying_archive, None).unwrap()),
+    ] {
+        let error = scanner("1", Some(Arc::clone(&cache)))
+            .scan_image(source.as_ref())
+            .err()
+            .expect("the lying image must not be reported from the real image's results");
+        assert!(error.to_string().contains("digest mismatch"), "{error}");
+    }
+
+    // The real image, scanned again, comes from the cache.
+    let warm = scanner("1", Some(cache))
+        .scan_image(&open("real"))
+        .unwrap()
+        .result;
+    assert!(warm.layers[0].cached);
+    assert_eq!(warm.findings, real_result.findings);
+}
+
+#[test]
+fn a_docker_archive_rewritten_in_place_is_read_again() {
+    let temp = tempfile::tempdir().unwrap();
+    let cache = Arc::new(LayerCache::open(&temp.path().join("cache/layers.sqlite")).unwrap());
+    let (real, lying) = real_and_lying();
+    let path = temp.path().join("image.tar");
+    real.write_docker_archive(&path, Compression::None);
+    let scan = || {
+        scanner("1", Some(Arc::clone(&cache)))
+            .scan_image(&DockerArchive::open(&path, None).unwrap())
+    };
+    // A file changed within the last two seconds has no identity yet (its times could still
+    // be those of the next write): its layers are read, and no identity is recorded.
+    assert!(!scan().unwrap().result.layers[0].cached);
+    assert!(
+        !scan().unwrap().result.layers[0].cached,
+        "too recent to be named"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert!(!scan().unwrap().result.layers[0].cached);
+    assert!(scan().unwrap().result.layers[0].cached, "unchanged: warm");
+
+    // The same path, new bytes claiming the old diff id: the cache must not answer for them,
+    // neither at once nor once the write is old enough to name the file again.
+    lying.write_docker_archive(&path, Compression::None);
+    let error = scan().err().expect("rewritten archive is read again");
+    assert!(error.to_string().contains("digest mismatch"), "{error}");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let error = scan().err().expect("rewritten archive is read again");
+    assert!(error.to_string().contains("digest mismatch"), "{error}");
+}

@@ -47,6 +47,8 @@ pub struct DockerArchive {
     layer_members: Vec<String>,
     metadata: ImageMetadata,
     layers: Vec<LayerInfo>,
+    /// The archive file as it was when opened (see [`file_identity`]).
+    identity: Option<String>,
 }
 
 impl DockerArchive {
@@ -54,6 +56,7 @@ impl DockerArchive {
     pub fn open(path: &Path, tag: Option<&str>) -> Result<DockerArchive, ImageError> {
         let input = path.display().to_string();
         let file = File::open(path).map_err(|e| ImageError::io(path, e))?;
+        let identity = file_identity(path, &file);
         let reader = LayerReader::new(Box::new(BufReader::new(file)), Limits::default())
             .map_err(|e| ImageError::io(path, e))?;
         let compressed = reader.compression() != Compression::None;
@@ -83,6 +86,7 @@ impl DockerArchive {
             layer_members: Vec::new(),
             metadata: ImageMetadata::default(),
             layers: Vec::new(),
+            identity,
         };
         let read_member = |this: &DockerArchive, name: &str| -> Result<Vec<u8>, ImageError> {
             let name = this.resolve(name)?;
@@ -208,6 +212,47 @@ impl DockerArchive {
 /// Every member's position, size and link target, and, with `keep_small`, the bytes of the small
 /// ones (up to `SMALL_MEMBERS_BUDGET` in all).
 #[allow(clippy::type_complexity)] // two maps by member name, built together
+/// How recent a change makes an archive's identity unusable (see [`file_identity`]).
+const RACY_WINDOW_SECONDS: i64 = 2;
+
+/// The file's device, inode, size, modification and status-change times: any write to the file,
+/// or its replacement, changes one of them (the status-change time cannot be set by a user).
+/// `None` where the platform does not give them, and for a file changed in the last
+/// [`RACY_WINDOW_SECONDS`]: file systems keep times at a granularity of their own, so a second write
+/// within it could leave every field as it was.
+fn file_identity(path: &Path, file: &File) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let meta = file.metadata().ok()?;
+        let changed = meta.mtime().max(meta.ctime());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        if i64::try_from(now).ok()? < changed.saturating_add(RACY_WINDOW_SECONDS) {
+            return None;
+        }
+        let canonical = std::fs::canonicalize(path).ok()?;
+        Some(format!(
+            "docker-archive:{}:{}:{}:{}:{}.{}:{}.{}",
+            canonical.display(),
+            meta.dev(),
+            meta.ino(),
+            meta.size(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ctime(),
+            meta.ctime_nsec()
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, file);
+        None
+    }
+}
+
 fn index_members<R: Read>(
     entries: tar::Entries<'_, R>,
     keep_small: bool,
@@ -270,8 +315,12 @@ impl ImageSource for DockerArchive {
         }
     }
 
-    fn verify_diff_ids(&self) -> bool {
-        true
+    /// An archive stores no digest of its layer files, and hashing them would cost a warm scan
+    /// as much reading as a cold one: a layer is named by the archive file's identity (which
+    /// changes with any write to it) and the member's name.
+    fn layer_identity(&self, index: usize) -> Option<String> {
+        let identity = self.identity.as_ref()?;
+        Some(format!("{identity}\n{}", self.layer_members.get(index)?))
     }
 
     fn open_layer(&self, index: usize) -> Result<Box<dyn Read + Send>, ImageError> {

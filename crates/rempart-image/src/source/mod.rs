@@ -54,10 +54,14 @@ pub trait ImageSource: Send + Sync {
         LayerAccess::Random
     }
 
-    /// True when the raw stream is not checked against a stored digest, so the walker must
-    /// check the uncompressed content against the diff id instead (docker archives).
-    fn verify_diff_ids(&self) -> bool {
-        false
+    /// A name for the raw bytes of layer `index` that changes whenever they do, or `None` when
+    /// the source has none. The layer cache reuses a layer's results only under an identity for
+    /// which a walk has verified the layer's diff id: a diff id is a claim of the image config,
+    /// and a hostile image could claim another layer's. Content-addressed sources (layouts,
+    /// registries) name a layer by its blob digest, checked whenever the blob is read, and that
+    /// no runtime or registry accepts for other bytes.
+    fn layer_identity(&self, index: usize) -> Option<String> {
+        self.layers().get(index)?.digest.clone()
     }
 
     /// Opens the raw stream of one layer. Sources with [`LayerAccess::Sequential`] may refuse.

@@ -203,6 +203,8 @@ pub struct Image {
     pub layers: Vec<(Layer, Compression)>,
     pub config: serde_json::Value,
     pub history: Vec<serde_json::Value>,
+    /// Diff ids the config claims instead of the layers' real ones (a lying image).
+    pub claimed_diff_ids: Option<Vec<String>>,
 }
 
 impl Image {
@@ -216,11 +218,20 @@ impl Image {
             layers,
             config: serde_json::json!({"Env": ["PATH=/usr/bin"], "Cmd": ["/bin/sh"]}),
             history,
+            claimed_diff_ids: None,
         }
     }
 
+    /// The real diff ids of the layers.
+    pub fn diff_ids(&self) -> Vec<String> {
+        self.layers.iter().map(|(l, _)| sha256(&l.tar())).collect()
+    }
+
     fn config_json(&self) -> Vec<u8> {
-        let diff_ids: Vec<String> = self.layers.iter().map(|(l, _)| sha256(&l.tar())).collect();
+        let diff_ids: Vec<String> = self
+            .claimed_diff_ids
+            .clone()
+            .unwrap_or_else(|| self.layers.iter().map(|(l, _)| sha256(&l.tar())).collect());
         serde_json::to_vec(&serde_json::json!({
             "architecture": "amd64",
             "os": "linux",
@@ -316,16 +327,13 @@ pub fn walk_source(source: &dyn ImageSource) -> Vec<LayerWalk> {
     source
         .for_each_layer(&wanted, &mut |index, reader| {
             let diff_id = source.layers()[index].diff_id.clone();
-            let walk = walk_layer(
-                reader,
-                &[],
-                Limits::default(),
-                source.verify_diff_ids().then_some(&diff_id),
-            )
-            .map_err(|source| rempart_image::ImageError::Layer {
-                layer: index.to_string(),
-                source,
-            })?;
+            let walk =
+                walk_layer(reader, &[], Limits::default(), Some(&diff_id)).map_err(|source| {
+                    rempart_image::ImageError::Layer {
+                        layer: index.to_string(),
+                        source,
+                    }
+                })?;
             by_index[index] = Some(walk);
             Ok(())
         })
