@@ -67,6 +67,12 @@ pub(crate) fn apply_settings(args: &ScanArgs) -> Result<ScanArgs> {
         }
     }
     merged.ignore_unfixed = args.ignore_unfixed || file.ignore_unfixed.unwrap_or(false);
+    if let Some(code) = file.exit_code {
+        anyhow::ensure!(
+            code != 2,
+            "settings file: exit_code 2 is the exit code of a failed scan; choose another"
+        );
+    }
     merged.exit_code = args.exit_code.or(file.exit_code);
     merged.ignorefile = args.ignorefile.clone().or(file.ignorefile);
     if args.vex.is_empty() {
@@ -85,20 +91,17 @@ pub(crate) fn apply_settings(args: &ScanArgs) -> Result<ScanArgs> {
     merged.common.cache_dir = args.common.cache_dir.clone().or(file.cache_dir);
     merged.common.no_cache = args.common.no_cache || file.no_cache.unwrap_or(false);
     merged.common.db = args.common.db.clone().or(file.db);
-    merged.common.parallel = args.common.parallel.or(file.parallel);
+    let file_parallel = match file.parallel {
+        Some(n @ 1..=256) => Some(u16::try_from(n).expect("at most 256")),
+        Some(n) => anyhow::bail!("settings file: parallel is {n}; it must be from 1 to 256"),
+        None => None,
+    };
+    merged.common.parallel = args.common.parallel.or(file_parallel);
     Ok(merged)
 }
 
 fn load(path: &Path) -> Result<SettingsFile> {
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("settings file {}", path.display()))?
-        .len();
-    anyhow::ensure!(
-        size <= MAX_SETTINGS_BYTES,
-        "{}: {size} bytes, over the {MAX_SETTINGS_BYTES} byte cap",
-        path.display()
-    );
-    let text = std::fs::read_to_string(path)
+    let text = rempart_core::read_regular_text(path, MAX_SETTINGS_BYTES)
         .with_context(|| format!("settings file {}", path.display()))?;
     serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

@@ -1,11 +1,13 @@
 //! Shared vocabulary of rempart.
 //!
 //! Everything here is plain data plus the [`FileAnalyzer`] and [`ImageAnalyzer`] contracts. This
-//! crate performs no I/O, so every other crate can depend on it without pulling anything heavy.
+//! crate performs no I/O but one: [`read_regular_file`], the bounded reader of files a user
+//! names, shared so that every crate refuses devices, FIFOs and endless files the same way.
 
 mod analyzer;
 mod finding;
 mod image;
+mod input;
 mod package;
 mod path;
 mod result;
@@ -20,6 +22,7 @@ pub use image::{
     EntryKind, HistoryEntry, ImageMetadata, InventoryEntry, LayerRef, OsInfo, SkipReason,
     SkippedEntry,
 };
+pub use input::{is_special_file, open_regular_file, read_regular_file, read_regular_text};
 pub use package::{Ecosystem, Package, SourcePackage};
 pub use path::{PathError, normalize_entry_path, resolve_symlink};
 pub use result::{LayerSummary, REPORT_SCHEMA_VERSION, ScanResult};

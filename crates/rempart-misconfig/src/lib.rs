@@ -36,4 +36,4 @@ pub use kubernetes::{
     KubeOptions, KubeReport, PssLevel, WorkloadLevel, scan_kubernetes, scan_kubernetes_set,
     scan_kubernetes_with,
 };
-pub use rego::{RegoLimits, RegoPolicies};
+pub use rego::{MAX_POLICY_FILE_BYTES, RegoLimits, RegoPolicies};

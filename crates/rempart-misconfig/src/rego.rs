@@ -51,6 +51,8 @@ use crate::kubernetes::{MAX_MANIFEST_BYTES, load_yaml};
 
 /// The package prefix user policies live under.
 const PACKAGE_PREFIX: &str = "data.rempart.user.";
+/// One user policy file.
+pub const MAX_POLICY_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Limits on user policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +138,8 @@ impl RegoPolicies {
         let mut sources = Vec::new();
         for path in paths {
             let shown = path.display().to_string();
-            let text = std::fs::read_to_string(path).map_err(|e| policy_error(&shown, e))?;
+            let text = rempart_core::read_regular_text(path, MAX_POLICY_FILE_BYTES)
+                .map_err(|e| policy_error(&shown, e))?;
             sources.push((shown, text));
         }
         RegoPolicies::from_sources(&sources, limits)

@@ -103,15 +103,7 @@ impl SecretConfig {
             path: path.to_owned(),
             source,
         };
-        let size = std::fs::metadata(path).map_err(read_error)?.len();
-        if size > MAX_CONFIG_BYTES {
-            return Err(SecretError::ConfigTooLarge {
-                origin: path.display().to_string(),
-                size,
-                limit: MAX_CONFIG_BYTES,
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(read_error)?;
+        let text = rempart_core::read_regular_text(path, MAX_CONFIG_BYTES).map_err(read_error)?;
         SecretConfig::from_yaml(&text, &path.display().to_string())
     }
 }

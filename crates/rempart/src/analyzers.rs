@@ -163,10 +163,11 @@ pub fn load_policies(
     // The layer cache key must change whenever a policy's text does.
     let mut hasher = Sha256::new();
     for file in &files {
-        let text = std::fs::read(file).map_err(|source| AnalyzerError::PolicyDir {
-            path: file.clone(),
-            source,
-        })?;
+        let text = rempart_core::read_regular_file(file, rempart_misconfig::MAX_POLICY_FILE_BYTES)
+            .map_err(|source| AnalyzerError::PolicyDir {
+                path: file.clone(),
+                source,
+            })?;
         hasher.update(file.to_string_lossy().as_bytes());
         hasher.update(&text);
     }

@@ -31,12 +31,6 @@ pub(crate) fn read_capped(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Docume
         path: path.to_owned(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > max_bytes {
-        return Err(DocumentError::invalid(
-            path,
-            format!("{size} bytes, over the {max_bytes} byte cap"),
-        ));
-    }
-    std::fs::read(path).map_err(io)
+    // Regular files only, opened without blocking, and the cap holds on what is read.
+    rempart_core::read_regular_file(path, max_bytes).map_err(io)
 }

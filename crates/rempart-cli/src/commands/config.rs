@@ -10,6 +10,9 @@ use crate::Outcome;
 use crate::cli::ConfigArgs;
 use crate::context::{Output, parse_severities};
 
+/// A Dockerfile, manifest or compose file named on the command line: far above any real one.
+const MAX_CONFIG_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
     let format: Format = args.format.parse()?;
     let mut findings = Vec::new();
@@ -47,8 +50,8 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
                     .filter(|s| s.detail.is_some()),
             );
         } else {
-            let bytes =
-                std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let bytes = rempart_core::read_regular_file(path, MAX_CONFIG_FILE_BYTES)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             let display = path.display().to_string();
             let mut file_findings = rempart_misconfig::scan_config_file(path, &bytes)?;
             if let Some((policies, _)) = &policies {

@@ -71,6 +71,13 @@ pub(crate) fn load(path: &str, text: &str) -> Result<Vec<Document>, MisconfigErr
 
 /// Parser messages include a source snippet; keep the summary line only so one error stays one
 /// short message.
+/// The parser's message, first line only and at most 200 characters: parsers quote the input,
+/// and the input may be anything the path pointed at.
 fn first_lines(message: &str) -> String {
-    message.lines().next().unwrap_or("").trim().to_owned()
+    let line = message.lines().next().unwrap_or("").trim();
+    let mut shown: String = line.chars().take(200).collect();
+    if shown.len() < line.len() {
+        shown.push('…');
+    }
+    shown
 }

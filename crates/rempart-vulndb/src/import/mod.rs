@@ -99,7 +99,7 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> VulnDbError + '_ {
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, VulnDbError> {
-    let file = fs::File::open(path).map_err(io_error(path))?;
+    let file = rempart_core::open_regular_file(path).map_err(io_error(path))?;
     let mut content = Vec::new();
     file.take(MAX_DOCUMENT_BYTES + 1)
         .read_to_end(&mut content)
@@ -124,7 +124,8 @@ fn import_one(
         return import_directory(writer, input, input, stats);
     }
     let mut magic = [0u8; 4];
-    let read = fs::File::open(input)
+    // A device or FIFO named as an input is refused here, before anything blocks on it.
+    let read = rempart_core::open_regular_file(input)
         .and_then(|mut f| f.read(&mut magic))
         .map_err(io_error(input))?;
     if read == 4 && magic == *b"PK\x03\x04" {
@@ -236,7 +237,7 @@ fn import_zip(
         input: input.display().to_string(),
         reason: format!("bad zip archive: {e}"),
     };
-    let file = fs::File::open(input).map_err(io_error(input))?;
+    let file = rempart_core::open_regular_file(input).map_err(io_error(input))?;
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(zip_error)?;
     let mut content = Vec::new();
     for index in 0..archive.len() {
@@ -296,15 +297,14 @@ fn import_directory(
         }
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => {
-                let size = fs::metadata(&path).map_err(io_error(&path))?.len();
-                if size > MAX_RECORD_BYTES {
-                    stats.reject(format!(
-                        "{}: larger than {MAX_RECORD_BYTES} bytes",
-                        path.display()
-                    ));
-                    continue;
-                }
-                let content = fs::read(&path).map_err(io_error(&path))?;
+                let content = match rempart_core::read_regular_file(&path, MAX_RECORD_BYTES) {
+                    Ok(content) => content,
+                    Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                        stats.reject(format!("{}: {e}", path.display()));
+                        continue;
+                    }
+                    Err(e) => return Err(io_error(&path)(e)),
+                };
                 import_osv_bytes(writer, root, &path.display().to_string(), &content, stats)?;
             }
             Some("yaml" | "yml") => {
