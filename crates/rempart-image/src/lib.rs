@@ -25,7 +25,7 @@ pub use limits::Limits;
 pub use merge::MergedFs;
 pub use source::docker_archive::DockerArchive;
 pub use source::oci_layout::OciLayout;
-pub use source::registry::{RegistryImage, RegistryOptions, blob_dir};
+pub use source::registry::{RegistryImage, RegistryOptions, RegistryTimeouts, blob_dir};
 pub use source::rootfs::{DirOptions, walk_dir};
 pub use source::{ImageSource, LayerAccess, LayerInfo, LayerVisitor, Platform, parse_config};
 pub use walk::{LayerWalk, walk_layer, walk_layer_read_ahead};

@@ -325,3 +325,77 @@ fn read_ahead_walker_reports_the_same_errors() {
         walk_layer_read_ahead(&mut &truncated[..], &[], Limits::default(), None).unwrap_err();
     assert!(matches!(error, WalkError::Tar { .. }), "{error}");
 }
+
+/// Replaces the first layer blob of a layout with what `make` puts at its path.
+fn layout_with_layer_blob(make: impl FnOnce(&std::path::Path)) -> (tempfile::TempDir, OciLayout) {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("layout");
+    Image::new(vec![(Layer::new().file("a", "x"), Compression::Gzip)]).write_oci_layout(&dir, "v1");
+    let layout = OciLayout::open(&dir, None, &Platform::host_linux()).unwrap();
+    let digest = layout.layers()[0].digest.clone().unwrap();
+    let blob = dir.join("blobs/sha256").join(&digest[7..]);
+    std::fs::remove_file(&blob).unwrap();
+    make(&blob);
+    (temp, layout)
+}
+
+#[test]
+fn layout_blobs_that_are_fifos_or_links_out_of_the_layout_are_refused() {
+    let (_temp, layout) = layout_with_layer_blob(|blob| {
+        let status = std::process::Command::new("mkfifo")
+            .arg(blob)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    });
+    let started = std::time::Instant::now();
+    let error = layout.open_layer(0).err().unwrap().to_string();
+    assert!(error.contains("FIFO"), "{error}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "did not block"
+    );
+
+    let (_temp, layout) = layout_with_layer_blob(|blob| {
+        std::os::unix::fs::symlink("/dev/zero", blob).unwrap();
+    });
+    let error = layout.open_layer(0).err().unwrap().to_string();
+    assert!(error.contains("outside the layout"), "{error}");
+}
+
+#[test]
+fn an_index_json_that_is_a_fifo_is_refused_without_blocking() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("layout");
+    Image::new(vec![(Layer::new().file("a", "x"), Compression::Gzip)]).write_oci_layout(&dir, "v1");
+    std::fs::remove_file(dir.join("index.json")).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.join("index.json"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let error = OciLayout::open(&dir, None, &Platform::host_linux())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("index.json") && error.contains("FIFO"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_image_with_too_many_layers_is_refused() {
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": vec![support::sha256(b""); 1001]},
+    });
+    let error = rempart_image::parse_config(&serde_json::to_vec(&config).unwrap(), "many.json")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("many.json") && error.contains("1001 layers"),
+        "{error}"
+    );
+}

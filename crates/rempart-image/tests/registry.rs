@@ -154,13 +154,11 @@ fn push(layout: &Path, registry: &Registry, name: &str) {
 }
 
 fn options(registry: &Registry, blob_dir: &Path) -> RegistryOptions {
-    RegistryOptions {
-        username: Some(USER.into()),
-        password: Some(PASSWORD.into()),
-        insecure: false,
-        ca_certificates: vec![registry.ca.clone()],
-        blob_dir: blob_dir.to_owned(),
-    }
+    let mut options = RegistryOptions::new(blob_dir.to_owned());
+    options.username = Some(USER.into());
+    options.password = Some(PASSWORD.into());
+    options.ca_certificates = vec![registry.ca.clone()];
+    options
 }
 
 #[test]

@@ -11,6 +11,11 @@ use serde::Deserialize;
 
 use crate::error::ImageError;
 
+/// Layers an image may have. Real images stay far below (runtimes stack at most 128 overlay
+/// layers); each layer costs a walk and a cache lookup, so a config listing 100,000 empty layers
+/// must be refused, not scanned for minutes.
+pub(crate) const MAX_LAYERS: usize = 1000;
+
 #[derive(Deserialize, Default)]
 struct ConfigFile {
     #[serde(default)]
@@ -98,6 +103,16 @@ pub fn parse_config(bytes: &[u8], input: &str) -> Result<ParsedConfig, ImageErro
         .filter(|h| !h.empty_layer)
         .map(|h| Some(h.created_by.clone()))
         .collect();
+    if file.rootfs.diff_ids.len() > MAX_LAYERS {
+        return Err(ImageError::invalid(
+            input,
+            format!(
+                "{} layers; images are refused above {MAX_LAYERS} (Docker and containerd's \
+                 overlay stacks stop at 128)",
+                file.rootfs.diff_ids.len()
+            ),
+        ));
+    }
     // History is optional and sometimes incomplete; never let it disagree with the layer count.
     layer_history.resize(file.rootfs.diff_ids.len(), None);
     for diff_id in &file.rootfs.diff_ids {

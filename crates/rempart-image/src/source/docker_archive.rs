@@ -55,7 +55,7 @@ impl DockerArchive {
     /// Reads the archive's index. `tag` picks one image when the archive holds several.
     pub fn open(path: &Path, tag: Option<&str>) -> Result<DockerArchive, ImageError> {
         let input = path.display().to_string();
-        let file = File::open(path).map_err(|e| ImageError::io(path, e))?;
+        let file = rempart_core::open_regular_file(path).map_err(|e| ImageError::io(path, e))?;
         let identity = file_identity(path, &file);
         let reader = LayerReader::new(Box::new(BufReader::new(file)), Limits::default())
             .map_err(|e| ImageError::io(path, e))?;
@@ -72,7 +72,8 @@ impl DockerArchive {
             // Seek from header to header: reading through the layers' bytes to find the next
             // header cost a tenth of a second per 600 MB, before any layer could start.
             drop(reader);
-            let file = File::open(path).map_err(|e| ImageError::io(path, e))?;
+            let file =
+                rempart_core::open_regular_file(path).map_err(|e| ImageError::io(path, e))?;
             let mut archive = tar::Archive::new(BufReader::new(file));
             let entries = archive
                 .entries_with_seek()
@@ -202,7 +203,8 @@ impl DockerArchive {
 
     fn open_member(&self, name: &str) -> Result<impl Read + Send + use<>, ImageError> {
         let member = &self.members[name];
-        let mut file = File::open(&self.path).map_err(|e| ImageError::io(&self.path, e))?;
+        let mut file = rempart_core::open_regular_file(&self.path)
+            .map_err(|e| ImageError::io(&self.path, e))?;
         file.seek(SeekFrom::Start(member.offset))
             .map_err(|e| ImageError::io(&self.path, e))?;
         Ok(BufReader::with_capacity(256 * 1024, file).take(member.size))
@@ -346,7 +348,8 @@ impl ImageSource for DockerArchive {
             return Ok(());
         }
         let input = self.path.display().to_string();
-        let file = File::open(&self.path).map_err(|e| ImageError::io(&self.path, e))?;
+        let file = rempart_core::open_regular_file(&self.path)
+            .map_err(|e| ImageError::io(&self.path, e))?;
         let reader = LayerReader::new(Box::new(BufReader::new(file)), Limits::default())
             .map_err(|e| ImageError::io(&self.path, e))?;
         let mut archive = tar::Archive::new(reader);

@@ -17,6 +17,23 @@ const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
 /// Nested indexes deeper than this are refused: real images nest at most twice.
 const MAX_INDEX_DEPTH: usize = 4;
 
+/// Opens a file of the layout: a regular file (a FIFO would block the scan, a device never end),
+/// reached without leaving the layout through a link.
+fn open_inside(root: &Path, path: &Path) -> Result<File, ImageError> {
+    let resolved = std::fs::canonicalize(path).map_err(|e| ImageError::io(path, e))?;
+    let root = std::fs::canonicalize(root).map_err(|e| ImageError::io(root, e))?;
+    if !resolved.starts_with(&root) {
+        return Err(ImageError::invalid(
+            path.display().to_string(),
+            format!(
+                "a link to {}, outside the layout: not followed",
+                resolved.display()
+            ),
+        ));
+    }
+    rempart_core::open_regular_file(&resolved).map_err(|e| ImageError::io(path, e))
+}
+
 /// An image read from an OCI layout directory.
 pub struct OciLayout {
     root: PathBuf,
@@ -40,7 +57,7 @@ impl OciLayout {
         }
         let index_path = root.join("index.json");
         let index_bytes = read_capped(
-            File::open(&index_path).map_err(|e| ImageError::io(&index_path, e))?,
+            open_inside(root, &index_path)?,
             &index_path.display().to_string(),
         )?;
         let index = ImageIndex::from_reader(&index_bytes[..])
@@ -202,10 +219,7 @@ impl OciLayout {
     /// Reads a manifest, index or config blob and checks its digest.
     fn read_small_blob(&self, digest: &str) -> Result<Vec<u8>, ImageError> {
         let path = self.blob_path(digest)?;
-        let bytes = read_capped(
-            File::open(&path).map_err(|e| ImageError::io(&path, e))?,
-            &path.display().to_string(),
-        )?;
+        let bytes = read_capped(open_inside(&self.root, &path)?, &path.display().to_string())?;
         let actual = sha256_digest(&bytes);
         if actual != digest {
             return Err(ImageError::DigestMismatch {
@@ -233,7 +247,7 @@ impl ImageSource for OciLayout {
             .clone()
             .expect("layout layers always have a digest");
         let path = self.blob_path(&digest)?;
-        let file = File::open(&path).map_err(|e| ImageError::io(&path, e))?;
+        let file = open_inside(&self.root, &path)?;
         let reader =
             VerifyingReader::new(std::io::BufReader::with_capacity(256 * 1024, file), &digest)
                 .map_err(|e| ImageError::io(&path, e))?;

@@ -1,26 +1,32 @@
 //! Images pulled from a registry with the OCI distribution API.
 //!
 //! Manifests are fetched raw so that we check their digests and choose the platform ourselves
-//! (the same way as for OCI layouts); blobs go through `oci_client`, which checks each blob's
-//! digest while downloading. Layer blobs land in the cache directory under their digest, only
-//! when a layer is actually needed: a layer whose results are cached is never downloaded.
+//! (the same way as for OCI layouts); every response is bounded in size and time (see
+//! [`client`]). Layer blobs land in the cache directory under their digest, only when a layer is
+//! actually needed: a layer whose results are cached is never downloaded.
+
+mod client;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
-use oci_client::manifest::OciDescriptor;
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
+use oci_spec::distribution::Reference;
 use rempart_core::ImageMetadata;
 use serde::Deserialize;
 
 use crate::digest::{sha256_digest, validate_digest};
 use crate::error::ImageError;
+use crate::limits::Limits;
 use crate::source::platform::{self, Platform};
 use crate::source::{ImageSource, LayerInfo, MAX_JSON_BYTES, parse_config};
+
+pub use client::RegistryTimeouts;
+use client::{Credentials, DistributionClient};
+
+/// Image indexes followed from the reference to a manifest (an index may list indexes).
+const MAX_INDEX_DEPTH: usize = 4;
 
 const INDEX_TYPES: [&str; 2] = [
     "application/vnd.oci.image.index.v1+json",
@@ -44,6 +50,24 @@ pub struct RegistryOptions {
     pub ca_certificates: Vec<PathBuf>,
     /// Where verified blobs are stored; must be inside the cache directory.
     pub blob_dir: PathBuf,
+    pub timeouts: RegistryTimeouts,
+    /// The largest layer blob downloaded; larger declared sizes are refused before downloading.
+    pub max_blob_bytes: u64,
+}
+
+impl RegistryOptions {
+    /// Options with the default time limits and the walker's per-layer size cap for blobs.
+    pub fn new(blob_dir: PathBuf) -> RegistryOptions {
+        RegistryOptions {
+            username: None,
+            password: None,
+            insecure: false,
+            ca_certificates: Vec::new(),
+            blob_dir,
+            timeouts: RegistryTimeouts::default(),
+            max_blob_bytes: Limits::default().max_layer_bytes,
+        }
+    }
 }
 
 /// Manifest fields we need, for both OCI and Docker media types (oci-spec's `ImageManifest`
@@ -74,6 +98,8 @@ struct Blob {
 struct IndexEntry {
     digest: String,
     #[serde(default)]
+    media_type: Option<String>,
+    #[serde(default)]
     platform: Option<IndexPlatform>,
 }
 
@@ -85,13 +111,14 @@ struct IndexPlatform {
     variant: Option<String>,
 }
 
-/// An image in a registry. The client keeps the credentials it was first given for the
-/// registry, so blob pulls reuse them.
+/// An image in a registry. The client keeps the authorization its first challenge led to, so
+/// blob pulls reuse it.
 pub struct RegistryImage {
     runtime: tokio::runtime::Runtime,
-    client: Client,
+    client: DistributionClient,
     reference: Reference,
     blob_dir: PathBuf,
+    max_blob_bytes: u64,
     metadata: ImageMetadata,
     layers: Vec<LayerInfo>,
     descriptors: Vec<Blob>,
@@ -120,29 +147,26 @@ impl RegistryImage {
             registry: registry.clone(),
             message,
         };
-        let mut extra_root_certificates = Vec::new();
+        let mut extra_roots = Vec::new();
         for path in &options.ca_certificates {
-            let data = std::fs::read(path).map_err(|e| ImageError::io(path, e))?;
-            extra_root_certificates.push(Certificate {
-                encoding: CertificateEncoding::Pem,
-                data,
-            });
+            let pem = rempart_core::read_regular_file(path, MAX_JSON_BYTES)
+                .map_err(|e| ImageError::io(path, e))?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                ImageError::invalid(
+                    path.display().to_string(),
+                    format!("not PEM certificates: {e}"),
+                )
+            })?;
+            extra_roots.extend(certificates);
         }
-        let config = ClientConfig {
-            protocol: if options.insecure {
-                ClientProtocol::Http
-            } else {
-                ClientProtocol::Https
-            },
-            accept_invalid_certificates: options.insecure,
-            extra_root_certificates,
-            platform_resolver: None,
-            connect_timeout: Some(std::time::Duration::from_secs(30)),
-            read_timeout: Some(std::time::Duration::from_mins(2)),
-            ..ClientConfig::default()
-        };
-        let client = Client::new(config);
-        let auth = resolve_auth(&registry, options);
+        let client = DistributionClient::new(
+            &registry,
+            parsed.repository(),
+            resolve_auth(&registry, options),
+            options.insecure,
+            extra_roots,
+            options.timeouts,
+        )?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -154,47 +178,53 @@ impl RegistryImage {
             .chain(INDEX_TYPES.iter())
             .copied()
             .collect();
-        let fetch = |target: &Reference| -> Result<(Manifest, String), ImageError> {
-            let (bytes, digest) = runtime
-                .block_on(client.pull_manifest_raw(target, &auth, &accepted))
-                .map_err(|e| registry_error(format!("{target}: {e}")))?;
-            if bytes.len() as u64 > MAX_JSON_BYTES {
-                return Err(registry_error(format!(
-                    "{target}: manifest over {MAX_JSON_BYTES} bytes"
-                )));
-            }
-            let actual = sha256_digest(&bytes);
-            let expected = target.digest().map_or(digest, str::to_owned);
-            if actual != expected {
+        let fetch = |target: &str| -> Result<(Manifest, String), ImageError> {
+            let document = runtime.block_on(client.manifest(target, &accepted, MAX_JSON_BYTES))?;
+            let actual = sha256_digest(&document.bytes);
+            if target.starts_with("sha256:") && actual != target {
                 return Err(ImageError::DigestMismatch {
-                    input: target.to_string(),
-                    expected,
+                    input: format!("{parsed}: manifest {target}"),
+                    expected: target.to_owned(),
                     actual,
                 });
             }
-            let manifest = serde_json::from_slice(&bytes).map_err(|source| ImageError::Json {
-                path: target.to_string(),
-                source,
-            })?;
+            let mut manifest: Manifest =
+                serde_json::from_slice(&document.bytes).map_err(|source| ImageError::Json {
+                    path: format!("{parsed}: manifest {target}"),
+                    source,
+                })?;
+            // Docker's schema 2 leaves the media type to the Content-Type header.
+            if manifest.media_type.is_none() {
+                manifest.media_type = document.content_type;
+            }
             Ok((manifest, actual))
         };
 
-        let (mut manifest, mut manifest_digest) = fetch(&parsed)?;
-        let mut hops = 0;
+        let first = parsed
+            .digest()
+            .or(parsed.tag())
+            .unwrap_or("latest")
+            .to_owned();
+        let (mut manifest, mut manifest_digest) = fetch(&first)?;
+        let mut depth = 0;
         while !manifest.manifests.is_empty()
             || manifest
                 .media_type
                 .as_deref()
                 .is_some_and(|t| INDEX_TYPES.contains(&t))
         {
-            hops += 1;
-            if hops > 4 {
+            depth += 1;
+            if depth > MAX_INDEX_DEPTH {
                 return Err(registry_error(format!(
-                    "{parsed}: image indexes nested too deep"
+                    "{parsed}: image indexes nested deeper than {MAX_INDEX_DEPTH} levels"
                 )));
             }
-            let picked = platform::select(
-                manifest.manifests.iter().filter_map(|m| {
+            // An index may list other indexes (with or without a platform): with no platform
+            // entry matching, a single nested index is followed.
+            let with_platform: Vec<(&str, &str, &str, Option<&str>)> = manifest
+                .manifests
+                .iter()
+                .filter_map(|m| {
                     m.platform.as_ref().map(|p| {
                         (
                             m.digest.as_str(),
@@ -203,30 +233,46 @@ impl RegistryImage {
                             p.variant.as_deref(),
                         )
                     })
-                }),
-                platform,
-            )
-            .map_err(|available| ImageError::NoMatchingPlatform {
-                input: parsed.to_string(),
-                platform: platform.to_string(),
-                available,
-            })?
-            .to_owned();
-            (manifest, manifest_digest) = fetch(&parsed.clone_with_digest(picked))?;
+                })
+                .collect();
+            let nested: Vec<&IndexEntry> = manifest
+                .manifests
+                .iter()
+                .filter(|m| {
+                    m.media_type
+                        .as_deref()
+                        .is_some_and(|t| INDEX_TYPES.contains(&t))
+                })
+                .collect();
+            let picked = match platform::select(with_platform.iter().copied(), platform) {
+                Ok(digest) => digest.to_owned(),
+                Err(_) if nested.len() == 1 => nested[0].digest.clone(),
+                Err(available) => {
+                    return Err(ImageError::NoMatchingPlatform {
+                        input: parsed.to_string(),
+                        platform: platform.to_string(),
+                        available: if available.is_empty() && !manifest.manifests.is_empty() {
+                            format!("{} entries without a platform", manifest.manifests.len())
+                        } else {
+                            available
+                        },
+                    });
+                }
+            };
+            validate_digest(&picked).map_err(|m| registry_error(format!("{parsed}: {m}")))?;
+            (manifest, manifest_digest) = fetch(&picked)?;
         }
         let config_blob = manifest
             .config
             .clone()
             .ok_or_else(|| registry_error(format!("{parsed}: manifest has no config")))?;
-        if u64::try_from(config_blob.size).unwrap_or(u64::MAX) > MAX_JSON_BYTES {
-            return Err(registry_error(format!(
-                "{parsed}: config over {MAX_JSON_BYTES} bytes"
-            )));
-        }
-        let mut config_bytes = Vec::new();
-        runtime
-            .block_on(client.pull_blob(&parsed, &descriptor(&config_blob), &mut config_bytes))
-            .map_err(|e| registry_error(format!("{parsed}: config {}: {e}", config_blob.digest)))?;
+        validate_digest(&config_blob.digest)
+            .map_err(|m| registry_error(format!("{parsed}: config: {m}")))?;
+        let config_bytes = runtime.block_on(client.small_blob(
+            &config_blob.digest,
+            config_blob.size,
+            MAX_JSON_BYTES,
+        ))?;
         let parsed_config = parse_config(&config_bytes, &format!("{parsed} config"))?;
         if parsed_config.diff_ids.len() != manifest.layers.len() {
             return Err(registry_error(format!(
@@ -267,6 +313,7 @@ impl RegistryImage {
             client,
             reference: parsed,
             blob_dir: options.blob_dir.clone(),
+            max_blob_bytes: options.max_blob_bytes,
             metadata,
             layers,
             descriptors: manifest.layers,
@@ -283,41 +330,31 @@ impl RegistryImage {
         if target.is_file() {
             return Ok(target);
         }
+        // A partial or refused download is deleted with the temporary file.
         let temp = tempfile::NamedTempFile::new_in(&self.blob_dir)
             .map_err(|e| ImageError::io(&self.blob_dir, e))?;
         let file = temp.reopen().map_err(|e| ImageError::io(temp.path(), e))?;
         let mut out = tokio::fs::File::from_std(file);
-        self.runtime
-            .block_on(async {
-                self.client
-                    .pull_blob(&self.reference, &descriptor(blob), &mut out)
-                    .await?;
-                tokio::io::AsyncWriteExt::flush(&mut out).await?;
-                Ok::<(), oci_client::errors::OciDistributionError>(())
-            })
-            .map_err(|e| ImageError::Registry {
-                registry: self.reference.resolve_registry().to_owned(),
-                message: format!("{}: blob {}: {e}", self.reference, blob.digest),
-            })?;
+        self.runtime.block_on(self.client.blob_to_file(
+            &blob.digest,
+            blob.size,
+            self.max_blob_bytes,
+            &mut out,
+        ))?;
+        drop(out);
         temp.persist(&target)
             .map_err(|e| ImageError::io(&target, e.error))?;
         Ok(target)
     }
 }
 
-fn descriptor(blob: &Blob) -> OciDescriptor {
-    OciDescriptor {
-        media_type: blob.media_type.clone(),
-        digest: blob.digest.clone(),
-        size: blob.size,
-        ..OciDescriptor::default()
-    }
-}
-
 /// Explicit credentials first, then the Docker config and its credential helpers.
-fn resolve_auth(registry: &str, options: &RegistryOptions) -> RegistryAuth {
+fn resolve_auth(registry: &str, options: &RegistryOptions) -> Credentials {
     if let (Some(user), Some(password)) = (&options.username, &options.password) {
-        return RegistryAuth::Basic(user.clone(), password.clone());
+        return Credentials::Basic {
+            username: user.clone(),
+            password: password.clone(),
+        };
     }
     // Docker keys Docker Hub's credentials under its v1 URL.
     let server = if registry == "docker.io"
@@ -329,15 +366,15 @@ fn resolve_auth(registry: &str, options: &RegistryOptions) -> RegistryAuth {
         registry
     };
     match docker_credential::get_credential(server) {
-        Ok(docker_credential::DockerCredential::UsernamePassword(user, password)) => {
-            RegistryAuth::Basic(user, password)
+        Ok(docker_credential::DockerCredential::UsernamePassword(username, password)) => {
+            Credentials::Basic { username, password }
         }
         Ok(docker_credential::DockerCredential::IdentityToken(token)) => {
-            RegistryAuth::Bearer(token)
+            Credentials::IdentityToken(token)
         }
         Err(error) => {
             tracing::debug!(registry, %error, "no stored credentials, pulling anonymously");
-            RegistryAuth::Anonymous
+            Credentials::Anonymous
         }
     }
 }

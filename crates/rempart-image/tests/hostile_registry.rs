@@ -1,0 +1,480 @@
+//! Pulls from a misbehaving registry: an HTTP server on 127.0.0.1 started by the test that
+//! answers with endless bodies, oversized blobs, silence, a slow drip, a redirect loop, or an
+//! endless token. Each must end in a clear error that names the URL, within the time limits,
+//! with nothing left in the blob directory.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rempart_image::{ImageSource, Platform, RegistryImage, RegistryOptions, RegistryTimeouts};
+use sha2::{Digest, Sha256};
+
+/// How the server answers one path.
+#[derive(Clone)]
+enum Answer {
+    /// 200 with this body and content type.
+    Body(Vec<u8>, &'static str),
+    /// 200, then bytes as fast as the socket takes them, forever.
+    Endless,
+    /// Reads the request and never answers.
+    Silence,
+    /// 200 with headers, then one byte every 300 ms, forever.
+    Drip,
+    /// 302 back to the same path.
+    RedirectToSelf,
+    /// 401 with this `WWW-Authenticate` header, unless the request carries `Authorization`
+    /// equal to the second value, in which case the third answer is given.
+    Challenge(String, String, Box<Answer>),
+}
+
+struct Server {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+fn serve(routes: HashMap<String, Answer>) -> Server {
+    serve_on(TcpListener::bind("127.0.0.1:0").unwrap(), routes)
+}
+
+/// Serves on a listener bound beforehand (routes may need to name its port).
+fn serve_on(listener: TcpListener, routes: HashMap<String, Answer>) -> Server {
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&requests);
+    let routes = Arc::new(routes);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let routes = Arc::clone(&routes);
+            let seen = Arc::clone(&seen);
+            std::thread::spawn(move || handle(stream, &routes, &seen));
+        }
+    });
+    Server { port, requests }
+}
+
+fn handle(mut stream: TcpStream, routes: &HashMap<String, Answer>, seen: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut authorization = None;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("authorization")
+        {
+            authorization = Some(value.trim().to_owned());
+        }
+    }
+    let target = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_owned();
+    let path = target.split('?').next().unwrap_or("/").to_owned();
+    seen.lock().unwrap().push(target.clone());
+    let mut answer = routes.get(&path).cloned();
+    while let Some(Answer::Challenge(challenge, expected, then)) = answer.clone() {
+        if authorization.as_deref() == Some(expected.as_str()) {
+            answer = Some(*then);
+        } else {
+            let _ = write!(
+                stream,
+                "HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nWWW-Authenticate: {challenge}\r\nContent-Length: 0\r\n\r\n"
+            );
+            return;
+        }
+    }
+    let _ = match answer {
+        None => write!(
+            stream,
+            "HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 9\r\n\r\nnot found"
+        ),
+        Some(Answer::Body(body, content_type)) => write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .and_then(|()| stream.write_all(&body)),
+        Some(Answer::Endless) => {
+            let _ = write!(stream, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            let chunk = vec![b' '; 64 * 1024];
+            while stream.write_all(&chunk).is_ok() {}
+            Ok(())
+        }
+        Some(Answer::Silence) => {
+            std::thread::sleep(Duration::from_secs(60));
+            Ok(())
+        }
+        Some(Answer::Drip) => {
+            let _ = write!(stream, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            while stream.write_all(b" ").is_ok() {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            Ok(())
+        }
+        Some(Answer::RedirectToSelf) => write!(
+            stream,
+            "HTTP/1.1 302 Found\r\nConnection: close\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n"
+        ),
+        Some(Answer::Challenge(..)) => unreachable!("resolved above"),
+    };
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+const INDEX_TYPE: &str = "application/vnd.oci.image.index.v1+json";
+
+/// A one-layer image: its routes (manifest under tag `t`, config, layer blob) and the layer's
+/// digest. `declared` replaces the layer size the manifest declares.
+fn image_routes(layer: &[u8], declared: Option<i64>) -> (HashMap<String, Answer>, String) {
+    let layer_digest = sha256(layer);
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [sha256(layer)]},
+    }))
+    .unwrap();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_TYPE,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(&config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": declared.unwrap_or(layer.len() as i64)}],
+    }))
+    .unwrap();
+    let mut routes = HashMap::new();
+    routes.insert(
+        "/v2/x/manifests/t".into(),
+        Answer::Body(manifest, MANIFEST_TYPE),
+    );
+    routes.insert(
+        format!("/v2/x/blobs/{}", sha256(&config)),
+        Answer::Body(config, "application/octet-stream"),
+    );
+    (routes, layer_digest)
+}
+
+fn options(blob_dir: &std::path::Path) -> RegistryOptions {
+    let mut options = RegistryOptions::new(blob_dir.to_owned());
+    options.insecure = true;
+    options.timeouts = RegistryTimeouts {
+        connect: Duration::from_secs(2),
+        first_byte: Duration::from_secs(1),
+        idle: Duration::from_secs(1),
+        document: Duration::from_secs(3),
+        total: Duration::from_secs(20),
+    };
+    options
+}
+
+fn open(server: &Server, blob_dir: &std::path::Path) -> Result<RegistryImage, String> {
+    RegistryImage::open(
+        &format!("127.0.0.1:{}/x:t", server.port),
+        &Platform::host_linux(),
+        &options(blob_dir),
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs `f`, requiring it to finish within `limit`, and returns its result.
+fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let result = f();
+    assert!(
+        started.elapsed() < limit,
+        "took {:?}, more than {limit:?}",
+        started.elapsed()
+    );
+    result
+}
+
+#[test]
+fn an_endless_manifest_is_cut_at_the_document_cap() {
+    let server = serve(HashMap::from([(
+        "/v2/x/manifests/t".into(),
+        Answer::Endless,
+    )]));
+    let temp = tempfile::tempdir().unwrap();
+    let error = within(Duration::from_secs(15), || open(&server, temp.path()))
+        .err()
+        .unwrap();
+    assert!(error.contains("/v2/x/manifests/t"), "{error}");
+    assert!(
+        error.contains("longer than the 16777216-byte limit")
+            || error.contains("not received within"),
+        "{error}"
+    );
+}
+
+#[test]
+fn silence_and_a_slow_drip_time_out() {
+    let server = serve(HashMap::from([
+        ("/v2/x/manifests/t".into(), Answer::Silence),
+        ("/v2/x/manifests/drip".into(), Answer::Drip),
+    ]));
+    let temp = tempfile::tempdir().unwrap();
+    let error = within(Duration::from_secs(5), || open(&server, temp.path()))
+        .err()
+        .unwrap();
+    assert!(error.contains("no response within 1 s"), "{error}");
+    assert!(
+        error.contains(&format!("127.0.0.1:{}", server.port)),
+        "{error}"
+    );
+
+    // One byte every 300 ms never trips the idle timeout; the document's time limit stops it.
+    let error = within(Duration::from_secs(8), || {
+        RegistryImage::open(
+            &format!("127.0.0.1:{}/x:drip", server.port),
+            &Platform::host_linux(),
+            &options(temp.path()),
+        )
+        .err()
+        .unwrap()
+        .to_string()
+    });
+    assert!(error.contains("not received within 3 s"), "{error}");
+}
+
+#[test]
+fn a_redirect_loop_is_an_error() {
+    let server = serve(HashMap::from([(
+        "/v2/x/manifests/t".into(),
+        Answer::RedirectToSelf,
+    )]));
+    let temp = tempfile::tempdir().unwrap();
+    let error = within(Duration::from_secs(10), || open(&server, temp.path()))
+        .err()
+        .unwrap();
+    assert!(error.contains("/v2/x/manifests/t"), "{error}");
+    assert!(error.to_lowercase().contains("redirect"), "{error}");
+    let requests = server.requests.lock().unwrap().len();
+    assert!(
+        requests <= 7,
+        "{requests} requests: the loop must be cut short"
+    );
+}
+
+#[test]
+fn a_blob_longer_than_declared_is_cut_off_and_deleted() {
+    let layer = vec![b'a'; 4096];
+    let (mut routes, digest) = image_routes(&layer, Some(100));
+    routes.insert(format!("/v2/x/blobs/{digest}"), Answer::Endless);
+    let server = serve(routes);
+    let temp = tempfile::tempdir().unwrap();
+    let image = open(&server, temp.path()).unwrap();
+    let error = within(Duration::from_secs(10), || {
+        image.open_layer(0).err().unwrap()
+    })
+    .to_string();
+    assert!(
+        error.contains("longer than the 100 bytes its descriptor declares"),
+        "{error}"
+    );
+    assert!(error.contains(&digest), "{error}");
+    assert!(
+        files_in(temp.path()).is_empty(),
+        "{:?}",
+        files_in(temp.path())
+    );
+
+    // The right blob under the right size is stored, verified.
+    let (mut routes, digest) = image_routes(&layer, None);
+    routes.insert(
+        format!("/v2/x/blobs/{digest}"),
+        Answer::Body(layer.clone(), "application/octet-stream"),
+    );
+    let server = serve(routes);
+    let image = open(&server, temp.path()).unwrap();
+    let mut read = Vec::new();
+    std::io::Read::read_to_end(&mut image.open_layer(0).unwrap(), &mut read).unwrap();
+    assert_eq!(read, layer);
+    assert_eq!(files_in(temp.path()), [digest[7..].to_owned()]);
+}
+
+#[test]
+fn absurd_declared_sizes_are_refused_before_downloading() {
+    let layer = b"layer".to_vec();
+    for declared in [i64::MAX, -1] {
+        let (mut routes, digest) = image_routes(&layer, Some(declared));
+        routes.insert(
+            format!("/v2/x/blobs/{digest}"),
+            Answer::Body(layer.clone(), "application/octet-stream"),
+        );
+        let server = serve(routes);
+        let temp = tempfile::tempdir().unwrap();
+        let image = open(&server, temp.path()).unwrap();
+        let error = image.open_layer(0).err().unwrap().to_string();
+        assert!(error.contains("refused before downloading"), "{error}");
+        let blob_requests = server
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.contains(&digest))
+            .count();
+        assert_eq!(blob_requests, 0, "the blob was requested");
+    }
+}
+
+#[test]
+fn a_short_blob_or_a_wrong_digest_is_refused() {
+    let layer = vec![b'a'; 100];
+    let (mut routes, digest) = image_routes(&layer, None);
+    routes.insert(
+        format!("/v2/x/blobs/{digest}"),
+        Answer::Body(vec![b'b'; 100], "application/octet-stream"),
+    );
+    let server = serve(routes);
+    let temp = tempfile::tempdir().unwrap();
+    let error = open(&server, temp.path())
+        .unwrap()
+        .open_layer(0)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("digest mismatch"), "{error}");
+    assert!(files_in(temp.path()).is_empty());
+
+    let (mut routes, digest) = image_routes(&layer, None);
+    routes.insert(
+        format!("/v2/x/blobs/{digest}"),
+        Answer::Body(layer[..50].to_vec(), "application/octet-stream"),
+    );
+    let server = serve(routes);
+    let error = open(&server, temp.path())
+        .unwrap()
+        .open_layer(0)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("got 50 of the 100 bytes"), "{error}");
+    assert!(files_in(temp.path()).is_empty());
+}
+
+#[test]
+fn bearer_tokens_are_fetched_and_an_endless_token_is_cut() {
+    let layer = b"layer".to_vec();
+    let (routes, _) = image_routes(&layer, None);
+    for (token, expect_ok) in [
+        (
+            Answer::Body(br#"{"token":"sesame"}"#.to_vec(), "application/json"),
+            true,
+        ),
+        (Answer::Endless, false),
+    ] {
+        // Every registry path answers with a challenge naming the token service on the same
+        // server, whose port is known once the listener is bound.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let challenge = format!(
+            r#"Bearer realm="http://127.0.0.1:{port}/token",service="fake",scope="repository:x:pull""#
+        );
+        let mut guarded: HashMap<String, Answer> = routes
+            .iter()
+            .map(|(path, answer)| {
+                let guarded = Answer::Challenge(
+                    challenge.clone(),
+                    "Bearer sesame".into(),
+                    Box::new(answer.clone()),
+                );
+                (path.clone(), guarded)
+            })
+            .collect();
+        guarded.insert("/token".into(), token);
+        let server = serve_on(listener, guarded);
+        let temp = tempfile::tempdir().unwrap();
+        let result = within(Duration::from_secs(10), || open(&server, temp.path()));
+        if expect_ok {
+            let image = result.unwrap();
+            assert_eq!(image.layers().len(), 1);
+            let seen = server.requests.lock().unwrap().clone();
+            assert!(
+                seen.iter()
+                    .any(|r| r.starts_with("/token?") && r.contains("scope=repository")),
+                "{seen:?}"
+            );
+        } else {
+            let error = result.err().unwrap();
+            assert!(error.contains("/token"), "{error}");
+            assert!(error.contains("token response is longer"), "{error}");
+        }
+    }
+}
+
+#[test]
+fn nested_indexes_are_followed_and_a_miss_lists_what_was_found() {
+    let layer = b"layer".to_vec();
+    let (mut routes, _) = image_routes(&layer, None);
+    let Answer::Body(manifest, _) = routes["/v2/x/manifests/t"].clone() else {
+        unreachable!()
+    };
+    let manifest_digest = sha256(&manifest);
+    routes.insert(
+        format!("/v2/x/manifests/{manifest_digest}"),
+        Answer::Body(manifest.clone(), MANIFEST_TYPE),
+    );
+    let inner = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": INDEX_TYPE,
+        "manifests": [
+            {"mediaType": MANIFEST_TYPE, "digest": manifest_digest, "size": manifest.len(), "platform": {"os": "linux", "architecture": "amd64"}},
+            {"mediaType": MANIFEST_TYPE, "digest": manifest_digest, "size": manifest.len(), "platform": {"os": "linux", "architecture": "s390x"}},
+        ],
+    }))
+    .unwrap();
+    let outer = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": INDEX_TYPE,
+        "manifests": [{"mediaType": INDEX_TYPE, "digest": sha256(&inner), "size": inner.len()}],
+    }))
+    .unwrap();
+    routes.insert(
+        format!("/v2/x/manifests/{}", sha256(&inner)),
+        Answer::Body(inner, INDEX_TYPE),
+    );
+    routes.insert("/v2/x/manifests/t".into(), Answer::Body(outer, INDEX_TYPE));
+    let server = serve(routes);
+    let temp = tempfile::tempdir().unwrap();
+    let image = RegistryImage::open(
+        &format!("127.0.0.1:{}/x:t", server.port),
+        &"linux/amd64".parse::<Platform>().unwrap(),
+        &options(temp.path()),
+    )
+    .unwrap();
+    assert_eq!(
+        image.metadata().manifest_digest.as_deref(),
+        Some(manifest_digest.as_str())
+    );
+
+    let error = RegistryImage::open(
+        &format!("127.0.0.1:{}/x:t", server.port),
+        &"linux/arm64".parse::<Platform>().unwrap(),
+        &options(temp.path()),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        error.contains("linux/amd64") && error.contains("linux/s390x"),
+        "{error}"
+    );
+}
