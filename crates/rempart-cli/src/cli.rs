@@ -74,6 +74,14 @@ pub(crate) struct SourceArgs {
     /// Extra certificate authority (PEM) to trust for the registry; repeatable.
     #[arg(long = "ca-cert", value_name = "FILE")]
     pub(crate) ca_certs: Vec<PathBuf>,
+    /// Time limit for everything pulled from the registry for this image (`90s`, `10m`, `1h`).
+    /// [default: 30m]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) timeout: Option<std::time::Duration>,
+    /// How long one registry request may wait to connect, for its first response byte, or
+    /// for the next bytes of a body (`30s`). [default: 30s; connecting: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) registry_timeout: Option<std::time::Duration>,
 }
 
 #[derive(Args, Debug)]
@@ -97,7 +105,7 @@ pub(crate) struct ScanArgs {
     /// Output format: table, json, sarif, cyclonedx, spdx-json, junit. [default: table]
     #[arg(short, long)]
     pub(crate) format: Option<String>,
-    /// Write the report to this file instead of standard output.
+    /// Write the report to this file instead of standard output (`-`: standard output).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
     /// Only report findings of these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,
@@ -108,8 +116,9 @@ pub(crate) struct ScanArgs {
     /// Do not report vulnerabilities that have no fixed version yet.
     #[arg(long)]
     pub(crate) ignore_unfixed: bool,
-    /// Exit code when findings remain after filtering (0 never fails the build). [default: 1]
-    #[arg(long)]
+    /// Exit code when findings remain after filtering (0 never fails the build; 2 is kept for
+    /// errors). [default: 1]
+    #[arg(long, value_parser = parse_exit_code)]
     pub(crate) exit_code: Option<u8>,
     /// Accepted findings, each with a reason and an optional expiry (default:
     /// `.rempartignore.yaml` in the current directory, when present).
@@ -152,9 +161,9 @@ pub(crate) struct CommonArgs {
     /// Vulnerability database file (default: DB under the cache directory).
     #[arg(long, env = "REMPART_DB", value_name = "FILE")]
     pub(crate) db: Option<PathBuf>,
-    /// Layers analysed at the same time (default: number of CPUs).
-    #[arg(long)]
-    pub(crate) parallel: Option<usize>,
+    /// Layers analysed at the same time, 1 to 256 (default: number of CPUs).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) parallel: Option<u16>,
     /// Fix the timestamp written into SBOM and SARIF documents (RFC 3339), for reproducible output.
     #[arg(long, value_name = "RFC3339")]
     pub(crate) timestamp: Option<String>,
@@ -171,6 +180,7 @@ pub(crate) struct SbomArgs {
     /// cyclonedx or spdx-json.
     #[arg(short, long, default_value = "cyclonedx")]
     pub(crate) format: String,
+    /// Write the SBOM to this file instead of standard output (`-`: standard output).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
     /// Serial number / namespace suffix to write instead of the one derived from the image.
@@ -187,13 +197,19 @@ pub(crate) struct ConfigArgs {
     /// Files or directories to check.
     #[arg(required = true)]
     pub(crate) paths: Vec<PathBuf>,
+    /// Output format: table, json, sarif, cyclonedx, spdx-json, junit.
     #[arg(short, long, default_value = "table")]
     pub(crate) format: String,
+    /// Write the report to this file instead of standard output (`-`: standard output).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+    /// Only report findings of these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,
+    /// UNKNOWN,INFO).
     #[arg(short, long, value_delimiter = ',')]
     pub(crate) severity: Vec<String>,
-    #[arg(long, default_value_t = 1)]
+    /// Exit code when findings remain after filtering (0 never fails the build; 2 is kept for
+    /// errors).
+    #[arg(long, default_value_t = 1, value_parser = parse_exit_code)]
     pub(crate) exit_code: u8,
     /// User policies in Rego (v1): `.rego` files or directories; repeatable.
     #[arg(long = "policy", value_name = "PATH")]
@@ -239,4 +255,78 @@ pub(crate) enum DbCommand {
         #[command(flatten)]
         location: DbLocation,
     },
+}
+
+/// An exit code for findings: any byte but 2, which means the scan itself failed (a gate must
+/// be able to tell "findings" from "could not scan").
+fn parse_exit_code(text: &str) -> Result<u8, String> {
+    let code: u8 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not an exit code (0 to 255)"))?;
+    if code == 2 {
+        return Err("2 is the exit code of a failed scan; choose another (0 never fails)".into());
+    }
+    Ok(code)
+}
+
+/// `90s`, `10m`, `1h30m`, `500ms`, or a plain number of seconds; at least one second in all.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let invalid = || format!("`{text}` is not a duration (for example 90s, 10m, 1h30m)");
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(seconds));
+    }
+    let mut total = std::time::Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .ok_or_else(invalid)?;
+        let number: u64 = rest[..digits].parse().map_err(|_| invalid())?;
+        rest = &rest[digits..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let part = match &rest[..unit_end] {
+            "ms" => std::time::Duration::from_millis(number),
+            "s" => std::time::Duration::from_secs(number),
+            "m" => std::time::Duration::from_secs(number.saturating_mul(60)),
+            "h" => std::time::Duration::from_secs(number.saturating_mul(3600)),
+            _ => return Err(invalid()),
+        };
+        total = total.saturating_add(part);
+        rest = &rest[unit_end..];
+    }
+    if total < std::time::Duration::from_secs(1) {
+        return Err(format!(
+            "`{text}`: a time limit must be at least one second"
+        ));
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_duration, parse_exit_code};
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1500ms"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("500ms").is_err());
+        assert!(parse_duration("10 minutes").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(parse_exit_code("0"), Ok(0));
+        assert_eq!(parse_exit_code("3"), Ok(3));
+        assert!(parse_exit_code("2").is_err());
+        assert!(parse_exit_code("256").is_err());
+    }
 }

@@ -72,8 +72,7 @@ pub(crate) fn parse_severities(names: &[String]) -> Result<SeverityLists> {
 pub(crate) fn scan_options(common: &CommonArgs, cache: &Path) -> Result<rempart::ScanOptions> {
     let mut options = rempart::ScanOptions::default();
     if let Some(parallel) = common.parallel {
-        anyhow::ensure!(parallel > 0, "--parallel must be at least 1");
-        options.parallel = parallel;
+        options.parallel = usize::from(parallel);
     }
     options.progress = crate::progress::reporter();
     if !common.no_cache {
@@ -83,8 +82,14 @@ pub(crate) fn scan_options(common: &CommonArgs, cache: &Path) -> Result<rempart:
     Ok(options)
 }
 
-/// Where the report goes: a file (written whole, then renamed into place so a failed scan never
-/// leaves half a report) or standard output.
+/// Where the report goes: standard output (no path, or `-`), or a file.
+///
+/// A regular file (or a missing one) is written whole into a temporary file beside it, then
+/// renamed into place, so a failed scan never leaves half a report; a new report gets the usual
+/// permissions (0666 less the umask), a replaced one keeps its own. A symbolic link is followed
+/// and its target replaced, never the link itself. Character devices and FIFOs (`/dev/null`,
+/// `/dev/stdout`, a named pipe) are written through: renaming over them would turn a device node
+/// into a regular file.
 pub(crate) struct Output {
     target: Option<PathBuf>,
 }
@@ -92,7 +97,9 @@ pub(crate) struct Output {
 impl Output {
     pub(crate) fn new(target: Option<&Path>) -> Output {
         Output {
-            target: target.map(Path::to_owned),
+            target: target
+                .filter(|path| *path != Path::new("-"))
+                .map(Path::to_owned),
         }
     }
 
@@ -105,25 +112,90 @@ impl Output {
 
     pub(crate) fn write(&self, bytes: &[u8]) -> Result<()> {
         match &self.target {
-            None => {
-                let mut stdout = io::stdout().lock();
-                stdout.write_all(bytes)?;
-                stdout.flush()?;
-            }
-            Some(path) => {
-                let dir = path
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                let temp = tempfile::NamedTempFile::new_in(dir)
-                    .with_context(|| format!("cannot write into {}", dir.display()))?;
-                let mut file: &File = temp.as_file();
-                file.write_all(bytes)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                temp.persist(path)
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
+            None => write_stdout(bytes),
+            Some(path) => write_file(path, bytes),
         }
-        Ok(())
     }
+}
+
+/// Writes to standard output. A reader that went away (`rempart … | head`) is not an error, and
+/// does not change the outcome: the exit status still says whether there were findings.
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(()),
+    }
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let existing = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => Some(metadata),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error).with_context(|| format!("writing {}", path.display())),
+    };
+    // The path the report lands at: a link's final target, never the link.
+    let destination = if existing
+        .as_ref()
+        .is_some_and(|m| m.file_type().is_symlink())
+    {
+        std::fs::canonicalize(path).with_context(|| {
+            format!(
+                "{} is a symbolic link whose target does not exist: not replacing the link",
+                path.display()
+            )
+        })?
+    } else {
+        path.to_owned()
+    };
+    let target_metadata = match std::fs::metadata(&destination) {
+        Ok(metadata) => Some(metadata),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error).with_context(|| format!("writing {}", path.display())),
+    };
+    match &target_metadata {
+        Some(metadata) if metadata.is_dir() => {
+            anyhow::bail!(
+                "{} is a directory: name a file for the report",
+                path.display()
+            )
+        }
+        Some(metadata) if !metadata.is_file() => {
+            // A device or a FIFO: write through, as a shell redirection would.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&destination)
+                .with_context(|| format!("opening {}", path.display()))?;
+            file.write_all(bytes)
+                .and_then(|()| file.flush())
+                .with_context(|| format!("writing {}", path.display()))
+        }
+        _ => replace_regular(&destination, target_metadata.as_ref(), bytes)
+            .with_context(|| format!("writing {}", path.display())),
+    }
+}
+
+fn replace_regular(path: &Path, old: Option<&std::fs::Metadata>, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".rempart-report-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // Created with 0666, the umask applied by the kernel: what any other tool's new file gets.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let temp = builder
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    let mut file: &File = temp.as_file();
+    file.write_all(bytes)?;
+    if let Some(old) = old {
+        file.set_permissions(old.permissions())?;
+    }
+    temp.persist(path)?;
+    Ok(())
 }

@@ -51,14 +51,40 @@ fn main() -> ExitCode {
             }
             #[allow(clippy::print_stderr)]
             {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", printable(&error.to_string()));
                 for cause in error.chain().skip(1) {
-                    eprintln!("  caused by: {cause}");
+                    eprintln!("  caused by: {}", printable(&cause.to_string()));
                 }
             }
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// The longest message printed whole; a longer one (a hostile file name, say) keeps its start and
+/// end around a note of what was cut.
+const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// An error message made safe for a terminal: messages quote names and text from the images and
+/// files scanned, so control characters (escape sequences, newlines) are shown escaped, never
+/// sent, and the length is bounded.
+fn printable(message: &str) -> String {
+    let mut escaped = String::with_capacity(message.len().min(MAX_MESSAGE_CHARS * 4));
+    for c in message.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    let count = escaped.chars().count();
+    if count <= MAX_MESSAGE_CHARS {
+        return escaped;
+    }
+    let keep = MAX_MESSAGE_CHARS / 2;
+    let head: String = escaped.chars().take(keep).collect();
+    let tail: String = escaped.chars().skip(count - keep).collect();
+    format!("{head} […{} characters cut…] {tail}", count - 2 * keep)
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
@@ -88,4 +114,22 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_target(false)
         .without_time()
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn messages_are_escaped_and_bounded() {
+        assert_eq!(printable("bad \u{1b}[31mname\n"), "bad \\u{1b}[31mname\\n");
+        let long = format!("start{}end", "x".repeat(10_000));
+        let shown = printable(&long);
+        assert!(
+            shown.starts_with("startxx") && shown.ends_with("xxend"),
+            "{shown}"
+        );
+        assert!(shown.contains("characters cut"));
+        assert!(shown.chars().count() < 2100);
+    }
 }

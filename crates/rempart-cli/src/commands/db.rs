@@ -24,7 +24,7 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
                 path.display()
             );
             let status = Database::open(&path)?.status()?;
-            say(&describe(&status));
+            say(&describe(&status))?;
         }
         DbCommand::Update {
             osv_base,
@@ -59,7 +59,7 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
                 stats.affected_packages,
                 started.elapsed().as_secs_f64(),
                 stats.db_size_bytes
-            ));
+            ))?;
         }
         DbCommand::Import { paths, location } => {
             let path = resolve(&location)?;
@@ -80,7 +80,7 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
                 path.display(),
                 started.elapsed().as_secs_f64(),
                 stats.db_size_bytes
-            ));
+            ))?;
         }
     }
     Ok(Outcome::Clean)
@@ -93,14 +93,30 @@ fn resolve(location: &DbLocation) -> Result<PathBuf> {
     ))
 }
 
-#[allow(clippy::print_stdout)]
-fn say(text: &str) {
-    println!("{text}");
+fn say(text: &str) -> Result<()> {
+    crate::context::write_stdout(format!("{text}\n").as_bytes())
 }
 
 /// Makes sure a database exists before a vulnerability scan: an empty cache gets the built-in
-/// sample set, with a warning saying so; an old database gets a staleness warning.
-pub(crate) fn ensure_database(path: &Path) -> Result<()> {
+/// sample set, with a warning saying so; an old database gets a staleness warning. A database
+/// the user named (`--db`, `REMPART_DB`) must exist: a mistyped path must not turn into a scan
+/// with the small sample set.
+pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_dir() => anyhow::bail!(
+            "{} is a directory, not a vulnerability database file (--db names the file)",
+            path.display()
+        ),
+        Ok(metadata) if !metadata.is_file() => anyhow::bail!(
+            "{} is not a regular file: not a vulnerability database",
+            path.display()
+        ),
+        Err(error) if named_by_user => anyhow::bail!(
+            "no vulnerability database at {} ({error}), the path given by --db or REMPART_DB; build one there with `rempart db update --db {0}` (or `db import` from local files), or leave --db out to use the one in the cache directory",
+            path.display()
+        ),
+        _ => {}
+    }
     if !path.exists() {
         tracing::warn!(
             "no vulnerability database at {}: installing the built-in sample advisories (a small offline set); run `rempart db import` with full feeds for real coverage",

@@ -57,7 +57,7 @@ fn run(
     let cache = cache_root(args.common.cache_dir.as_deref())?;
     let database = if scanners.contains(&ScannerKind::Vuln) {
         let path = db_path(args.common.db.as_deref(), &cache);
-        crate::commands::db::ensure_database(&path)?;
+        crate::commands::db::ensure_database(&path, args.common.db.is_some())?;
         Some(path)
     } else {
         None

@@ -39,6 +39,12 @@ pub(crate) fn open_path(input: &Path, args: &SourceArgs) -> Result<Box<dyn Image
     if let Some((dir, tag)) = layout_and_tag(input) {
         return Ok(Box::new(OciLayout::open(dir, Some(tag), &platform)?));
     }
+    if std::fs::metadata(input).is_ok() {
+        anyhow::bail!(
+            "{}: not an image: --input takes an OCI layout directory (`DIR` or `DIR:TAG`) or a docker-save archive (a regular file)",
+            input.display()
+        )
+    }
     anyhow::bail!("{}: no such file or directory", input.display())
 }
 
@@ -47,13 +53,20 @@ pub(crate) fn open_reference(
     args: &SourceArgs,
     cache: &Path,
 ) -> Result<Box<dyn ImageSource>> {
-    let options = RegistryOptions {
-        username: args.username.clone(),
-        password: args.password.clone(),
-        insecure: args.insecure,
-        ca_certificates: args.ca_certs.clone(),
-        blob_dir: rempart_image::blob_dir(cache),
-    };
+    let mut options = RegistryOptions::new(rempart_image::blob_dir(cache));
+    options.username.clone_from(&args.username);
+    options.password.clone_from(&args.password);
+    options.insecure = args.insecure;
+    options.ca_certificates.clone_from(&args.ca_certs);
+    if let Some(total) = args.timeout {
+        options.timeouts.total = total;
+    }
+    if let Some(each) = args.registry_timeout {
+        options.timeouts.connect = each;
+        options.timeouts.first_byte = each;
+        options.timeouts.idle = each;
+        options.timeouts.document = options.timeouts.document.max(each);
+    }
     let image = RegistryImage::open(reference, &platform(args)?, &options)
         .with_context(|| format!("cannot pull {reference}"))?;
     Ok(Box::new(image))

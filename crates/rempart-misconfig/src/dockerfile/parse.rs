@@ -308,9 +308,13 @@ fn build(logical: Vec<Logical>, escape: char) -> Result<Dockerfile, ParseError> 
             None => (text.trim().to_ascii_uppercase(), ""),
         };
         if !keyword.chars().all(|c| c.is_ascii_alphabetic()) {
-            // The file may not be a Dockerfile at all (a link to a file of secrets): quote no
-            // more of it than an instruction's length.
-            let excerpt: String = keyword.chars().take(24).collect();
+            // The file may not be a Dockerfile at all (a link to a file of secrets): quote only
+            // the letters it starts with, as an instruction would, never a value.
+            let excerpt: String = keyword
+                .chars()
+                .take_while(char::is_ascii_alphabetic)
+                .take(24)
+                .collect();
             let cut = if excerpt.len() < keyword.len() {
                 "…"
             } else {

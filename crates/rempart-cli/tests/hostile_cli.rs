@@ -1,0 +1,358 @@
+//! The binary against hostile or mistaken command lines: special files given as inputs or
+//! outputs, a mistyped database path, exit codes that would hide a failure, a reader that goes
+//! away, escape sequences in names.
+
+use std::io::Read;
+use std::os::unix::fs::FileTypeExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn sample_image() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-image")
+}
+
+fn rempart(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rempart"))
+        .args(args)
+        .env("REMPART_CACHE_DIR", cache)
+        .env_remove("REMPART_DB")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn mkfifo(path: &Path) {
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+}
+
+const DOCKERFILE: &str = "FROM debian:12\nUSER root\n";
+
+#[test]
+fn special_files_given_as_inputs_are_refused_without_blocking() {
+    let temp = tempfile::tempdir().unwrap();
+    let fifo = temp.path().join("Dockerfile");
+    mkfifo(&fifo);
+    let started = Instant::now();
+    for args in [
+        vec!["config", "/dev/zero"],
+        vec!["config", fifo.to_str().unwrap()],
+        vec!["image", "--input", "/dev/zero"],
+        vec![
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--ignorefile",
+            fifo.to_str().unwrap(),
+        ],
+        vec![
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--vex",
+            "/dev/zero",
+        ],
+        vec![
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--secret-config",
+            fifo.to_str().unwrap(),
+        ],
+        vec!["db", "import", "--db", "x.sqlite", fifo.to_str().unwrap()],
+    ] {
+        let output = rempart(temp.path(), &args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let message = stderr(&output);
+        assert!(
+            message.contains("FIFO")
+                || message.contains("character device")
+                || message.contains("not an image"),
+            "{args:?}: {message}"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "something blocked"
+    );
+}
+
+#[test]
+fn a_dockerfile_linked_to_the_process_environment_does_not_print_it() {
+    let temp = tempfile::tempdir().unwrap();
+    let link = temp.path().join("Dockerfile");
+    std::os::unix::fs::symlink("/proc/self/environ", &link).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rempart"))
+        .args(["config", link.to_str().unwrap()])
+        .env("REMPART_CACHE_DIR", temp.path())
+        .env("CI_TOKEN_FOR_THE_TEST", "secret-value-that-must-not-leak")
+        .output()
+        .unwrap();
+    let everything = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    assert!(
+        !everything.contains("secret-value-that-must-not-leak"),
+        "{everything}"
+    );
+    assert!(
+        everything.len() < 4000,
+        "{} bytes of output",
+        everything.len()
+    );
+}
+
+#[test]
+fn a_mistyped_database_path_is_an_error_not_the_sample_set() {
+    let temp = tempfile::tempdir().unwrap();
+    let missing = temp.path().join("no/such/vuln.sqlite");
+    let output = rempart(
+        temp.path(),
+        &[
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--db",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no vulnerability database at"));
+    assert!(!missing.exists(), "nothing is created at a mistyped path");
+
+    let output = rempart(
+        temp.path(),
+        &[
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--db",
+            temp.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("is a directory"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn exit_code_two_and_absurd_parallelism_are_refused_up_front() {
+    let temp = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["config", "x", "--exit-code", "2"],
+        vec!["image", "--input", "x", "--exit-code", "2"],
+        vec!["image", "--input", "x", "--parallel", "10000"],
+        vec!["image", "--input", "x", "--parallel", "0"],
+        vec!["image", "x", "--timeout", "soon"],
+    ] {
+        let output = rempart(temp.path(), &args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(!stderr(&output).is_empty());
+    }
+}
+
+#[test]
+fn output_paths_devices_fifos_and_links_are_written_through() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    std::fs::write(dir.join("Dockerfile"), DOCKERFILE).unwrap();
+    let config = |output: &Path| {
+        rempart(
+            dir,
+            &[
+                "config",
+                dir.join("Dockerfile").to_str().unwrap(),
+                "--format",
+                "json",
+                "--output",
+                output.to_str().unwrap(),
+            ],
+        )
+    };
+
+    // A character device node (the same device as /dev/null) stays a device node.
+    let node = dir.join("null");
+    let made = Command::new("mknod")
+        .args([node.to_str().unwrap(), "c", "1", "3"])
+        .status()
+        .unwrap();
+    if made.success() {
+        let output = config(&node);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let kind = std::fs::symlink_metadata(&node).unwrap().file_type();
+        assert!(kind.is_char_device(), "the device node was replaced");
+    } else {
+        eprintln!("mknod needs root; checked /dev/null only");
+    }
+    let output = config(Path::new("/dev/null"));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        std::fs::symlink_metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+
+    // A FIFO gets the report through it.
+    let fifo = dir.join("report.fifo");
+    mkfifo(&fifo);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            std::fs::File::open(fifo)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        })
+    };
+    let output = config(&fifo);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = reader.join().unwrap();
+    assert!(text.contains("\"findings\""), "{text}");
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+
+    // A symbolic link: its target is replaced, the link stays.
+    let target = dir.join("target.json");
+    std::fs::write(&target, "old").unwrap();
+    let link = dir.join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let output = config(&link);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("\"findings\"")
+    );
+
+    // A dangling link is refused rather than replaced.
+    let dangling = dir.join("dangling.json");
+    std::os::unix::fs::symlink(dir.join("nowhere/x.json"), &dangling).unwrap();
+    let output = config(&dangling);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("symbolic link"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A new report gets the usual permissions (0666 less the umask), not 0600.
+    let fresh = dir.join("fresh.json");
+    let output = config(&fresh);
+    assert_eq!(output.status.code(), Some(1));
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&fresh).unwrap().permissions())
+            & 0o777;
+    assert_eq!(
+        mode & 0o044,
+        0o044,
+        "mode {mode:o}: readable by group and others"
+    );
+
+    // `-o -` is standard output, not a file named `-`.
+    let output = rempart(
+        dir,
+        &[
+            "config",
+            dir.join("Dockerfile").to_str().unwrap(),
+            "--format",
+            "json",
+            "-o",
+            "-",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"findings\""));
+    assert!(!dir.join("-").exists());
+}
+
+#[test]
+fn a_reader_that_goes_away_does_not_change_the_verdict() {
+    let temp = tempfile::tempdir().unwrap();
+    std::fs::write(temp.path().join("Dockerfile"), DOCKERFILE).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rempart"))
+        .args([
+            "config",
+            temp.path().join("Dockerfile").to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .env("REMPART_CACHE_DIR", temp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the pipe before reading anything: like `| head -c0`.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+
+    // `db status | head -1`: no panic on the broken pipe.
+    let db = temp.path().join("db/vuln.sqlite");
+    let output = rempart(
+        temp.path(),
+        &["db", "import", "--db", db.to_str().unwrap(), "/nonexistent"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let scan = rempart(
+        temp.path(),
+        &[
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--scanners",
+            "vuln",
+        ],
+    );
+    assert!(scan.status.code() == Some(1), "{}", stderr(&scan));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rempart"))
+        .args(["db", "status"])
+        .env("REMPART_CACHE_DIR", temp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}
+
+#[test]
+fn escape_sequences_in_names_reach_the_terminal_escaped() {
+    let temp = tempfile::tempdir().unwrap();
+    let name = "bad\u{1b}]0;owned\u{7}\u{1b}[2J.tar";
+    let path = temp.path().join(name);
+    std::fs::write(&path, b"not a tar at all, nowhere near").unwrap();
+    let output = rempart(temp.path(), &["image", "--input", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(!message.contains('\u{1b}'), "{message:?}");
+    assert!(message.contains("\\u{1b}"), "{message:?}");
+}
