@@ -250,8 +250,14 @@ pub(crate) enum DbCommand {
     /// Build the database from local advisory files: OSV all.zip exports or directories of OSV
     /// JSON, Alpine secdb YAML, Debian security-tracker JSON. Replaces the database atomically.
     Import {
+        /// OSV `all.zip` exports or JSON directories, Alpine secdb YAML, the Debian security
+        /// tracker JSON.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Replace the database even when the new one holds no advisory, or fewer than half
+        /// of the current one's.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         location: DbLocation,
     },

@@ -143,5 +143,16 @@ pub struct ImageContext<'a> {
 /// An analyzer of the whole image: config checks, vulnerability matching over the catalog.
 pub trait ImageAnalyzer: Send + Sync {
     fn name(&self) -> &'static str;
-    fn analyze_image(&self, image: &ImageContext<'_>, findings: &mut Vec<Finding>);
+    /// Adds the image's findings. An `Err` means the analysis could not be done (its data is
+    /// damaged, say): the scan fails rather than report the image clean.
+    fn analyze_image(
+        &self,
+        image: &ImageContext<'_>,
+        findings: &mut Vec<Finding>,
+    ) -> Result<(), ImageAnalysisError>;
 }
+
+/// Why an image analyzer could not do its work; the message names what was unreadable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ImageAnalysisError(pub String);

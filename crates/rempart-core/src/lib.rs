@@ -14,8 +14,8 @@ mod result;
 mod severity;
 
 pub use analyzer::{
-    AnalysisOutput, FileAnalyzer, FileMeta, FileSink, ImageAnalyzer, ImageContext, Interest,
-    OwnedFiles, PackageLicenses,
+    AnalysisOutput, FileAnalyzer, FileMeta, FileSink, ImageAnalysisError, ImageAnalyzer,
+    ImageContext, Interest, OwnedFiles, PackageLicenses,
 };
 pub use finding::{Finding, FindingDetails, FixState, Location, ScannerKind};
 pub use image::{

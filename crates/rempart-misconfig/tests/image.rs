@@ -136,7 +136,9 @@ fn run(
         packages: &[],
     };
     let mut findings = Vec::new();
-    ImageConfigChecks::new().analyze_image(&context, &mut findings);
+    ImageConfigChecks::new()
+        .analyze_image(&context, &mut findings)
+        .unwrap();
     findings
 }
 

@@ -455,7 +455,11 @@ impl ImageAnalyzer for SecretScanner {
         "secrets"
     }
 
-    fn analyze_image(&self, image: &ImageContext<'_>, findings: &mut Vec<Finding>) {
+    fn analyze_image(
+        &self,
+        image: &ImageContext<'_>,
+        findings: &mut Vec<Finding>,
+    ) -> Result<(), rempart_core::ImageAnalysisError> {
         let metadata = image.metadata;
         for (index, env) in metadata.env.iter().enumerate() {
             self.scan_config_value(0, index, env, findings);
@@ -466,5 +470,6 @@ impl ImageAnalyzer for SecretScanner {
         for (index, step) in metadata.history.iter().enumerate() {
             self.scan_config_value(2, index, &step.created_by, findings);
         }
+        Ok(())
     }
 }

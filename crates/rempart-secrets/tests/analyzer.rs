@@ -213,7 +213,7 @@ fn image_config_env_labels_and_build_args() {
         packages: &[],
     };
     let mut findings = Vec::new();
-    ImageAnalyzer::analyze_image(&scanner, &context, &mut findings);
+    ImageAnalyzer::analyze_image(&scanner, &context, &mut findings).unwrap();
     let summary: Vec<(String, String, Option<u32>, Option<String>)> = findings
         .iter()
         .map(|f| {
@@ -276,7 +276,7 @@ fn build_arg_with_generic_name_is_found() {
         packages: &[],
     };
     let mut findings = Vec::new();
-    scanner.analyze_image(&context, &mut findings);
+    scanner.analyze_image(&context, &mut findings).unwrap();
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0].id, "SEC-GENERIC-API-KEY");
 }

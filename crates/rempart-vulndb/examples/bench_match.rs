@@ -75,7 +75,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let matcher = VulnMatcher::new(database);
     let started = Instant::now();
-    let first = matcher.match_packages(&packages[..names.len()], None);
+    let first = matcher
+        .match_packages(&packages[..names.len()], None)
+        .unwrap();
     println!(
         "match (one package per name): {:.2?} for {} packages, {} findings",
         started.elapsed(),
@@ -83,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         first.len()
     );
     let started = Instant::now();
-    let findings = matcher.match_packages(&packages, None);
+    let findings = matcher.match_packages(&packages, None).unwrap();
     println!(
         "match: {:.2?} for {} packages ({} distinct names), {} findings",
         started.elapsed(),

@@ -43,4 +43,12 @@ pub enum VulnDbError {
     },
     #[error("no cache directory: set XDG_CACHE_HOME or HOME")]
     NoCacheDir,
+    #[error(
+        "vulnerability database {path} is damaged ({detail}): rebuild it with `rempart db update` or `db import`"
+    )]
+    Damaged { path: PathBuf, detail: String },
+    #[error(
+        "not replacing {path}: {reason}; check the inputs, or pass --force to replace it anyway"
+    )]
+    ImportRefused { path: PathBuf, reason: String },
 }

@@ -20,7 +20,7 @@ mod version;
 
 pub use ecosystem::normalize_package_name;
 pub use error::VulnDbError;
-pub use import::{ImportStats, import_paths};
+pub use import::{ImportGuard, ImportStats, import_paths, import_paths_guarded};
 pub use matcher::VulnMatcher;
 pub use store::{Database, DbStatus, SCHEMA_VERSION, SourceStatus, default_db_path};
 pub use version::{ParsedVersion, VersionError, VersionScheme, compare};

@@ -271,7 +271,14 @@ impl VulnMatcher {
     /// looked up by ecosystem and normalized name. Twin advisories (a PYSEC record naming its
     /// GHSA twin as an alias, with no other flaw) are reported once, under the id that sorts
     /// first.
-    pub fn match_packages(&self, packages: &[Package], os: Option<&OsInfo>) -> Vec<Finding> {
+    ///
+    /// An `Err` means the database could not be read (damaged rows included): a scan must fail
+    /// then, never report the packages clean.
+    pub fn match_packages(
+        &self,
+        packages: &[Package],
+        os: Option<&OsInfo>,
+    ) -> Result<Vec<Finding>, crate::VulnDbError> {
         type Key = (&'static str, String, String);
         // Read every package's key first, then fetch the advisories of all names of one
         // ecosystem and release in one query.
@@ -296,12 +303,7 @@ impl VulnMatcher {
         let mut cache: HashMap<Key, Vec<Prepared>> = HashMap::new();
         for ((ecosystem, release), (scheme, names)) in groups {
             let names: Vec<&str> = names.into_iter().collect();
-            // A database that cannot be read mid-scan yields no matches for these packages
-            // rather than aborting the scan; `open` already proved the file readable.
-            let found = self
-                .database
-                .candidates(ecosystem, release, &names)
-                .unwrap_or_default();
+            let found = self.database.candidates(ecosystem, release, &names)?;
             for (name, candidates) in found {
                 let prepared = candidates
                     .into_iter()
@@ -368,16 +370,15 @@ impl VulnMatcher {
                         purl: package.purl.clone(),
                         fix,
                         aliases,
-                        cvss: serde_json::from_str(&candidate.cvss_json).unwrap_or_default(),
+                        cvss: candidate.cvss.clone(),
                         cvss_score: candidate.cvss_score,
-                        references: serde_json::from_str(&candidate.references_json)
-                            .unwrap_or_default(),
+                        references: candidate.references.clone(),
                     },
                     id,
                 });
             }
         }
-        findings
+        Ok(findings)
     }
 }
 
@@ -386,7 +387,15 @@ impl ImageAnalyzer for VulnMatcher {
         "vuln"
     }
 
-    fn analyze_image(&self, image: &ImageContext<'_>, findings: &mut Vec<Finding>) {
-        findings.extend(self.match_packages(image.packages, image.os));
+    fn analyze_image(
+        &self,
+        image: &ImageContext<'_>,
+        findings: &mut Vec<Finding>,
+    ) -> Result<(), rempart_core::ImageAnalysisError> {
+        findings.extend(
+            self.match_packages(image.packages, image.os)
+                .map_err(|e| rempart_core::ImageAnalysisError(e.to_string()))?,
+        );
+        Ok(())
     }
 }

@@ -57,10 +57,19 @@ CREATE INDEX affected_by_package ON affected (ecosystem, release, name);
 CREATE INDEX affected_by_advisory ON affected (advisory);
 ";
 
+/// Maps an `SQLite` error, telling a damaged file (which must be rebuilt) from other failures.
 fn sqlite_error(path: &Path) -> impl Fn(rusqlite::Error) -> VulnDbError + '_ {
-    move |source| VulnDbError::Sqlite {
-        path: path.to_owned(),
-        source,
+    move |source| match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+            VulnDbError::Damaged {
+                path: path.to_owned(),
+                detail: source.to_string(),
+            }
+        }
+        _ => VulnDbError::Sqlite {
+            path: path.to_owned(),
+            source,
+        },
     }
 }
 
@@ -305,11 +314,9 @@ pub(crate) struct Candidate {
     pub(crate) title: String,
     pub(crate) aliases: Vec<String>,
     pub(crate) severity: Severity,
-    /// JSON list, decoded only for advisories that match.
-    pub(crate) cvss_json: String,
+    pub(crate) cvss: Vec<String>,
     pub(crate) cvss_score: Option<f64>,
-    /// JSON list, decoded only for advisories that match.
-    pub(crate) references_json: String,
+    pub(crate) references: Vec<String>,
     pub(crate) ranges: Vec<VersionRange>,
     /// The OSV `versions` list as JSON; matched by exact spelling, as osv.dev does.
     pub(crate) versions_json: String,
@@ -358,6 +365,25 @@ impl Database {
                 path: path.to_owned(),
                 found: found.unwrap_or_else(|| "none".to_owned()),
                 expected: SCHEMA_VERSION,
+            });
+        }
+        // A damaged file must not answer "no vulnerability": SQLite's structural check reads
+        // every page once (about 1 ms per MB), which also warms the page cache for matching.
+        let problems: Vec<String> = connection
+            .prepare("PRAGMA quick_check(5)")
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| row.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(|e| VulnDbError::Damaged {
+                path: path.to_owned(),
+                detail: e.to_string(),
+            })?;
+        if problems != ["ok"] {
+            return Err(VulnDbError::Damaged {
+                path: path.to_owned(),
+                detail: problems.join("; "),
             });
         }
         Ok(Database {
@@ -470,36 +496,60 @@ impl Database {
             )
             .map_err(&error)?;
         let names_json = serde_json::to_string(names).unwrap_or_default();
+        // Every stored JSON column is decoded strictly: a row that does not decode is damage,
+        // and skipping it would report the package clean.
         let rows = statement
             .query_map(params![ecosystem, release, names_json], |row| {
-                let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+                let id: String = row.get(1)?;
+                let decode = |i: usize| -> rusqlite::Result<Result<Vec<String>, String>> {
                     let text: String = row.get(i)?;
-                    Ok(serde_json::from_str(&text).unwrap_or_default())
+                    Ok(serde_json::from_str(&text).map_err(|e| {
+                        format!("advisory {id}: column {i} is not a JSON list of strings: {e}")
+                    }))
                 };
                 let severity = |text: Option<String>| text.and_then(|t| t.parse::<Severity>().ok());
                 let ranges: String = row.get(8)?;
+                let ranges: Result<Vec<VersionRange>, String> = serde_json::from_str(&ranges)
+                    .map_err(|e| format!("advisory {id}: its version ranges are not valid: {e}"));
+                let versions_json: String = row.get(9)?;
+                let versions = serde_json::from_str::<Vec<String>>(&versions_json)
+                    .map(|_| versions_json)
+                    .map_err(|e| format!("advisory {id}: its version list is not valid: {e}"));
                 let name: String = row.get(0)?;
-                Ok((
-                    name,
-                    Candidate {
-                        id: row.get(1)?,
-                        title: row.get(2)?,
-                        aliases: list(3)?,
-                        severity: severity(row.get(4)?).unwrap_or(Severity::Unknown),
-                        cvss_json: row.get(5)?,
-                        cvss_score: row.get(6)?,
-                        references_json: row.get(7)?,
-                        ranges: serde_json::from_str(&ranges).unwrap_or_default(),
-                        versions_json: row.get(9)?,
-                        package_severity: severity(row.get(10)?),
-                        will_not_fix: row.get(11)?,
-                    },
-                ))
+                let (aliases, cvss, references) = (decode(3)?, decode(5)?, decode(7)?);
+                let title: String = row.get(2)?;
+                let severity_all = severity(row.get(4)?).unwrap_or(Severity::Unknown);
+                let cvss_score: Option<f64> = row.get(6)?;
+                let package_severity = severity(row.get(10)?);
+                let will_not_fix: bool = row.get(11)?;
+                Ok((|| {
+                    Ok::<_, String>((
+                        name,
+                        Candidate {
+                            title,
+                            aliases: aliases?,
+                            severity: severity_all,
+                            cvss: cvss?,
+                            cvss_score,
+                            references: references?,
+                            ranges: ranges?,
+                            versions_json: versions?,
+                            package_severity,
+                            will_not_fix,
+                            id,
+                        },
+                    ))
+                })())
             })
             .map_err(&error)?;
         let mut by_name: HashMap<String, Vec<Candidate>> = HashMap::new();
         for row in rows {
-            let (name, candidate) = row.map_err(&error)?;
+            let (name, candidate) =
+                row.map_err(&error)?
+                    .map_err(|detail| VulnDbError::Damaged {
+                        path: self.path.clone(),
+                        detail,
+                    })?;
             by_name.entry(name).or_default().push(candidate);
         }
         for candidates in by_name.values_mut() {

@@ -90,7 +90,7 @@ fn scores_agree_with_python_cvss() {
         .iter()
         .map(|(name, version)| package(Ecosystem::CratesIo, name, version))
         .collect();
-    let findings = matcher.match_packages(&packages, None);
+    let findings = matcher.match_packages(&packages, None).unwrap();
 
     // The score we report comes from the newest CVSS version an advisory publishes.
     let mut scored: BTreeMap<String, (String, f64, Severity)> = BTreeMap::new();

@@ -11,11 +11,19 @@ use std::time::{Duration, SystemTime};
 use common::{advisory_snapshot, fixture};
 use rempart_vulndb::{Database, SCHEMA_VERSION, VulnDbError, default_db_path, import_paths};
 
+/// A `modified` time as a UTC instant, `None` for the Go export's "unset" (year 1).
+fn instant(text: &str) -> Option<time::OffsetDateTime> {
+    let text = text.replacen(' ', "T", 1);
+    let parsed =
+        time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).ok()?;
+    (parsed.year() >= 1970).then_some(parsed)
+}
+
 /// Counts records, withdrawn ones and the newest `modified` of an OSV zip, independently of the
 /// importer.
-fn zip_facts(path: &std::path::Path) -> (u64, u64, String) {
+fn zip_facts(path: &std::path::Path) -> (u64, u64, Option<time::OffsetDateTime>) {
     let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let (mut records, mut withdrawn, mut newest) = (0, 0, String::new());
+    let (mut records, mut withdrawn, mut newest) = (0, 0, None);
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).unwrap();
         let mut text = String::new();
@@ -26,7 +34,7 @@ fn zip_facts(path: &std::path::Path) -> (u64, u64, String) {
             continue;
         }
         records += 1;
-        let modified = value["modified"].as_str().unwrap().to_owned();
+        let modified = instant(value["modified"].as_str().unwrap());
         if modified > newest {
             newest = modified;
         }
@@ -73,7 +81,13 @@ fn imports_the_real_exports_and_reports_status() {
     for (name, (records, newest)) in &snapshots {
         let source = by_name.get(name).unwrap_or_else(|| panic!("source {name}"));
         assert_eq!(source.advisories, *records, "{name}");
-        assert_eq!(source.snapshot.as_deref(), Some(newest.as_str()), "{name}");
+        // Dates are stored in one form, UTC with a `Z`; an export without dates has none.
+        let stored = source.snapshot.as_deref().map(|s| instant(s).unwrap());
+        let newest = newest.map(|t| t.replace_nanosecond(0).unwrap());
+        assert_eq!(stored, newest, "{name} (stored to the second)");
+        if let Some(text) = &source.snapshot {
+            assert!(text.ends_with('Z') && text.len() == 20, "{text}");
+        }
     }
     let alpine: u64 = ["alpine-secdb:3.10", "alpine-secdb:3.11"]
         .iter()
@@ -257,7 +271,7 @@ fn the_same_export_twice_keeps_one_copy_of_each_record() {
     assert_eq!(status.affected_packages, once.affected_packages);
     let matcher = rempart_vulndb::VulnMatcher::new(Database::open(&db_path).unwrap());
     let lodash = common::package(rempart_core::Ecosystem::Npm, "lodash", "4.17.20");
-    let found = matcher.match_packages(&[lodash], None);
+    let found = matcher.match_packages(&[lodash], None).unwrap();
     assert_eq!(found.len(), 1, "the newer revision's range applies");
 }
 
@@ -284,4 +298,129 @@ fn yaml_alias_bomb_is_refused_quickly() {
     assert!(error.to_string().contains("main.yaml"), "{error}");
     // A guard against expanding the aliases (a hang), not a speed target; generous on purpose.
     assert!(started.elapsed() < Duration::from_mins(1));
+}
+
+#[test]
+fn a_database_with_damaged_pages_refuses_to_open() {
+    let directory = tempfile::tempdir().unwrap();
+    let db_path = directory.path().join("vuln.sqlite");
+    import_paths(&db_path, &[advisory_snapshot().join("crates.io-all.zip")]).unwrap();
+    assert!(Database::open(&db_path).is_ok());
+    // Overwrite the header of every b-tree page past the first with garbage, as a failing disk
+    // or a bad copy would.
+    let mut bytes = std::fs::read(&db_path).unwrap();
+    let page_size = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    for page in (page_size..bytes.len())
+        .step_by(page_size)
+        .skip(1)
+        .step_by(3)
+    {
+        bytes[page..page + 8].copy_from_slice(&[0x0d, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    }
+    std::fs::write(&db_path, &bytes).unwrap();
+    let error = Database::open(&db_path).unwrap_err();
+    assert!(matches!(error, VulnDbError::Damaged { .. }), "{error}");
+    assert!(error.to_string().contains("rebuild it"), "{error}");
+
+    // Damage far from the pages opening reads (the last page only) is found by the check.
+    import_paths(&db_path, &[advisory_snapshot().join("crates.io-all.zip")]).unwrap();
+    let mut bytes = std::fs::read(&db_path).unwrap();
+    let last = bytes.len() - page_size;
+    bytes[last..last + 8].copy_from_slice(&[0x0d, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    std::fs::write(&db_path, &bytes).unwrap();
+    let error = Database::open(&db_path).unwrap_err();
+    assert!(matches!(error, VulnDbError::Damaged { .. }), "{error}");
+}
+
+#[test]
+fn a_row_that_does_not_decode_fails_the_match_instead_of_hiding_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let db_path = directory.path().join("vuln.sqlite");
+    import_paths(&db_path, &[fixture("osv-npm-maven")]).unwrap();
+    let matcher = rempart_vulndb::VulnMatcher::open(&db_path).unwrap();
+    let lodash = common::package(rempart_core::Ecosystem::Npm, "lodash", "4.17.15");
+    assert!(
+        !matcher
+            .match_packages(std::slice::from_ref(&lodash), None)
+            .unwrap()
+            .is_empty()
+    );
+    drop(matcher);
+
+    let connection = rusqlite::Connection::open(&db_path).unwrap();
+    connection
+        .execute(
+            "UPDATE advisories SET cvss = '[\"CVSS:3.1/AV:N' WHERE id = 'GHSA-p6mc-m468-83gw'",
+            [],
+        )
+        .unwrap();
+    drop(connection);
+    let matcher = rempart_vulndb::VulnMatcher::open(&db_path).unwrap();
+    let error = matcher.match_packages(&[lodash], None).unwrap_err();
+    assert!(matches!(error, VulnDbError::Damaged { .. }), "{error}");
+    assert!(error.to_string().contains("GHSA-p6mc-m468-83gw"), "{error}");
+}
+
+#[test]
+fn an_import_that_would_empty_or_gut_the_database_is_refused() {
+    let directory = tempfile::tempdir().unwrap();
+    let db_path = directory.path().join("vuln.sqlite");
+    let full = advisory_snapshot().join("PyPI-all.zip");
+    import_paths(&db_path, std::slice::from_ref(&full)).unwrap();
+    let before = Database::open(&db_path)
+        .unwrap()
+        .status()
+        .unwrap()
+        .advisories;
+    let empty = directory.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+
+    let error = import_paths(&db_path, std::slice::from_ref(&empty)).unwrap_err();
+    assert!(
+        matches!(error, VulnDbError::ImportRefused { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("no advisory"), "{error}");
+    let guard = rempart_vulndb::ImportGuard {
+        allow_empty: false,
+        min_share_of_previous: Some(0.5),
+    };
+    let error = rempart_vulndb::import_paths_guarded(&db_path, &[fixture("osv-npm-maven")], guard)
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("where the current database holds"),
+        "{error}"
+    );
+    assert_eq!(
+        Database::open(&db_path)
+            .unwrap()
+            .status()
+            .unwrap()
+            .advisories,
+        before,
+        "the refused builds left the database as it was"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(directory.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".vuln-db-build-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // Asked for, the replacement goes through.
+    let forced = rempart_vulndb::ImportGuard {
+        allow_empty: true,
+        min_share_of_previous: None,
+    };
+    rempart_vulndb::import_paths_guarded(&db_path, &[empty], forced).unwrap();
+    assert_eq!(
+        Database::open(&db_path)
+            .unwrap()
+            .status()
+            .unwrap()
+            .advisories,
+        0
+    );
 }

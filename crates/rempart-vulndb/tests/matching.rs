@@ -39,7 +39,9 @@ fn ids(findings: &[Finding]) -> Vec<&str> {
 #[test]
 fn npm_semver_ranges_and_severity() {
     let (_dir, matcher) = matcher(&["osv-npm-maven"]);
-    let vulnerable = matcher.match_packages(&[package(Ecosystem::Npm, "lodash", "4.17.15")], None);
+    let vulnerable = matcher
+        .match_packages(&[package(Ecosystem::Npm, "lodash", "4.17.15")], None)
+        .unwrap();
     assert_eq!(ids(&vulnerable), ["GHSA-p6mc-m468-83gw"]);
     let finding = &vulnerable[0];
     assert_eq!(finding.scanner, ScannerKind::Vuln);
@@ -89,7 +91,9 @@ fn npm_semver_ranges_and_severity() {
         ("4.17.19", true),
         ("4.17.20", false),
     ] {
-        let found = matcher.match_packages(&[package(Ecosystem::Npm, "lodash", version)], None);
+        let found = matcher
+            .match_packages(&[package(Ecosystem::Npm, "lodash", version)], None)
+            .unwrap();
         assert_eq!(
             !found.is_empty(),
             affected,
@@ -104,10 +108,12 @@ fn npm_semver_ranges_and_severity() {
 fn last_affected_and_limit_events() {
     let (_dir, matcher) = matcher(&["osv-npm-maven"]);
     let check = |version: &str| {
-        matcher.match_packages(
-            &[package(Ecosystem::Npm, "fixture-last-affected", version)],
-            None,
-        )
+        matcher
+            .match_packages(
+                &[package(Ecosystem::Npm, "fixture-last-affected", version)],
+                None,
+            )
+            .unwrap()
     };
     assert_eq!(check("0.9.0").len(), 0);
     let at_last = check("1.4.2");
@@ -136,7 +142,7 @@ fn maven_coordinates_and_multiple_branches() {
         package.purl = format!("pkg:maven/org.apache.logging.log4j/log4j-core@{version}");
         package
     };
-    let found = matcher.match_packages(&[log4j("2.14.1")], None);
+    let found = matcher.match_packages(&[log4j("2.14.1")], None).unwrap();
     assert_eq!(ids(&found), ["GHSA-jfh8-c2jp-5v3q"]);
     assert_eq!(found[0].severity, Severity::Critical);
     assert_eq!(
@@ -146,21 +152,47 @@ fn maven_coordinates_and_multiple_branches() {
         }
     );
     // 2.0-beta9 < 2.0 in Maven order: the oldest branch starts at a pre-release.
-    assert_eq!(matcher.match_packages(&[log4j("2.0-beta9")], None).len(), 1);
-    assert_eq!(matcher.match_packages(&[log4j("2.0-beta8")], None).len(), 0);
-    assert_eq!(matcher.match_packages(&[log4j("2.12.2")], None).len(), 0);
-    assert_eq!(matcher.match_packages(&[log4j("2.15.0")], None).len(), 0);
+    assert_eq!(
+        matcher
+            .match_packages(&[log4j("2.0-beta9")], None)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        matcher
+            .match_packages(&[log4j("2.0-beta8")], None)
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        matcher
+            .match_packages(&[log4j("2.12.2")], None)
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        matcher
+            .match_packages(&[log4j("2.15.0")], None)
+            .unwrap()
+            .len(),
+        0
+    );
     // A name without the group is found through the purl.
     let mut by_purl = log4j("2.14.1");
     by_purl.name = "log4j-core".to_owned();
-    assert_eq!(matcher.match_packages(&[by_purl], None).len(), 1);
+    assert_eq!(matcher.match_packages(&[by_purl], None).unwrap().len(), 1);
 }
 
 #[test]
 fn git_ranges_match_only_through_listed_versions() {
     let (_dir, matcher) = matcher(&["osv-npm-maven"]);
     let check = |name: &str, version: &str| {
-        matcher.match_packages(&[package(Ecosystem::PyPI, name, version)], None)
+        matcher
+            .match_packages(&[package(Ecosystem::PyPI, name, version)], None)
+            .unwrap()
     };
     // PEP 503: `fixture-git-only`, however spelled.
     let found = check("fixture_git_only", "1.1");
@@ -185,7 +217,9 @@ fn debian_osv_records_are_release_aware_and_use_source_packages() {
         "2.36-9+deb12u1",
     );
     let bookworm = os("debian", "12");
-    let found = matcher.match_packages(std::slice::from_ref(&libc), Some(&bookworm));
+    let found = matcher
+        .match_packages(std::slice::from_ref(&libc), Some(&bookworm))
+        .unwrap();
     // The DEBIAN-CVE record is reported as its CVE; the DSA covering two CVEs keeps its id.
     assert_eq!(ids(&found), ["CVE-2023-4911", "DSA-5514-1"]);
     let cve = &found[0];
@@ -223,16 +257,24 @@ fn debian_osv_records_are_release_aware_and_use_source_packages() {
         "glibc",
         "2.36-9+deb12u3",
     );
-    assert!(matcher.match_packages(&[fixed], Some(&bookworm)).is_empty());
+    assert!(
+        matcher
+            .match_packages(&[fixed], Some(&bookworm))
+            .unwrap()
+            .is_empty()
+    );
     let no_source = package(Ecosystem::Debian, "libc6", "2.36-9+deb12u1");
     assert!(
         matcher
             .match_packages(&[no_source], Some(&bookworm))
+            .unwrap()
             .is_empty()
     );
 
     // Debian 11 has its own entry: unfixed there.
-    let bullseye = matcher.match_packages(std::slice::from_ref(&libc), Some(&os("debian", "11")));
+    let bullseye = matcher
+        .match_packages(std::slice::from_ref(&libc), Some(&os("debian", "11")))
+        .unwrap();
     assert_eq!(ids(&bullseye), ["CVE-2023-4911"]);
     assert_eq!(*fix_of(&bullseye[0]), FixState::NotFixed);
     assert_eq!(bullseye[0].severity, Severity::Unknown);
@@ -240,16 +282,19 @@ fn debian_osv_records_are_release_aware_and_use_source_packages() {
     assert!(
         matcher
             .match_packages(std::slice::from_ref(&libc), None)
+            .unwrap()
             .is_empty()
     );
     assert!(
         matcher
             .match_packages(std::slice::from_ref(&libc), Some(&os("debian", "10")))
+            .unwrap()
             .is_empty()
     );
     assert!(
         matcher
             .match_packages(std::slice::from_ref(&libc), Some(&os("ubuntu", "22.04")))
+            .unwrap()
             .is_empty()
     );
 }
@@ -267,7 +312,7 @@ fn debian_tracker_states() {
         source_package("zlib1g", "zlib", "1:1.2.13.dfsg-1"),
         source_package("libtiff6", "tiff", "4.5.0-6"),
     ];
-    let found = matcher.match_packages(&packages, Some(&bookworm));
+    let found = matcher.match_packages(&packages, Some(&bookworm)).unwrap();
     let summary: Vec<(&str, &FixState, Severity)> = found
         .iter()
         .map(|f| (f.id.as_str(), fix_of(f), f.severity))
@@ -296,14 +341,19 @@ fn debian_tracker_states() {
     let mut by_codename = os("debian", "");
     by_codename.codename = Some("bookworm".to_owned());
     assert_eq!(
-        matcher.match_packages(&packages, Some(&by_codename)).len(),
+        matcher
+            .match_packages(&packages, Some(&by_codename))
+            .unwrap()
+            .len(),
         4
     );
     // Bullseye's openssl entry is separate.
-    let bullseye = matcher.match_packages(
-        &[source_package("libssl1.1", "openssl", "1.1.1w-0+deb11u1")],
-        Some(&os("debian", "11")),
-    );
+    let bullseye = matcher
+        .match_packages(
+            &[source_package("libssl1.1", "openssl", "1.1.1w-0+deb11u1")],
+            Some(&os("debian", "11")),
+        )
+        .unwrap();
     assert_eq!(ids(&bullseye), ["CVE-2023-5678"]);
 }
 
@@ -318,36 +368,43 @@ fn alpine_secdb_by_release_and_origin() {
             version,
         )
     };
-    let found = matcher.match_packages(&[openssl("3.1.2-r0")], Some(&alpine));
+    let found = matcher
+        .match_packages(&[openssl("3.1.2-r0")], Some(&alpine))
+        .unwrap();
     assert_eq!(ids(&found), ["CVE-2023-5678"]);
     assert_eq!(
         found[0].primary_url.as_deref(),
         Some("https://security.alpinelinux.org/vuln/CVE-2023-5678")
     );
-    let found = matcher.match_packages(&[openssl("3.1.1-r3")], Some(&alpine));
+    let found = matcher
+        .match_packages(&[openssl("3.1.1-r3")], Some(&alpine))
+        .unwrap();
     assert_eq!(ids(&found), ["CVE-2023-3817", "CVE-2023-5678"]);
     // The `0` key means "never affected": CVE-2022-1234 never matches.
     assert!(
         matcher
             .match_packages(&[openssl("1.0.0-r0")], Some(&alpine))
+            .unwrap()
             .iter()
             .all(|f| f.id != "CVE-2022-1234")
     );
     assert!(
         matcher
             .match_packages(&[openssl("3.1.4-r1")], Some(&alpine))
+            .unwrap()
             .is_empty()
     );
     // Another Alpine release has no data in this database.
     assert!(
         matcher
             .match_packages(&[openssl("3.1.2-r0")], Some(&os("alpine", "3.18.4")))
+            .unwrap()
             .is_empty()
     );
     // One secfixes line may carry several ids.
     let busybox = package(Ecosystem::Alpine, "busybox", "1.36.1-r5");
     assert_eq!(
-        ids(&matcher.match_packages(&[busybox], Some(&alpine))),
+        ids(&matcher.match_packages(&[busybox], Some(&alpine)).unwrap()),
         ["CVE-2023-42363", "CVE-2023-42364"]
     );
 }
@@ -376,9 +433,12 @@ fn image_analyzer_reports_what_match_packages_reports() {
         packages: &packages,
     };
     let mut findings = Vec::new();
-    matcher.analyze_image(&context, &mut findings);
+    matcher.analyze_image(&context, &mut findings).unwrap();
     assert_eq!(matcher.name(), "vuln");
-    assert_eq!(findings, matcher.match_packages(&packages, Some(&bookworm)));
+    assert_eq!(
+        findings,
+        matcher.match_packages(&packages, Some(&bookworm)).unwrap()
+    );
     assert_eq!(
         ids(&findings),
         ["GHSA-p6mc-m468-83gw", "CVE-2023-4911", "DSA-5514-1"]
@@ -406,10 +466,14 @@ fn alias_twins_are_reported_once() {
     let db_path = directory.path().join("vuln.sqlite");
     import_paths(&db_path, &[feed]).unwrap();
     let matcher = VulnMatcher::new(Database::open(&db_path).unwrap());
-    let found = matcher.match_packages(&[package(Ecosystem::Npm, "lodash", "4.17.15")], None);
+    let found = matcher
+        .match_packages(&[package(Ecosystem::Npm, "lodash", "4.17.15")], None)
+        .unwrap();
     assert_eq!(ids(&found), ["GHSA-p6mc-m468-83gw"]);
     // Below the GHSA's range only the other record applies.
-    let found = matcher.match_packages(&[package(Ecosystem::Npm, "lodash", "3.0.0")], None);
+    let found = matcher
+        .match_packages(&[package(Ecosystem::Npm, "lodash", "3.0.0")], None)
+        .unwrap();
     assert_eq!(ids(&found), ["OTHER-2020-1"]);
 }
 
@@ -429,10 +493,12 @@ fn secdb_version_keys_keep_their_spelling() {
     let matcher = VulnMatcher::new(Database::open(&db_path).unwrap());
     let alpine = os("alpine", "3.20.3");
     let check = |version: &str| {
-        matcher.match_packages(
-            &[package(Ecosystem::Alpine, "fixture", version)],
-            Some(&alpine),
-        )
+        matcher
+            .match_packages(
+                &[package(Ecosystem::Alpine, "fixture", version)],
+                Some(&alpine),
+            )
+            .unwrap()
     };
     assert_eq!(ids(&check("2.9-r0")), ["CVE-2024-0001"]);
     assert!(check("2.10-r0").is_empty());
@@ -483,7 +549,9 @@ fn ubuntu_records_by_release_with_ubuntu_priority() {
         )
     };
     let jammy = os("ubuntu", "22.04");
-    let found = matcher.match_packages(&[sshd("1:8.9p1-3ubuntu0.6")], Some(&jammy));
+    let found = matcher
+        .match_packages(&[sshd("1:8.9p1-3ubuntu0.6")], Some(&jammy))
+        .unwrap();
     assert_eq!(ids(&found), ["CVE-2024-6387"]);
     assert_eq!(found[0].severity, Severity::High);
     assert_eq!(
@@ -493,12 +561,14 @@ fn ubuntu_records_by_release_with_ubuntu_priority() {
     assert!(
         matcher
             .match_packages(&[sshd("1:8.9p1-3ubuntu0.10")], Some(&jammy))
+            .unwrap()
             .is_empty()
     );
     // The Pro stream is not the public 18.04 release.
     assert!(
         matcher
             .match_packages(&[sshd("1:7.6p1-4ubuntu0.7")], Some(&os("ubuntu", "18.04")))
+            .unwrap()
             .is_empty()
     );
 }

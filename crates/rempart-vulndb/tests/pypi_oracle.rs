@@ -88,8 +88,9 @@ fn matcher_agrees_with_independent_python_check() {
     assert_eq!(expected.len(), PACKAGES.len());
     let mut total = 0;
     for (name, version) in PACKAGES {
-        let findings: Vec<Finding> =
-            matcher.match_packages(&[package(Ecosystem::PyPI, name, version)], None);
+        let findings: Vec<Finding> = matcher
+            .match_packages(&[package(Ecosystem::PyPI, name, version)], None)
+            .unwrap();
         let mut ours: Vec<String> = findings.iter().map(|f| f.id.clone()).collect();
         ours.sort();
         let theirs = &expected[&((*name).to_owned(), (*version).to_owned())];

@@ -126,8 +126,12 @@ impl ImageAnalyzer for SharedImage {
     fn name(&self) -> &'static str {
         ImageAnalyzer::name(self.0.as_ref())
     }
-    fn analyze_image(&self, image: &ImageContext<'_>, findings: &mut Vec<Finding>) {
-        self.0.analyze_image(image, findings);
+    fn analyze_image(
+        &self,
+        image: &ImageContext<'_>,
+        findings: &mut Vec<Finding>,
+    ) -> Result<(), rempart_core::ImageAnalysisError> {
+        self.0.analyze_image(image, findings)
     }
 }
 
@@ -181,13 +185,18 @@ impl ImageAnalyzer for UserPolicies {
     fn name(&self) -> &'static str {
         "user-policies"
     }
-    fn analyze_image(&self, image: &ImageContext<'_>, findings: &mut Vec<Finding>) {
+    fn analyze_image(
+        &self,
+        image: &ImageContext<'_>,
+        findings: &mut Vec<Finding>,
+    ) -> Result<(), rempart_core::ImageAnalysisError> {
         match self.0.evaluate_image(image) {
             Ok(found) => findings.extend(found),
             // A broken or runaway user policy must be visible, but it is the policy's failure,
             // not the image's: the other checks' findings still stand.
             Err(error) => tracing::error!(%error, "user policy failed on the image"),
         }
+        Ok(())
     }
 }
 

@@ -17,4 +17,9 @@ pub enum ScanError {
     Cache { path: PathBuf, message: String },
     #[error("cannot start {threads} scan threads: {message}")]
     ThreadPool { threads: usize, message: String },
+    #[error("{analyzer}: {message}")]
+    ImageAnalyzer {
+        analyzer: &'static str,
+        message: String,
+    },
 }

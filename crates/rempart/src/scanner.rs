@@ -269,7 +269,7 @@ impl Scanner {
             })
             .collect();
         let assembled = assemble(&mut walks, &diff_ids);
-        Ok(self.finish("image", source.metadata().clone(), summaries, assembled))
+        self.finish("image", source.metadata().clone(), summaries, assembled)
     }
 
     /// Scans a directory as one layer: `target_kind` is `rootfs` (an unpacked image) or `fs`
@@ -301,7 +301,7 @@ impl Scanner {
             name: root.display().to_string(),
             ..ImageMetadata::default()
         };
-        Ok(self.finish(target_kind, metadata, vec![summary], assembled))
+        self.finish(target_kind, metadata, vec![summary], assembled)
     }
 
     fn finish(
@@ -310,7 +310,7 @@ impl Scanner {
         metadata: ImageMetadata,
         layers: Vec<LayerSummary>,
         assembled: Assembled,
-    ) -> ScanOutcome {
+    ) -> Result<ScanOutcome, ScanError> {
         let Assembled {
             inventory,
             os,
@@ -325,7 +325,12 @@ impl Scanner {
             packages: &packages,
         };
         for analyzer in &self.image_analyzers {
-            analyzer.analyze_image(&context, &mut findings);
+            analyzer
+                .analyze_image(&context, &mut findings)
+                .map_err(|error| ScanError::ImageAnalyzer {
+                    analyzer: analyzer.name(),
+                    message: error.0,
+                })?;
         }
         let mut metadata = metadata;
         crate::redact::redact_metadata(&mut metadata);
@@ -343,7 +348,7 @@ impl Scanner {
                 .then_with(|| a.id.cmp(&b.id))
                 .then_with(|| a.location.cmp(&b.location))
         });
-        ScanOutcome {
+        Ok(ScanOutcome {
             result: ScanResult {
                 schema_version: REPORT_SCHEMA_VERSION,
                 target_kind: target_kind.to_owned(),
@@ -356,7 +361,7 @@ impl Scanner {
                 skipped,
             },
             inventory,
-        }
+        })
     }
 }
 

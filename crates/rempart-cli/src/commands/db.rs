@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
-use rempart_vulndb::{Database, DbStatus, import_paths};
+use rempart_vulndb::{Database, DbStatus, ImportGuard, import_paths_guarded};
 
 use crate::Outcome;
 use crate::cli::{DbCommand, DbLocation};
@@ -61,10 +61,25 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
                 stats.db_size_bytes
             ))?;
         }
-        DbCommand::Import { paths, location } => {
+        DbCommand::Import {
+            paths,
+            force,
+            location,
+        } => {
             let path = resolve(&location)?;
             let started = std::time::Instant::now();
-            let stats = import_paths(&path, &paths)
+            let guard = if force {
+                ImportGuard {
+                    allow_empty: true,
+                    min_share_of_previous: None,
+                }
+            } else {
+                ImportGuard {
+                    allow_empty: false,
+                    min_share_of_previous: Some(0.5),
+                }
+            };
+            let stats = import_paths_guarded(&path, &paths, guard)
                 .with_context(|| format!("building {}", path.display()))?;
             if !quiet {
                 for problem in &stats.problems {
@@ -184,7 +199,10 @@ fn describe(status: &DbStatus) -> String {
             "  {}: {} advisories, data up to {}{sample}",
             source.name,
             source.advisories,
-            source.snapshot.as_deref().unwrap_or("unknown"),
+            source
+                .snapshot
+                .as_deref()
+                .unwrap_or("unknown (the records carry no dates)"),
         );
     }
     if let Some(newest) = newest_snapshot(status)

@@ -68,9 +68,14 @@ impl ImageAnalyzer for ImageConfigChecks {
         "misconfig-image"
     }
 
-    fn analyze_image(&self, image: &ImageContext<'_>, findings: &mut Vec<Finding>) {
+    fn analyze_image(
+        &self,
+        image: &ImageContext<'_>,
+        findings: &mut Vec<Finding>,
+    ) -> Result<(), rempart_core::ImageAnalysisError> {
         for (_, rule) in RULES {
             rule(image, findings);
         }
+        Ok(())
     }
 }

@@ -48,14 +48,46 @@ impl ImportStats {
     }
 }
 
+/// What an import may replace. A database that yields no advisory, or far fewer than the one it
+/// would replace, is almost always a wrong input (an empty or wrong directory, a truncated
+/// mirror); replacing a working database with it would make every scan report "clean".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImportGuard {
+    /// Accept a build with no advisory at all.
+    pub allow_empty: bool,
+    /// Refuse a build holding fewer than this share of the replaced database's advisories
+    /// (`Some(0.5)`: refuse losing more than half). `None`: any count.
+    pub min_share_of_previous: Option<f64>,
+}
+
+impl Default for ImportGuard {
+    fn default() -> ImportGuard {
+        ImportGuard {
+            allow_empty: false,
+            min_share_of_previous: None,
+        }
+    }
+}
+
+/// Builds the database at `db_path` from `inputs`, replacing any database there; a build that
+/// yields no advisory is refused (see [`import_paths_guarded`]).
+pub fn import_paths(db_path: &Path, inputs: &[PathBuf]) -> Result<ImportStats, VulnDbError> {
+    import_paths_guarded(db_path, inputs, ImportGuard::default())
+}
+
 /// Builds the database at `db_path` from `inputs`, replacing any database there.
 ///
 /// Each input may be an osv.dev `all.zip` export, a directory of OSV JSON files (searched
 /// recursively; `.yaml` secdb files in it are read too), one OSV JSON file, an Alpine secdb YAML
 /// file (release from its `distroversion`, else from a `vX.Y` parent directory) or the Debian
 /// security-tracker JSON. The new database is written beside the target and renamed over it
-/// only when complete, so an interrupted build leaves the previous database usable.
-pub fn import_paths(db_path: &Path, inputs: &[PathBuf]) -> Result<ImportStats, VulnDbError> {
+/// only when complete, so an interrupted build leaves the previous database usable, and only when
+/// it passes `guard`.
+pub fn import_paths_guarded(
+    db_path: &Path,
+    inputs: &[PathBuf],
+    guard: ImportGuard,
+) -> Result<ImportStats, VulnDbError> {
     let parent = match db_path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
@@ -83,12 +115,41 @@ pub fn import_paths(db_path: &Path, inputs: &[PathBuf]) -> Result<ImportStats, V
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     writer.finish(built_at)?;
+    check_guard(db_path, &stats, guard)?;
     temp.persist(db_path).map_err(|e| VulnDbError::Persist {
         path: db_path.to_owned(),
         source: e.error,
     })?;
     stats.db_size_bytes = fs::metadata(db_path).map_or(0, |m| m.len());
     Ok(stats)
+}
+
+fn check_guard(db_path: &Path, stats: &ImportStats, guard: ImportGuard) -> Result<(), VulnDbError> {
+    let refused = |reason: String| VulnDbError::ImportRefused {
+        path: db_path.to_owned(),
+        reason,
+    };
+    if stats.advisories == 0 && !guard.allow_empty {
+        return Err(refused(format!(
+            "the inputs hold no advisory ({} records rejected, {} withdrawn)",
+            stats.rejected, stats.withdrawn
+        )));
+    }
+    if let Some(share) = guard.min_share_of_previous
+        && db_path.is_file()
+        && let Ok(previous) = crate::Database::open(db_path).and_then(|db| db.status())
+    {
+        #[allow(clippy::cast_precision_loss)]
+        let floor = previous.advisories as f64 * share;
+        #[allow(clippy::cast_precision_loss)]
+        if (stats.advisories as f64) < floor {
+            return Err(refused(format!(
+                "it would hold {} advisories where the current database holds {}",
+                stats.advisories, previous.advisories
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> VulnDbError + '_ {

@@ -166,7 +166,7 @@ impl OsvRecord {
             cvss,
             cvss_score: scored,
             references,
-            modified: self.modified,
+            modified: self.modified.as_deref().and_then(normalize_timestamp),
             affected,
         }
     }
@@ -225,4 +225,53 @@ fn convert_affected(affected: OsvAffected) -> Option<AffectedPackage> {
         severity,
         will_not_fix: false,
     })
+}
+
+/// An OSV `modified` time as `YYYY-MM-DDTHH:MM:SSZ` in UTC, so that dates from every feed
+/// compare as strings and print alike. Feeds differ: `2024-10-10 17:22:00.587279+00:00` (PyPA),
+/// `2026-08-21T06:28:40Z` (RustSec), and `0001-01-01T00:00:00Z` for "not set" (the Go export):
+/// a date before 1970 is no date.
+pub(crate) fn normalize_timestamp(text: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    let mut text = text.trim().to_owned();
+    if text.len() > 10 && text.as_bytes()[10] == b' ' {
+        text.replace_range(10..11, "T");
+    }
+    let parsed = time::OffsetDateTime::parse(&text, &Rfc3339).ok()?;
+    let utc = parsed.to_offset(time::UtcOffset::UTC);
+    if utc.year() < 1970 {
+        return None;
+    }
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        utc.year(),
+        u8::from(utc.month()),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second()
+    ))
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::normalize_timestamp;
+
+    #[test]
+    fn feeds_dates_in_one_form() {
+        assert_eq!(
+            normalize_timestamp("2024-10-10 17:22:00.587279+00:00").as_deref(),
+            Some("2024-10-10T17:22:00Z")
+        );
+        assert_eq!(
+            normalize_timestamp("2026-08-21T06:28:40Z").as_deref(),
+            Some("2026-08-21T06:28:40Z")
+        );
+        assert_eq!(
+            normalize_timestamp("2024-01-01T01:30:00+02:00").as_deref(),
+            Some("2023-12-31T23:30:00Z")
+        );
+        assert_eq!(normalize_timestamp("0001-01-01T00:00:00Z"), None);
+        assert_eq!(normalize_timestamp("yesterday"), None);
+    }
 }
