@@ -130,8 +130,11 @@ pub enum SkipReason {
     LinkEscapesRoot,
     /// The path has more components than the depth cap.
     TooDeep,
-    /// The entry's name is not valid UTF-8.
+    /// The entry's name is not valid UTF-8 (directory trees only: in layers such names are
+    /// scanned under an escaped form).
     NonUtf8Path,
+    /// The entry's name is longer than the path-length cap.
+    PathTooLong,
     /// The walker could not read the file (rootfs sources: permission denied and the like).
     Unreadable,
     /// Binary content, passed over by a text analyzer (secrets).

@@ -96,3 +96,34 @@ mod tests {
         assert!(resolve_symlink("etc/evil", "../../../../root").is_err());
     }
 }
+
+/// A file name as bytes made into text: valid UTF-8 is kept, every other byte is written
+/// `\xNN`. Image layers may hold names in any encoding, and a name must never keep a file
+/// from being scanned: analyzers see and reports show this escaped form.
+pub fn escape_non_utf8(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::escape_non_utf8;
+
+    #[test]
+    fn invalid_bytes_are_escaped_and_the_rest_kept() {
+        assert_eq!(
+            escape_non_utf8(b"app/caf\xe9/\xff\xfeeicar.com"),
+            "app/caf\\xe9/\\xff\\xfeeicar.com"
+        );
+        assert_eq!(
+            escape_non_utf8("d\u{e9}j\u{e0}".as_bytes()),
+            "d\u{e9}j\u{e0}"
+        );
+    }
+}

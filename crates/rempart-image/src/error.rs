@@ -60,7 +60,9 @@ impl ImageError {
 /// layer's name by the caller.
 #[derive(Debug, thiserror::Error)]
 pub enum WalkError {
-    #[error("reading the tar stream failed at entry {entry}: {source}")]
+    /// `entry` says where: `in entry `a/b``, `after entry `a/b`` (reading the next header),
+    /// `before the first entry`, `at the end of the layer`.
+    #[error("reading the tar stream failed {entry}: {source}")]
     Tar {
         entry: String,
         #[source]

@@ -12,6 +12,10 @@ pub struct Limits {
     pub max_entries: u64,
     /// Paths with more components than this are skipped (with a record).
     pub max_path_depth: usize,
+    /// Paths longer than this many bytes (Linux's `PATH_MAX`) are skipped (with a record that
+    /// quotes only their start): no file system could hold them, and each copy of a name a
+    /// hostile layer made hundreds of megabytes long costs that much memory.
+    pub max_path_bytes: usize,
 }
 
 impl Default for Limits {
@@ -22,6 +26,7 @@ impl Default for Limits {
             max_layer_bytes: 64 * 1024 * 1024 * 1024,
             max_entries: 2_000_000,
             max_path_depth: 128,
+            max_path_bytes: 4096,
         }
     }
 }

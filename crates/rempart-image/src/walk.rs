@@ -68,7 +68,7 @@ pub fn walk_layer(
 ) -> Result<LayerWalk, WalkError> {
     let reader = open_layer_stream(Box::new(raw), limits, expected_diff_id).map_err(|source| {
         WalkError::Tar {
-            entry: "(start of layer)".to_owned(),
+            entry: "before the first entry".to_owned(),
             source,
         }
     })?;
@@ -111,7 +111,8 @@ fn walk_tar(
     let mut archive = tar::Archive::new(reader);
     let mut walk = LayerWalk::for_analyzers(analyzers.len());
     let mut dispatcher = Dispatcher::new(analyzers);
-    let mut last_entry = String::from("(first entry)");
+    // Where a failure to read the next header happened: after the last entry read.
+    let mut last_entry = String::from("before the first entry");
     let mut count: u64 = 0;
 
     let entries = archive
@@ -125,12 +126,24 @@ fn walk_tar(
                 max: limits.max_entries,
             });
         }
-        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        last_entry.clone_from(&raw_path);
-        let Ok(raw_str) = std::str::from_utf8(&entry.path_bytes()).map(str::to_owned) else {
-            walk.skip(raw_path, SkipReason::NonUtf8Path, None);
+        // A name that is not UTF-8 is scanned under its escaped form: a file name must not
+        // hide content from the scanners.
+        let raw_str = rempart_core::escape_non_utf8(&entry.path_bytes());
+        if raw_str.len() > limits.max_path_bytes {
+            let start: String = raw_str.chars().take(200).collect();
+            walk.skip(
+                format!("{start}…"),
+                SkipReason::PathTooLong,
+                Some(format!(
+                    "{} bytes, over the {}-byte cap",
+                    raw_str.len(),
+                    limits.max_path_bytes
+                )),
+            );
+            last_entry = format!("after entry `{start}…`");
             continue;
-        };
+        }
+        last_entry = format!("after entry `{raw_str}`");
         let path = match normalize_entry_path(&raw_str) {
             Ok(path) => path,
             // `./` itself: the layer root, nothing to record.
@@ -217,7 +230,7 @@ fn walk_tar(
             };
             dispatcher
                 .dispatch(&meta, &mut entry, &mut walk.analyzer_outputs)
-                .map_err(|source| tar_error(&path, source))?;
+                .map_err(|source| tar_error(&format!("in entry `{path}`"), source))?;
         }
         walk.entries.push(InventoryEntry {
             path,
@@ -232,7 +245,8 @@ fn walk_tar(
     // Read to the end so the bomb guard and the digest check (in the caller's reader) see every
     // byte, including the tar padding after the last entry.
     let mut rest = archive.into_inner();
-    io::copy(&mut rest, &mut io::sink()).map_err(|source| tar_error("(end of layer)", source))?;
+    io::copy(&mut rest, &mut io::sink())
+        .map_err(|source| tar_error("at the end of the layer", source))?;
     Ok(walk)
 }
 

@@ -399,3 +399,35 @@ fn an_image_with_too_many_layers_is_refused() {
         "{error}"
     );
 }
+
+#[test]
+fn a_multi_image_archive_needs_a_choice_and_lists_its_images() {
+    let temp = tempfile::tempdir().unwrap();
+    let clean = Image::new(vec![(Layer::new().file("a", "clean"), Compression::None)]);
+    let other = Image::new(vec![(Layer::new().file("b", "other"), Compression::None)]);
+    let path = temp.path().join("two.tar");
+    support::write_docker_archive_of(&[(&clean, "app:1"), (&other, "")], &path, Compression::None);
+
+    let error = DockerArchive::open(&path, None).err().unwrap().to_string();
+    assert!(error.contains("holds 2 images"), "{error}");
+    assert!(
+        error.contains("@1 (app:1)") && error.contains("@2 (untagged)"),
+        "{error}"
+    );
+
+    let second = DockerArchive::open(&path, Some("@2")).unwrap();
+    let walks = support::walk_source(&second);
+    assert!(walks[0].entries.iter().any(|e| e.path == "b"));
+    let first = DockerArchive::open(&path, Some("app:1")).unwrap();
+    assert!(
+        support::walk_source(&first)[0]
+            .entries
+            .iter()
+            .any(|e| e.path == "a")
+    );
+    let error = DockerArchive::open(&path, Some("@3"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("no image @3"), "{error}");
+}

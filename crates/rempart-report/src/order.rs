@@ -106,6 +106,7 @@ pub(crate) fn skip_reason_name(reason: &SkipReason) -> &'static str {
         SkipReason::LinkEscapesRoot => "link_escapes_root",
         SkipReason::TooDeep => "too_deep",
         SkipReason::NonUtf8Path => "non_utf8_path",
+        SkipReason::PathTooLong => "path_too_long",
         SkipReason::Unreadable => "unreadable",
         SkipReason::Binary => "binary",
         SkipReason::ArchiveLimit => "archive_limit",

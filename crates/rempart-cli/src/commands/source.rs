@@ -22,9 +22,19 @@ fn layout_and_tag(input: &Path) -> Option<(&Path, &str)> {
     Path::new(dir).is_dir().then_some((Path::new(dir), tag))
 }
 
+/// `archive.tar:name:tag` or `archive.tar:@2`: an image inside a multi-image docker archive.
+/// Tags hold colons themselves, so the archive is the shortest prefix that is a file.
+fn archive_and_tag(input: &Path) -> Option<(&Path, &str)> {
+    let text = input.to_str()?;
+    text.match_indices(':').find_map(|(at, _)| {
+        let (file, tag) = (&text[..at], &text[at + 1..]);
+        (Path::new(file).is_file() && !tag.is_empty()).then_some((Path::new(file), tag))
+    })
+}
+
 /// True if `input` names an image on disk rather than in a registry.
 pub(crate) fn is_local_image(input: &Path) -> bool {
-    input.exists() || layout_and_tag(input).is_some()
+    input.exists() || layout_and_tag(input).is_some() || archive_and_tag(input).is_some()
 }
 
 /// A local path: an OCI layout directory (`DIR` or `DIR:TAG`) or a docker-save archive.
@@ -38,6 +48,9 @@ pub(crate) fn open_path(input: &Path, args: &SourceArgs) -> Result<Box<dyn Image
     }
     if let Some((dir, tag)) = layout_and_tag(input) {
         return Ok(Box::new(OciLayout::open(dir, Some(tag), &platform)?));
+    }
+    if let Some((archive, tag)) = archive_and_tag(input) {
+        return Ok(Box::new(DockerArchive::open(archive, Some(tag))?));
     }
     if std::fs::metadata(input).is_ok() {
         anyhow::bail!(

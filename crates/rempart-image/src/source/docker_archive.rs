@@ -52,7 +52,10 @@ pub struct DockerArchive {
 }
 
 impl DockerArchive {
-    /// Reads the archive's index. `tag` picks one image when the archive holds several.
+    /// Reads the archive's index. `tag` picks one image when the archive holds several: a
+    /// repository tag (`name:tag`) or a position (`@1` for the first); without it, an archive
+    /// holding several images is an error that lists them (scanning the first alone would pass
+    /// the others over in silence).
     pub fn open(path: &Path, tag: Option<&str>) -> Result<DockerArchive, ImageError> {
         let input = path.display().to_string();
         let file = rempart_core::open_regular_file(path).map_err(|e| ImageError::io(path, e))?;
@@ -111,13 +114,55 @@ impl DockerArchive {
                 path: format!("{input}: manifest.json"),
                 source,
             })?;
+        let listing = || {
+            manifest
+                .iter()
+                .enumerate()
+                .map(|(index, m)| {
+                    let tags = m.repo_tags.clone().unwrap_or_default().join(", ");
+                    if tags.is_empty() {
+                        format!("@{} (untagged)", index + 1)
+                    } else {
+                        format!("@{} ({tags})", index + 1)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
         let chosen = match tag {
+            Some(position) if position.starts_with('@') => position[1..]
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|index| manifest.get(index))
+                .ok_or_else(|| {
+                    ImageError::invalid(
+                        &input,
+                        format!("no image {position} in the archive; it holds {}", listing()),
+                    )
+                })?,
             Some(tag) => manifest
                 .iter()
                 .find(|m| m.repo_tags.iter().flatten().any(|t| t == tag))
                 .ok_or_else(|| {
-                    ImageError::invalid(&input, format!("no image tagged `{tag}` in the archive"))
+                    ImageError::invalid(
+                        &input,
+                        format!(
+                            "no image tagged `{tag}` in the archive; it holds {}",
+                            listing()
+                        ),
+                    )
                 })?,
+            None if manifest.len() > 1 => {
+                return Err(ImageError::invalid(
+                    &input,
+                    format!(
+                        "the archive holds {} images: {}; name one as {input}:TAG or {input}:@N",
+                        manifest.len(),
+                        listing()
+                    ),
+                ));
+            }
             None => manifest
                 .first()
                 .ok_or_else(|| ImageError::invalid(&input, "manifest.json lists no image"))?,

@@ -134,7 +134,10 @@ impl Layer {
             header.set_gid(0);
             match item {
                 Item::File { name, data, mode } => {
-                    set_raw_name(&mut header, name);
+                    if name.len() >= 100 {
+                        append_gnu_long_name(&mut builder, name);
+                    }
+                    set_raw_name(&mut header, &name[..name.len().min(99)]);
                     header.set_entry_type(tar::EntryType::Regular);
                     header.set_mode(*mode);
                     header.set_size(data.len() as u64);
@@ -175,6 +178,20 @@ impl Layer {
         }
         builder.into_inner().unwrap()
     }
+}
+
+/// A GNU long-name entry (`L`) whose data is the next entry's full name, as GNU tar writes
+/// names of 100 bytes or more.
+fn append_gnu_long_name(builder: &mut tar::Builder<Vec<u8>>, name: &[u8]) {
+    let mut header = tar::Header::new_gnu();
+    set_raw_name(&mut header, b"././@LongLink");
+    header.set_entry_type(tar::EntryType::GNULongName);
+    header.set_mode(0o644);
+    let mut data = name.to_vec();
+    data.push(0);
+    header.set_size(data.len() as u64);
+    header.set_cksum();
+    builder.append(&header, &data[..]).unwrap();
 }
 
 fn set_raw_name(header: &mut tar::Header, name: &[u8]) {
@@ -291,33 +308,42 @@ impl Image {
 
     /// Writes a `docker save` style archive (legacy layout: `<id>/layer.tar`).
     pub fn write_docker_archive(&self, path: &Path, outer: Compression) {
-        let mut builder = tar::Builder::new(Vec::new());
-        let mut add = |name: &str, bytes: &[u8]| {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(bytes.len() as u64);
-            header.set_mode(0o644);
-            header.set_mtime(1_700_000_000);
-            header.set_cksum();
-            builder.append_data(&mut header, name, bytes).unwrap();
-        };
-        let config = self.config_json();
+        write_docker_archive_of(&[(self, "test/image:1.0")], path, outer);
+    }
+}
+
+/// Writes a `docker save` archive holding several images, each with its tag (`""`: untagged).
+pub fn write_docker_archive_of(images: &[(&Image, &str)], path: &Path, outer: Compression) {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, bytes: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(1_700_000_000);
+        header.set_cksum();
+        builder.append_data(&mut header, name, bytes).unwrap();
+    };
+    let mut entries = Vec::new();
+    for (number, (image, tag)) in images.iter().enumerate() {
+        let config = image.config_json();
         let config_name = format!("{}.json", &sha256(&config)[7..]);
         add(&config_name, &config);
         let mut layer_names = Vec::new();
-        for (index, (layer, _)) in self.layers.iter().enumerate() {
-            let name = format!("layer{index}/layer.tar");
+        for (index, (layer, _)) in image.layers.iter().enumerate() {
+            let name = format!("image{number}-layer{index}/layer.tar");
             add(&name, &layer.tar());
             layer_names.push(name);
         }
-        let manifest = serde_json::json!([{
+        let tags: Vec<&str> = if tag.is_empty() { vec![] } else { vec![*tag] };
+        entries.push(serde_json::json!({
             "Config": config_name,
-            "RepoTags": ["test/image:1.0"],
+            "RepoTags": tags,
             "Layers": layer_names,
-        }]);
-        add("manifest.json", &serde_json::to_vec(&manifest).unwrap());
-        let tar = builder.into_inner().unwrap();
-        std::fs::write(path, compress(&tar, outer)).unwrap();
+        }));
     }
+    add("manifest.json", &serde_json::to_vec(&entries).unwrap());
+    let tar = builder.into_inner().unwrap();
+    std::fs::write(path, compress(&tar, outer)).unwrap();
 }
 
 pub fn walk_source(source: &dyn ImageSource) -> Vec<LayerWalk> {
