@@ -150,6 +150,13 @@ pub trait ImageAnalyzer: Send + Sync {
         image: &ImageContext<'_>,
         findings: &mut Vec<Finding>,
     ) -> Result<(), ImageAnalysisError>;
+
+    /// `text` (a copy of image config: an ENV entry, a label, a history line) with every secret
+    /// this analyzer recognizes masked, or `None` when it holds none. The report's copies of the
+    /// config go through every analyzer's mask before any format prints them.
+    fn mask_secrets(&self, _text: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Why an image analyzer could not do its work; the message names what was unreadable.

@@ -216,8 +216,22 @@ fn walk_tar(
                 EntryKind::Device
             }
             tar::EntryType::Fifo => EntryKind::Fifo,
-            // Extension headers are consumed by the tar crate; anything else has no file meaning.
-            _ => continue,
+            // PAX global headers carry metadata for the archive, no file.
+            tar::EntryType::XGlobalHeader => continue,
+            // Extension headers (long names, PAX) are consumed by the tar crate. Anything else
+            // (a GNU volume label, a multi-volume continuation, an unknown type) is reported:
+            // its content, if any, is passed over.
+            other => {
+                walk.skip(
+                    path,
+                    SkipReason::SpecialFile,
+                    Some(format!(
+                        "tar entry of type `{}` ({size} bytes): not a file, directory or link",
+                        char::from(other.as_byte()).escape_default()
+                    )),
+                );
+                continue;
+            }
         };
 
         if kind == EntryKind::File {

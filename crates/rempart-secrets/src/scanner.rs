@@ -356,6 +356,34 @@ impl SecretScanner {
         !is_known_public_value(secret) && !self.allowed_values.is_match(secret)
     }
 
+    /// `text` with every secret a rule finds in it masked (its first four characters kept), or
+    /// `None` when there is none.
+    pub fn mask(&self, text: &str) -> Option<String> {
+        let bytes = text.as_bytes();
+        let hits = self.hits(bytes);
+        if hits.is_empty() {
+            return None;
+        }
+        let mut masked = String::with_capacity(text.len());
+        let mut at = 0;
+        for hit in hits {
+            if hit.start < at
+                || !text.is_char_boundary(hit.start)
+                || !text.is_char_boundary(hit.end)
+            {
+                continue;
+            }
+            masked.push_str(&text[at..hit.start]);
+            let secret = &text[hit.start..hit.end];
+            let visible: String = secret.chars().take(4).collect();
+            masked.push_str(&visible);
+            masked.push_str("********");
+            at = hit.end;
+        }
+        masked.push_str(&text[at..]);
+        Some(masked)
+    }
+
     fn scan_config_value(
         &self,
         origin: usize,
@@ -471,5 +499,9 @@ impl ImageAnalyzer for SecretScanner {
             self.scan_config_value(2, index, &step.created_by, findings);
         }
         Ok(())
+    }
+
+    fn mask_secrets(&self, text: &str) -> Option<String> {
+        self.mask(text)
     }
 }

@@ -79,6 +79,10 @@ pub fn build_analyzers(config: &AnalyzerConfig) -> Result<Analyzers, AnalyzerErr
         let shared = Arc::new(scanner);
         files.push(Box::new(SharedFile(Arc::clone(&shared))));
         images.push(Box::new(SharedImage(shared)));
+    } else {
+        // Not looking for secrets does not mean printing them: the report's copy of the image
+        // config is still masked with the built-in rules.
+        images.push(Box::new(MaskOnly(SecretScanner::builtin())));
     }
     if wants(ScannerKind::Misconfig) {
         let policies = load_policies(&config.policies)?;
@@ -101,6 +105,25 @@ pub fn build_analyzers(config: &AnalyzerConfig) -> Result<Analyzers, AnalyzerErr
         images.push(Box::new(VulnMatcher::new(Database::open(path)?)));
     }
     Ok(Analyzers { files, images })
+}
+
+/// The secret rules used only to mask the report's copy of the image config.
+struct MaskOnly(SecretScanner);
+
+impl ImageAnalyzer for MaskOnly {
+    fn name(&self) -> &'static str {
+        "secret-mask"
+    }
+    fn analyze_image(
+        &self,
+        _image: &ImageContext<'_>,
+        _findings: &mut Vec<Finding>,
+    ) -> Result<(), rempart_core::ImageAnalysisError> {
+        Ok(())
+    }
+    fn mask_secrets(&self, text: &str) -> Option<String> {
+        self.0.mask(text)
+    }
 }
 
 /// One secret scanner serves both the files and the image config, compiled once.
@@ -132,6 +155,9 @@ impl ImageAnalyzer for SharedImage {
         findings: &mut Vec<Finding>,
     ) -> Result<(), rempart_core::ImageAnalysisError> {
         self.0.analyze_image(image, findings)
+    }
+    fn mask_secrets(&self, text: &str) -> Option<String> {
+        self.0.mask(text)
     }
 }
 

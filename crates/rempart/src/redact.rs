@@ -47,16 +47,40 @@ fn redact_assignments(text: &str) -> String {
         .join(" ")
 }
 
-pub(crate) fn redact_metadata(metadata: &mut ImageMetadata) {
+/// A copy of config text (a history line) with credential-named assignments masked, then what
+/// `mask_secrets` (the secret rules) recognizes.
+pub(crate) fn redact_text(text: &str, mask_secrets: &dyn Fn(&str) -> String) -> String {
+    mask_secrets(&redact_assignments(text))
+}
+
+/// Masks every copy of untrusted config text in the report's metadata: ENV values, labels,
+/// history lines, entrypoint and command.
+pub(crate) fn redact_metadata(metadata: &mut ImageMetadata, mask_secrets: &dyn Fn(&str) -> String) {
     for entry in &mut metadata.env {
         if let Some((name, value)) = entry.split_once('=')
             && is_secret_name(name)
         {
             *entry = format!("{name}={}", mask(value));
         }
+        *entry = mask_secrets(entry);
+    }
+    for value in metadata.labels.values_mut() {
+        *value = mask_secrets(value);
     }
     for step in &mut metadata.history {
-        step.created_by = redact_assignments(&step.created_by);
+        step.created_by = redact_text(&step.created_by, mask_secrets);
+    }
+    for list in [
+        &mut metadata.entrypoint,
+        &mut metadata.cmd,
+        &mut metadata.healthcheck,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for word in list.iter_mut() {
+            *word = redact_text(word, mask_secrets);
+        }
     }
 }
 
@@ -80,7 +104,7 @@ mod tests {
             }],
             ..ImageMetadata::default()
         };
-        redact_metadata(&mut metadata);
+        redact_metadata(&mut metadata, &|text| text.to_owned());
         assert_eq!(
             metadata.env,
             ["PATH=/usr/bin", "DB_PASSWORD=hu********", "GITHUB_TOKEN="]

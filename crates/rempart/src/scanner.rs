@@ -333,7 +333,23 @@ impl Scanner {
                 })?;
         }
         let mut metadata = metadata;
-        crate::redact::redact_metadata(&mut metadata);
+        let mut layers = layers;
+        let mask = |text: &str| -> String {
+            let mut text = text.to_owned();
+            for analyzer in &self.image_analyzers {
+                if let Some(masked) = analyzer.mask_secrets(&text) {
+                    text = masked;
+                }
+            }
+            text
+        };
+        crate::redact::redact_metadata(&mut metadata, &mask);
+        // The layer list repeats the history lines: the same masking.
+        for layer in &mut layers {
+            if let Some(created_by) = &mut layer.created_by {
+                *created_by = crate::redact::redact_text(created_by, &mask);
+            }
+        }
         packages.sort_by(|a, b| {
             (&a.ecosystem, &a.name, &a.version, &a.locations).cmp(&(
                 &b.ecosystem,
