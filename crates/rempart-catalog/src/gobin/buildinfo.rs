@@ -52,7 +52,8 @@ impl FileAnalyzer for GoBinaryCataloger {
     }
 }
 
-/// Finds the first occurrence of a marker in a stream and keeps a window starting at it.
+/// Finds the first occurrence of a marker in a stream (at an offset that `accept` allows) and
+/// keeps a window starting at it.
 struct MarkerWindow {
     finder: Finder<'static>,
     /// The last `marker.len() - 1` bytes seen, for markers split across chunks.
@@ -60,15 +61,34 @@ struct MarkerWindow {
     window: Option<Vec<u8>>,
     /// True once the window is full (nothing more to copy).
     full: bool,
+    /// Bytes of the stream before the current chunk.
+    position: u64,
+    /// Whether a match at this stream offset, followed by these bytes (as many as the chunk
+    /// holds), is the real marker.
+    accept: fn(u64, &[u8]) -> bool,
+}
+
+/// The build information header sits at the start of its own section (`.go.buildinfo`), which
+/// is 16-byte aligned, and names a pointer size of 4 or 8. Go's own reader looks for it only at
+/// aligned offsets: the magic also appears as a plain string (in the Go linker, which writes
+/// it), and taking that first lost every module of such a binary.
+fn is_buildinfo_header(offset: u64, bytes: &[u8]) -> bool {
+    offset % 16 == 0 && bytes.get(14).is_none_or(|size| matches!(size, 4 | 8))
 }
 
 impl MarkerWindow {
     fn new(marker: &'static [u8]) -> Self {
+        Self::accepting(marker, |_, _| true)
+    }
+
+    fn accepting(marker: &'static [u8], accept: fn(u64, &[u8]) -> bool) -> Self {
         MarkerWindow {
             finder: Finder::new(marker),
             carry: Vec::with_capacity(marker.len()),
             window: None,
             full: false,
+            position: 0,
+            accept,
         }
     }
 
@@ -77,6 +97,13 @@ impl MarkerWindow {
     }
 
     fn write(&mut self, chunk: &[u8]) {
+        let start = self.position;
+        self.position += chunk.len() as u64;
+        self.write_at(start, chunk);
+    }
+
+    /// `chunk` starts at stream offset `start`.
+    fn write_at(&mut self, start: u64, chunk: &[u8]) {
         if self.full {
             return;
         }
@@ -88,17 +115,33 @@ impl MarkerWindow {
         }
         let keep = self.marker_len() - 1;
         if !self.carry.is_empty() {
+            let carry_start = start - self.carry.len() as u64;
             let mut boundary = self.carry.clone();
             boundary.extend_from_slice(&chunk[..keep.min(chunk.len())]);
-            if let Some(at) = self.finder.find(&boundary) {
+            // A match across the boundary starts inside the carry.
+            let found = self
+                .finder
+                .find_iter(&boundary)
+                .filter(|&at| at < self.carry.len())
+                .find(|&at| {
+                    let mut after = boundary[at..].to_vec();
+                    after.extend_from_slice(&chunk[keep.min(chunk.len())..]);
+                    (self.accept)(carry_start + at as u64, &after)
+                });
+            if let Some(at) = found {
                 self.window = Some(self.carry[at..].to_vec());
-                self.write(chunk);
+                self.write_at(start, chunk);
                 return;
             }
         }
-        if let Some(at) = self.finder.find(chunk) {
+        let accept = self.accept;
+        if let Some(at) = self
+            .finder
+            .find_iter(chunk)
+            .find(|&at| accept(start + at as u64, &chunk[at..]))
+        {
             self.window = Some(Vec::new());
-            self.write(&chunk[at..]);
+            self.write_at(start + at as u64, &chunk[at..]);
             return;
         }
         // Remember the end of the stream seen so far for the next boundary.
@@ -119,7 +162,7 @@ impl BuildInfoSink {
     fn new(path: &str) -> Self {
         BuildInfoSink {
             path: path.to_owned(),
-            magic: MarkerWindow::new(MAGIC),
+            magic: MarkerWindow::accepting(MAGIC, is_buildinfo_header),
             info: MarkerWindow::new(INFO_START),
         }
     }
@@ -194,6 +237,49 @@ pub(crate) fn decode(blob: &[u8], info_window: Option<&[u8]>) -> Result<BuildInf
     })
 }
 
+/// The semantic version of a Go toolchain, as the Go vulnerability database writes the
+/// standard library's: `go1.21.5` is `v1.21.5`, `go1.21` is `v1.21.0`, `go1.21rc2` is
+/// `v1.21.0-rc.2` (so it sorts before `v1.21.0`), `go1.18beta1` is `v1.18.0-beta.1`. Only the
+/// first word counts (`go1.21.5 X:boringcrypto`).
+pub(crate) fn stdlib_version(go: &str) -> Option<String> {
+    let number = go.split_whitespace().next()?.strip_prefix("go")?;
+    let (release, pre) = match number.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => {
+            let (release, pre) = number.split_at(at);
+            let digits = pre.find(|c: char| c.is_ascii_digit()).unwrap_or(pre.len());
+            let (kind, count) = pre.split_at(digits);
+            (
+                release,
+                Some(format!(
+                    "{kind}.{}",
+                    if count.is_empty() { "0" } else { count }
+                )),
+            )
+        }
+        None => (number, None),
+    };
+    let parts: Vec<&str> = release.split('.').collect();
+    if parts.is_empty()
+        || parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let mut version = format!(
+        "v{}.{}.{}",
+        parts[0],
+        parts.get(1).unwrap_or(&"0"),
+        parts.get(2).unwrap_or(&"0")
+    );
+    if let Some(pre) = pre {
+        version.push('-');
+        version.push_str(&pre);
+    }
+    Some(version)
+}
+
 fn read_string(data: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut length: u64 = 0;
     for (index, byte) in data.iter().take(10).enumerate() {
@@ -258,13 +344,98 @@ impl BuildInfo {
         for (module, version) in modules {
             out.packages.push(go_package(&module, &version, path));
         }
-        if let Some(go) = &self.go_version {
-            // `go1.21.5 X:boringcrypto`: the toolchain version is the first word.
-            let version = go.split_whitespace().next().unwrap_or_default();
-            if let Some(number) = version.strip_prefix("go") {
-                out.packages
-                    .push(go_package("stdlib", &format!("v{number}"), path));
-            }
+        if let Some(go) = &self.go_version
+            && let Some(version) = stdlib_version(go)
+        {
+            out.packages.push(go_package("stdlib", &version, path));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toolchain_versions_become_semantic_versions() {
+        assert_eq!(stdlib_version("go1.21.5").as_deref(), Some("v1.21.5"));
+        assert_eq!(
+            stdlib_version("go1.21.5 X:boringcrypto").as_deref(),
+            Some("v1.21.5")
+        );
+        assert_eq!(stdlib_version("go1.21").as_deref(), Some("v1.21.0"));
+        assert_eq!(stdlib_version("go1.21rc2").as_deref(), Some("v1.21.0-rc.2"));
+        assert_eq!(
+            stdlib_version("go1.18beta1").as_deref(),
+            Some("v1.18.0-beta.1")
+        );
+        assert_eq!(stdlib_version("devel +abc"), None);
+        assert_eq!(stdlib_version("go1.x"), None);
+    }
+
+    /// A Go 1.18+ header with inline strings, at offset `at` of a zero-filled binary.
+    fn binary_with_header_at(at: usize, decoy_at: Option<usize>) -> Vec<u8> {
+        let mut bytes = vec![0u8; 64 * 1024];
+        if let Some(decoy) = decoy_at {
+            // The linker's own copy of the magic: a plain string, not a header.
+            bytes[decoy..decoy + MAGIC.len()].copy_from_slice(MAGIC);
+            bytes[decoy + MAGIC.len()..decoy + MAGIC.len() + 6].copy_from_slice(b"text\x00\x00");
+        }
+        let mut header = MAGIC.to_vec();
+        header.extend_from_slice(&[8, 2]);
+        header.resize(HEADER_LEN, 0);
+        let version = b"go1.21.5";
+        let modinfo = format!(
+            "{}path\texample.com/app\nmod\texample.com/app\tv1.0.0\t\ndep\tgolang.org/x/net\tv0.17.0\th1:x=\n{}",
+            String::from_utf8_lossy(&INFO_START[..]),
+            String::from_utf8_lossy(&INFO_END[..])
+        );
+        let modinfo = [INFO_START, &modinfo.as_bytes()[INFO_START.len()..]].concat();
+        header.push(u8::try_from(version.len()).unwrap());
+        header.extend_from_slice(version);
+        let mut length = modinfo.len();
+        while length >= 0x80 {
+            header.push(u8::try_from(length & 0x7f).unwrap() | 0x80);
+            length >>= 7;
+        }
+        header.push(u8::try_from(length).unwrap());
+        header.extend_from_slice(&modinfo);
+        bytes[at..at + header.len()].copy_from_slice(&header);
+        bytes
+    }
+
+    fn catalog(bytes: &[u8], chunk: usize) -> Vec<(String, String)> {
+        let mut sink = BuildInfoSink::new("usr/bin/app");
+        for part in bytes.chunks(chunk) {
+            sink.write(part);
+        }
+        let mut out = AnalysisOutput::default();
+        Box::new(sink).finish(&mut out);
+        out.packages
+            .iter()
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn the_magic_as_a_plain_string_before_the_header_is_passed_over() {
+        // The decoy sits at an odd offset before the aligned header, as in Go's linker.
+        for chunk in [7, 100, 4096, 1 << 20] {
+            let packages = catalog(&binary_with_header_at(32 * 1024, Some(1001)), chunk);
+            assert!(
+                packages.contains(&("golang.org/x/net".into(), "v0.17.0".into())),
+                "chunk {chunk}: {packages:?}"
+            );
+            assert!(
+                packages.contains(&("stdlib".into(), "v1.21.5".into())),
+                "{packages:?}"
+            );
+        }
+        // A decoy that happens to be aligned but names no pointer size is passed over too.
+        let packages = catalog(&binary_with_header_at(32 * 1024, Some(1024)), 4096);
+        assert!(
+            packages.contains(&("stdlib".into(), "v1.21.5".into())),
+            "{packages:?}"
+        );
     }
 }
