@@ -20,6 +20,29 @@ pub(crate) struct Cli {
     /// Print nothing on stderr but errors.
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
+    /// Colours in tables and messages: `auto` on a terminal unless `NO_COLOR` is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub(crate) color: ColorChoice,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream that is (or is not) a terminal.
+    pub(crate) fn for_stream(self, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -165,7 +188,7 @@ pub(crate) struct CommonArgs {
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub(crate) parallel: Option<u16>,
     /// Fix the timestamp written into SBOM and SARIF documents (RFC 3339), for reproducible output.
-    #[arg(long, value_name = "RFC3339")]
+    #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
     pub(crate) timestamp: Option<String>,
 }
 
@@ -273,6 +296,17 @@ fn parse_exit_code(text: &str) -> Result<u8, String> {
         return Err("2 is the exit code of a failed scan; choose another (0 never fails)".into());
     }
     Ok(code)
+}
+
+/// A report timestamp, checked before any work (`2024-06-12T08:30:00Z`).
+fn parse_timestamp(text: &str) -> Result<String, String> {
+    if rempart_report::is_report_timestamp(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not an RFC 3339 UTC time such as 2024-06-12T08:30:00Z"
+        ))
+    }
 }
 
 /// `90s`, `10m`, `1h30m`, `500ms`, or a plain number of seconds; at least one second in all.

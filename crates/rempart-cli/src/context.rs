@@ -77,9 +77,30 @@ pub(crate) fn scan_options(common: &CommonArgs, cache: &Path) -> Result<rempart:
     options.progress = crate::progress::reporter();
     if !common.no_cache {
         let path = cache.join("layers.sqlite");
-        options.cache = Some(std::sync::Arc::new(rempart::LayerCache::open(&path)?));
+        // A cache that cannot be opened (a read-only directory, a full disk) makes this scan
+        // and the next slower; it must not make it fail.
+        match rempart::LayerCache::open(&path) {
+            Ok(cache) => options.cache = Some(std::sync::Arc::new(cache)),
+            Err(error) => tracing::warn!(
+                "scanning without the layer cache: {error} (check that the cache directory is writable, or pass --no-cache)"
+            ),
+        }
     }
     Ok(options)
+}
+
+static COLOR: std::sync::OnceLock<crate::cli::ColorChoice> = std::sync::OnceLock::new();
+
+/// Records the `--color` choice, once, at start.
+pub(crate) fn set_color_choice(choice: crate::cli::ColorChoice) {
+    let _ = COLOR.set(choice);
+}
+
+pub(crate) fn color_choice() -> crate::cli::ColorChoice {
+    COLOR
+        .get()
+        .copied()
+        .unwrap_or(crate::cli::ColorChoice::Auto)
 }
 
 /// Where the report goes: standard output (no path, or `-`), or a file.
@@ -103,11 +124,10 @@ impl Output {
         }
     }
 
-    /// Colours only for a terminal, and never when `NO_COLOR` is set.
+    /// Colours only on standard output, and as `--color` says (by default only on a terminal,
+    /// and never when `NO_COLOR` is set).
     pub(crate) fn wants_color(&self) -> bool {
-        self.target.is_none()
-            && io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none()
+        self.target.is_none() && color_choice().for_stream(io::stdout().is_terminal())
     }
 
     pub(crate) fn write(&self, bytes: &[u8]) -> Result<()> {

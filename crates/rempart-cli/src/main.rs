@@ -31,6 +31,7 @@ const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    context::set_color_choice(cli.color);
     init_logging(cli.verbose, cli.quiet);
     progress::set_quiet(cli.quiet);
     let result = match cli.command {
@@ -110,6 +111,10 @@ fn init_logging(verbose: u8, quiet: bool) {
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(
+            context::color_choice()
+                .for_stream(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()

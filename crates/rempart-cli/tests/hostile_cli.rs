@@ -356,3 +356,87 @@ fn escape_sequences_in_names_reach_the_terminal_escaped() {
     assert!(!message.contains('\u{1b}'), "{message:?}");
     assert!(message.contains("\\u{1b}"), "{message:?}");
 }
+
+#[test]
+fn colour_only_where_asked_and_bad_arguments_before_any_work() {
+    let temp = tempfile::tempdir().unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["image", "--input", "/nonexistent/image"];
+        args.extend_from_slice(extra);
+        rempart(temp.path(), &args)
+    };
+    // An error on stderr, which is a pipe here: no escape codes by default.
+    let output = scan(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!stderr(&output).contains('\u{1b}'), "{:?}", stderr(&output));
+    // And a warning (the first run installs the sample database and says so).
+    let first = tempfile::tempdir().unwrap();
+    let output = rempart(
+        first.path(),
+        &[
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--scanners",
+            "vuln",
+        ],
+    );
+    assert!(stderr(&output).contains("WARN"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains('\u{1b}'), "{:?}", stderr(&output));
+    let db = temp.path().join("db/vuln.sqlite");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let output = rempart(
+        temp.path(),
+        &[
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--scanners",
+            "vuln",
+            "--color",
+            "always",
+            "-q",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains('\u{1b}'),
+        "--color always colours the table"
+    );
+
+    // A bad timestamp is refused before anything is installed or scanned.
+    let fresh = tempfile::tempdir().unwrap();
+    let output = rempart(
+        fresh.path(),
+        &[
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--timestamp",
+            "yesterday",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("RFC 3339"), "{}", stderr(&output));
+    assert!(!fresh.path().join("db").exists(), "nothing was installed");
+
+    // A file named .zip that is not a zip says so.
+    let fake = temp.path().join("PyPI-all.zip");
+    std::fs::write(&fake, "<html>502 Bad Gateway</html>").unwrap();
+    let output = rempart(
+        temp.path(),
+        &[
+            "db",
+            "import",
+            "--db",
+            temp.path().join("x.sqlite").to_str().unwrap(),
+            fake.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a zip archive"),
+        "{}",
+        stderr(&output)
+    );
+}

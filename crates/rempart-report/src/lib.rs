@@ -173,6 +173,12 @@ impl ReportError {
     }
 }
 
+/// True when `text` is a timestamp every output format accepts (`2024-06-12T08:30:00Z`,
+/// optionally with fractional seconds): lets a caller refuse a bad one before any work.
+pub fn is_report_timestamp(text: &str) -> bool {
+    text::is_utc_timestamp(text)
+}
+
 /// Writes `result` as `format` to `out`.
 pub fn write_report(
     result: &ScanResult,

@@ -343,6 +343,12 @@ impl Database {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
+        // SQLite says only "unable to open database file": opening it first names the cause
+        // (permission denied, say).
+        std::fs::File::open(path).map_err(|source| VulnDbError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         let connection = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -96,9 +96,16 @@ pub fn import_paths_guarded(
         path: parent.clone(),
         source,
     })?;
-    let temp = tempfile::Builder::new()
-        .prefix(".vuln-db-build-")
-        .suffix(".sqlite")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".vuln-db-build-").suffix(".sqlite");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // Readable by the other users of a shared database (0644 less the umask), as any file
+        // a tool writes; a temporary file alone would stay 0600.
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let temp = builder
         .tempfile_in(&parent)
         .map_err(|source| VulnDbError::Io {
             path: parent.clone(),
@@ -197,6 +204,12 @@ fn import_one(
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    if extension == "zip" {
+        return Err(VulnDbError::Parse {
+            input: input.display().to_string(),
+            reason: "not a zip archive (it does not start with a zip signature): a truncated or failed download?".to_owned(),
+        });
+    }
     let content = read_bounded(input)?;
     if extension == "yaml" || extension == "yml" {
         let text = String::from_utf8_lossy(&content);
