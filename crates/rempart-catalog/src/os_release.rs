@@ -22,6 +22,10 @@ impl OsReleaseCataloger {
 }
 
 impl FileAnalyzer for OsReleaseCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "os-release"
     }

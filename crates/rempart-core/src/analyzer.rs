@@ -107,6 +107,13 @@ impl AnalysisOutput {
 
 /// An analyzer of individual files: catalogers, secret rules, malware signatures.
 pub trait FileAnalyzer: Send + Sync {
+    /// True when what this analyzer reports depends on the names it reads files under (package
+    /// catalogers: `var/lib/dpkg/status`, `*.dist-info/METADATA`), not on their content alone.
+    /// A link from such a name to content under another name is then reported, not passed over.
+    fn reads_by_name(&self) -> bool {
+        false
+    }
+
     /// Short stable name (`dpkg`, `secrets`), shown in logs and used in cache keys.
     fn name(&self) -> &'static str;
 

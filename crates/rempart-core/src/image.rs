@@ -135,6 +135,8 @@ pub enum SkipReason {
     NonUtf8Path,
     /// The entry's name is longer than the path-length cap.
     PathTooLong,
+    /// A link at a name an analyzer reads, to content under a name it does not read.
+    LinkNotFollowed,
     /// The walker could not read the file (rootfs sources: permission denied and the like).
     Unreadable,
     /// Binary content, passed over by a text analyzer (secrets).

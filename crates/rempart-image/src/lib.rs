@@ -13,6 +13,7 @@ mod digest;
 mod dispatch;
 mod error;
 mod limits;
+mod links;
 mod merge;
 mod pipeline;
 mod source;

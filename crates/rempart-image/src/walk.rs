@@ -4,8 +4,8 @@
 use std::io::{self, Read};
 
 use rempart_core::{
-    AnalysisOutput, EntryKind, FileAnalyzer, FileMeta, InventoryEntry, SkipReason, SkippedEntry,
-    normalize_entry_path, resolve_symlink,
+    AnalysisOutput, EntryKind, FileAnalyzer, FileMeta, Interest, InventoryEntry, SkipReason,
+    SkippedEntry, normalize_entry_path, resolve_symlink,
 };
 use serde::{Deserialize, Serialize};
 
@@ -111,6 +111,7 @@ fn walk_tar(
     let mut archive = tar::Archive::new(reader);
     let mut walk = LayerWalk::for_analyzers(analyzers.len());
     let mut dispatcher = Dispatcher::new(analyzers);
+    let mut links = crate::links::LinkTracker::default();
     // Where a failure to read the next header happened: after the last entry read.
     let mut last_entry = String::from("before the first entry");
     let mut count: u64 = 0;
@@ -234,6 +235,8 @@ fn walk_tar(
             }
         };
 
+        // Whatever this layer had at the path before is replaced (hard links keep their copy).
+        links.replaced(&path);
         if kind == EntryKind::File {
             walk.files += 1;
             walk.bytes += size;
@@ -242,9 +245,18 @@ fn walk_tar(
                 size,
                 mode,
             };
+            links.before_dispatch(&walk.analyzer_outputs);
             dispatcher
                 .dispatch(&meta, &mut entry, &mut walk.analyzer_outputs)
                 .map_err(|source| tar_error(&format!("in entry `{path}`"), source))?;
+            links.after_dispatch(&path, &walk.analyzer_outputs);
+        } else if let EntryKind::HardLink { target } = &kind {
+            links.hard_link(&path, target, &mut walk.analyzer_outputs);
+            report_unread_link(analyzers, &path, target, &mut walk.analyzer_outputs);
+        } else if let EntryKind::Symlink { target } = &kind
+            && let Ok(resolved) = resolve_symlink(&path, target)
+        {
+            report_unread_link(analyzers, &path, &resolved, &mut walk.analyzer_outputs);
         }
         walk.entries.push(InventoryEntry {
             path,
@@ -256,12 +268,48 @@ fn walk_tar(
             layer: 0,
         });
     }
+    links.finish(&mut walk.analyzer_outputs);
     // Read to the end so the bomb guard and the digest check (in the caller's reader) see every
     // byte, including the tar padding after the last entry.
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink())
         .map_err(|source| tar_error("at the end of the layer", source))?;
     Ok(walk)
+}
+
+/// A link whose name an analyzer reads (`var/lib/dpkg/status`, a `METADATA`) while the name
+/// holding the content is one it does not: the analyzer never sees that content under a name it
+/// reads, so what it would list is missing. Until links are followed across names and layers,
+/// such a link is reported, never passed over in silence.
+fn report_unread_link(
+    analyzers: &[Box<dyn FileAnalyzer + '_>],
+    link: &str,
+    target: &str,
+    outputs: &mut [AnalysisOutput],
+) {
+    let as_file = |path| FileMeta {
+        path,
+        size: 1,
+        mode: 0o100_644,
+    };
+    for (analyzer, output) in analyzers.iter().zip(outputs) {
+        // Scanners of content (secrets, malware) read the target under its own name: nothing
+        // is lost for them.
+        if analyzer.reads_by_name()
+            && analyzer.interest(&as_file(link)) != Interest::Skip
+            && analyzer.interest(&as_file(target)) == Interest::Skip
+        {
+            output.skipped.push(SkippedEntry {
+                path: link.to_owned(),
+                layer: None,
+                reason: SkipReason::LinkNotFollowed,
+                detail: Some(format!(
+                    "a link to `{target}`: {} reads this name, not the target's, so what the file lists is not reported",
+                    analyzer.name()
+                )),
+            });
+        }
+    }
 }
 
 fn link_target<R: Read>(entry: &tar::Entry<'_, R>) -> String {

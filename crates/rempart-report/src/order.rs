@@ -107,6 +107,7 @@ pub(crate) fn skip_reason_name(reason: &SkipReason) -> &'static str {
         SkipReason::TooDeep => "too_deep",
         SkipReason::NonUtf8Path => "non_utf8_path",
         SkipReason::PathTooLong => "path_too_long",
+        SkipReason::LinkNotFollowed => "link_not_followed",
         SkipReason::Unreadable => "unreadable",
         SkipReason::Binary => "binary",
         SkipReason::ArchiveLimit => "archive_limit",

@@ -26,7 +26,8 @@ use sha2::{Digest, Sha256};
 use crate::error::ScanError;
 
 /// Bump when the stored format changes; old rows are then simply not found.
-const FORMAT_VERSION: u32 = 3;
+/// 4: results follow hard links and overwrites within a layer.
+const FORMAT_VERSION: u32 = 4;
 
 /// The layer cache.
 pub struct LayerCache {

@@ -385,6 +385,9 @@ impl Scanner {
 struct Borrowed<'a>(&'a dyn FileAnalyzer);
 
 impl FileAnalyzer for Borrowed<'_> {
+    fn reads_by_name(&self) -> bool {
+        self.0.reads_by_name()
+    }
     fn name(&self) -> &'static str {
         self.0.name()
     }

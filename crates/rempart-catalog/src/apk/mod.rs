@@ -22,6 +22,10 @@ impl ApkCataloger {
 }
 
 impl FileAnalyzer for ApkCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "apk"
     }

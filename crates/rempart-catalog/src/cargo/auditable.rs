@@ -36,6 +36,10 @@ impl CargoAuditableCataloger {
 }
 
 impl FileAnalyzer for CargoAuditableCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "cargo-auditable"
     }

@@ -26,6 +26,10 @@ impl CargoLockCataloger {
 }
 
 impl FileAnalyzer for CargoLockCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "cargo-lock"
     }

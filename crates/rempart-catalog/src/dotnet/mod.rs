@@ -25,6 +25,10 @@ impl DotnetCataloger {
 }
 
 impl FileAnalyzer for DotnetCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "dotnet"
     }

@@ -56,6 +56,10 @@ fn common_license_references(text: &str) -> Vec<String> {
 }
 
 impl FileAnalyzer for DebianCopyrightCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "dpkg-copyright"
     }

@@ -32,6 +32,10 @@ impl DpkgCataloger {
 }
 
 impl FileAnalyzer for DpkgCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "dpkg"
     }

@@ -31,6 +31,10 @@ impl GoBinaryCataloger {
 }
 
 impl FileAnalyzer for GoBinaryCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "go-binary"
     }

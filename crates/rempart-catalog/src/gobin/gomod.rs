@@ -23,6 +23,10 @@ impl GoModCataloger {
 }
 
 impl FileAnalyzer for GoModCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "go-mod"
     }

@@ -38,6 +38,10 @@ fn is_archive_name(name: &str) -> bool {
 }
 
 impl FileAnalyzer for JavaCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "java"
     }

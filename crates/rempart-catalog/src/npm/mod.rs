@@ -66,6 +66,10 @@ fn is_module_manifest(path: &str) -> bool {
 }
 
 impl FileAnalyzer for NpmCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "npm"
     }

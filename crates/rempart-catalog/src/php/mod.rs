@@ -22,6 +22,10 @@ impl PhpCataloger {
 }
 
 impl FileAnalyzer for PhpCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "php"
     }

@@ -61,6 +61,10 @@ fn kind(path: &str, file_name: &str, lockfiles: bool) -> Option<Kind> {
 }
 
 impl FileAnalyzer for PythonCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "python"
     }

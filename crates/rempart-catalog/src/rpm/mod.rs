@@ -37,6 +37,10 @@ impl RpmCataloger {
 }
 
 impl FileAnalyzer for RpmCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "rpm"
     }

@@ -33,6 +33,10 @@ fn is_installed_spec(path: &str) -> bool {
 }
 
 impl FileAnalyzer for RubyCataloger {
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "ruby"
     }

@@ -1,0 +1,134 @@
+//! What analyzers found in a file, followed through the hard links and overwrites of one layer.
+//!
+//! A tar hard link `b → a` gives `b` the content `a` has at that point of the stream; a later
+//! entry for `a` replaces `a` alone, and a later layer's whiteout of `a` leaves `b` in place. The
+//! walker reads each content once, under the name it first has, so what the analyzers found
+//! there must follow it: copied to every hard link made to it (findings and packages, under the
+//! link's name), and dropped from a name whose content the layer replaces. Without this a
+//! malware finding named a file that ended up clean while the file holding the malware was
+//! never named, and a file kept through a link was reported `deleted`.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use rempart_core::AnalysisOutput;
+
+/// The results one analyzer produced for the content now at a path.
+#[derive(Debug, Clone)]
+struct Produced {
+    analyzer: usize,
+    findings: Range<usize>,
+    packages: Range<usize>,
+}
+
+/// Per-layer record of which results belong to the content at each path.
+#[derive(Default)]
+pub(crate) struct LinkTracker {
+    produced: HashMap<String, Vec<Produced>>,
+    /// Results of contents the layer replaced, removed at the end.
+    dropped: Vec<Produced>,
+    /// Output lengths before the file being dispatched (kept to spare an allocation per file).
+    before: Vec<(usize, usize)>,
+}
+
+impl LinkTracker {
+    /// Notes the output lengths before a file is dispatched, to tell what the dispatch added.
+    pub(crate) fn before_dispatch(&mut self, outputs: &[AnalysisOutput]) {
+        self.before.clear();
+        self.before
+            .extend(outputs.iter().map(|o| (o.findings.len(), o.packages.len())));
+    }
+
+    /// A new entry at `path`: whatever the content before it there produced is dropped (the
+    /// layer replaces that content), unless a hard link made before keeps it, which has its own
+    /// copy.
+    pub(crate) fn replaced(&mut self, path: &str) {
+        if let Some(old) = self.produced.remove(path) {
+            self.dropped.extend(old);
+        }
+    }
+
+    /// Records what dispatching the regular file at `path` added to `outputs`.
+    pub(crate) fn after_dispatch(&mut self, path: &str, outputs: &[AnalysisOutput]) {
+        let produced: Vec<Produced> = outputs
+            .iter()
+            .zip(&self.before)
+            .enumerate()
+            .filter(|(_, (output, (findings, packages)))| {
+                output.findings.len() > *findings || output.packages.len() > *packages
+            })
+            .map(|(analyzer, (output, (findings, packages)))| Produced {
+                analyzer,
+                findings: *findings..output.findings.len(),
+                packages: *packages..output.packages.len(),
+            })
+            .collect();
+        if !produced.is_empty() {
+            self.produced.insert(path.to_owned(), produced);
+        }
+    }
+
+    /// A hard link `link → target`: the target's current results are copied under the link's
+    /// name.
+    pub(crate) fn hard_link(&mut self, link: &str, target: &str, outputs: &mut [AnalysisOutput]) {
+        let Some(sources) = self.produced.get(target).cloned() else {
+            return;
+        };
+        let mut copies = Vec::with_capacity(sources.len());
+        for source in sources {
+            let output = &mut outputs[source.analyzer];
+            let findings_start = output.findings.len();
+            for index in source.findings.clone() {
+                let mut finding = output.findings[index].clone();
+                if finding.location.path == target {
+                    link.clone_into(&mut finding.location.path);
+                    output.findings.push(finding);
+                }
+            }
+            let packages_start = output.packages.len();
+            for index in source.packages.clone() {
+                let mut package = output.packages[index].clone();
+                if package.locations.iter().any(|l| l.path == target) {
+                    for location in &mut package.locations {
+                        if location.path == target {
+                            link.clone_into(&mut location.path);
+                        }
+                    }
+                    output.packages.push(package);
+                }
+            }
+            copies.push(Produced {
+                analyzer: source.analyzer,
+                findings: findings_start..output.findings.len(),
+                packages: packages_start..output.packages.len(),
+            });
+        }
+        self.produced.insert(link.to_owned(), copies);
+    }
+
+    /// Removes the results of replaced contents from the outputs.
+    pub(crate) fn finish(self, outputs: &mut [AnalysisOutput]) {
+        for (analyzer, output) in outputs.iter_mut().enumerate() {
+            let mut dead_findings = vec![false; output.findings.len()];
+            let mut dead_packages = vec![false; output.packages.len()];
+            for dropped in self.dropped.iter().filter(|d| d.analyzer == analyzer) {
+                for index in dropped.findings.clone() {
+                    dead_findings[index] = true;
+                }
+                for index in dropped.packages.clone() {
+                    dead_packages[index] = true;
+                }
+            }
+            let mut index = 0;
+            output.findings.retain(|_| {
+                index += 1;
+                !dead_findings[index - 1]
+            });
+            let mut index = 0;
+            output.packages.retain(|_| {
+                index += 1;
+                !dead_packages[index - 1]
+            });
+        }
+    }
+}
