@@ -440,3 +440,52 @@ fn colour_only_where_asked_and_bad_arguments_before_any_work() {
         stderr(&output)
     );
 }
+
+#[test]
+fn config_directories_report_links_and_special_files_they_cannot_read() {
+    let temp = tempfile::tempdir().unwrap();
+    let tree = temp.path().join("repo");
+    std::fs::create_dir_all(tree.join("docker")).unwrap();
+    std::fs::write(tree.join("docker/base.txt"), DOCKERFILE).unwrap();
+    std::os::unix::fs::symlink("docker/base.txt", tree.join("Dockerfile")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", tree.join("outside.yaml")).unwrap();
+    mkfifo(&tree.join("compose.yaml"));
+    let started = Instant::now();
+    let output = rempart(
+        temp.path(),
+        &["config", tree.to_str().unwrap(), "--format", "json"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "a FIFO blocked the walk"
+    );
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&output)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let skipped: Vec<(String, String)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().to_owned(),
+                s["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        skipped.contains(&("Dockerfile".into(), "link_not_followed".into())),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped.contains(&("outside.yaml".into(), "link_escapes_root".into())),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped.contains(&("compose.yaml".into(), "special_file".into())),
+        "{skipped:?}"
+    );
+}

@@ -137,6 +137,8 @@ pub enum SkipReason {
     PathTooLong,
     /// A link at a name an analyzer reads, to content under a name it does not read.
     LinkNotFollowed,
+    /// An analyzer stopped listing findings in the file at its cap (the detail says which).
+    TooManyFindings,
     /// The walker could not read the file (rootfs sources: permission denied and the like).
     Unreadable,
     /// Binary content, passed over by a text analyzer (secrets).

@@ -30,3 +30,10 @@ pub use source::registry::{RegistryImage, RegistryOptions, RegistryTimeouts, blo
 pub use source::rootfs::{DirOptions, walk_dir};
 pub use source::{ImageSource, LayerAccess, LayerInfo, LayerVisitor, Platform, parse_config};
 pub use walk::{LayerWalk, walk_layer, walk_layer_read_ahead};
+
+/// Parses a `WWW-Authenticate` header into its scheme and parameters, as the registry client
+/// does; public for the fuzz target.
+#[doc(hidden)]
+pub fn parse_www_authenticate(header: &str) -> (String, Vec<(String, String)>) {
+    source::registry::www_authenticate(header)
+}

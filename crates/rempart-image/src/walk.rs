@@ -281,7 +281,7 @@ fn walk_tar(
 /// holding the content is one it does not: the analyzer never sees that content under a name it
 /// reads, so what it would list is missing. Until links are followed across names and layers,
 /// such a link is reported, never passed over in silence.
-fn report_unread_link(
+pub(crate) fn report_unread_link(
     analyzers: &[Box<dyn FileAnalyzer + '_>],
     link: &str,
     target: &str,
@@ -295,9 +295,10 @@ fn report_unread_link(
     for (analyzer, output) in analyzers.iter().zip(outputs) {
         // Scanners of content (secrets, malware) read the target under its own name: nothing
         // is lost for them.
+        // A link to itself (a loop) holds no content under any name.
         if analyzer.reads_by_name()
             && analyzer.interest(&as_file(link)) != Interest::Skip
-            && analyzer.interest(&as_file(target)) == Interest::Skip
+            && (link == target || analyzer.interest(&as_file(target)) == Interest::Skip)
         {
             output.skipped.push(SkippedEntry {
                 path: link.to_owned(),

@@ -431,3 +431,102 @@ fn a_multi_image_archive_needs_a_choice_and_lists_its_images() {
         .to_string();
     assert!(error.contains("no image @3"), "{error}");
 }
+
+/// The committed corpora of the image fuzz targets (`fuzz/corpus/image_config`,
+/// `fuzz/corpus/registry_challenge`) run through the same calls without a nightly toolchain: no
+/// input panics, and the seeds still parse.
+#[test]
+fn image_fuzz_corpora_never_panic_and_seeds_still_parse() {
+    let corpus = |target: &str| -> Vec<(String, Vec<u8>)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/corpus")
+            .join(target);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(p).unwrap())
+            })
+            .collect()
+    };
+    for (name, data) in corpus("image_config") {
+        let parsed = rempart_image::parse_config(&data, &name);
+        let escaped = rempart_core::escape_non_utf8(&data);
+        let _ = rempart_core::normalize_entry_path(&escaped);
+        if name.ends_with(".json") {
+            assert!(parsed.is_ok(), "{name}: {:?}", parsed.err());
+        }
+    }
+    for (name, data) in corpus("registry_challenge") {
+        let header = String::from_utf8(data).unwrap();
+        let (scheme, params) = rempart_image::parse_www_authenticate(&header);
+        if name.starts_with("seed-") {
+            assert!(!scheme.is_empty() && !params.is_empty(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_layer_descriptor_whose_size_disagrees_with_the_blob_is_refused() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("layout");
+    Image::new(vec![(Layer::new().file("a", "x"), Compression::Gzip)]).write_oci_layout(&dir, "v1");
+    // Rewrite the manifest so that the layer declares 2^63-1 bytes; the index follows it.
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let manifest_digest = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
+    let manifest_path = dir.join("blobs/sha256").join(&manifest_digest[7..]);
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["layers"][0]["size"] = serde_json::json!(i64::MAX);
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let digest = support::sha256(&bytes);
+    std::fs::write(dir.join("blobs/sha256").join(&digest[7..]), &bytes).unwrap();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": digest, "size": bytes.len(),
+    }]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+
+    let layout = OciLayout::open(&dir, None, &Platform::host_linux()).unwrap();
+    let error = layout.open_layer(0).err().unwrap().to_string();
+    assert!(
+        error.contains(&format!("declares {} bytes", i64::MAX)),
+        "{error}"
+    );
+}
+
+#[test]
+fn tar_entries_of_unsupported_types_are_reported() {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, kind) in [("label", b'V'), ("continued", b'M'), ("odd", b'Z')] {
+        let mut header = tar::Header::new_gnu();
+        header.set_path(name).unwrap();
+        header.set_entry_type(tar::EntryType::new(kind));
+        header.set_size(3);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append(&header, &b"abc"[..]).unwrap();
+    }
+    let mut header = tar::Header::new_gnu();
+    header.set_path("etc/ok").unwrap();
+    header.set_size(2);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder.append(&header, &b"ok"[..]).unwrap();
+    let tar = builder.into_inner().unwrap();
+    let result = walk(&tar).unwrap();
+    let skipped = reasons(&result);
+    for name in ["label", "continued", "odd"] {
+        assert!(
+            skipped.contains(&(name.to_owned(), SkipReason::SpecialFile)),
+            "{name}: {skipped:?}"
+        );
+    }
+    assert!(result.entries.iter().any(|e| e.path == "etc/ok"));
+}

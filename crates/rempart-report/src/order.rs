@@ -108,6 +108,7 @@ pub(crate) fn skip_reason_name(reason: &SkipReason) -> &'static str {
         SkipReason::NonUtf8Path => "non_utf8_path",
         SkipReason::PathTooLong => "path_too_long",
         SkipReason::LinkNotFollowed => "link_not_followed",
+        SkipReason::TooManyFindings => "too_many_findings",
         SkipReason::Unreadable => "unreadable",
         SkipReason::Binary => "binary",
         SkipReason::ArchiveLimit => "archive_limit",

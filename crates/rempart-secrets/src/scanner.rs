@@ -219,7 +219,12 @@ impl SecretScanner {
     /// Scans text as the content of `path`, without the binary check. Findings carry 1-based
     /// line numbers.
     pub fn scan_text(&self, path: &str, content: &[u8]) -> Vec<Finding> {
-        let hits = self.hits(content);
+        self.scan_text_noting_caps(path, content).0
+    }
+
+    /// [`SecretScanner::scan_text`], and a note when a cap cut the findings short.
+    fn scan_text_noting_caps(&self, path: &str, content: &[u8]) -> (Vec<Finding>, Option<String>) {
+        let (hits, note) = self.hits_noting_caps(content);
         let mut findings = Vec::with_capacity(hits.len());
         let mut line = 1u32;
         let mut counted_to = 0;
@@ -234,7 +239,7 @@ impl SecretScanner {
                 None,
             ));
         }
-        findings
+        (findings, note)
     }
 
     fn finding(
@@ -261,6 +266,12 @@ impl SecretScanner {
 
     /// Every accepted match, sorted by position.
     fn hits(&self, content: &[u8]) -> Vec<Hit> {
+        self.hits_noting_caps(content).0
+    }
+
+    /// [`SecretScanner::hits`], and a note for each cap that cut the list short: the codes of
+    /// rules that stopped at their per-file cap, and whether the per-file cap cut the rest.
+    fn hits_noting_caps(&self, content: &[u8]) -> (Vec<Hit>, Option<String>) {
         let mut seen = vec![false; self.prefilter.len()];
         let mut anchors = Vec::new();
         // When too many anchor words were found to list, anchored rules search the whole text.
@@ -277,6 +288,7 @@ impl SecretScanner {
         }
 
         let mut hits = Vec::new();
+        let mut capped_rules: Vec<&str> = Vec::new();
         for (index, rule) in self.rules.iter().enumerate() {
             if !enabled[index] {
                 continue;
@@ -317,6 +329,9 @@ impl SecretScanner {
                 }
                 matched < MAX_MATCHES_PER_RULE
             });
+            if matched >= MAX_MATCHES_PER_RULE {
+                capped_rules.push(&rule.info.code);
+            }
         }
 
         // A loose rule adds nothing where a specific rule, or an earlier loose rule, already
@@ -331,8 +346,21 @@ impl SecretScanner {
             true
         });
         hits.sort_by_key(|h| (h.start, h.rule));
+        let total = hits.len();
         hits.truncate(MAX_FINDINGS_PER_FILE);
-        hits
+        let mut notes = Vec::new();
+        if !capped_rules.is_empty() {
+            notes.push(format!(
+                "{} matched {MAX_MATCHES_PER_RULE} times or more: later matches of each are not reported",
+                capped_rules.join(", ")
+            ));
+        }
+        if total > MAX_FINDINGS_PER_FILE {
+            notes.push(format!(
+                "{total} secrets found: only the first {MAX_FINDINGS_PER_FILE} are reported"
+            ));
+        }
+        (hits, (!notes.is_empty()).then(|| notes.join("; ")))
     }
 
     fn accept(&self, rule: &Rule, secret: &[u8]) -> bool {
@@ -474,7 +502,16 @@ impl FileAnalyzer for SecretScanner {
             });
             return;
         }
-        out.findings.extend(self.scan_text(file.path, content));
+        let (findings, note) = self.scan_text_noting_caps(file.path, content);
+        out.findings.extend(findings);
+        if let Some(note) = note {
+            out.skipped.push(SkippedEntry {
+                path: file.path.to_owned(),
+                layer: None,
+                reason: SkipReason::TooManyFindings,
+                detail: Some(note),
+            });
+        }
     }
 }
 

@@ -520,3 +520,36 @@ fn source_code_declarations_are_not_secrets() {
     );
     assert_eq!(found.len(), 1);
 }
+
+/// Findings a cap cut short are said to be cut, never dropped in silence.
+#[test]
+fn findings_cut_by_a_cap_are_noted() {
+    let scanner = SecretScanner::builtin();
+    // 40 distinct tokens of one rule: over the per-rule cap of 32.
+    let mut text = String::new();
+    for i in 0..40 {
+        let token = format!("ghp_Zq3V8xL2mN5pR7tY1wK4bC6dF9gH0jS{i:05}");
+        writeln!(text, "token{i} = {token}").unwrap();
+    }
+    let out = analyze(&scanner, "app/tokens.txt", text.as_bytes());
+    assert_eq!(out.findings.len(), 32, "{:?}", out.findings.len());
+    let note = out
+        .skipped
+        .iter()
+        .find(|s| s.reason == SkipReason::TooManyFindings)
+        .expect("the cap is noted");
+    assert_eq!(note.path, "app/tokens.txt");
+    assert!(
+        note.detail.as_deref().unwrap().contains("SEC-GITHUB-PAT"),
+        "{note:?}"
+    );
+
+    // Under the cap: no note.
+    let out = analyze(
+        &scanner,
+        "app/one.txt",
+        format!("t = {}\n", github_token()).as_bytes(),
+    );
+    assert_eq!(out.findings.len(), 1);
+    assert!(out.skipped.is_empty());
+}

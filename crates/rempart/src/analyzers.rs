@@ -236,6 +236,11 @@ struct ConfigFiles {
 const MAX_CONFIG_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 impl FileAnalyzer for ConfigFiles {
+    /// Dockerfiles, manifests and compose files are found by name.
+    fn reads_by_name(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "config-files"
     }

@@ -39,6 +39,7 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
                 "fs",
                 &DirOptions {
                     skip_dirs: vec![".git".into()],
+                    source_tree: true,
                 },
             )?;
             findings.extend(outcome.result.findings);

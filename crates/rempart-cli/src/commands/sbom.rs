@@ -39,6 +39,7 @@ pub(crate) fn run(args: &SbomArgs) -> Result<Outcome> {
             "fs",
             &DirOptions {
                 skip_dirs: vec![".git".into()],
+                source_tree: true,
             },
         )?
     } else if is_local_image(target) {

@@ -37,6 +37,7 @@ pub(crate) fn dir(args: &DirArgs, kind: &str) -> Result<Outcome> {
         } else {
             vec![".git".into()]
         },
+        source_tree: kind == "fs",
     };
     run(&apply_settings(&args.scan)?, kind == "fs", |scanner| {
         Ok(scanner.scan_dir(&args.dir, kind, &options)?)

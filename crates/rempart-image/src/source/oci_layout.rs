@@ -248,6 +248,17 @@ impl ImageSource for OciLayout {
             .expect("layout layers always have a digest");
         let path = self.blob_path(&digest)?;
         let file = open_inside(&self.root, &path)?;
+        // A descriptor states the blob's size; one that disagrees with the file (an absurd
+        // 2^63-1, a truncated copy) is refused before anything is read.
+        if let Some(declared) = self.layers[index].size {
+            let actual = file.metadata().map_err(|e| ImageError::io(&path, e))?.len();
+            if actual != declared {
+                return Err(ImageError::invalid(
+                    self.blob_name(&digest),
+                    format!("the manifest declares {declared} bytes, the blob holds {actual}"),
+                ));
+            }
+        }
         let reader =
             VerifyingReader::new(std::io::BufReader::with_capacity(256 * 1024, file), &digest)
                 .map_err(|e| ImageError::io(&path, e))?;

@@ -1,7 +1,7 @@
 //! A directory on disk: an unpacked image root filesystem (`rempart rootfs`) or a source tree
 //! (`rempart fs`). Walked once, like one layer, never following symlinks.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::BufReader;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
@@ -21,6 +21,9 @@ pub struct DirOptions {
     /// Top-level or nested directory paths (relative, no leading slash) not to enter, such as
     /// `proc` and `sys` when scanning a live root.
     pub skip_dirs: Vec<String>,
+    /// A source tree on this machine, not an unpacked image: an absolute symbolic link points
+    /// into the host's file system, out of the tree (in an image root it points inside it).
+    pub source_tree: bool,
 }
 
 /// Walks `root` as if it were a single layer.
@@ -111,13 +114,26 @@ pub fn walk_dir(
                 let target = fs::read_link(dir_entry.path())
                     .map(|t| t.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                if let Err(error) = resolve_symlink(&path, &target) {
-                    push_skip(
+                let resolved = if options.source_tree && target.starts_with('/') {
+                    Err(rempart_core::PathError::EscapesRoot(format!(
+                        "{target} (an absolute link leaves the source tree)"
+                    )))
+                } else {
+                    resolve_symlink(&path, &target)
+                };
+                match resolved {
+                    Ok(resolved) => crate::walk::report_unread_link(
+                        analyzers,
+                        &path,
+                        &resolved,
+                        &mut walk.analyzer_outputs,
+                    ),
+                    Err(error) => push_skip(
                         &mut walk,
                         &path,
                         SkipReason::LinkEscapesRoot,
                         error.to_string(),
-                    );
+                    ),
                 }
                 EntryKind::Symlink { target }
             } else if file_type.is_file() {
@@ -128,7 +144,9 @@ pub fn walk_dir(
                     size: meta.len(),
                     mode,
                 };
-                match File::open(dir_entry.path()) {
+                // Opened as a regular file without blocking: it may have been replaced by a FIFO
+                // since it was listed.
+                match rempart_core::open_regular_file(&dir_entry.path()) {
                     Ok(file) => {
                         // The file may change under us; the walker reads what is there now and
                         // the dispatcher never trusts the size for more than a reservation.
@@ -145,16 +163,20 @@ pub fn walk_dir(
                 }
                 EntryKind::File
             } else if file_type.is_fifo() {
+                push_skip(
+                    &mut walk,
+                    &path,
+                    SkipReason::SpecialFile,
+                    "FIFO: no content to read".into(),
+                );
                 EntryKind::Fifo
             } else {
-                if file_type.is_block_device() || file_type.is_char_device() {
-                    push_skip(
-                        &mut walk,
-                        &path,
-                        SkipReason::SpecialFile,
-                        "device node".into(),
-                    );
-                }
+                let what = if file_type.is_socket() {
+                    "socket"
+                } else {
+                    "device node"
+                };
+                push_skip(&mut walk, &path, SkipReason::SpecialFile, what.into());
                 EntryKind::Device
             };
             walk.entries.push(InventoryEntry {

@@ -595,6 +595,12 @@ impl Challenge {
     }
 }
 
+/// A challenge's scheme and parameters, for the fuzz target.
+pub(crate) fn challenge_parts(header: &str) -> (String, Vec<(String, String)>) {
+    let challenge = parse_challenge(header);
+    (challenge.scheme, challenge.params)
+}
+
 /// Parses `Scheme key="value", key=token, …` (RFC 9110 §11.6.1); quoted values may hold commas
 /// and escaped quotes. Hand-written: the header crates that parse it are unmaintained, and the
 /// grammar is a dozen lines.

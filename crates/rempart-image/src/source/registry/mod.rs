@@ -395,6 +395,11 @@ impl ImageSource for RegistryImage {
     }
 }
 
+/// A challenge's scheme and parameters (see [`client`]).
+pub(crate) fn www_authenticate(header: &str) -> (String, Vec<(String, String)>) {
+    client::challenge_parts(header)
+}
+
 /// The default blob directory under a cache root.
 pub fn blob_dir(cache_root: &Path) -> PathBuf {
     cache_root.join("blobs").join("sha256")
