@@ -489,3 +489,62 @@ fn config_directories_report_links_and_special_files_they_cannot_read() {
         "{skipped:?}"
     );
 }
+
+/// Every report says which vulnerability data it was matched against, and whether that is the
+/// built-in sample set.
+#[test]
+fn reports_name_the_vulnerability_data_they_used() {
+    let temp = tempfile::tempdir().unwrap();
+    let image = sample_image();
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "image",
+            "--input",
+            image.to_str().unwrap(),
+            "--scanners",
+            "vuln",
+        ];
+        args.extend_from_slice(extra);
+        rempart(temp.path(), &args)
+    };
+    let output = scan(&["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let data = &report["vulnerability_data"];
+    assert_eq!(data["sample"], true, "{data}");
+    assert!(data["advisories"].as_u64().unwrap() > 0);
+    assert!(data["data_up_to"].as_str().unwrap().starts_with("20"));
+    assert!(
+        stderr(&output).contains("not real coverage"),
+        "{}",
+        stderr(&output)
+    );
+    let table = String::from_utf8(scan(&[]).stdout).unwrap();
+    assert!(
+        table.contains("Vulnerability data: the built-in sample set"),
+        "{table}"
+    );
+
+    // A database built from real exports: named, not a sample.
+    let db = temp.path().join("real.sqlite");
+    let export = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../rempart-vulndb/tests/fixtures/snapshot/PyPI-all.zip");
+    let output = rempart(
+        temp.path(),
+        &[
+            "db",
+            "import",
+            "--db",
+            db.to_str().unwrap(),
+            export.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = scan(&["--format", "sarif", "--db", db.to_str().unwrap()]);
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let data = &sarif["runs"][0]["properties"]["vulnerabilityData"];
+    assert_eq!(data["path"], db.to_str().unwrap(), "{data}");
+    assert!(data.get("sample").is_none(), "{data}");
+    let output = scan(&["--format", "cyclonedx", "--db", db.to_str().unwrap()]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("rempart:vulndb:data_up_to"), "{text}");
+}

@@ -42,4 +42,24 @@ pub struct ScanResult {
     pub findings: Vec<Finding>,
     /// Entries and contents passed over, with the reason.
     pub skipped: Vec<SkippedEntry>,
+    /// The vulnerability data the packages were matched against, when they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerability_data: Option<VulnerabilityData>,
+}
+
+/// Which vulnerability database a scan used and how recent its data is: a report that says
+/// "no vulnerability" must say against what.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VulnerabilityData {
+    /// The database file.
+    pub path: String,
+    /// When it was built (RFC 3339, UTC).
+    pub built_at: String,
+    /// The newest advisory date over its feeds (RFC 3339, UTC), when the feeds date them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_up_to: Option<String>,
+    pub advisories: u64,
+    /// The small sample set built into rempart (for an offline first run), not real coverage.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sample: bool,
 }

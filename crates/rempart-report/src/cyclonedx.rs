@@ -264,6 +264,20 @@ fn image_component(result: &ScanResult) -> Component {
     for tag in &result.target.repo_tags {
         properties.push(Property::new("rempart:image:repo_tag", tag.clone()));
     }
+    if let Some(data) = &result.vulnerability_data {
+        properties.push(Property::new("rempart:vulndb:path", data.path.clone()));
+        properties.push(Property::new("rempart:vulndb:built", data.built_at.clone()));
+        if let Some(up_to) = &data.data_up_to {
+            properties.push(Property::new("rempart:vulndb:data_up_to", up_to.clone()));
+        }
+        properties.push(Property::new(
+            "rempart:vulndb:advisories",
+            data.advisories.to_string(),
+        ));
+        if data.sample {
+            properties.push(Property::new("rempart:vulndb:sample", "true".to_owned()));
+        }
+    }
     for layer in order::layers(result) {
         properties.push(Property::new(
             "rempart:image:layer_diff_id",

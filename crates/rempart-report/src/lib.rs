@@ -19,6 +19,7 @@
 //!     packages: Vec::new(),
 //!     findings: Vec::new(),
 //!     skipped: Vec::new(),
+//!     vulnerability_data: None,
 //! };
 //! let format: Format = "sarif".parse()?;
 //! let options = ReportOptions {

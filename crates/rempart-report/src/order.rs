@@ -87,6 +87,7 @@ pub(crate) fn sorted_result(result: &ScanResult) -> ScanResult {
         packages: packages(result).into_iter().cloned().collect(),
         findings: findings(result).into_iter().cloned().collect(),
         skipped: skipped(result).into_iter().cloned().collect(),
+        vulnerability_data: result.vulnerability_data.clone(),
     }
 }
 

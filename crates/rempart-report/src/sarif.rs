@@ -67,6 +67,8 @@ struct RunProperties<'a> {
     repo_tags: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     os: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vulnerability_data: Option<&'a rempart_core::VulnerabilityData>,
 }
 
 #[derive(Serialize)]
@@ -210,6 +212,7 @@ pub(crate) fn write(
                     .os
                     .as_ref()
                     .map(|os| format!("{} {}", os.id, os.version_id).trim().to_owned()),
+                vulnerability_data: result.vulnerability_data.as_ref(),
             },
         }],
     };

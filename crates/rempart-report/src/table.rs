@@ -108,6 +108,27 @@ fn write_header(result: &ScanResult, paint: &Paint, out: &mut dyn Write) -> io::
     if let Some(digest) = order::target_digest(result) {
         writeln!(out, "Digest: {}", one_line(digest))?;
     }
+    if let Some(data) = &result.vulnerability_data {
+        let up_to = data
+            .data_up_to
+            .as_deref()
+            .map(|date| format!(", data up to {}", &date[..date.len().min(10)]))
+            .unwrap_or_default();
+        if data.sample {
+            writeln!(
+                out,
+                "Vulnerability data: the built-in sample set ({} advisories{up_to}), not real coverage: run `rempart db update`",
+                data.advisories
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Vulnerability data: {} ({} advisories{up_to})",
+                one_line(&data.path),
+                data.advisories
+            )?;
+        }
+    }
     Ok(())
 }
 

@@ -291,6 +291,7 @@ fn empty_results_are_valid_too() {
         packages: Vec::new(),
         findings: Vec::new(),
         skipped: Vec::new(),
+        vulnerability_data: None,
     };
     let unpinned = ReportOptions::new("0.1.0");
     let parse = |format| -> Value {

@@ -86,33 +86,21 @@ impl LayerCache {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| error(e.to_string()))?;
         }
-        let connection = Connection::open(path).map_err(|e| error(e.to_string()))?;
-        connection
-            .busy_timeout(Duration::from_secs(30))
-            .map_err(|e| error(e.to_string()))?;
-        connection
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| error(e.to_string()))?;
-        connection
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| error(e.to_string()))?;
-        connection
-            .execute_batch(
-                "CREATE TABLE IF NOT EXISTS layer_results (
-                    key TEXT PRIMARY KEY,
-                    stored_at INTEGER NOT NULL,
-                    data BLOB NOT NULL
-                );
-                -- Layers whose bytes a walk has checked against their diff id: the identity is
-                -- the source's name for the bytes (a blob digest, an archive member).
-                CREATE TABLE IF NOT EXISTS verified_layers (
-                    identity TEXT NOT NULL,
-                    diff_id TEXT NOT NULL,
-                    verified_at INTEGER NOT NULL,
-                    PRIMARY KEY (identity, diff_id)
-                ) WITHOUT ROWID;",
-            )
-            .map_err(|e| error(e.to_string()))?;
+        // Scans that open a new cache at the same moment race to switch it to WAL and to create
+        // its tables; SQLite answers some of those races with "database is locked" at once,
+        // without waiting on the busy timeout (lock upgrades, WAL recovery). Such an answer is
+        // retried for a few seconds: nothing was written yet.
+        let mut attempt = 0;
+        let connection = loop {
+            match open_connection(path) {
+                Ok(connection) => break connection,
+                Err(e) if is_busy(&e) && attempt < 50 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(20 + 10 * attempt));
+                }
+                Err(e) => return Err(error(e.to_string())),
+            }
+        };
         Ok(LayerCache {
             path: path.to_owned(),
             connection: std::sync::Mutex::new(connection),
@@ -322,6 +310,40 @@ impl CachedLayer {
             .collect::<Option<_>>()?;
         Some(walk)
     }
+}
+
+/// Opens the cache file, in WAL mode, with its tables.
+fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(Duration::from_secs(30))?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    // One immediate transaction: the write lock is taken up front, waiting on the busy timeout.
+    connection.execute_batch(
+        "BEGIN IMMEDIATE;
+        CREATE TABLE IF NOT EXISTS layer_results (
+            key TEXT PRIMARY KEY,
+            stored_at INTEGER NOT NULL,
+            data BLOB NOT NULL
+        );
+        -- Layers whose bytes a walk has checked against their diff id: the identity is the
+        -- source's name for the bytes (a blob digest, an archive member).
+        CREATE TABLE IF NOT EXISTS verified_layers (
+            identity TEXT NOT NULL,
+            diff_id TEXT NOT NULL,
+            verified_at INTEGER NOT NULL,
+            PRIMARY KEY (identity, diff_id)
+        ) WITHOUT ROWID;
+        COMMIT;",
+    )?;
+    Ok(connection)
+}
+
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// Each part is length-prefixed, so that no two lists of parts hash the same text.

@@ -199,6 +199,7 @@ mod tests {
             packages: vec![],
             findings,
             skipped: vec![],
+            vulnerability_data: None,
         }
     }
 

@@ -375,6 +375,7 @@ impl Scanner {
                 packages,
                 findings,
                 skipped,
+                vulnerability_data: None,
             },
             inventory,
         })

@@ -82,6 +82,7 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
         packages: Vec::new(),
         findings,
         skipped,
+        vulnerability_data: None,
     };
     Policy {
         severities: parse_severities(&args.severity)?.0,

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
+use rempart_core::VulnerabilityData;
 use rempart_vulndb::{Database, DbStatus, ImportGuard, import_paths_guarded};
 
 use crate::Outcome;
@@ -116,7 +117,7 @@ fn say(text: &str) -> Result<()> {
 /// sample set, with a warning saying so; an old database gets a staleness warning. A database
 /// the user named (`--db`, `REMPART_DB`) must exist: a mistyped path must not turn into a scan
 /// with the small sample set.
-pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<()> {
+pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<VulnerabilityData> {
     match std::fs::metadata(path) {
         Ok(metadata) if metadata.is_dir() => anyhow::bail!(
             "{} is a directory, not a vulnerability database file (--db names the file)",
@@ -139,9 +140,20 @@ pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<()> {
         );
         rempart::install_default_database(path)
             .with_context(|| format!("installing the sample database at {}", path.display()))?;
-        return Ok(());
     }
     let status = Database::open(path)?.status()?;
+    let data = vulnerability_data(&status);
+    if data.sample {
+        tracing::warn!(
+            "matching against the built-in sample advisories ({} advisories{}): a small offline set for a first run, not real coverage; `rempart db update` installs the full data (`rempart db import` builds it from offline mirrors)",
+            data.advisories,
+            data.data_up_to
+                .as_deref()
+                .map(|date| format!(", data up to {}", &date[..date.len().min(10)]))
+                .unwrap_or_default()
+        );
+        return Ok(data);
+    }
     if let Some(newest) = newest_snapshot(&status)
         && SystemTime::now()
             .duration_since(newest)
@@ -153,7 +165,25 @@ pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<()> {
             format_date(newest)
         );
     }
-    Ok(())
+    Ok(data)
+}
+
+/// What a report says of the database it was matched against.
+fn vulnerability_data(status: &DbStatus) -> VulnerabilityData {
+    VulnerabilityData {
+        path: status.path.display().to_string(),
+        built_at: status.built_at_rfc3339.clone(),
+        data_up_to: newest_snapshot(status).map(|at| {
+            time::OffsetDateTime::from(at)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        }),
+        advisories: status.advisories,
+        sample: status
+            .sources
+            .iter()
+            .any(|s| s.input.ends_with(rempart::DEFAULT_ADVISORIES_NAME)),
+    }
 }
 
 fn newest_snapshot(status: &DbStatus) -> Option<SystemTime> {

@@ -56,9 +56,13 @@ fn run(
     let scanners = parse_scanners(args.scanners.as_ref().unwrap_or(&default_scanners))?;
     let policy = build_policy(args)?;
     let cache = cache_root(args.common.cache_dir.as_deref())?;
+    let mut vulnerability_data = None;
     let database = if scanners.contains(&ScannerKind::Vuln) {
         let path = db_path(args.common.db.as_deref(), &cache);
-        crate::commands::db::ensure_database(&path, args.common.db.is_some())?;
+        vulnerability_data = Some(crate::commands::db::ensure_database(
+            &path,
+            args.common.db.is_some(),
+        )?);
         Some(path)
     } else {
         None
@@ -84,6 +88,7 @@ fn run(
         scan_options(&args.common, &cache)?,
     );
     let mut outcome = scan(&scanner)?;
+    outcome.result.vulnerability_data = vulnerability_data;
     let applied = policy.apply(&mut outcome.result);
     report_policy(&applied);
     if let Some(path) = &args.inventory_output {

@@ -460,6 +460,7 @@ pub(crate) fn scan_result() -> ScanResult {
                 detail: Some("nesting depth 3 reached".to_owned()),
             },
         ],
+        vulnerability_data: None,
     }
 }
 
