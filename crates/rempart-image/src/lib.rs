@@ -23,6 +23,7 @@ pub use decompress::Compression;
 pub use digest::sha256_digest;
 pub use error::{ImageError, WalkError};
 pub use limits::Limits;
+pub use links::unread_through_directory_links;
 pub use merge::MergedFs;
 pub use source::docker_archive::DockerArchive;
 pub use source::oci_layout::OciLayout;

@@ -132,3 +132,78 @@ impl LinkTracker {
         }
     }
 }
+
+/// Most files looked at under one directory link: a link to a big tree (`lib -> usr/lib`) is
+/// checked this far, which covers any package database.
+const MAX_FILES_PER_DIRECTORY_LINK: usize = 200_000;
+
+/// Directory links in the final file system through which a package database is reached under
+/// a name its cataloger reads, while the files' own names are not read (`var/lib/dpkg ->
+/// /opt/state`): what such a database lists is not reported, so each such link is. `inventory`
+/// is the final file system, sorted by path.
+pub fn unread_through_directory_links(
+    inventory: &[rempart_core::InventoryEntry],
+    analyzers: &[Box<dyn rempart_core::FileAnalyzer + '_>],
+) -> Vec<rempart_core::SkippedEntry> {
+    use rempart_core::{EntryKind, FileMeta, Interest, SkipReason, SkippedEntry};
+    let by_name: Vec<&Box<dyn rempart_core::FileAnalyzer + '_>> =
+        analyzers.iter().filter(|a| a.reads_by_name()).collect();
+    let mut skipped = Vec::new();
+    if by_name.is_empty() {
+        return skipped;
+    }
+    fn as_file(path: &str) -> FileMeta<'_> {
+        FileMeta {
+            path,
+            size: 1,
+            mode: 0o100_644,
+        }
+    }
+    let find = |path: &str| {
+        inventory
+            .binary_search_by(|entry| entry.path.as_str().cmp(path))
+            .ok()
+            .map(|index| &inventory[index])
+    };
+    for link in inventory {
+        let EntryKind::Symlink { target } = &link.kind else {
+            continue;
+        };
+        let Ok(resolved) = rempart_core::resolve_symlink(&link.path, target) else {
+            continue;
+        };
+        if !find(&resolved).is_some_and(|entry| entry.kind == EntryKind::Dir) {
+            continue;
+        }
+        let prefix = format!("{resolved}/");
+        let start = inventory.partition_point(|entry| entry.path.as_str() < prefix.as_str());
+        let mut reported: Vec<&'static str> = Vec::new();
+        for entry in inventory[start..]
+            .iter()
+            .take_while(|entry| entry.path.starts_with(&prefix))
+            .filter(|entry| entry.kind == EntryKind::File)
+            .take(MAX_FILES_PER_DIRECTORY_LINK)
+        {
+            let virtual_path = format!("{}/{}", link.path, &entry.path[prefix.len()..]);
+            for analyzer in &by_name {
+                if !reported.contains(&analyzer.name())
+                    && analyzer.interest(&as_file(&virtual_path)) != Interest::Skip
+                    && analyzer.interest(&as_file(&entry.path)) == Interest::Skip
+                {
+                    reported.push(analyzer.name());
+                    skipped.push(SkippedEntry {
+                        path: link.path.clone(),
+                        layer: Some(link.layer),
+                        reason: SkipReason::LinkNotFollowed,
+                        detail: Some(format!(
+                            "a link to the directory `{resolved}`: {} reads `{virtual_path}`, not `{}`, so what that file lists is not reported",
+                            analyzer.name(),
+                            entry.path
+                        )),
+                    });
+                }
+            }
+        }
+    }
+    skipped
+}
