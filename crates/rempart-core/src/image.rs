@@ -139,6 +139,8 @@ pub enum SkipReason {
     LinkNotFollowed,
     /// An analyzer stopped listing findings in the file at its cap (the detail says which).
     TooManyFindings,
+    /// A hard link to a name that neither its layer (before it) nor a layer below holds.
+    DanglingLink,
     /// The walker could not read the file (rootfs sources: permission denied and the like).
     Unreadable,
     /// Binary content, passed over by a text analyzer (secrets).

@@ -30,7 +30,7 @@ pub use source::oci_layout::OciLayout;
 pub use source::registry::{RegistryImage, RegistryOptions, RegistryTimeouts, blob_dir};
 pub use source::rootfs::{DirOptions, walk_dir};
 pub use source::{ImageSource, LayerAccess, LayerInfo, LayerVisitor, Platform, parse_config};
-pub use walk::{LayerWalk, walk_layer, walk_layer_read_ahead};
+pub use walk::{LayerWalk, dangling_link_target, walk_layer, walk_layer_read_ahead};
 
 /// Parses a `WWW-Authenticate` header into its scheme and parameters, as the registry client
 /// does; public for the fuzz target.

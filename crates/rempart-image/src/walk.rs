@@ -1,6 +1,7 @@
 //! One pass over a layer tarball: every entry is read once, recorded in the layer's inventory,
 //! and, for regular files, offered to the analyzers.
 
+use std::collections::HashSet;
 use std::io::{self, Read};
 
 use rempart_core::{
@@ -103,6 +104,15 @@ fn open_layer_stream<'a>(
     })
 }
 
+/// How a dangling hard link's record starts; the target follows, then a backquote.
+const DANGLING_PREFIX: &str = "a hard link to `";
+
+/// The target named in a [`SkipReason::DanglingLink`] record made by the walker.
+pub fn dangling_link_target(entry: &SkippedEntry) -> Option<&str> {
+    let detail = entry.detail.as_deref()?.strip_prefix(DANGLING_PREFIX)?;
+    detail.split_once('`').map(|(target, _)| target)
+}
+
 fn walk_tar(
     reader: impl Read,
     analyzers: &[Box<dyn FileAnalyzer + '_>],
@@ -112,6 +122,15 @@ fn walk_tar(
     let mut walk = LayerWalk::for_analyzers(analyzers.len());
     let mut dispatcher = Dispatcher::new(analyzers);
     let mut links = crate::links::LinkTracker::default();
+    // Hashes of the names this layer has given content so far: a hard link to none of them
+    // points at a lower layer, or at nothing (checked when the layers are merged).
+    let mut holders: HashSet<u64> = HashSet::new();
+    let hash = |path: &str| {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        let mut hasher = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
+        hasher.write(path.as_bytes());
+        hasher.finish()
+    };
     // Where a failure to read the next header happened: after the last entry read.
     let mut last_entry = String::from("before the first entry");
     let mut count: u64 = 0;
@@ -237,6 +256,9 @@ fn walk_tar(
 
         // Whatever this layer had at the path before is replaced (hard links keep their copy).
         links.replaced(&path);
+        if matches!(kind, EntryKind::File | EntryKind::HardLink { .. }) {
+            holders.insert(hash(&path));
+        }
         if kind == EntryKind::File {
             walk.files += 1;
             walk.bytes += size;
@@ -251,6 +273,15 @@ fn walk_tar(
                 .map_err(|source| tar_error(&format!("in entry `{path}`"), source))?;
             links.after_dispatch(&path, &walk.analyzer_outputs);
         } else if let EntryKind::HardLink { target } = &kind {
+            if !holders.contains(&hash(target)) {
+                walk.skip(
+                    path.clone(),
+                    SkipReason::DanglingLink,
+                    Some(format!(
+                        "{DANGLING_PREFIX}{target}`, which no entry before it holds"
+                    )),
+                );
+            }
             links.hard_link(&path, target, &mut walk.analyzer_outputs);
             report_unread_link(analyzers, &path, target, &mut walk.analyzer_outputs);
         } else if let EntryKind::Symlink { target } = &kind

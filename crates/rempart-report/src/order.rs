@@ -110,6 +110,7 @@ pub(crate) fn skip_reason_name(reason: &SkipReason) -> &'static str {
         SkipReason::PathTooLong => "path_too_long",
         SkipReason::LinkNotFollowed => "link_not_followed",
         SkipReason::TooManyFindings => "too_many_findings",
+        SkipReason::DanglingLink => "dangling_link",
         SkipReason::Unreadable => "unreadable",
         SkipReason::Binary => "binary",
         SkipReason::ArchiveLimit => "archive_limit",

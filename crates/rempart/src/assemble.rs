@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use rempart_core::{Ecosystem, Finding, InventoryEntry, LayerRef, OsInfo, Package, SkippedEntry};
+use rempart_core::{
+    Ecosystem, Finding, InventoryEntry, LayerRef, OsInfo, Package, SkipReason, SkippedEntry,
+};
 use rempart_image::{LayerWalk, MergedFs};
 
 /// The merged view of an image, before image-level analyzers run.
@@ -27,6 +29,7 @@ const OS_FILES: [&str; 6] = [
 
 pub(crate) fn assemble(walks: &mut [LayerWalk], diff_ids: &[String]) -> Assembled {
     // The walks' entries move into the merged view; only their outputs are read below.
+    drop_resolved_dangling_links(walks);
     let merged = MergedFs::take_from_layers(walks);
     let walks = &*walks;
     let layer_ref = |index: usize| LayerRef {
@@ -185,4 +188,30 @@ fn dedupe_packages(packages: &mut Vec<Package>) {
             path,
         ))
     });
+}
+
+/// The walker records every hard link whose target its own layer does not hold before it; such a
+/// link may point into a layer below. Those whose target a lower layer holds are dropped here;
+/// the rest are dangling.
+fn drop_resolved_dangling_links(walks: &mut [LayerWalk]) {
+    for index in 1..walks.len() {
+        let (lower, rest) = walks.split_at_mut(index);
+        let walk = &mut rest[0];
+        if !walk
+            .output
+            .skipped
+            .iter()
+            .any(|s| s.reason == SkipReason::DanglingLink)
+        {
+            continue;
+        }
+        let held: std::collections::HashSet<&str> = lower
+            .iter()
+            .flat_map(|w| w.entries.iter().map(|e| e.path.as_str()))
+            .collect();
+        walk.output.skipped.retain(|entry| {
+            entry.reason != SkipReason::DanglingLink
+                || !rempart_image::dangling_link_target(entry).is_some_and(|t| held.contains(t))
+        });
+    }
 }

@@ -26,8 +26,8 @@ use sha2::{Digest, Sha256};
 use crate::error::ScanError;
 
 /// Bump when the stored format changes; old rows are then simply not found.
-/// 4: results follow hard links and overwrites within a layer.
-const FORMAT_VERSION: u32 = 4;
+/// 4: results follow hard links and overwrites within a layer; 5: dangling hard links recorded.
+const FORMAT_VERSION: u32 = 5;
 
 /// The layer cache.
 pub struct LayerCache {
