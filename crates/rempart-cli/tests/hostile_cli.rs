@@ -64,6 +64,34 @@ fn special_files_given_as_inputs_are_refused_without_blocking() {
             fifo.to_str().unwrap(),
         ],
         vec!["db", "import", "--db", "x.sqlite", fifo.to_str().unwrap()],
+        vec![
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--malware-hashes",
+            fifo.to_str().unwrap(),
+        ],
+        vec![
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--malware-rules",
+            "/dev/zero",
+        ],
+        vec![
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--policy",
+            fifo.to_str().unwrap(),
+        ],
+        vec![
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--config",
+            fifo.to_str().unwrap(),
+        ],
     ] {
         let output = rempart(temp.path(), &args);
         assert_eq!(
