@@ -69,7 +69,7 @@ pub(crate) fn parse_severities(names: &[String]) -> Result<SeverityLists> {
     Ok((global, by_scanner))
 }
 
-pub(crate) fn scan_options(common: &CommonArgs, cache: &Path) -> Result<rempart::ScanOptions> {
+pub(crate) fn scan_options(common: &CommonArgs, cache: &Path) -> rempart::ScanOptions {
     let mut options = rempart::ScanOptions::default();
     if let Some(parallel) = common.parallel {
         options.parallel = usize::from(parallel);
@@ -86,7 +86,7 @@ pub(crate) fn scan_options(common: &CommonArgs, cache: &Path) -> Result<rempart:
             ),
         }
     }
-    Ok(options)
+    options
 }
 
 static COLOR: std::sync::OnceLock<crate::cli::ColorChoice> = std::sync::OnceLock::new();

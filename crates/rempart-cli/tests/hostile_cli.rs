@@ -38,61 +38,27 @@ fn special_files_given_as_inputs_are_refused_without_blocking() {
     let fifo = temp.path().join("Dockerfile");
     mkfifo(&fifo);
     let started = Instant::now();
-    for args in [
+    let image = sample_image();
+    let image = image.to_str().unwrap();
+    let fifo = fifo.to_str().unwrap();
+    let mut cases: Vec<Vec<&str>> = vec![
         vec!["config", "/dev/zero"],
-        vec!["config", fifo.to_str().unwrap()],
+        vec!["config", fifo],
         vec!["image", "--input", "/dev/zero"],
-        vec![
-            "image",
-            "--input",
-            sample_image().to_str().unwrap(),
-            "--ignorefile",
-            fifo.to_str().unwrap(),
-        ],
-        vec![
-            "image",
-            "--input",
-            sample_image().to_str().unwrap(),
-            "--vex",
-            "/dev/zero",
-        ],
-        vec![
-            "image",
-            "--input",
-            sample_image().to_str().unwrap(),
-            "--secret-config",
-            fifo.to_str().unwrap(),
-        ],
-        vec!["db", "import", "--db", "x.sqlite", fifo.to_str().unwrap()],
-        vec![
-            "image",
-            "--input",
-            sample_image().to_str().unwrap(),
-            "--malware-hashes",
-            fifo.to_str().unwrap(),
-        ],
-        vec![
-            "image",
-            "--input",
-            sample_image().to_str().unwrap(),
-            "--malware-rules",
-            "/dev/zero",
-        ],
-        vec![
-            "image",
-            "--input",
-            sample_image().to_str().unwrap(),
-            "--policy",
-            fifo.to_str().unwrap(),
-        ],
-        vec![
-            "image",
-            "--input",
-            sample_image().to_str().unwrap(),
-            "--config",
-            fifo.to_str().unwrap(),
-        ],
+        vec!["db", "import", "--db", "x.sqlite", fifo],
+    ];
+    for (option, value) in [
+        ("--ignorefile", fifo),
+        ("--vex", "/dev/zero"),
+        ("--secret-config", fifo),
+        ("--malware-hashes", fifo),
+        ("--malware-rules", "/dev/zero"),
+        ("--policy", fifo),
+        ("--config", fifo),
     ] {
+        cases.push(vec!["image", "--input", image, option, value]);
+    }
+    for args in cases {
         let output = rempart(temp.path(), &args);
         assert_eq!(
             output.status.code(),
@@ -109,7 +75,7 @@ fn special_files_given_as_inputs_are_refused_without_blocking() {
         );
     }
     assert!(
-        started.elapsed() < Duration::from_secs(60),
+        started.elapsed() < Duration::from_mins(1),
         "something blocked"
     );
 }
@@ -223,9 +189,8 @@ fn output_paths_devices_fifos_and_links_are_written_through() {
         assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
         let kind = std::fs::symlink_metadata(&node).unwrap().file_type();
         assert!(kind.is_char_device(), "the device node was replaced");
-    } else {
-        eprintln!("mknod needs root; checked /dev/null only");
     }
+    // Without root, mknod fails: /dev/null below is the device checked then.
     let output = config(Path::new("/dev/null"));
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(

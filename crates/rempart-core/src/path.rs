@@ -101,11 +101,12 @@ mod tests {
 /// `\xNN`. Image layers may hold names in any encoding, and a name must never keep a file
 /// from being scanned: analyzers see and reports show this escaped form.
 pub fn escape_non_utf8(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
     let mut text = String::with_capacity(bytes.len() + 8);
     for chunk in bytes.utf8_chunks() {
         text.push_str(chunk.valid());
         for byte in chunk.invalid() {
-            text.push_str(&format!("\\x{byte:02x}"));
+            let _ = write!(text, "\\x{byte:02x}");
         }
     }
     text

@@ -146,18 +146,18 @@ pub fn unread_through_directory_links(
     analyzers: &[Box<dyn rempart_core::FileAnalyzer + '_>],
 ) -> Vec<rempart_core::SkippedEntry> {
     use rempart_core::{EntryKind, FileMeta, Interest, SkipReason, SkippedEntry};
-    let by_name: Vec<&Box<dyn rempart_core::FileAnalyzer + '_>> =
-        analyzers.iter().filter(|a| a.reads_by_name()).collect();
-    let mut skipped = Vec::new();
-    if by_name.is_empty() {
-        return skipped;
-    }
     fn as_file(path: &str) -> FileMeta<'_> {
         FileMeta {
             path,
             size: 1,
             mode: 0o100_644,
         }
+    }
+    let by_name: Vec<&Box<dyn rempart_core::FileAnalyzer + '_>> =
+        analyzers.iter().filter(|a| a.reads_by_name()).collect();
+    let mut skipped = Vec::new();
+    if by_name.is_empty() {
+        return skipped;
     }
     let find = |path: &str| {
         inventory
@@ -172,7 +172,7 @@ pub fn unread_through_directory_links(
         let Ok(resolved) = rempart_core::resolve_symlink(&link.path, target) else {
             continue;
         };
-        if !find(&resolved).is_some_and(|entry| entry.kind == EntryKind::Dir) {
+        if find(&resolved).is_none_or(|entry| entry.kind != EntryKind::Dir) {
             continue;
         }
         let prefix = format!("{resolved}/");

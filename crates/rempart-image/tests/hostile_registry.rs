@@ -111,7 +111,7 @@ fn handle(mut stream: TcpStream, routes: &HashMap<String, Answer>, seen: &Mutex<
             Ok(())
         }
         Some(Answer::Silence) => {
-            std::thread::sleep(Duration::from_secs(60));
+            std::thread::sleep(Duration::from_mins(1));
             Ok(())
         }
         Some(Answer::Drip) => {
@@ -149,7 +149,7 @@ fn image_routes(layer: &[u8], declared: Option<i64>) -> (HashMap<String, Answer>
         "schemaVersion": 2,
         "mediaType": MANIFEST_TYPE,
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(&config), "size": config.len()},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": declared.unwrap_or(layer.len() as i64)}],
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": declared.unwrap_or_else(|| i64::try_from(layer.len()).unwrap())}],
     }))
     .unwrap();
     let mut routes = HashMap::new();

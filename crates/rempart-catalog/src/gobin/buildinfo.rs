@@ -77,7 +77,7 @@ struct MarkerWindow {
 /// aligned offsets: the magic also appears as a plain string (in the Go linker, which writes
 /// it), and taking that first lost every module of such a binary.
 fn is_buildinfo_header(offset: u64, bytes: &[u8]) -> bool {
-    offset % 16 == 0 && bytes.get(14).is_none_or(|size| matches!(size, 4 | 8))
+    offset.is_multiple_of(16) && bytes.get(14).is_none_or(|size| matches!(size, 4 | 8))
 }
 
 impl MarkerWindow {
@@ -391,8 +391,8 @@ mod tests {
         let version = b"go1.21.5";
         let modinfo = format!(
             "{}path\texample.com/app\nmod\texample.com/app\tv1.0.0\t\ndep\tgolang.org/x/net\tv0.17.0\th1:x=\n{}",
-            String::from_utf8_lossy(&INFO_START[..]),
-            String::from_utf8_lossy(&INFO_END[..])
+            String::from_utf8_lossy(INFO_START),
+            String::from_utf8_lossy(INFO_END)
         );
         let modinfo = [INFO_START, &modinfo.as_bytes()[INFO_START.len()..]].concat();
         header.push(u8::try_from(version.len()).unwrap());

@@ -30,7 +30,7 @@ pub(crate) fn run(args: &SbomArgs) -> Result<Outcome> {
         analyzers.files,
         analyzers.images,
         Vec::new(),
-        scan_options(&args.common, &cache)?,
+        scan_options(&args.common, &cache),
     );
     let target = Path::new(&args.target);
     let outcome = if args.dir {

@@ -85,7 +85,7 @@ fn run(
         analyzers.files,
         analyzers.images,
         scanners,
-        scan_options(&args.common, &cache)?,
+        scan_options(&args.common, &cache),
     );
     let mut outcome = scan(&scanner)?;
     outcome.result.vulnerability_data = vulnerability_data;

@@ -31,6 +31,10 @@ struct ManifestEntry {
     layers: Vec<String>,
 }
 
+/// The archive's members by name, and the small ones' bytes when read in one pass.
+type Members = HashMap<String, Member>;
+type SmallMembers = HashMap<String, Vec<u8>>;
+
 #[derive(Debug, Clone)]
 struct Member {
     offset: u64,
@@ -304,7 +308,7 @@ fn index_members<R: Read>(
     entries: tar::Entries<'_, R>,
     keep_small: bool,
     input: &str,
-) -> Result<(HashMap<String, Member>, HashMap<String, Vec<u8>>), ImageError> {
+) -> Result<(Members, SmallMembers), ImageError> {
     let mut members = HashMap::new();
     let mut small: HashMap<String, Vec<u8>> = HashMap::new();
     let mut budget = SMALL_MEMBERS_BUDGET;

@@ -51,22 +51,13 @@ impl ImportStats {
 /// What an import may replace. A database that yields no advisory, or far fewer than the one it
 /// would replace, is almost always a wrong input (an empty or wrong directory, a truncated
 /// mirror); replacing a working database with it would make every scan report "clean".
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ImportGuard {
     /// Accept a build with no advisory at all.
     pub allow_empty: bool,
     /// Refuse a build holding fewer than this share of the replaced database's advisories
     /// (`Some(0.5)`: refuse losing more than half). `None`: any count.
     pub min_share_of_previous: Option<f64>,
-}
-
-impl Default for ImportGuard {
-    fn default() -> ImportGuard {
-        ImportGuard {
-            allow_empty: false,
-            min_share_of_previous: None,
-        }
-    }
 }
 
 /// Builds the database at `db_path` from `inputs`, replacing any database there; a build that

@@ -228,8 +228,8 @@ fn convert_affected(affected: OsvAffected) -> Option<AffectedPackage> {
 }
 
 /// An OSV `modified` time as `YYYY-MM-DDTHH:MM:SSZ` in UTC, so that dates from every feed
-/// compare as strings and print alike. Feeds differ: `2024-10-10 17:22:00.587279+00:00` (PyPA),
-/// `2026-08-21T06:28:40Z` (RustSec), and `0001-01-01T00:00:00Z` for "not set" (the Go export):
+/// compare as strings and print alike. Feeds differ: `2024-10-10 17:22:00.587279+00:00` (`PyPA`),
+/// `2026-08-21T06:28:40Z` (`RustSec`), and `0001-01-01T00:00:00Z` for "not set" (the Go export):
 /// a date before 1970 is no date.
 pub(crate) fn normalize_timestamp(text: &str) -> Option<String> {
     use time::format_description::well_known::Rfc3339;

@@ -55,7 +55,7 @@ impl Default for RegistryTimeouts {
             connect: Duration::from_secs(10),
             first_byte: Duration::from_secs(30),
             idle: Duration::from_secs(30),
-            document: Duration::from_secs(60),
+            document: Duration::from_mins(1),
             total: Duration::from_mins(30),
         }
     }
@@ -69,7 +69,8 @@ pub(crate) enum Credentials {
         username: String,
         password: String,
     },
-    /// An identity token from the credential store: an OAuth2 refresh token for the token service.
+    /// An identity token from the credential store: an `OAuth2` refresh token for the token
+    /// service.
     IdentityToken(String),
 }
 
@@ -519,11 +520,6 @@ impl DistributionClient {
                 limit.as_secs_f64().ceil()
             ))
         })??;
-        #[derive(serde::Deserialize)]
-        struct TokenResponse {
-            token: Option<String>,
-            access_token: Option<String>,
-        }
         let parsed: TokenResponse = serde_json::from_slice(&body)
             .map_err(|e| self.error(format!("GET {shown}: not a token response: {e}")))?;
         parsed
@@ -532,6 +528,13 @@ impl DistributionClient {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| self.error(format!("GET {shown}: the token response holds no token")))
     }
+}
+
+/// A token service's answer: Docker's `token`, or `OAuth2`'s `access_token`.
+#[derive(serde::Deserialize)]
+struct TokenResponse {
+    token: Option<String>,
+    access_token: Option<String>,
 }
 
 /// Checks a small blob read whole: its length and digest.
@@ -640,7 +643,9 @@ fn parse_challenge(header: &str) -> Challenge {
                 value.push(c);
                 chars.next();
             }
-            value = value.trim().to_owned();
+            value.truncate(value.trim_end().len());
+            let leading = value.len() - value.trim_start().len();
+            value.drain(..leading);
         }
         params.push((key, value));
     }
