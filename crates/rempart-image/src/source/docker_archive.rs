@@ -276,12 +276,19 @@ fn file_identity(path: &Path, file: &File) -> Option<String> {
     {
         use std::os::unix::fs::MetadataExt as _;
         let meta = file.metadata().ok()?;
-        let changed = meta.mtime().max(meta.ctime());
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_secs();
-        if i64::try_from(now).ok()? < changed.saturating_add(RACY_WINDOW_SECONDS) {
+        // Nanoseconds since the epoch of the later of the two change times.
+        let nanos =
+            |seconds: i64, nanos: i64| i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+        let changed =
+            nanos(meta.mtime(), meta.mtime_nsec()).max(nanos(meta.ctime(), meta.ctime_nsec()));
+        let now = i128::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_nanos(),
+        )
+        .ok()?;
+        if now < changed + i128::from(RACY_WINDOW_SECONDS) * 1_000_000_000 {
             return None;
         }
         let canonical = std::fs::canonicalize(path).ok()?;
