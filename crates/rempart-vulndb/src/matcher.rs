@@ -312,7 +312,7 @@ impl VulnMatcher {
                 cache.insert((ecosystem, release.to_owned(), name), prepared);
             }
         }
-        let mut findings = Vec::new();
+        let mut findings: Vec<Finding> = Vec::new();
         for (package, keyed) in packages.iter().zip(&keyed) {
             let Some((key, scheme, installed, version)) = keyed else {
                 continue;
@@ -326,7 +326,8 @@ impl VulnMatcher {
             } else {
                 format!("{ecosystem}:{}", key.1)
             };
-            let mut reported: Vec<(String, Vec<String>)> = Vec::new();
+            // Each finding reported for this package: its id, its aliases, and where it is.
+            let mut reported: Vec<(String, Vec<String>, usize)> = Vec::new();
             for prepared in candidates {
                 let Some(verdict) = evaluate(scheme, version, installed, prepared) else {
                     continue;
@@ -335,7 +336,7 @@ impl VulnMatcher {
                 let (id, aliases) = report_id(package.ecosystem.is_os(), candidate);
                 // A twin names the other as an alias and adds nothing to it; an advisory that
                 // also covers other flaws (a DSA fixing two CVEs) is not a twin.
-                let duplicate = reported.iter().any(|(other, other_aliases)| {
+                let twin = reported.iter().find(|(other, other_aliases, _)| {
                     *other == id
                         || other_aliases.contains(&id)
                         || (aliases.contains(other)
@@ -343,10 +344,23 @@ impl VulnMatcher {
                                 .iter()
                                 .all(|a| a == other || other_aliases.contains(a)))
                 });
-                if duplicate {
+                if let Some((kept, _, at)) = twin {
+                    // One finding for the flaw, but every id any of its records carries: a
+                    // PYSEC record merged into its GHSA twin stays findable by its own id.
+                    if let FindingDetails::Vulnerability {
+                        aliases: kept_aliases,
+                        ..
+                    } = &mut findings[*at].details
+                    {
+                        for alias in std::iter::once(&id).chain(&aliases) {
+                            if alias != kept && !kept_aliases.contains(alias) {
+                                kept_aliases.push(alias.clone());
+                            }
+                        }
+                    }
                     continue;
                 }
-                reported.push((id.clone(), aliases.clone()));
+                reported.push((id.clone(), aliases.clone(), findings.len()));
                 let fix = if !verdict.fixed_in.is_empty() {
                     FixState::Fixed {
                         versions: verdict.fixed_in,

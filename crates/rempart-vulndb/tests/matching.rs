@@ -470,6 +470,11 @@ fn alias_twins_are_reported_once() {
         .match_packages(&[package(Ecosystem::Npm, "lodash", "4.17.15")], None)
         .unwrap();
     assert_eq!(ids(&found), ["GHSA-p6mc-m468-83gw"]);
+    // The merged record's id stays on the finding, among its aliases.
+    let FindingDetails::Vulnerability { aliases, .. } = &found[0].details else {
+        panic!("{:?}", found[0])
+    };
+    assert!(aliases.contains(&"OTHER-2020-1".to_owned()), "{aliases:?}");
     // Below the GHSA's range only the other record applies.
     let found = matcher
         .match_packages(&[package(Ecosystem::Npm, "lodash", "3.0.0")], None)
