@@ -196,7 +196,12 @@ pub(crate) struct CommonArgs {
 pub(crate) struct SbomArgs {
     /// An image reference, an OCI layout directory, a docker-save archive, or a directory with
     /// `--dir`.
-    pub(crate) target: String,
+    #[arg(required_unless_present = "input", conflicts_with = "input")]
+    pub(crate) target: Option<String>,
+    /// Read the image from a file, as `rempart image --input` does: an OCI layout directory
+    /// (optionally `DIR:TAG`) or a `docker save` archive.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) input: Option<PathBuf>,
     /// Treat TARGET as a directory to catalog (a source tree).
     #[arg(long)]
     pub(crate) dir: bool,

@@ -356,9 +356,16 @@ fn sbom_is_deterministic() {
         cache.path(),
         &["sbom", image.to_str().unwrap(), "--format", "cyclonedx"],
     );
+    // `--input` names the image as `rempart image --input` does: the same document.
     let second = rempart(
         cache.path(),
-        &["sbom", image.to_str().unwrap(), "--format", "cyclonedx"],
+        &[
+            "sbom",
+            "--input",
+            image.to_str().unwrap(),
+            "--format",
+            "cyclonedx",
+        ],
     );
     assert_eq!(
         first.status.code(),

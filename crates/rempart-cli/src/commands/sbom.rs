@@ -32,8 +32,15 @@ pub(crate) fn run(args: &SbomArgs) -> Result<Outcome> {
         Vec::new(),
         scan_options(&args.common, &cache),
     );
-    let target = Path::new(&args.target);
-    let outcome = if args.dir {
+    let named = match (&args.target, &args.input) {
+        (Some(target), _) => target.clone(),
+        (None, Some(input)) => input.display().to_string(),
+        (None, None) => anyhow::bail!("name an image (or a directory with --dir), or --input PATH"),
+    };
+    let target = Path::new(&named);
+    let outcome = if let Some(input) = &args.input {
+        scanner.scan_image(open_path(input, &args.source)?.as_ref())?
+    } else if args.dir {
         scanner.scan_dir(
             target,
             "fs",
@@ -45,7 +52,7 @@ pub(crate) fn run(args: &SbomArgs) -> Result<Outcome> {
     } else if is_local_image(target) {
         scanner.scan_image(open_path(target, &args.source)?.as_ref())?
     } else {
-        scanner.scan_image(open_reference(&args.target, &args.source, &cache)?.as_ref())?
+        scanner.scan_image(open_reference(&named, &args.source, &cache)?.as_ref())?
     };
     let options = ReportOptions {
         timestamp: args.common.timestamp.clone(),
