@@ -541,3 +541,55 @@ fn reports_name_the_vulnerability_data_they_used() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("rempart:vulndb:data_up_to"), "{text}");
 }
+
+/// Path allowlists match the path as it sits on the machine: a crate's test keys in cargo's
+/// download cache are passed over whether the scan starts above the cache or inside the crate.
+#[test]
+fn allowlists_do_not_depend_on_where_the_scan_starts() {
+    let temp = tempfile::tempdir().unwrap();
+    let krate = temp
+        .path()
+        .join("home/.cargo/registry/src/index.example-0123456789abcdef/demo-1.0.0");
+    std::fs::create_dir_all(krate.join("tests")).unwrap();
+    let token = format!("{}{}", "ghp_", "Zq3V8xL2mN5pR7tY1wK4bC6dF9gH0jS2aE4u");
+    std::fs::write(
+        krate.join("tests/keys.rs"),
+        format!("const T: &str = \"{token}\";\n"),
+    )
+    .unwrap();
+    // The same token outside the allowlisted directory is found.
+    std::fs::write(krate.join("config.toml"), format!("token = \"{token}\"\n")).unwrap();
+    let secrets_in = |dir: &Path| -> Vec<String> {
+        let output = rempart(
+            temp.path(),
+            &[
+                "fs",
+                dir.to_str().unwrap(),
+                "--scanners",
+                "secret",
+                "--format",
+                "json",
+            ],
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", stderr(&output)));
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["location"]["path"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let from_above = secrets_in(temp.path());
+    let from_inside = secrets_in(&krate);
+    assert_eq!(from_above.len(), 1, "{from_above:?}");
+    assert!(
+        from_above[0].ends_with("demo-1.0.0/config.toml"),
+        "{from_above:?}"
+    );
+    assert_eq!(
+        from_inside,
+        ["config.toml"],
+        "scanned from inside the crate"
+    );
+}

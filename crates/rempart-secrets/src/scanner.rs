@@ -49,6 +49,10 @@ pub struct SecretScanner {
     allowed_values: RegexSet,
     max_file_size: u64,
     fingerprint: String,
+    /// Where the scanned tree sits (`home/me/.cargo/registry/src/x-1.0`, no leading slash), for
+    /// source trees: allowlists are matched on the path as it sits on the machine too, so that
+    /// a tree scanned from inside gets the same answer as scanned from above.
+    path_prefix: Option<String>,
 }
 
 /// A secret located in a buffer, before it becomes a finding.
@@ -191,7 +195,17 @@ impl SecretScanner {
             allowed_values,
             max_file_size,
             fingerprint,
+            path_prefix: None,
         })
+    }
+
+    /// Matches path allowlists also on `prefix/path`: `prefix` is where a scanned source tree
+    /// sits (see [`SecretScanner::is_path_allowed`]).
+    #[must_use]
+    pub fn with_path_prefix(mut self, prefix: &str) -> SecretScanner {
+        let prefix = prefix.trim_matches('/');
+        self.path_prefix = (!prefix.is_empty()).then(|| prefix.to_owned());
+        self
     }
 
     /// The active rules, in a stable order (built-in first).
@@ -214,6 +228,10 @@ impl SecretScanner {
     /// Whether the path allowlists exclude this path from scanning.
     pub fn is_path_allowed(&self, path: &str) -> bool {
         self.allowed_paths.is_allowed(path)
+            || self
+                .path_prefix
+                .as_ref()
+                .is_some_and(|prefix| self.allowed_paths.is_allowed(&format!("{prefix}/{path}")))
     }
 
     /// Scans text as the content of `path`, without the binary check. Findings carry 1-based
@@ -483,7 +501,7 @@ impl FileAnalyzer for SecretScanner {
     }
 
     fn interest(&self, file: &FileMeta<'_>) -> Interest {
-        if file.size == 0 || self.allowed_paths.is_allowed(file.path) {
+        if file.size == 0 || self.is_path_allowed(file.path) {
             Interest::Skip
         } else {
             Interest::Whole {

@@ -30,6 +30,9 @@ pub struct AnalyzerConfig {
     pub policies: Vec<PathBuf>,
     /// Users' YARA rules and hash lists, and where compiled rules are cached.
     pub malware: MalwareConfig,
+    /// For a source tree, where it sits on this machine: path allowlists match the path as it
+    /// sits there too, whatever directory the scan started from.
+    pub tree_root: Option<PathBuf>,
 }
 
 /// Why the analyzers could not be set up.
@@ -72,10 +75,14 @@ pub fn build_analyzers(config: &AnalyzerConfig) -> Result<Analyzers, AnalyzerErr
         files.extend(rempart_catalog::catalogers(&options));
     }
     if wants(ScannerKind::Secret) {
-        let scanner = match &config.secret_config {
+        let mut scanner = match &config.secret_config {
             Some(path) => SecretScanner::new(SecretConfig::load(path)?)?,
             None => SecretScanner::builtin(),
         };
+        if let Some(root) = &config.tree_root {
+            let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+            scanner = scanner.with_path_prefix(&root.to_string_lossy());
+        }
         let shared = Arc::new(scanner);
         files.push(Box::new(SharedFile(Arc::clone(&shared))));
         images.push(Box::new(SharedImage(shared)));

@@ -25,7 +25,7 @@ pub(crate) fn image(args: &ImageArgs) -> Result<Outcome> {
         (None, Some(reference)) => open_reference(reference, &args.source, &cache)?,
         (None, None) => anyhow::bail!("give an image reference or --input PATH"),
     };
-    run(&scan_args, false, |scanner| {
+    run(&scan_args, None, |scanner| {
         Ok(scanner.scan_image(source.as_ref())?)
     })
 }
@@ -39,14 +39,16 @@ pub(crate) fn dir(args: &DirArgs, kind: &str) -> Result<Outcome> {
         },
         source_tree: kind == "fs",
     };
-    run(&apply_settings(&args.scan)?, kind == "fs", |scanner| {
+    let tree = (kind == "fs").then_some(args.dir.as_path());
+    run(&apply_settings(&args.scan)?, tree, |scanner| {
         Ok(scanner.scan_dir(&args.dir, kind, &options)?)
     })
 }
 
+/// `source_tree`: the directory, when a source tree is scanned.
 fn run(
     args: &ScanArgs,
-    source_tree: bool,
+    source_tree: Option<&Path>,
     scan: impl FnOnce(&Scanner) -> Result<ScanOutcome>,
 ) -> Result<Outcome> {
     let format: Format = args.format.as_deref().unwrap_or("table").parse()?;
@@ -70,7 +72,8 @@ fn run(
     let analyzers = build_analyzers(&AnalyzerConfig {
         scanners: scanners.clone(),
         catalog: true,
-        source_tree,
+        source_tree: source_tree.is_some(),
+        tree_root: source_tree.map(Path::to_owned),
         secret_config: args.secret_config.clone(),
         database,
         policies: args.policies.clone(),
