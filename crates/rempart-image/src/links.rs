@@ -11,7 +11,10 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use rempart_core::AnalysisOutput;
+use rempart_core::{
+    AnalysisOutput, EntryKind, FileAnalyzer, FileMeta, Interest, InventoryEntry, SkipReason,
+    SkippedEntry,
+};
 
 /// The results one analyzer produced for the content now at a path.
 #[derive(Debug, Clone)]
@@ -137,15 +140,11 @@ impl LinkTracker {
 /// checked this far, which covers any package database.
 const MAX_FILES_PER_DIRECTORY_LINK: usize = 200_000;
 
-/// Directory links in the final file system through which a package database is reached under
-/// a name its cataloger reads, while the files' own names are not read (`var/lib/dpkg ->
-/// /opt/state`): what such a database lists is not reported, so each such link is. `inventory`
-/// is the final file system, sorted by path.
-pub fn unread_through_directory_links(
-    inventory: &[rempart_core::InventoryEntry],
-    analyzers: &[Box<dyn rempart_core::FileAnalyzer + '_>],
-) -> Vec<rempart_core::SkippedEntry> {
-    use rempart_core::{EntryKind, FileMeta, Interest, SkipReason, SkippedEntry};
+/// True when `analyzer` reads files by name, would read `name`, and does not read `real` (the
+/// name the content is stored under): such content is never shown to it. Scanners of content
+/// (secrets, malware) read the content under its own name, so nothing is lost for them. A link
+/// to itself (`name == real`, a loop) holds no content under any name.
+fn hidden_from(analyzer: &dyn FileAnalyzer, name: &str, real: &str) -> bool {
     fn as_file(path: &str) -> FileMeta<'_> {
         FileMeta {
             path,
@@ -153,10 +152,46 @@ pub fn unread_through_directory_links(
             mode: 0o100_644,
         }
     }
-    let by_name: Vec<&Box<dyn rempart_core::FileAnalyzer + '_>> =
-        analyzers.iter().filter(|a| a.reads_by_name()).collect();
+    analyzer.reads_by_name()
+        && analyzer.interest(&as_file(name)) != Interest::Skip
+        && (name == real || analyzer.interest(&as_file(real)) == Interest::Skip)
+}
+
+/// A link whose name an analyzer reads (`var/lib/dpkg/status`, a `METADATA`) while the name
+/// holding the content is one it does not: the analyzer never sees that content under a name it
+/// reads, so what it would list is missing. Until links are followed across names and layers,
+/// such a link is reported, never passed over in silence.
+pub(crate) fn report_unread_link(
+    analyzers: &[Box<dyn FileAnalyzer + '_>],
+    link: &str,
+    target: &str,
+    outputs: &mut [AnalysisOutput],
+) {
+    for (analyzer, output) in analyzers.iter().zip(outputs) {
+        if hidden_from(analyzer.as_ref(), link, target) {
+            output.skipped.push(SkippedEntry {
+                path: link.to_owned(),
+                layer: None,
+                reason: SkipReason::LinkNotFollowed,
+                detail: Some(format!(
+                    "a link to `{target}`: {} reads this name, not the target's, so what the file lists is not reported",
+                    analyzer.name()
+                )),
+            });
+        }
+    }
+}
+
+/// Directory links in the final file system through which a package database is reached under
+/// a name its cataloger reads, while the files' own names are not read (`var/lib/dpkg ->
+/// /opt/state`): what such a database lists is not reported, so each such link is. `inventory`
+/// is the final file system, sorted by path.
+pub fn unread_through_directory_links(
+    inventory: &[InventoryEntry],
+    analyzers: &[Box<dyn FileAnalyzer + '_>],
+) -> Vec<SkippedEntry> {
     let mut skipped = Vec::new();
-    if by_name.is_empty() {
+    if !analyzers.iter().any(|a| a.reads_by_name()) {
         return skipped;
     }
     let find = |path: &str| {
@@ -185,10 +220,9 @@ pub fn unread_through_directory_links(
             .take(MAX_FILES_PER_DIRECTORY_LINK)
         {
             let virtual_path = format!("{}/{}", link.path, &entry.path[prefix.len()..]);
-            for analyzer in &by_name {
+            for analyzer in analyzers {
                 if !reported.contains(&analyzer.name())
-                    && analyzer.interest(&as_file(&virtual_path)) != Interest::Skip
-                    && analyzer.interest(&as_file(&entry.path)) == Interest::Skip
+                    && hidden_from(analyzer.as_ref(), &virtual_path, &entry.path)
                 {
                     reported.push(analyzer.name());
                     skipped.push(SkippedEntry {

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::io::{self, Read};
 
 use rempart_core::{
-    AnalysisOutput, EntryKind, FileAnalyzer, FileMeta, Interest, InventoryEntry, SkipReason,
-    SkippedEntry, normalize_entry_path, resolve_symlink,
+    AnalysisOutput, EntryKind, FileAnalyzer, FileMeta, InventoryEntry, SkipReason, SkippedEntry,
+    normalize_entry_path, resolve_symlink,
 };
 use serde::{Deserialize, Serialize};
 
@@ -283,11 +283,16 @@ fn walk_tar(
                 );
             }
             links.hard_link(&path, target, &mut walk.analyzer_outputs);
-            report_unread_link(analyzers, &path, target, &mut walk.analyzer_outputs);
+            crate::links::report_unread_link(analyzers, &path, target, &mut walk.analyzer_outputs);
         } else if let EntryKind::Symlink { target } = &kind
             && let Ok(resolved) = resolve_symlink(&path, target)
         {
-            report_unread_link(analyzers, &path, &resolved, &mut walk.analyzer_outputs);
+            crate::links::report_unread_link(
+                analyzers,
+                &path,
+                &resolved,
+                &mut walk.analyzer_outputs,
+            );
         }
         walk.entries.push(InventoryEntry {
             path,
@@ -306,42 +311,6 @@ fn walk_tar(
     io::copy(&mut rest, &mut io::sink())
         .map_err(|source| tar_error("at the end of the layer", source))?;
     Ok(walk)
-}
-
-/// A link whose name an analyzer reads (`var/lib/dpkg/status`, a `METADATA`) while the name
-/// holding the content is one it does not: the analyzer never sees that content under a name it
-/// reads, so what it would list is missing. Until links are followed across names and layers,
-/// such a link is reported, never passed over in silence.
-pub(crate) fn report_unread_link(
-    analyzers: &[Box<dyn FileAnalyzer + '_>],
-    link: &str,
-    target: &str,
-    outputs: &mut [AnalysisOutput],
-) {
-    let as_file = |path| FileMeta {
-        path,
-        size: 1,
-        mode: 0o100_644,
-    };
-    for (analyzer, output) in analyzers.iter().zip(outputs) {
-        // Scanners of content (secrets, malware) read the target under its own name: nothing
-        // is lost for them.
-        // A link to itself (a loop) holds no content under any name.
-        if analyzer.reads_by_name()
-            && analyzer.interest(&as_file(link)) != Interest::Skip
-            && (link == target || analyzer.interest(&as_file(target)) == Interest::Skip)
-        {
-            output.skipped.push(SkippedEntry {
-                path: link.to_owned(),
-                layer: None,
-                reason: SkipReason::LinkNotFollowed,
-                detail: Some(format!(
-                    "a link to `{target}`: {} reads this name, not the target's, so what the file lists is not reported",
-                    analyzer.name()
-                )),
-            });
-        }
-    }
 }
 
 fn link_target<R: Read>(entry: &tar::Entry<'_, R>) -> String {

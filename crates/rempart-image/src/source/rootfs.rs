@@ -122,7 +122,7 @@ pub fn walk_dir(
                     resolve_symlink(&path, &target)
                 };
                 match resolved {
-                    Ok(resolved) => crate::walk::report_unread_link(
+                    Ok(resolved) => crate::links::report_unread_link(
                         analyzers,
                         &path,
                         &resolved,
