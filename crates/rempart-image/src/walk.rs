@@ -131,15 +131,23 @@ fn walk_tar(
         hasher.write(path.as_bytes());
         hasher.finish()
     };
-    // Where a failure to read the next header happened: after the last entry read.
-    let mut last_entry = String::from("before the first entry");
+    // The name of the last entry read: a failure to read the next header happened after it.
+    // Kept in one buffer (this runs once per entry); the message is made only on failure.
+    let mut last_entry = String::new();
+    let after_last = |last: &str| {
+        if last.is_empty() {
+            "before the first entry".to_owned()
+        } else {
+            format!("after entry `{last}`")
+        }
+    };
     let mut count: u64 = 0;
 
     let entries = archive
         .entries()
-        .map_err(|source| tar_error(&last_entry, source))?;
+        .map_err(|source| tar_error(&after_last(&last_entry), source))?;
     for entry in entries {
-        let mut entry = entry.map_err(|source| tar_error(&last_entry, source))?;
+        let mut entry = entry.map_err(|source| tar_error(&after_last(&last_entry), source))?;
         count += 1;
         if count > limits.max_entries {
             return Err(WalkError::TooManyEntries {
@@ -160,10 +168,12 @@ fn walk_tar(
                     limits.max_path_bytes
                 )),
             );
-            last_entry = format!("after entry `{start}…`");
+            last_entry.clear();
+            last_entry.push_str(&start);
+            last_entry.push('…');
             continue;
         }
-        last_entry = format!("after entry `{raw_str}`");
+        last_entry.clone_from(&raw_str);
         let path = match normalize_entry_path(&raw_str) {
             Ok(path) => path,
             // `./` itself: the layer root, nothing to record.
