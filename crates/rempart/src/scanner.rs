@@ -269,12 +269,11 @@ impl Scanner {
             })
             .collect();
         let mut assembled = assemble(&mut walks, &diff_ids);
-        let analyzers = self.subset(&(0..self.file_analyzers.len()).collect::<Vec<_>>());
         assembled
             .skipped
             .extend(rempart_image::unread_through_directory_links(
                 &assembled.inventory,
-                &analyzers,
+                &self.file_analyzers,
             ));
         self.finish("image", source.metadata().clone(), summaries, assembled)
     }
