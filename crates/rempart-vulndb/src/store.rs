@@ -334,8 +334,24 @@ pub struct Database {
 }
 
 impl Database {
-    /// Opens a database built by [`crate::import_paths`], refusing one of another schema version.
+    /// Opens a database built by [`crate::import_paths`], refusing one of another schema version
+    /// or a damaged one.
     pub fn open(path: &Path) -> Result<Database, VulnDbError> {
+        let database = Database::open_unchecked(path)?;
+        database.check_structure()?;
+        Ok(database)
+    }
+
+    /// The status of the database at `path` (see [`Database::status`]), read without the
+    /// structural check of [`Database::open`]: for a caller that describes the database before
+    /// a matcher opens it, so that one scan checks it once. A damaged file still fails here when
+    /// what is read is damaged.
+    pub fn read_status(path: &Path) -> Result<DbStatus, VulnDbError> {
+        Database::open_unchecked(path)?.status()
+    }
+
+    /// Opens the file read-only and checks its schema version.
+    fn open_unchecked(path: &Path) -> Result<Database, VulnDbError> {
         let error = sqlite_error(path);
         if !path.is_file() {
             return Err(VulnDbError::Io {
@@ -373,8 +389,20 @@ impl Database {
                 expected: SCHEMA_VERSION,
             });
         }
-        // A damaged file must not answer "no vulnerability": SQLite's structural check reads
-        // every page once (about 1 ms per MB), which also warms the page cache for matching.
+        Ok(Database {
+            path: path.to_owned(),
+            connection: Mutex::new(connection),
+        })
+    }
+
+    /// A damaged file must not answer "no vulnerability": `SQLite`'s structural check reads every
+    /// page once (about 1 ms per MB), which also warms the page cache for matching.
+    fn check_structure(&self) -> Result<(), VulnDbError> {
+        let path = &self.path;
+        let connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let problems: Vec<String> = connection
             .prepare("PRAGMA quick_check(5)")
             .and_then(|mut statement| {
@@ -392,10 +420,7 @@ impl Database {
                 detail: problems.join("; "),
             });
         }
-        Ok(Database {
-            path: path.to_owned(),
-            connection: Mutex::new(connection),
-        })
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {

@@ -141,7 +141,8 @@ pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<Vulner
         rempart::install_default_database(path)
             .with_context(|| format!("installing the sample database at {}", path.display()))?;
     }
-    let status = Database::open(path)?.status()?;
+    // The matcher opens the database next, with its structural check: one check per scan.
+    let status = Database::read_status(path)?;
     let data = vulnerability_data(&status);
     if data.sample {
         tracing::warn!(
