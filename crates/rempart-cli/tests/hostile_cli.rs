@@ -593,3 +593,47 @@ fn allowlists_do_not_depend_on_where_the_scan_starts() {
         "scanned from inside the crate"
     );
 }
+
+/// A scan against a damaged database fails (exit 2) and says so: it never reports "clean".
+#[test]
+fn a_scan_against_a_damaged_database_fails() {
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("vuln.sqlite");
+    let export = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../rempart-vulndb/tests/fixtures/snapshot/crates.io-all.zip");
+    let output = rempart(
+        temp.path(),
+        &[
+            "db",
+            "import",
+            "--db",
+            db.to_str().unwrap(),
+            export.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // Garbage over the header of the last page, far from what reading the status touches.
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page_size = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    let last = bytes.len() - page_size;
+    bytes[last..last + 8].copy_from_slice(&[0x0d, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    std::fs::write(&db, &bytes).unwrap();
+    let output = rempart(
+        temp.path(),
+        &[
+            "image",
+            "--input",
+            sample_image().to_str().unwrap(),
+            "--scanners",
+            "vuln",
+            "--db",
+            db.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is damaged"),
+        "{}",
+        stderr(&output)
+    );
+}
