@@ -131,15 +131,15 @@ pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<Vulner
             "no vulnerability database at {} ({error}), the path given by --db or REMPART_DB; build one there with `rempart db update --db {0}` (or `db import` from local files), or leave --db out to use the one in the cache directory",
             path.display()
         ),
-        _ => {}
-    }
-    if !path.exists() {
-        tracing::warn!(
-            "no vulnerability database at {}: installing the built-in sample advisories (a small offline set); run `rempart db import` with full feeds for real coverage",
-            path.display()
-        );
-        rempart::install_default_database(path)
-            .with_context(|| format!("installing the sample database at {}", path.display()))?;
+        Err(_) => {
+            tracing::warn!(
+                "no vulnerability database at {}: installing the built-in sample advisories (a small offline set); run `rempart db import` with full feeds for real coverage",
+                path.display()
+            );
+            rempart::install_default_database(path)
+                .with_context(|| format!("installing the sample database at {}", path.display()))?;
+        }
+        Ok(_) => {}
     }
     // The matcher opens the database next, with its structural check: one check per scan.
     let status = Database::read_status(path)?;
