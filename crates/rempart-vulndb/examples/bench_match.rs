@@ -1,7 +1,8 @@
 //! Builds the database from the shared advisory exports and matches 10,000 packages against it.
 //!
 //! `cargo run -p rempart-vulndb --example bench_match [ADVISORY_DIR]`
-//! (default: `../shared/advisories` beside the repository).
+//! (default: a full snapshot in `../shared/advisories` beside the repository when there is one,
+//! else the trimmed snapshot the tests use).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -12,7 +13,15 @@ use rempart_vulndb::{Database, VulnMatcher, import_paths};
 #[allow(clippy::print_stdout)]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let advisories = std::env::args().nth(1).map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/advisories"),
+        || {
+            let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let full = crate_dir.join("../../../shared/advisories");
+            if full.join("PyPI-all.zip").is_file() {
+                full
+            } else {
+                crate_dir.join("tests/fixtures/snapshot")
+            }
+        },
         PathBuf::from,
     );
     let inputs: Vec<PathBuf> = [
