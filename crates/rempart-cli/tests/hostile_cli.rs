@@ -30,6 +30,12 @@ fn mkfifo(path: &Path) {
     assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
 }
 
+/// The run failed as a run that could not be done (exit 2), saying `expected` on stderr.
+fn assert_fails_saying(output: &Output, expected: &str) {
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(output));
+    assert!(stderr(output).contains(expected), "{}", stderr(output));
+}
+
 const DOCKERFILE: &str = "FROM debian:12\nUSER root\n";
 
 #[test]
@@ -121,8 +127,7 @@ fn a_mistyped_database_path_is_an_error_not_the_sample_set() {
             missing.to_str().unwrap(),
         ],
     );
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("no vulnerability database at"));
+    assert_fails_saying(&output, "no vulnerability database at");
     assert!(!missing.exists(), "nothing is created at a mistyped path");
 
     let output = rempart(
@@ -135,12 +140,7 @@ fn a_mistyped_database_path_is_an_error_not_the_sample_set() {
             temp.path().to_str().unwrap(),
         ],
     );
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("is a directory"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails_saying(&output, "is a directory");
 }
 
 #[test]
@@ -248,12 +248,7 @@ fn output_paths_devices_fifos_and_links_are_written_through() {
     let dangling = dir.join("dangling.json");
     std::os::unix::fs::symlink(dir.join("nowhere/x.json"), &dangling).unwrap();
     let output = config(&dangling);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("symbolic link"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails_saying(&output, "symbolic link");
 
     // A new report gets the usual permissions (0666 less the umask), not 0600.
     let fresh = dir.join("fresh.json");
@@ -409,8 +404,7 @@ fn colour_only_where_asked_and_bad_arguments_before_any_work() {
             "yesterday",
         ],
     );
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("RFC 3339"), "{}", stderr(&output));
+    assert_fails_saying(&output, "RFC 3339");
     assert!(!fresh.path().join("db").exists(), "nothing was installed");
 
     // A file named .zip that is not a zip says so.
@@ -426,12 +420,7 @@ fn colour_only_where_asked_and_bad_arguments_before_any_work() {
             fake.to_str().unwrap(),
         ],
     );
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("not a zip archive"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails_saying(&output, "not a zip archive");
 }
 
 #[test]
@@ -630,10 +619,5 @@ fn a_scan_against_a_damaged_database_fails() {
             db.to_str().unwrap(),
         ],
     );
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("is damaged"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails_saying(&output, "is damaged");
 }

@@ -177,13 +177,33 @@ fn options(blob_dir: &std::path::Path) -> RegistryOptions {
     options
 }
 
-fn open(server: &Server, blob_dir: &std::path::Path) -> Result<RegistryImage, String> {
+/// Pulls `x:tag` from the server for `platform`.
+fn open_as(
+    server: &Server,
+    tag: &str,
+    platform: &Platform,
+    blob_dir: &std::path::Path,
+) -> Result<RegistryImage, String> {
     RegistryImage::open(
-        &format!("127.0.0.1:{}/x:t", server.port),
-        &Platform::host_linux(),
+        &format!("127.0.0.1:{}/x:{tag}", server.port),
+        platform,
         &options(blob_dir),
     )
     .map_err(|e| e.to_string())
+}
+
+/// Pulls `x:t` for this machine's platform.
+fn open(server: &Server, blob_dir: &std::path::Path) -> Result<RegistryImage, String> {
+    open_as(server, "t", &Platform::host_linux(), blob_dir)
+}
+
+/// The error of pulling `x:tag`, which must come within `limit`.
+fn pull_error(server: &Server, tag: &str, blob_dir: &std::path::Path, limit: Duration) -> String {
+    within(limit, || {
+        open_as(server, tag, &Platform::host_linux(), blob_dir)
+    })
+    .err()
+    .expect("the pull must fail")
 }
 
 fn files_in(dir: &std::path::Path) -> Vec<String> {
@@ -215,9 +235,7 @@ fn an_endless_manifest_is_cut_at_the_document_cap() {
         Answer::Endless,
     )]));
     let temp = tempfile::tempdir().unwrap();
-    let error = within(Duration::from_secs(15), || open(&server, temp.path()))
-        .err()
-        .unwrap();
+    let error = pull_error(&server, "t", temp.path(), Duration::from_secs(15));
     assert!(error.contains("/v2/x/manifests/t"), "{error}");
     assert!(
         error.contains("longer than the 16777216-byte limit")
@@ -233,9 +251,7 @@ fn silence_and_a_slow_drip_time_out() {
         ("/v2/x/manifests/drip".into(), Answer::Drip),
     ]));
     let temp = tempfile::tempdir().unwrap();
-    let error = within(Duration::from_secs(5), || open(&server, temp.path()))
-        .err()
-        .unwrap();
+    let error = pull_error(&server, "t", temp.path(), Duration::from_secs(5));
     assert!(error.contains("no response within 1 s"), "{error}");
     assert!(
         error.contains(&format!("127.0.0.1:{}", server.port)),
@@ -243,16 +259,7 @@ fn silence_and_a_slow_drip_time_out() {
     );
 
     // One byte every 300 ms never trips the idle timeout; the document's time limit stops it.
-    let error = within(Duration::from_secs(8), || {
-        RegistryImage::open(
-            &format!("127.0.0.1:{}/x:drip", server.port),
-            &Platform::host_linux(),
-            &options(temp.path()),
-        )
-        .err()
-        .unwrap()
-        .to_string()
-    });
+    let error = pull_error(&server, "drip", temp.path(), Duration::from_secs(8));
     assert!(error.contains("not received within 3 s"), "{error}");
 }
 
@@ -263,9 +270,7 @@ fn a_redirect_loop_is_an_error() {
         Answer::RedirectToSelf,
     )]));
     let temp = tempfile::tempdir().unwrap();
-    let error = within(Duration::from_secs(10), || open(&server, temp.path()))
-        .err()
-        .unwrap();
+    let error = pull_error(&server, "t", temp.path(), Duration::from_secs(10));
     assert!(error.contains("/v2/x/manifests/t"), "{error}");
     assert!(error.to_lowercase().contains("redirect"), "{error}");
     let requests = server.requests.lock().unwrap().len();
@@ -454,25 +459,15 @@ fn nested_indexes_are_followed_and_a_miss_lists_what_was_found() {
     routes.insert("/v2/x/manifests/t".into(), Answer::Body(outer, INDEX_TYPE));
     let server = serve(routes);
     let temp = tempfile::tempdir().unwrap();
-    let image = RegistryImage::open(
-        &format!("127.0.0.1:{}/x:t", server.port),
-        &"linux/amd64".parse::<Platform>().unwrap(),
-        &options(temp.path()),
-    )
-    .unwrap();
+    let image = open_as(&server, "t", &"linux/amd64".parse().unwrap(), temp.path()).unwrap();
     assert_eq!(
         image.metadata().manifest_digest.as_deref(),
         Some(manifest_digest.as_str())
     );
 
-    let error = RegistryImage::open(
-        &format!("127.0.0.1:{}/x:t", server.port),
-        &"linux/arm64".parse::<Platform>().unwrap(),
-        &options(temp.path()),
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    let error = open_as(&server, "t", &"linux/arm64".parse().unwrap(), temp.path())
+        .err()
+        .unwrap();
     assert!(
         error.contains("linux/amd64") && error.contains("linux/s390x"),
         "{error}"
