@@ -36,6 +36,24 @@ fn assert_fails_saying(output: &Output, expected: &str) {
     assert!(stderr(output).contains(expected), "{}", stderr(output));
 }
 
+/// Builds the database `db` from one export of the trimmed advisory snapshot in the repository.
+fn import_snapshot(cache: &Path, export: &str, db: &Path) {
+    let export = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../rempart-vulndb/tests/fixtures/snapshot")
+        .join(export);
+    let output = rempart(
+        cache,
+        &[
+            "db",
+            "import",
+            "--db",
+            db.to_str().unwrap(),
+            export.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
 const DOCKERFILE: &str = "FROM debian:12\nUSER root\n";
 
 #[test]
@@ -508,19 +526,7 @@ fn reports_name_the_vulnerability_data_they_used() {
 
     // A database built from real exports: named, not a sample.
     let db = temp.path().join("real.sqlite");
-    let export = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../rempart-vulndb/tests/fixtures/snapshot/PyPI-all.zip");
-    let output = rempart(
-        temp.path(),
-        &[
-            "db",
-            "import",
-            "--db",
-            db.to_str().unwrap(),
-            export.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    import_snapshot(temp.path(), "PyPI-all.zip", &db);
     let output = scan(&["--format", "sarif", "--db", db.to_str().unwrap()]);
     let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let data = &sarif["runs"][0]["properties"]["vulnerabilityData"];
@@ -588,19 +594,7 @@ fn allowlists_do_not_depend_on_where_the_scan_starts() {
 fn a_scan_against_a_damaged_database_fails() {
     let temp = tempfile::tempdir().unwrap();
     let db = temp.path().join("vuln.sqlite");
-    let export = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../rempart-vulndb/tests/fixtures/snapshot/crates.io-all.zip");
-    let output = rempart(
-        temp.path(),
-        &[
-            "db",
-            "import",
-            "--db",
-            db.to_str().unwrap(),
-            export.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    import_snapshot(temp.path(), "crates.io-all.zip", &db);
     // Garbage over the header of the last page, far from what reading the status touches.
     let mut bytes = std::fs::read(&db).unwrap();
     let page_size = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));

@@ -300,6 +300,14 @@ fn yaml_alias_bomb_is_refused_quickly() {
     assert!(started.elapsed() < Duration::from_mins(1));
 }
 
+fn advisory_count(db_path: &std::path::Path) -> u64 {
+    Database::open(db_path)
+        .unwrap()
+        .status()
+        .unwrap()
+        .advisories
+}
+
 #[test]
 fn a_database_with_damaged_pages_refuses_to_open() {
     let directory = tempfile::tempdir().unwrap();
@@ -367,11 +375,7 @@ fn an_import_that_would_empty_or_gut_the_database_is_refused() {
     let db_path = directory.path().join("vuln.sqlite");
     let full = advisory_snapshot().join("PyPI-all.zip");
     import_paths(&db_path, std::slice::from_ref(&full)).unwrap();
-    let before = Database::open(&db_path)
-        .unwrap()
-        .status()
-        .unwrap()
-        .advisories;
+    let before = advisory_count(&db_path);
     let empty = directory.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
 
@@ -394,11 +398,7 @@ fn an_import_that_would_empty_or_gut_the_database_is_refused() {
         "{error}"
     );
     assert_eq!(
-        Database::open(&db_path)
-            .unwrap()
-            .status()
-            .unwrap()
-            .advisories,
+        advisory_count(&db_path),
         before,
         "the refused builds left the database as it was"
     );
@@ -415,12 +415,5 @@ fn an_import_that_would_empty_or_gut_the_database_is_refused() {
         min_share_of_previous: None,
     };
     rempart_vulndb::import_paths_guarded(&db_path, &[empty], forced).unwrap();
-    assert_eq!(
-        Database::open(&db_path)
-            .unwrap()
-            .status()
-            .unwrap()
-            .advisories,
-        0
-    );
+    assert_eq!(advisory_count(&db_path), 0);
 }
