@@ -93,12 +93,6 @@ pub fn read_regular_text(path: &Path, max_bytes: u64) -> io::Result<String> {
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("not UTF-8 text ({e})")))
 }
 
-/// True when the path names something other than a regular file or a directory (after links):
-/// a device, a FIFO, a socket. Lets a directory walk report such an entry instead of opening it.
-pub fn is_special_file(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,7 +136,6 @@ mod tests {
         assert!(status.success());
         let error = read_regular_file(&fifo, 1 << 20).unwrap_err();
         assert!(error.to_string().contains("FIFO"), "{error}");
-        assert!(is_special_file(&fifo));
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -22,7 +22,7 @@ pub use image::{
     EntryKind, HistoryEntry, ImageMetadata, InventoryEntry, LayerRef, OsInfo, SkipReason,
     SkippedEntry,
 };
-pub use input::{is_special_file, open_regular_file, read_regular_file, read_regular_text};
+pub use input::{open_regular_file, read_regular_file, read_regular_text};
 pub use package::{Ecosystem, Package, SourcePackage};
 pub use path::{PathError, escape_non_utf8, normalize_entry_path, resolve_symlink};
 pub use result::{LayerSummary, REPORT_SCHEMA_VERSION, ScanResult, VulnerabilityData};
