@@ -186,9 +186,14 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
                 .write(true)
                 .open(&destination)
                 .with_context(|| format!("opening {}", path.display()))?;
-            file.write_all(bytes)
-                .and_then(|()| file.flush())
-                .with_context(|| format!("writing {}", path.display()))
+            match file.write_all(bytes).and_then(|()| file.flush()) {
+                // A FIFO's reader that went away, as for standard output: not an error, and
+                // the exit status keeps the verdict.
+                Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
+                    Err(error).with_context(|| format!("writing {}", path.display()))
+                }
+                _ => Ok(()),
+            }
         }
         _ => replace_regular(&destination, target_metadata.as_ref(), bytes)
             .with_context(|| format!("writing {}", path.display())),

@@ -46,10 +46,6 @@ fn main() -> ExitCode {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings(code)) => ExitCode::from(code),
         Err(error) => {
-            if is_broken_pipe(&error) {
-                // The reader went away (`rempart … | head`): not the scan's failure.
-                return ExitCode::SUCCESS;
-            }
             #[allow(clippy::print_stderr)]
             {
                 eprintln!("error: {}", printable(&error.to_string()));
@@ -86,14 +82,6 @@ fn printable(message: &str) -> String {
     let head: String = escaped.chars().take(keep).collect();
     let tail: String = escaped.chars().skip(count - keep).collect();
     format!("{head} […{} characters cut…] {tail}", count - 2 * keep)
-}
-
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
