@@ -271,6 +271,14 @@ pub(crate) const BUILTIN_ALLOWED_PATHS: &[(&str, &str)] = &[
         "usr/lib/**/dummyserver/**",
         "urllib3's test server and its certificates",
     ),
+    (
+        "usr/share/nmap/**",
+        "nmap's scripts and data: vendors' published default logins and sample output",
+    ),
+    (
+        "usr/share/lynis/**",
+        "lynis's audit databases: the files and settings it checks",
+    ),
     ("usr/share/**/test/**", "tests installed by OS packages"),
     ("usr/share/**/tests/**", "tests installed by OS packages"),
     ("usr/share/**/testdata/**", "tests installed by OS packages"),

@@ -14,6 +14,7 @@ mod allow;
 mod binary;
 mod builtin;
 mod config;
+mod docs;
 mod entropy;
 mod error;
 mod keywords;

@@ -14,6 +14,7 @@ use crate::allow::{
 use crate::binary::is_binary;
 use crate::builtin;
 use crate::config::{DEFAULT_MAX_FILE_SIZE, SecretConfig};
+use crate::docs::{DocStyle, Documentation};
 use crate::entropy::shannon;
 use crate::error::SecretError;
 use crate::keywords::KeywordSet;
@@ -242,7 +243,13 @@ impl SecretScanner {
 
     /// [`SecretScanner::scan_text`], and a note when a cap cut the findings short.
     fn scan_text_noting_caps(&self, path: &str, content: &[u8]) -> (Vec<Finding>, Option<String>) {
-        let (hits, note) = self.hits_noting_caps(content);
+        let (mut hits, note) = self.hits_noting_caps(content);
+        if let Some(style) = DocStyle::of(path)
+            && hits.iter().any(|hit| self.rules[hit.rule].generic)
+        {
+            let mut documentation = Documentation::new(style, content);
+            hits.retain(|hit| !self.rules[hit.rule].generic || !documentation.contains(hit.start));
+        }
         let mut findings = Vec::with_capacity(hits.len());
         let mut line = 1u32;
         let mut counted_to = 0;

@@ -123,6 +123,14 @@ fn interest_respects_size_cap_allowlists_and_empty_files() {
         scanner.interest(&meta("usr/share/doc/openssl/README", 10)),
         Interest::Skip
     );
+    // A security scanner's data: vendors' default logins that it tries, published on purpose.
+    assert_eq!(
+        scanner.interest(&meta(
+            "usr/share/nmap/nselib/data/http-default-accounts-fingerprints.lua",
+            10
+        )),
+        Interest::Skip
+    );
     assert_eq!(
         scanner.interest(&meta(
             "usr/local/lib/python3.12/site-packages/requests/tests/certs/server.key",
@@ -505,6 +513,9 @@ fn source_code_declarations_are_not_secrets() {
         // axios lib/core/mergeConfig.js
         "    cancelToken: defaultToConfig2,",
         "    withXSRFToken: defaultToConfig2,",
+        // lynis's permission table: `file:PATH:MODE:OWNER:GROUP:OS:`.
+        "file:/etc/passwd:644:root:root:Linux:",
+        "file:/etc/shadow-:640:root:shadow:Linux:",
     ];
     for line in lines {
         assert!(
@@ -552,4 +563,83 @@ fn findings_cut_by_a_cap_are_noted() {
     );
     assert_eq!(out.findings.len(), 1);
     assert!(out.skipped.is_empty());
+}
+
+/// Documentation shows how an API is called, credentials included: a docstring, a doctest or a
+/// doc comment holds examples. The same URL in configuration, in code or in a plain comment is
+/// a credential, and a vendor-format token is reported wherever it sits.
+#[test]
+fn credentials_in_documentation_are_examples() {
+    let scanner = SecretScanner::builtin();
+    let urls_py = "def url_parse(url):\n    \"\"\"Parses a URL.\n\n    \
+                   >>> url_parse('http://%C3%BCser:p%C3%A4ssword@xn--n3h.net/')\n    \
+                   >>> url_fix('http://admin:Zx81kQ@internal.corp:8080/')\n    \"\"\"\n";
+    assert!(
+        scanner
+            .scan_text("werkzeug/urls.py", urls_py.as_bytes())
+            .is_empty()
+    );
+    let doctest = "    >>> connect('amqp://celery:Zx81kQ7Lm@rabbit.internal:5672//')\n";
+    assert!(
+        scanner
+            .scan_text("app/queue.py", doctest.as_bytes())
+            .is_empty()
+    );
+    let rust_doc =
+        "/// let db = connect(\"postgres://app:Zx81kQ7Lm@db.internal/app\");\nfn f() {}\n";
+    assert!(
+        scanner
+            .scan_text("src/db.rs", rust_doc.as_bytes())
+            .is_empty()
+    );
+    let javadoc = "/**\n * Example: {@code jdbc:mysql://app:Zx81kQ7Lm@db.internal/app}\n */\n";
+    assert!(
+        scanner
+            .scan_text("src/Db.java", javadoc.as_bytes())
+            .is_empty()
+    );
+    // Hosts reserved for documentation (RFC 2606) cannot be logged into.
+    let reserved = "BROKER_URL = 'amqp://celery:Zx81kQ7Lm@rabbit.example.com:5672//'\n";
+    assert!(
+        scanner
+            .scan_text("app/settings.py", reserved.as_bytes())
+            .is_empty()
+    );
+
+    let found = |path: &str, text: &str| -> Vec<String> {
+        scanner
+            .scan_text(path, text.as_bytes())
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
+    };
+    let url = "amqp://celery:Zx81kQ7Lm@rabbit.internal:5672//";
+    assert_eq!(
+        found("app/settings.py", &format!("BROKER_URL = '{url}'\n")),
+        ["SEC-DATABASE-URL-PASSWORD"]
+    );
+    assert_eq!(
+        found("app/settings.py", &format!("# BROKER_URL = '{url}'\n")),
+        ["SEC-DATABASE-URL-PASSWORD"]
+    );
+    assert_eq!(
+        found("app/settings.py", &format!("SQL = \"\"\"{url}\"\"\"\n")),
+        ["SEC-DATABASE-URL-PASSWORD"]
+    );
+    assert_eq!(
+        found("etc/app.conf", &format!(">>> {url}\n")),
+        ["SEC-DATABASE-URL-PASSWORD"]
+    );
+    assert_eq!(
+        found("src/db.rs", &format!("// {url}\n")),
+        ["SEC-DATABASE-URL-PASSWORD"]
+    );
+    let token = github_token();
+    assert_eq!(
+        found(
+            "app/client.py",
+            &format!("def f():\n    \"\"\"Token: {token}\"\"\"\n")
+        ),
+        ["SEC-GITHUB-PAT"]
+    );
 }

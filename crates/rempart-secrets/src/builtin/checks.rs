@@ -204,10 +204,55 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Percent-decoded, lower-cased, with accented Latin letters folded to their base letter:
+/// documentation of IRI handling spells the usual samples `üser:pässword`.
+fn folded(input: &[u8]) -> Vec<u8> {
+    let decoded = percent_decode(input);
+    let Ok(text) = std::str::from_utf8(&decoded) else {
+        return decoded.to_ascii_lowercase();
+    };
+    let mut out = Vec::with_capacity(decoded.len());
+    for c in text.chars() {
+        let base = match c {
+            'à'..='å' | 'À'..='Å' => 'a',
+            'ç' | 'Ç' => 'c',
+            'è'..='ë' | 'È'..='Ë' => 'e',
+            'ì'..='ï' | 'Ì'..='Ï' => 'i',
+            'ñ' | 'Ñ' => 'n',
+            'ò'..='ö' | 'ø' | 'Ò'..='Ö' | 'Ø' => 'o',
+            'ù'..='ü' | 'Ù'..='Ü' => 'u',
+            'ý' | 'ÿ' | 'Ý' => 'y',
+            other => other,
+        };
+        let mut buffer = [0; 4];
+        out.extend_from_slice(base.encode_utf8(&mut buffer).as_bytes());
+    }
+    out.to_ascii_lowercase()
+}
+
+/// Host names reserved for documentation and testing (RFC 2606, RFC 6761): a credential for
+/// one of them cannot open anything.
+fn is_documentation_host(host: &[u8]) -> bool {
+    let host = host.to_ascii_lowercase();
+    let host = host.strip_suffix(b".").unwrap_or(&host);
+    [&b"example.com"[..], b"example.net", b"example.org"]
+        .iter()
+        .any(|domain| {
+            host == *domain
+                || host.len() > domain.len()
+                    && host.ends_with(domain)
+                    && host[host.len() - domain.len() - 1] == b'.'
+        })
+        || [&b".example"[..], b".test", b".invalid"]
+            .iter()
+            .any(|tld| host.ends_with(tld))
+        || [&b"example"[..], b"test", b"invalid"].contains(&host)
+}
+
 /// Whether a human-chosen credential pair is a documentation sample.
 fn is_sample_login(user: &[u8], password: &[u8]) -> bool {
-    let user = percent_decode(user).to_ascii_lowercase();
-    let lower = percent_decode(password).to_ascii_lowercase();
+    let user = folded(user);
+    let lower = folded(password);
     // `user1`, `alice2`: numbered sample users.
     let user_stem = user
         .trim_ascii_end()
@@ -231,7 +276,8 @@ fn is_sample_login(user: &[u8], password: &[u8]) -> bool {
 /// documentation; sample values and templates are recognised instead.
 pub(crate) fn url_password(caps: &Captures<'_>) -> bool {
     let user = caps.name("user").map_or(&[][..], |m| m.as_bytes());
-    !is_sample_login(user, secret(caps))
+    let host = caps.name("host").map_or(&[][..], |m| m.as_bytes());
+    !is_sample_login(user, secret(caps)) && !is_documentation_host(host)
 }
 
 /// `Basic` credentials are base64 of `user:password` and get the same sample checks as URLs.
@@ -444,6 +490,14 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
                 .iter()
                 .all(|b| b.is_ascii_alphabetic() || *b == b'_')
     };
+    // `passwd:644:root:root:Linux:`: the fields of a colon-separated record (a passwd or
+    // group line, an audit tool's permission table), not a value assigned to the name.
+    let colon_record = memchr::memchr_iter(b':', value).count() >= 2
+        && value.split(|b| *b == b':').all(|field| {
+            field
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        });
     // `super::Foundation::UNICODE_STRING`, `WIN32_ERROR`: a code path or a constant's name.
     let code_path = lower.contains("::");
     let constant_name = value.contains(&b'_')
@@ -459,6 +513,7 @@ pub(crate) fn generic_assignment(caps: &Captures<'_>) -> bool {
         || resource_path
         || uuid
         || code_path
-        || constant_name)
+        || constant_name
+        || colon_record)
         && !looks_like_reference(value)
 }
