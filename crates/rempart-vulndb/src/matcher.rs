@@ -326,25 +326,36 @@ impl VulnMatcher {
             } else {
                 format!("{ecosystem}:{}", key.1)
             };
-            // Each finding reported for this package: its id, its aliases, and where it is.
-            let mut reported: Vec<(String, Vec<String>, usize)> = Vec::new();
+            // Each finding reported for this package: its id, its aliases, the CVEs among them,
+            // and where it is.
+            let mut reported: Vec<(String, Vec<String>, BTreeSet<String>, usize)> = Vec::new();
             for prepared in candidates {
                 let Some(verdict) = evaluate(scheme, version, installed, prepared) else {
                     continue;
                 };
                 let candidate = &prepared.candidate;
                 let (id, aliases) = report_id(package.ecosystem.is_os(), candidate);
-                // A twin names the other as an alias and adds nothing to it; an advisory that
-                // also covers other flaws (a DSA fixing two CVEs) is not a twin.
-                let twin = reported.iter().find(|(other, other_aliases, _)| {
-                    *other == id
-                        || other_aliases.contains(&id)
-                        || (aliases.contains(other)
-                            && aliases
-                                .iter()
-                                .all(|a| a == other || other_aliases.contains(a)))
-                });
-                if let Some((kept, _, at)) = twin {
+                let cves: BTreeSet<String> = std::iter::once(&id)
+                    .chain(&aliases)
+                    .filter(|a| is_cve(a))
+                    .cloned()
+                    .collect();
+                // A twin names the other as an alias and adds nothing to it, or covers exactly
+                // the same CVEs (a GHSA and a PYSEC record of one flaw, neither naming the
+                // other); an advisory that also covers other flaws (a DSA fixing two CVEs) is
+                // not a twin.
+                let twin = reported
+                    .iter()
+                    .find(|(other, other_aliases, other_cves, _)| {
+                        *other == id
+                            || other_aliases.contains(&id)
+                            || (aliases.contains(other)
+                                && aliases
+                                    .iter()
+                                    .all(|a| a == other || other_aliases.contains(a)))
+                            || (!cves.is_empty() && cves == *other_cves)
+                    });
+                if let Some((kept, _, _, at)) = twin {
                     // One finding for the flaw, but every id any of its records carries: a
                     // PYSEC record merged into its GHSA twin stays findable by its own id.
                     if let FindingDetails::Vulnerability {
@@ -360,7 +371,7 @@ impl VulnMatcher {
                     }
                     continue;
                 }
-                reported.push((id.clone(), aliases.clone(), findings.len()));
+                reported.push((id.clone(), aliases.clone(), cves, findings.len()));
                 let fix = if !verdict.fixed_in.is_empty() {
                     FixState::Fixed {
                         versions: verdict.fixed_in,

@@ -464,7 +464,7 @@ fn alias_twins_are_reported_once() {
     )
     .unwrap();
     let db_path = directory.path().join("vuln.sqlite");
-    import_paths(&db_path, &[feed]).unwrap();
+    import_paths(&db_path, std::slice::from_ref(&feed)).unwrap();
     let matcher = VulnMatcher::new(Database::open(&db_path).unwrap());
     let found = matcher
         .match_packages(&[package(Ecosystem::Npm, "lodash", "4.17.15")], None)
@@ -475,6 +475,35 @@ fn alias_twins_are_reported_once() {
         panic!("{:?}", found[0])
     };
     assert!(aliases.contains(&"OTHER-2020-1".to_owned()), "{aliases:?}");
+    // A record that only shares the GHSA's CVE is the same flaw: one finding, all ids. One that
+    // also covers another CVE is a different advisory.
+    std::fs::write(
+        feed.join("THIRD-2020-3.json"),
+        r#"{"id": "THIRD-2020-3", "modified": "2024-01-01T00:00:00Z", "aliases": ["CVE-2020-8203"],
+            "affected": [{"package": {"ecosystem": "npm", "name": "lodash"},
+                          "ranges": [{"type": "SEMVER", "events": [{"introduced": "4.0.0"}, {"fixed": "4.17.19"}]}]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        feed.join("WIDE-2020-4.json"),
+        r#"{"id": "WIDE-2020-4", "modified": "2024-01-01T00:00:00Z", "aliases": ["CVE-2020-8203", "CVE-2020-28500"],
+            "affected": [{"package": {"ecosystem": "npm", "name": "lodash"},
+                          "ranges": [{"type": "SEMVER", "events": [{"introduced": "4.0.0"}, {"fixed": "4.17.21"}]}]}]}"#,
+    )
+    .unwrap();
+    let db_path = directory.path().join("vuln-more.sqlite");
+    import_paths(&db_path, &[feed]).unwrap();
+    let matcher = VulnMatcher::new(Database::open(&db_path).unwrap());
+    let found = matcher
+        .match_packages(&[package(Ecosystem::Npm, "lodash", "4.17.15")], None)
+        .unwrap();
+    assert_eq!(ids(&found), ["GHSA-p6mc-m468-83gw", "WIDE-2020-4"]);
+    let FindingDetails::Vulnerability { aliases, .. } = &found[0].details else {
+        panic!("{:?}", found[0])
+    };
+    for id in ["CVE-2020-8203", "OTHER-2020-1", "THIRD-2020-3"] {
+        assert!(aliases.contains(&id.to_owned()), "{id} in {aliases:?}");
+    }
     // Below the GHSA's range only the other record applies.
     let found = matcher
         .match_packages(&[package(Ecosystem::Npm, "lodash", "3.0.0")], None)
