@@ -24,12 +24,39 @@ impl ScannerKind {
     }
 }
 
+/// An entry of the image config a finding is about: the field (`env`, `label`, `history`,
+/// `user`, `exposed_ports`, `healthcheck`, `reference`) and, in a list, the entry's 1-based
+/// position (history step 3 is the third entry of the config's `history`, as `docker history`
+/// lists it from the bottom).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ConfigEntry {
+    pub field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+}
+
+impl std::fmt::Display for ConfigEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let field = match self.field.as_str() {
+            "history" => "history step",
+            "env" => "env entry",
+            "label" => "label",
+            "exposed_ports" => "exposed ports",
+            other => other,
+        };
+        match self.index {
+            Some(index) => write!(f, "image config {field} {index}"),
+            None => write!(f, "image config {field}"),
+        }
+    }
+}
+
 /// Where something was found.
 ///
 /// `path` is relative to the scanned root without a leading slash (`etc/os-release`), exactly as
 /// it appears in a layer tarball; reports add the slash where they show image paths. Findings
-/// about the image config rather than a file have an empty path; for those, `line` is the 1-based
-/// index of the entry (ENV, label, history step) when one applies.
+/// about the image config rather than a file have an empty path and name the entry in `config`;
+/// their `line` repeats the entry's 1-based index, as earlier reports gave it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 pub struct Location {
     pub path: String,
@@ -42,12 +69,27 @@ pub struct Location {
     /// still in the image's layers, so secrets and malware in it still matter.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// The image config entry, for findings about the config rather than a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ConfigEntry>,
 }
 
 impl Location {
     pub fn file(path: impl Into<String>) -> Location {
         Location {
             path: path.into(),
+            ..Location::default()
+        }
+    }
+
+    /// An entry of the image config (`field`, with a 1-based `index` in a list).
+    pub fn config(field: &str, index: Option<u32>) -> Location {
+        Location {
+            line: index,
+            config: Some(ConfigEntry {
+                field: field.to_owned(),
+                index,
+            }),
             ..Location::default()
         }
     }

@@ -17,7 +17,7 @@ pub use analyzer::{
     AnalysisOutput, FileAnalyzer, FileMeta, FileSink, ImageAnalysisError, ImageAnalyzer,
     ImageContext, Interest, OwnedFiles, PackageLicenses,
 };
-pub use finding::{Finding, FindingDetails, FixState, Location, ScannerKind};
+pub use finding::{ConfigEntry, Finding, FindingDetails, FixState, Location, ScannerKind};
 pub use image::{
     EntryKind, HistoryEntry, ImageMetadata, InventoryEntry, LayerRef, OsInfo, SkipReason,
     SkippedEntry,

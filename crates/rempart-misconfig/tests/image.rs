@@ -177,7 +177,7 @@ fn debian_application_image() {
     };
     let findings = run(&metadata, &debian_image(), Some(&os));
     let expected: Vec<(&str, &str)> = vec![
-        ("IMG-ADD-REMOTE", "image history step 1"),
+        ("IMG-ADD-REMOTE", "image history step 2"),
         ("IMG-ENV-SECRET", "image config env AWS_SECRET_ACCESS_KEY"),
         ("IMG-EXPOSE-RISKY", "image config exposed port 22"),
         ("IMG-EXPOSE-RISKY", "image config exposed port 6379"),
@@ -212,6 +212,16 @@ fn debian_application_image() {
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
         .collect();
     assert_eq!(rows(&findings), expected);
+    // Config findings name their entry, numbered as the report shows it (1-based).
+    let add = findings.iter().find(|f| f.id == "IMG-ADD-REMOTE").unwrap();
+    assert_eq!(
+        add.location.config,
+        Some(rempart_core::ConfigEntry {
+            field: "history".to_owned(),
+            index: Some(2)
+        })
+    );
+    assert_eq!(add.location.path, "");
     let json = serde_json::to_string(&findings).unwrap();
     assert!(!json.contains("wJalrXUtnFEMI"), "secret value leaked");
 }

@@ -165,6 +165,9 @@ pub(crate) fn target_digest(result: &ScanResult) -> Option<&str> {
 /// One line describing where a finding is, as an image path: `/app/x.jar!/a/b.class`,
 /// `/etc/app.conf:12`.
 pub(crate) fn display_location(finding: &Finding) -> String {
+    if let Some(entry) = &finding.location.config {
+        return entry.to_string();
+    }
     let mut shown = image_path(&full_path(finding));
     if let Some(line) = finding.location.line {
         shown.push(':');

@@ -362,10 +362,11 @@ fn sarif_result(finding: &Finding, rule_index: usize, target: &str) -> SarifResu
             artifact_location: ArtifactLocation {
                 uri: uri_path(if path.is_empty() { "image" } else { path }),
             },
+            // A config entry's index is not a line of the image.
             region: finding
                 .location
                 .line
-                .filter(|&line| line > 0)
+                .filter(|&line| line > 0 && finding.location.config.is_none())
                 .map(|start_line| Region { start_line }),
         },
     }];
@@ -439,9 +440,12 @@ fn message(finding: &Finding) -> String {
             )
         }
         FindingDetails::Secret { redacted, origin } => {
-            let from = origin.as_deref().map_or(place.clone(), |origin| {
-                format!("{origin} {}", finding.location.path)
-            });
+            let from = match origin {
+                Some(origin) if finding.location.config.is_none() => {
+                    format!("{origin} {}", finding.location.path)
+                }
+                _ => place.clone(),
+            };
             format!(
                 "{} ({}) in {from}{layer}{deleted}: {redacted}",
                 finding.title, finding.id
@@ -453,6 +457,10 @@ fn message(finding: &Finding) -> String {
             "{} ({signature}, {engine}) in {place}{layer}{deleted}",
             finding.title
         ),
+        // The resource of an image-config finding already names the config entry.
+        FindingDetails::Misconfig { resource, .. } if finding.location.config.is_some() => {
+            format!("{} ({}) in {resource}", finding.title, finding.id)
+        }
         FindingDetails::Misconfig { resource, .. } => {
             format!(
                 "{} ({}) in {resource} at {place}",

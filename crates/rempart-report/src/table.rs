@@ -279,12 +279,10 @@ fn secrets_table(findings: &[&Finding]) -> Table {
             continue;
         };
         let location = match origin {
-            Some(origin) if finding.location.path.is_empty() => match finding.location.line {
-                Some(entry) => format!("image {origin} #{entry}"),
-                None => format!("image {origin}"),
-            },
-            Some(origin) => format!("image {origin}: {}", finding.location.path),
-            None => order::display_location(finding),
+            Some(origin) if finding.location.config.is_none() => {
+                format!("image {origin}: {}", finding.location.path)
+            }
+            _ => order::display_location(finding),
         };
         table.push(vec![
             Cell::severity(finding.severity),

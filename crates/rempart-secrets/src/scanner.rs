@@ -31,10 +31,10 @@ const MAX_FINDINGS_PER_FILE: usize = 100;
 /// marker like `xxxxx`.
 const PLACEHOLDER_SCAN_BYTES: usize = 128;
 
-/// Where a secret was found in the image config. Such findings are not in a file: their path is
-/// empty (the rempart-core convention), the origin says which list, and the line is the 1-based
-/// index of the entry in that list.
-const CONFIG_ORIGINS: [(&str, &str); 3] = [("env", ""), ("label", ""), ("history", "")];
+/// Where a secret was found in the image config. Such findings are not in a file: their
+/// location names the config entry (the list and the entry's 1-based index), and the origin
+/// repeats the list's name.
+const CONFIG_ORIGINS: [&str; 3] = ["env", "label", "history"];
 
 /// Finds credentials in file content and in the image config.
 ///
@@ -444,15 +444,10 @@ impl SecretScanner {
         text: &str,
         findings: &mut Vec<Finding>,
     ) {
-        let (origin, path) = CONFIG_ORIGINS[origin];
+        let origin = CONFIG_ORIGINS[origin];
         let bytes = text.as_bytes();
         for hit in self.hits(bytes) {
-            let location = Location {
-                path: path.to_owned(),
-                // The position of the entry (1-based) in its list, for config findings.
-                line: u32::try_from(entry + 1).ok(),
-                ..Location::default()
-            };
+            let location = Location::config(origin, u32::try_from(entry + 1).ok());
             findings.push(self.finding(&hit, &bytes[hit.start..hit.end], location, Some(origin)));
         }
     }

@@ -27,8 +27,8 @@ pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
             .any(|w| w.starts_with("http://") || w.starts_with("https://"));
         if remote && !rest.contains("--checksum") {
             out.push(CHECK.finding(
-                config_location(image),
-                format!("image history step {index}"),
+                config_location("history", Some(index)),
+                format!("image history step {}", index + 1),
                 "verify remote downloads with ADD --checksum or in a RUN",
             ));
         }

@@ -20,11 +20,11 @@ Example: `ENV API_KEY=sk_live_...` in the Dockerfile.",
 }
 
 pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
-    for entry in &image.metadata.env {
+    for (position, entry) in image.metadata.env.iter().enumerate() {
         let (name, value) = entry.split_once('=').unwrap_or((entry, ""));
         if is_secret_name(name) && !is_placeholder_value(value) {
             out.push(CHECK.finding(
-                config_location(image),
+                config_location("env", Some(position)),
                 format!("image config env {name}"),
                 format!("remove {name} from the image and inject it at run time"),
             ));

@@ -45,7 +45,7 @@ pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
     for port in ports {
         if let Some(why) = risky_port(port) {
             out.push(CHECK.finding(
-                config_location(image),
+                config_location("exposed_ports", None),
                 format!("image config exposed port {port}"),
                 format!("{why}; do not expose it from the image"),
             ));

@@ -25,7 +25,7 @@ pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
         && (tag.is_empty() || tag == "latest")
     {
         out.push(CHECK.finding(
-            config_location(image),
+            config_location("reference", None),
             format!("image reference {}", metadata.name),
             "reference an explicit version tag or a digest",
         ));

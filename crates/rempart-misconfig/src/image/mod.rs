@@ -30,9 +30,13 @@ pub(crate) fn has_config(metadata: &ImageMetadata) -> bool {
 }
 
 /// Findings about the config are located at the image's name: they belong to no file.
-pub(crate) fn config_location(_image: &ImageContext<'_>) -> Location {
-    // Not a file: an empty path is the rempart-core convention for the image config.
-    Location::file(String::new())
+/// The location of a finding about a field of the image config (not a file), with the entry's
+/// 0-based position in its list when there is one (reported 1-based).
+pub(crate) fn config_location(field: &str, position: Option<usize>) -> Location {
+    Location::config(
+        field,
+        position.and_then(|position| u32::try_from(position + 1).ok()),
+    )
 }
 
 type Rule = fn(&ImageContext<'_>, &mut Vec<Finding>);

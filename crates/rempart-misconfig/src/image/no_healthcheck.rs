@@ -19,7 +19,7 @@ Example: most images built without a HEALTHCHECK instruction.",
 pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
     if has_config(image.metadata) && image.metadata.healthcheck.is_none() {
         out.push(CHECK.finding(
-            config_location(image),
+            config_location("healthcheck", None),
             "image config",
             "add a HEALTHCHECK (or define probes where the image runs on Kubernetes)",
         ));

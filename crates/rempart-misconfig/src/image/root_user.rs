@@ -31,7 +31,7 @@ pub(super) fn run(image: &ImageContext<'_>, out: &mut Vec<Finding>) {
     if is_root(user) {
         let shown = if user.is_empty() { "no USER set" } else { user };
         out.push(CHECK.finding(
-            config_location(image),
+            config_location("user", None),
             format!("image config (user: {shown})"),
             "set a non-root USER (numeric UID) as the last user of the image",
         ));

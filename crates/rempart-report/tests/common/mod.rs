@@ -33,6 +33,7 @@ fn at(path: &str, layer_index: usize) -> Location {
         layer: Some(layer(layer_index)),
         line: None,
         deleted: false,
+        config: None,
     }
 }
 
@@ -276,6 +277,7 @@ pub(crate) fn findings(packages: &[Package]) -> Vec<Finding> {
                 layer: Some(layer(1)),
                 line: Some(2),
                 deleted: true,
+                config: None,
             },
             details: FindingDetails::Secret {
                 redacted: "AKIA****************".to_owned(),
@@ -288,7 +290,7 @@ pub(crate) fn findings(packages: &[Package]) -> Vec<Finding> {
             id: "SEC-GITHUB-PAT".to_owned(),
             title: "GitHub personal access token".to_owned(),
             severity: Severity::High,
-            location: Location::file(""),
+            location: Location::config("env", Some(3)),
             details: FindingDetails::Secret {
                 redacted: "GITHUB_TOKEN=ghp_************************************".to_owned(),
                 origin: Some("env".to_owned()),
@@ -313,7 +315,7 @@ pub(crate) fn findings(packages: &[Package]) -> Vec<Finding> {
             id: "IMG-ROOT-USER".to_owned(),
             title: "Image runs as root".to_owned(),
             severity: Severity::High,
-            location: Location::file(""),
+            location: Location::config("user", None),
             details: FindingDetails::Misconfig {
                 resource: "image config".to_owned(),
                 resolution: Some("Add a USER instruction with a non-root user.".to_owned()),
@@ -325,7 +327,7 @@ pub(crate) fn findings(packages: &[Package]) -> Vec<Finding> {
             id: "IMG-NO-HEALTHCHECK".to_owned(),
             title: "Image has no HEALTHCHECK".to_owned(),
             severity: Severity::Low,
-            location: Location::file(""),
+            location: Location::config("healthcheck", None),
             details: FindingDetails::Misconfig {
                 resource: "image config".to_owned(),
                 resolution: None,
@@ -342,6 +344,7 @@ pub(crate) fn findings(packages: &[Package]) -> Vec<Finding> {
                 layer: Some(layer(2)),
                 line: Some(21),
                 deleted: false,
+                config: None,
             },
             details: FindingDetails::Misconfig {
                 resource: "Deployment/billing-api (container api)".to_owned(),

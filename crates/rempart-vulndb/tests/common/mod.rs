@@ -44,6 +44,7 @@ pub fn package(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
             }),
             line: None,
             deleted: false,
+            config: None,
         }],
         owned_by: None,
     }
