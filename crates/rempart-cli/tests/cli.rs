@@ -445,6 +445,46 @@ fn database_status_describes_the_sample_set() {
     assert!(text.contains("stale"), "{text}");
 }
 
+/// A release that changes the database schema finds, in the cache, the sample set an earlier
+/// release installed: it installs its own. A full database is never replaced by the sample:
+/// the scan stops and says how to rebuild it.
+#[test]
+fn a_sample_database_of_an_earlier_schema_is_reinstalled() {
+    let cache = tempfile::tempdir().unwrap();
+    scan_sample(cache.path(), &["--scanners", "vuln", "--quiet"]);
+    let db = cache.path().join("db/vuln.sqlite");
+    let age = |sample: bool| {
+        let connection = rusqlite::Connection::open(&db).unwrap();
+        connection
+            .execute(
+                "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+                [],
+            )
+            .unwrap();
+        if !sample {
+            connection
+                .execute("UPDATE sources SET input = '/mirror/osv-all.zip'", [])
+                .unwrap();
+        }
+    };
+    age(true);
+    let output = scan_sample(cache.path(), &["--scanners", "vuln", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("installed by another release"), "{stderr}");
+    assert!(!json(&output)["findings"].as_array().unwrap().is_empty());
+
+    age(false);
+    let output = scan_sample(cache.path(), &["--scanners", "vuln", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("schema version 1") && stderr.contains("rempart db update --db"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
 #[test]
 fn settings_file_is_read_and_flags_win() {
     let cache = tempfile::tempdir().unwrap();

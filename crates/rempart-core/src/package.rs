@@ -77,6 +77,8 @@ pub struct Package {
     pub purl: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourcePackage>,
+    /// The architecture the package was built for (`amd64`, `x86_64`, `noarch`); for the Go
+    /// modules of a binary, its build target as `GOOS/GOARCH` (`linux/amd64`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arch: Option<String>,
     /// License expressions or names exactly as the package metadata states them.

@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rempart_core::{
-    Finding, FindingDetails, FixState, ImageAnalyzer, ImageContext, OsInfo, Package, ScannerKind,
+    Ecosystem, Finding, FindingDetails, FixState, ImageAnalyzer, ImageContext, OsInfo, Package, ScannerKind,
 };
 
 use crate::ecosystem::lookup_key;
@@ -208,6 +208,16 @@ fn evaluate(
     Some(Verdict { fixed_in })
 }
 
+/// The build target (`GOOS`, `GOARCH`) of the binary a Go module was read from, when its build
+/// information records it (`arch` is then `linux/amd64`). Modules read from `go.mod` have none:
+/// every platform-limited advisory then applies.
+fn go_platform(package: &Package) -> Option<(&str, &str)> {
+    if package.ecosystem != Ecosystem::Go {
+        return None;
+    }
+    package.arch.as_deref()?.split_once('/')
+}
+
 fn is_cve(id: &str) -> bool {
     id.starts_with("CVE-")
 }
@@ -329,11 +339,21 @@ impl VulnMatcher {
             // Each finding reported for this package: its id, its aliases, the CVEs among them,
             // and where it is.
             let mut reported: Vec<(String, Vec<String>, BTreeSet<String>, usize)> = Vec::new();
+            let platform = go_platform(package);
             for prepared in candidates {
+                let candidate = &prepared.candidate;
+                if let Some((goos, goarch)) = platform
+                    && !candidate.imports.is_empty()
+                    && !candidate
+                        .imports
+                        .iter()
+                        .any(|import| import.applies_to(goos, goarch))
+                {
+                    continue;
+                }
                 let Some(verdict) = evaluate(scheme, version, installed, prepared) else {
                     continue;
                 };
-                let candidate = &prepared.candidate;
                 let (id, aliases) = report_id(package.ecosystem.is_os(), candidate);
                 let cves: BTreeSet<String> = std::iter::once(&id)
                     .chain(&aliases)

@@ -58,6 +58,32 @@ pub(crate) struct AffectedPackage {
     pub(crate) severity: Option<Severity>,
     /// The distribution decided not to fix it in this release.
     pub(crate) will_not_fix: bool,
+    /// Go: the vulnerable packages of the module (OSV `ecosystem_specific.imports`), with the
+    /// platforms and symbols they are limited to. Empty elsewhere, and when the record does not
+    /// say (then the whole module is affected on every platform).
+    pub(crate) imports: Vec<GoImport>,
+}
+
+/// One vulnerable Go package of a module: an advisory limited to some operating systems or
+/// architectures (`goos`, `goarch`) affects a binary built for another one in no way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct GoImport {
+    #[serde(default)]
+    pub(crate) path: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) goos: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) goarch: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) symbols: Vec<String>,
+}
+
+impl GoImport {
+    /// Whether this package is vulnerable on `goos`/`goarch` (the binary's build target).
+    pub(crate) fn applies_to(&self, goos: &str, goarch: &str) -> bool {
+        (self.goos.is_empty() || self.goos.iter().any(|o| o == goos))
+            && (self.goarch.is_empty() || self.goarch.iter().any(|a| a == goarch))
+    }
 }
 
 /// An advisory, normalized.

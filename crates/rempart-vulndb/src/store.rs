@@ -12,10 +12,10 @@ use serde::Serialize;
 use crate::ecosystem::normalize_package_name;
 use crate::error::VulnDbError;
 use crate::matcher::sort_range_events;
-use crate::model::{Advisory, VersionRange};
+use crate::model::{Advisory, GoImport, VersionRange};
 
 /// Bumped whenever the tables change meaning; a database of another version is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,7 +47,8 @@ CREATE TABLE affected (
     ranges TEXT NOT NULL,
     versions TEXT NOT NULL,
     severity TEXT,
-    will_not_fix INTEGER NOT NULL
+    will_not_fix INTEGER NOT NULL,
+    imports TEXT NOT NULL
 );
 ";
 
@@ -250,7 +251,8 @@ impl Writer {
             .connection
             .prepare_cached(
                 "INSERT INTO affected (advisory, ecosystem, release, name, feed_name, ranges, \
-                 versions, severity, will_not_fix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 versions, severity, will_not_fix, imports) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(&error)?;
         for affected in &advisory.affected {
@@ -267,6 +269,7 @@ impl Writer {
                     serde_json::to_string(&affected.versions).unwrap_or_default(),
                     affected.severity.map(Severity::as_str),
                     affected.will_not_fix,
+                    serde_json::to_string(&affected.imports).unwrap_or_default(),
                 ])
                 .map_err(&error)?;
             self.affected += 1;
@@ -322,6 +325,7 @@ pub(crate) struct Candidate {
     pub(crate) versions_json: String,
     pub(crate) package_severity: Option<Severity>,
     pub(crate) will_not_fix: bool,
+    pub(crate) imports: Vec<GoImport>,
 }
 
 /// A built vulnerability database, opened read-only.
@@ -348,6 +352,27 @@ impl Database {
     /// what is read is damaged.
     pub fn read_status(path: &Path) -> Result<DbStatus, VulnDbError> {
         Database::open_unchecked(path)?.status()
+    }
+
+    /// The `input` of each source recorded in a database of any schema version (the `sources`
+    /// table has not changed since version 1): tells a built-in sample set left by an earlier
+    /// release, which can be installed again, from a full database, which must be rebuilt.
+    pub fn source_inputs_any_schema(path: &Path) -> Result<Vec<String>, VulnDbError> {
+        let error = sqlite_error(path);
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(&error)?;
+        let mut statement = connection
+            .prepare("SELECT input FROM sources ORDER BY name")
+            .map_err(&error)?;
+        let inputs = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(&error)?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(&error)?;
+        Ok(inputs)
     }
 
     /// Opens the file read-only and checks its schema version.
@@ -520,7 +545,7 @@ impl Database {
         let mut statement = connection
             .prepare_cached(
                 "SELECT f.name, a.id, a.title, a.aliases, a.severity, a.cvss, a.cvss_score, \
-                 a.refs, f.ranges, f.versions, f.severity, f.will_not_fix \
+                 a.refs, f.ranges, f.versions, f.severity, f.will_not_fix, f.imports \
                  FROM affected f JOIN advisories a ON a.rowid = f.advisory \
                  WHERE f.ecosystem = ?1 AND f.release = ?2 \
                  AND f.name IN (SELECT value FROM json_each(?3))",
@@ -553,6 +578,9 @@ impl Database {
                 let cvss_score: Option<f64> = row.get(6)?;
                 let package_severity = severity(row.get(10)?);
                 let will_not_fix: bool = row.get(11)?;
+                let imports: String = row.get(12)?;
+                let imports: Result<Vec<GoImport>, String> = serde_json::from_str(&imports)
+                    .map_err(|e| format!("advisory {id}: its Go package list is not valid: {e}"));
                 Ok((|| {
                     Ok::<_, String>((
                         name,
@@ -567,6 +595,7 @@ impl Database {
                             versions_json: versions?,
                             package_severity,
                             will_not_fix,
+                            imports: imports?,
                             id,
                         },
                     ))

@@ -606,3 +606,56 @@ fn ubuntu_records_by_release_with_ubuntu_priority() {
             .is_empty()
     );
 }
+
+/// A Go advisory limited to other systems or architectures (`ecosystem_specific.imports`)
+/// does not apply to a binary built for linux/amd64; modules of unknown target (from `go.mod`)
+/// keep every advisory.
+#[test]
+fn go_advisories_for_other_platforms_do_not_apply() {
+    let directory = tempfile::tempdir().unwrap();
+    let feed = directory.path().join("feed");
+    std::fs::create_dir(&feed).unwrap();
+    let record = |id: &str, specific: &str| {
+        format!(
+            r#"{{"id": "{id}", "modified": "2024-01-01T00:00:00Z",
+                "affected": [{{"package": {{"ecosystem": "Go", "name": "stdlib"}},
+                              "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "1.22.5"}}]}}],
+                              "ecosystem_specific": {specific}}}]}}"#
+        )
+    };
+    let records = [
+        ("GO-2024-0001", r#"{"imports": [{"path": "os", "goos": ["windows"], "symbols": ["Stat"]}]}"#),
+        ("GO-2024-0002", r#"{"imports": [{"path": "crypto/x", "goarch": ["arm64", "ppc64le"]}]}"#),
+        ("GO-2024-0003", r#"{"imports": [{"path": "net/http", "symbols": ["Serve"]}]}"#),
+        (
+            "GO-2024-0004",
+            r#"{"imports": [{"path": "os", "goos": ["windows"]}, {"path": "syscall", "goos": ["linux"], "goarch": ["amd64"]}]}"#,
+        ),
+        ("GO-2024-0005", "{}"),
+    ];
+    for (id, specific) in records {
+        std::fs::write(feed.join(format!("{id}.json")), record(id, specific)).unwrap();
+    }
+    let db_path = directory.path().join("vuln.sqlite");
+    import_paths(&db_path, &[feed]).unwrap();
+    let matcher = VulnMatcher::new(Database::open(&db_path).unwrap());
+    let stdlib = |arch: Option<&str>| {
+        let mut package = package(Ecosystem::Go, "stdlib", "1.22.1");
+        package.arch = arch.map(str::to_owned);
+        let found = matcher.match_packages(&[package], None).unwrap();
+        found.into_iter().map(|f| f.id).collect::<Vec<String>>()
+    };
+    assert_eq!(
+        stdlib(Some("linux/amd64")),
+        ["GO-2024-0003", "GO-2024-0004", "GO-2024-0005"]
+    );
+    assert_eq!(
+        stdlib(Some("windows/arm64")),
+        ["GO-2024-0001", "GO-2024-0002", "GO-2024-0003", "GO-2024-0004", "GO-2024-0005"]
+    );
+    assert_eq!(
+        stdlib(Some("linux/arm64")),
+        ["GO-2024-0002", "GO-2024-0003", "GO-2024-0005"]
+    );
+    assert_eq!(stdlib(None).len(), 5);
+}

@@ -311,12 +311,21 @@ impl BuildInfo {
     fn report(&self, path: &str, out: &mut AnalysisOutput) {
         let mut modules: Vec<(String, String)> = Vec::new();
         let mut main = None;
+        let (mut goos, mut goarch) = (None, None);
         for line in self.modinfo.lines() {
             let mut fields = line.split('\t');
             let kind = fields.next().unwrap_or_default();
             let module = fields.next().unwrap_or_default();
             let version = fields.next().unwrap_or_default();
             match kind {
+                // `build\tGOOS=linux`: the target the binary was built for.
+                "build" => {
+                    if let Some(value) = module.strip_prefix("GOOS=") {
+                        goos = Some(value);
+                    } else if let Some(value) = module.strip_prefix("GOARCH=") {
+                        goarch = Some(value);
+                    }
+                }
                 "mod" if !module.is_empty() => {
                     main = Some((module.to_owned(), version.to_owned()));
                 }
@@ -337,6 +346,10 @@ impl BuildInfo {
                 _ => {}
             }
         }
+        // Every module of the binary, the standard library included, was built for its target:
+        // advisories limited to other systems or architectures do not apply to it.
+        let target = goos.zip(goarch).map(|(os, arch)| format!("{os}/{arch}"));
+        let first = out.packages.len();
         if let Some((module, version)) = main {
             let version = if version.is_empty() {
                 "(devel)".to_owned()
@@ -352,6 +365,9 @@ impl BuildInfo {
             && let Some(version) = stdlib_version(go)
         {
             out.packages.push(go_package("stdlib", &version, path));
+        }
+        for package in &mut out.packages[first..] {
+            package.arch.clone_from(&target);
         }
     }
 }
@@ -390,7 +406,7 @@ mod tests {
         header.resize(HEADER_LEN, 0);
         let version = b"go1.21.5";
         let modinfo = format!(
-            "{}path\texample.com/app\nmod\texample.com/app\tv1.0.0\t\ndep\tgolang.org/x/net\tv0.17.0\th1:x=\n{}",
+            "{}path\texample.com/app\nmod\texample.com/app\tv1.0.0\t\ndep\tgolang.org/x/net\tv0.17.0\th1:x=\nbuild\t-compiler=gc\nbuild\tGOARCH=arm64\nbuild\tGOOS=linux\n{}",
             String::from_utf8_lossy(INFO_START),
             String::from_utf8_lossy(INFO_END)
         );
@@ -434,6 +450,15 @@ mod tests {
                 packages.contains(&("stdlib".into(), "v1.21.5".into())),
                 "{packages:?}"
             );
+        }
+        // Every module carries the binary's build target, for platform-limited advisories.
+        let mut sink = BuildInfoSink::new("usr/bin/app");
+        sink.write(&binary_with_header_at(32 * 1024, None));
+        let mut out = AnalysisOutput::default();
+        Box::new(sink).finish(&mut out);
+        assert_eq!(out.packages.len(), 3);
+        for package in &out.packages {
+            assert_eq!(package.arch.as_deref(), Some("linux/arm64"), "{package:?}");
         }
         // A decoy that happens to be aligned but names no pointer size is passed over too.
         let packages = catalog(&binary_with_header_at(32 * 1024, Some(1024)), 4096);

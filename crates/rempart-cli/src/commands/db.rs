@@ -142,7 +142,28 @@ pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<Vulner
         Ok(_) => {}
     }
     // The matcher opens the database next, with its structural check: one check per scan.
-    let status = Database::read_status(path)?;
+    let status = match Database::read_status(path) {
+        // The sample set an earlier release installed in the cache: install this release's.
+        Err(rempart_vulndb::VulnDbError::SchemaMismatch { found, .. })
+            if !named_by_user && is_sample_database(path) =>
+        {
+            tracing::warn!(
+                "the built-in sample advisories at {} were installed by another release (schema version {found}): installing this release's",
+                path.display()
+            );
+            rempart::install_default_database(path).with_context(|| {
+                format!("installing the sample database at {}", path.display())
+            })?;
+            Database::read_status(path)?
+        }
+        Err(rempart_vulndb::VulnDbError::SchemaMismatch {
+            found, expected, ..
+        }) => anyhow::bail!(
+            "the vulnerability database at {} has schema version {found}; this rempart reads version {expected}: rebuild it with `rempart db update --db {0}` (or `rempart db import`)",
+            path.display()
+        ),
+        other => other?,
+    };
     let data = vulnerability_data(&status);
     if data.sample {
         tracing::warn!(
@@ -167,6 +188,15 @@ pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<Vulner
         );
     }
     Ok(data)
+}
+
+fn is_sample_database(path: &Path) -> bool {
+    Database::source_inputs_any_schema(path).is_ok_and(|inputs| {
+        !inputs.is_empty()
+            && inputs
+                .iter()
+                .all(|input| input.ends_with(rempart::DEFAULT_ADVISORIES_NAME))
+    })
 }
 
 /// What a report says of the database it was matched against.

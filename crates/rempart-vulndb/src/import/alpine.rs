@@ -108,6 +108,7 @@ pub(crate) fn parse(
                     versions: Vec::new(),
                     severity: None,
                     will_not_fix: false,
+                    imports: Vec::new(),
                 });
             }
         }

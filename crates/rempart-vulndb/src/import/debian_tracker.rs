@@ -108,6 +108,7 @@ pub(crate) fn convert(tracker: Tracker) -> Vec<Advisory> {
                     versions: Vec::new(),
                     severity: state.urgency.as_deref().and_then(distro_severity),
                     will_not_fix,
+                    imports: Vec::new(),
                 });
             }
         }

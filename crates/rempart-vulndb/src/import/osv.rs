@@ -7,7 +7,7 @@ use rempart_core::Severity;
 use serde::Deserialize;
 
 use crate::ecosystem::split_osv_ecosystem;
-use crate::model::{Advisory, AffectedPackage, Event, RangeKind, VersionRange};
+use crate::model::{Advisory, AffectedPackage, Event, GoImport, RangeKind, VersionRange};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct OsvRecord {
@@ -224,7 +224,18 @@ fn convert_affected(affected: OsvAffected) -> Option<AffectedPackage> {
         versions: affected.versions,
         severity,
         will_not_fix: false,
+        imports: go_imports(affected.ecosystem_specific.as_ref()),
     })
+}
+
+/// `ecosystem_specific.imports` of a Go record (the Go vulnerability database's format). A
+/// malformed list is read as absent: the whole module is then affected, which reports more,
+/// never less.
+fn go_imports(specific: Option<&serde_json::Value>) -> Vec<GoImport> {
+    specific
+        .and_then(|value| value.get("imports"))
+        .and_then(|imports| serde_json::from_value::<Vec<GoImport>>(imports.clone()).ok())
+        .unwrap_or_default()
 }
 
 /// An OSV `modified` time as `YYYY-MM-DDTHH:MM:SSZ` in UTC, so that dates from every feed
