@@ -66,12 +66,37 @@ fn has_top_level_key(text: &str, key: &str) -> bool {
     })
 }
 
+/// Whether a text is a Dockerfile: its first instruction (after comments, parser directives and
+/// blank lines) is `FROM`, or `ARG` before a `FROM`, as the builder requires.
+pub(crate) fn looks_like_dockerfile(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let instruction = |line: &str| {
+        line.split_whitespace()
+            .next()
+            .map(str::to_ascii_uppercase)
+            .unwrap_or_default()
+    };
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'));
+    match lines.next().map(instruction).as_deref() {
+        Some("FROM") => true,
+        Some("ARG") => lines.any(|line| instruction(line) == "FROM"),
+        _ => false,
+    }
+}
+
 /// Decides which checks apply, from the file name first and then the content. `None`: not a
 /// configuration file this crate knows.
 pub fn detect_kind(path: &Path, bytes: &[u8]) -> Option<ConfigKind> {
     let name = file_name(path);
     if is_dockerfile_name(&name) {
-        return Some(ConfigKind::Dockerfile);
+        // The name is a hint, the content decides: vim's `dockerfile.vim` syntax file and
+        // editors' snippets carry the name but are not build files.
+        return looks_like_dockerfile(bytes).then_some(ConfigKind::Dockerfile);
     }
     if is_compose_name(&name) {
         return Some(ConfigKind::Compose);
@@ -159,6 +184,22 @@ mod tests {
             assert!(is_dockerfile_name(name), "{name}");
         }
         assert!(!is_dockerfile_name("notes.md"));
+        // The name says Dockerfile, the content decides.
+        let vim = b"\" Vim syntax file\n\" Language: Dockerfile\nsyn keyword dockerfileKeyword FROM RUN\n";
+        assert_eq!(
+            detect_kind(Path::new("usr/share/vim/syntax/dockerfile.vim"), vim),
+            None
+        );
+        let real = b"# syntax=docker/dockerfile:1\nARG BASE=debian:12\n\nFROM $BASE\nRUN true\n";
+        assert_eq!(
+            detect_kind(Path::new("Dockerfile.prod"), real),
+            Some(ConfigKind::Dockerfile)
+        );
+        assert_eq!(detect_kind(Path::new("Dockerfile"), b"ARG X=1\n"), None);
+        assert_eq!(
+            detect_kind(Path::new("Dockerfile"), b"from alpine\n"),
+            Some(ConfigKind::Dockerfile)
+        );
         assert!(is_compose_name("docker-compose.prod.yml"));
         assert!(is_compose_name("compose.yaml"));
         assert!(!is_compose_name("values.yaml"));

@@ -4,7 +4,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rempart_core::{
-    Ecosystem, Finding, FindingDetails, FixState, ImageAnalyzer, ImageContext, OsInfo, Package, ScannerKind,
+    Ecosystem, Finding, FindingDetails, FixState, ImageAnalyzer, ImageContext, OsInfo, Package,
+    ScannerKind,
 };
 
 use crate::ecosystem::lookup_key;

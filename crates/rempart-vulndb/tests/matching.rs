@@ -624,9 +624,18 @@ fn go_advisories_for_other_platforms_do_not_apply() {
         )
     };
     let records = [
-        ("GO-2024-0001", r#"{"imports": [{"path": "os", "goos": ["windows"], "symbols": ["Stat"]}]}"#),
-        ("GO-2024-0002", r#"{"imports": [{"path": "crypto/x", "goarch": ["arm64", "ppc64le"]}]}"#),
-        ("GO-2024-0003", r#"{"imports": [{"path": "net/http", "symbols": ["Serve"]}]}"#),
+        (
+            "GO-2024-0001",
+            r#"{"imports": [{"path": "os", "goos": ["windows"], "symbols": ["Stat"]}]}"#,
+        ),
+        (
+            "GO-2024-0002",
+            r#"{"imports": [{"path": "crypto/x", "goarch": ["arm64", "ppc64le"]}]}"#,
+        ),
+        (
+            "GO-2024-0003",
+            r#"{"imports": [{"path": "net/http", "symbols": ["Serve"]}]}"#,
+        ),
         (
             "GO-2024-0004",
             r#"{"imports": [{"path": "os", "goos": ["windows"]}, {"path": "syscall", "goos": ["linux"], "goarch": ["amd64"]}]}"#,
@@ -651,7 +660,13 @@ fn go_advisories_for_other_platforms_do_not_apply() {
     );
     assert_eq!(
         stdlib(Some("windows/arm64")),
-        ["GO-2024-0001", "GO-2024-0002", "GO-2024-0003", "GO-2024-0004", "GO-2024-0005"]
+        [
+            "GO-2024-0001",
+            "GO-2024-0002",
+            "GO-2024-0003",
+            "GO-2024-0004",
+            "GO-2024-0005"
+        ]
     );
     assert_eq!(
         stdlib(Some("linux/arm64")),

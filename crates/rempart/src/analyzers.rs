@@ -97,9 +97,9 @@ pub fn build_analyzers(config: &AnalyzerConfig) -> Result<Analyzers, AnalyzerErr
         if let Some((policies, _)) = &policies {
             images.push(Box::new(UserPolicies(Arc::clone(policies))));
         }
-        if config.source_tree {
-            files.push(Box::new(ConfigFiles { policies }));
-        }
+        // The Dockerfiles, manifests and compose files an image carries are checked in the same
+        // pass over its layers, as those of a source tree are.
+        files.push(Box::new(ConfigFiles { policies }));
     }
     if wants(ScannerKind::Malware) {
         files.push(Box::new(MalwareScanner::new(&config.malware)?));
@@ -255,7 +255,7 @@ impl FileAnalyzer for ConfigFiles {
         // User policies change what this analyzer reports, so they are part of the cache key.
         let policies = self.policies.as_ref().map_or("", |(_, hash)| hash.as_str());
         format!(
-            "rempart-misconfig {} policies={policies}",
+            "rempart-misconfig {} r2 policies={policies}",
             env!("CARGO_PKG_VERSION")
         )
     }
@@ -264,7 +264,9 @@ impl FileAnalyzer for ConfigFiles {
         let candidate = name == "dockerfile"
             || name == "containerfile"
             || name.ends_with(".dockerfile")
+            || name.ends_with(".containerfile")
             || name.starts_with("dockerfile.")
+            || name.starts_with("containerfile.")
             || std::path::Path::new(&name)
                 .extension()
                 .is_some_and(|ext| ext == "yaml" || ext == "yml");

@@ -151,9 +151,8 @@ pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<Vulner
                 "the built-in sample advisories at {} were installed by another release (schema version {found}): installing this release's",
                 path.display()
             );
-            rempart::install_default_database(path).with_context(|| {
-                format!("installing the sample database at {}", path.display())
-            })?;
+            rempart::install_default_database(path)
+                .with_context(|| format!("installing the sample database at {}", path.display()))?;
             Database::read_status(path)?
         }
         Err(rempart_vulndb::VulnDbError::SchemaMismatch {
