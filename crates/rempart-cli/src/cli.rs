@@ -169,6 +169,18 @@ pub(crate) struct ScanArgs {
     /// Also write the final filesystem listing (path, type, size, mode, owner, layer) as JSON.
     #[arg(long, value_name = "FILE")]
     pub(crate) inventory_output: Option<PathBuf>,
+    /// Largest file the secret scanner reads (`10MiB`, `1G`, bytes); files over 10 MiB are
+    /// read in overlapping windows. Larger files are reported as skipped. [default: 256MiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) secret_max_size: Option<u64>,
+    /// Largest file the malware scanner reads; files over 32 MiB are scanned through a
+    /// temporary copy, without opening their archive members. [default: 256MiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) malware_max_size: Option<u64>,
+    /// Fail (the --exit-code) when content could not be inspected: files over a size cap,
+    /// unreadable files, archive members past a cap, scans that timed out.
+    #[arg(long)]
+    pub(crate) fail_on_skipped: bool,
     #[command(flatten)]
     pub(crate) common: CommonArgs,
 }
@@ -301,6 +313,35 @@ fn parse_exit_code(text: &str) -> Result<u8, String> {
         return Err("2 is the exit code of a failed scan; choose another (0 never fails)".into());
     }
     Ok(code)
+}
+
+/// A size in bytes, with an optional unit: `1048576`, `512KiB`, `10MiB`, `1G` (units are powers
+/// of 1024, with or without the `i` and the `B`). At most 1 GiB.
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (examples: 1048576, 512KiB, 10MiB, 1G)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use KiB, MiB or GiB)"
+            ));
+        }
+    };
+    let size = number
+        .checked_mul(factor)
+        .filter(|size| (1..=1 << 30).contains(size))
+        .ok_or_else(|| format!("`{text}`: a size from 1 byte to 1GiB"))?;
+    Ok(size)
 }
 
 /// A report timestamp, checked before any work (`2024-06-12T08:30:00Z`).

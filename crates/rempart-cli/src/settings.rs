@@ -9,6 +9,8 @@
 //! vex: [security/app.openvex.json]
 //! policy: [policies/]
 //! malware-rules: [rules/yara/]
+//! secret-max-size: 64MiB
+//! fail-on-skipped: true
 //! ```
 
 use std::collections::BTreeMap;
@@ -40,6 +42,9 @@ struct SettingsFile {
     no_cache: Option<bool>,
     db: Option<PathBuf>,
     parallel: Option<usize>,
+    secret_max_size: Option<String>,
+    malware_max_size: Option<String>,
+    fail_on_skipped: Option<bool>,
 }
 
 const MAX_SETTINGS_BYTES: u64 = 1024 * 1024;
@@ -97,6 +102,23 @@ pub(crate) fn apply_settings(args: &ScanArgs) -> Result<ScanArgs> {
         None => None,
     };
     merged.common.parallel = args.common.parallel.or(file_parallel);
+    let size = |name: &str, value: Option<String>| -> Result<Option<u64>> {
+        value
+            .map(|text| {
+                crate::cli::parse_size(&text)
+                    .map_err(|e| anyhow::anyhow!("settings file: {name}: {e}"))
+            })
+            .transpose()
+    };
+    merged.secret_max_size = match args.secret_max_size {
+        Some(size) => Some(size),
+        None => size("secret-max-size", file.secret_max_size)?,
+    };
+    merged.malware_max_size = match args.malware_max_size {
+        Some(size) => Some(size),
+        None => size("malware-max-size", file.malware_max_size)?,
+    };
+    merged.fail_on_skipped = args.fail_on_skipped || file.fail_on_skipped.unwrap_or(false);
     Ok(merged)
 }
 

@@ -701,3 +701,59 @@ fn image_scan_matches_the_independent_check() {
         "{total} advisories in all: the check must not pass on empty sets"
     );
 }
+
+/// Nothing is skipped silently for its size: a token in an 11 MB file is found; under a smaller
+/// cap the file is reported skipped, and `--fail-on-skipped` makes a gate refuse what it could
+/// not inspect.
+#[test]
+fn big_files_are_scanned_and_a_gate_can_refuse_what_it_skipped() {
+    let cache = tempfile::tempdir().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    let token = format!("{}{}", "ghp_", "Zq3V8xL2mN5pR7tY1wK4bC6dF9gH0jS2aE4u");
+    let mut text = "-- a database dump\n".repeat(600_000);
+    text += &["INSERT INTO settings VALUES ('gh', '", &token, "');\n"].concat();
+    assert!(text.len() > 11_000_000);
+    std::fs::write(tree.path().join("dump.sql"), &text).unwrap();
+    let dir = tree.path().to_str().unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["fs", dir, "--scanners", "secret", "--format", "json"];
+        args.extend_from_slice(extra);
+        rempart(cache.path(), &args)
+    };
+    let output = scan(&[]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let report = json(&output);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["id"], "SEC-GITHUB-PAT");
+    assert_eq!(findings[0]["location"]["line"], 600_001);
+
+    let output = scan(&["--secret-max-size", "1MiB", "--no-cache"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report = json(&output);
+    assert!(report["findings"].as_array().unwrap().is_empty());
+    let skipped = report["skipped"].as_array().unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s["path"] == "dump.sql" && s["reason"] == "too_large"),
+        "{skipped:?}"
+    );
+
+    let output = scan(&[
+        "--secret-max-size",
+        "1MiB",
+        "--no-cache",
+        "--fail-on-skipped",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("not inspected") && stderr.contains("dump.sql"),
+        "{stderr}"
+    );
+
+    let output = scan(&["--secret-max-size", "10 parsecs"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown unit"));
+}

@@ -130,7 +130,7 @@ pub trait FileAnalyzer: Send + Sync {
     }
 
     /// Called for [`Interest::Stream`]; the sink receives the content and reports on `finish`.
-    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink>> {
+    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink + '_>> {
         let _ = file;
         None
     }

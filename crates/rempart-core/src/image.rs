@@ -151,6 +151,25 @@ pub enum SkipReason {
     ScanTimeout,
 }
 
+impl SkipReason {
+    /// Whether content was left unread: a gate that must inspect everything refuses these
+    /// (`--fail-on-skipped`). Binary files passed over by the text scanners, links and device
+    /// nodes have no content of their own to inspect.
+    pub fn content_not_inspected(&self) -> bool {
+        matches!(
+            self,
+            SkipReason::UnsafePath
+                | SkipReason::TooLarge
+                | SkipReason::TooDeep
+                | SkipReason::NonUtf8Path
+                | SkipReason::PathTooLong
+                | SkipReason::Unreadable
+                | SkipReason::ArchiveLimit
+                | SkipReason::ScanTimeout
+        )
+    }
+}
+
 /// A record that something was passed over, and why. Reported in the scan summary so nothing is
 /// silently hidden.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

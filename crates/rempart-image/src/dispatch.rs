@@ -38,7 +38,7 @@ impl<'a, 'b> Dispatcher<'a, 'b> {
     ) -> io::Result<bool> {
         debug_assert_eq!(outputs.len(), self.analyzers.len());
         self.whole.clear();
-        let mut sinks: Vec<(usize, Box<dyn FileSink>)> = Vec::new();
+        let mut sinks: Vec<(usize, Box<dyn FileSink + '_>)> = Vec::new();
         for (index, analyzer) in self.analyzers.iter().enumerate() {
             match analyzer.interest(meta) {
                 Interest::Skip => {}
@@ -53,9 +53,17 @@ impl<'a, 'b> Dispatcher<'a, 'b> {
                         analyzer.name()
                     )),
                 }),
-                Interest::Stream => {
-                    sinks.extend(analyzer.open_stream(meta).map(|sink| (index, sink)));
-                }
+                Interest::Stream => match analyzer.open_stream(meta) {
+                    Some(sink) => sinks.push((index, sink)),
+                    // An analyzer that asks for a stream and opens none would leave the file
+                    // unread without a word.
+                    None => outputs[index].skipped.push(SkippedEntry {
+                        path: meta.path.to_owned(),
+                        layer: None,
+                        reason: SkipReason::Unreadable,
+                        detail: Some(format!("the {} analyzer opened no stream", analyzer.name())),
+                    }),
+                },
             }
         }
         if self.whole.is_empty() && sinks.is_empty() {
@@ -143,7 +151,7 @@ mod tests {
         fn interest(&self, _file: &FileMeta<'_>) -> Interest {
             Interest::Stream
         }
-        fn open_stream(&self, _file: &FileMeta<'_>) -> Option<Box<dyn FileSink>> {
+        fn open_stream(&self, _file: &FileMeta<'_>) -> Option<Box<dyn FileSink + '_>> {
             Some(Box::new(Length(0)))
         }
     }

@@ -126,7 +126,7 @@ impl FileAnalyzer for Capped {
             file.path
         );
     }
-    fn open_stream(&self, _file: &FileMeta<'_>) -> Option<Box<dyn FileSink>> {
+    fn open_stream(&self, _file: &FileMeta<'_>) -> Option<Box<dyn FileSink + '_>> {
         Some(Box::new(Counter(0)))
     }
 }

@@ -9,9 +9,9 @@ use crate::error::SecretError;
 /// A configuration file larger than this is refused before parsing.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
-/// Default cap on the size of a file the scanner reads: larger files are generated data,
-/// archives or media far more often than hand-written configuration.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+/// Default cap on the size of a file the scanner reads. Files over 10 MiB are read in
+/// overlapping windows (memory stays bounded); a bigger cap costs only time.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
 
 /// Custom rules and allowlists for the secret scanner.
 ///
@@ -39,7 +39,7 @@ pub struct SecretConfig {
     /// Codes of rules (built-in or custom) to switch off.
     #[serde(default)]
     pub disable: Vec<String>,
-    /// Files larger than this many bytes are not scanned (default 10 MiB).
+    /// Files larger than this many bytes are not scanned (default 256 MiB, at most 1 GiB).
     #[serde(default)]
     pub max_file_size: Option<u64>,
 }

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use regex::bytes::{RegexSet, RegexSetBuilder};
 use rempart_core::{
-    AnalysisOutput, FileAnalyzer, FileMeta, Finding, FindingDetails, ImageAnalyzer, ImageContext,
-    Interest, Location, ScannerKind, Severity, SkipReason, SkippedEntry,
+    AnalysisOutput, FileAnalyzer, FileMeta, FileSink, Finding, FindingDetails, ImageAnalyzer,
+    ImageContext, Interest, Location, ScannerKind, Severity, SkipReason, SkippedEntry,
 };
 
 use crate::allow::{
@@ -243,7 +243,20 @@ impl SecretScanner {
 
     /// [`SecretScanner::scan_text`], and a note when a cap cut the findings short.
     fn scan_text_noting_caps(&self, path: &str, content: &[u8]) -> (Vec<Finding>, Option<String>) {
+        self.scan_window(path, content, 1, 0..content.len())
+    }
+
+    /// Scans `content`, a window of a file whose first line is `first_line`, and keeps the
+    /// secrets that start in `report` (the part of the window the next one does not repeat).
+    fn scan_window(
+        &self,
+        path: &str,
+        content: &[u8],
+        first_line: u32,
+        report: std::ops::Range<usize>,
+    ) -> (Vec<Finding>, Option<String>) {
         let (mut hits, note) = self.hits_noting_caps(content);
+        hits.retain(|hit| report.contains(&hit.start));
         if let Some(style) = DocStyle::of(path)
             && hits.iter().any(|hit| self.rules[hit.rule].generic)
         {
@@ -251,7 +264,7 @@ impl SecretScanner {
             hits.retain(|hit| !self.rules[hit.rule].generic || !documentation.contains(hit.start));
         }
         let mut findings = Vec::with_capacity(hits.len());
-        let mut line = 1u32;
+        let mut line = first_line;
         let mut counted_to = 0;
         for hit in hits {
             let newlines = memchr::memchr_iter(b'\n', &content[counted_to..hit.start]).count();
@@ -503,13 +516,34 @@ impl FileAnalyzer for SecretScanner {
     }
 
     fn interest(&self, file: &FileMeta<'_>) -> Interest {
+        let whole = self.max_file_size.min(WHOLE_FILE_BYTES);
         if file.size == 0 || self.is_path_allowed(file.path) {
             Interest::Skip
+        } else if file.size > whole && file.size <= self.max_file_size {
+            Interest::Stream
         } else {
+            // Over the cap, the engine reports the file as too large.
             Interest::Whole {
-                max_bytes: self.max_file_size,
+                max_bytes: if file.size > whole {
+                    self.max_file_size
+                } else {
+                    whole
+                },
             }
         }
+    }
+
+    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink + '_>> {
+        Some(Box::new(WindowScan {
+            scanner: self,
+            path: file.path.to_owned(),
+            window: Vec::with_capacity(WINDOW_BYTES),
+            first_line: 1,
+            started: false,
+            binary: false,
+            findings: Vec::new(),
+            notes: Vec::new(),
+        }))
     }
 
     fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
@@ -530,6 +564,99 @@ impl FileAnalyzer for SecretScanner {
                 layer: None,
                 reason: SkipReason::TooManyFindings,
                 detail: Some(note),
+            });
+        }
+    }
+}
+
+/// Files up to this size are read whole; larger ones, up to the scanner's cap, are scanned in
+/// overlapping windows, so that memory stays bounded whatever the file's size.
+const WHOLE_FILE_BYTES: u64 = 10 * 1024 * 1024;
+const WINDOW_BYTES: usize = 8 * 1024 * 1024;
+/// What each window shares with the next: a secret cut by a window's end is whole in the next
+/// one. Far longer than any match a rule makes (private-key blocks stay under 16 KiB).
+const WINDOW_OVERLAP: usize = 64 * 1024;
+
+/// A big file's scan, one window at a time.
+struct WindowScan<'a> {
+    scanner: &'a SecretScanner,
+    path: String,
+    window: Vec<u8>,
+    /// Line number of the window's first byte.
+    first_line: u32,
+    started: bool,
+    binary: bool,
+    findings: Vec<Finding>,
+    notes: Vec<String>,
+}
+
+impl WindowScan<'_> {
+    /// Scans the window; unless it is the last, keeps its tail as the start of the next.
+    fn scan(&mut self, last: bool) {
+        if !self.started {
+            self.started = true;
+            self.binary = is_binary(&self.window);
+        }
+        if self.binary {
+            self.window.clear();
+            return;
+        }
+        let keep_from = if last {
+            self.window.len()
+        } else {
+            self.window.len() - WINDOW_OVERLAP
+        };
+        let (findings, note) =
+            self.scanner
+                .scan_window(&self.path, &self.window, self.first_line, 0..keep_from);
+        let room = MAX_FINDINGS_PER_FILE.saturating_sub(self.findings.len());
+        if findings.len() > room {
+            self.notes.push(format!(
+                "more than {MAX_FINDINGS_PER_FILE} secrets found: only the first {MAX_FINDINGS_PER_FILE} are reported"
+            ));
+        }
+        self.findings.extend(findings.into_iter().take(room));
+        self.notes.extend(note);
+        let newlines = memchr::memchr_iter(b'\n', &self.window[..keep_from]).count();
+        self.first_line = self
+            .first_line
+            .saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+        self.window.drain(..keep_from);
+    }
+}
+
+impl FileSink for WindowScan<'_> {
+    fn write(&mut self, mut chunk: &[u8]) {
+        while !chunk.is_empty() {
+            let room = WINDOW_BYTES - self.window.len();
+            let take = room.min(chunk.len());
+            self.window.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+            if self.window.len() == WINDOW_BYTES {
+                self.scan(false);
+            }
+        }
+    }
+
+    fn finish(mut self: Box<Self>, out: &mut AnalysisOutput) {
+        self.scan(true);
+        if self.binary {
+            out.skipped.push(SkippedEntry {
+                path: self.path.clone(),
+                layer: None,
+                reason: SkipReason::Binary,
+                detail: None,
+            });
+            return;
+        }
+        out.findings.append(&mut self.findings);
+        self.notes.dedup();
+        if !self.notes.is_empty() {
+            out.skipped.push(SkippedEntry {
+                path: self.path.clone(),
+                layer: None,
+                reason: SkipReason::TooManyFindings,
+                detail: Some(self.notes.join("; ")),
             });
         }
     }

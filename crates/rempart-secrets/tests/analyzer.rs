@@ -18,6 +18,8 @@ fn meta(path: &str, size: usize) -> FileMeta<'_> {
     }
 }
 
+/// Runs the analyzer as the engine does: whole files under their cap, big ones streamed in
+/// chunks, files over the cap reported as too large.
 fn analyze(scanner: &SecretScanner, path: &str, content: &[u8]) -> AnalysisOutput {
     let mut out = AnalysisOutput::default();
     let file = meta(path, content.len());
@@ -25,7 +27,21 @@ fn analyze(scanner: &SecretScanner, path: &str, content: &[u8]) -> AnalysisOutpu
         Interest::Whole { max_bytes } if content.len() as u64 <= max_bytes => {
             scanner.analyze(&file, content, &mut out);
         }
-        _ => {}
+        Interest::Whole { .. } => out.skipped.push(rempart_core::SkippedEntry {
+            path: path.to_owned(),
+            layer: None,
+            reason: SkipReason::TooLarge,
+            detail: None,
+        }),
+        Interest::Stream => {
+            let mut sink = scanner.open_stream(&file).expect("a sink");
+            // The walker's chunk size does not line up with anything.
+            for chunk in content.chunks(100_003) {
+                sink.write(chunk);
+            }
+            sink.finish(&mut out);
+        }
+        Interest::Skip => {}
     }
     out
 }
@@ -114,10 +130,10 @@ fn interest_respects_size_cap_allowlists_and_empty_files() {
     assert_eq!(
         scanner.interest(&meta("app/config.yml", 10)),
         Interest::Whole {
-            max_bytes: DEFAULT_MAX_FILE_SIZE
+            max_bytes: 10 * 1024 * 1024
         }
     );
-    assert_eq!(DEFAULT_MAX_FILE_SIZE, 10 * 1024 * 1024);
+    assert_eq!(DEFAULT_MAX_FILE_SIZE, 256 * 1024 * 1024);
     assert_eq!(scanner.interest(&meta("app/empty", 0)), Interest::Skip);
     assert_eq!(
         scanner.interest(&meta("usr/share/doc/openssl/README", 10)),
@@ -642,4 +658,61 @@ fn credentials_in_documentation_are_examples() {
         ),
         ["SEC-GITHUB-PAT"]
     );
+}
+
+/// Files over 10 MiB are scanned in overlapping windows: nothing is skipped for its size up to
+/// the cap, a secret across a window boundary is found once, lines count from the file's start.
+#[test]
+fn big_files_are_scanned_in_windows() {
+    let scanner = SecretScanner::builtin();
+    let token = github_token();
+    let filler = "x".repeat(99) + "\n";
+    let mut text = String::new();
+    let mut lines = Vec::new();
+    let mut line = 1;
+    // Tokens at the start, at 8 MiB (across the first window's end), and at the very end.
+    for target in [0usize, 8 * 1024 * 1024 - 20, 11 * 1024 * 1024] {
+        while text.len() < target {
+            text.push_str(&filler);
+            line += 1;
+        }
+        writeln!(text, "GH_TOKEN={token}").unwrap();
+        lines.push(line);
+        line += 1;
+    }
+    assert!(text.len() > 11 * 1024 * 1024);
+    assert_eq!(
+        scanner.interest(&meta("srv/dump.sql", text.len())),
+        Interest::Stream
+    );
+    let out = analyze(&scanner, "srv/dump.sql", text.as_bytes());
+    let found: Vec<(String, Option<u32>)> = out
+        .findings
+        .iter()
+        .map(|f| (f.id.clone(), f.location.line))
+        .collect();
+    let expected: Vec<(String, Option<u32>)> = lines
+        .iter()
+        .map(|&l| ("SEC-GITHUB-PAT".to_owned(), Some(l)))
+        .collect();
+    assert_eq!(found, expected);
+    assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+
+    // A big binary file is passed over as binary, not as too large.
+    let mut binary = vec![0u8; 12 * 1024 * 1024];
+    binary[..4].copy_from_slice(b"\x7fELF");
+    let out = analyze(&scanner, "usr/lib/libbig.so", &binary);
+    assert!(out.findings.is_empty());
+    assert_eq!(out.skipped.len(), 1);
+    assert_eq!(out.skipped[0].reason, SkipReason::Binary);
+
+    // Over the cap (an option), the file is reported too large.
+    let capped = SecretScanner::new(SecretConfig {
+        max_file_size: Some(11 * 1024 * 1024),
+        ..SecretConfig::default()
+    })
+    .unwrap();
+    let out = analyze(&capped, "srv/dump.sql", text.as_bytes());
+    assert!(out.findings.is_empty());
+    assert_eq!(out.skipped[0].reason, SkipReason::TooLarge);
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use rempart_catalog::CatalogOptions;
 use rempart_core::{
-    AnalysisOutput, FileAnalyzer, FileMeta, Finding, ImageAnalyzer, ImageContext, Interest,
-    ScannerKind, SkipReason, SkippedEntry,
+    AnalysisOutput, FileAnalyzer, FileMeta, FileSink, Finding, ImageAnalyzer, ImageContext,
+    Interest, ScannerKind, SkipReason, SkippedEntry,
 };
 use rempart_malware::{MalwareConfig, MalwareScanner};
 use rempart_misconfig::{ImageConfigChecks, RegoLimits, RegoPolicies, detect_kind};
@@ -24,6 +24,8 @@ pub struct AnalyzerConfig {
     pub source_tree: bool,
     /// Secret rules and allowlists on top of the built-in ones.
     pub secret_config: Option<PathBuf>,
+    /// Overrides the secret configuration's size cap.
+    pub secret_max_size: Option<u64>,
     /// The vulnerability database to open (needed with [`ScannerKind::Vuln`]).
     pub database: Option<PathBuf>,
     /// User Rego policies: `.rego` files or directories of them.
@@ -75,10 +77,14 @@ pub fn build_analyzers(config: &AnalyzerConfig) -> Result<Analyzers, AnalyzerErr
         files.extend(rempart_catalog::catalogers(&options));
     }
     if wants(ScannerKind::Secret) {
-        let mut scanner = match &config.secret_config {
-            Some(path) => SecretScanner::new(SecretConfig::load(path)?)?,
-            None => SecretScanner::builtin(),
+        let mut secret_config = match &config.secret_config {
+            Some(path) => SecretConfig::load(path)?,
+            None => SecretConfig::default(),
         };
+        if let Some(size) = config.secret_max_size {
+            secret_config.max_file_size = Some(size);
+        }
+        let mut scanner = SecretScanner::new(secret_config)?;
         if let Some(root) = &config.tree_root {
             let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
             scanner = scanner.with_path_prefix(&root.to_string_lossy());
@@ -149,6 +155,9 @@ impl FileAnalyzer for SharedFile {
     }
     fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
         self.0.analyze(file, content, out);
+    }
+    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink + '_>> {
+        self.0.open_stream(file)
     }
 }
 

@@ -20,6 +20,18 @@ pub struct Policy {
     pub vex: Vec<VexStatement>,
     /// `YYYY-MM-DD`, for ignore expiry.
     pub today: String,
+    /// Content the scan could not inspect (too large, unreadable, past an archive cap, timed
+    /// out) fails the verdict: a gate must not pass what it did not see.
+    pub fail_on_skipped: bool,
+}
+
+/// Whether a scan result passes the policy, and why not.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verdict {
+    pub passed: bool,
+    /// One line per reason the result fails (findings over the threshold, content not
+    /// inspected); empty when it passes.
+    pub reasons: Vec<String>,
 }
 
 /// A finding taken out by an ignore entry or a VEX statement, and why.
@@ -58,6 +70,52 @@ impl Policy {
             return false;
         }
         true
+    }
+
+    /// The verdict on a result the policy was applied to ([`Policy::apply`]): every finding
+    /// left fails it, and so does uninspected content when `fail_on_skipped` is set.
+    pub fn verdict(&self, result: &ScanResult) -> Verdict {
+        let mut reasons = Vec::new();
+        if !result.findings.is_empty() {
+            let mut by_severity: Vec<(Severity, usize)> = Vec::new();
+            for finding in &result.findings {
+                match by_severity.iter_mut().find(|(s, _)| *s == finding.severity) {
+                    Some((_, count)) => *count += 1,
+                    None => by_severity.push((finding.severity, 1)),
+                }
+            }
+            by_severity.sort_by_key(|(severity, _)| std::cmp::Reverse(*severity));
+            let counts: Vec<String> = by_severity
+                .iter()
+                .map(|(severity, count)| format!("{severity}: {count}"))
+                .collect();
+            reasons.push(format!(
+                "{} finding{} ({})",
+                result.findings.len(),
+                if result.findings.len() == 1 { "" } else { "s" },
+                counts.join(", ")
+            ));
+        }
+        if self.fail_on_skipped {
+            let uninspected: Vec<&rempart_core::SkippedEntry> = result
+                .skipped
+                .iter()
+                .filter(|entry| entry.reason.content_not_inspected())
+                .collect();
+            if let Some(first) = uninspected.first() {
+                reasons.push(format!(
+                    "{} entr{} not inspected (first: {} {})",
+                    uninspected.len(),
+                    if uninspected.len() == 1 { "y" } else { "ies" },
+                    first.path,
+                    first.detail.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+        Verdict {
+            passed: reasons.is_empty(),
+            reasons,
+        }
     }
 
     /// Applies ignores and VEX (suppressing, with the reason kept), then the filters.

@@ -407,7 +407,7 @@ impl FileAnalyzer for Borrowed<'_> {
     fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
         self.0.analyze(file, content, out);
     }
-    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink>> {
+    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink + '_>> {
         self.0.open_stream(file)
     }
 }

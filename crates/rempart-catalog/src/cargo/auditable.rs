@@ -57,7 +57,7 @@ impl FileAnalyzer for CargoAuditableCataloger {
         }
     }
 
-    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink>> {
+    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink + '_>> {
         Some(Box::new(ElfTailSink {
             path: file.path.to_owned(),
             head: Vec::new(),

@@ -51,7 +51,7 @@ impl FileAnalyzer for GoBinaryCataloger {
         }
     }
 
-    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink>> {
+    fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink + '_>> {
         Some(Box::new(BuildInfoSink::new(file.path)))
     }
 }

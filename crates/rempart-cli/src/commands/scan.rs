@@ -75,12 +75,16 @@ fn run(
         source_tree: source_tree.is_some(),
         tree_root: source_tree.map(Path::to_owned),
         secret_config: args.secret_config.clone(),
+        secret_max_size: args.secret_max_size,
         database,
         policies: args.policies.clone(),
         malware: MalwareConfig {
             rule_paths: args.malware_rules.clone(),
             hash_files: args.malware_hashes.clone(),
             cache_dir: (!args.common.no_cache).then(|| cache.clone()),
+            max_file_size: args
+                .malware_max_size
+                .unwrap_or(rempart::MALWARE_DEFAULT_MAX_FILE_SIZE),
             ..MalwareConfig::default()
         },
     })?;
@@ -110,7 +114,13 @@ fn run(
     write_report(&outcome.result, format, &options, &mut bytes)?;
     output.write(&bytes)?;
     let exit_code = args.exit_code.unwrap_or(1);
-    Ok(if outcome.result.findings.is_empty() || exit_code == 0 {
+    let verdict = policy.verdict(&outcome.result);
+    if !verdict.passed && args.fail_on_skipped {
+        for reason in &verdict.reasons {
+            tracing::warn!("the policy fails the scan: {reason}");
+        }
+    }
+    Ok(if verdict.passed || exit_code == 0 {
         Outcome::Clean
     } else {
         Outcome::Findings(exit_code)
@@ -136,6 +146,7 @@ fn build_policy(args: &ScanArgs) -> Result<Policy> {
         ignore_unfixed: args.ignore_unfixed,
         ignores,
         vex,
+        fail_on_skipped: args.fail_on_skipped,
         today: format!(
             "{:04}-{:02}-{:02}",
             now.year(),
