@@ -177,6 +177,10 @@ pub(crate) struct ScanArgs {
     /// temporary copy, without opening their archive members. [default: 256MiB]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub(crate) malware_max_size: Option<u64>,
+    /// Pod Security Standards version Kubernetes manifests are judged by (`latest`, `v1.30`),
+    /// unless their Namespace pins one. [default: latest]
+    #[arg(long, value_name = "VERSION", value_parser = parse_pss_version)]
+    pub(crate) pss_version: Option<rempart_misconfig::PssVersion>,
     /// Fail (the --exit-code) when content could not be inspected: files over a size cap,
     /// unreadable files, archive members past a cap, scans that timed out.
     #[arg(long)]
@@ -254,6 +258,11 @@ pub(crate) struct ConfigArgs {
     /// User policies in Rego (v1): `.rego` files or directories; repeatable.
     #[arg(long = "policy", value_name = "PATH")]
     pub(crate) policies: Vec<PathBuf>,
+    /// Pod Security Standards version Kubernetes workloads are judged by (`latest`, `v1.30`),
+    /// unless their Namespace among the manifests pins one (`pod-security.kubernetes.io/
+    /// enforce-version`). [default: latest]
+    #[arg(long, value_name = "VERSION", value_parser = parse_pss_version)]
+    pub(crate) pss_version: Option<rempart_misconfig::PssVersion>,
 }
 
 /// Where the database is: `--db`, else `db/vuln.sqlite` under the cache directory.
@@ -313,6 +322,12 @@ fn parse_exit_code(text: &str) -> Result<u8, String> {
         return Err("2 is the exit code of a failed scan; choose another (0 never fails)".into());
     }
     Ok(code)
+}
+
+/// A Pod Security Standards version as namespaces label it.
+fn parse_pss_version(text: &str) -> Result<rempart_misconfig::PssVersion, String> {
+    rempart_misconfig::PssVersion::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a Pod Security Standards version (latest, v1.30)"))
 }
 
 /// A size in bytes, with an optional unit: `1048576`, `512KiB`, `10MiB`, `1G` (units are powers

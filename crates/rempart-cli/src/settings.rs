@@ -45,6 +45,7 @@ struct SettingsFile {
     secret_max_size: Option<String>,
     malware_max_size: Option<String>,
     fail_on_skipped: Option<bool>,
+    pss_version: Option<String>,
 }
 
 const MAX_SETTINGS_BYTES: u64 = 1024 * 1024;
@@ -119,6 +120,15 @@ pub(crate) fn apply_settings(args: &ScanArgs) -> Result<ScanArgs> {
         None => size("malware-max-size", file.malware_max_size)?,
     };
     merged.fail_on_skipped = args.fail_on_skipped || file.fail_on_skipped.unwrap_or(false);
+    merged.pss_version = match (args.pss_version, file.pss_version) {
+        (Some(version), _) => Some(version),
+        (None, Some(text)) => Some(rempart_misconfig::PssVersion::parse(&text).ok_or_else(|| {
+            anyhow::anyhow!(
+                "settings file: pss-version `{text}` is not a Pod Security Standards version (latest, v1.30)"
+            )
+        })?),
+        (None, None) => None,
+    };
     Ok(merged)
 }
 

@@ -33,7 +33,7 @@ pub use dockerfile::{DockerfileOptions, scan_dockerfile, scan_dockerfile_with};
 pub use error::MisconfigError;
 pub use image::ImageConfigChecks;
 pub use kubernetes::{
-    KubeOptions, KubeReport, PssLevel, WorkloadLevel, scan_kubernetes, scan_kubernetes_set,
-    scan_kubernetes_with,
+    KubeOptions, KubeReport, LATEST_PSS_MINOR, PssLevel, PssVersion, WorkloadLevel,
+    scan_kubernetes, scan_kubernetes_set, scan_kubernetes_with,
 };
 pub use rego::{MAX_POLICY_FILE_BYTES, RegoLimits, RegoPolicies};

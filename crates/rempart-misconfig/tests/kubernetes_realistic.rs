@@ -161,6 +161,7 @@ fn list_of_node_agent_and_database() {
 fn registry_allow_list() {
     let options = KubeOptions {
         allowed_registries: vec!["ghcr.io/acme".to_owned(), "quay.io".to_owned()],
+        ..KubeOptions::default()
     };
     let registry: Vec<_> = found("web-deployment.yaml", &options)
         .into_iter()

@@ -64,6 +64,12 @@ const CONTROLS: &[(&str, &str, PssLevel, &[&str])] = &[
     ),
     ("sysctls", "K8S-PSS-SYSCTLS", PssLevel::Privileged, &[]),
     (
+        "host-probes",
+        "K8S-PSS-HOST-PROBES",
+        PssLevel::Privileged,
+        &[],
+    ),
+    (
         "volume-types",
         "K8S-PSS-VOLUME-TYPES",
         PssLevel::Baseline,
@@ -96,6 +102,12 @@ const CONTROLS: &[(&str, &str, PssLevel, &[&str])] = &[
     (
         "capabilities-restricted",
         "K8S-PSS-CAPABILITIES-RESTRICTED",
+        PssLevel::Baseline,
+        &[],
+    ),
+    (
+        "proc-mount-restricted",
+        "K8S-PSS-PROC-MOUNT-RESTRICTED",
         PssLevel::Baseline,
         &[],
     ),

@@ -26,6 +26,9 @@ pub struct AnalyzerConfig {
     pub secret_config: Option<PathBuf>,
     /// Overrides the secret configuration's size cap.
     pub secret_max_size: Option<u64>,
+    /// Settings of the Dockerfile, Kubernetes and compose checks (the Pod Security Standards
+    /// version, allowed registries).
+    pub config_files: rempart_misconfig::ConfigOptions,
     /// The vulnerability database to open (needed with [`ScannerKind::Vuln`]).
     pub database: Option<PathBuf>,
     /// User Rego policies: `.rego` files or directories of them.
@@ -105,7 +108,10 @@ pub fn build_analyzers(config: &AnalyzerConfig) -> Result<Analyzers, AnalyzerErr
         }
         // The Dockerfiles, manifests and compose files an image carries are checked in the same
         // pass over its layers, as those of a source tree are.
-        files.push(Box::new(ConfigFiles { policies }));
+        files.push(Box::new(ConfigFiles {
+            policies,
+            options: config.config_files.clone(),
+        }));
     }
     if wants(ScannerKind::Malware) {
         files.push(Box::new(MalwareScanner::new(&config.malware)?));
@@ -246,6 +252,7 @@ impl ImageAnalyzer for UserPolicies {
 struct ConfigFiles {
     /// User policies and the hash of their text.
     policies: Option<(Arc<RegoPolicies>, String)>,
+    options: rempart_misconfig::ConfigOptions,
 }
 
 /// Configuration files are small; anything larger is not a hand-written manifest.
@@ -264,8 +271,9 @@ impl FileAnalyzer for ConfigFiles {
         // User policies change what this analyzer reports, so they are part of the cache key.
         let policies = self.policies.as_ref().map_or("", |(_, hash)| hash.as_str());
         format!(
-            "rempart-misconfig {} r2 policies={policies}",
-            env!("CARGO_PKG_VERSION")
+            "rempart-misconfig {} r3 options={:?} policies={policies}",
+            env!("CARGO_PKG_VERSION"),
+            self.options
         )
     }
     fn interest(&self, file: &FileMeta<'_>) -> Interest {
@@ -292,7 +300,11 @@ impl FileAnalyzer for ConfigFiles {
         if detect_kind(path, content).is_none() {
             return;
         }
-        let mut results = vec![rempart_misconfig::scan_config_file(path, content)];
+        let mut results = vec![rempart_misconfig::scan_config_file_with(
+            path,
+            content,
+            &self.options,
+        )];
         if let Some((policies, _)) = &self.policies {
             results.push(policies.evaluate_config_file(path, content));
         }

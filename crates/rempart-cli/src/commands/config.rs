@@ -18,6 +18,13 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
     let mut findings = Vec::new();
     let mut skipped = Vec::new();
     let policies = rempart::load_policies(&args.policies)?;
+    let options = rempart_misconfig::ConfigOptions {
+        kubernetes: rempart_misconfig::KubeOptions {
+            pss_version: args.pss_version.unwrap_or_default(),
+            ..rempart_misconfig::KubeOptions::default()
+        },
+        ..rempart_misconfig::ConfigOptions::default()
+    };
     for path in &args.paths {
         if path.is_dir() {
             let analyzers = build_analyzers(&AnalyzerConfig {
@@ -25,6 +32,7 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
                 catalog: false,
                 source_tree: true,
                 policies: args.policies.clone(),
+                config_files: options.clone(),
                 ..AnalyzerConfig::default()
             })?;
             // Only the file checks: image-level checks have no image here.
@@ -54,7 +62,8 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
             let bytes = rempart_core::read_regular_file(path, MAX_CONFIG_FILE_BYTES)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             let display = path.display().to_string();
-            let mut file_findings = rempart_misconfig::scan_config_file(path, &bytes)?;
+            let mut file_findings =
+                rempart_misconfig::scan_config_file_with(path, &bytes, &options)?;
             if let Some((policies, _)) = &policies {
                 file_findings.extend(policies.evaluate_config_file(path, &bytes)?);
             }

@@ -76,6 +76,13 @@ fn run(
         tree_root: source_tree.map(Path::to_owned),
         secret_config: args.secret_config.clone(),
         secret_max_size: args.secret_max_size,
+        config_files: rempart_misconfig::ConfigOptions {
+            kubernetes: rempart_misconfig::KubeOptions {
+                pss_version: args.pss_version.unwrap_or_default(),
+                ..rempart_misconfig::KubeOptions::default()
+            },
+            ..rempart_misconfig::ConfigOptions::default()
+        },
         database,
         policies: args.policies.clone(),
         malware: MalwareConfig {

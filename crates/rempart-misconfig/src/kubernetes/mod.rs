@@ -11,6 +11,7 @@ mod env_secret;
 mod image_latest;
 mod image_not_pinned;
 mod image_registry;
+mod namespace_pss_labels;
 mod no_limits;
 mod no_network_policy;
 mod no_requests;
@@ -24,7 +25,7 @@ use serde::Serialize;
 use crate::check::CheckDoc;
 use crate::error::MisconfigError;
 use model::Object;
-pub use pss::PssLevel;
+pub use pss::{LATEST_PSS_MINOR, PssLevel, PssVersion};
 pub(crate) use yaml::{MAX_MANIFEST_BYTES, load as load_yaml};
 
 /// Settings of the Kubernetes checks.
@@ -34,6 +35,9 @@ pub struct KubeOptions {
     /// with a path prefix). Images without a registry count as `docker.io`. Empty turns
     /// K8S-IMAGE-REGISTRY off.
     pub allowed_registries: Vec<String>,
+    /// The Pod Security Standards version workloads are judged by, unless their namespace (among
+    /// the manifests checked together) pins one with `pod-security.kubernetes.io/enforce-version`.
+    pub pss_version: PssVersion,
 }
 
 /// The Pod Security Standards level one workload meets.
@@ -48,6 +52,9 @@ pub struct WorkloadLevel {
     /// Line of the manifest document.
     pub line: u32,
     pub level: PssLevel,
+    /// The version of the standards the level was judged by: the namespace's pinned
+    /// `enforce-version`, or the default (`latest`, `v1.25`).
+    pub version: String,
 }
 
 /// What checking one manifest file found.
@@ -146,10 +153,32 @@ const RULES: &[(CheckDoc, Rule)] = &[
     (rbac_secrets::CHECK, rbac_secrets::run),
     (cluster_admin_binding::CHECK, cluster_admin_binding::run),
     (service_exposed::CHECK, service_exposed::run),
+    (namespace_pss_labels::CHECK, namespace_pss_labels::run),
 ];
 
 pub(crate) fn docs() -> impl Iterator<Item = CheckDoc> {
     pss::docs().chain(RULES.iter().map(|(doc, _)| *doc))
+}
+
+/// The `enforce-version` each Namespace among the manifests pins: its workloads are judged by
+/// the standards of that release. An unreadable value counts as `latest`, as the API server
+/// takes it (and K8S-NAMESPACE-PSS-LABEL reports it).
+fn pinned_versions<'a>(
+    objects: &[model::Object<'a>],
+) -> std::collections::HashMap<&'a str, PssVersion> {
+    let key = format!("{}enforce-version", namespace_pss_labels::PREFIX);
+    objects
+        .iter()
+        .filter(|object| object.kind == "Namespace")
+        .filter_map(|object| {
+            let value = model::get(object.value, &["metadata", "labels", key.as_str()])?;
+            let version = value
+                .as_str()
+                .and_then(PssVersion::parse)
+                .unwrap_or(PssVersion::Latest);
+            Some((object.name, version))
+        })
+        .collect()
 }
 
 /// Checks a Kubernetes manifest file (one or more YAML documents, `List` kinds unpacked).
@@ -210,12 +239,17 @@ pub fn scan_kubernetes_set(
         objects,
         options,
     };
+    let pinned = pinned_versions(&context.objects);
     let mut report = KubeReport::default();
     for object in &context.objects {
         let Some(pod) = object.pod() else {
             continue;
         };
-        let (level, violations) = pss::evaluate(&pod);
+        let version = object
+            .namespace
+            .and_then(|namespace| pinned.get(namespace).copied())
+            .unwrap_or(options.pss_version);
+        let (level, violations) = pss::evaluate(&pod, version);
         for (check, violation) in violations {
             report.findings.push(context.finding(
                 &check,
@@ -230,6 +264,7 @@ pub fn scan_kubernetes_set(
             namespace: object.namespace.map(str::to_owned),
             line: object.line,
             level,
+            version: version.to_string(),
         });
     }
     for (_, rule) in RULES {

@@ -145,6 +145,12 @@ impl<'a> Pod<'a> {
         get(self.metadata, &["annotations"]).and_then(Value::as_object)
     }
 
+    /// `spec.hostUsers: false`: the pod runs in its own user namespace, its root mapped to an
+    /// unprivileged user of the node. Unset means the host's user namespace.
+    pub(crate) fn has_own_user_namespace(&self) -> bool {
+        get(self.spec, &["hostUsers"]) == Some(&Value::Bool(false))
+    }
+
     /// Pods declared as Windows pods are exempt from the Linux-only restricted controls.
     pub(crate) fn is_windows(&self) -> bool {
         get_str(self.spec, &["os", "name"]) == Some("windows")

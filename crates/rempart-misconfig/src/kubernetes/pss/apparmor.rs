@@ -25,7 +25,7 @@ fn type_allowed(value: &serde_json::Value) -> bool {
     matches!(value.as_str(), Some("RuntimeDefault" | "Localhost"))
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+pub(crate) fn evaluate(pod: &Pod<'_>, _minor: u32, out: &mut Vec<Violation>) {
     if let Some(kind) = pod.security(&["appArmorProfile", "type"])
         && !type_allowed(kind)
     {

@@ -19,8 +19,8 @@ ports below 1024).\n\n\
 Example: `capabilities: {drop: [\"NET_RAW\"]}`.",
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
-    if pod.is_windows() {
+pub(crate) fn evaluate(pod: &Pod<'_>, minor: u32, out: &mut Vec<Violation>) {
+    if minor < 22 || (minor >= 25 && pod.is_windows()) {
         return;
     }
     for c in pod.containers() {

@@ -16,7 +16,7 @@ Fix: remove these fields; expose ports through Services instead of the host netw
 Example: `spec: {hostNetwork: true}`.",
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+pub(crate) fn evaluate(pod: &Pod<'_>, _minor: u32, out: &mut Vec<Violation>) {
     for field in ["hostNetwork", "hostPID", "hostIPC"] {
         if get_bool(pod.spec, &[field]) == Some(true) {
             out.push(Violation::pod(format!(

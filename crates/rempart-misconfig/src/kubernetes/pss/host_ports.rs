@@ -16,7 +16,7 @@ Fix: remove `hostPort`; expose the port through a Service.\n\n\
 Example: `ports: [{containerPort: 80, hostPort: 80}]`.",
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+pub(crate) fn evaluate(pod: &Pod<'_>, _minor: u32, out: &mut Vec<Violation>) {
     for c in pod.containers() {
         for port in array(c.value, &["ports"]) {
             match get_i64(port, &["hostPort"]) {

@@ -16,7 +16,7 @@ namespace if they really need it.\n\n\
 Example: `securityContext: {windowsOptions: {hostProcess: true}}`.",
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+pub(crate) fn evaluate(pod: &Pod<'_>, _minor: u32, out: &mut Vec<Violation>) {
     if pod
         .security(&["windowsOptions", "hostProcess"])
         .and_then(serde_json::Value::as_bool)

@@ -16,7 +16,7 @@ Fix: use emptyDir, a ConfigMap/Secret, a PersistentVolumeClaim or a CSI driver.\
 Example: `volumes: [{name: sock, hostPath: {path: /var/run/docker.sock}}]`.",
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+pub(crate) fn evaluate(pod: &Pod<'_>, _minor: u32, out: &mut Vec<Violation>) {
     for volume in array(pod.spec, &["volumes"]) {
         if let Some(host_path) = volume.get("hostPath") {
             let name = get_str(volume, &["name"]).unwrap_or("<unnamed>");

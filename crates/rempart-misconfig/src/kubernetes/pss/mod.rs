@@ -1,29 +1,34 @@
 //! The Pod Security Standards, every control of the baseline and restricted profiles as the
-//! Kubernetes documentation defines them for the current release, including the pod-level
-//! defaults that container fields inherit and the exemptions of Windows pods.
+//! upstream `pod-security-admission` implementation applies them, per version (see
+//! [`version`]): the pod-level defaults that container fields inherit, the exemptions of Windows
+//! pods and of pods in their own user namespace, and the controls added over the releases.
 
 mod apparmor;
 mod capabilities_baseline;
 mod capabilities_restricted;
 mod host_namespaces;
 mod host_ports;
+mod host_probes;
 mod host_process;
 mod hostpath_volumes;
 mod privilege_escalation;
 mod privileged;
 mod proc_mount;
+mod proc_mount_restricted;
 mod run_as_non_root;
 mod run_as_user;
 mod seccomp_baseline;
 mod seccomp_restricted;
 mod selinux;
 mod sysctls;
+mod version;
 mod volume_types;
 
 use serde::Serialize;
 
 use super::model::Pod;
 use crate::check::CheckDoc;
+pub use version::{LATEST_PSS_MINOR, PssVersion};
 
 /// The Pod Security Standards profiles, from least to most restrictive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -74,7 +79,8 @@ impl Violation {
     }
 }
 
-type Control = fn(&Pod<'_>, &mut Vec<Violation>);
+/// A control, judged as of a minor version of the standards.
+type Control = fn(&Pod<'_>, u32, &mut Vec<Violation>);
 
 /// The profile a control belongs to: failing it drops the pod below that profile.
 const CONTROLS: &[(CheckDoc, PssLevel, Control)] = &[
@@ -103,6 +109,11 @@ const CONTROLS: &[(CheckDoc, PssLevel, Control)] = &[
     (apparmor::CHECK, PssLevel::Baseline, apparmor::evaluate),
     (selinux::CHECK, PssLevel::Baseline, selinux::evaluate),
     (proc_mount::CHECK, PssLevel::Baseline, proc_mount::evaluate),
+    (
+        host_probes::CHECK,
+        PssLevel::Baseline,
+        host_probes::evaluate,
+    ),
     (
         seccomp_baseline::CHECK,
         PssLevel::Baseline,
@@ -139,19 +150,29 @@ const CONTROLS: &[(CheckDoc, PssLevel, Control)] = &[
         PssLevel::Restricted,
         capabilities_restricted::evaluate,
     ),
+    (
+        proc_mount_restricted::CHECK,
+        PssLevel::Restricted,
+        proc_mount_restricted::evaluate,
+    ),
 ];
 
 pub(crate) fn docs() -> impl Iterator<Item = CheckDoc> {
     CONTROLS.iter().map(|(doc, _, _)| *doc)
 }
 
-/// Evaluates every control; returns the level the pod meets and the violations found.
-pub(crate) fn evaluate(pod: &Pod<'_>) -> (PssLevel, Vec<(CheckDoc, Violation)>) {
+/// Evaluates every control as of `version`; returns the level the pod meets and the violations
+/// found.
+pub(crate) fn evaluate(
+    pod: &Pod<'_>,
+    version: PssVersion,
+) -> (PssLevel, Vec<(CheckDoc, Violation)>) {
+    let minor = version.effective_minor();
     let mut level = PssLevel::Restricted;
     let mut found = Vec::new();
     for (doc, profile, control) in CONTROLS {
         let mut violations = Vec::new();
-        control(pod, &mut violations);
+        control(pod, minor, &mut violations);
         if !violations.is_empty() {
             let below = match profile {
                 PssLevel::Baseline => PssLevel::Privileged,

@@ -17,8 +17,8 @@ Fix: `securityContext: {allowPrivilegeEscalation: false}` on every container.\n\
 Example: a container without `allowPrivilegeEscalation`.",
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
-    if pod.is_windows() {
+pub(crate) fn evaluate(pod: &Pod<'_>, minor: u32, out: &mut Vec<Violation>) {
+    if minor < 8 || (minor >= 25 && pod.is_windows()) {
         return;
     }
     for c in pod.containers() {

@@ -16,7 +16,7 @@ Fix: remove `privileged: true` and add only the specific capability the workload
 Example: `securityContext: {privileged: true}`.",
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+pub(crate) fn evaluate(pod: &Pod<'_>, _minor: u32, out: &mut Vec<Violation>) {
     for c in pod.containers() {
         if c.security(&["privileged"])
             .and_then(serde_json::Value::as_bool)

@@ -15,7 +15,12 @@ Fix: remove `procMount` (it is only meant for nested, user-namespaced containers
 Example: `securityContext: {procMount: Unmasked}`.",
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+pub(crate) fn evaluate(pod: &Pod<'_>, minor: u32, out: &mut Vec<Violation>) {
+    // From 1.35 baseline allows an unmasked /proc in a pod with its own user namespace (nested
+    // containers need it); restricted still does not (K8S-PSS-PROC-MOUNT-RESTRICTED).
+    if minor >= 35 && pod.has_own_user_namespace() {
+        return;
+    }
     for c in pod.containers() {
         if let Some(mount) = c.security(&["procMount"])
             && mount.as_str() != Some("Default")

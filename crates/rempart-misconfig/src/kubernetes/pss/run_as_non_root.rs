@@ -19,7 +19,11 @@ Fix: `spec.securityContext.runAsNonRoot: true`, and give the image a numeric non
 Example: a pod without `runAsNonRoot`.",
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+pub(crate) fn evaluate(pod: &Pod<'_>, minor: u32, out: &mut Vec<Violation>) {
+    // From 1.35, root inside a pod's own user namespace is not root on the node.
+    if minor >= 35 && pod.has_own_user_namespace() {
+        return;
+    }
     let pod_level = pod.security(&["runAsNonRoot"]);
     if matches!(pod_level, Some(Value::Bool(false))) {
         out.push(Violation::pod(

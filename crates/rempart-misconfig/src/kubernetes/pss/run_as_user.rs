@@ -16,7 +16,11 @@ non-root USER with `runAsNonRoot: true`.\n\n\
 Example: `securityContext: {runAsUser: 0}`.",
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+pub(crate) fn evaluate(pod: &Pod<'_>, minor: u32, out: &mut Vec<Violation>) {
+    // From 1.23; from 1.35 a pod in its own user namespace may run as its (mapped) root.
+    if minor < 23 || (minor >= 35 && pod.has_own_user_namespace()) {
+        return;
+    }
     if pod
         .security(&["runAsUser"])
         .and_then(serde_json::Value::as_i64)

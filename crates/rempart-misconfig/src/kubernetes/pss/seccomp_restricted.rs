@@ -17,8 +17,8 @@ Fix: `spec.securityContext.seccompProfile: {type: RuntimeDefault}`.\n\n\
 Example: a pod without `seccompProfile`.",
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
-    if pod.is_windows() {
+pub(crate) fn evaluate(pod: &Pod<'_>, minor: u32, out: &mut Vec<Violation>) {
+    if minor < 19 || (minor >= 25 && pod.is_windows()) {
         return;
     }
     let pod_valid = pod

@@ -19,26 +19,26 @@ Fix: remove `seLinuxOptions`, or keep only `level` (MCS labels are allowed).\n\n
 Example: `seLinuxOptions: {type: spc_t}`.",
 }
 
-const ALLOWED_TYPES: &[&str] = &[
-    "",
-    "container_t",
-    "container_init_t",
-    "container_kvm_t",
-    "container_engine_t",
-];
+const ALLOWED_TYPES: &[&str] = &["", "container_t", "container_init_t", "container_kvm_t"];
+/// Allowed from 1.31.
+const ENGINE_TYPE: &str = "container_engine_t";
 
-fn check(options: Option<&Value>, prefix: &str) -> Vec<String> {
+fn check(options: Option<&Value>, prefix: &str, minor: u32) -> Vec<String> {
     let Some(options) = options else {
         return Vec::new();
     };
     let mut problems = Vec::new();
+    let engine = minor >= 31;
     if let Some(kind) = get(options, &["type"])
-        && !kind.as_str().is_some_and(|t| ALLOWED_TYPES.contains(&t))
+        && !kind
+            .as_str()
+            .is_some_and(|t| ALLOWED_TYPES.contains(&t) || (engine && t == ENGINE_TYPE))
     {
         problems.push(format!(
-                "{prefix}seLinuxOptions.type is {}; allowed: undefined, \"\", container_t, container_init_t, container_kvm_t, container_engine_t",
-                shown(kind)
-            ));
+            "{prefix}seLinuxOptions.type is {}; allowed: undefined, \"\", container_t, container_init_t, container_kvm_t{}",
+            shown(kind),
+            if engine { ", container_engine_t" } else { "" }
+        ));
     }
     for field in ["user", "role"] {
         if let Some(value) = get(options, &[field])
@@ -53,12 +53,16 @@ fn check(options: Option<&Value>, prefix: &str) -> Vec<String> {
     problems
 }
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
-    for problem in check(pod.security(&["seLinuxOptions"]), "spec.securityContext.") {
+pub(crate) fn evaluate(pod: &Pod<'_>, minor: u32, out: &mut Vec<Violation>) {
+    for problem in check(
+        pod.security(&["seLinuxOptions"]),
+        "spec.securityContext.",
+        minor,
+    ) {
         out.push(Violation::pod(problem));
     }
     for c in pod.containers() {
-        for problem in check(c.security(&["seLinuxOptions"]), "securityContext.") {
+        for problem in check(c.security(&["seLinuxOptions"]), "securityContext.", minor) {
             out.push(Violation::container(&c, problem));
         }
     }

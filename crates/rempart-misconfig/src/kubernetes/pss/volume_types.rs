@@ -25,9 +25,12 @@ const ALLOWED: &[&str] = &[
     "persistentVolumeClaim",
     "projected",
     "secret",
+    // Read-only OCI image volumes: allowed since the 1.33 release, at every pinned version (the
+    // upstream change was not tied to a version).
+    "image",
 ];
 
-pub(crate) fn evaluate(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+pub(crate) fn evaluate(pod: &Pod<'_>, _minor: u32, out: &mut Vec<Violation>) {
     for volume in array(pod.spec, &["volumes"]) {
         let Some(fields) = volume.as_object() else {
             continue;
