@@ -139,6 +139,10 @@ pub(crate) struct ScanArgs {
     /// Do not report vulnerabilities that have no fixed version yet.
     #[arg(long)]
     pub(crate) ignore_unfixed: bool,
+    /// Do not report vulnerabilities whose vulnerable functions are not in the Go binary (they
+    /// are shown as `not reachable` otherwise).
+    #[arg(long)]
+    pub(crate) ignore_unreachable: bool,
     /// Exit code when findings remain after filtering (0 never fails the build; 2 is kept for
     /// errors). [default: 1]
     #[arg(long, value_parser = parse_exit_code)]

@@ -31,6 +31,7 @@ struct SettingsFile {
     /// Per-scanner lists: `{vuln: [CRITICAL, HIGH], secret: [HIGH, CRITICAL]}`.
     severity_by_scanner: Option<BTreeMap<String, Vec<String>>>,
     ignore_unfixed: Option<bool>,
+    ignore_unreachable: Option<bool>,
     exit_code: Option<u8>,
     ignorefile: Option<PathBuf>,
     vex: Option<Vec<PathBuf>>,
@@ -73,6 +74,7 @@ pub(crate) fn apply_settings(args: &ScanArgs) -> Result<ScanArgs> {
         }
     }
     merged.ignore_unfixed = args.ignore_unfixed || file.ignore_unfixed.unwrap_or(false);
+    merged.ignore_unreachable = args.ignore_unreachable || file.ignore_unreachable.unwrap_or(false);
     if let Some(code) = file.exit_code {
         anyhow::ensure!(
             code != 2,

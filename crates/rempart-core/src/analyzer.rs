@@ -92,6 +92,54 @@ pub struct AnalysisOutput {
     pub skipped: Vec<SkippedEntry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub package_licenses: Vec<PackageLicenses>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub go_symbols: Vec<GoSymbols>,
+}
+
+/// The functions a Go binary holds (its pclntab's names, inlined callees included), as keys
+/// ([`GoSymbols::symbol_key`], [`GoSymbols::package_key`]): enough to tell whether an
+/// advisory's vulnerable functions are in the binary at all, in a few hundred KiB for the
+/// largest binaries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoSymbols {
+    /// The binary, as packages read from it give their location.
+    pub path: String,
+    /// Sorted, without duplicates.
+    pub keys: Vec<u64>,
+}
+
+impl GoSymbols {
+    /// The key of function `symbol` (`Server.Serve`, `ListenAndServe`) of package `package`
+    /// (`net/http`). FNV-1a: stable across releases, so cached tables stay valid.
+    pub fn symbol_key(package: &str, symbol: &str) -> u64 {
+        fnv1a(&[package.as_bytes(), b"\0", symbol.as_bytes()])
+    }
+
+    /// The key that says some function of `package` is in the binary.
+    pub fn package_key(package: &str) -> u64 {
+        fnv1a(&[b"\x01", package.as_bytes()])
+    }
+
+    pub fn contains_symbol(&self, package: &str, symbol: &str) -> bool {
+        self.keys
+            .binary_search(&GoSymbols::symbol_key(package, symbol))
+            .is_ok()
+    }
+
+    pub fn contains_package(&self, package: &str) -> bool {
+        self.keys
+            .binary_search(&GoSymbols::package_key(package))
+            .is_ok()
+    }
+}
+
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in parts.iter().copied().flatten() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 impl AnalysisOutput {
@@ -102,6 +150,7 @@ impl AnalysisOutput {
         self.owned_files.extend(other.owned_files);
         self.skipped.extend(other.skipped);
         self.package_licenses.extend(other.package_licenses);
+        self.go_symbols.extend(other.go_symbols);
     }
 }
 
@@ -145,6 +194,8 @@ pub struct ImageContext<'a> {
     pub os: Option<&'a OsInfo>,
     /// Packages present in the final image.
     pub packages: &'a [Package],
+    /// The function tables of the Go binaries in the final image, sorted by path.
+    pub go_symbols: &'a [GoSymbols],
 }
 
 /// An analyzer of the whole image: config checks, vulnerability matching over the catalog.

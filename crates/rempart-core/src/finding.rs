@@ -131,6 +131,10 @@ pub enum FindingDetails {
         cvss_score: Option<f64>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         references: Vec<String>,
+        /// Whether the binary holds the vulnerable functions the advisory names (Go binaries
+        /// with a function table); `None` when that cannot be told.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reachable: Option<bool>,
     },
     Secret {
         /// The matched text with all but its first few characters masked.

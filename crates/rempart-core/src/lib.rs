@@ -14,7 +14,7 @@ mod result;
 mod severity;
 
 pub use analyzer::{
-    AnalysisOutput, FileAnalyzer, FileMeta, FileSink, ImageAnalysisError, ImageAnalyzer,
+    AnalysisOutput, FileAnalyzer, FileMeta, FileSink, GoSymbols, ImageAnalysisError, ImageAnalyzer,
     ImageContext, Interest, OwnedFiles, PackageLicenses,
 };
 pub use finding::{ConfigEntry, Finding, FindingDetails, FixState, Location, ScannerKind};

@@ -134,6 +134,7 @@ fn run(
         inventory,
         os,
         packages: &[],
+        go_symbols: &[],
     };
     let mut findings = Vec::new();
     ImageConfigChecks::new()

@@ -131,6 +131,7 @@ fn image_metadata() {
                 inventory: &[],
                 os: None,
                 packages: &[],
+                go_symbols: &[],
             })
             .unwrap()
     };

@@ -153,6 +153,11 @@ struct Advisory {
 
 #[derive(Serialize)]
 struct Analysis {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     response: Vec<&'static str>,
     detail: &'static str,
 }
@@ -554,6 +559,7 @@ fn vulnerability(
         cvss,
         cvss_score,
         references,
+        reachable,
     } = &finding.details
     else {
         return None;
@@ -566,6 +572,8 @@ fn vulnerability(
         FixState::Fixed { versions } => (
             Some(format!("Upgrade {package} to {}.", versions.join(" or "))),
             Some(Analysis {
+                state: None,
+                justification: None,
                 response: vec!["update"],
                 detail: "A fixed version is available.",
             }),
@@ -574,10 +582,24 @@ fn vulnerability(
         FixState::WillNotFix => (
             None,
             Some(Analysis {
+                state: None,
+                justification: None,
                 response: vec!["will_not_fix"],
                 detail: "The distribution decided not to fix this vulnerability in this release.",
             }),
         ),
+    };
+    // The binary does not hold the vulnerable functions: CycloneDX's own analysis says so, as a
+    // VEX statement would.
+    let analysis = if *reachable == Some(false) {
+        Some(Analysis {
+            state: Some("not_affected"),
+            justification: Some("code_not_reachable"),
+            response: analysis.map(|a| a.response).unwrap_or_default(),
+            detail: "The binary does not contain the vulnerable functions the advisory names.",
+        })
+    } else {
+        analysis
     };
     let mut properties = vec![
         Property::new(
@@ -586,6 +608,12 @@ fn vulnerability(
         ),
         Property::new("rempart:vulnerability:ecosystem", ecosystem.clone()),
     ];
+    if let Some(reachable) = reachable {
+        properties.push(Property::new(
+            "rempart:vulnerability:reachable",
+            reachable.to_string(),
+        ));
+    }
     if let FixState::Fixed { versions } = fix {
         for version in versions {
             properties.push(Property::new(

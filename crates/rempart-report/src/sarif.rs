@@ -316,9 +316,13 @@ fn sarif_result(finding: &Finding, rule_index: usize, target: &str) -> SarifResu
             installed_version,
             purl,
             fix,
+            reachable,
             ..
         } => {
             properties.insert("package", package.clone().into());
+            if let Some(reachable) = reachable {
+                properties.insert("reachable", (*reachable).into());
+            }
             properties.insert("installedVersion", installed_version.clone().into());
             properties.insert("purl", purl.clone().into());
             properties.insert(

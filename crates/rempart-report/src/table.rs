@@ -237,10 +237,18 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
             package,
             installed_version,
             fix,
+            reachable,
             ..
         } = &finding.details
         else {
             continue;
+        };
+        let status = order::fix_status(&finding.details).unwrap_or_default();
+        // The vulnerable functions are not in the binary: shown, and said so.
+        let status = if *reachable == Some(false) {
+            format!("{status}, not reachable")
+        } else {
+            status.to_owned()
         };
         let fixed = match fix {
             FixState::Fixed { versions } => versions.join(", "),
@@ -250,7 +258,7 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
             Cell::plain(package),
             Cell::plain(&finding.id),
             Cell::severity(finding.severity),
-            Cell::plain(order::fix_status(&finding.details).unwrap_or_default()),
+            Cell::plain(&status),
             Cell::plain(installed_version),
             Cell::plain(&fixed),
             Cell::capped(

@@ -751,3 +751,47 @@ fn sarif_passes_the_sarif_multitool_validator() {
         assert!(errors.is_empty(), "{name}: {}", errors.join("\n"));
     }
 }
+
+/// A vulnerability whose functions the binary does not hold is shown, and every format says so:
+/// the table's status, the JSON field, CycloneDX's analysis (as a VEX statement would) and SARIF.
+#[test]
+fn unreachable_vulnerabilities_are_marked_in_every_format() {
+    let mut result = common::scan_result();
+    let finding = result
+        .findings
+        .iter_mut()
+        .find(|f| f.id == "CVE-2023-32681")
+        .expect("a language vulnerability in the fixture");
+    if let rempart_core::FindingDetails::Vulnerability { reachable, .. } = &mut finding.details {
+        *reachable = Some(false);
+    }
+    let table = render_with(&result, Format::Table, &options());
+    assert!(table.contains("fixed, not reachable"), "{table}");
+    let json: Value =
+        serde_json::from_str(&render_with(&result, Format::Json, &options())).unwrap();
+    let marked: Vec<&Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["details"]["reachable"] == Value::Bool(false))
+        .collect();
+    assert_eq!(marked.len(), 1);
+    let cyclonedx: Value =
+        serde_json::from_str(&render_with(&result, Format::CycloneDx, &options())).unwrap();
+    let analysis: Vec<&Value> = cyclonedx["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["id"] == "CVE-2023-32681")
+        .map(|v| &v["analysis"])
+        .collect();
+    assert_eq!(analysis.len(), 1);
+    assert_eq!(analysis[0]["state"], "not_affected");
+    assert_eq!(analysis[0]["justification"], "code_not_reachable");
+    assert_eq!(analysis[0]["response"][0], "update");
+    let sarif = render_with(&result, Format::Sarif, &options());
+    assert!(
+        sarif.contains("\"reachable\": false"),
+        "the SARIF result carries it"
+    );
+}

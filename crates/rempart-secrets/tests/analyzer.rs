@@ -235,6 +235,7 @@ fn image_config_env_labels_and_build_args() {
         inventory: &[],
         os: None,
         packages: &[],
+        go_symbols: &[],
     };
     let mut findings = Vec::new();
     ImageAnalyzer::analyze_image(&scanner, &context, &mut findings).unwrap();
@@ -298,6 +299,7 @@ fn build_arg_with_generic_name_is_found() {
         inventory: &[],
         os: None,
         packages: &[],
+        go_symbols: &[],
     };
     let mut findings = Vec::new();
     scanner.analyze_image(&context, &mut findings).unwrap();

@@ -4,8 +4,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rempart_core::{
-    Ecosystem, Finding, FindingDetails, FixState, ImageAnalyzer, ImageContext, OsInfo, Package,
-    ScannerKind,
+    Ecosystem, Finding, FindingDetails, FixState, GoSymbols, ImageAnalyzer, ImageContext, OsInfo,
+    Package, ScannerKind,
 };
 
 use crate::ecosystem::lookup_key;
@@ -209,6 +209,47 @@ fn evaluate(
     Some(Verdict { fixed_in })
 }
 
+/// The function table of the binary a Go module was read from, when there is one.
+fn go_symbol_table<'a>(package: &Package, tables: &'a [GoSymbols]) -> Option<&'a GoSymbols> {
+    if package.ecosystem != Ecosystem::Go {
+        return None;
+    }
+    let path = package.locations.first()?.path.as_str();
+    tables
+        .binary_search_by(|table| table.path.as_str().cmp(path))
+        .ok()
+        .map(|index| &tables[index])
+}
+
+/// Whether the binary holds code the advisory says is vulnerable: a listed function of an
+/// affected package, or any function of an affected package that lists none. `None` when the
+/// advisory does not name its packages (the whole module is then affected).
+fn reachable(
+    candidate: &Candidate,
+    platform: Option<(&str, &str)>,
+    table: &GoSymbols,
+) -> Option<bool> {
+    if candidate.imports.is_empty() {
+        return None;
+    }
+    Some(
+        candidate
+            .imports
+            .iter()
+            .filter(|import| platform.is_none_or(|(os, arch)| import.applies_to(os, arch)))
+            .any(|import| {
+                if import.symbols.is_empty() {
+                    table.contains_package(&import.path)
+                } else {
+                    import
+                        .symbols
+                        .iter()
+                        .any(|symbol| table.contains_symbol(&import.path, symbol))
+                }
+            }),
+    )
+}
+
 /// The build target (`GOOS`, `GOARCH`) of the binary a Go module was read from, when its build
 /// information records it (`arch` is then `linux/amd64`). Modules read from `go.mod` have none:
 /// every platform-limited advisory then applies.
@@ -290,6 +331,18 @@ impl VulnMatcher {
         packages: &[Package],
         os: Option<&OsInfo>,
     ) -> Result<Vec<Finding>, crate::VulnDbError> {
+        self.match_packages_with_symbols(packages, os, &[])
+    }
+
+    /// [`VulnMatcher::match_packages`], and for the Go modules of binaries whose function
+    /// table is in `go_symbols` (sorted by path), whether each advisory's vulnerable functions
+    /// are in the binary (`reachable`), as `govulncheck -mode binary` tells it.
+    pub fn match_packages_with_symbols(
+        &self,
+        packages: &[Package],
+        os: Option<&OsInfo>,
+        go_symbols: &[GoSymbols],
+    ) -> Result<Vec<Finding>, crate::VulnDbError> {
         type Key = (&'static str, String, String);
         // Read every package's key first, then fetch the advisories of all names of one
         // ecosystem and release in one query.
@@ -341,6 +394,7 @@ impl VulnMatcher {
             // and where it is.
             let mut reported: Vec<(String, Vec<String>, BTreeSet<String>, usize)> = Vec::new();
             let platform = go_platform(package);
+            let symbols = go_symbol_table(package, go_symbols);
             for prepared in candidates {
                 let candidate = &prepared.candidate;
                 if let Some((goos, goarch)) = platform
@@ -419,6 +473,7 @@ impl VulnMatcher {
                         cvss: candidate.cvss.clone(),
                         cvss_score: candidate.cvss_score,
                         references: candidate.references.clone(),
+                        reachable: symbols.and_then(|table| reachable(candidate, platform, table)),
                     },
                     id,
                 });
@@ -439,7 +494,7 @@ impl ImageAnalyzer for VulnMatcher {
         findings: &mut Vec<Finding>,
     ) -> Result<(), rempart_core::ImageAnalysisError> {
         findings.extend(
-            self.match_packages(image.packages, image.os)
+            self.match_packages_with_symbols(image.packages, image.os, image.go_symbols)
                 .map_err(|e| rempart_core::ImageAnalysisError(e.to_string()))?,
         );
         Ok(())

@@ -62,10 +62,13 @@ fn npm_semver_ranges_and_severity() {
         cvss,
         cvss_score,
         references,
+        reachable,
     } = &finding.details
     else {
         panic!("vulnerability details");
     };
+    // npm packages have no function table: reachability is not told.
+    assert_eq!(*reachable, None);
     assert_eq!(package_name, "lodash");
     assert_eq!(ecosystem, "npm");
     assert_eq!(installed_version, "4.17.15");
@@ -431,6 +434,7 @@ fn image_analyzer_reports_what_match_packages_reports() {
         inventory: &[],
         os: Some(&bookworm),
         packages: &packages,
+        go_symbols: &[],
     };
     let mut findings = Vec::new();
     matcher.analyze_image(&context, &mut findings).unwrap();
@@ -673,4 +677,87 @@ fn go_advisories_for_other_platforms_do_not_apply() {
         ["GO-2024-0002", "GO-2024-0003", "GO-2024-0005"]
     );
     assert_eq!(stdlib(None).len(), 5);
+}
+
+/// Go findings say whether the binary holds the advisory's vulnerable code: a listed function,
+/// or any function of a listed package; unknown when the binary has no function table or the
+/// advisory names no package.
+#[test]
+fn go_findings_say_whether_the_vulnerable_code_is_in_the_binary() {
+    use rempart_core::GoSymbols;
+    let directory = tempfile::tempdir().unwrap();
+    let feed = directory.path().join("feed");
+    std::fs::create_dir(&feed).unwrap();
+    let record = |id: &str, specific: &str| {
+        format!(
+            r#"{{"id": "{id}", "modified": "2024-01-01T00:00:00Z",
+                "affected": [{{"package": {{"ecosystem": "Go", "name": "stdlib"}},
+                              "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "1.22.5"}}]}}],
+                              "ecosystem_specific": {specific}}}]}}"#
+        )
+    };
+    for (id, specific) in [
+        (
+            "GO-2024-0101",
+            r#"{"imports": [{"path": "net/http", "symbols": ["Server.Serve", "ListenAndServe"]}]}"#,
+        ),
+        (
+            "GO-2024-0102",
+            r#"{"imports": [{"path": "html/template", "symbols": ["Template.Execute"]}]}"#,
+        ),
+        ("GO-2024-0103", r#"{"imports": [{"path": "archive/tar"}]}"#),
+        ("GO-2024-0104", r#"{"imports": [{"path": "net/mail"}]}"#),
+        ("GO-2024-0105", "{}"),
+        // Only on Windows is the code reached; on linux/amd64 the record does not apply at all.
+        (
+            "GO-2024-0106",
+            r#"{"imports": [{"path": "os", "goos": ["windows"], "symbols": ["Stat"]}]}"#,
+        ),
+    ] {
+        std::fs::write(feed.join(format!("{id}.json")), record(id, specific)).unwrap();
+    }
+    let db_path = directory.path().join("vuln.sqlite");
+    import_paths(&db_path, &[feed]).unwrap();
+    let matcher = VulnMatcher::new(Database::open(&db_path).unwrap());
+    let mut stdlib = package(Ecosystem::Go, "stdlib", "1.22.1");
+    stdlib.arch = Some("linux/amd64".to_owned());
+    stdlib.locations[0].path = "usr/bin/app".to_owned();
+    let mut keys = vec![
+        GoSymbols::symbol_key("net/http", "Server.Serve"),
+        GoSymbols::package_key("net/http"),
+        GoSymbols::symbol_key("archive/tar", "Reader.Next"),
+        GoSymbols::package_key("archive/tar"),
+        GoSymbols::symbol_key("os", "Stat"),
+        GoSymbols::package_key("os"),
+    ];
+    keys.sort_unstable();
+    let tables = [GoSymbols {
+        path: "usr/bin/app".to_owned(),
+        keys,
+    }];
+    let reach = |tables: &[GoSymbols]| -> Vec<(String, Option<bool>)> {
+        matcher
+            .match_packages_with_symbols(std::slice::from_ref(&stdlib), None, tables)
+            .unwrap()
+            .into_iter()
+            .map(|f| {
+                let FindingDetails::Vulnerability { reachable, .. } = f.details else {
+                    panic!("{f:?}")
+                };
+                (f.id, reachable)
+            })
+            .collect()
+    };
+    assert_eq!(
+        reach(&tables),
+        [
+            ("GO-2024-0101".to_owned(), Some(true)),
+            ("GO-2024-0102".to_owned(), Some(false)),
+            ("GO-2024-0103".to_owned(), Some(true)),
+            ("GO-2024-0104".to_owned(), Some(false)),
+            ("GO-2024-0105".to_owned(), None),
+        ]
+    );
+    // Without a function table (Go before 1.16, big-endian binaries), reachability is unknown.
+    assert!(reach(&[]).iter().all(|(_, reachable)| reachable.is_none()));
 }

@@ -4,7 +4,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use rempart_core::{
-    Ecosystem, Finding, InventoryEntry, LayerRef, OsInfo, Package, SkipReason, SkippedEntry,
+    Ecosystem, Finding, GoSymbols, InventoryEntry, LayerRef, OsInfo, Package, SkipReason,
+    SkippedEntry,
 };
 use rempart_image::{LayerWalk, MergedFs};
 
@@ -15,6 +16,8 @@ pub(crate) struct Assembled {
     pub(crate) packages: Vec<Package>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) skipped: Vec<SkippedEntry>,
+    /// Function tables of the Go binaries in the final image, sorted by path.
+    pub(crate) go_symbols: Vec<GoSymbols>,
 }
 
 /// Files that identify the OS, most authoritative first.
@@ -45,6 +48,9 @@ pub(crate) fn assemble(walks: &mut [LayerWalk], diff_ids: &[String]) -> Assemble
     // (ecosystem, name, version, path) -> first layer it was seen in.
     let mut first_seen: HashMap<(Ecosystem, &str, &str, &str), usize> = HashMap::new();
     let mut packages = Vec::new();
+    // The binary at each path in the final image: the layer that wrote it last.
+    let mut go_symbols: std::collections::BTreeMap<&str, &GoSymbols> =
+        std::collections::BTreeMap::new();
 
     for (index, walk) in walks.iter().enumerate() {
         // The walker's records first, then each analyzer's output in the analyzers' order, so
@@ -76,6 +82,11 @@ pub(crate) fn assemble(walks: &mut [LayerWalk], diff_ids: &[String]) -> Assemble
                         (record.ecosystem.clone(), record.package.as_str()),
                         &record.licenses,
                     );
+                }
+            }
+            for table in &output.go_symbols {
+                if merged.is_visible(&table.path, index) {
+                    go_symbols.insert(table.path.as_str(), table);
                 }
             }
             for owned in &output.owned_files {
@@ -143,6 +154,7 @@ pub(crate) fn assemble(walks: &mut [LayerWalk], diff_ids: &[String]) -> Assemble
         })
         .collect();
     dedupe_packages(&mut final_packages);
+    let go_symbols = go_symbols.into_values().cloned().collect();
 
     Assembled {
         inventory: merged.into_entries(),
@@ -150,6 +162,7 @@ pub(crate) fn assemble(walks: &mut [LayerWalk], diff_ids: &[String]) -> Assemble
         packages: final_packages,
         findings,
         skipped,
+        go_symbols,
     }
 }
 

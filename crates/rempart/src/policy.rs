@@ -14,6 +14,9 @@ pub struct Policy {
     pub scanner_severities: Vec<(ScannerKind, Vec<Severity>)>,
     /// Drop vulnerabilities that have no fixed version.
     pub ignore_unfixed: bool,
+    /// Drop vulnerabilities whose functions the binary does not hold (Go binaries with a
+    /// function table); unknown reachability is kept.
+    pub ignore_unreachable: bool,
     /// Accepted findings, with reasons.
     pub ignores: IgnoreList,
     /// VEX statements that a vulnerability does not affect a product.
@@ -66,6 +69,14 @@ impl Policy {
         if self.ignore_unfixed
             && let FindingDetails::Vulnerability { fix, .. } = &finding.details
             && !matches!(fix, FixState::Fixed { .. })
+        {
+            return false;
+        }
+        if self.ignore_unreachable
+            && let FindingDetails::Vulnerability {
+                reachable: Some(false),
+                ..
+            } = &finding.details
         {
             return false;
         }
@@ -214,9 +225,38 @@ mod tests {
                 cvss: vec![],
                 cvss_score: None,
                 references: vec![],
+                reachable: None,
             },
             primary_url: None,
         }
+    }
+
+    #[test]
+    fn unreachable_vulnerabilities_are_kept_unless_asked() {
+        let mut unreachable = vuln(Severity::High, FixState::NotFixed);
+        if let FindingDetails::Vulnerability { reachable, .. } = &mut unreachable.details {
+            *reachable = Some(false);
+        }
+        let mut reached = vuln(Severity::High, FixState::NotFixed);
+        reached.id = "CVE-2".into();
+        if let FindingDetails::Vulnerability { reachable, .. } = &mut reached.details {
+            *reachable = Some(true);
+        }
+        let mut unknown = vuln(Severity::High, FixState::NotFixed);
+        unknown.id = "CVE-3".into();
+        let result = || result(vec![unreachable.clone(), reached.clone(), unknown.clone()]);
+        let mut kept = result();
+        Policy::default().apply(&mut kept);
+        assert_eq!(kept.findings.len(), 3);
+        let mut filtered = result();
+        let outcome = Policy {
+            ignore_unreachable: true,
+            ..Policy::default()
+        }
+        .apply(&mut filtered);
+        let ids: Vec<&str> = filtered.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["CVE-2", "CVE-3"]);
+        assert_eq!(outcome.filtered, 1);
     }
 
     #[test]

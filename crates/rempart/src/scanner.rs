@@ -323,12 +323,14 @@ impl Scanner {
             mut packages,
             mut findings,
             skipped,
+            go_symbols,
         } = assembled;
         let context = ImageContext {
             metadata: &metadata,
             inventory: &inventory,
             os: os.as_ref(),
             packages: &packages,
+            go_symbols: &go_symbols,
         };
         for analyzer in &self.image_analyzers {
             analyzer

@@ -11,6 +11,7 @@ use memchr::memmem::Finder;
 use rempart_core::{AnalysisOutput, FileAnalyzer, FileMeta, FileSink, Interest};
 
 use super::go_package;
+use super::pclntab::PclntabScan;
 use crate::common::{CatalogError, fingerprint};
 
 const MAGIC: &[u8] = b"\xff Go buildinf:";
@@ -160,6 +161,7 @@ struct BuildInfoSink {
     path: String,
     magic: MarkerWindow,
     info: MarkerWindow,
+    functions: PclntabScan,
 }
 
 impl BuildInfoSink {
@@ -168,12 +170,14 @@ impl BuildInfoSink {
             path: path.to_owned(),
             magic: MarkerWindow::accepting(MAGIC, is_buildinfo_header),
             info: MarkerWindow::new(INFO_START),
+            functions: PclntabScan::default(),
         }
     }
 }
 
 impl FileSink for BuildInfoSink {
     fn write(&mut self, chunk: &[u8]) {
+        self.functions.write(chunk);
         self.magic.write(chunk);
         // Go 1.18+ binaries carry the module information right after the header; the separate
         // search is only needed for the pointer format.
@@ -200,7 +204,11 @@ impl FileSink for BuildInfoSink {
             return;
         };
         match decode(&blob, self.info.window.as_deref()) {
-            Ok(info) => info.report(&self.path, out),
+            Ok(info) => {
+                info.report(&self.path, out);
+                // Which functions the binary holds, for advisories that name theirs.
+                out.go_symbols.extend(self.functions.finish(&self.path));
+            }
             Err(message) => {
                 CatalogError::syntax(&self.path, "Go build information", &message).report(out);
             }
@@ -451,11 +459,22 @@ mod tests {
                 "{packages:?}"
             );
         }
-        // Every module carries the binary's build target, for platform-limited advisories.
+        // Every module carries the binary's build target, for platform-limited advisories, and
+        // the binary's function table comes along.
+        let mut binary = binary_with_header_at(32 * 1024, None);
+        binary.extend_from_slice(&crate::gobin::pclntab::tests::pclntab(&[
+            "runtime.main",
+            "golang.org/x/net/http2.(*Framer).ReadFrame",
+        ]));
         let mut sink = BuildInfoSink::new("usr/bin/app");
-        sink.write(&binary_with_header_at(32 * 1024, None));
+        for part in binary.chunks(4096) {
+            sink.write(part);
+        }
         let mut out = AnalysisOutput::default();
         Box::new(sink).finish(&mut out);
+        assert_eq!(out.go_symbols.len(), 1);
+        assert_eq!(out.go_symbols[0].path, "usr/bin/app");
+        assert!(out.go_symbols[0].contains_symbol("golang.org/x/net/http2", "Framer.ReadFrame"));
         assert_eq!(out.packages.len(), 3);
         for package in &out.packages {
             assert_eq!(package.arch.as_deref(), Some("linux/arm64"), "{package:?}");

@@ -3,6 +3,7 @@
 
 mod buildinfo;
 mod gomod;
+mod pclntab;
 
 use rempart_core::{Ecosystem, Package};
 

@@ -151,6 +151,7 @@ fn build_policy(args: &ScanArgs) -> Result<Policy> {
         severities,
         scanner_severities,
         ignore_unfixed: args.ignore_unfixed,
+        ignore_unreachable: args.ignore_unreachable,
         ignores,
         vex,
         fail_on_skipped: args.fail_on_skipped,

@@ -165,6 +165,7 @@ fn vuln(
                 .collect(),
             cvss_score: cvss.map(|(_, score)| score),
             references: vec![format!("https://security-tracker.debian.org/tracker/{id}")],
+            reachable: None,
         },
         primary_url: Some(format!("https://avd.example.org/{}", id.to_lowercase())),
     }
