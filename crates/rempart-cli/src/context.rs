@@ -130,6 +130,26 @@ impl Output {
         self.target.is_none() && color_choice().for_stream(io::stdout().is_terminal())
     }
 
+    /// The columns a table report must fit: on standard output, `COLUMNS` when set, else the
+    /// terminal's width; a file has no width (each column keeps its own cap).
+    pub(crate) fn table_width(&self) -> Option<usize> {
+        if self.target.is_some() {
+            return None;
+        }
+        if let Some(columns) = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|text| text.trim().parse::<usize>().ok())
+            .filter(|&columns| (20..=1000).contains(&columns))
+        {
+            return Some(columns);
+        }
+        let stdout = io::stdout();
+        if !stdout.is_terminal() {
+            return None;
+        }
+        terminal_size::terminal_size_of(&stdout).map(|(width, _)| usize::from(width.0))
+    }
+
     pub(crate) fn write(&self, bytes: &[u8]) -> Result<()> {
         match &self.target {
             None => write_stdout(bytes),

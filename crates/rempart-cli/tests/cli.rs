@@ -757,3 +757,46 @@ fn big_files_are_scanned_and_a_gate_can_refuse_what_it_skipped() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown unit"));
 }
+
+/// On standard output the table report fits `COLUMNS` (or the terminal); in a file it keeps its
+/// full width.
+#[test]
+fn the_table_report_fits_the_terminal_width() {
+    let cache = tempfile::tempdir().unwrap();
+    let image = sample_image();
+    let run = |columns: Option<&str>, extra: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rempart"));
+        command
+            .args([
+                "image",
+                "--input",
+                image.to_str().unwrap(),
+                "--color",
+                "never",
+            ])
+            .args(extra)
+            .env("REMPART_CACHE_DIR", cache.path())
+            .env_remove("REMPART_DB")
+            .env_remove("COLUMNS");
+        if let Some(columns) = columns {
+            command.env("COLUMNS", columns);
+        }
+        command.output().unwrap()
+    };
+    let widest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let narrow = run(Some("80"), &[]);
+    assert_eq!(narrow.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&narrow.stdout);
+    assert!(widest(&text) <= 80, "{text}");
+    assert!(text.contains("PYSEC-2023-192"), "nothing is hidden: {text}");
+    let wide = run(Some("200"), &[]);
+    assert!(widest(&String::from_utf8_lossy(&wide.stdout)) <= 200);
+    // Not a terminal and no COLUMNS: the full table.
+    let piped = run(None, &[]);
+    assert!(widest(&String::from_utf8_lossy(&piped.stdout)) > 100);
+    // A file is not a terminal: COLUMNS does not apply.
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("report.txt");
+    run(Some("80"), &["--output", file.to_str().unwrap()]);
+    assert!(widest(&std::fs::read_to_string(&file).unwrap()) > 100);
+}

@@ -126,6 +126,9 @@ pub struct ReportOptions {
     pub serial: Option<String>,
     /// ANSI colours for severities in the table report.
     pub color: bool,
+    /// Columns the table report must fit (the terminal's width); `None` for a file, where each
+    /// column keeps its own cap.
+    pub width: Option<usize>,
     /// Version of rempart, written as the producing tool's version.
     pub tool_version: String,
 }

@@ -11,7 +11,7 @@ use rempart_core::{Finding, FindingDetails, FixState, ScanResult, ScannerKind, S
 
 use crate::ReportOptions;
 use crate::order;
-use crate::text::{one_line, truncate, truncate_left, width};
+use crate::text::{one_line, truncate, truncate_middle, width, wrap};
 
 const TITLE_MAX: usize = 60;
 /// Titles next to a path column get less room, so the row still fits a wide terminal.
@@ -37,7 +37,8 @@ pub(crate) fn write(
     let paint = Paint {
         enabled: options.color,
     };
-    write_header(result, &paint, out)?;
+    let limit = options.width;
+    write_header(result, &paint, limit, out)?;
     let findings = order::findings(result);
     let scanners = order::scanners(result);
     for &scanner in &scanners {
@@ -57,28 +58,44 @@ pub(crate) fn write(
             continue;
         }
         match scanner {
-            ScannerKind::Vuln => write_vulnerabilities(result, &of_scanner, &paint, out)?,
+            ScannerKind::Vuln => write_vulnerabilities(result, &of_scanner, &paint, limit, out)?,
             ScannerKind::Secret => {
                 writeln!(out)?;
-                secrets_table(&of_scanner).write(&paint, out)?;
+                secrets_table(&of_scanner).write(&paint, limit, out)?;
             }
             ScannerKind::Malware => {
                 writeln!(out)?;
-                malware_table(&of_scanner).write(&paint, out)?;
+                malware_table(&of_scanner).write(&paint, limit, out)?;
             }
             ScannerKind::Misconfig => {
+                // A block per finding: the resolution and the rule's page do not fit a row.
                 writeln!(out)?;
-                misconfig_table(&of_scanner).write(&paint, out)?;
+                misconfig_table(&of_scanner).write_blocks(&paint, limit.unwrap_or(100), out)?;
             }
         }
     }
     writeln!(out)?;
     writeln!(out, "{}", paint.bold("Summary"))?;
-    summary_table(&findings, &scanners).write(&paint, out)?;
-    write_skipped(result, out)
+    summary_table(&findings, &scanners).write(&paint, limit, out)?;
+    write_skipped(result, limit, out)
 }
 
-fn write_header(result: &ScanResult, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+fn write_header(
+    result: &ScanResult,
+    paint: &Paint,
+    limit: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    // Long header lines wrap at the terminal's width, continued with an indent.
+    let line = |out: &mut dyn Write, text: &str| -> io::Result<()> {
+        let Some(limit) = limit else {
+            return writeln!(out, "{text}");
+        };
+        for (index, part) in wrap(text, limit.saturating_sub(2)).iter().enumerate() {
+            writeln!(out, "{}{part}", if index == 0 { "" } else { "  " })?;
+        }
+        Ok(())
+    };
     let mut facts = Vec::new();
     if let Some(os) = &result.os {
         facts.push(one_line(&os_label(os)));
@@ -98,13 +115,17 @@ fn write_header(result: &ScanResult, paint: &Paint, out: &mut dyn Write) -> io::
     if let (Some(os), Some(arch)) = (&result.target.os, &result.target.architecture) {
         facts.push(one_line(&format!("{os}/{arch}")));
     }
-    writeln!(
-        out,
-        "{} ({}) · {}",
-        paint.bold(&one_line(order::target_name(result))),
+    let name = one_line(order::target_name(result));
+    let rest = format!(
+        " ({}) · {}",
         one_line(&result.target_kind),
         facts.join(" · ")
-    )?;
+    );
+    if limit.is_none_or(|limit| width(&name) + width(&rest) <= limit) {
+        writeln!(out, "{}{rest}", paint.bold(&name))?;
+    } else {
+        line(out, &format!("{name}{rest}"))?;
+    }
     if let Some(digest) = order::target_digest(result) {
         writeln!(out, "Digest: {}", one_line(digest))?;
     }
@@ -115,17 +136,21 @@ fn write_header(result: &ScanResult, paint: &Paint, out: &mut dyn Write) -> io::
             .map(|date| format!(", data up to {}", &date[..date.len().min(10)]))
             .unwrap_or_default();
         if data.sample {
-            writeln!(
+            line(
                 out,
-                "Vulnerability data: the built-in sample set ({} advisories{up_to}), not real coverage: run `rempart db update`",
-                data.advisories
+                &format!(
+                    "Vulnerability data: the built-in sample set ({} advisories{up_to}), not real coverage: run `rempart db update`",
+                    data.advisories
+                ),
             )?;
         } else {
-            writeln!(
+            line(
                 out,
-                "Vulnerability data: {} ({} advisories{up_to})",
-                one_line(&data.path),
-                data.advisories
+                &format!(
+                    "Vulnerability data: {} ({} advisories{up_to})",
+                    one_line(&data.path),
+                    data.advisories
+                ),
             )?;
         }
     }
@@ -162,6 +187,7 @@ fn write_vulnerabilities(
     result: &ScanResult,
     findings: &[&Finding],
     paint: &Paint,
+    limit: Option<usize>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut groups: BTreeMap<(bool, String, String), Vec<&Finding>> = BTreeMap::new();
@@ -206,7 +232,7 @@ fn write_vulnerabilities(
                 ))
             )?;
         }
-        vulnerability_table(&group, not_os).write(paint, out)?;
+        vulnerability_table(&group, not_os).write(paint, limit, out)?;
     }
     Ok(())
 }
@@ -231,7 +257,8 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
     if with_path {
         headers.push("Path");
     }
-    let mut table = Table::new(&headers);
+    // Severity, package, installed version, id, status, fixed versions on the block's first line.
+    let mut table = Table::new(&headers).heading(&[2, 0, 4, 1, 3, 5]);
     for finding in findings {
         let FindingDetails::Vulnerability {
             package,
@@ -281,7 +308,8 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
 fn secrets_table(findings: &[&Finding]) -> Table {
     let mut table = Table::new(&[
         "Severity", "Rule", "Title", "Location", "Layer", "Deleted", "Match",
-    ]);
+    ])
+    .heading(&[0, 1, 6]);
     for finding in findings {
         let FindingDetails::Secret { redacted, origin } = &finding.details else {
             continue;
@@ -318,7 +346,8 @@ fn malware_table(findings: &[&Finding]) -> Table {
         "Layer",
         "Deleted",
         "Signature",
-    ]);
+    ])
+    .heading(&[0, 1, 2]);
     for finding in findings {
         let FindingDetails::Malware {
             signature, engine, ..
@@ -344,17 +373,33 @@ fn malware_table(findings: &[&Finding]) -> Table {
 }
 
 fn misconfig_table(findings: &[&Finding]) -> Table {
-    let mut table = Table::new(&["Severity", "Code", "Resource", "Title", "File"]);
+    let mut table = Table::new(&[
+        "Severity", "Code", "Title", "Resource", "Location", "Fix", "More",
+    ])
+    .heading(&[0, 1, 2])
+    .spaced();
     for finding in findings {
-        let FindingDetails::Misconfig { resource, .. } = &finding.details else {
+        let FindingDetails::Misconfig {
+            resource,
+            resolution,
+        } = &finding.details
+        else {
             continue;
         };
+        let mut location = order::display_location(finding);
+        if let Some(layer) = &finding.location.layer
+            && !finding.location.path.is_empty()
+        {
+            write!(location, " (layer {})", layer.index).expect("writing to a String cannot fail");
+        }
         table.push(vec![
             Cell::severity(finding.severity),
             Cell::plain(&finding.id),
-            Cell::capped(resource, TEXT_MAX),
-            Cell::capped(&finding.title, TITLE_MAX),
-            Cell::path(&order::display_location(finding)),
+            Cell::plain(&finding.title),
+            Cell::plain(resource),
+            Cell::plain(&location),
+            Cell::plain(resolution.as_deref().unwrap_or_default()),
+            Cell::plain(finding.primary_url.as_deref().unwrap_or_default()),
         ]);
     }
     table
@@ -393,7 +438,7 @@ fn summary_table(findings: &[&Finding], scanners: &[ScannerKind]) -> Table {
 
 /// Skipped entries are counted by reason so nothing is silently passed over; the JSON report has
 /// each entry.
-fn write_skipped(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
+fn write_skipped(result: &ScanResult, limit: Option<usize>, out: &mut dyn Write) -> io::Result<()> {
     if result.skipped.is_empty() {
         return Ok(());
     }
@@ -408,8 +453,7 @@ fn write_skipped(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
         .map(|(reason, count)| format!("{reason}: {count}"))
         .collect();
     writeln!(out)?;
-    writeln!(
-        out,
+    let text = format!(
         "Skipped {} entr{} ({}); the JSON report lists each one.",
         result.skipped.len(),
         if result.skipped.len() == 1 {
@@ -418,7 +462,16 @@ fn write_skipped(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
             "ies"
         },
         parts.join(", ")
-    )
+    );
+    match limit {
+        Some(limit) => {
+            for (index, part) in wrap(&text, limit.saturating_sub(2)).iter().enumerate() {
+                writeln!(out, "{}{part}", if index == 0 { "" } else { "  " })?;
+            }
+            Ok(())
+        }
+        None => writeln!(out, "{text}"),
+    }
 }
 
 /// ANSI styling that disappears when colour is off.
@@ -463,8 +516,21 @@ fn severity_code(severity: Severity) -> &'static str {
     }
 }
 
+/// How a cell may be cut when its column must shrink.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// Identifiers, versions, counts: never cut.
+    Never,
+    /// Free text, cut at the end (`…`), at most this wide even when there is room.
+    End(usize),
+    /// A path, cut in the middle so the file name stays.
+    Middle(usize),
+}
+
 struct Cell {
+    /// The whole text, on one line.
     text: String,
+    cut: Cut,
     severity: Option<Severity>,
     right: bool,
 }
@@ -473,17 +539,24 @@ impl Cell {
     fn plain(text: &str) -> Cell {
         Cell {
             text: one_line(text),
+            cut: Cut::Never,
             severity: None,
             right: false,
         }
     }
 
     fn capped(text: &str, max: usize) -> Cell {
-        Cell::plain(&truncate(&one_line(text), max))
+        Cell {
+            cut: Cut::End(max),
+            ..Cell::plain(text)
+        }
     }
 
     fn path(path: &str) -> Cell {
-        Cell::plain(&truncate_left(&one_line(path), PATH_MAX))
+        Cell {
+            cut: Cut::Middle(PATH_MAX),
+            ..Cell::plain(path)
+        }
     }
 
     fn severity(severity: Severity) -> Cell {
@@ -492,9 +565,8 @@ impl Cell {
 
     fn severity_text(text: &str, severity: Severity) -> Cell {
         Cell {
-            text: text.to_owned(),
             severity: Some(severity),
-            right: false,
+            ..Cell::plain(text)
         }
     }
 
@@ -502,12 +574,38 @@ impl Cell {
         self.right = true;
         self
     }
+
+    /// The widest this cell is shown when there is room.
+    fn natural_width(&self) -> usize {
+        match self.cut {
+            Cut::Never => width(&self.text),
+            Cut::End(max) | Cut::Middle(max) => width(&self.text).min(max),
+        }
+    }
+
+    /// The text cut to `columns`.
+    fn shown(&self, columns: usize) -> String {
+        match self.cut {
+            Cut::Never => self.text.clone(),
+            Cut::End(_) => truncate(&self.text, columns),
+            Cut::Middle(_) => truncate_middle(&self.text, columns),
+        }
+    }
 }
 
-/// A box-drawn table whose columns are as wide as their widest cell.
+/// Columns that can shrink are not cut below this.
+const MIN_FLEXIBLE: usize = 10;
+
+/// A box-drawn table whose columns are as wide as their widest cell, shrunk to fit the
+/// terminal; when even that does not fit, each row is printed as a block of labelled lines.
 struct Table {
     headers: Vec<String>,
     rows: Vec<Vec<Cell>>,
+    /// The columns that make a row's first line in the block layout, in that order; the others
+    /// follow as labelled lines.
+    heading: Vec<usize>,
+    /// A blank line between blocks.
+    spaced: bool,
 }
 
 impl Table {
@@ -515,20 +613,58 @@ impl Table {
         Table {
             headers: headers.iter().map(|&h| h.to_owned()).collect(),
             rows: Vec::new(),
+            heading: vec![0, 1],
+            spaced: false,
         }
+    }
+
+    fn heading(mut self, columns: &[usize]) -> Table {
+        self.heading = columns.to_vec();
+        self
+    }
+
+    fn spaced(mut self) -> Table {
+        self.spaced = true;
+        self
     }
 
     fn push(&mut self, row: Vec<Cell>) {
         self.rows.push(row);
     }
 
-    fn write(&self, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    /// Column widths that fit `limit` columns of terminal, or `None` when no shrinking fits.
+    fn widths(&self, limit: Option<usize>) -> Option<Vec<usize>> {
         let mut widths: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
+        let mut flexible = vec![false; widths.len()];
         for row in &self.rows {
             for (column, cell) in row.iter().enumerate() {
-                widths[column] = widths[column].max(width(&cell.text));
+                widths[column] = widths[column].max(cell.natural_width());
+                flexible[column] |= cell.cut != Cut::Never;
             }
         }
+        let Some(limit) = limit else {
+            return Some(widths);
+        };
+        // Borders: one at each side and between columns, one space of padding each side.
+        let total = |widths: &[usize]| widths.iter().sum::<usize>() + 3 * widths.len() + 1;
+        while total(&widths) > limit {
+            // Shrink the widest flexible column that can still shrink.
+            let widest = (0..widths.len())
+                .filter(|&c| flexible[c] && widths[c] > MIN_FLEXIBLE.max(width(&self.headers[c])))
+                .max_by_key(|&c| (widths[c], std::cmp::Reverse(c)))?;
+            widths[widest] -= 1;
+        }
+        Some(widths)
+    }
+
+    fn write(&self, paint: &Paint, limit: Option<usize>, out: &mut dyn Write) -> io::Result<()> {
+        match self.widths(limit) {
+            Some(widths) => self.write_boxed(paint, &widths, out),
+            None => self.write_blocks(paint, limit.unwrap_or(80), out),
+        }
+    }
+
+    fn write_boxed(&self, paint: &Paint, widths: &[usize], out: &mut dyn Write) -> io::Result<()> {
         let rule = |left: &str, middle: &str, right: &str| {
             let parts: Vec<String> = widths.iter().map(|w| "─".repeat(w + 2)).collect();
             format!("{left}{}{right}", parts.join(middle))
@@ -537,7 +673,7 @@ impl Table {
         let header: Vec<String> = self
             .headers
             .iter()
-            .zip(&widths)
+            .zip(widths)
             .map(|(h, &w)| format!(" {} ", pad(&paint.bold(h), width(h), w, false)))
             .collect();
         writeln!(out, "│{}│", header.join("│"))?;
@@ -545,18 +681,82 @@ impl Table {
         for row in &self.rows {
             let cells: Vec<String> = row
                 .iter()
-                .zip(&widths)
+                .zip(widths)
                 .map(|(cell, &w)| {
+                    let text = cell.shown(w);
                     let shown = match cell.severity {
-                        Some(severity) => paint.severity_text(&cell.text, severity),
-                        None => cell.text.clone(),
+                        Some(severity) => paint.severity_text(&text, severity),
+                        None => text.clone(),
                     };
-                    format!(" {} ", pad(&shown, width(&cell.text), w, cell.right))
+                    format!(" {} ", pad(&shown, width(&text), w, cell.right))
                 })
                 .collect();
             writeln!(out, "│{}│", cells.join("│"))?;
         }
         writeln!(out, "{}", rule("└", "┴", "┘"))
+    }
+
+    /// One block per row: its heading columns on one line, then each other non-empty column as
+    /// `Label  value`, wrapped to the terminal, nothing cut.
+    fn write_blocks(&self, paint: &Paint, limit: usize, out: &mut dyn Write) -> io::Result<()> {
+        let others: Vec<usize> = (0..self.headers.len())
+            .filter(|column| !self.heading.contains(column))
+            .collect();
+        let label_width = others
+            .iter()
+            .map(|&column| width(&self.headers[column]))
+            .max()
+            .unwrap_or(0);
+        for (index, row) in self.rows.iter().enumerate() {
+            if index > 0 && self.spaced {
+                writeln!(out)?;
+            }
+            let cells: Vec<&Cell> = self
+                .heading
+                .iter()
+                .filter_map(|&column| row.get(column))
+                .filter(|cell| !cell.text.trim().is_empty())
+                .collect();
+            let plain: Vec<&str> = cells.iter().map(|cell| cell.text.as_str()).collect();
+            let plain = plain.join("  ");
+            if width(&plain) <= limit {
+                let styled: Vec<String> = cells
+                    .iter()
+                    .map(|cell| match cell.severity {
+                        Some(severity) => paint.severity_text(&cell.text, severity),
+                        None => cell.text.clone(),
+                    })
+                    .collect();
+                writeln!(out, "{}", styled.join("  "))?;
+            } else {
+                for (line, text) in wrap(&plain, limit.saturating_sub(2)).iter().enumerate() {
+                    writeln!(out, "{}{text}", if line == 0 { "" } else { "  " })?;
+                }
+            }
+            let value_width = limit.saturating_sub(label_width + 4);
+            for &column in &others {
+                let (header, Some(cell)) = (&self.headers[column], row.get(column)) else {
+                    continue;
+                };
+                if cell.text.trim().is_empty() {
+                    continue;
+                }
+                // Titles and paths stay on one line (cut as in the table); other values wrap.
+                let lines = match cell.cut {
+                    Cut::Never => wrap(&cell.text, value_width),
+                    Cut::End(_) | Cut::Middle(_) => vec![cell.shown(value_width)],
+                };
+                for (line, text) in lines.iter().enumerate() {
+                    let label = if line == 0 { header.as_str() } else { "" };
+                    writeln!(
+                        out,
+                        "  {}  {text}",
+                        pad(label, width(label), label_width, false)
+                    )?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -36,6 +36,72 @@ pub(crate) fn truncate_left(text: &str, max: usize) -> String {
     cut
 }
 
+/// A path cut in the middle to at most `max` columns, keeping its first directories and as much
+/// of its end as fits, cut at a `/` where possible (`/usr/…/requests-2.28.1.dist-info/METADATA`):
+/// the file and its package directory say the most. Falls back to cutting from the left when
+/// the file name alone is too long.
+pub(crate) fn truncate_middle(text: &str, max: usize) -> String {
+    let count = width(text);
+    if count <= max {
+        return text.to_owned();
+    }
+    let tail_width = text.rfind('/').map_or(count, |at| width(&text[at..]));
+    if max < 8 || tail_width + 4 > max {
+        return truncate_left(text, max);
+    }
+    let budget = max - 1;
+    let head: String = text.chars().take(budget / 4).collect();
+    let start = match head.rfind('/') {
+        Some(at) if at > 0 => head[..=at].to_owned(),
+        _ => head,
+    };
+    let end_budget = budget - width(&start);
+    let mut end: String = text.chars().skip(count - end_budget).collect();
+    // Start the end at a directory boundary, unless that drops a third of it.
+    if let Some(at) = end.find('/')
+        && width(&end[..at]) < end_budget / 3
+    {
+        end = end[at..].to_owned();
+    }
+    format!("{start}…{end}")
+}
+
+/// Splits `text` into lines of at most `max` columns at spaces (words longer than a line are
+/// cut into pieces).
+pub(crate) fn wrap(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(10);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let mut word: String = word.to_owned();
+        loop {
+            let needed = width(&word) + usize::from(!line.is_empty());
+            if width(&line) + needed <= max {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            // A word longer than a line.
+            let head: String = word.chars().take(max).collect();
+            word = word.chars().skip(max).collect();
+            lines.push(head);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Replaces control characters (newlines, escapes) so untrusted text from an image cannot break
 /// the layout or inject terminal escape sequences.
 pub(crate) fn one_line(text: &str) -> String {

@@ -14,6 +14,7 @@ fn options() -> ReportOptions {
         timestamp: Some("2024-06-12T08:30:00Z".to_owned()),
         serial: Some("3e671687-395b-41f5-a30f-a58921a69b79".to_owned()),
         color: false,
+        width: None,
         tool_version: "0.1.0".to_owned(),
     }
 }
@@ -794,4 +795,29 @@ fn unreachable_vulnerabilities_are_marked_in_every_format() {
         sarif.contains("\"reachable\": false"),
         "the SARIF result carries it"
     );
+}
+
+/// Tables fit the terminal: at 80 and 120 columns no line is wider, long paths keep their file
+/// name, and a table that cannot fit prints one block per finding, nothing hidden.
+#[test]
+fn tables_fit_the_terminal() {
+    let mut narrow = None;
+    for columns in [80, 120, 200] {
+        let options = ReportOptions {
+            width: Some(columns),
+            ..options()
+        };
+        let text = render_with(&common::scan_result(), Format::Table, &options);
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= columns,
+                "{columns} columns: {} wide: {line}",
+                line.chars().count()
+            );
+        }
+        if columns == 80 {
+            narrow = Some(text);
+        }
+    }
+    insta::assert_snapshot!("table_80_columns", narrow.unwrap());
 }

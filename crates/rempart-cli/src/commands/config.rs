@@ -103,6 +103,7 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
         timestamp: None,
         serial: None,
         color: output.wants_color(),
+        width: output.table_width(),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
     let mut bytes = Vec::new();

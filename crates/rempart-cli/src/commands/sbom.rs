@@ -58,6 +58,7 @@ pub(crate) fn run(args: &SbomArgs) -> Result<Outcome> {
         timestamp: args.common.timestamp.clone(),
         serial: args.serial.clone(),
         color: false,
+        width: None,
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
     let mut bytes = Vec::new();

@@ -115,6 +115,7 @@ fn run(
         timestamp: args.common.timestamp.clone(),
         serial: None,
         color: output.wants_color(),
+        width: output.table_width(),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
     let mut bytes = Vec::new();
