@@ -800,3 +800,29 @@ fn the_table_report_fits_the_terminal_width() {
     run(Some("80"), &["--output", file.to_str().unwrap()]);
     assert!(widest(&std::fs::read_to_string(&file).unwrap()) > 100);
 }
+
+/// Files found in a directory are shown relative to it, with no layer: a source tree has none.
+#[test]
+fn config_findings_in_a_directory_are_shown_relative_to_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tree.path().join("deploy")).unwrap();
+    std::fs::write(
+        tree.path().join("deploy/pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: registry.example.com/app:1.0\n    securityContext:\n      privileged: true\n",
+    )
+    .unwrap();
+    std::fs::write(tree.path().join("Dockerfile"), "FROM debian:latest\n").unwrap();
+    let output = rempart(
+        cache.path(),
+        &["config", tree.path().to_str().unwrap(), "--color", "never"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Location  deploy/pod.yaml:"), "{text}");
+    assert!(text.contains("Location  Dockerfile:1"), "{text}");
+    assert!(
+        !text.contains("/deploy/pod.yaml") && !text.contains("(layer"),
+        "{text}"
+    );
+}

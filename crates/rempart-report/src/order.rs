@@ -162,13 +162,28 @@ pub(crate) fn target_digest(result: &ScanResult) -> Option<&str> {
         .or(result.target.config_digest.as_deref())
 }
 
-/// One line describing where a finding is, as an image path: `/app/x.jar!/a/b.class`,
-/// `/etc/app.conf:12`.
+/// Whether a finding's layer is an image's: a directory scanned as a source tree (`fs`) or a
+/// file named on the command line has no layer a user would look for.
+pub(crate) fn in_image_layer(finding: &Finding) -> bool {
+    finding
+        .location
+        .layer
+        .as_ref()
+        .is_some_and(|layer| !layer.diff_id.starts_with("fs:"))
+}
+
+/// One line describing where a finding is: in an image or a root filesystem as an absolute
+/// path (`/app/x.jar!/a/b.class`, `/etc/app.conf:12`); in a source tree or a file named on the
+/// command line as the user gave it (`deploy/web.yaml:12`).
 pub(crate) fn display_location(finding: &Finding) -> String {
     if let Some(entry) = &finding.location.config {
         return entry.to_string();
     }
-    let mut shown = image_path(&full_path(finding));
+    let mut shown = if in_image_layer(finding) {
+        image_path(&full_path(finding))
+    } else {
+        full_path(finding)
+    };
     if let Some(line) = finding.location.line {
         shown.push(':');
         shown.push_str(&line.to_string());

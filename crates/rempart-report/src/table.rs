@@ -389,6 +389,7 @@ fn misconfig_table(findings: &[&Finding]) -> Table {
         let mut location = order::display_location(finding);
         if let Some(layer) = &finding.location.layer
             && !finding.location.path.is_empty()
+            && order::in_image_layer(finding)
         {
             write!(location, " (layer {})", layer.index).expect("writing to a String cannot fail");
         }
@@ -406,6 +407,9 @@ fn misconfig_table(findings: &[&Finding]) -> Table {
 }
 
 fn layer_index(finding: &Finding) -> String {
+    if !order::in_image_layer(finding) {
+        return String::new();
+    }
     finding
         .location
         .layer
