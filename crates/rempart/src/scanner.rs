@@ -109,6 +109,7 @@ impl Scanner {
 
     /// Scans an image from any source.
     pub fn scan_image(&self, source: &dyn ImageSource) -> Result<ScanOutcome, ScanError> {
+        let started = std::time::Instant::now();
         let layers = source.layers();
         let limits_key = format!("{:?}", self.options.limits);
         let identities: Vec<Option<String>> = (0..layers.len())
@@ -145,6 +146,12 @@ impl Scanner {
             layers_to_read: wanted.len(),
             cached: layers.len() - wanted.len(),
         });
+        tracing::info!(
+            "{} layers: {} to read, {} from the cache",
+            layers.len(),
+            wanted.len(),
+            layers.len() - wanted.len()
+        );
         let finish =
             |index: usize, result: Result<LayerWalk, WalkError>| -> Result<LayerWalk, ImageError> {
                 let walk = result.map_err(|source| ImageError::Layer {
@@ -179,6 +186,7 @@ impl Scanner {
         let read_ahead = self.options.parallel > 1;
         let walk_random = |index: usize| -> Result<LayerWalk, ImageError> {
             tracing::debug!(layer = index, diff_id = %layers[index].diff_id, "walking layer");
+            let layer_started = std::time::Instant::now();
             let mut reader = source.open_layer(index)?;
             let analyzers = self.subset(&plans[index].missing());
             let limits = self.options.limits;
@@ -187,7 +195,9 @@ impl Scanner {
             } else {
                 walk_layer(&mut *reader, &analyzers, limits, expected(index))
             };
-            finish(index, result)
+            let walk = finish(index, result)?;
+            log_layer(index, &walk, layer_started.elapsed(), analyzers.len());
+            Ok(walk)
         };
 
         let mut walked: Vec<Option<LayerWalk>> = vec![None; layers.len()];
@@ -226,10 +236,12 @@ impl Scanner {
             LayerAccess::Sequential => {
                 let collected = Mutex::new(Vec::new());
                 source.for_each_layer(&wanted, &mut |index, reader| {
+                    let layer_started = std::time::Instant::now();
                     let analyzers = self.subset(&plans[index].missing());
                     let result =
                         walk_layer(reader, &analyzers, self.options.limits, expected(index));
                     let walk = finish(index, result)?;
+                    log_layer(index, &walk, layer_started.elapsed(), analyzers.len());
                     collected.lock().expect("not poisoned").push((index, walk));
                     Ok(())
                 })?;
@@ -253,6 +265,7 @@ impl Scanner {
             .collect::<Result<_, _>>()?;
 
         self.report(Progress::LayersDone);
+        tracing::info!("layers read in {:.2} s", started.elapsed().as_secs_f64());
         let diff_ids: Vec<String> = layers.iter().map(|l| l.diff_id.clone()).collect();
         let summaries = layers
             .iter()
@@ -333,12 +346,20 @@ impl Scanner {
             go_symbols: &go_symbols,
         };
         for analyzer in &self.image_analyzers {
+            let analyzer_started = std::time::Instant::now();
+            let before = findings.len();
             analyzer
                 .analyze_image(&context, &mut findings)
                 .map_err(|error| ScanError::ImageAnalyzer {
                     analyzer: analyzer.name(),
                     message: error.0,
                 })?;
+            tracing::info!(
+                "{}: {} findings in {:.3} s",
+                analyzer.name(),
+                findings.len() - before,
+                analyzer_started.elapsed().as_secs_f64()
+            );
         }
         let mut metadata = metadata;
         let mut layers = layers;
@@ -412,4 +433,15 @@ impl FileAnalyzer for Borrowed<'_> {
     fn open_stream(&self, file: &FileMeta<'_>) -> Option<Box<dyn FileSink + '_>> {
         self.0.open_stream(file)
     }
+}
+
+/// `-v`: what reading one layer took.
+fn log_layer(index: usize, walk: &LayerWalk, elapsed: std::time::Duration, analyzers: usize) {
+    #[allow(clippy::cast_precision_loss)] // A size shown in MiB.
+    let mib = walk.bytes as f64 / (1024.0 * 1024.0);
+    tracing::info!(
+        "layer {index}: {} files, {mib:.1} MiB, {analyzers} analyzers, in {:.2} s",
+        walk.files,
+        elapsed.as_secs_f64()
+    );
 }
