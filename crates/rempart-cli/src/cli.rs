@@ -62,6 +62,20 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// List the built-in rules, or show one rule's documentation (`rempart rules MAL-REVSHELL`).
+    Rules(RulesArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct RulesArgs {
+    /// A rule code from a report: shows what it detects, why it matters and how to fix it.
+    pub(crate) code: Option<String>,
+    /// Only the rules of these scanners (comma-separated: secret, malware, misconfig).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) scanners: Vec<String>,
+    /// table or json.
+    #[arg(short, long, default_value = "table")]
+    pub(crate) format: String,
 }
 
 #[derive(Args, Debug)]

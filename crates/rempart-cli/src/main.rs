@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Sbom(args) => commands::sbom::run(&args),
         Command::Config(args) => commands::config::run(&args),
         Command::Db { command } => commands::db::run(command, cli.quiet),
+        Command::Rules(args) => commands::rules::run(&args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -826,3 +826,43 @@ fn config_findings_in_a_directory_are_shown_relative_to_it() {
         "{text}"
     );
 }
+
+/// Every rule code a report can carry is documented: `rempart rules CODE` says what it detects
+/// and how to fix it, for every code the sample image's scan reports.
+#[test]
+fn every_reported_rule_code_is_documented() {
+    let cache = tempfile::tempdir().unwrap();
+    let report = json(&scan_sample(cache.path(), &["--format", "json"]));
+    let listed = rempart(cache.path(), &["rules", "--format", "json"]);
+    assert_eq!(listed.status.code(), Some(0));
+    let rules: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let codes: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["code"].as_str().unwrap())
+        .collect();
+    for code in [
+        "SEC-GITHUB-PAT",
+        "MAL-REVSHELL",
+        "K8S-PSS-HOST-PROBES",
+        "IMG-ROOT-USER",
+    ] {
+        assert!(codes.contains(&code), "{code}");
+    }
+    for finding in report["findings"].as_array().unwrap() {
+        if finding["scanner"] == "vuln" {
+            continue;
+        }
+        let code = finding["id"].as_str().unwrap();
+        let shown = rempart(cache.path(), &["rules", &code.to_ascii_lowercase()]);
+        assert_eq!(shown.status.code(), Some(0), "{code}");
+        let text = String::from_utf8_lossy(&shown.stdout);
+        // The code, then a title line, then a documentation paragraph.
+        let doc = text.split("\n\n").nth(1).unwrap_or_default();
+        assert!(text.starts_with(code) && doc.len() > 80, "{code}: {text}");
+    }
+    let unknown = rempart(cache.path(), &["rules", "SEC-NO-SUCH-RULE"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("SEC-AWS"));
+}

@@ -15,6 +15,7 @@ mod error;
 mod ignore;
 mod policy;
 mod redact;
+mod rule_docs;
 mod scanner;
 mod vex;
 
@@ -27,5 +28,6 @@ pub use error::ScanError;
 pub use ignore::{IgnoreEntry, IgnoreList};
 pub use policy::{Policy, PolicyOutcome, Suppression, Verdict};
 pub use rempart_malware::{DEFAULT_MAX_FILE_SIZE as MALWARE_DEFAULT_MAX_FILE_SIZE, MalwareConfig};
+pub use rule_docs::{RuleDoc, rule_docs};
 pub use scanner::{Progress, ProgressFn, ScanOptions, ScanOutcome, Scanner};
 pub use vex::{VexStatement, load_vex};

@@ -1,5 +1,6 @@
 pub(crate) mod config;
 pub(crate) mod db;
+pub(crate) mod rules;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 mod source;

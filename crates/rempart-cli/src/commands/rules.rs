@@ -1,0 +1,87 @@
+//! `rempart rules`: the built-in rules and their documentation.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use rempart::{RuleDoc, rule_docs};
+
+use crate::Outcome;
+use crate::cli::RulesArgs;
+use crate::context::{parse_scanners, write_stdout};
+
+pub(crate) fn run(args: &RulesArgs) -> Result<Outcome> {
+    let mut rules = rule_docs();
+    if !args.scanners.is_empty() {
+        let wanted = parse_scanners(&args.scanners)?;
+        rules.retain(|rule| wanted.contains(&rule.scanner));
+    }
+    if let Some(code) = &args.code {
+        let wanted = code.trim().to_ascii_uppercase();
+        let Some(rule) = rules.iter().find(|rule| rule.code == wanted) else {
+            let near: Vec<&str> = rules
+                .iter()
+                .map(|rule| rule.code.as_str())
+                .filter(|known| known.starts_with(wanted.split('-').next().unwrap_or_default()))
+                .take(8)
+                .collect();
+            anyhow::bail!(
+                "no built-in rule has the code {code}{}",
+                if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (codes of that family: {}, …; `rempart rules` lists them all)",
+                        near.join(", ")
+                    )
+                }
+            );
+        };
+        return print(&match args.format.as_str() {
+            "json" => serde_json::to_string_pretty(rule)? + "\n",
+            "table" => describe(rule),
+            other => anyhow::bail!("unknown format {other}: use table or json"),
+        });
+    }
+    print(&match args.format.as_str() {
+        "json" => serde_json::to_string_pretty(&rules)? + "\n",
+        "table" => list(&rules),
+        other => anyhow::bail!("unknown format {other}: use table or json"),
+    })
+}
+
+fn print(text: &str) -> Result<Outcome> {
+    write_stdout(text.as_bytes())?;
+    Ok(Outcome::Clean)
+}
+
+fn list(rules: &[RuleDoc]) -> String {
+    let code_width = rules.iter().map(|r| r.code.len()).max().unwrap_or(4);
+    let mut text = String::new();
+    for rule in rules {
+        let _ = writeln!(
+            text,
+            "{:<code_width$}  {:<8}  {:<9}  {}",
+            rule.code,
+            rule.severity.as_str(),
+            rule.scanner.as_str(),
+            rule.title
+        );
+    }
+    let _ = writeln!(
+        text,
+        "\n{} rules; `rempart rules CODE` shows one rule's documentation.",
+        rules.len()
+    );
+    text
+}
+
+fn describe(rule: &RuleDoc) -> String {
+    format!(
+        "{} · {} · {}\n{}\n\n{}\n",
+        rule.code,
+        rule.severity.as_str(),
+        rule.scanner.as_str(),
+        rule.title,
+        rule.doc.trim_end()
+    )
+}
