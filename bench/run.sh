@@ -17,9 +17,11 @@ images=("${@:-bench bench3x}")
 # shellcheck disable=SC2206
 images=(${images[@]})
 
-# The vulnerability database is built once, outside the timings (as Trivy's is downloaded once).
+# The vulnerability database is built once, outside the timings (as Trivy's is downloaded once),
+# and again when this rempart cannot read it (a database schema change).
 db=$out/vuln.sqlite
-if [ ! -f "$db" ]; then
+if [ ! -f "$db" ] || ! "$rempart" db status --db "$db" >/dev/null 2>&1; then
+  rm -f "$db"
   shared=$root/../shared/advisories
   "$rempart" db import --db "$db" "$shared/PyPI-all.zip" "$shared/Go-all.zip" "$shared/crates.io-all.zip" \
     "$shared/alpine-secdb/v3.11"
