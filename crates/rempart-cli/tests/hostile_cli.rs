@@ -615,3 +615,31 @@ fn a_scan_against_a_damaged_database_fails() {
     );
     assert_fails_saying(&output, "is damaged");
 }
+
+/// A file given as an image by mistake is refused without its content in the error: the tar
+/// reader quotes the header bytes it could not read.
+#[test]
+fn a_file_that_is_not_an_image_is_refused_without_printing_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("passwd");
+    let mut text = String::new();
+    for user in ["root", "daemon", "operator"] {
+        text += &[
+            user,
+            ":x:0:0:",
+            user,
+            "-Wq9-private-marker:/root:/bin/bash\n",
+        ]
+        .concat();
+    }
+    text.push_str(&"x".repeat(2048));
+    std::fs::write(&file, &text).unwrap();
+    let output = rempart(cache.path(), &["image", "--input", file.to_str().unwrap()]);
+    assert_fails_saying(&output, "not a readable tar archive");
+    assert!(
+        !stderr(&output).contains("private-marker"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -311,6 +311,23 @@ fn file_identity(path: &Path, file: &File) -> Option<String> {
     }
 }
 
+/// What a tar error says, without the bytes it quotes: the tar reader puts the header fields
+/// it could not read (and the entry's name) into its messages, and a file given as an image by
+/// mistake (`/etc/passwd`) must not have its content printed in the error.
+fn corrupt_tar(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let cause = text
+        .split([':', '\n'])
+        .next()
+        .unwrap_or_default()
+        .split(" when ")
+        .next()
+        .unwrap_or_default()
+        .trim();
+    let cause: String = cause.chars().take(80).collect();
+    format!("not a readable tar archive ({cause}); a docker-save archive is a tar file")
+}
+
 fn index_members<R: Read>(
     entries: tar::Entries<'_, R>,
     keep_small: bool,
@@ -320,8 +337,7 @@ fn index_members<R: Read>(
     let mut small: HashMap<String, Vec<u8>> = HashMap::new();
     let mut budget = SMALL_MEMBERS_BUDGET;
     for entry in entries {
-        let mut entry =
-            entry.map_err(|e| ImageError::invalid(input, format!("corrupt tar: {e}")))?;
+        let mut entry = entry.map_err(|e| ImageError::invalid(input, corrupt_tar(&e)))?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let Ok(name) = normalize_entry_path(&raw) else {
             continue;
@@ -413,8 +429,7 @@ impl ImageSource for DockerArchive {
             .entries()
             .map_err(|e| ImageError::invalid(&input, e.to_string()))?;
         for entry in entries {
-            let mut entry =
-                entry.map_err(|e| ImageError::invalid(&input, format!("corrupt tar: {e}")))?;
+            let mut entry = entry.map_err(|e| ImageError::invalid(&input, corrupt_tar(&e)))?;
             let Ok(name) = normalize_entry_path(&String::from_utf8_lossy(&entry.path_bytes()))
             else {
                 continue;
