@@ -9,6 +9,8 @@ pub enum CheckTarget {
     Dockerfile,
     Kubernetes,
     Compose,
+    /// CI workflows (GitHub Actions).
+    Workflow,
 }
 
 /// The documentation of one check, from which the user docs are generated.

@@ -18,6 +18,8 @@ pub enum ConfigKind {
     Dockerfile,
     Compose,
     Kubernetes,
+    /// A GitHub Actions workflow (`.github/workflows/*.yml`).
+    GithubWorkflow,
 }
 
 /// Settings for [`scan_config_file_with`].
@@ -92,6 +94,9 @@ pub(crate) fn looks_like_dockerfile(bytes: &[u8]) -> bool {
 /// Decides which checks apply, from the file name first and then the content. `None`: not a
 /// configuration file this crate knows.
 pub fn detect_kind(path: &Path, bytes: &[u8]) -> Option<ConfigKind> {
+    if crate::github::is_workflow_path(&path.to_string_lossy()) {
+        return Some(ConfigKind::GithubWorkflow);
+    }
     let name = file_name(path);
     if is_dockerfile_name(&name) {
         // The name is a hint, the content decides: vim's `dockerfile.vim` syntax file and
@@ -153,6 +158,7 @@ pub fn scan_config_file_with(
             dockerfile::scan_dockerfile_with(&shown, text, options.dockerfile)
         }
         ConfigKind::Compose => compose::scan_compose(&shown, text),
+        ConfigKind::GithubWorkflow => crate::github::scan_workflow(&shown, text),
         ConfigKind::Kubernetes => {
             kubernetes::scan_kubernetes_with(&shown, text, &options.kubernetes)
                 .map(|report| report.findings)
@@ -166,6 +172,7 @@ pub fn checks() -> Vec<CheckDoc> {
         .chain(dockerfile::docs())
         .chain(kubernetes::docs())
         .chain(compose::docs())
+        .chain(crate::github::docs())
         .collect()
 }
 

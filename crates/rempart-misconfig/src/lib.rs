@@ -20,6 +20,7 @@ mod compose;
 mod detect;
 mod dockerfile;
 mod error;
+mod github;
 mod image;
 mod kubernetes;
 mod rego;
@@ -31,6 +32,7 @@ pub use detect::{
 };
 pub use dockerfile::{DockerfileOptions, scan_dockerfile, scan_dockerfile_with};
 pub use error::MisconfigError;
+pub use github::scan_workflow;
 pub use image::ImageConfigChecks;
 pub use kubernetes::{
     KubeOptions, KubeReport, LATEST_PSS_MINOR, PssLevel, PssVersion, WorkloadLevel,

@@ -189,6 +189,14 @@ impl RegoPolicies {
                 json!({"kind": "compose", "path": shown, "document": document})
             }
             ConfigKind::Dockerfile => dockerfile_input(&shown, text)?,
+            // User policies see a workflow as its YAML document.
+            ConfigKind::GithubWorkflow => {
+                let document = load_yaml(&shown, text)?
+                    .into_iter()
+                    .next()
+                    .map_or(Value::Null, |d| d.value);
+                json!({"kind": "github_workflow", "path": shown, "document": document})
+            }
         };
         self.evaluate(&shown, &input)
     }

@@ -69,6 +69,13 @@ const ALL_CODES: &[&str] = &[
     "COMPOSE-DOCKER-SOCKET",
     "COMPOSE-CAP-ADD",
     "COMPOSE-UNCONFINED",
+    "CI-GHA-DEFAULT-PERMISSIONS",
+    "CI-GHA-WRITE-ALL",
+    "CI-GHA-TEMPLATE-INJECTION",
+    "CI-GHA-UNTRUSTED-CHECKOUT",
+    "CI-GHA-UNPINNED",
+    "CI-GHA-UNSECURE-COMMANDS",
+    "CI-GHA-SECRETS-INHERIT",
 ];
 
 #[test]
@@ -87,6 +94,7 @@ fn every_check_is_documented() {
             CheckTarget::Dockerfile => "DF-",
             CheckTarget::Kubernetes => "K8S-",
             CheckTarget::Compose => "COMPOSE-",
+            CheckTarget::Workflow => "CI-GHA-",
         };
         assert!(check.code.starts_with(prefix), "{}", check.code);
         assert!(

@@ -111,6 +111,7 @@ pub fn build_analyzers(config: &AnalyzerConfig) -> Result<Analyzers, AnalyzerErr
         files.push(Box::new(ConfigFiles {
             policies,
             options: config.config_files.clone(),
+            workflows: config.source_tree,
         }));
     }
     if wants(ScannerKind::Malware) {
@@ -253,6 +254,9 @@ struct ConfigFiles {
     /// User policies and the hash of their text.
     policies: Option<(Arc<RegoPolicies>, String)>,
     options: rempart_misconfig::ConfigOptions,
+    /// CI workflows are checked in source trees, where they run; in an image they are files
+    /// some package shipped and nothing executes.
+    workflows: bool,
 }
 
 /// Configuration files are small; anything larger is not a hand-written manifest.
@@ -271,9 +275,10 @@ impl FileAnalyzer for ConfigFiles {
         // User policies change what this analyzer reports, so they are part of the cache key.
         let policies = self.policies.as_ref().map_or("", |(_, hash)| hash.as_str());
         format!(
-            "rempart-misconfig {} r3 options={:?} policies={policies}",
+            "rempart-misconfig {} r4 options={:?} workflows={} policies={policies}",
             env!("CARGO_PKG_VERSION"),
-            self.options
+            self.options,
+            self.workflows
         )
     }
     fn interest(&self, file: &FileMeta<'_>) -> Interest {
@@ -297,8 +302,10 @@ impl FileAnalyzer for ConfigFiles {
     }
     fn analyze(&self, file: &FileMeta<'_>, content: &[u8], out: &mut AnalysisOutput) {
         let path = Path::new(file.path);
-        if detect_kind(path, content).is_none() {
-            return;
+        match detect_kind(path, content) {
+            None => return,
+            Some(rempart_misconfig::ConfigKind::GithubWorkflow) if !self.workflows => return,
+            Some(_) => {}
         }
         let mut results = vec![rempart_misconfig::scan_config_file_with(
             path,
