@@ -57,6 +57,7 @@ fn deb(name: &str, version: &str, source: Option<(&str, &str)>, licenses: &[&str
         licenses: licenses.iter().map(|&l| l.to_owned()).collect(),
         locations: vec![at(DPKG_STATUS, 0)],
         owned_by: None,
+        depends_on: Vec::new(),
     }
 }
 
@@ -71,6 +72,7 @@ fn pypi(name: &str, version: &str, metadata: &str, licenses: &[&str]) -> Package
         licenses: licenses.iter().map(|&l| l.to_owned()).collect(),
         locations: vec![at(metadata, 2)],
         owned_by: None,
+        depends_on: Vec::new(),
     }
 }
 
@@ -132,6 +134,7 @@ pub(crate) fn packages() -> Vec<Package> {
             licenses: vec!["Apache-2.0".to_owned()],
             locations: vec![at("opt/app/helper.jar", 2)],
             owned_by: None,
+            depends_on: Vec::new(),
         },
     ]
 }
