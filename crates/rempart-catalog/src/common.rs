@@ -4,7 +4,7 @@ use rempart_core::{AnalysisOutput, Ecosystem, Location, Package, SkipReason, Ski
 
 /// Bumped whenever the output of any cataloger for the same input could change without the crate
 /// version changing (during development of a release).
-const FORMAT_REVISION: u32 = 3;
+const FORMAT_REVISION: u32 = 4;
 
 /// The cache-key fingerprint of a cataloger: its name, the crate version and the format revision.
 pub(crate) fn fingerprint(name: &str) -> String {
@@ -114,6 +114,7 @@ pub(crate) fn package(
         licenses: Vec::new(),
         locations: vec![Location::file(path)],
         owned_by: None,
+        depends_on: Vec::new(),
     }
 }
 

@@ -23,7 +23,7 @@ pub use image::{
     SkippedEntry,
 };
 pub use input::{open_regular_file, read_regular_file, read_regular_text};
-pub use package::{Ecosystem, Package, SourcePackage};
+pub use package::{Dependency, Ecosystem, Package, SourcePackage};
 pub use path::{PathError, escape_non_utf8, normalize_entry_path, resolve_symlink};
 pub use result::{LayerSummary, REPORT_SCHEMA_VERSION, ScanResult, VulnerabilityData};
 pub use severity::{ParseSeverityError, Severity};

@@ -67,6 +67,40 @@ pub struct SourcePackage {
     pub version: String,
 }
 
+/// A package another package depends on, named as its own ecosystem names it (the Debian package,
+/// the normalized Python distribution, the npm name with its scope, the Go module path).
+///
+/// Only what the package metadata states is recorded; the edge is resolved against the packages
+/// actually found when a report is written, and dropped there when nothing installed matches, so
+/// a requirement that was never installed never becomes an edge.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Dependency {
+    pub name: String,
+    /// The exact version, when the source pins it (a lock file, a Go binary's module list): two
+    /// versions of one name can sit side by side there. Absent when the metadata names only the
+    /// package (dpkg, apk, installed npm and Python packages), which resolve by name and place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+impl Dependency {
+    /// A dependency on whatever version of `name` is installed beside the package.
+    pub fn named(name: impl Into<String>) -> Self {
+        Dependency {
+            name: name.into(),
+            version: None,
+        }
+    }
+
+    /// A dependency on exactly `name` at `version`.
+    pub fn exact(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Dependency {
+            name: name.into(),
+            version: Some(version.into()),
+        }
+    }
+}
+
 /// One installed (or locked) package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
@@ -91,6 +125,10 @@ pub struct Package {
     /// language artifact shipped by the distribution (a Go binary or a jar in a `.deb`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owned_by: Option<String>,
+    /// The packages of the same ecosystem this one needs, as its metadata states them, sorted and
+    /// without duplicates. Empty when the metadata says nothing (a jar, a requirements file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Dependency>,
 }
 
 impl Package {

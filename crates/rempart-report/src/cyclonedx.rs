@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::licenses::{self, License};
 use crate::text::{is_uuid, name_uuid};
-use crate::{ReportOptions, order};
+use crate::{ReportOptions, graph, order};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -28,8 +28,19 @@ struct Bom {
     version: u32,
     metadata: Metadata,
     components: Vec<Component>,
+    dependencies: Vec<DependencyEntry>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     vulnerabilities: Vec<Vulnerability>,
+}
+
+/// One node of the dependency graph. Every component gets one, those without dependencies too,
+/// so that a reader can tell "depends on nothing" from "not described".
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DependencyEntry {
+    #[serde(rename = "ref")]
+    reference: String,
+    depends_on: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -204,6 +215,8 @@ pub(crate) fn write(
             .map(|(package, bom_ref)| package_component(package, bom_ref)),
     );
     let vulnerabilities = vulnerabilities(result, &packages, &refs);
+    let metadata_component = image_component(result);
+    let dependencies = dependencies(result, &metadata_component, &packages, &refs);
     let bom = Bom {
         schema: "http://cyclonedx.org/schema/bom-1.6.schema.json",
         bom_format: "CycloneDX",
@@ -220,13 +233,59 @@ pub(crate) fn write(
                     ..Component::default()
                 }],
             },
-            component: image_component(result),
+            component: metadata_component,
         },
         components,
+        dependencies,
         vulnerabilities,
     };
     serde_json::to_writer_pretty(&mut *out, &bom)?;
     out.write_all(b"\n").map_err(serde_json::Error::io)
+}
+
+/// The image depends on its operating system (which holds the OS packages) and on the language
+/// packages nothing else in it depends on; each package on what its metadata names.
+fn dependencies(
+    result: &ScanResult,
+    image: &Component,
+    packages: &[&Package],
+    refs: &[String],
+) -> Vec<DependencyEntry> {
+    let graph = graph::build(packages);
+    let refs_of = |indices: &[usize]| -> Vec<String> {
+        let mut named: Vec<String> = indices.iter().map(|index| refs[*index].clone()).collect();
+        named.sort_unstable();
+        named
+    };
+    let mut image_depends_on = refs_of(&graph.top_level);
+    let mut entries = Vec::with_capacity(packages.len() + 2);
+    match &result.os {
+        Some(os) => {
+            image_depends_on.push(os_ref(os));
+            entries.push(DependencyEntry {
+                reference: os_ref(os),
+                depends_on: refs_of(&graph.os_packages),
+            });
+        }
+        None => image_depends_on.extend(refs_of(&graph.os_packages)),
+    }
+    image_depends_on.sort_unstable();
+    if let Some(image_ref) = &image.bom_ref {
+        entries.push(DependencyEntry {
+            reference: image_ref.clone(),
+            depends_on: image_depends_on,
+        });
+    }
+    entries.extend(
+        refs.iter()
+            .zip(&graph.depends_on)
+            .map(|(reference, targets)| DependencyEntry {
+                reference: reference.clone(),
+                depends_on: refs_of(targets),
+            }),
+    );
+    entries.sort_unstable_by(|a, b| a.reference.cmp(&b.reference));
+    entries
 }
 
 /// `urn:uuid:…` from the options when given, else derived from the image digest (or name), so

@@ -33,6 +33,7 @@
 //! ```
 
 mod cyclonedx;
+mod graph;
 mod json;
 mod junit;
 mod licenses;

@@ -1,5 +1,6 @@
 //! SPDX 2.3 JSON: one package for the image, one for the operating system, one per package,
-//! with `DESCRIBES` and `CONTAINS` relationships.
+//! with `DESCRIBES` and `CONTAINS` relationships, and `DEPENDS_ON` between packages as their
+//! metadata states.
 
 use std::io::Write;
 
@@ -8,7 +9,7 @@ use serde::Serialize;
 
 use crate::licenses::{self, License};
 use crate::text::name_uuid;
-use crate::{ReportOptions, order};
+use crate::{ReportOptions, graph, order};
 
 /// SPDX requires a creation time; without one from the options the epoch keeps output
 /// reproducible and visibly unset.
@@ -145,10 +146,23 @@ pub(crate) fn write(
     for package in &packages {
         used_ids.claim(package.spdx_id.clone(), "-");
     }
-    for package in order::packages(result) {
+    let ordered = order::packages(result);
+    let mut ids = Vec::with_capacity(ordered.len());
+    for package in &ordered {
         let id = unique_id(package, &mut used_ids);
         relationships.push(contains(&id));
-        packages.push(package_entry(package, id, &mut extracted));
+        packages.push(package_entry(package, id.clone(), &mut extracted));
+        ids.push(id);
+    }
+    let graph = graph::build(&ordered);
+    for (id, targets) in ids.iter().zip(&graph.depends_on) {
+        let mut related: Vec<&String> = targets.iter().map(|target| &ids[*target]).collect();
+        related.sort_unstable();
+        relationships.extend(related.into_iter().map(|target| Relationship {
+            spdx_element_id: id.clone(),
+            relationship_type: "DEPENDS_ON",
+            related_spdx_element: target.clone(),
+        }));
     }
     let document = Document {
         spdx_version: "SPDX-2.3",

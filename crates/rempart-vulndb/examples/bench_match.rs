@@ -79,6 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 licenses: Vec::new(),
                 locations: vec![Location::file("app/requirements.txt")],
                 owned_by: None,
+                depends_on: Vec::new(),
             }
         })
         .collect();

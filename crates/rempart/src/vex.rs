@@ -170,6 +170,32 @@ fn purl_base(purl: &str) -> &str {
     &purl[..end]
 }
 
+/// Purls may encode the same character or not (`1:2.3-4` and `1%3A2.3-4` are one Debian
+/// version with its epoch): compare what they decode to.
+fn percent_decoded(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = bytes
+            .get(index + 1..index + 3)
+            .filter(|pair| pair.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[index], hex) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                index += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                index += 1;
+            }
+        }
+    }
+    decoded
+}
+
 impl VexStatement {
     pub(crate) fn matches(&self, finding: &Finding) -> bool {
         let FindingDetails::Vulnerability { purl, aliases, .. } = &finding.details else {
@@ -183,12 +209,66 @@ impl VexStatement {
         }
         let package = purl_base(purl);
         let package_without_version = package.split('@').next().unwrap_or(package);
+        let (package, package_without_version) = (
+            percent_decoded(package),
+            percent_decoded(package_without_version),
+        );
         self.products.iter().any(|product| {
             let product = purl_base(product);
             // A statement about the image covers every package in it.
-            product.starts_with("pkg:oci/")
-                || product == package
-                || product == package_without_version
+            product.starts_with("pkg:oci/") || {
+                let product = percent_decoded(product);
+                product == package || product == package_without_version
+            }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rempart_core::{FixState, Location, ScannerKind, Severity};
+
+    use super::*;
+
+    fn debian_finding(purl: &str) -> Finding {
+        Finding {
+            scanner: ScannerKind::Vuln,
+            id: "CVE-2023-4641".into(),
+            title: String::new(),
+            severity: Severity::Medium,
+            location: Location::file("var/lib/dpkg/status"),
+            details: FindingDetails::Vulnerability {
+                package: "login".into(),
+                ecosystem: "Debian".into(),
+                installed_version: "1:4.13+dfsg1-1+b1".into(),
+                purl: purl.into(),
+                fix: FixState::NotFixed,
+                aliases: vec![],
+                cvss: vec![],
+                cvss_score: None,
+                references: vec![],
+                reachable: None,
+            },
+            primary_url: None,
+        }
+    }
+
+    #[test]
+    fn products_match_whether_the_epoch_colon_is_encoded_or_not() {
+        let statement = |product: &str| VexStatement {
+            vulnerability: "CVE-2023-4641".into(),
+            products: vec![product.into()],
+            status: "not_affected".into(),
+            justification: None,
+            source: PathBuf::from("vex.json"),
+        };
+        let ours = debian_finding(
+            "pkg:deb/debian/login@1:4.13%2Bdfsg1-1%2Bb1?arch=amd64&distro=debian-12",
+        );
+        assert!(statement("pkg:deb/debian/login@1%3A4.13%2Bdfsg1-1%2Bb1").matches(&ours));
+        assert!(statement("pkg:deb/debian/login@1:4.13+dfsg1-1+b1").matches(&ours));
+        assert!(statement("pkg:deb/debian/login").matches(&ours));
+        assert!(!statement("pkg:deb/debian/login@4.13%2Bdfsg1-1%2Bb1").matches(&ours));
+        assert!(!statement("pkg:deb/debian/login@1%3A4.13%2Bdfsg1-1%2Bb2").matches(&ours));
     }
 }

@@ -65,6 +65,7 @@ impl FileAnalyzer for Toy {
                     licenses: vec![],
                     locations: vec![Location::file(file.path)],
                     owned_by: None,
+                    depends_on: Vec::new(),
                 });
             }
         }

@@ -9,7 +9,7 @@
 
 use std::io::Read;
 
-use rempart_core::{AnalysisOutput, FileAnalyzer, FileMeta, FileSink, Interest};
+use rempart_core::{AnalysisOutput, Dependency, FileAnalyzer, FileMeta, FileSink, Interest};
 use serde::Deserialize;
 
 use super::crate_package;
@@ -333,6 +333,18 @@ struct AuditablePackage {
     /// The crate the binary was built from.
     #[serde(default)]
     root: bool,
+    /// Indices into `packages` of the crates this one uses.
+    #[serde(default)]
+    dependencies: Vec<usize>,
+}
+
+impl AuditablePackage {
+    /// `local` crates (the binary's own workspace) and git checkouts are not crates.io releases;
+    /// alternative registries are kept, like Cargo.lock's. The root crate is the program itself:
+    /// a component of the image, listed even though it is local.
+    fn reported(&self) -> bool {
+        self.root || matches!(self.source.as_deref(), Some("crates.io" | "registry"))
+    }
 }
 
 fn parse_section(
@@ -354,13 +366,18 @@ fn parse_section(
     }
     let info: VersionInfo = serde_json::from_slice(&json)
         .map_err(|error| CatalogError::syntax(path, "cargo-auditable JSON", &error))?;
-    for entry in info.packages {
-        // `local` crates (the binary's own workspace) and git checkouts are not crates.io
-        // releases; alternative registries are kept, like Cargo.lock's. The root crate is the
-        // program itself: a component of the image, listed even though it is local.
-        if entry.root || matches!(entry.source.as_deref(), Some("crates.io" | "registry")) {
-            out.packages
-                .push(crate_package(&entry.name, &entry.version, path));
+    for entry in &info.packages {
+        if entry.reported() {
+            let mut package = crate_package(&entry.name, &entry.version, path);
+            let targets: std::collections::BTreeSet<Dependency> = entry
+                .dependencies
+                .iter()
+                .filter_map(|index| info.packages.get(*index))
+                .filter(|target| target.reported())
+                .map(|target| Dependency::exact(&target.name, &target.version))
+                .collect();
+            package.depends_on = targets.into_iter().collect();
+            out.packages.push(package);
         }
     }
     Ok(())

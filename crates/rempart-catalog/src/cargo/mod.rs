@@ -2,7 +2,11 @@
 
 mod auditable;
 
-use rempart_core::{AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Interest, Package};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rempart_core::{
+    AnalysisOutput, Dependency, Ecosystem, FileAnalyzer, FileMeta, Interest, Package,
+};
 use serde::Deserialize;
 
 pub use auditable::CargoAuditableCataloger;
@@ -65,22 +69,61 @@ struct LockPackage {
     version: String,
     #[serde(default)]
     source: Option<String>,
+    /// `name`, or `name version` when the lock holds several versions of the name, or
+    /// `name version (source)` when even that is ambiguous.
+    #[serde(default)]
+    dependencies: Vec<String>,
+}
+
+impl LockPackage {
+    fn is_from_registry(&self) -> bool {
+        self.source
+            .as_deref()
+            .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"))
+    }
 }
 
 fn parse_lock(path: &str, content: &str, out: &mut AnalysisOutput) -> Result<(), CatalogError> {
     let lock: CargoLock =
         toml::from_str(content).map_err(|error| CatalogError::syntax(path, "TOML", &error))?;
-    for entry in lock.package {
-        let from_registry = entry
-            .source
-            .as_deref()
-            .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"));
-        if from_registry {
-            out.packages
-                .push(crate_package(&entry.name, &entry.version, path));
+    let mut by_name: BTreeMap<&str, Vec<&LockPackage>> = BTreeMap::new();
+    for entry in &lock.package {
+        by_name.entry(entry.name.as_str()).or_default().push(entry);
+    }
+    for entry in &lock.package {
+        if entry.is_from_registry() {
+            let mut package = crate_package(&entry.name, &entry.version, path);
+            let targets: BTreeSet<Dependency> = entry
+                .dependencies
+                .iter()
+                .filter_map(|wanted| locked_dependency(&by_name, wanted))
+                .collect();
+            package.depends_on = targets.into_iter().collect();
+            out.packages.push(package);
         }
     }
     Ok(())
+}
+
+/// The registry crate a `dependencies` entry names; workspace members and path crates are not
+/// reported, so an edge to one is dropped.
+fn locked_dependency(
+    by_name: &BTreeMap<&str, Vec<&LockPackage>>,
+    wanted: &str,
+) -> Option<Dependency> {
+    let mut parts = wanted.split_whitespace();
+    let name = parts.next()?;
+    let version = parts.next();
+    let mut matching = by_name
+        .get(name)?
+        .iter()
+        .filter(|p| version.is_none_or(|v| p.version == v));
+    let found = matching.next()?;
+    // A bare name is written only when it is unique; two matches mean a malformed lock.
+    if matching.next().is_some() || !found.is_from_registry() {
+        return None;
+    }
+    Some(Dependency::exact(&found.name, &found.version))
 }
 
 pub(crate) fn crate_package(name: &str, version: &str, path: &str) -> Package {

@@ -2,6 +2,7 @@
 //! lists that say which package installed which file.
 
 mod copyright;
+mod depends;
 
 pub use copyright::DebianCopyrightCataloger;
 
@@ -70,18 +71,38 @@ impl FileAnalyzer for DpkgCataloger {
         if file.path.starts_with(INFO_DIR) {
             out.owned_files.push(parse_list(file.path, &content));
         } else {
-            let require_status = !file.path.starts_with(STATUS_DIR);
-            for stanza in content.split("\n\n") {
-                if let Some(pkg) = parse_stanza(file.path, stanza, require_status) {
-                    out.packages.push(pkg);
-                }
+            // The status file holds the whole database, so dependencies resolve within it; a
+            // `status.d` file holds one package and cannot tell what else is installed.
+            let whole_database = !file.path.starts_with(STATUS_DIR);
+            let stanzas: Vec<_> = content
+                .split("\n\n")
+                .filter_map(|stanza| parse_stanza(file.path, stanza, whole_database))
+                .collect();
+            let installed = whole_database.then(|| {
+                depends::Installed::new(
+                    stanzas
+                        .iter()
+                        .map(|(pkg, relations)| (pkg.name.as_str(), relations)),
+                )
+            });
+            for (mut pkg, relations) in stanzas {
+                pkg.depends_on = match &installed {
+                    Some(installed) => installed.resolve(&pkg.name, &relations),
+                    None => depends::unresolved(&pkg.name, &relations),
+                };
+                out.packages.push(pkg);
             }
         }
     }
 }
 
-fn parse_stanza(path: &str, stanza: &str, require_status: bool) -> Option<rempart_core::Package> {
+fn parse_stanza(
+    path: &str,
+    stanza: &str,
+    require_status: bool,
+) -> Option<(rempart_core::Package, depends::Relations)> {
     let mut name = None;
+    let mut relations = depends::Relations::default();
     let mut version = None;
     let mut arch = None;
     let mut source = None;
@@ -101,7 +122,7 @@ fn parse_stanza(path: &str, stanza: &str, require_status: bool) -> Option<rempar
             "Architecture" => arch = Some(value),
             "Source" => source = Some(value),
             "Status" => status = Some(value),
-            _ => {}
+            _ => relations.field(key, value),
         }
     }
     let (name, version) = (name?, version?);
@@ -145,7 +166,7 @@ fn parse_stanza(path: &str, stanza: &str, require_status: bool) -> Option<rempar
     let mut pkg = package(Ecosystem::Debian, name, version, purl, path);
     pkg.arch = arch.map(str::to_owned);
     pkg.source = Some(source);
-    Some(pkg)
+    Some((pkg, relations))
 }
 
 /// `Status: WANT FLAG STATE`: the files are on disk in these states, whatever the selection

@@ -8,7 +8,7 @@
 //! split across chunks, and copies only a bounded window after each.
 
 use memchr::memmem::Finder;
-use rempart_core::{AnalysisOutput, FileAnalyzer, FileMeta, FileSink, Interest};
+use rempart_core::{AnalysisOutput, Dependency, FileAnalyzer, FileMeta, FileSink, Interest};
 
 use super::go_package;
 use super::pclntab::PclntabScan;
@@ -358,21 +358,31 @@ impl BuildInfo {
         // advisories limited to other systems or architectures do not apply to it.
         let target = goos.zip(goarch).map(|(os, arch)| format!("{os}/{arch}"));
         let first = out.packages.len();
+        let mut linked: Vec<(String, String)> = modules;
+        if let Some(go) = &self.go_version
+            && let Some(version) = stdlib_version(go)
+        {
+            linked.push(("stdlib".to_owned(), version));
+        }
         if let Some((module, version)) = main {
             let version = if version.is_empty() {
                 "(devel)".to_owned()
             } else {
                 version
             };
-            out.packages.push(go_package(&module, &version, path));
+            let mut package = go_package(&module, &version, path);
+            // The build information lists every module linked in without saying which needs
+            // which: all that is known is that the program uses each of them.
+            let targets: std::collections::BTreeSet<Dependency> = linked
+                .iter()
+                .filter(|(dependency, _)| *dependency != module)
+                .map(|(dependency, version)| Dependency::exact(dependency, version))
+                .collect();
+            package.depends_on = targets.into_iter().collect();
+            out.packages.push(package);
         }
-        for (module, version) in modules {
+        for (module, version) in linked {
             out.packages.push(go_package(&module, &version, path));
-        }
-        if let Some(go) = &self.go_version
-            && let Some(version) = stdlib_version(go)
-        {
-            out.packages.push(go_package("stdlib", &version, path));
         }
         for package in &mut out.packages[first..] {
             package.arch.clone_from(&target);

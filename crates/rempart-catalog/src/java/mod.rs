@@ -196,11 +196,16 @@ pub(crate) fn maven_package(
     version: &str,
     path: &str,
 ) -> Package {
-    let name = match group {
-        Some(group) if !group.is_empty() => format!("{group}:{artifact}"),
-        _ => artifact.to_owned(),
+    // A maven purl requires the group as its namespace: an archive that states none (the JDK's
+    // `jrt-fs.jar`, an application's own jar) has no Maven coordinates, and a group-less purl
+    // would name a package that cannot exist. It is listed without a purl.
+    let (name, purl) = match group.filter(|group| !group.is_empty()) {
+        Some(group) => (
+            format!("{group}:{artifact}"),
+            purl("maven", Some(group), artifact, Some(version), &[]),
+        ),
+        None => (artifact.to_owned(), String::new()),
     };
-    let purl = purl("maven", group, artifact, Some(version), &[]);
     package(Ecosystem::Maven, name, version, purl, path)
 }
 

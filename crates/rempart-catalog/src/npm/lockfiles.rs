@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rempart_core::AnalysisOutput;
+use rempart_core::{AnalysisOutput, Dependency};
 use serde::Deserialize;
 
 use super::npm_package;
@@ -27,6 +27,13 @@ struct LockPackage {
     version: Option<String>,
     #[serde(default)]
     link: bool,
+    /// The ranges do not matter here: the lock file says which copy each name resolves to.
+    #[serde(default)]
+    dependencies: serde_json::Value,
+    #[serde(default, rename = "optionalDependencies")]
+    optional_dependencies: serde_json::Value,
+    #[serde(default, rename = "peerDependencies")]
+    peer_dependencies: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -48,7 +55,9 @@ pub(super) fn package_lock(
         .map_err(|error| CatalogError::syntax(path, "JSON", &error))?;
     let mut seen = BTreeSet::new();
     if let Some(packages) = lock.packages {
-        for (key, entry) in packages {
+        // The name and version installed at each `node_modules` path that is reported.
+        let mut installed: BTreeMap<&str, (String, String)> = BTreeMap::new();
+        for (key, entry) in &packages {
             // The empty key is the project itself; keys without node_modules are workspace
             // members; links point at them.
             let Some(index) = key.rfind("node_modules/") else {
@@ -59,17 +68,59 @@ pub(super) fn package_lock(
             }
             let name = entry
                 .name
+                .clone()
                 .unwrap_or_else(|| key[index + "node_modules/".len()..].to_owned());
-            if let Some(version) = entry.version.filter(|v| is_registry_version(v))
-                && seen.insert((name.clone(), version.clone()))
-            {
-                out.packages.push(npm_package(&name, &version, path));
+            if let Some(version) = entry.version.clone().filter(|v| is_registry_version(v)) {
+                installed.insert(key, (name, version));
             }
+        }
+        for (key, (name, version)) in &installed {
+            if !seen.insert((name.clone(), version.clone())) {
+                continue;
+            }
+            let mut package = npm_package(name, version, path);
+            let entry = &packages[*key];
+            let targets: BTreeSet<Dependency> = [
+                &entry.dependencies,
+                &entry.optional_dependencies,
+                &entry.peer_dependencies,
+            ]
+            .into_iter()
+            .filter_map(serde_json::Value::as_object)
+            .flat_map(serde_json::Map::keys)
+            .filter_map(|wanted| resolve_installed(key, wanted, &installed))
+            .map(|(name, version)| Dependency::exact(name.clone(), version.clone()))
+            .collect();
+            package.depends_on = targets.into_iter().collect();
+            out.packages.push(package);
         }
     } else if let Some(dependencies) = lock.dependencies {
         walk_v1(path, &dependencies, 0, &mut seen, out);
     }
     Ok(())
+}
+
+/// Node's lookup: from the package's own `node_modules` up through each enclosing one to the
+/// project's. A name found nowhere (an optional dependency for another platform, a peer left
+/// out) gives no edge.
+fn resolve_installed<'a>(
+    from: &str,
+    wanted: &str,
+    installed: &'a BTreeMap<&str, (String, String)>,
+) -> Option<&'a (String, String)> {
+    let mut base = from;
+    loop {
+        if let Some(found) = installed.get(format!("{base}/node_modules/{wanted}").as_str()) {
+            return Some(found);
+        }
+        let Some(index) = base.rfind("node_modules/") else {
+            return installed.get(format!("node_modules/{wanted}").as_str());
+        };
+        base = base[..index].trim_end_matches('/');
+        if base.is_empty() {
+            return installed.get(format!("node_modules/{wanted}").as_str());
+        }
+    }
 }
 
 fn walk_v1(

@@ -2,7 +2,11 @@
 
 mod lockfiles;
 
-use rempart_core::{AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Interest, Package};
+use std::collections::BTreeSet;
+
+use rempart_core::{
+    AnalysisOutput, Dependency, Ecosystem, FileAnalyzer, FileMeta, Interest, Package,
+};
 use serde::Deserialize;
 
 use crate::CatalogOptions;
@@ -127,6 +131,12 @@ struct PackageJson {
     license: Option<serde_json::Value>,
     #[serde(default)]
     licenses: Option<serde_json::Value>,
+    #[serde(default)]
+    dependencies: Option<serde_json::Value>,
+    #[serde(default, rename = "optionalDependencies")]
+    optional_dependencies: Option<serde_json::Value>,
+    #[serde(default, rename = "peerDependencies")]
+    peer_dependencies: Option<serde_json::Value>,
 }
 
 fn parse_package_json(path: &str, content: &str) -> Result<Option<Package>, CatalogError> {
@@ -142,6 +152,20 @@ fn parse_package_json(path: &str, content: &str) -> Result<Option<Package>, Cata
     for value in manifest.license.iter().chain(manifest.licenses.iter()) {
         collect_licenses(value, &mut pkg.licenses);
     }
+    // Names only: which copy each resolves to depends on the `node_modules` directories around
+    // this one, which the report looks up among the modules found.
+    let wanted: BTreeSet<&String> = [
+        &manifest.dependencies,
+        &manifest.optional_dependencies,
+        &manifest.peer_dependencies,
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(serde_json::Value::as_object)
+    .flat_map(serde_json::Map::keys)
+    .filter(|wanted| **wanted != name)
+    .collect();
+    pkg.depends_on = wanted.into_iter().map(Dependency::named).collect();
     Ok(Some(pkg))
 }
 

@@ -2,7 +2,11 @@
 
 mod lockfiles;
 
-use rempart_core::{AnalysisOutput, Ecosystem, FileAnalyzer, FileMeta, Interest, Package};
+use std::collections::BTreeSet;
+
+use rempart_core::{
+    AnalysisOutput, Dependency, Ecosystem, FileAnalyzer, FileMeta, Interest, Package,
+};
 
 use crate::CatalogOptions;
 use crate::common::{MIB, fingerprint, package, purl, rfc822_fields, text, whole};
@@ -136,6 +140,7 @@ fn parse_metadata(path: &str, content: &str) -> Option<Package> {
     let mut expression = None;
     let mut license = None;
     let mut classifiers = Vec::new();
+    let mut requires = BTreeSet::new();
     rfc822_fields(
         content,
         |key, value| match key {
@@ -143,6 +148,7 @@ fn parse_metadata(path: &str, content: &str) -> Option<Package> {
             "Version" => version = Some(value),
             "License-Expression" => expression = Some(value),
             "License" => license = Some(value),
+            "Requires-Dist" => requires.extend(required_distribution(&value)),
             "Classifier" => {
                 if let Some(rest) = value.strip_prefix("License ::") {
                     // `License :: OSI Approved :: MIT License`: the last segment is the name.
@@ -172,5 +178,26 @@ fn parse_metadata(path: &str, content: &str) -> Option<Package> {
     } else {
         classifiers
     };
+    requires.remove(&normalize_name(&name));
+    pkg.depends_on = requires.into_iter().map(Dependency::named).collect();
     Some(pkg)
+}
+
+/// `requests[socks] (>=2.0) ; python_version >= "3.8"`: the normalized name of a requirement
+/// a plain install pulls in. One guarded by an extra (`; extra == "test"`) is installed only when
+/// that extra is asked for, so it is left out; other markers are kept, and a requirement they
+/// exclude is simply not found installed.
+fn required_distribution(requirement: &str) -> Option<String> {
+    let (spec, marker) = requirement.split_once(';').unwrap_or((requirement, ""));
+    if marker
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|word| word == "extra")
+    {
+        return None;
+    }
+    let end = spec
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(spec.len());
+    let name = spec[..end].trim();
+    (!name.is_empty()).then(|| normalize_name(name))
 }

@@ -32,7 +32,7 @@ fn expected_in_shop() -> Vec<(String, String, String)> {
         (
             "atinject-jsr330-api".to_owned(),
             "1.0".to_owned(),
-            "pkg:maven/atinject-jsr330-api@1.0".to_owned(),
+            String::new(),
         ),
     ];
     expected.sort();
@@ -71,7 +71,8 @@ fn manifest_and_file_name_fallback() {
         [(
             "atinject-jsr330-api".to_owned(),
             "1.0".to_owned(),
-            "pkg:maven/atinject-jsr330-api@1.0".to_owned()
+            // No Maven group anywhere in the archive: no coordinates for a purl.
+            String::new()
         )]
     );
     // Without a version in the name, the manifest's Bundle-Version is used.
@@ -171,4 +172,29 @@ fn corrupt_archives_and_interest() {
         assert!(wants(&analyzer, name, 0o644, 100), "{name}");
     }
     assert!(!wants(&analyzer, "a.jar.sha1", 0o644, 100));
+}
+
+#[test]
+fn jrt_fs_jar_has_no_maven_purl() {
+    // The JDK's `lib/jrt-fs.jar`: a manifest naming the runtime, no `pom.properties`, no group.
+    let manifest = b"Manifest-Version: 1.0\r\nImplementation-Title: Java Runtime Environment\r\n\
+Implementation-Version: 17.0.10\r\nImplementation-Vendor: Eclipse Adoptium\r\n\
+Specification-Version: 17\r\nCreated-By: 17.0.10 (Eclipse Adoptium)\r\n\r\n";
+    let jar = jar_with(&[
+        ("META-INF/MANIFEST.MF", manifest),
+        (
+            "jdk/internal/jrtfs/JrtFileSystemProvider.class",
+            b"\xca\xfe\xba\xbe",
+        ),
+    ]);
+    let out = run(
+        &JavaCataloger::new(),
+        "opt/java/openjdk/lib/jrt-fs.jar",
+        &jar,
+    );
+    assert_eq!(
+        identities(&out.packages),
+        [("jrt-fs".to_owned(), "17.0.10".to_owned(), String::new())],
+        "a maven purl needs the group as its namespace"
+    );
 }

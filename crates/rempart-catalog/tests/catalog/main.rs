@@ -3,6 +3,7 @@
 
 mod apk;
 mod cargo;
+mod dependencies;
 mod dpkg;
 mod fuzz_corpus;
 mod gobin;

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use rempart_core::{
-    Ecosystem, Finding, FindingDetails, FixState, HistoryEntry, ImageMetadata, LayerRef,
-    LayerSummary, Location, OsInfo, Package, REPORT_SCHEMA_VERSION, ScanResult, ScannerKind,
-    Severity, SkipReason, SkippedEntry, SourcePackage,
+    Dependency, Ecosystem, Finding, FindingDetails, FixState, HistoryEntry, ImageMetadata,
+    LayerRef, LayerSummary, Location, OsInfo, Package, REPORT_SCHEMA_VERSION, ScanResult,
+    ScannerKind, Severity, SkipReason, SkippedEntry, SourcePackage,
 };
 
 pub(crate) const DIFF_IDS: [&str; 3] = [
@@ -47,7 +47,8 @@ fn deb(name: &str, version: &str, source: Option<(&str, &str)>, licenses: &[&str
         version: version.to_owned(),
         purl: format!(
             "pkg:deb/debian/{name}@{}?arch=amd64&distro=debian-12",
-            version.replace(':', "%3A").replace('+', "%2B")
+            // The purl `deb` type keeps the epoch in the version; `+` is encoded.
+            version.replace('+', "%2B")
         ),
         source: source.map(|(name, version)| SourcePackage {
             name: name.to_owned(),
@@ -57,6 +58,7 @@ fn deb(name: &str, version: &str, source: Option<(&str, &str)>, licenses: &[&str
         licenses: licenses.iter().map(|&l| l.to_owned()).collect(),
         locations: vec![at(DPKG_STATUS, 0)],
         owned_by: None,
+        depends_on: Vec::new(),
     }
 }
 
@@ -71,11 +73,31 @@ fn pypi(name: &str, version: &str, metadata: &str, licenses: &[&str]) -> Package
         licenses: licenses.iter().map(|&l| l.to_owned()).collect(),
         locations: vec![at(metadata, 2)],
         owned_by: None,
+        depends_on: Vec::new(),
     }
 }
 
+/// What the catalogers read: dpkg `Depends` and Python `Requires-Dist`, including requirements
+/// the image does not have installed (`idna`, `cffi`), which the SBOM writers must drop.
+fn with_dependencies(mut packages: Vec<Package>) -> Vec<Package> {
+    let edges: [(&str, &[&str]); 6] = [
+        ("libssl3", &["libc6"]),
+        ("openssl", &["libc6", "libssl3"]),
+        ("zlib1g", &["libc6"]),
+        ("tzdata", &["debconf"]),
+        ("requests", &["idna", "urllib3"]),
+        ("cryptography", &["cffi"]),
+    ];
+    for (name, wanted) in edges {
+        for package in packages.iter_mut().filter(|p| p.name == name) {
+            package.depends_on = wanted.iter().map(|&w| Dependency::named(w)).collect();
+        }
+    }
+    packages
+}
+
 pub(crate) fn packages() -> Vec<Package> {
-    vec![
+    with_dependencies(vec![
         deb(
             "libssl3",
             "3.0.11-1~deb12u2",
@@ -132,8 +154,9 @@ pub(crate) fn packages() -> Vec<Package> {
             licenses: vec!["Apache-2.0".to_owned()],
             locations: vec![at("opt/app/helper.jar", 2)],
             owned_by: None,
+            depends_on: Vec::new(),
         },
-    ]
+    ])
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -47,6 +47,7 @@ pub fn package(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
             config: None,
         }],
         owned_by: None,
+        depends_on: Vec::new(),
     }
 }
 
