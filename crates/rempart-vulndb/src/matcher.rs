@@ -349,6 +349,12 @@ impl VulnMatcher {
         let keyed: Vec<Option<(Key, VersionScheme, ParsedVersion, &str)>> = packages
             .iter()
             .map(|package| {
+                // A language package in a file an OS package installed (a Go binary or a Python
+                // module from a .deb) is the OS package's code: the distribution tracks and
+                // fixes it there, so it is matched through the OS package only, never twice.
+                if !package.ecosystem.is_os() && package.owned_by.is_some() {
+                    return None;
+                }
                 let (ecosystem, release, name, version) = lookup_key(package, os)?;
                 let scheme = VersionScheme::for_osv_ecosystem(ecosystem)?;
                 let installed = scheme.parse(version).ok()?;

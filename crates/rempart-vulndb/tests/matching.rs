@@ -760,4 +760,15 @@ fn go_findings_say_whether_the_vulnerable_code_is_in_the_binary() {
     );
     // Without a function table (Go before 1.16, big-endian binaries), reachability is unknown.
     assert!(reach(&[]).iter().all(|(_, reachable)| reachable.is_none()));
+
+    // A binary an OS package installed is that package's code: matched through the OS package
+    // only, so the same flaw is not reported twice (the Go entry stays listed, with its owner).
+    let mut owned = stdlib.clone();
+    owned.owned_by = Some("docker-registry".to_owned());
+    assert!(
+        matcher
+            .match_packages_with_symbols(&[owned], None, &tables)
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -61,10 +61,27 @@ fn kind(path: &str, lockfiles: bool) -> Option<Kind> {
 
 /// True for `.../node_modules/name/package.json` and `.../node_modules/@scope/name/package.json`.
 fn is_module_manifest(path: &str) -> bool {
-    let mut parts = path.rsplit('/').skip(1);
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(name), Some("node_modules"), _) => !name.starts_with(['@', '.']),
-        (Some(_), Some(scope), Some("node_modules")) => scope.starts_with('@'),
+    let parts: Vec<&str> = path.rsplit('/').skip(1).collect();
+    // `…/<root>/name/package.json` or `…/<root>/@scope/name/package.json`.
+    let is_root = |at: usize| {
+        parts.get(at).is_some_and(|&dir| {
+            dir == "node_modules" || (dir == "nodejs" && is_debian_node_root(&parts[at + 1..]))
+        })
+    };
+    match (parts.first(), parts.get(1)) {
+        (Some(name), Some(_)) if is_root(1) => !name.starts_with(['@', '.']),
+        (Some(_), Some(scope)) if scope.starts_with('@') => is_root(2),
+        _ => false,
+    }
+}
+
+/// Where Debian installs Node modules without a `node_modules` directory:
+/// `/usr/share/nodejs`, `/usr/lib/nodejs` and `/usr/lib/<triplet>/nodejs` (`above` lists the
+/// directories above `nodejs`, nearest first).
+fn is_debian_node_root(above: &[&str]) -> bool {
+    match above {
+        ["share" | "lib", "usr", ..] => true,
+        [triplet, "lib", "usr", ..] => triplet.contains("-linux-"),
         _ => false,
     }
 }
@@ -206,5 +223,18 @@ mod tests {
         assert!(!is_module_manifest("node_modules/lodash/lib/package.json"));
         assert!(!is_module_manifest("node_modules/@babel/package.json"));
         assert!(!is_module_manifest("node_modules/.bin/package.json"));
+        // Debian's Node modules live under /usr/share/nodejs, with no node_modules directory.
+        assert!(is_module_manifest("usr/share/nodejs/debug/package.json"));
+        assert!(is_module_manifest(
+            "usr/share/nodejs/@types/node/package.json"
+        ));
+        assert!(is_module_manifest("usr/lib/nodejs/npm/package.json"));
+        assert!(is_module_manifest(
+            "usr/lib/x86_64-linux-gnu/nodejs/bufferutil/package.json"
+        ));
+        assert!(!is_module_manifest(
+            "usr/share/nodejs/debug/src/package.json"
+        ));
+        assert!(!is_module_manifest("opt/nodejs/app/package.json"));
     }
 }
