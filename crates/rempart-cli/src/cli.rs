@@ -139,7 +139,7 @@ pub(crate) struct ScanArgs {
     /// packages and files. [default: vuln,secret,malware,misconfig]
     #[arg(long, value_delimiter = ',')]
     pub(crate) scanners: Option<Vec<String>>,
-    /// Output format: table, json, sarif, cyclonedx, spdx-json, junit. [default: table]
+    /// Output format: table, json, sarif, cyclonedx, spdx-json, junit, html. [default: table]
     #[arg(short, long)]
     pub(crate) format: Option<String>,
     /// Write the report to this file instead of standard output (`-`: standard output).
@@ -221,7 +221,8 @@ pub(crate) struct CommonArgs {
     /// Layers analysed at the same time, 1 to 256 (default: number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub(crate) parallel: Option<u16>,
-    /// Fix the timestamp written into SBOM and SARIF documents (RFC 3339), for reproducible output.
+    /// Fix the timestamp written into SBOM and SARIF documents and shown as the HTML report's scan
+    /// time (RFC 3339), for reproducible output.
     #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
     pub(crate) timestamp: Option<String>,
 }
@@ -259,7 +260,7 @@ pub(crate) struct ConfigArgs {
     /// Files or directories to check.
     #[arg(required = true)]
     pub(crate) paths: Vec<PathBuf>,
-    /// Output format: table, json, sarif, cyclonedx, spdx-json, junit.
+    /// Output format: table, json, sarif, cyclonedx, spdx-json, junit, html.
     #[arg(short, long, default_value = "table")]
     pub(crate) format: String,
     /// Write the report to this file instead of standard output (`-`: standard output).

@@ -291,7 +291,15 @@ fn severity_filter_and_gate() {
 #[test]
 fn every_format_writes_to_a_file() {
     let cache = tempfile::tempdir().unwrap();
-    for format in ["table", "json", "sarif", "cyclonedx", "spdx-json", "junit"] {
+    for format in [
+        "table",
+        "json",
+        "sarif",
+        "cyclonedx",
+        "spdx-json",
+        "junit",
+        "html",
+    ] {
         let out = cache.path().join(format!("report.{format}"));
         let output = scan_sample(
             cache.path(),

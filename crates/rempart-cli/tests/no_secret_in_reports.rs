@@ -39,7 +39,15 @@ fn no_output_format_prints_a_planted_config_secret() {
     planted_image(&layout);
     let planted = [GITHUB_TOKEN, AWS_KEY_ID, STRIPE_KEY, DB_PASSWORD];
     for scanners in ["secret,misconfig", "none"] {
-        for format in ["json", "table", "sarif", "cyclonedx", "spdx-json", "junit"] {
+        for format in [
+            "json",
+            "table",
+            "sarif",
+            "cyclonedx",
+            "spdx-json",
+            "junit",
+            "html",
+        ] {
             let output = Command::new(env!("CARGO_BIN_EXE_rempart"))
                 .args([
                     "image",

@@ -34,6 +34,7 @@
 
 mod cyclonedx;
 mod graph;
+mod html;
 mod json;
 mod junit;
 mod licenses;
@@ -64,16 +65,19 @@ pub enum Format {
     Spdx,
     /// `JUnit` XML, for CI systems that display test results.
     Junit,
+    /// One self-contained HTML page: charts and sortable, filterable tables.
+    Html,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Table,
         Format::Json,
         Format::Sarif,
         Format::CycloneDx,
         Format::Spdx,
         Format::Junit,
+        Format::Html,
     ];
 
     /// The name accepted by [`FromStr`] and shown to users.
@@ -85,6 +89,7 @@ impl Format {
             Format::CycloneDx => "cyclonedx",
             Format::Spdx => "spdx-json",
             Format::Junit => "junit",
+            Format::Html => "html",
         }
     }
 }
@@ -98,7 +103,7 @@ impl fmt::Display for Format {
 /// A format name that is not one of [`Format::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown report format `{0}` (expected one of table, json, sarif, cyclonedx, spdx-json, junit)"
+    "unknown report format `{0}` (expected one of table, json, sarif, cyclonedx, spdx-json, junit, html)"
 )]
 pub struct ParseFormatError(String);
 
@@ -118,8 +123,8 @@ impl FromStr for Format {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReportOptions {
     /// UTC time in RFC 3339 form (`2024-06-12T08:30:00Z`, fractional seconds allowed) written
-    /// into SBOM, SARIF and `JUnit` metadata; anything else is refused with
-    /// [`ReportError::InvalidTimestamp`]. `None` leaves it out where the format allows, and uses the Unix epoch where the format requires one (SPDX), so output stays
+    /// into SBOM, SARIF and `JUnit` metadata and shown as the scan time of the HTML report;
+    /// anything else is refused with [`ReportError::InvalidTimestamp`]. `None` leaves it out where the format allows, and uses the Unix epoch where the format requires one (SPDX), so output stays
     /// reproducible unless the caller asks for a time.
     pub timestamp: Option<String>,
     /// Serial number for the document (`urn:uuid:…` for `CycloneDX`, the namespace suffix for
@@ -208,6 +213,7 @@ pub fn write_report(
         Format::CycloneDx => cyclonedx::write(result, options, out).map_err(ser),
         Format::Spdx => spdx_json::write(result, options, out).map_err(ser),
         Format::Junit => junit::write(result, options, out).map_err(io),
+        Format::Html => html::write(result, options, out).map_err(io),
     }?;
     buffered.flush().map_err(io)
 }

@@ -4,8 +4,8 @@
 use std::cmp::Reverse;
 
 use rempart_core::{
-    Finding, FindingDetails, LayerSummary, Package, ScanResult, ScannerKind, SkipReason,
-    SkippedEntry,
+    Finding, FindingDetails, LayerSummary, OsInfo, Package, ScanResult, ScannerKind, SkipReason,
+    SkippedEntry, VulnerabilityData,
 };
 
 /// Findings by severity (worst first), id, path and line. The full serialized finding breaks the
@@ -160,6 +160,46 @@ pub(crate) fn target_digest(result: &ScanResult) -> Option<&str> {
         .manifest_digest
         .as_deref()
         .or(result.target.config_digest.as_deref())
+}
+
+/// The OS as people name it: the release file's pretty name, else its id and version.
+pub(crate) fn os_label(os: &OsInfo) -> String {
+    match &os.pretty_name {
+        Some(pretty) if !pretty.is_empty() => pretty.clone(),
+        _ => format!("{} {}", os.id, os.version_id).trim().to_owned(),
+    }
+}
+
+/// What the vulnerabilities were matched against, in one sentence: a report that finds no
+/// vulnerability must say against which data, and warn when that was only the sample set.
+pub(crate) fn vulnerability_data_line(data: &VulnerabilityData) -> String {
+    let up_to = data
+        .data_up_to
+        .as_deref()
+        .map(|date| format!(", data up to {}", date.get(..10).unwrap_or(date)))
+        .unwrap_or_default();
+    if data.sample {
+        format!(
+            "Vulnerability data: the built-in sample set ({} advisories{up_to}), not real coverage: run `rempart db update`",
+            data.advisories
+        )
+    } else {
+        format!(
+            "Vulnerability data: {} ({} advisories{up_to})",
+            data.path, data.advisories
+        )
+    }
+}
+
+/// Where a secret is: secrets from image metadata (`origin`: env, label, history) that carry no
+/// config entry name their origin, others their location.
+pub(crate) fn secret_location(finding: &Finding, origin: Option<&str>) -> String {
+    match origin {
+        Some(origin) if finding.location.config.is_none() => {
+            format!("image {origin}: {}", finding.location.path)
+        }
+        _ => display_location(finding),
+    }
 }
 
 /// Whether a finding's layer is an image's: a directory scanned as a source tree (`fs`) or a

@@ -98,7 +98,7 @@ fn write_header(
     };
     let mut facts = Vec::new();
     if let Some(os) = &result.os {
-        facts.push(one_line(&os_label(os)));
+        facts.push(one_line(&order::os_label(os)));
     }
     let layers = result.layers.len();
     let cached = result.layers.iter().filter(|layer| layer.cached).count();
@@ -130,38 +130,9 @@ fn write_header(
         writeln!(out, "Digest: {}", one_line(digest))?;
     }
     if let Some(data) = &result.vulnerability_data {
-        let up_to = data
-            .data_up_to
-            .as_deref()
-            .map(|date| format!(", data up to {}", &date[..date.len().min(10)]))
-            .unwrap_or_default();
-        if data.sample {
-            line(
-                out,
-                &format!(
-                    "Vulnerability data: the built-in sample set ({} advisories{up_to}), not real coverage: run `rempart db update`",
-                    data.advisories
-                ),
-            )?;
-        } else {
-            line(
-                out,
-                &format!(
-                    "Vulnerability data: {} ({} advisories{up_to})",
-                    one_line(&data.path),
-                    data.advisories
-                ),
-            )?;
-        }
+        line(out, &one_line(&order::vulnerability_data_line(data)))?;
     }
     Ok(())
-}
-
-fn os_label(os: &rempart_core::OsInfo) -> String {
-    match &os.pretty_name {
-        Some(pretty) if !pretty.is_empty() => pretty.clone(),
-        _ => format!("{} {}", os.id, os.version_id).trim().to_owned(),
-    }
 }
 
 /// `Total: 6 (CRITICAL: 1, HIGH: 2, MEDIUM: 1, LOW: 1, UNKNOWN: 1)`: the severities with no
@@ -314,12 +285,7 @@ fn secrets_table(findings: &[&Finding]) -> Table {
         let FindingDetails::Secret { redacted, origin } = &finding.details else {
             continue;
         };
-        let location = match origin {
-            Some(origin) if finding.location.config.is_none() => {
-                format!("image {origin}: {}", finding.location.path)
-            }
-            _ => order::display_location(finding),
-        };
+        let location = order::secret_location(finding, origin.as_deref());
         table.push(vec![
             Cell::severity(finding.severity),
             Cell::plain(&finding.id),

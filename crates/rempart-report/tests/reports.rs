@@ -94,6 +94,19 @@ fn junit_of_a_clean_scan_snapshot() {
     );
 }
 
+#[test]
+fn html_snapshot() {
+    insta::assert_snapshot!("html", render(Format::Html));
+}
+
+#[test]
+fn html_of_a_clean_scan_snapshot() {
+    insta::assert_snapshot!(
+        "html_clean",
+        render_with(&common::clean_result(), Format::Html, &options())
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Determinism.
 
@@ -820,4 +833,323 @@ fn tables_fit_the_terminal() {
         }
     }
     insta::assert_snapshot!("table_80_columns", narrow.unwrap());
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML: content and escaping.
+
+/// The one element `tag` holds in `page`, as text: the page must have exactly one.
+fn only_element<'a>(page: &'a str, tag: &str) -> &'a str {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    assert_eq!(
+        page.to_ascii_lowercase()
+            .matches(&format!("<{tag}"))
+            .count(),
+        1,
+        "one <{tag}> in the page"
+    );
+    let start = page.find(&open).expect("the element opens") + open.len();
+    let end = page[start..].find(&close).expect("the element closes") + start;
+    &page[start..end]
+}
+
+/// Parses the page as XML once its one style and one script are checked to be the writer's own
+/// (the same as in the report of the plain fixture) and taken out: what remains is markup whose
+/// every element and attribute can be inspected.
+fn html_markup(page: &str) -> String {
+    let reference = render(Format::Html);
+    let mut markup = page.to_owned();
+    for tag in ["style", "script"] {
+        let body = only_element(page, tag);
+        assert_eq!(
+            body,
+            only_element(&reference, tag),
+            "the <{tag}> is the writer's own"
+        );
+        markup = markup.replacen(body, "", 1);
+    }
+    markup.replacen("<!DOCTYPE html>", "", 1)
+}
+
+#[test]
+fn html_shows_each_section_and_the_numbers_of_the_other_formats() {
+    let page = render(Format::Html);
+    let markup = html_markup(&page);
+    let document = roxmltree::Document::parse(&markup).expect("the page is well-formed");
+    let result = common::scan_result();
+    for (scanner, id) in [
+        (rempart_core::ScannerKind::Vuln, "section-vuln"),
+        (rempart_core::ScannerKind::Secret, "section-secret"),
+        (rempart_core::ScannerKind::Malware, "section-malware"),
+        (rempart_core::ScannerKind::Misconfig, "section-misconfig"),
+    ] {
+        let section = document
+            .descendants()
+            .find(|node| node.attribute("id") == Some(id))
+            .unwrap_or_else(|| panic!("section {id}"));
+        let rows = section
+            .descendants()
+            .filter(|node| node.has_tag_name("tr") && node.attribute("data-severity").is_some())
+            .count();
+        let expected = result
+            .findings
+            .iter()
+            .filter(|f| f.scanner == scanner)
+            .count();
+        assert_eq!(rows, expected, "{id}");
+    }
+    let skipped = document
+        .descendants()
+        .find(|node| node.attribute("id") == Some("skipped"))
+        .expect("the skipped entries");
+    assert_eq!(
+        skipped
+            .descendants()
+            .filter(|n| n.has_tag_name("tr"))
+            .count(),
+        result.skipped.len() + 1,
+        "a row per skipped entry under the header"
+    );
+    assert!(page.contains("Debian GNU/Linux 12 (bookworm)"));
+    assert!(page.contains(common::MANIFEST_DIGEST));
+    assert!(page.contains("<dt>Scan time</dt><dd>2024-06-12T08:30:00Z</dd>"));
+    assert!(page.contains(r#"<a href="https://avd.example.org/cve-2021-44228""#));
+    assert_eq!(
+        document
+            .descendants()
+            .filter(|node| node.has_tag_name("svg"))
+            .count(),
+        2,
+        "a chart by severity and one by scanner"
+    );
+}
+
+#[test]
+fn html_says_which_vulnerability_data_was_used() {
+    let mut result = common::scan_result();
+    result.vulnerability_data = Some(rempart_core::VulnerabilityData {
+        path: "/cache/vuln.db".to_owned(),
+        built_at: "2024-06-12T00:00:00Z".to_owned(),
+        data_up_to: Some("2024-06-11T23:00:00Z".to_owned()),
+        advisories: 1234,
+        sample: true,
+    });
+    let page = render_with(&result, Format::Html, &options());
+    let table = render_with(&result, Format::Table, &options());
+    let line = "Vulnerability data: the built-in sample set (1234 advisories, data up to 2024-06-11), not real coverage: run `rempart db update`";
+    assert!(table.contains(line));
+    assert!(
+        page.contains(&format!(r#"<p class="warning">{line}</p>"#)),
+        "{page}"
+    );
+}
+
+#[test]
+fn html_shows_the_build_step_of_each_findings_layer() {
+    let mut result = common::scan_result();
+    for layer in &mut result.layers {
+        layer.created_by = Some(result.target.history[layer.index].created_by.clone());
+    }
+    result.layers[2].created_by = Some(format!("RUN {}", "make ".repeat(40)));
+    let page = render_with(&result, Format::Html, &options());
+    let markup = html_markup(&page);
+    let document = roxmltree::Document::parse(&markup).unwrap();
+    let row = document
+        .descendants()
+        .find(|node| {
+            node.has_tag_name("tr")
+                && node
+                    .descendants()
+                    .any(|n| n.text() == Some("SEC-AWS-ACCESS-KEY"))
+        })
+        .expect("the secret's row");
+    let step = row
+        .descendants()
+        .find(|node| node.attribute("class") == Some("created-by"))
+        .expect("the layer cell names its build step");
+    assert_eq!(
+        step.text(),
+        Some("RUN /bin/sh -c fetch-deps && rm -rf /root/.aws")
+    );
+    // A long step is cut in the cell, whole in its tooltip.
+    let long = document
+        .descendants()
+        .find(|node| {
+            node.attribute("class") == Some("created-by")
+                && node
+                    .attribute("title")
+                    .is_some_and(|t| t.starts_with("RUN make"))
+        })
+        .expect("the long step");
+    assert!(long.text().unwrap().ends_with('…'));
+    assert_eq!(long.attribute("title").unwrap().len(), 4 + 5 * 40);
+}
+
+/// Findings carry text an image author chose: file names, titles, history lines, URLs. None of
+/// it may become markup, and only web URLs may become links.
+#[test]
+fn html_escapes_every_untrusted_text() {
+    let hostile = r#"</style></script><script>alert("x")</script><img src=x onerror='alert(1)'>&amp; </textarea><!--"#;
+    let mut result = common::scan_result();
+    result.target.name = hostile.to_owned();
+    result.target.manifest_digest = Some(hostile.to_owned());
+    result.target.os = Some(hostile.to_owned());
+    result.target.architecture = Some(hostile.to_owned());
+    result.target_kind = hostile.to_owned();
+    if let Some(os) = &mut result.os {
+        os.pretty_name = Some(hostile.to_owned());
+    }
+    result.vulnerability_data = Some(rempart_core::VulnerabilityData {
+        path: hostile.to_owned(),
+        built_at: hostile.to_owned(),
+        data_up_to: Some(hostile.to_owned()),
+        advisories: 1,
+        sample: false,
+    });
+    for layer in &mut result.layers {
+        layer.created_by = Some(hostile.to_owned());
+        layer.diff_id = hostile.to_owned();
+    }
+    let urls = [
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        r#"https://example.org/"><script>alert(1)</script>"#,
+        r#"https://example.org/" onmouseover="alert(1)"#,
+        "vbscript:msgbox(1)",
+    ];
+    for (index, finding) in result.findings.iter_mut().enumerate() {
+        finding.id = format!("{hostile}{index}");
+        finding.title = hostile.to_owned();
+        finding.location.path = hostile.to_owned();
+        finding.primary_url = Some(urls[index % urls.len()].to_owned());
+        if let Some(layer) = &mut finding.location.layer {
+            layer.diff_id = hostile.to_owned();
+        }
+        match &mut finding.details {
+            rempart_core::FindingDetails::Vulnerability {
+                package,
+                installed_version,
+                fix,
+                ..
+            } => {
+                *package = hostile.to_owned();
+                *installed_version = hostile.to_owned();
+                *fix = rempart_core::FixState::Fixed {
+                    versions: vec![hostile.to_owned()],
+                };
+            }
+            rempart_core::FindingDetails::Secret { redacted, origin } => {
+                *redacted = hostile.to_owned();
+                *origin = Some(hostile.to_owned());
+            }
+            rempart_core::FindingDetails::Malware {
+                signature,
+                engine,
+                member,
+            } => {
+                *signature = hostile.to_owned();
+                *engine = hostile.to_owned();
+                *member = Some(hostile.to_owned());
+            }
+            rempart_core::FindingDetails::Misconfig {
+                resource,
+                resolution,
+            } => {
+                *resource = hostile.to_owned();
+                *resolution = Some(hostile.to_owned());
+            }
+        }
+    }
+    for entry in &mut result.skipped {
+        entry.path = hostile.to_owned();
+        entry.detail = Some(hostile.to_owned());
+    }
+    let page = render_with(
+        &result,
+        Format::Html,
+        &ReportOptions {
+            tool_version: hostile.to_owned(),
+            ..options()
+        },
+    );
+    assert!(!page.contains("<img"), "no element from the text");
+    assert!(!page.contains("<!--"), "no comment from the text");
+    assert!(!page.contains("</textarea"));
+    assert!(!page.to_ascii_lowercase().contains("href=\"javascript:"));
+    let markup = html_markup(&page);
+    let document = roxmltree::Document::parse(&markup)
+        .unwrap_or_else(|e| panic!("the page is not well-formed: {e}"));
+    let allowed = [
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "header",
+        "h1",
+        "h2",
+        "dl",
+        "dt",
+        "dd",
+        "p",
+        "noscript",
+        "nav",
+        "a",
+        "section",
+        "div",
+        "figure",
+        "figcaption",
+        "svg",
+        "text",
+        "rect",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "code",
+        "label",
+        "input",
+        "span",
+        "footer",
+        "script",
+    ];
+    let mut links = 0;
+    for node in document.descendants().filter(roxmltree::Node::is_element) {
+        let name = node.tag_name().name();
+        assert!(allowed.contains(&name), "unexpected <{name}>");
+        for attribute in node.attributes() {
+            let attribute_name = attribute.name().to_ascii_lowercase();
+            assert!(
+                !attribute_name.starts_with("on") && attribute_name != "src",
+                "attribute {attribute_name} on <{name}>"
+            );
+            if attribute_name == "href" {
+                let target = attribute.value();
+                assert!(
+                    target.starts_with('#') || target.starts_with("https://"),
+                    "link to {target:?}"
+                );
+                links += usize::from(!target.starts_with('#'));
+            }
+        }
+    }
+    assert_eq!(
+        links,
+        result
+            .findings
+            .iter()
+            .filter(|f| f.primary_url.as_deref() == Some(urls[3]))
+            .count(),
+        "only the https URL is linked, its quote escaped"
+    );
+    let escaped = document
+        .descendants()
+        .find(|node| node.has_tag_name("h1"))
+        .and_then(|node| node.text());
+    assert_eq!(escaped, Some(hostile), "the text is shown as it is");
 }
