@@ -611,22 +611,31 @@ fn ubuntu_records_by_release_with_ubuntu_priority() {
     );
 }
 
+/// A matcher over Go standard-library records (fixed in 1.22.5), each `(id, ecosystem_specific)`.
+fn go_stdlib_matcher(records: &[(&str, &str)]) -> (tempfile::TempDir, VulnMatcher) {
+    let directory = tempfile::tempdir().unwrap();
+    let feed = directory.path().join("feed");
+    std::fs::create_dir(&feed).unwrap();
+    for (id, specific) in records {
+        let record = format!(
+            r#"{{"id": "{id}", "modified": "2024-01-01T00:00:00Z",
+                "affected": [{{"package": {{"ecosystem": "Go", "name": "stdlib"}},
+                              "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "1.22.5"}}]}}],
+                              "ecosystem_specific": {specific}}}]}}"#
+        );
+        std::fs::write(feed.join(format!("{id}.json")), record).unwrap();
+    }
+    let db_path = directory.path().join("vuln.sqlite");
+    import_paths(&db_path, &[feed]).unwrap();
+    let matcher = VulnMatcher::new(Database::open(&db_path).unwrap());
+    (directory, matcher)
+}
+
 /// A Go advisory limited to other systems or architectures (`ecosystem_specific.imports`)
 /// does not apply to a binary built for linux/amd64; modules of unknown target (from `go.mod`)
 /// keep every advisory.
 #[test]
 fn go_advisories_for_other_platforms_do_not_apply() {
-    let directory = tempfile::tempdir().unwrap();
-    let feed = directory.path().join("feed");
-    std::fs::create_dir(&feed).unwrap();
-    let record = |id: &str, specific: &str| {
-        format!(
-            r#"{{"id": "{id}", "modified": "2024-01-01T00:00:00Z",
-                "affected": [{{"package": {{"ecosystem": "Go", "name": "stdlib"}},
-                              "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "1.22.5"}}]}}],
-                              "ecosystem_specific": {specific}}}]}}"#
-        )
-    };
     let records = [
         (
             "GO-2024-0001",
@@ -646,12 +655,7 @@ fn go_advisories_for_other_platforms_do_not_apply() {
         ),
         ("GO-2024-0005", "{}"),
     ];
-    for (id, specific) in records {
-        std::fs::write(feed.join(format!("{id}.json")), record(id, specific)).unwrap();
-    }
-    let db_path = directory.path().join("vuln.sqlite");
-    import_paths(&db_path, &[feed]).unwrap();
-    let matcher = VulnMatcher::new(Database::open(&db_path).unwrap());
+    let (_directory, matcher) = go_stdlib_matcher(&records);
     let stdlib = |arch: Option<&str>| {
         let mut package = package(Ecosystem::Go, "stdlib", "1.22.1");
         package.arch = arch.map(str::to_owned);
@@ -685,18 +689,7 @@ fn go_advisories_for_other_platforms_do_not_apply() {
 #[test]
 fn go_findings_say_whether_the_vulnerable_code_is_in_the_binary() {
     use rempart_core::GoSymbols;
-    let directory = tempfile::tempdir().unwrap();
-    let feed = directory.path().join("feed");
-    std::fs::create_dir(&feed).unwrap();
-    let record = |id: &str, specific: &str| {
-        format!(
-            r#"{{"id": "{id}", "modified": "2024-01-01T00:00:00Z",
-                "affected": [{{"package": {{"ecosystem": "Go", "name": "stdlib"}},
-                              "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "1.22.5"}}]}}],
-                              "ecosystem_specific": {specific}}}]}}"#
-        )
-    };
-    for (id, specific) in [
+    let records = [
         (
             "GO-2024-0101",
             r#"{"imports": [{"path": "net/http", "symbols": ["Server.Serve", "ListenAndServe"]}]}"#,
@@ -713,12 +706,8 @@ fn go_findings_say_whether_the_vulnerable_code_is_in_the_binary() {
             "GO-2024-0106",
             r#"{"imports": [{"path": "os", "goos": ["windows"], "symbols": ["Stat"]}]}"#,
         ),
-    ] {
-        std::fs::write(feed.join(format!("{id}.json")), record(id, specific)).unwrap();
-    }
-    let db_path = directory.path().join("vuln.sqlite");
-    import_paths(&db_path, &[feed]).unwrap();
-    let matcher = VulnMatcher::new(Database::open(&db_path).unwrap());
+    ];
+    let (_directory, matcher) = go_stdlib_matcher(&records);
     let mut stdlib = package(Ecosystem::Go, "stdlib", "1.22.1");
     stdlib.arch = Some("linux/amd64".to_owned());
     stdlib.locations[0].path = "usr/bin/app".to_owned();

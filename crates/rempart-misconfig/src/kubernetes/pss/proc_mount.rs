@@ -21,6 +21,12 @@ pub(crate) fn evaluate(pod: &Pod<'_>, minor: u32, out: &mut Vec<Violation>) {
     if minor >= 35 && pod.has_own_user_namespace() {
         return;
     }
+    report_unmasked(pod, "", out);
+}
+
+/// Every container whose `procMount` is set to anything but `Default`; `context` is added to
+/// the message.
+pub(super) fn report_unmasked(pod: &Pod<'_>, context: &str, out: &mut Vec<Violation>) {
     for c in pod.containers() {
         if let Some(mount) = c.security(&["procMount"])
             && mount.as_str() != Some("Default")
@@ -28,7 +34,7 @@ pub(crate) fn evaluate(pod: &Pod<'_>, minor: u32, out: &mut Vec<Violation>) {
             out.push(Violation::container(
                 &c,
                 format!(
-                    "securityContext.procMount is {}; allowed: undefined, Default",
+                    "securityContext.procMount is {}{context}; allowed: undefined, Default",
                     shown(mount)
                 ),
             ));

@@ -1,4 +1,4 @@
-use super::{Violation, shown};
+use super::Violation;
 use crate::check::check_doc;
 use crate::kubernetes::model::Pod;
 
@@ -23,17 +23,5 @@ pub(crate) fn evaluate(pod: &Pod<'_>, minor: u32, out: &mut Vec<Violation>) {
     if minor < 35 || !pod.has_own_user_namespace() {
         return;
     }
-    for c in pod.containers() {
-        if let Some(mount) = c.security(&["procMount"])
-            && mount.as_str() != Some("Default")
-        {
-            out.push(Violation::container(
-                &c,
-                format!(
-                    "securityContext.procMount is {} (with hostUsers: false); allowed: undefined, Default",
-                    shown(mount)
-                ),
-            ));
-        }
-    }
+    super::proc_mount::report_unmasked(pod, " (with hostUsers: false)", out);
 }
