@@ -78,20 +78,25 @@ scan rootfs rootfs bundle/rootfs
 
 python3 "$root/tests/realworld/compare.py" layout archive archive-gz registry rootfs
 
-# A clean Debian system holds no secrets and no malware: any finding here is noise.
-echo "realworld: secrets and malware on the clean image"
-"$rempart" image --input layout:bookworm --scanners secret,malware --format json --output clean.json --no-cache --exit-code 0
-python3 - clean.json <<'PY'
+# Requires a JSON report ($1) without findings; $2 names what was scanned.
+require_clean() {
+  python3 - "$1" "$2" <<'PY'
 import json, sys
-report = json.load(open(sys.argv[1]))
+report, what = json.load(open(sys.argv[1])), sys.argv[2]
 findings = report["findings"]
 for f in findings:
     print(f"  {f['id']} {f['location']['path']} {f['details']}")
 if findings:
-    sys.exit(f"realworld: {len(findings)} secret/malware findings on a clean Debian image")
+    sys.exit(f"realworld: {len(findings)} secret/malware findings on {what}")
 skipped = report.get("skipped", [])
-print(f"realworld: clean image has no secret or malware finding ({len(skipped)} entries skipped)")
+print(f"realworld: {what} has no secret or malware finding ({len(skipped)} entries skipped)")
 PY
+}
+
+# A clean Debian system holds no secrets and no malware: any finding here is noise.
+echo "realworld: secrets and malware on the clean image"
+"$rempart" image --input layout:bookworm --scanners secret,malware --format json --output clean.json --no-cache --exit-code 0
+require_clean clean.json "the clean image"
 
 # The same on a large install whose content names what the rules look for: package
 # descriptions, manuals, Python and Node packages, security tools and their data.
@@ -101,13 +106,4 @@ start=$(date +%s.%N)
 "$rempart" rootfs "$root/target/clean-corpus" --scanners secret,malware --format json --output corpus.json --no-cache --exit-code 0
 end=$(date +%s.%N)
 printf 'realworld: clean corpus scanned in %.2fs\n' "$(echo "$end - $start" | bc)"
-python3 - corpus.json <<'PY'
-import json, sys
-report = json.load(open(sys.argv[1]))
-findings = report["findings"]
-for f in findings:
-    print(f"  {f['id']} {f['location']['path']} {f['details']}")
-if findings:
-    sys.exit(f"realworld: {len(findings)} secret/malware findings on the clean corpus")
-print(f"realworld: clean corpus has no secret or malware finding ({len(report.get('skipped', []))} entries skipped)")
-PY
+require_clean corpus.json "the clean corpus"
