@@ -61,14 +61,34 @@ fn run_chromium(browser: &Path, profile: &Path, url: &str, args: &[&str]) -> Out
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .arg(url)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    // A browser that hangs (no display server quirks, a stuck renderer) must fail the test,
+    // not hold the whole test run.
+    let output = wait_at_most(output, std::time::Duration::from_mins(2));
     assert!(
         output.status.success(),
         "chromium {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// The child's output, or a panic naming the deadline after killing it. The output is read
+/// while waiting (a DOM dump can be larger than a pipe holds).
+fn wait_at_most(child: std::process::Child, limit: std::time::Duration) -> Output {
+    let pid = child.id().to_string();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    if let Ok(output) = receiver.recv_timeout(limit) {
+        return output.unwrap();
+    }
+    let _ = Command::new("kill").args(["-9", &pid]).status();
+    panic!("chromium did not finish within {} s", limit.as_secs());
 }
 
 fn file_url(path: &Path) -> String {
