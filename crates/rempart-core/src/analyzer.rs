@@ -112,12 +112,12 @@ impl GoSymbols {
     /// The key of function `symbol` (`Server.Serve`, `ListenAndServe`) of package `package`
     /// (`net/http`). FNV-1a: stable across releases, so cached tables stay valid.
     pub fn symbol_key(package: &str, symbol: &str) -> u64 {
-        fnv1a(&[package.as_bytes(), b"\0", symbol.as_bytes()])
+        crate::fnv1a(&[package.as_bytes(), b"\0", symbol.as_bytes()])
     }
 
     /// The key that says some function of `package` is in the binary.
     pub fn package_key(package: &str) -> u64 {
-        fnv1a(&[b"\x01", package.as_bytes()])
+        crate::fnv1a(&[b"\x01", package.as_bytes()])
     }
 
     pub fn contains_symbol(&self, package: &str, symbol: &str) -> bool {
@@ -131,15 +131,6 @@ impl GoSymbols {
             .binary_search(&GoSymbols::package_key(package))
             .is_ok()
     }
-}
-
-fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in parts.iter().copied().flatten() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 impl AnalysisOutput {

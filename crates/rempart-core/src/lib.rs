@@ -12,6 +12,7 @@ mod package;
 mod path;
 mod result;
 mod severity;
+mod text;
 
 pub use analyzer::{
     AnalysisOutput, FileAnalyzer, FileMeta, FileSink, GoSymbols, ImageAnalysisError, ImageAnalyzer,
@@ -27,3 +28,4 @@ pub use package::{Dependency, Ecosystem, Package, SourcePackage};
 pub use path::{PathError, escape_non_utf8, normalize_entry_path, resolve_symlink};
 pub use result::{LayerSummary, REPORT_SCHEMA_VERSION, ScanResult, VulnerabilityData};
 pub use severity::{ParseSeverityError, Severity};
+pub use text::{fnv1a, percent_decode};

@@ -133,19 +133,8 @@ const KNOWN_PUBLIC_VALUES: &[(u64, &str)] = &[
 ];
 
 pub(crate) fn is_known_public_value(value: &[u8]) -> bool {
-    let hash = fnv1a(value);
+    let hash = rempart_core::fnv1a(&[value]);
     KNOWN_PUBLIC_VALUES.iter().any(|(h, _)| *h == hash)
-}
-
-/// FNV-1a, 64-bit: stable across Rust releases (unlike `DefaultHasher`), which cache keys and
-/// the stored value hashes need.
-pub(crate) fn fnv1a(data: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in data {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 /// Paths never scanned by the built-in configuration, matched against the normalized path (no

@@ -8,9 +8,7 @@ use rempart_core::{
     ImageContext, Interest, Location, ScannerKind, Severity, SkipReason, SkippedEntry,
 };
 
-use crate::allow::{
-    BUILTIN_ALLOWED_PATHS, PathAllowlist, fnv1a, is_known_public_value, is_placeholder,
-};
+use crate::allow::{BUILTIN_ALLOWED_PATHS, PathAllowlist, is_known_public_value, is_placeholder};
 use crate::binary::is_binary;
 use crate::builtin;
 use crate::config::{DEFAULT_MAX_FILE_SIZE, SecretConfig};
@@ -184,7 +182,7 @@ impl SecretScanner {
         let fingerprint = format!(
             "{}+{:016x}",
             env!("CARGO_PKG_VERSION"),
-            fnv1a(identity.as_bytes())
+            rempart_core::fnv1a(&[identity.as_bytes()])
         );
 
         Ok(SecretScanner {

@@ -170,32 +170,6 @@ fn purl_base(purl: &str) -> &str {
     &purl[..end]
 }
 
-/// Purls may encode the same character or not (`1:2.3-4` and `1%3A2.3-4` are one Debian
-/// version with its epoch): compare what they decode to.
-fn percent_decoded(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let hex = bytes
-            .get(index + 1..index + 3)
-            .filter(|pair| pair.iter().all(u8::is_ascii_hexdigit))
-            .and_then(|pair| std::str::from_utf8(pair).ok())
-            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
-        match (bytes[index], hex) {
-            (b'%', Some(byte)) => {
-                decoded.push(byte);
-                index += 3;
-            }
-            (byte, _) => {
-                decoded.push(byte);
-                index += 1;
-            }
-        }
-    }
-    decoded
-}
-
 impl VexStatement {
     pub(crate) fn matches(&self, finding: &Finding) -> bool {
         let FindingDetails::Vulnerability { purl, aliases, .. } = &finding.details else {
@@ -209,15 +183,17 @@ impl VexStatement {
         }
         let package = purl_base(purl);
         let package_without_version = package.split('@').next().unwrap_or(package);
+        // Purls may encode the same character or not (`1:2.3-4` and `1%3A2.3-4` are one
+        // Debian version with its epoch): compare what they decode to.
         let (package, package_without_version) = (
-            percent_decoded(package),
-            percent_decoded(package_without_version),
+            rempart_core::percent_decode(package.as_bytes()),
+            rempart_core::percent_decode(package_without_version.as_bytes()),
         );
         self.products.iter().any(|product| {
             let product = purl_base(product);
             // A statement about the image covers every package in it.
             product.starts_with("pkg:oci/") || {
-                let product = percent_decoded(product);
+                let product = rempart_core::percent_decode(product.as_bytes());
                 product == package || product == package_without_version
             }
         })

@@ -209,7 +209,8 @@ pub(crate) fn split_function_name(name: &str) -> Option<(String, String)> {
     let plain = strip_type_parameters(name);
     let slash = plain.rfind('/').map_or(0, |i| i + 1);
     let dot = slash + plain[slash..].find('.')?;
-    let package = percent_decode(&plain[..dot]);
+    let package = String::from_utf8_lossy(&rempart_core::percent_decode(&plain.as_bytes()[..dot]))
+        .into_owned();
     if package.is_empty() || package == "main" || package.starts_with("go:") {
         return None;
     }
@@ -255,28 +256,6 @@ fn strip_type_parameters(name: &str) -> String {
         }
     }
     out
-}
-
-fn percent_decode(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_owned();
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = text.get(i + 1..i + 3)
-            && let Ok(byte) = u8::from_str_radix(hex, 16)
-        {
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -185,29 +185,10 @@ const ROLE_WORDS: &[&str] = &[
     "pass", "p4ss", "p@ss", "pwd", "secret", "s3cret", "s3cr3t", "token", "key",
 ];
 
-fn percent_decode(input: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        if input[i] == b'%'
-            && let Some(hex) = input.get(i + 1..i + 3)
-            && let Ok(text) = std::str::from_utf8(hex)
-            && let Ok(byte) = u8::from_str_radix(text, 16)
-        {
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(input[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 /// Percent-decoded, lower-cased, with accented Latin letters folded to their base letter:
 /// documentation of IRI handling spells the usual samples `üser:pässword`.
 fn folded(input: &[u8]) -> Vec<u8> {
-    let decoded = percent_decode(input);
+    let decoded = rempart_core::percent_decode(input);
     let Ok(text) = std::str::from_utf8(&decoded) else {
         return decoded.to_ascii_lowercase();
     };
