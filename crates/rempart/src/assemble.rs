@@ -34,6 +34,20 @@ pub(crate) fn assemble(walks: &mut [LayerWalk], diff_ids: &[String]) -> Assemble
     // The walks' entries move into the merged view; only their outputs are read below.
     drop_resolved_dangling_links(walks);
     let merged = MergedFs::take_from_layers(walks);
+    // The binaries' function tables move out of the walks rather than being copied: they are
+    // the largest part of an output, and the layer cache has already stored them.
+    let mut go_symbols: std::collections::BTreeMap<String, GoSymbols> =
+        std::collections::BTreeMap::new();
+    for (index, walk) in walks.iter_mut().enumerate() {
+        for output in std::iter::once(&mut walk.output).chain(&mut walk.analyzer_outputs) {
+            // The binary at each path in the final image: the layer that wrote it last.
+            for table in std::mem::take(&mut output.go_symbols) {
+                if merged.is_visible(&table.path, index) {
+                    go_symbols.insert(table.path.clone(), table);
+                }
+            }
+        }
+    }
     let walks = &*walks;
     let layer_ref = |index: usize| LayerRef {
         index,
@@ -48,9 +62,6 @@ pub(crate) fn assemble(walks: &mut [LayerWalk], diff_ids: &[String]) -> Assemble
     // (ecosystem, name, version, path) -> first layer it was seen in.
     let mut first_seen: HashMap<(Ecosystem, &str, &str, &str), usize> = HashMap::new();
     let mut packages = Vec::new();
-    // The binary at each path in the final image: the layer that wrote it last.
-    let mut go_symbols: std::collections::BTreeMap<&str, &GoSymbols> =
-        std::collections::BTreeMap::new();
 
     for (index, walk) in walks.iter().enumerate() {
         // The walker's records first, then each analyzer's output in the analyzers' order, so
@@ -82,11 +93,6 @@ pub(crate) fn assemble(walks: &mut [LayerWalk], diff_ids: &[String]) -> Assemble
                         (record.ecosystem.clone(), record.package.as_str()),
                         &record.licenses,
                     );
-                }
-            }
-            for table in &output.go_symbols {
-                if merged.is_visible(&table.path, index) {
-                    go_symbols.insert(table.path.as_str(), table);
                 }
             }
             for owned in &output.owned_files {
@@ -154,7 +160,7 @@ pub(crate) fn assemble(walks: &mut [LayerWalk], diff_ids: &[String]) -> Assemble
         })
         .collect();
     dedupe_packages(&mut final_packages);
-    let go_symbols = go_symbols.into_values().cloned().collect();
+    let go_symbols = go_symbols.into_values().collect();
 
     Assembled {
         inventory: merged.into_entries(),
