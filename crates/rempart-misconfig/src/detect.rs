@@ -37,7 +37,7 @@ fn file_name(path: &Path) -> String {
 
 /// Whether the name alone says Dockerfile: `Dockerfile`, `Containerfile`, `*.Dockerfile`,
 /// `*.dockerfile`, and the common `Dockerfile.<variant>`.
-pub(crate) fn is_dockerfile_name(name: &str) -> bool {
+pub fn is_dockerfile_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower == "dockerfile"
         || lower == "containerfile"

@@ -28,7 +28,8 @@ mod rego;
 pub use check::{CheckDoc, CheckTarget};
 pub use compose::scan_compose;
 pub use detect::{
-    ConfigKind, ConfigOptions, checks, detect_kind, scan_config_file, scan_config_file_with,
+    ConfigKind, ConfigOptions, checks, detect_kind, is_dockerfile_name, scan_config_file,
+    scan_config_file_with,
 };
 pub use dockerfile::{DockerfileOptions, scan_dockerfile, scan_dockerfile_with};
 pub use error::MisconfigError;

@@ -282,16 +282,11 @@ impl FileAnalyzer for ConfigFiles {
         )
     }
     fn interest(&self, file: &FileMeta<'_>) -> Interest {
-        let name = file.file_name().to_ascii_lowercase();
-        let candidate = name == "dockerfile"
-            || name == "containerfile"
-            || name.ends_with(".dockerfile")
-            || name.ends_with(".containerfile")
-            || name.starts_with("dockerfile.")
-            || name.starts_with("containerfile.")
-            || std::path::Path::new(&name)
-                .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml");
+        let name = file.file_name();
+        let candidate = rempart_misconfig::is_dockerfile_name(name)
+            || std::path::Path::new(name).extension().is_some_and(|ext| {
+                ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("yml")
+            });
         if candidate {
             Interest::Whole {
                 max_bytes: MAX_CONFIG_FILE_BYTES,
