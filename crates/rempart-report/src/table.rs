@@ -87,15 +87,6 @@ fn write_header(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     // Long header lines wrap at the terminal's width, continued with an indent.
-    let line = |out: &mut dyn Write, text: &str| -> io::Result<()> {
-        let Some(limit) = limit else {
-            return writeln!(out, "{text}");
-        };
-        for (index, part) in wrap(text, limit.saturating_sub(2)).iter().enumerate() {
-            writeln!(out, "{}{part}", if index == 0 { "" } else { "  " })?;
-        }
-        Ok(())
-    };
     let mut facts = Vec::new();
     if let Some(os) = &result.os {
         facts.push(one_line(&order::os_label(os)));
@@ -124,13 +115,13 @@ fn write_header(
     if limit.is_none_or(|limit| width(&name) + width(&rest) <= limit) {
         writeln!(out, "{}{rest}", paint.bold(&name))?;
     } else {
-        line(out, &format!("{name}{rest}"))?;
+        write_wrapped(out, &format!("{name}{rest}"), limit)?;
     }
     if let Some(digest) = order::target_digest(result) {
         writeln!(out, "Digest: {}", one_line(digest))?;
     }
     if let Some(data) = &result.vulnerability_data {
-        line(out, &one_line(&order::vulnerability_data_line(data)))?;
+        write_wrapped(out, &one_line(&order::vulnerability_data_line(data)), limit)?;
     }
     Ok(())
 }
@@ -433,15 +424,19 @@ fn write_skipped(result: &ScanResult, limit: Option<usize>, out: &mut dyn Write)
         },
         parts.join(", ")
     );
-    match limit {
-        Some(limit) => {
-            for (index, part) in wrap(&text, limit.saturating_sub(2)).iter().enumerate() {
-                writeln!(out, "{}{part}", if index == 0 { "" } else { "  " })?;
-            }
-            Ok(())
-        }
-        None => writeln!(out, "{text}"),
+    write_wrapped(out, &text, limit)
+}
+
+/// A line of text, wrapped at `limit` columns with the continuation lines indented; whole when
+/// there is no limit.
+fn write_wrapped(out: &mut dyn Write, text: &str, limit: Option<usize>) -> io::Result<()> {
+    let Some(limit) = limit else {
+        return writeln!(out, "{text}");
+    };
+    for (index, part) in wrap(text, limit.saturating_sub(2)).iter().enumerate() {
+        writeln!(out, "{}{part}", if index == 0 { "" } else { "  " })?;
     }
+    Ok(())
 }
 
 /// ANSI styling that disappears when colour is off.
@@ -699,9 +694,7 @@ impl Table {
                     .collect();
                 writeln!(out, "{}", styled.join("  "))?;
             } else {
-                for (line, text) in wrap(&plain, limit.saturating_sub(2)).iter().enumerate() {
-                    writeln!(out, "{}{text}", if line == 0 { "" } else { "  " })?;
-                }
+                write_wrapped(out, &plain, Some(limit))?;
             }
             let value_width = limit.saturating_sub(label_width + 4);
             for &column in &others {
