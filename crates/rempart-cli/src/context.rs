@@ -5,7 +5,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use rempart_core::{ScannerKind, Severity};
+use rempart_core::ScannerKind;
 
 use crate::cli::CommonArgs;
 
@@ -25,48 +25,11 @@ pub(crate) fn db_path(common_db: Option<&Path>, cache: &Path) -> PathBuf {
 }
 
 pub(crate) fn parse_scanners(names: &[String]) -> Result<Vec<ScannerKind>> {
-    let mut scanners = Vec::new();
-    for name in names {
-        let kind = match name.trim().to_ascii_lowercase().as_str() {
-            "vuln" | "vulnerability" | "vulnerabilities" => ScannerKind::Vuln,
-            "secret" | "secrets" => ScannerKind::Secret,
-            "malware" => ScannerKind::Malware,
-            "misconfig" | "config" => ScannerKind::Misconfig,
-            "none" | "" => continue,
-            other => anyhow::bail!(
-                "unknown scanner `{other}` (expected vuln, secret, malware, misconfig or none)"
-            ),
-        };
-        if !scanners.contains(&kind) {
-            scanners.push(kind);
-        }
-    }
-    Ok(scanners)
+    Ok(rempart::parse_scanners(names)?)
 }
 
-/// Severities kept for every scanner, and the scanners that have their own list.
-pub(crate) type SeverityLists = (Vec<Severity>, Vec<(ScannerKind, Vec<Severity>)>);
-
-/// `CRITICAL,HIGH` applies to every scanner; `vuln=CRITICAL` items build a scanner's own list.
-pub(crate) fn parse_severities(names: &[String]) -> Result<SeverityLists> {
-    let mut global = Vec::new();
-    let mut by_scanner: Vec<(ScannerKind, Vec<Severity>)> = Vec::new();
-    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
-        match name.split_once('=') {
-            Some((scanner, severity)) => {
-                let scanner = parse_scanners(&[scanner.to_owned()])?
-                    .pop()
-                    .ok_or_else(|| anyhow::anyhow!("`{name}`: name a scanner before `=`"))?;
-                let severity: Severity = severity.parse()?;
-                match by_scanner.iter_mut().find(|(kind, _)| *kind == scanner) {
-                    Some((_, list)) => list.push(severity),
-                    None => by_scanner.push((scanner, vec![severity])),
-                }
-            }
-            None => global.push(name.parse()?),
-        }
-    }
-    Ok((global, by_scanner))
+pub(crate) fn parse_severities(names: &[String]) -> Result<rempart::SeverityLists> {
+    Ok(rempart::parse_severities(names)?)
 }
 
 pub(crate) fn scan_options(common: &CommonArgs, cache: &Path) -> rempart::ScanOptions {

@@ -30,9 +30,10 @@ struct IgnoreFile {
     ignores: Vec<RawEntry>,
 }
 
-#[derive(Deserialize)]
+/// An entry as written, before its globs are compiled; policy documents embed these.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct RawEntry {
+pub(crate) struct RawEntry {
     id: String,
     reason: String,
     #[serde(default)]
@@ -83,8 +84,20 @@ impl IgnoreList {
             message,
         };
         let file: IgnoreFile = serde_saphyr::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        IgnoreList::from_entries(file.ignores, origin)
+    }
+
+    /// Checks and compiles the entries of an ignore file or a policy document.
+    pub(crate) fn from_entries(
+        raw_entries: Vec<RawEntry>,
+        origin: &Path,
+    ) -> Result<IgnoreList, DocumentError> {
+        let invalid = |message: String| DocumentError::Invalid {
+            path: origin.to_owned(),
+            message,
+        };
         let mut entries = Vec::new();
-        for (index, raw) in file.ignores.into_iter().enumerate() {
+        for (index, raw) in raw_entries.into_iter().enumerate() {
             let at = format!("entry {} ({})", index + 1, raw.id);
             if raw.id.trim().is_empty() {
                 return Err(invalid(format!("{at}: `id` is empty")));

@@ -8,26 +8,34 @@
 mod analyzers;
 mod assemble;
 mod cache;
+mod database;
 mod db_update;
 mod default_db;
 mod document;
 mod error;
 mod ignore;
 mod policy;
+mod policy_document;
 mod redact;
 mod rule_docs;
 mod scanner;
+mod selection;
 mod vex;
 
 pub use analyzers::{AnalyzerConfig, AnalyzerError, Analyzers, build_analyzers, load_policies};
 pub use cache::LayerCache;
+pub use database::{
+    DatabaseError, STALE_AFTER, ensure_database, newest_snapshot, vulnerability_data,
+};
 pub use db_update::{FeedConfig, UpdateError, update_database};
 pub use default_db::{DEFAULT_ADVISORIES_NAME, install_default_database};
 pub use document::DocumentError;
 pub use error::ScanError;
 pub use ignore::{IgnoreEntry, IgnoreList};
 pub use policy::{Policy, PolicyOutcome, Suppression, Verdict};
+pub use policy_document::{MAX_POLICY_DOCUMENT_BYTES, PolicyDocument};
 pub use rempart_malware::{DEFAULT_MAX_FILE_SIZE as MALWARE_DEFAULT_MAX_FILE_SIZE, MalwareConfig};
 pub use rule_docs::{RuleDoc, rule_docs};
 pub use scanner::{Progress, ProgressFn, ScanOptions, ScanOutcome, Scanner};
+pub use selection::{SelectionError, SeverityLists, parse_scanners, parse_severities};
 pub use vex::{VexStatement, load_vex};

@@ -75,10 +75,19 @@ const SUPPRESSING: [&str; 4] = ["not_affected", "fixed", "false_positive", "reso
 
 /// Reads the suppressing statements of an `OpenVEX` or `CycloneDX` document.
 pub fn load_vex(path: &Path) -> Result<Vec<VexStatement>, DocumentError> {
-    let invalid = |message: String| DocumentError::invalid(path, message);
     let bytes = read_capped(path, MAX_VEX_BYTES)?;
     let document: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+        serde_json::from_slice(&bytes).map_err(|e| DocumentError::invalid(path, e.to_string()))?;
+    parse_vex(document, path)
+}
+
+/// The suppressing statements of an `OpenVEX` or `CycloneDX` document already parsed (a policy
+/// document carries them inline); `path` names where it came from.
+pub(crate) fn parse_vex(
+    document: serde_json::Value,
+    path: &Path,
+) -> Result<Vec<VexStatement>, DocumentError> {
+    let invalid = |message: String| DocumentError::invalid(path, message);
     let mut statements = Vec::new();
     if document.get("bomFormat").and_then(|v| v.as_str()) == Some("CycloneDX") {
         let vex: CycloneDxVex =

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use rempart_core::VulnerabilityData;
@@ -11,9 +11,6 @@ use rempart_vulndb::{Database, DbStatus, ImportGuard, import_paths_guarded};
 use crate::Outcome;
 use crate::cli::{DbCommand, DbLocation};
 use crate::context::{cache_root, db_path};
-
-/// Advisory data older than this gets a warning: new advisories are published daily.
-const STALE_AFTER: Duration = Duration::from_hours(7 * 24);
 
 pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
     match command {
@@ -113,119 +110,8 @@ fn say(text: &str) -> Result<()> {
     crate::context::write_stdout(format!("{text}\n").as_bytes())
 }
 
-/// Makes sure a database exists before a vulnerability scan: an empty cache gets the built-in
-/// sample set, with a warning saying so; an old database gets a staleness warning. A database
-/// the user named (`--db`, `REMPART_DB`) must exist: a mistyped path must not turn into a scan
-/// with the small sample set.
 pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<VulnerabilityData> {
-    match std::fs::metadata(path) {
-        Ok(metadata) if metadata.is_dir() => anyhow::bail!(
-            "{} is a directory, not a vulnerability database file (--db names the file)",
-            path.display()
-        ),
-        Ok(metadata) if !metadata.is_file() => anyhow::bail!(
-            "{} is not a regular file: not a vulnerability database",
-            path.display()
-        ),
-        Err(error) if named_by_user => anyhow::bail!(
-            "no vulnerability database at {} ({error}), the path given by --db or REMPART_DB; build one there with `rempart db update --db {0}` (or `db import` from local files), or leave --db out to use the one in the cache directory",
-            path.display()
-        ),
-        Err(_) => {
-            tracing::warn!(
-                "no vulnerability database at {}: installing the built-in sample advisories (a small offline set); run `rempart db import` with full feeds for real coverage",
-                path.display()
-            );
-            rempart::install_default_database(path)
-                .with_context(|| format!("installing the sample database at {}", path.display()))?;
-        }
-        Ok(_) => {}
-    }
-    // The matcher opens the database next, with its structural check: one check per scan.
-    let status = match Database::read_status(path) {
-        // The sample set an earlier release installed in the cache: install this release's.
-        Err(rempart_vulndb::VulnDbError::SchemaMismatch { found, .. })
-            if !named_by_user && is_sample_database(path) =>
-        {
-            tracing::warn!(
-                "the built-in sample advisories at {} were installed by another release (schema version {found}): installing this release's",
-                path.display()
-            );
-            rempart::install_default_database(path)
-                .with_context(|| format!("installing the sample database at {}", path.display()))?;
-            Database::read_status(path)?
-        }
-        Err(rempart_vulndb::VulnDbError::SchemaMismatch {
-            found, expected, ..
-        }) => anyhow::bail!(
-            "the vulnerability database at {} has schema version {found}; this rempart reads version {expected}: rebuild it with `rempart db update --db {0}` (or `rempart db import`)",
-            path.display()
-        ),
-        other => other?,
-    };
-    let data = vulnerability_data(&status);
-    if data.sample {
-        tracing::warn!(
-            "matching against the built-in sample advisories ({} advisories{}): a small offline set for a first run, not real coverage; `rempart db update` installs the full data (`rempart db import` builds it from offline mirrors)",
-            data.advisories,
-            data.data_up_to
-                .as_deref()
-                .map(|date| format!(", data up to {}", &date[..date.len().min(10)]))
-                .unwrap_or_default()
-        );
-        return Ok(data);
-    }
-    if let Some(newest) = newest_snapshot(&status)
-        && SystemTime::now()
-            .duration_since(newest)
-            .is_ok_and(|age| age > STALE_AFTER)
-    {
-        tracing::warn!(
-            "the vulnerability data in {} is from {}: advisories published since then are missing",
-            path.display(),
-            format_date(newest)
-        );
-    }
-    Ok(data)
-}
-
-fn is_sample_database(path: &Path) -> bool {
-    Database::source_inputs_any_schema(path).is_ok_and(|inputs| {
-        !inputs.is_empty()
-            && inputs
-                .iter()
-                .all(|input| input.ends_with(rempart::DEFAULT_ADVISORIES_NAME))
-    })
-}
-
-/// What a report says of the database it was matched against.
-fn vulnerability_data(status: &DbStatus) -> VulnerabilityData {
-    VulnerabilityData {
-        path: status.path.display().to_string(),
-        built_at: status.built_at_rfc3339.clone(),
-        data_up_to: newest_snapshot(status).map(|at| {
-            time::OffsetDateTime::from(at)
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-        }),
-        advisories: status.advisories,
-        sample: status
-            .sources
-            .iter()
-            .any(|s| s.input.ends_with(rempart::DEFAULT_ADVISORIES_NAME)),
-    }
-}
-
-fn newest_snapshot(status: &DbStatus) -> Option<SystemTime> {
-    status
-        .sources
-        .iter()
-        .filter_map(|s| s.snapshot.as_deref())
-        .filter_map(|s| {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-        })
-        .max()
-        .map(SystemTime::from)
+    Ok(rempart::ensure_database(path, named_by_user)?)
 }
 
 fn format_date(at: SystemTime) -> String {
@@ -265,10 +151,10 @@ fn describe(status: &DbStatus) -> String {
                 .unwrap_or("unknown (the records carry no dates)"),
         );
     }
-    if let Some(newest) = newest_snapshot(status)
+    if let Some(newest) = rempart::newest_snapshot(status)
         && SystemTime::now()
             .duration_since(newest)
-            .is_ok_and(|age| age > STALE_AFTER)
+            .is_ok_and(|age| age > rempart::STALE_AFTER)
     {
         let _ = writeln!(
             text,
