@@ -64,6 +64,8 @@ pub(crate) enum Command {
     },
     /// List the built-in rules, or show one rule's documentation (`rempart rules MAL-REVSHELL`).
     Rules(RulesArgs),
+    /// Run the scan server (API, queue, verdicts, audit log), or manage its tokens.
+    Server(ServerArgs),
 }
 
 #[derive(Args, Debug)]
@@ -449,4 +451,106 @@ mod tests {
         assert!(parse_exit_code("2").is_err());
         assert!(parse_exit_code("256").is_err());
     }
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct ServerArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<ServerCommand>,
+    #[command(flatten)]
+    pub(crate) run: ServerRunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum ServerCommand {
+    /// Manage API tokens without a running server (the first admin token, a lost one).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum TokenCommand {
+    /// Create a token and print it (it is shown this once; only its hash is stored).
+    Create {
+        /// A name for the token, shown in the audit log.
+        #[arg(long)]
+        name: String,
+        /// viewer (read reports), scanner (and submit scans), admin (and policies, tokens,
+        /// audit log), or registry (only the registry's notifications).
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// Repository globs the token may act on (`registry.example/team-a/*`); repeat for
+        /// several. Every repository by default.
+        #[arg(long = "scope", default_value = "*")]
+        scopes: Vec<String>,
+        #[command(flatten)]
+        store: ServerStoreArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct ServerStoreArgs {
+    /// Where the server keeps uploads, its layer cache and (by default) its store.
+    /// Default: `$XDG_DATA_HOME/rempart/server` or `~/.local/share/rempart/server`.
+    #[arg(long, env = "REMPART_DATA_DIR", value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// The store: a SQLite file path (default `<data dir>/rempart.sqlite`).
+    #[arg(long, env = "REMPART_STORE", value_name = "LOCATION")]
+    pub(crate) store: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct ServerRunArgs {
+    #[command(flatten)]
+    pub(crate) store: ServerStoreArgs,
+    /// Address and port to listen on.
+    #[arg(long, env = "REMPART_LISTEN", default_value = "127.0.0.1:8080")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// The vulnerability database (default `<data dir>/vuln.sqlite`, the built-in sample set
+    /// on the first start).
+    #[arg(long, env = "REMPART_DB", value_name = "PATH")]
+    pub(crate) db: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (and --tls-key).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// Require client certificates signed by these CAs (mutual TLS).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub(crate) client_ca: Option<PathBuf>,
+    /// Scans this process runs at once.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) concurrent_scans: u16,
+    /// How long a scan is held without a heartbeat before another worker may take it.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) lease: Option<std::time::Duration>,
+    /// Tries per scan before it is failed.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i64).range(1..=100))]
+    pub(crate) max_attempts: i64,
+    /// The largest uploaded archive (`8GiB` by default).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) max_upload_size: Option<u64>,
+    /// Requests per second each token may make.
+    #[arg(long, default_value_t = 200)]
+    pub(crate) rate_limit: u32,
+    /// How long shutdown waits for running scans before giving them back to the queue.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) shutdown_grace: Option<std::time::Duration>,
+    /// Registry credentials for the images the server pulls (else the Docker configuration).
+    #[arg(long, env = "REMPART_REGISTRY_USERNAME")]
+    pub(crate) registry_username: Option<String>,
+    #[arg(long, env = "REMPART_REGISTRY_PASSWORD", hide_env_values = true)]
+    pub(crate) registry_password: Option<String>,
+    /// Extra CA certificates (PEM) for registries.
+    #[arg(long = "registry-ca", value_name = "PEM")]
+    pub(crate) registry_ca: Vec<PathBuf>,
+    /// Plain HTTP and unverified TLS for registries (test set-ups only).
+    #[arg(long)]
+    pub(crate) insecure_registry: bool,
+    /// The time limit for one whole pull.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) pull_timeout: Option<std::time::Duration>,
 }

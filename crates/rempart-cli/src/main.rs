@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Command::Config(args) => commands::config::run(&args),
         Command::Db { command } => commands::db::run(command, cli.quiet),
         Command::Rules(args) => commands::rules::run(&args),
+        Command::Server(args) => commands::server::run(&args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

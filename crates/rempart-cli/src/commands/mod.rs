@@ -3,4 +3,5 @@ pub(crate) mod db;
 pub(crate) mod rules;
 pub(crate) mod sbom;
 pub(crate) mod scan;
+pub(crate) mod server;
 mod source;

@@ -1,0 +1,98 @@
+//! `rempart server` and `rempart server token create`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use rempart_server::{RegistrySettings, Role, ServerConfig, StoreLocation};
+
+use crate::Outcome;
+use crate::cli::{ServerArgs, ServerCommand, ServerRunArgs, ServerStoreArgs, TokenCommand};
+use crate::context::write_stdout;
+
+pub(crate) fn run(args: &ServerArgs) -> Result<Outcome> {
+    match &args.command {
+        Some(ServerCommand::Token {
+            command:
+                TokenCommand::Create {
+                    name,
+                    role,
+                    scopes,
+                    store,
+                },
+        }) => {
+            let role = Role::parse(role).with_context(|| {
+                format!("unknown role `{role}` (expected viewer, scanner, admin or registry)")
+            })?;
+            let config = base_config(store)?;
+            let secret = rempart_server::create_token(&config, name, role, scopes.clone())?;
+            write_stdout(format!("{secret}\n").as_bytes())?;
+        }
+        None => {
+            rempart_server::run(server_config(&args.run)?)?;
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+fn base_config(args: &ServerStoreArgs) -> Result<ServerConfig> {
+    let data_dir = match &args.data_dir {
+        Some(dir) => dir.clone(),
+        None => directories::BaseDirs::new()
+            .context("cannot find a data directory: set --data-dir or REMPART_DATA_DIR")?
+            .data_dir()
+            .join("rempart")
+            .join("server"),
+    };
+    let mut config = ServerConfig::new(data_dir);
+    if let Some(location) = &args.store {
+        config.store = store_location(location)?;
+    }
+    Ok(config)
+}
+
+fn store_location(text: &str) -> Result<StoreLocation> {
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        anyhow::bail!("--store {text}: PostgreSQL stores are not supported by this build yet");
+    }
+    let path = text.strip_prefix("sqlite://").unwrap_or(text);
+    anyhow::ensure!(!path.is_empty(), "--store: give a SQLite file path");
+    Ok(StoreLocation::Sqlite(PathBuf::from(path)))
+}
+
+fn server_config(args: &ServerRunArgs) -> Result<ServerConfig> {
+    let mut config = base_config(&args.store)?;
+    config.listen = args.listen;
+    config.database.clone_from(&args.db);
+    config.tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(certificate), Some(key)) => Some(rempart_server::TlsConfig {
+            certificate: certificate.clone(),
+            key: key.clone(),
+            client_ca: args.client_ca.clone(),
+        }),
+        _ => None,
+    };
+    config.concurrent_scans = usize::from(args.concurrent_scans);
+    if let Some(lease) = args.lease {
+        anyhow::ensure!(
+            lease.as_secs() >= 3,
+            "--lease must be at least 3s: workers renew it every third of it"
+        );
+        config.lease = lease;
+    }
+    config.max_attempts = args.max_attempts;
+    if let Some(size) = args.max_upload_size {
+        config.max_upload_bytes = size;
+    }
+    config.rate_limit_per_token = args.rate_limit;
+    if let Some(grace) = args.shutdown_grace {
+        config.shutdown_grace = grace;
+    }
+    config.registry = RegistrySettings {
+        username: args.registry_username.clone(),
+        password: args.registry_password.clone(),
+        insecure: args.insecure_registry,
+        ca_certificates: args.registry_ca.clone(),
+        pull_timeout: args.pull_timeout,
+    };
+    Ok(config)
+}

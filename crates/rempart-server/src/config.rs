@@ -1,0 +1,82 @@
+//! What the server is told at start.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the store lives.
+#[derive(Debug, Clone)]
+pub enum StoreLocation {
+    /// A SQLite file (the default: `<data dir>/rempart.sqlite`).
+    Sqlite(PathBuf),
+}
+
+/// TLS for the listener: a certificate chain and key in PEM, and for mutual TLS the CAs whose
+/// client certificates are accepted.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub certificate: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
+}
+
+/// How the server reaches registries to pull images it is asked to scan.
+#[derive(Debug, Clone, Default)]
+pub struct RegistrySettings {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub insecure: bool,
+    pub ca_certificates: Vec<PathBuf>,
+    /// The time limit for one whole pull.
+    pub pull_timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Uploads, the layer cache, the default store and vulnerability database.
+    pub data_dir: PathBuf,
+    pub store: StoreLocation,
+    /// The vulnerability database; `<data dir>/vuln.sqlite` (the built-in sample set on the
+    /// first start) when not given.
+    pub database: Option<PathBuf>,
+    pub tls: Option<TlsConfig>,
+    pub registry: RegistrySettings,
+    /// Scans run at once by this process.
+    pub concurrent_scans: usize,
+    /// How long a worker holds a scan without renewing before another may take it.
+    pub lease: Duration,
+    pub max_attempts: i64,
+    /// The largest uploaded archive.
+    pub max_upload_bytes: u64,
+    /// The largest JSON or policy request body.
+    pub max_request_bytes: usize,
+    /// Requests per second each token may make (a burst of this many is allowed).
+    pub rate_limit_per_token: u32,
+    /// How long shutdown waits for running scans before giving them back to the queue.
+    pub shutdown_grace: Duration,
+    /// How often an idle worker looks at the queue (other replicas may have queued work).
+    pub poll_interval: Duration,
+}
+
+impl ServerConfig {
+    /// The defaults for a server keeping its state in `data_dir`.
+    pub fn new(data_dir: PathBuf) -> ServerConfig {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            store: StoreLocation::Sqlite(data_dir.join("rempart.sqlite")),
+            data_dir,
+            database: None,
+            tls: None,
+            registry: RegistrySettings::default(),
+            concurrent_scans: 2,
+            lease: Duration::from_mins(1),
+            max_attempts: 3,
+            max_upload_bytes: 8 * 1024 * 1024 * 1024,
+            max_request_bytes: 4 * 1024 * 1024,
+            rate_limit_per_token: 200,
+            shutdown_grace: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The rempart server: scans images on request (a registry reference or an uploaded archive)
+//! through a durable queue in its store, keeps every result, and decides verdicts under named,
+//! versioned policies with the engine's own policy code. Access is by API token (a role and
+//! repository scopes each); every decision and every change is in an append-only audit log.
+//!
+//! [`run`] starts it; [`create_token`] makes a token without a running server (the first
+//! admin token of a fresh installation, or a lost one).
+
+mod api;
+mod auth;
+mod clock;
+mod config;
+mod decide;
+mod limit;
+mod metrics;
+mod scanning;
+mod state;
+mod store;
+mod worker;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::{Notify, watch};
+
+pub use auth::TOKEN_PREFIX;
+pub use config::{RegistrySettings, ServerConfig, StoreLocation, TlsConfig};
+pub use store::{Role, SCHEMA_VERSION, StoreError};
+
+use crate::state::AppState;
+use crate::store::{NewAudit, SqliteStore, Store};
+
+/// Why the server could not start or went down.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot set up the scan engine: {0}")]
+    Engine(String),
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("cannot listen on {address}: {message}")]
+    Listen { address: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn file_error(path: &Path, error: &impl std::fmt::Display) -> ServerError {
+    ServerError::File {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    }
+}
+
+fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, ServerError> {
+    match &config.store {
+        StoreLocation::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path)?)),
+    }
+}
+
+/// The data directory, private to the server's user: it holds uploads and, by default, the
+/// store with its token hashes.
+fn prepare_data_dir(config: &ServerConfig) -> Result<(), ServerError> {
+    let dir = &config.data_dir;
+    std::fs::create_dir_all(dir).map_err(|e| file_error(dir, &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| file_error(dir, &e))?;
+    }
+    Ok(())
+}
+
+/// Makes a token in the store without a running server; returns its secret (shown once).
+pub fn create_token(
+    config: &ServerConfig,
+    name: &str,
+    role: Role,
+    scopes: Vec<String>,
+) -> Result<String, ServerError> {
+    auth::check_scopes(&scopes).map_err(ServerError::Invalid)?;
+    prepare_data_dir(config)?;
+    let store = open_store(config)?;
+    let (token, secret) = api::make_token_record(name, role, scopes, "command line");
+    store.create_token(&token)?;
+    store.append_audit(&NewAudit {
+        at: token.created_at,
+        actor: "command line".into(),
+        action: "token.created".into(),
+        subject: token.name.clone(),
+        detail: Some(format!(
+            "role {}, scopes {}",
+            token.role.as_str(),
+            token.scopes.join(",")
+        )),
+        ..NewAudit::default()
+    })?;
+    Ok(secret)
+}
+
+/// On a store with no token at all, an admin token written to `<data dir>/admin-token`
+/// (readable by the server's user only), so that a fresh server can be used at once.
+fn bootstrap_admin_token(config: &ServerConfig, store: &dyn Store) -> Result<(), ServerError> {
+    if store.active_token_count()? > 0 {
+        return Ok(());
+    }
+    let (token, secret) =
+        api::make_token_record("bootstrap-admin", Role::Admin, vec!["*".into()], "server");
+    let path = config.data_dir.join("admin-token");
+    let mut file = tempfile::NamedTempFile::new_in(&config.data_dir)
+        .map_err(|e| file_error(&config.data_dir, &e))?;
+    writeln!(file, "{secret}").map_err(|e| file_error(&path, &e))?;
+    // NamedTempFile is created with mode 0600.
+    file.persist(&path)
+        .map_err(|e| file_error(&path, &e.error))?;
+    store.create_token(&token)?;
+    store.append_audit(&NewAudit {
+        at: token.created_at,
+        actor: "server".into(),
+        action: "token.created".into(),
+        subject: token.name,
+        detail: Some(
+            "no token existed: the first admin token was written to the data directory".into(),
+        ),
+        ..NewAudit::default()
+    })?;
+    tracing::warn!(
+        "no API token existed: an admin token was written to {} (mode 0600); use it to create your own tokens, then revoke it",
+        path.display()
+    );
+    Ok(())
+}
+
+fn ensure_default_policy(store: &dyn Store) -> Result<(), ServerError> {
+    if store.policy(decide::DEFAULT_POLICY_NAME, None)?.is_none() {
+        let now = clock::now_millis();
+        store.put_policy(
+            decide::DEFAULT_POLICY_NAME,
+            decide::DEFAULT_POLICY,
+            "server",
+            now,
+        )?;
+        store.append_audit(&NewAudit {
+            at: now,
+            actor: "server".into(),
+            action: "policy.updated".into(),
+            subject: decide::DEFAULT_POLICY_NAME.into(),
+            detail: Some("version 1 (the built-in default)".into()),
+            ..NewAudit::default()
+        })?;
+    }
+    Ok(())
+}
+
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map_or_else(|_| "rempart".to_owned(), |name| name.trim().to_owned());
+    format!("{host}-{}-{}", std::process::id(), auth::random_hex(3))
+}
+
+/// Runs the server until SIGTERM or SIGINT, then shuts down gracefully: stops taking requests
+/// and scans, lets running scans finish within the grace period, gives the others back to the
+/// queue.
+pub fn run(config: ServerConfig) -> Result<(), ServerError> {
+    prepare_data_dir(&config)?;
+    let store = open_store(&config)?;
+    ensure_default_policy(store.as_ref())?;
+    bootstrap_admin_token(&config, store.as_ref())?;
+    tracing::info!("store: {}", store.describe());
+    let engine = scanning::ScanEngine::new(&config).map_err(ServerError::Engine)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rempart-server")
+        .build()
+        .map_err(|e| ServerError::Invalid(format!("cannot start the async runtime: {e}")))?;
+    let state = Arc::new(AppState {
+        store,
+        engine: Arc::new(engine),
+        limiter: limit::RateLimiter::new(config.rate_limit_per_token),
+        metrics: metrics::Metrics::new(),
+        wake: Notify::new(),
+        instance: instance_name(),
+        config,
+    });
+    runtime.block_on(serve(state))
+}
+
+async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
+    let (stop_sender, stop) = watch::channel(false);
+    let mut workers = Vec::new();
+    for index in 0..state.config.concurrent_scans.max(1) {
+        workers.push(tokio::spawn(worker::run_worker(
+            Arc::clone(&state),
+            index,
+            stop.clone(),
+        )));
+    }
+    let handle = axum_server::Handle::new();
+    let shutdown_handle = handle.clone();
+    let grace = state.config.shutdown_grace;
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: no new requests or scans");
+        let _ = stop_sender.send(true);
+        shutdown_handle.graceful_shutdown(Some(grace));
+    });
+    let app = api::router(Arc::clone(&state)).into_make_service();
+    let address = state.config.listen;
+    let listen_error = |e: std::io::Error| ServerError::Listen {
+        address: address.to_string(),
+        message: e.to_string(),
+    };
+    let scheme = if state.config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!("listening on {scheme}://{address}");
+    match &state.config.tls {
+        Some(tls) => {
+            let rustls_config = tls::server_config(tls)?;
+            axum_server::bind_rustls(
+                address,
+                axum_server::tls_rustls::RustlsConfig::from_config(rustls_config),
+            )
+            .handle(handle)
+            .serve(app)
+            .await
+            .map_err(listen_error)?;
+        }
+        None => {
+            axum_server::bind(address)
+                .handle(handle)
+                .serve(app)
+                .await
+                .map_err(listen_error)?;
+        }
+    }
+    for worker in workers {
+        let _ = worker.await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let Ok(mut terminate) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = interrupt.await;
+            return;
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+mod tls {
+    //! The listener's TLS: rustls with ring, a certificate chain and key in PEM, and client
+    //! certificates required when a client CA is given (mutual TLS).
+
+    use std::sync::Arc;
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    use super::{ServerError, TlsConfig};
+
+    pub(super) fn server_config(tls: &TlsConfig) -> Result<Arc<rustls::ServerConfig>, ServerError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let read_certificates =
+            |path: &std::path::Path| -> Result<Vec<CertificateDer<'static>>, ServerError> {
+                let certificates: Vec<_> = CertificateDer::pem_file_iter(path)
+                    .and_then(Iterator::collect)
+                    .map_err(|e| ServerError::Tls(format!("{}: {e}", path.display())))?;
+                if certificates.is_empty() {
+                    return Err(ServerError::Tls(format!(
+                        "{}: no certificate in it",
+                        path.display()
+                    )));
+                }
+                Ok(certificates)
+            };
+        let chain = read_certificates(&tls.certificate)?;
+        let key = PrivateKeyDer::from_pem_file(&tls.key)
+            .map_err(|e| ServerError::Tls(format!("{}: {e}", tls.key.display())))?;
+        let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ServerError::Tls(e.to_string()))?;
+        let builder = match &tls.client_ca {
+            Some(path) => {
+                let mut roots = rustls::RootCertStore::empty();
+                for certificate in read_certificates(path)? {
+                    roots
+                        .add(certificate)
+                        .map_err(|e| ServerError::Tls(format!("{}: {e}", path.display())))?;
+                }
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .build()
+                .map_err(|e| ServerError::Tls(e.to_string()))?;
+                builder.with_client_cert_verifier(verifier)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder
+            .with_single_cert(chain, key)
+            .map_err(|e| ServerError::Tls(format!("{}: {e}", tls.certificate.display())))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}

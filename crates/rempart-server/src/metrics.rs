@@ -1,0 +1,100 @@
+//! Prometheus metrics (text exposition format at `/metrics`).
+
+use std::sync::atomic::AtomicI64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RequestLabels {
+    pub(crate) method: String,
+    /// The route pattern (`/v1/scans/{id}`), never the raw path: ids would explode the series.
+    pub(crate) route: String,
+    pub(crate) status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RouteLabels {
+    pub(crate) route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct OutcomeLabels {
+    pub(crate) outcome: String,
+}
+
+pub(crate) struct Metrics {
+    registry: Registry,
+    pub(crate) requests: Family<RequestLabels, Counter>,
+    pub(crate) request_seconds: Family<RouteLabels, Histogram>,
+    pub(crate) scans: Family<OutcomeLabels, Counter>,
+    pub(crate) scan_seconds: Histogram,
+    pub(crate) verdicts: Family<OutcomeLabels, Counter>,
+    pub(crate) queue_depth: Gauge<i64, AtomicI64>,
+    pub(crate) running_scans: Gauge<i64, AtomicI64>,
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("rempart");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        // From 0.5 ms to about 16 s.
+        let request_seconds = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            request_seconds.clone(),
+        );
+        let scans = Family::<OutcomeLabels, Counter>::default();
+        registry.register("scans", "Scans finished, by outcome", scans.clone());
+        // From 0.1 s to about 55 minutes.
+        let scan_seconds = Histogram::new(exponential_buckets(0.1, 2.0, 16));
+        registry.register(
+            "scan_duration_seconds",
+            "Time to scan an image",
+            scan_seconds.clone(),
+        );
+        let verdicts = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "verdicts",
+            "Verdicts decided after a scan, passed or failed",
+            verdicts.clone(),
+        );
+        let queue_depth = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "queue_depth",
+            "Scans queued or running, over every replica",
+            queue_depth.clone(),
+        );
+        let running_scans = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "running_scans",
+            "Scans this replica is running",
+            running_scans.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            request_seconds,
+            scans,
+            scan_seconds,
+            verdicts,
+            queue_depth,
+            running_scans,
+        }
+    }
+
+    pub(crate) fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}

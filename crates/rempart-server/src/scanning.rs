@@ -1,0 +1,165 @@
+//! The scans the server runs: the engine's `Scanner`, built once at start with every scanner on,
+//! and the image sources the queue names. The result is stored before any policy: verdicts are
+//! decided from it under whichever policy is asked, now or after the policy changes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rempart::{AnalyzerConfig, LayerCache, MalwareConfig, ScanOptions, ScanOutcome, Scanner};
+use rempart_core::{ScannerKind, VulnerabilityData};
+use rempart_image::{DockerArchive, ImageSource, Platform, RegistryImage, RegistryOptions};
+
+use crate::config::{RegistrySettings, ServerConfig};
+use crate::store::ScanSource;
+
+/// Why a scan could not be run, and whether trying again may help (a registry that timed out)
+/// or not (an archive that is not an image).
+#[derive(Debug)]
+pub(crate) struct ScanFailure {
+    pub(crate) message: String,
+    pub(crate) retry: bool,
+}
+
+pub(crate) struct ScanEngine {
+    scanner: Scanner,
+    vulnerability_data: Option<VulnerabilityData>,
+    cache_dir: PathBuf,
+    uploads_dir: PathBuf,
+    registry: RegistrySettings,
+}
+
+/// Where uploads wait for their scan.
+pub(crate) fn uploads_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("uploads")
+}
+
+impl ScanEngine {
+    pub(crate) fn new(config: &ServerConfig) -> Result<ScanEngine, String> {
+        let cache_dir = config.data_dir.join("cache");
+        let database = config
+            .database
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("vuln.sqlite"));
+        let vulnerability_data = rempart::ensure_database(&database, config.database.is_some())
+            .map_err(|e| e.to_string())?;
+        let scanners = vec![
+            ScannerKind::Vuln,
+            ScannerKind::Secret,
+            ScannerKind::Malware,
+            ScannerKind::Misconfig,
+        ];
+        let analyzers = rempart::build_analyzers(&AnalyzerConfig {
+            scanners: scanners.clone(),
+            catalog: true,
+            source_tree: false,
+            tree_root: None,
+            secret_config: None,
+            secret_max_size: None,
+            config_files: rempart_misconfig::ConfigOptions::default(),
+            database: Some(database),
+            policies: Vec::new(),
+            malware: MalwareConfig {
+                cache_dir: Some(cache_dir.clone()),
+                ..MalwareConfig::default()
+            },
+        })
+        .map_err(|e| e.to_string())?;
+        let mut options = ScanOptions {
+            // Each scan gets a share of the cores: several run at once.
+            parallel: (std::thread::available_parallelism().map_or(2, usize::from)
+                / config.concurrent_scans.max(1))
+            .max(1),
+            ..ScanOptions::default()
+        };
+        match LayerCache::open(&cache_dir.join("layers.sqlite")) {
+            Ok(cache) => options.cache = Some(Arc::new(cache)),
+            Err(error) => tracing::warn!("scanning without the layer cache: {error}"),
+        }
+        Ok(ScanEngine {
+            scanner: Scanner::new(analyzers.files, analyzers.images, scanners, options),
+            vulnerability_data: Some(vulnerability_data),
+            cache_dir,
+            uploads_dir: uploads_dir(&config.data_dir),
+            registry: config.registry.clone(),
+        })
+    }
+
+    pub(crate) fn vulnerability_data(&self) -> Option<&VulnerabilityData> {
+        self.vulnerability_data.as_ref()
+    }
+
+    /// Runs one scan to its end (blocking: call it off the async threads).
+    pub(crate) fn scan(&self, source: &ScanSource) -> Result<ScanOutcome, ScanFailure> {
+        let image: Box<dyn ImageSource> = match source {
+            ScanSource::Registry { reference } => {
+                let image = RegistryImage::open(
+                    reference,
+                    &Platform::host_linux(),
+                    &self.registry_options(),
+                )
+                .map_err(|e| ScanFailure {
+                    message: format!("cannot pull {reference}: {e}"),
+                    retry: is_transient(&e.to_string()),
+                })?;
+                Box::new(image)
+            }
+            ScanSource::Upload { file, name } => {
+                let path = self.uploads_dir.join(file);
+                let archive = DockerArchive::open(&path, None).map_err(|e| ScanFailure {
+                    message: format!("the uploaded archive `{name}` is not a readable image: {e}"),
+                    retry: false,
+                })?;
+                Box::new(archive)
+            }
+        };
+        let mut outcome = self
+            .scanner
+            .scan_image(image.as_ref())
+            .map_err(|e| ScanFailure {
+                message: e.to_string(),
+                retry: is_transient(&e.to_string()),
+            })?;
+        outcome
+            .result
+            .vulnerability_data
+            .clone_from(&self.vulnerability_data);
+        if let ScanSource::Upload { name, .. } = source {
+            // The archive's temporary file name means nothing to a reader of the report.
+            outcome.result.target.name.clone_from(name);
+        }
+        Ok(outcome)
+    }
+
+    fn registry_options(&self) -> RegistryOptions {
+        let mut options = RegistryOptions::new(rempart_image::blob_dir(&self.cache_dir));
+        options.username.clone_from(&self.registry.username);
+        options.password.clone_from(&self.registry.password);
+        options.insecure = self.registry.insecure;
+        options
+            .ca_certificates
+            .clone_from(&self.registry.ca_certificates);
+        if let Some(total) = self.registry.pull_timeout {
+            options.timeouts.total = total;
+        }
+        options
+    }
+}
+
+/// Network trouble is worth another try; a refused or malformed image is not.
+fn is_transient(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    [
+        "timed out",
+        "time limit",
+        "nothing received",
+        "connection refused",
+        "connection reset",
+        "interrupted",
+        "503",
+        "502",
+        "504",
+        "429",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
+}

@@ -1,0 +1,306 @@
+//! Everything the server keeps: scans and their queue, scanned images, policies, tokens,
+//! verdicts and the audit log, behind one trait with an embedded backend (SQLite, one file in
+//! the data directory) and a shared one (PostgreSQL, for several replicas).
+//!
+//! The trait is synchronous: the SQLite backend is, and handlers call the store through
+//! `spawn_blocking`, so one calling convention serves both backends.
+
+mod sqlite;
+
+use serde::{Deserialize, Serialize};
+
+pub(crate) use sqlite::SqliteStore;
+
+/// The schema version this build writes; a store with a newer one is refused.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Why the store could not do what was asked. Names the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{store}: {message}")]
+    Backend { store: String, message: String },
+    #[error(
+        "{store}: its schema is version {found}, newer than this rempart understands ({SCHEMA_VERSION}): upgrade rempart"
+    )]
+    NewerSchema { store: String, found: i64 },
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// Where a scan's image comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum ScanSource {
+    /// A registry reference (`registry/repository:tag` or `…@sha256:…`).
+    Registry { reference: String },
+    /// An uploaded `docker save` or OCI archive, stored under the data directory by this name.
+    Upload { file: String, name: String },
+}
+
+/// A scan as submitted, before it is queued.
+#[derive(Debug, Clone)]
+pub(crate) struct NewScan {
+    pub(crate) id: String,
+    /// Scans of the same subject while one is queued or running are one scan: the image
+    /// digest when known, else the reference or the upload's digest.
+    pub(crate) subject: String,
+    pub(crate) source: ScanSource,
+    /// The repository, for scoped tokens (empty for uploads).
+    pub(crate) repository: String,
+    pub(crate) digest: Option<String>,
+    pub(crate) submitted_by: String,
+    pub(crate) now: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ScanState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl ScanState {
+    pub(crate) fn parse(text: &str) -> Option<ScanState> {
+        Some(match text {
+            "queued" => ScanState::Queued,
+            "running" => ScanState::Running,
+            "done" => ScanState::Done,
+            "failed" => ScanState::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A scan and where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ScanRecord {
+    pub(crate) id: String,
+    pub(crate) state: ScanState,
+    pub(crate) source: ScanSource,
+    pub(crate) repository: String,
+    /// The image digest: known at submission for pinned references, after the scan otherwise.
+    pub(crate) digest: Option<String>,
+    pub(crate) attempts: i64,
+    pub(crate) error: Option<String>,
+    pub(crate) submitted_by: String,
+    pub(crate) created_at: i64,
+    pub(crate) started_at: Option<i64>,
+    pub(crate) finished_at: Option<i64>,
+}
+
+/// What submitting did: a new scan, or the one already queued or running for the subject.
+#[derive(Debug, Clone)]
+pub(crate) struct Submitted {
+    pub(crate) scan: ScanRecord,
+    pub(crate) deduplicated: bool,
+}
+
+/// A scan taken from the queue by one worker, until its lease ends.
+#[derive(Debug, Clone)]
+pub(crate) struct Lease {
+    pub(crate) scan: ScanRecord,
+    pub(crate) owner: String,
+}
+
+/// A finished scan's output, stored with the image.
+#[derive(Debug, Clone)]
+pub(crate) struct ScannedImage {
+    pub(crate) digest: String,
+    pub(crate) repository: String,
+    /// The reference or upload name it was scanned as.
+    pub(crate) name: String,
+    /// The scan result (JSON, before any policy), zstd-compressed.
+    pub(crate) result: Vec<u8>,
+    /// The layer inventory (JSON), zstd-compressed: re-matching needs no layer.
+    pub(crate) inventory: Vec<u8>,
+    pub(crate) scanned_at: i64,
+    pub(crate) scan_id: String,
+}
+
+/// An image's row without its blobs, for listings.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ImageSummary {
+    pub(crate) digest: String,
+    pub(crate) repository: String,
+    pub(crate) name: String,
+    pub(crate) scanned_at: i64,
+    pub(crate) scan_id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct PolicyRecord {
+    pub(crate) name: String,
+    pub(crate) version: i64,
+    /// The document as written (YAML or JSON).
+    pub(crate) document: String,
+    pub(crate) created_at: i64,
+    pub(crate) created_by: String,
+}
+
+/// A verdict as last decided for an image under a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct VerdictRecord {
+    pub(crate) digest: String,
+    pub(crate) policy: String,
+    pub(crate) policy_version: i64,
+    pub(crate) passed: bool,
+    pub(crate) reasons: Vec<String>,
+    pub(crate) decided_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads reports and verdicts.
+    Viewer,
+    /// Viewer, and submits scans.
+    Scanner,
+    /// Everything: policies, tokens, the audit log.
+    Admin,
+    /// Only the registry's notification endpoint.
+    Registry,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Scanner => "scanner",
+            Role::Admin => "admin",
+            Role::Registry => "registry",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Some(match text {
+            "viewer" => Role::Viewer,
+            "scanner" => Role::Scanner,
+            "admin" => Role::Admin,
+            "registry" => Role::Registry,
+            _ => return None,
+        })
+    }
+}
+
+/// An API token; only its SHA-256 is stored.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct TokenRecord {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    #[serde(skip)]
+    pub(crate) hash: String,
+    pub(crate) role: Role,
+    /// Repository globs the token may act on; `*` for all.
+    pub(crate) scopes: Vec<String>,
+    pub(crate) created_at: i64,
+    pub(crate) created_by: String,
+    pub(crate) revoked_at: Option<i64>,
+}
+
+/// One line of the append-only audit log.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AuditEntry {
+    pub(crate) id: i64,
+    pub(crate) at: i64,
+    /// The token name, or `server` for the server's own decisions.
+    pub(crate) actor: String,
+    pub(crate) action: String,
+    /// What it acted on: a scan id, a policy name, a token name, a reference.
+    pub(crate) subject: String,
+    pub(crate) digest: Option<String>,
+    pub(crate) verdict: Option<String>,
+    pub(crate) detail: Option<String>,
+}
+
+/// An audit line before it is numbered.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NewAudit {
+    pub(crate) at: i64,
+    pub(crate) actor: String,
+    pub(crate) action: String,
+    pub(crate) subject: String,
+    pub(crate) digest: Option<String>,
+    pub(crate) verdict: Option<String>,
+    pub(crate) detail: Option<String>,
+}
+
+/// How long a worker holds a scan before another may take it, and how many tries a scan gets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueuePolicy {
+    pub(crate) lease_millis: i64,
+    pub(crate) max_attempts: i64,
+}
+
+pub(crate) trait Store: Send + Sync {
+    /// A description for messages and `/readyz` (never a password).
+    fn describe(&self) -> String;
+    /// A cheap query that fails when the store cannot be reached.
+    fn ping(&self) -> Result<(), StoreError>;
+
+    /// Queues a scan, unless one of the same subject is queued or running: then that one.
+    fn submit_scan(&self, scan: &NewScan) -> Result<Submitted, StoreError>;
+    fn scan(&self, id: &str) -> Result<Option<ScanRecord>, StoreError>;
+    fn recent_scans(&self, limit: i64) -> Result<Vec<ScanRecord>, StoreError>;
+    /// Takes the oldest queued scan, or one whose lease has expired, for `owner`. A scan whose
+    /// lease expired after `max_attempts` tries is failed instead.
+    fn claim_scan(
+        &self,
+        owner: &str,
+        now: i64,
+        queue: QueuePolicy,
+    ) -> Result<Option<Lease>, StoreError>;
+    /// Extends a lease; false when the lease was lost (another worker took the scan).
+    fn renew_lease(&self, id: &str, owner: &str, until: i64) -> Result<bool, StoreError>;
+    /// Stores the image and marks the scan done, in one transaction, only if `owner` still
+    /// holds the lease: a scan completes once.
+    fn complete_scan(
+        &self,
+        id: &str,
+        owner: &str,
+        image: &ScannedImage,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Marks the scan failed (`retry`: queued again while attempts remain).
+    fn fail_scan(
+        &self,
+        id: &str,
+        owner: &str,
+        error: &str,
+        retry: bool,
+        now: i64,
+        queue: QueuePolicy,
+    ) -> Result<bool, StoreError>;
+    /// Gives a scan back to the queue (shutdown), without counting the attempt.
+    fn release_scan(&self, id: &str, owner: &str) -> Result<bool, StoreError>;
+    /// Scans queued or running.
+    fn queue_depth(&self) -> Result<i64, StoreError>;
+
+    fn image(&self, digest: &str) -> Result<Option<ScannedImage>, StoreError>;
+    fn images(&self, limit: i64) -> Result<Vec<ImageSummary>, StoreError>;
+
+    /// Stores a new version of a policy and returns its number (1 for a new name).
+    fn put_policy(&self, name: &str, document: &str, by: &str, now: i64)
+    -> Result<i64, StoreError>;
+    /// The latest version, or the one asked for.
+    fn policy(&self, name: &str, version: Option<i64>) -> Result<Option<PolicyRecord>, StoreError>;
+    /// The latest version of each policy.
+    fn policies(&self) -> Result<Vec<PolicyRecord>, StoreError>;
+
+    /// Records a verdict and returns the one it replaces, if any.
+    fn record_verdict(&self, verdict: &VerdictRecord) -> Result<Option<VerdictRecord>, StoreError>;
+    fn verdicts(&self, digest: &str) -> Result<Vec<VerdictRecord>, StoreError>;
+
+    fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    /// The token with this hash, unless revoked.
+    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    fn revoke_token(&self, id: &str, now: i64) -> Result<bool, StoreError>;
+    /// Tokens that have not been revoked.
+    fn active_token_count(&self) -> Result<i64, StoreError>;
+
+    fn append_audit(&self, entry: &NewAudit) -> Result<i64, StoreError>;
+    /// The newest entries first, before `before` (an id) when given.
+    fn audit(&self, limit: i64, before: Option<i64>) -> Result<Vec<AuditEntry>, StoreError>;
+}

@@ -1,0 +1,673 @@
+//! The embedded store: one SQLite file in WAL mode. One connection behind a mutex: SQLite has
+//! one writer at a time anyway, and every statement here is short (results are compressed
+//! before they arrive).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::{
+    AuditEntry, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, QueuePolicy, Role,
+    SCHEMA_VERSION, ScanRecord, ScanSource, ScanState, ScannedImage, Store, StoreError, Submitted,
+    TokenRecord, VerdictRecord,
+};
+
+/// Version 1 of the schema. Later versions append statements; each version runs once.
+const MIGRATIONS: [&str; 1] = [r"
+CREATE TABLE scans (
+    id TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    source TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    digest TEXT,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    error TEXT,
+    submitted_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+);
+-- One active scan per subject: the deduplication holds even between replicas.
+CREATE UNIQUE INDEX scans_one_active ON scans(subject) WHERE state IN ('queued', 'running');
+CREATE INDEX scans_queue ON scans(state, created_at);
+CREATE TABLE images (
+    digest TEXT PRIMARY KEY,
+    repository TEXT NOT NULL,
+    name TEXT NOT NULL,
+    result BLOB NOT NULL,
+    inventory BLOB NOT NULL,
+    scanned_at INTEGER NOT NULL,
+    scan_id TEXT NOT NULL
+);
+CREATE TABLE policies (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE verdicts (
+    digest TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    policy_version INTEGER NOT NULL,
+    passed INTEGER NOT NULL,
+    reasons TEXT NOT NULL,
+    decided_at INTEGER NOT NULL,
+    PRIMARY KEY (digest, policy)
+);
+CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    digest TEXT,
+    verdict TEXT,
+    detail TEXT
+);
+-- Append-only: the database itself refuses to change or remove a line.
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"];
+
+pub(crate) struct SqliteStore {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+}
+
+const SCAN_COLUMNS: &str = "id, state, source, repository, digest, attempts, error, submitted_by, created_at, started_at, finished_at";
+
+impl SqliteStore {
+    /// Opens (creating) the store and brings its schema up to date.
+    pub(crate) fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let fail = |message: String| StoreError::Backend {
+            store: path.display().to_string(),
+            message,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| fail(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let connection = Connection::open(path).map_err(|e| fail(e.to_string()))?;
+        connection
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| fail(e.to_string()))?;
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| fail(e.to_string()))?;
+        let store = SqliteStore {
+            path: path.to_owned(),
+            connection: Mutex::new(connection),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn error(&self, error: &rusqlite::Error) -> StoreError {
+        StoreError::Backend {
+            store: self.path.display().to_string(),
+            message: error.to_string(),
+        }
+    }
+
+    fn with<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        // A panic while holding the lock leaves SQLite itself consistent (each statement or
+        // transaction is atomic), so the connection stays usable.
+        let mut connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        work(&mut connection).map_err(|e| self.error(&e))
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let found: i64 = self.with(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                store: self.path.display().to_string(),
+                found,
+            });
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            let version = i64::try_from(index).unwrap_or(i64::MAX) + 1;
+            if version <= found {
+                continue;
+            }
+            self.with(|c| {
+                let transaction = c.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+                transaction.execute_batch(migration)?;
+                transaction.pragma_update(None, "user_version", version)?;
+                transaction.commit()
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn scan_from_row(row: &Row<'_>) -> rusqlite::Result<ScanRecord> {
+    let state: String = row.get(1)?;
+    let source: String = row.get(2)?;
+    let bad = |column: usize, what: String| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
+    };
+    Ok(ScanRecord {
+        id: row.get(0)?,
+        state: ScanState::parse(&state).ok_or_else(|| bad(1, format!("unknown state {state}")))?,
+        source: serde_json::from_str::<ScanSource>(&source).map_err(|e| bad(2, e.to_string()))?,
+        repository: row.get(3)?,
+        digest: row.get(4)?,
+        attempts: row.get(5)?,
+        error: row.get(6)?,
+        submitted_by: row.get(7)?,
+        created_at: row.get(8)?,
+        started_at: row.get(9)?,
+        finished_at: row.get(10)?,
+    })
+}
+
+fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
+    let role: String = row.get(3)?;
+    let scopes: String = row.get(4)?;
+    let bad = |column: usize, what: String| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
+    };
+    Ok(TokenRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        hash: row.get(2)?,
+        role: Role::parse(&role).ok_or_else(|| bad(3, format!("unknown role {role}")))?,
+        scopes: serde_json::from_str(&scopes).map_err(|e| bad(4, e.to_string()))?,
+        created_at: row.get(5)?,
+        created_by: row.get(6)?,
+        revoked_at: row.get(7)?,
+    })
+}
+
+fn verdict_from_row(row: &Row<'_>) -> rusqlite::Result<VerdictRecord> {
+    let reasons: String = row.get(4)?;
+    Ok(VerdictRecord {
+        digest: row.get(0)?,
+        policy: row.get(1)?,
+        policy_version: row.get(2)?,
+        passed: row.get::<_, i64>(3)? != 0,
+        reasons: serde_json::from_str(&reasons).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                4,
+                rusqlite::types::Type::Text,
+                e.to_string().into(),
+            )
+        })?,
+        decided_at: row.get(5)?,
+    })
+}
+
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+impl Store for SqliteStore {
+    fn describe(&self) -> String {
+        format!("sqlite:{}", self.path.display())
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        self.with(|c| c.query_row("SELECT 1", [], |_| Ok(())))
+    }
+
+    fn submit_scan(&self, scan: &NewScan) -> Result<Submitted, StoreError> {
+        self.with(|c| {
+            let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let existing = transaction
+                .query_row(
+                    &format!("SELECT {SCAN_COLUMNS} FROM scans WHERE subject = ?1 AND state IN ('queued', 'running')"),
+                    params![scan.subject],
+                    scan_from_row,
+                )
+                .optional()?;
+            if let Some(existing) = existing {
+                return Ok(Submitted {
+                    scan: existing,
+                    deduplicated: true,
+                });
+            }
+            transaction.execute(
+                "INSERT INTO scans (id, subject, source, repository, digest, state, submitted_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7)",
+                params![
+                    scan.id,
+                    scan.subject,
+                    json(&scan.source),
+                    scan.repository,
+                    scan.digest,
+                    scan.submitted_by,
+                    scan.now
+                ],
+            )?;
+            let record = transaction.query_row(
+                &format!("SELECT {SCAN_COLUMNS} FROM scans WHERE id = ?1"),
+                params![scan.id],
+                scan_from_row,
+            )?;
+            transaction.commit()?;
+            Ok(Submitted {
+                scan: record,
+                deduplicated: false,
+            })
+        })
+    }
+
+    fn scan(&self, id: &str) -> Result<Option<ScanRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {SCAN_COLUMNS} FROM scans WHERE id = ?1"),
+                params![id],
+                scan_from_row,
+            )
+            .optional()
+        })
+    }
+
+    fn recent_scans(&self, limit: i64) -> Result<Vec<ScanRecord>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(&format!(
+                "SELECT {SCAN_COLUMNS} FROM scans ORDER BY created_at DESC, id LIMIT ?1"
+            ))?;
+            statement
+                .query_map(params![limit], scan_from_row)?
+                .collect()
+        })
+    }
+
+    fn claim_scan(
+        &self,
+        owner: &str,
+        now: i64,
+        queue: QueuePolicy,
+    ) -> Result<Option<Lease>, StoreError> {
+        self.with(|c| {
+            let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // A scan whose worker died on its last allowed attempt fails here, with the reason.
+            transaction.execute(
+                "UPDATE scans SET state = 'failed', finished_at = ?1, lease_owner = NULL,
+                     error = coalesce(error, 'the worker scanning it stopped responding') || ' (after ' || attempts || ' attempts)'
+                 WHERE state = 'running' AND lease_until < ?1 AND attempts >= ?2",
+                params![now, queue.max_attempts],
+            )?;
+            let until = now + queue.lease_millis;
+            let claimed = transaction
+                .query_row(
+                    &format!(
+                        "UPDATE scans SET state = 'running', lease_owner = ?1, lease_until = ?2,
+                             attempts = attempts + 1, started_at = coalesce(started_at, ?3)
+                         WHERE id = (SELECT id FROM scans
+                                     WHERE state = 'queued' OR (state = 'running' AND lease_until < ?3)
+                                     ORDER BY created_at, id LIMIT 1)
+                         RETURNING {SCAN_COLUMNS}"
+                    ),
+                    params![owner, until, now],
+                    scan_from_row,
+                )
+                .optional()?;
+            transaction.commit()?;
+            Ok(claimed.map(|scan| Lease {
+                scan,
+                owner: owner.to_owned(),
+            }))
+        })
+    }
+
+    fn renew_lease(&self, id: &str, owner: &str, until: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE scans SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+                params![id, owner, until],
+            )
+            .map(|changed| changed == 1)
+        })
+    }
+
+    fn complete_scan(
+        &self,
+        id: &str,
+        owner: &str,
+        image: &ScannedImage,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let changed = transaction.execute(
+                "UPDATE scans SET state = 'done', digest = ?3, finished_at = ?4, lease_owner = NULL, error = NULL
+                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+                params![id, owner, image.digest, now],
+            )?;
+            if changed != 1 {
+                return Ok(false);
+            }
+            transaction.execute(
+                "INSERT INTO images (digest, repository, name, result, inventory, scanned_at, scan_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (digest) DO UPDATE SET repository = excluded.repository, name = excluded.name,
+                     result = excluded.result, inventory = excluded.inventory,
+                     scanned_at = excluded.scanned_at, scan_id = excluded.scan_id",
+                params![
+                    image.digest,
+                    image.repository,
+                    image.name,
+                    image.result,
+                    image.inventory,
+                    image.scanned_at,
+                    image.scan_id
+                ],
+            )?;
+            transaction.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn fail_scan(
+        &self,
+        id: &str,
+        owner: &str,
+        error: &str,
+        retry: bool,
+        now: i64,
+        queue: QueuePolicy,
+    ) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE scans SET
+                     state = CASE WHEN ?4 AND attempts < ?6 THEN 'queued' ELSE 'failed' END,
+                     finished_at = CASE WHEN ?4 AND attempts < ?6 THEN NULL ELSE ?5 END,
+                     lease_owner = NULL, lease_until = NULL, error = ?3
+                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+                params![id, owner, error, retry, now, queue.max_attempts],
+            )
+            .map(|changed| changed == 1)
+        })
+    }
+
+    fn release_scan(&self, id: &str, owner: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE scans SET state = 'queued', lease_owner = NULL, lease_until = NULL,
+                     attempts = max(attempts - 1, 0)
+                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+                params![id, owner],
+            )
+            .map(|changed| changed == 1)
+        })
+    }
+
+    fn queue_depth(&self) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT count(*) FROM scans WHERE state IN ('queued', 'running')",
+                [],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    fn image(&self, digest: &str) -> Result<Option<ScannedImage>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT digest, repository, name, result, inventory, scanned_at, scan_id FROM images WHERE digest = ?1",
+                params![digest],
+                |row| {
+                    Ok(ScannedImage {
+                        digest: row.get(0)?,
+                        repository: row.get(1)?,
+                        name: row.get(2)?,
+                        result: row.get(3)?,
+                        inventory: row.get(4)?,
+                        scanned_at: row.get(5)?,
+                        scan_id: row.get(6)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    fn images(&self, limit: i64) -> Result<Vec<ImageSummary>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT digest, repository, name, scanned_at, scan_id FROM images ORDER BY scanned_at DESC, digest LIMIT ?1",
+            )?;
+            statement
+                .query_map(params![limit], |row| {
+                    Ok(ImageSummary {
+                        digest: row.get(0)?,
+                        repository: row.get(1)?,
+                        name: row.get(2)?,
+                        scanned_at: row.get(3)?,
+                        scan_id: row.get(4)?,
+                    })
+                })?
+                .collect()
+        })
+    }
+
+    fn put_policy(
+        &self,
+        name: &str,
+        document: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        self.with(|c| {
+            let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = transaction.query_row(
+                "SELECT coalesce(max(version), 0) + 1 FROM policies WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )?;
+            transaction.execute(
+                "INSERT INTO policies (name, version, document, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![name, version, document, now, by],
+            )?;
+            transaction.commit()?;
+            Ok(version)
+        })
+    }
+
+    fn policy(&self, name: &str, version: Option<i64>) -> Result<Option<PolicyRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT name, version, document, created_at, created_by FROM policies
+                 WHERE name = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY version DESC LIMIT 1",
+                params![name, version],
+                |row| {
+                    Ok(PolicyRecord {
+                        name: row.get(0)?,
+                        version: row.get(1)?,
+                        document: row.get(2)?,
+                        created_at: row.get(3)?,
+                        created_by: row.get(4)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    fn policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT name, version, document, created_at, created_by FROM policies p
+                 WHERE version = (SELECT max(version) FROM policies q WHERE q.name = p.name) ORDER BY name",
+            )?;
+            statement
+                .query_map([], |row| {
+                    Ok(PolicyRecord {
+                        name: row.get(0)?,
+                        version: row.get(1)?,
+                        document: row.get(2)?,
+                        created_at: row.get(3)?,
+                        created_by: row.get(4)?,
+                    })
+                })?
+                .collect()
+        })
+    }
+
+    fn record_verdict(&self, verdict: &VerdictRecord) -> Result<Option<VerdictRecord>, StoreError> {
+        self.with(|c| {
+            let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let previous = transaction
+                .query_row(
+                    "SELECT digest, policy, policy_version, passed, reasons, decided_at FROM verdicts WHERE digest = ?1 AND policy = ?2",
+                    params![verdict.digest, verdict.policy],
+                    verdict_from_row,
+                )
+                .optional()?;
+            transaction.execute(
+                "INSERT INTO verdicts (digest, policy, policy_version, passed, reasons, decided_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (digest, policy) DO UPDATE SET policy_version = excluded.policy_version,
+                     passed = excluded.passed, reasons = excluded.reasons, decided_at = excluded.decided_at",
+                params![
+                    verdict.digest,
+                    verdict.policy,
+                    verdict.policy_version,
+                    i64::from(verdict.passed),
+                    json(&verdict.reasons),
+                    verdict.decided_at
+                ],
+            )?;
+            transaction.commit()?;
+            Ok(previous)
+        })
+    }
+
+    fn verdicts(&self, digest: &str) -> Result<Vec<VerdictRecord>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT digest, policy, policy_version, passed, reasons, decided_at FROM verdicts WHERE digest = ?1 ORDER BY policy",
+            )?;
+            statement.query_map(params![digest], verdict_from_row)?.collect()
+        })
+    }
+
+    fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO tokens (id, name, hash, role, scopes, created_at, created_by, revoked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    token.id,
+                    token.name,
+                    token.hash,
+                    token.role.as_str(),
+                    json(&token.scopes),
+                    token.created_at,
+                    token.created_by,
+                    token.revoked_at
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT id, name, hash, role, scopes, created_at, created_by, revoked_at FROM tokens
+                 WHERE hash = ?1 AND revoked_at IS NULL",
+                params![hash],
+                token_from_row,
+            )
+            .optional()
+        })
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT id, name, hash, role, scopes, created_at, created_by, revoked_at FROM tokens ORDER BY created_at, id",
+            )?;
+            statement.query_map([], token_from_row)?.collect()
+        })
+    }
+
+    fn revoke_token(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, now],
+            )
+            .map(|changed| changed == 1)
+        })
+    }
+
+    fn active_token_count(&self) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT count(*) FROM tokens WHERE revoked_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    fn append_audit(&self, entry: &NewAudit) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO audit (at, actor, action, subject, digest, verdict, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    entry.at,
+                    entry.actor,
+                    entry.action,
+                    entry.subject,
+                    entry.digest,
+                    entry.verdict,
+                    entry.detail
+                ],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    fn audit(&self, limit: i64, before: Option<i64>) -> Result<Vec<AuditEntry>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT id, at, actor, action, subject, digest, verdict, detail FROM audit
+                 WHERE (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?1",
+            )?;
+            statement
+                .query_map(params![limit, before], |row| {
+                    Ok(AuditEntry {
+                        id: row.get(0)?,
+                        at: row.get(1)?,
+                        actor: row.get(2)?,
+                        action: row.get(3)?,
+                        subject: row.get(4)?,
+                        digest: row.get(5)?,
+                        verdict: row.get(6)?,
+                        detail: row.get(7)?,
+                    })
+                })?
+                .collect()
+        })
+    }
+}

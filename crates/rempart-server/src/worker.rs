@@ -1,0 +1,321 @@
+//! Workers take scans from the queue in the store, hold them under a renewed lease, and store
+//! the result and the verdict. A worker that dies leaves a lease that expires; another worker
+//! (on this replica or another) then takes the scan. Completion is conditioned on holding the
+//! lease, so a scan completes once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+use crate::clock::now_millis;
+use crate::decide::{DEFAULT_POLICY_NAME, compress, decide};
+use crate::metrics::OutcomeLabels;
+use crate::scanning::{ScanFailure, uploads_dir};
+use crate::state::AppState;
+use crate::store::{Lease, NewAudit, ScanSource, ScannedImage};
+
+pub(crate) async fn run_worker(
+    state: Arc<AppState>,
+    index: usize,
+    mut stop: watch::Receiver<bool>,
+) {
+    let owner = format!("{}/{index}", state.instance);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let queue = state.queue_policy();
+        let claimant = owner.clone();
+        let claimed = state
+            .with_store(move |store| store.claim_scan(&claimant, now_millis(), queue))
+            .await;
+        match claimed {
+            Ok(Some(lease)) => run_scan(&state, lease, &mut stop).await,
+            Ok(None) => {
+                tokio::select! {
+                    () = state.wake.notified() => {}
+                    () = tokio::time::sleep(state.config.poll_interval) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!("worker {owner}: cannot read the queue: {error}");
+                tokio::select! {
+                    () = tokio::time::sleep(state.config.poll_interval * 4) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    }
+}
+
+async fn run_scan(state: &Arc<AppState>, lease: Lease, stop: &mut watch::Receiver<bool>) {
+    let scan_id = lease.scan.id.clone();
+    let owner = lease.owner.clone();
+    tracing::info!(
+        "scan {scan_id}: started by {owner} (attempt {})",
+        lease.scan.attempts
+    );
+    state.metrics.running_scans.inc();
+    let lost = Arc::new(AtomicBool::new(false));
+    let heartbeat = tokio::spawn(renew_lease(
+        Arc::clone(state),
+        scan_id.clone(),
+        owner.clone(),
+        Arc::clone(&lost),
+    ));
+    let engine = Arc::clone(&state.engine);
+    let source = lease.scan.source.clone();
+    let started = Instant::now();
+    let mut scan = tokio::task::spawn_blocking(move || engine.scan(&source));
+    let finished = tokio::select! {
+        finished = &mut scan => Some(finished),
+        () = shutdown_then_grace(state, stop) => None,
+    };
+    heartbeat.abort();
+    state.metrics.running_scans.dec();
+    let Some(finished) = finished else {
+        // Shutting down and the scan did not end in time: the next worker starts it again.
+        let (id, by) = (scan_id.clone(), owner.clone());
+        let _ = state
+            .with_store(move |store| store.release_scan(&id, &by))
+            .await;
+        tracing::warn!("scan {scan_id}: given back to the queue at shutdown");
+        return;
+    };
+    if lost.load(Ordering::Relaxed) {
+        tracing::warn!("scan {scan_id}: the lease was lost; another worker finishes it");
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    match finished {
+        Ok(Ok(outcome)) => {
+            state.metrics.scan_seconds.observe(seconds);
+            store_result(state, &lease, outcome).await;
+        }
+        Ok(Err(failure)) => record_failure(state, &lease, failure).await,
+        Err(panic) => {
+            record_failure(
+                state,
+                &lease,
+                ScanFailure {
+                    message: format!("the scan stopped unexpectedly: {panic}"),
+                    retry: false,
+                },
+            )
+            .await;
+        }
+    }
+}
+
+/// Resolves when shutdown was asked and the grace period has passed; never otherwise.
+async fn shutdown_then_grace(state: &AppState, stop: &mut watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        if stop.changed().await.is_err() {
+            // The sender is gone only when the server has stopped.
+            break;
+        }
+    }
+    tokio::time::sleep(state.config.shutdown_grace).await;
+}
+
+async fn renew_lease(state: Arc<AppState>, id: String, owner: String, lost: Arc<AtomicBool>) {
+    let every = state.config.lease / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let until = now_millis() + i64::try_from(state.config.lease.as_millis()).unwrap_or(0);
+        let (id, owner) = (id.clone(), owner.clone());
+        match state
+            .with_store(move |store| store.renew_lease(&id, &owner, until))
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                lost.store(true, Ordering::Relaxed);
+                return;
+            }
+            // The store is unreachable for now: the lease may still be saved by the next try.
+            Err(error) => tracing::warn!("cannot renew a lease: {error}"),
+        }
+    }
+}
+
+async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::ScanOutcome) {
+    let scan = &lease.scan;
+    let target = &outcome.result.target;
+    let Some(digest) = target
+        .manifest_digest
+        .clone()
+        .or_else(|| target.config_digest.clone())
+    else {
+        record_failure(
+            state,
+            lease,
+            ScanFailure {
+                message: "the image has neither a manifest nor a config digest".into(),
+                retry: false,
+            },
+        )
+        .await;
+        return;
+    };
+    let (result, inventory) = match (
+        serde_json::to_vec(&outcome.result),
+        serde_json::to_vec(&outcome.inventory),
+    ) {
+        (Ok(result), Ok(inventory)) => (compress(&result), compress(&inventory)),
+        (Err(e), _) | (_, Err(e)) => {
+            record_failure(
+                state,
+                lease,
+                ScanFailure {
+                    message: format!("cannot encode the result: {e}"),
+                    retry: false,
+                },
+            )
+            .await;
+            return;
+        }
+    };
+    let name = match &scan.source {
+        ScanSource::Registry { reference } => reference.clone(),
+        ScanSource::Upload { name, .. } => name.clone(),
+    };
+    let image = ScannedImage {
+        digest: digest.clone(),
+        repository: scan.repository.clone(),
+        name,
+        result,
+        inventory,
+        scanned_at: now_millis(),
+        scan_id: scan.id.clone(),
+    };
+    let (id, owner) = (scan.id.clone(), lease.owner.clone());
+    let completed = state
+        .with_store(move |store| store.complete_scan(&id, &owner, &image, now_millis()))
+        .await;
+    match completed {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(
+                "scan {}: finished after another worker took it over; this result is dropped",
+                scan.id
+            );
+            return;
+        }
+        Err(error) => {
+            // The lease runs out and another worker scans again: nothing is lost.
+            tracing::error!("scan {}: cannot store the result: {error}", scan.id);
+            return;
+        }
+    }
+    state
+        .metrics
+        .scans
+        .get_or_create(&outcome_label("done"))
+        .inc();
+    remove_upload(state, &scan.source);
+    let (decided_digest, scan_id) = (digest.clone(), scan.id.clone());
+    let decided = state
+        .with_store(move |store| {
+            let now = now_millis();
+            let decision = decide(store, &decided_digest, DEFAULT_POLICY_NAME, now);
+            let verdict = match &decision {
+                Ok((decision, _)) if decision.passed => Some("pass".to_owned()),
+                Ok(_) => Some("fail".to_owned()),
+                Err(_) => None,
+            };
+            store.append_audit(&NewAudit {
+                at: now,
+                actor: "server".into(),
+                action: "scan.completed".into(),
+                subject: scan_id,
+                digest: Some(decided_digest),
+                verdict,
+                detail: decision
+                    .as_ref()
+                    .ok()
+                    .map(|(decision, _)| decision.reasons.join("; ")),
+            })?;
+            Ok(decision)
+        })
+        .await;
+    match decided {
+        Ok(Ok((decision, _))) => {
+            let label = if decision.passed { "passed" } else { "failed" };
+            state
+                .metrics
+                .verdicts
+                .get_or_create(&outcome_label(label))
+                .inc();
+            tracing::info!(
+                "scan {}: {digest} {label} policy `{}`",
+                scan.id,
+                decision.policy
+            );
+        }
+        Ok(Err(error)) => tracing::warn!("scan {}: no verdict: {error}", scan.id),
+        Err(error) => tracing::warn!("scan {}: cannot record the verdict: {error}", scan.id),
+    }
+}
+
+async fn record_failure(state: &Arc<AppState>, lease: &Lease, failure: ScanFailure) {
+    let scan = &lease.scan;
+    tracing::warn!("scan {}: {}", scan.id, failure.message);
+    let queue = state.queue_policy();
+    let (id, owner, message) = (
+        scan.id.clone(),
+        lease.owner.clone(),
+        failure.message.clone(),
+    );
+    let retry = failure.retry;
+    let recorded = state
+        .with_store(move |store| {
+            let changed = store.fail_scan(&id, &owner, &message, retry, now_millis(), queue)?;
+            let final_failure = store
+                .scan(&id)?
+                .is_some_and(|scan| scan.state == crate::store::ScanState::Failed);
+            if changed && final_failure {
+                store.append_audit(&NewAudit {
+                    at: now_millis(),
+                    actor: "server".into(),
+                    action: "scan.failed".into(),
+                    subject: id,
+                    detail: Some(message),
+                    ..NewAudit::default()
+                })?;
+            }
+            Ok(final_failure)
+        })
+        .await;
+    match recorded {
+        Ok(true) => {
+            state
+                .metrics
+                .scans
+                .get_or_create(&outcome_label("failed"))
+                .inc();
+            remove_upload(state, &scan.source);
+        }
+        Ok(false) => {}
+        Err(error) => tracing::error!("scan {}: cannot record the failure: {error}", scan.id),
+    }
+}
+
+fn remove_upload(state: &AppState, source: &ScanSource) {
+    if let ScanSource::Upload { file, .. } = source {
+        let path = uploads_dir(&state.config.data_dir).join(file);
+        if let Err(error) = std::fs::remove_file(&path)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("cannot remove {}: {error}", path.display());
+        }
+    }
+}
+
+fn outcome_label(outcome: &str) -> OutcomeLabels {
+    OutcomeLabels {
+        outcome: outcome.to_owned(),
+    }
+}
