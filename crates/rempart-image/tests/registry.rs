@@ -1,11 +1,13 @@
 //! Pulls from a real OCI registry (Debian's `docker-registry`) bound to 127.0.0.1, with TLS from
-//! a throwaway CA and htpasswd basic auth, after pushing the test image with skopeo.
+//! a throwaway CA and htpasswd basic auth, after pushing the test images with skopeo. One registry
+//! serves every test of this file; each test uses its own repositories.
 
 mod support;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rempart_image::{ImageError, ImageSource, OciLayout, Platform, RegistryImage, RegistryOptions};
@@ -15,17 +17,20 @@ const USER: &str = "scanner";
 const PASSWORD: &str = "correct-horse-battery";
 
 struct Registry {
-    child: Child,
+    /// A shell that runs the registry and, when this process ends and the pipe to its standard
+    /// input closes, stops it and deletes its directory: a shared registry lives in a static,
+    /// which is never dropped.
+    _keeper: Mutex<Child>,
     port: u16,
     ca: PathBuf,
-    _dir: tempfile::TempDir,
+    /// The registry's directory: configuration, certificates and storage.
+    dir: PathBuf,
 }
 
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The registry every test of this file shares, started by the first test that asks.
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(start_registry)
 }
 
 fn run(command: &mut Command) {
@@ -55,8 +60,8 @@ fn start_registry() -> Registry {
         binary.exists(),
         "docker-registry is not installed: run scripts/install-test-deps.sh"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+    let dir = tempfile::tempdir().unwrap().keep();
+    let d = dir.as_path();
     run(Command::new("openssl")
         .args([
             "req",
@@ -112,9 +117,14 @@ fn start_registry() -> Registry {
         htpasswd = d.join("htpasswd").display(),
     );
     std::fs::write(d.join("config.yml"), config).unwrap();
-    let child = Command::new(binary)
-        .arg("serve")
-        .arg(d.join("config.yml"))
+    let keeper = Command::new("sh")
+        .args([
+            "-c",
+            r#""$0" serve "$1/config.yml" & registry=$!; read -r _; kill "$registry"; wait "$registry"; rm -rf "$1""#,
+        ])
+        .arg(binary)
+        .arg(d)
+        .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -128,25 +138,31 @@ fn start_registry() -> Registry {
         std::thread::sleep(Duration::from_millis(100));
     }
     Registry {
-        child,
+        _keeper: Mutex::new(keeper),
         port,
         ca: d.join("ca.pem"),
-        _dir: dir,
+        dir,
     }
 }
 
-fn push(layout: &Path, registry: &Registry, name: &str) {
-    let certs = registry.ca.parent().unwrap().join("certs.d");
+/// Pushes the image (or with `all`, the index and every image it lists) tagged `v1` in an OCI
+/// layout to `name` (`repository:tag`).
+fn push(layout: &Path, registry: &Registry, name: &str, all: bool) {
+    let certs = registry.dir.join("certs.d");
     std::fs::create_dir_all(&certs).unwrap();
     std::fs::copy(&registry.ca, certs.join("ca.crt")).unwrap();
-    run(Command::new("skopeo")
-        .args([
-            "copy",
-            "--quiet",
-            "--insecure-policy",
-            "--dest-creds",
-            &format!("{USER}:{PASSWORD}"),
-        ])
+    let mut command = Command::new("skopeo");
+    command.args([
+        "copy",
+        "--quiet",
+        "--insecure-policy",
+        "--dest-creds",
+        &format!("{USER}:{PASSWORD}"),
+    ]);
+    if all {
+        command.arg("--all");
+    }
+    run(command
         .arg("--dest-cert-dir")
         .arg(&certs)
         .arg(format!("oci:{}:v1", layout.display()))
@@ -163,7 +179,7 @@ fn options(registry: &Registry, blob_dir: &Path) -> RegistryOptions {
 
 #[test]
 fn registry_pulls_match_the_layout_and_errors_are_clear() {
-    let registry = start_registry();
+    let registry = registry();
     let work = tempfile::tempdir().unwrap();
     let layout = work.path().join("layout");
     let image = Image::new(vec![
@@ -182,7 +198,7 @@ fn registry_pulls_match_the_layout_and_errors_are_clear() {
         ),
     ]);
     image.write_oci_layout(&layout, "v1");
-    push(&layout, &registry, "team/app:1.0");
+    push(&layout, registry, "team/app:1.0", false);
     let expected = inventory(&walk_source(
         &OciLayout::open(&layout, None, &Platform::host_linux()).unwrap(),
     ));
@@ -193,7 +209,7 @@ fn registry_pulls_match_the_layout_and_errors_are_clear() {
     let pulled = RegistryImage::open(
         &reference,
         &Platform::host_linux(),
-        &options(&registry, &blob_dir),
+        &options(registry, &blob_dir),
     )
     .unwrap();
     assert_eq!(inventory(&walk_source(&pulled)), expected);
@@ -206,7 +222,7 @@ fn registry_pulls_match_the_layout_and_errors_are_clear() {
     let pinned = RegistryImage::open(
         &by_digest,
         &Platform::host_linux(),
-        &options(&registry, &blob_dir),
+        &options(registry, &blob_dir),
     )
     .unwrap();
     assert!(pinned.metadata().pinned_by_digest);
@@ -228,7 +244,7 @@ fn registry_pulls_match_the_layout_and_errors_are_clear() {
     );
 
     // Wrong password: an error naming the registry.
-    let mut wrong = options(&registry, &blob_dir);
+    let mut wrong = options(registry, &blob_dir);
     wrong.password = Some("not-the-password".into());
     let error = RegistryImage::open(&reference, &Platform::host_linux(), &wrong)
         .err()
@@ -242,7 +258,7 @@ fn registry_pulls_match_the_layout_and_errors_are_clear() {
     );
 
     // TLS is verified by default: without the CA the pull fails.
-    let mut untrusted = options(&registry, &blob_dir);
+    let mut untrusted = options(registry, &blob_dir);
     untrusted.ca_certificates.clear();
     let error = RegistryImage::open(&reference, &Platform::host_linux(), &untrusted)
         .err()
@@ -254,7 +270,7 @@ fn registry_pulls_match_the_layout_and_errors_are_clear() {
     let error = RegistryImage::open(
         &missing,
         &Platform::host_linux(),
-        &options(&registry, &blob_dir),
+        &options(registry, &blob_dir),
     )
     .err()
     .unwrap();
