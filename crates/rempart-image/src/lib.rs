@@ -27,7 +27,10 @@ pub use links::unread_through_directory_links;
 pub use merge::MergedFs;
 pub use source::docker_archive::DockerArchive;
 pub use source::oci_layout::OciLayout;
-pub use source::registry::{RegistryImage, RegistryOptions, RegistryTimeouts, blob_dir};
+pub use source::registry::{
+    CopyReport, CopyRequest, RegistryImage, RegistryOptions, RegistryTimeouts, blob_dir,
+    copy_image, resolve_digest,
+};
 pub use source::rootfs::{DirOptions, walk_dir};
 pub use source::{ImageSource, LayerAccess, LayerInfo, LayerVisitor, Platform, parse_config};
 pub use walk::{LayerWalk, dangling_link_target, walk_layer, walk_layer_read_ahead};

@@ -1,7 +1,8 @@
 //! Pulls from a misbehaving registry: an HTTP server on 127.0.0.1 started by the test that
 //! answers with endless bodies, oversized blobs, silence, a slow drip, a redirect loop, or an
 //! endless token. Each must end in a clear error that names the URL, within the time limits,
-//! with nothing left in the blob directory.
+//! with nothing left in the blob directory. Copies use the same server: it refuses mounts, so
+//! blobs are streamed into uploads, and serves blobs that do not match their digests.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -9,7 +10,10 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rempart_image::{ImageSource, Platform, RegistryImage, RegistryOptions, RegistryTimeouts};
+use rempart_image::{
+    CopyRequest, ImageSource, Platform, RegistryImage, RegistryOptions, RegistryTimeouts,
+    copy_image,
+};
 use sha2::{Digest, Sha256};
 
 /// How the server answers one path.
@@ -28,11 +32,36 @@ enum Answer {
     /// 401 with this `WWW-Authenticate` header, unless the request carries `Authorization`
     /// equal to the second value, in which case the third answer is given.
     Challenge(String, String, Box<Answer>),
+    /// This status and these headers, with no body.
+    Status(u16, Vec<(&'static str, String)>),
+    /// Reads the request body (its `Content-Length`), records it in `Server::uploads`, and
+    /// answers 201 once it is whole.
+    Receive,
 }
 
 struct Server {
     port: u16,
+    /// The target (path and query) of every request.
     requests: Arc<Mutex<Vec<String>>>,
+    /// `METHOD target` of every request.
+    calls: Arc<Mutex<Vec<String>>>,
+    /// What `Answer::Receive` routes got: the target, the body, and whether it was whole.
+    uploads: Arc<Mutex<Vec<Upload>>>,
+}
+
+#[derive(Clone, Debug)]
+struct Upload {
+    target: String,
+    body: Vec<u8>,
+    whole: bool,
+}
+
+/// What the server saw, shared with its connection threads.
+#[derive(Clone, Default)]
+struct Seen {
+    requests: Arc<Mutex<Vec<String>>>,
+    calls: Arc<Mutex<Vec<String>>>,
+    uploads: Arc<Mutex<Vec<Upload>>>,
 }
 
 fn serve(routes: HashMap<String, Answer>) -> Server {
@@ -42,46 +71,60 @@ fn serve(routes: HashMap<String, Answer>) -> Server {
 /// Serves on a listener bound beforehand (routes may need to name its port).
 fn serve_on(listener: TcpListener, routes: HashMap<String, Answer>) -> Server {
     let port = listener.local_addr().unwrap().port();
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&requests);
+    let seen = Seen::default();
+    let server = Server {
+        port,
+        requests: Arc::clone(&seen.requests),
+        calls: Arc::clone(&seen.calls),
+        uploads: Arc::clone(&seen.uploads),
+    };
     let routes = Arc::new(routes);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
             let routes = Arc::clone(&routes);
-            let seen = Arc::clone(&seen);
+            let seen = seen.clone();
             std::thread::spawn(move || handle(stream, &routes, &seen));
         }
     });
-    Server { port, requests }
+    server
 }
 
-fn handle(mut stream: TcpStream, routes: &HashMap<String, Answer>, seen: &Mutex<Vec<String>>) {
+/// Answers one request per connection. A route is looked up as `METHOD path`, then as `path`.
+fn handle(mut stream: TcpStream, routes: &HashMap<String, Answer>, seen: &Seen) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
     let mut authorization = None;
+    let mut content_length = 0;
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
             break;
         }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("authorization")
-        {
-            authorization = Some(value.trim().to_owned());
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("authorization") {
+                authorization = Some(value.trim().to_owned());
+            } else if name.eq_ignore_ascii_case("content-length") {
+                content_length = value.trim().parse().unwrap_or(0);
+            }
         }
     }
-    let target = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_owned();
+    let mut words = request_line.split_whitespace();
+    let method = words.next().unwrap_or("GET").to_owned();
+    let target = words.next().unwrap_or("/").to_owned();
     let path = target.split('?').next().unwrap_or("/").to_owned();
-    seen.lock().unwrap().push(target.clone());
-    let mut answer = routes.get(&path).cloned();
+    seen.requests.lock().unwrap().push(target.clone());
+    seen.calls
+        .lock()
+        .unwrap()
+        .push(format!("{method} {target}"));
+    let mut answer = routes
+        .get(&format!("{method} {path}"))
+        .or_else(|| routes.get(&path))
+        .cloned();
     while let Some(Answer::Challenge(challenge, expected, then)) = answer.clone() {
         if authorization.as_deref() == Some(expected.as_str()) {
             answer = Some(*then);
@@ -125,6 +168,39 @@ fn handle(mut stream: TcpStream, routes: &HashMap<String, Answer>, seen: &Mutex<
             stream,
             "HTTP/1.1 302 Found\r\nConnection: close\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n"
         ),
+        Some(Answer::Status(status, headers)) => {
+            let mut lines = String::new();
+            for (name, value) in &headers {
+                for part in [name, ": ", value.as_str(), "\r\n"] {
+                    lines.push_str(part);
+                }
+            }
+            write!(
+                stream,
+                "HTTP/1.1 {status} Whatever\r\nConnection: close\r\n{lines}Content-Length: 0\r\n\r\n"
+            )
+        }
+        Some(Answer::Receive) => {
+            let mut body = Vec::new();
+            let _ = std::io::Read::read_to_end(
+                &mut std::io::Read::take(&mut reader, content_length),
+                &mut body,
+            );
+            let whole = body.len() as u64 == content_length;
+            seen.uploads.lock().unwrap().push(Upload {
+                target,
+                body,
+                whole,
+            });
+            if whole {
+                write!(
+                    stream,
+                    "HTTP/1.1 201 Created\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+                )
+            } else {
+                Ok(())
+            }
+        }
         Some(Answer::Challenge(..)) => unreachable!("resolved above"),
     };
 }
@@ -472,4 +548,203 @@ fn nested_indexes_are_followed_and_a_miss_lists_what_was_found() {
         error.contains("linux/amd64") && error.contains("linux/s390x"),
         "{error}"
     );
+}
+
+/// Where the test server opens upload sessions, instead of mounting.
+const SESSION: &str = "/upload/session-1";
+
+/// Routes for copying `x@digest` to `y`: the one-layer image of [`image_routes`] in `x`, its
+/// layer served as `served`; in `y`, mounts refused with an upload session at `location`, and
+/// uploads and manifest pushes received. Returns the routes, the manifest digest and bytes, and
+/// the config's and layer's digests.
+fn copy_routes(
+    layer: &[u8],
+    served: &[u8],
+    location: &str,
+) -> (HashMap<String, Answer>, String, Vec<u8>, [String; 2]) {
+    let (mut routes, layer_digest) = image_routes(layer, None);
+    let Answer::Body(manifest, _) = routes["/v2/x/manifests/t"].clone() else {
+        unreachable!()
+    };
+    let digest = sha256(&manifest);
+    let config_digest = routes
+        .keys()
+        .find_map(|path| path.strip_prefix("/v2/x/blobs/"))
+        .unwrap()
+        .to_owned();
+    routes.insert(
+        format!("/v2/x/manifests/{digest}"),
+        Answer::Body(manifest.clone(), MANIFEST_TYPE),
+    );
+    routes.insert(
+        format!("/v2/x/blobs/{layer_digest}"),
+        Answer::Body(served.to_vec(), "application/octet-stream"),
+    );
+    routes.insert(
+        "POST /v2/y/blobs/uploads/".into(),
+        Answer::Status(202, vec![("Location", location.to_owned())]),
+    );
+    routes.insert(format!("PUT {SESSION}"), Answer::Receive);
+    routes.insert(format!("DELETE {SESSION}"), Answer::Status(204, vec![]));
+    routes.insert(format!("PUT /v2/y/manifests/{digest}"), Answer::Receive);
+    routes.insert("PUT /v2/y/manifests/1.0".into(), Answer::Receive);
+    (routes, digest, manifest, [config_digest, layer_digest])
+}
+
+fn copy_request<'a>(registry: &'a str, digest: &'a str) -> CopyRequest<'a> {
+    CopyRequest {
+        registry,
+        source_repository: "x",
+        digest,
+        destination_repository: "y",
+        tag: Some("1.0"),
+    }
+}
+
+#[test]
+fn a_refused_mount_streams_each_blob_into_an_upload_then_pushes_and_tags() {
+    // Big enough to cross the transfer in many pieces.
+    let layer: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let (routes, digest, manifest, blobs) = copy_routes(&layer, &layer, SESSION);
+    let server = serve(routes);
+    let registry = format!("127.0.0.1:{}", server.port);
+    let temp = tempfile::tempdir().unwrap();
+    let report = copy_image(&copy_request(&registry, &digest), &options(temp.path())).unwrap();
+    assert_eq!(
+        (
+            report.manifests,
+            report.blobs_copied,
+            report.blobs_mounted,
+            report.blobs_present
+        ),
+        (1, 2, 0, 0)
+    );
+
+    // Each blob whole, under its digest; then the manifest by digest, then the tag, last.
+    let uploads = server.uploads.lock().unwrap().clone();
+    let targets: Vec<&str> = uploads.iter().map(|u| u.target.as_str()).collect();
+    assert_eq!(uploads.len(), 4, "{targets:?}");
+    for (upload, blob) in uploads.iter().zip(&blobs) {
+        assert!(upload.whole);
+        assert_eq!(&sha256(&upload.body), blob);
+        assert_eq!(
+            upload.target,
+            format!("{SESSION}?digest={}", blob.replace(':', "%3A"))
+        );
+    }
+    assert_eq!(uploads[1].body, layer);
+    assert_eq!(uploads[2].target, format!("/v2/y/manifests/{digest}"));
+    assert_eq!(uploads[3].target, "/v2/y/manifests/1.0");
+    assert!(uploads[2..].iter().all(|u| u.body == manifest));
+    let calls = server.calls.lock().unwrap().clone();
+    assert!(
+        calls.contains(&format!(
+            "POST /v2/y/blobs/uploads/?mount={}&from=x",
+            blobs[1]
+        )),
+        "{calls:?}"
+    );
+    assert!(calls.iter().all(|c| !c.starts_with("DELETE")), "{calls:?}");
+}
+
+#[test]
+fn a_blob_that_does_not_match_its_digest_is_never_completed_nor_tagged() {
+    let layer = vec![b'a'; 200_000];
+    let mut tampered = layer.clone();
+    tampered[199_999] = b'b';
+    let (routes, digest, _, blobs) = copy_routes(&layer, &tampered, SESSION);
+    let server = serve(routes);
+    let registry = format!("127.0.0.1:{}", server.port);
+    let temp = tempfile::tempdir().unwrap();
+    let error = within(Duration::from_secs(15), || {
+        copy_image(&copy_request(&registry, &digest), &options(temp.path()))
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("digest mismatch"), "{error}");
+    assert!(
+        error.contains(&format!("copying blob {} of manifest {digest}", blobs[1])),
+        "{error}"
+    );
+    assert!(error.contains("y:1.0 left as it was"), "{error}");
+
+    // The config went up whole; the layer's upload was cut short of its last piece, then its
+    // session abandoned; no manifest was pushed. The server records the cut upload when it sees
+    // the connection close, which may come after the copy has returned.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.uploads.lock().unwrap().len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let uploads = server.uploads.lock().unwrap().clone();
+    assert_eq!(uploads.len(), 2);
+    assert!(uploads[0].whole);
+    assert!(!uploads[1].whole, "the tampered blob was sent whole");
+    assert!(uploads[1].body.len() < layer.len());
+    let calls = server.calls.lock().unwrap().clone();
+    assert!(calls.contains(&format!("DELETE {SESSION}")), "{calls:?}");
+    assert!(
+        calls.iter().all(|c| !c.starts_with("PUT /v2/y/manifests")),
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn a_copy_asks_for_push_and_pull_scopes_and_keeps_credentials_on_the_registry() {
+    let layer = b"layer".to_vec();
+    for location in [
+        SESSION.to_owned(),
+        format!("http://localhost:{{port}}{SESSION}"),
+    ] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let location = location.replace("{port}", &port.to_string());
+        let (routes, digest, _, _) = copy_routes(&layer, &layer, &location);
+        let challenge = format!(r#"Bearer realm="http://127.0.0.1:{port}/token",service="fake""#);
+        let mut guarded: HashMap<String, Answer> = routes
+            .into_iter()
+            .map(|(path, answer)| {
+                let guarded =
+                    Answer::Challenge(challenge.clone(), "Bearer sesame".into(), Box::new(answer));
+                (path, guarded)
+            })
+            .collect();
+        guarded.insert(
+            "/token".into(),
+            Answer::Body(br#"{"token":"sesame"}"#.to_vec(), "application/json"),
+        );
+        let server = serve_on(listener, guarded);
+        let registry = format!("127.0.0.1:{port}");
+        let temp = tempfile::tempdir().unwrap();
+        let result = copy_image(&copy_request(&registry, &digest), &options(temp.path()));
+        let tokens: Vec<String> = server
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.starts_with("/token?"))
+            .map(|r| r.replace("%3A", ":").replace("%2C", ","))
+            .collect();
+        // The source is read with a pull token; the destination's token covers the mount too.
+        assert!(
+            tokens
+                .iter()
+                .any(|t| t.contains("scope=repository:x:pull&") && !t.contains("push")),
+            "{tokens:?}"
+        );
+        assert!(
+            tokens
+                .iter()
+                .any(|t| t
+                    .contains("scope=repository:y:pull,push&scope=repository:x:pull&service=fake")),
+            "{tokens:?}"
+        );
+        if location.starts_with('/') {
+            result.unwrap();
+        } else {
+            // The upload session is on another host: it gets no credentials, and refuses.
+            let error = result.unwrap_err().to_string();
+            assert!(error.contains(&format!("PUT http://localhost:{port}{SESSION}")));
+            assert!(error.contains("401"), "{error}");
+        }
+    }
 }

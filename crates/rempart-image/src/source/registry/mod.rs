@@ -3,9 +3,11 @@
 //! Manifests are fetched raw so that we check their digests and choose the platform ourselves
 //! (the same way as for OCI layouts); every response is bounded in size and time (see
 //! [`client`]). Layer blobs land in the cache directory under their digest, only when a layer is
-//! actually needed: a layer whose results are cached is never downloaded.
+//! actually needed: a layer whose results are cached is never downloaded. [`copy`] pushes, to copy
+//! an image between repositories of one registry.
 
 mod client;
+mod copy;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -24,6 +26,7 @@ use crate::source::{ImageSource, LayerInfo, MAX_JSON_BYTES, parse_config};
 
 pub use client::RegistryTimeouts;
 use client::{Credentials, DistributionClient};
+pub use copy::{CopyReport, CopyRequest, copy_image, resolve_digest};
 
 /// Image indexes followed from the reference to a manifest (an index may list indexes).
 const MAX_INDEX_DEPTH: usize = 4;
@@ -147,31 +150,15 @@ impl RegistryImage {
             registry: registry.clone(),
             message,
         };
-        let mut extra_roots = Vec::new();
-        for path in &options.ca_certificates {
-            let pem = rempart_core::read_regular_file(path, MAX_JSON_BYTES)
-                .map_err(|e| ImageError::io(path, e))?;
-            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                ImageError::invalid(
-                    path.display().to_string(),
-                    format!("not PEM certificates: {e}"),
-                )
-            })?;
-            extra_roots.extend(certificates);
-        }
         let client = DistributionClient::new(
             &registry,
             parsed.repository(),
             resolve_auth(&registry, options),
             options.insecure,
-            extra_roots,
+            &trusted_roots(options)?,
             options.timeouts,
         )?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| registry_error(format!("cannot start the I/O runtime: {e}")))?;
+        let runtime = io_runtime(&registry)?;
 
         let accepted: Vec<&str> = MANIFEST_TYPES
             .iter()
@@ -346,6 +333,35 @@ impl RegistryImage {
             .map_err(|e| ImageError::io(&target, e.error))?;
         Ok(target)
     }
+}
+
+/// The certificate authorities the options add to the system's.
+fn trusted_roots(options: &RegistryOptions) -> Result<Vec<reqwest::Certificate>, ImageError> {
+    let mut extra_roots = Vec::new();
+    for path in &options.ca_certificates {
+        let pem = rempart_core::read_regular_file(path, MAX_JSON_BYTES)
+            .map_err(|e| ImageError::io(path, e))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            ImageError::invalid(
+                path.display().to_string(),
+                format!("not PEM certificates: {e}"),
+            )
+        })?;
+        extra_roots.extend(certificates);
+    }
+    Ok(extra_roots)
+}
+
+/// The runtime that drives a registry client's requests from synchronous code.
+fn io_runtime(registry: &str) -> Result<tokio::runtime::Runtime, ImageError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| ImageError::Registry {
+            registry: registry.to_owned(),
+            message: format!("cannot start the I/O runtime: {e}"),
+        })
 }
 
 /// Explicit credentials first, then the Docker config and its credential helpers.
