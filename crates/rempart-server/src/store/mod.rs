@@ -5,6 +5,8 @@
 //! The trait is synchronous: the SQLite backend is, and handlers call the store through
 //! `spawn_blocking`, so one calling convention serves both backends.
 
+#[cfg(test)]
+mod contract;
 mod sqlite;
 
 use serde::{Deserialize, Serialize};
@@ -226,6 +228,63 @@ pub(crate) struct NewAudit {
     pub(crate) detail: Option<String>,
 }
 
+/// Where a promotion stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PromotionState {
+    /// Waiting for the image's scan.
+    Pending,
+    /// Taken by a worker, copying.
+    Copying,
+    /// Copied into the destination repository.
+    Promoted,
+    /// The verdict failed: the image stays where it was pushed.
+    Refused,
+    /// The copy could not be made (the detail says why).
+    Failed,
+}
+
+impl PromotionState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            PromotionState::Pending => "pending",
+            PromotionState::Copying => "copying",
+            PromotionState::Promoted => "promoted",
+            PromotionState::Refused => "refused",
+            PromotionState::Failed => "failed",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<PromotionState> {
+        Some(match text {
+            "pending" => PromotionState::Pending,
+            "copying" => PromotionState::Copying,
+            "promoted" => PromotionState::Promoted,
+            "refused" => PromotionState::Refused,
+            "failed" => PromotionState::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A pushed image to copy into a release repository once its verdict passes.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct PromotionRecord {
+    pub(crate) id: String,
+    pub(crate) digest: String,
+    /// The registry (`host:port`) both repositories are in.
+    pub(crate) registry: String,
+    pub(crate) source_repository: String,
+    pub(crate) destination_repository: String,
+    /// The tag the image was pushed with, given to it in the destination too.
+    pub(crate) tag: Option<String>,
+    pub(crate) policy: String,
+    pub(crate) state: PromotionState,
+    pub(crate) detail: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) finished_at: Option<i64>,
+}
+
 /// How long a worker holds a scan before another may take it, and how many tries a scan gets.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct QueuePolicy {
@@ -299,6 +358,23 @@ pub(crate) trait Store: Send + Sync {
     fn revoke_token(&self, id: &str, now: i64) -> Result<bool, StoreError>;
     /// Tokens that have not been revoked.
     fn active_token_count(&self) -> Result<i64, StoreError>;
+
+    /// Records a promotion waiting for its image's verdict (state `pending`).
+    fn add_promotion(&self, promotion: &PromotionRecord) -> Result<(), StoreError>;
+    /// Pending promotions of an image.
+    fn pending_promotions(&self, digest: &str) -> Result<Vec<PromotionRecord>, StoreError>;
+    /// Moves a promotion from `from` to `to` with a detail; false when it was not in `from`
+    /// (another worker took it): each promotion is acted on once.
+    fn move_promotion(
+        &self,
+        id: &str,
+        from: PromotionState,
+        to: PromotionState,
+        detail: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// The newest promotions first.
+    fn promotions(&self, limit: i64) -> Result<Vec<PromotionRecord>, StoreError>;
 
     fn append_audit(&self, entry: &NewAudit) -> Result<i64, StoreError>;
     /// The newest entries first, before `before` (an id) when given.

@@ -9,9 +9,9 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    AuditEntry, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, QueuePolicy, Role,
-    SCHEMA_VERSION, ScanRecord, ScanSource, ScanState, ScannedImage, Store, StoreError, Submitted,
-    TokenRecord, VerdictRecord,
+    AuditEntry, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord,
+    PromotionState, QueuePolicy, Role, SCHEMA_VERSION, ScanRecord, ScanSource, ScanState,
+    ScannedImage, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
 };
 
 /// Version 1 of the schema. Later versions append statements; each version runs once.
@@ -81,6 +81,20 @@ CREATE TABLE audit (
     verdict TEXT,
     detail TEXT
 );
+CREATE TABLE promotions (
+    id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    registry TEXT NOT NULL,
+    source_repository TEXT NOT NULL,
+    destination_repository TEXT NOT NULL,
+    tag TEXT,
+    policy TEXT NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT,
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER
+);
+CREATE INDEX promotions_by_digest ON promotions(digest, state);
 -- Append-only: the database itself refuses to change or remove a line.
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
@@ -219,6 +233,31 @@ fn verdict_from_row(row: &Row<'_>) -> rusqlite::Result<VerdictRecord> {
             )
         })?,
         decided_at: row.get(5)?,
+    })
+}
+
+const PROMOTION_COLUMNS: &str = "id, digest, registry, source_repository, destination_repository, tag, policy, state, detail, created_at, finished_at";
+
+fn promotion_from_row(row: &Row<'_>) -> rusqlite::Result<PromotionRecord> {
+    let state: String = row.get(7)?;
+    Ok(PromotionRecord {
+        id: row.get(0)?,
+        digest: row.get(1)?,
+        registry: row.get(2)?,
+        source_repository: row.get(3)?,
+        destination_repository: row.get(4)?,
+        tag: row.get(5)?,
+        policy: row.get(6)?,
+        state: PromotionState::parse(&state).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                7,
+                rusqlite::types::Type::Text,
+                format!("unknown promotion state {state}").into(),
+            )
+        })?,
+        detail: row.get(8)?,
+        created_at: row.get(9)?,
+        finished_at: row.get(10)?,
     })
 }
 
@@ -630,6 +669,68 @@ impl Store for SqliteStore {
         })
     }
 
+    fn add_promotion(&self, promotion: &PromotionRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                &format!("INSERT INTO promotions ({PROMOTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+                params![
+                    promotion.id,
+                    promotion.digest,
+                    promotion.registry,
+                    promotion.source_repository,
+                    promotion.destination_repository,
+                    promotion.tag,
+                    promotion.policy,
+                    promotion.state.as_str(),
+                    promotion.detail,
+                    promotion.created_at,
+                    promotion.finished_at
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn pending_promotions(&self, digest: &str) -> Result<Vec<PromotionRecord>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(&format!(
+                "SELECT {PROMOTION_COLUMNS} FROM promotions WHERE digest = ?1 AND state = 'pending' ORDER BY created_at, id"
+            ))?;
+            statement.query_map(params![digest], promotion_from_row)?.collect()
+        })
+    }
+
+    fn move_promotion(
+        &self,
+        id: &str,
+        from: PromotionState,
+        to: PromotionState,
+        detail: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let finished = !matches!(to, PromotionState::Pending | PromotionState::Copying);
+        self.with(|c| {
+            c.execute(
+                "UPDATE promotions SET state = ?3, detail = coalesce(?4, detail),
+                     finished_at = CASE WHEN ?5 THEN ?6 ELSE finished_at END
+                 WHERE id = ?1 AND state = ?2",
+                params![id, from.as_str(), to.as_str(), detail, finished, now],
+            )
+            .map(|changed| changed == 1)
+        })
+    }
+
+    fn promotions(&self, limit: i64) -> Result<Vec<PromotionRecord>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(&format!(
+                "SELECT {PROMOTION_COLUMNS} FROM promotions ORDER BY created_at DESC, id LIMIT ?1"
+            ))?;
+            statement
+                .query_map(params![limit], promotion_from_row)?
+                .collect()
+        })
+    }
+
     fn append_audit(&self, entry: &NewAudit) -> Result<i64, StoreError> {
         self.with(|c| {
             c.execute(
@@ -669,5 +770,59 @@ impl Store for SqliteStore {
                 })?
                 .collect()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sqlite_store_keeps_the_store_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("store.sqlite")).unwrap();
+        super::super::contract::check_all(&store);
+    }
+
+    #[test]
+    fn the_audit_log_cannot_be_changed_or_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("store.sqlite")).unwrap();
+        store
+            .append_audit(&NewAudit {
+                actor: "a".into(),
+                action: "x".into(),
+                ..NewAudit::default()
+            })
+            .unwrap();
+        let update = store.with(|c| c.execute("UPDATE audit SET actor = 'b'", []));
+        assert!(update.unwrap_err().to_string().contains("append-only"));
+        let delete = store.with(|c| c.execute("DELETE FROM audit", []));
+        assert!(delete.unwrap_err().to_string().contains("append-only"));
+    }
+
+    #[test]
+    fn a_store_from_a_newer_release_is_refused_and_reopening_migrates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        drop(SqliteStore::open(&path).unwrap());
+        // Reopening an up-to-date store keeps its data.
+        let store = SqliteStore::open(&path).unwrap();
+        store.put_policy("p", "{}", "a", 1).unwrap();
+        drop(store);
+        assert!(
+            SqliteStore::open(&path)
+                .unwrap()
+                .policy("p", None)
+                .unwrap()
+                .is_some()
+        );
+        let connection = Connection::open(&path).unwrap();
+        connection
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(connection);
+        let error = SqliteStore::open(&path).err().unwrap().to_string();
+        assert!(error.contains("newer than this rempart"), "{error}");
     }
 }

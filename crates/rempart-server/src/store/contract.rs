@@ -1,0 +1,332 @@
+//! What every store backend must do, checked the same way on each: one function per part of
+//! the contract, called by each backend's tests with a fresh store.
+
+use super::{
+    NewAudit, NewScan, PromotionRecord, PromotionState, QueuePolicy, Role, ScanSource, ScanState,
+    ScannedImage, Store, TokenRecord, VerdictRecord,
+};
+
+const QUEUE: QueuePolicy = QueuePolicy {
+    lease_millis: 1_000,
+    max_attempts: 2,
+};
+
+fn new_scan(id: &str, subject: &str, now: i64) -> NewScan {
+    NewScan {
+        id: id.to_owned(),
+        subject: subject.to_owned(),
+        source: ScanSource::Registry {
+            reference: format!("registry.test/app@{subject}"),
+        },
+        repository: "registry.test/app".into(),
+        digest: Some(subject.to_owned()),
+        submitted_by: "test".into(),
+        now,
+    }
+}
+
+fn image(digest: &str, scan_id: &str) -> ScannedImage {
+    ScannedImage {
+        digest: digest.to_owned(),
+        repository: "registry.test/app".into(),
+        name: "registry.test/app:1".into(),
+        result: vec![1, 2, 3],
+        inventory: vec![4, 5],
+        scanned_at: 10,
+        scan_id: scan_id.to_owned(),
+    }
+}
+
+/// Runs every part of the contract.
+pub(crate) fn check_all(store: &dyn Store) {
+    store.ping().unwrap();
+    scans_of_one_subject_are_one_scan(store);
+    a_scan_completes_once_and_an_expired_lease_is_taken_over(store);
+    a_scan_fails_after_its_last_attempt(store);
+    released_and_retried_scans_go_back_to_the_queue(store);
+    policies_are_versioned(store);
+    verdicts_remember_the_previous_one(store);
+    tokens_are_found_by_hash_until_revoked(store);
+    the_audit_log_lists_newest_first(store);
+    promotions_move_once(store);
+}
+
+fn scans_of_one_subject_are_one_scan(store: &dyn Store) {
+    let first = store.submit_scan(&new_scan("s1", "sha256:aa", 1)).unwrap();
+    assert!(!first.deduplicated);
+    for n in 0..50 {
+        let again = store
+            .submit_scan(&new_scan(&format!("s1-{n}"), "sha256:aa", 2))
+            .unwrap();
+        assert!(again.deduplicated);
+        assert_eq!(again.scan.id, "s1");
+    }
+    assert_eq!(store.queue_depth().unwrap(), 1);
+    // Drain it so the next parts start from an empty queue.
+    let lease = store.claim_scan("w", 3, QUEUE).unwrap().unwrap();
+    assert!(
+        store
+            .complete_scan("s1", &lease.owner, &image("sha256:aa", "s1"), 4)
+            .unwrap()
+    );
+    // Once done, the same subject makes a new scan.
+    let later = store
+        .submit_scan(&new_scan("s1-again", "sha256:aa", 5))
+        .unwrap();
+    assert!(!later.deduplicated);
+    let lease = store.claim_scan("w", 6, QUEUE).unwrap().unwrap();
+    assert_eq!(lease.scan.id, "s1-again");
+    assert!(
+        store
+            .complete_scan("s1-again", "w", &image("sha256:aa", "s1-again"), 7)
+            .unwrap()
+    );
+    assert_eq!(store.queue_depth().unwrap(), 0);
+}
+
+fn a_scan_completes_once_and_an_expired_lease_is_taken_over(store: &dyn Store) {
+    store
+        .submit_scan(&new_scan("s2", "sha256:bb", 100))
+        .unwrap();
+    let first = store.claim_scan("worker-a", 100, QUEUE).unwrap().unwrap();
+    assert_eq!(first.scan.id, "s2");
+    assert_eq!(first.scan.state, ScanState::Running);
+    // Held: nobody else gets it.
+    assert!(store.claim_scan("worker-b", 500, QUEUE).unwrap().is_none());
+    assert!(store.renew_lease("s2", "worker-a", 1_600).unwrap());
+    assert!(
+        store
+            .claim_scan("worker-b", 1_500, QUEUE)
+            .unwrap()
+            .is_none()
+    );
+    // worker-a stops renewing: after the lease, worker-b takes the scan.
+    let second = store.claim_scan("worker-b", 1_700, QUEUE).unwrap().unwrap();
+    assert_eq!(second.scan.id, "s2");
+    assert_eq!(second.scan.attempts, 2);
+    assert!(!store.renew_lease("s2", "worker-a", 9_000).unwrap());
+    // worker-a wakes up with a result: it is refused, worker-b's is kept.
+    assert!(
+        !store
+            .complete_scan("s2", "worker-a", &image("sha256:bb", "s2"), 1_800)
+            .unwrap()
+    );
+    assert!(store.image("sha256:bb").unwrap().is_none());
+    assert!(
+        store
+            .complete_scan("s2", "worker-b", &image("sha256:bb", "s2"), 1_900)
+            .unwrap()
+    );
+    assert!(
+        !store
+            .complete_scan("s2", "worker-b", &image("sha256:bb", "s2"), 2_000)
+            .unwrap()
+    );
+    let scan = store.scan("s2").unwrap().unwrap();
+    assert_eq!(scan.state, ScanState::Done);
+    assert_eq!(scan.digest.as_deref(), Some("sha256:bb"));
+    let stored = store.image("sha256:bb").unwrap().unwrap();
+    assert_eq!(
+        (stored.result, stored.inventory),
+        (vec![1, 2, 3], vec![4, 5])
+    );
+    assert!(
+        store
+            .images(10)
+            .unwrap()
+            .iter()
+            .any(|i| i.digest == "sha256:bb")
+    );
+}
+
+fn a_scan_fails_after_its_last_attempt(store: &dyn Store) {
+    store
+        .submit_scan(&new_scan("s3", "sha256:cc", 10_000))
+        .unwrap();
+    store.claim_scan("w1", 10_000, QUEUE).unwrap().unwrap();
+    store.claim_scan("w2", 11_001, QUEUE).unwrap().unwrap();
+    // The second worker died too, on the last attempt: the scan fails, nobody gets it.
+    assert!(store.claim_scan("w3", 12_002, QUEUE).unwrap().is_none());
+    let scan = store.scan("s3").unwrap().unwrap();
+    assert_eq!(scan.state, ScanState::Failed);
+    assert!(scan.error.unwrap().contains("2 attempts"));
+}
+
+fn released_and_retried_scans_go_back_to_the_queue(store: &dyn Store) {
+    store
+        .submit_scan(&new_scan("s4", "sha256:dd", 20_000))
+        .unwrap();
+    store.claim_scan("w1", 20_000, QUEUE).unwrap().unwrap();
+    assert!(store.release_scan("s4", "w1").unwrap());
+    let again = store.claim_scan("w2", 20_001, QUEUE).unwrap().unwrap();
+    assert_eq!(
+        again.scan.attempts, 1,
+        "a released scan does not use up an attempt"
+    );
+    assert!(
+        store
+            .fail_scan("s4", "w2", "registry timed out", true, 20_002, QUEUE)
+            .unwrap()
+    );
+    assert_eq!(store.scan("s4").unwrap().unwrap().state, ScanState::Queued);
+    store.claim_scan("w3", 20_003, QUEUE).unwrap().unwrap();
+    assert!(
+        store
+            .fail_scan("s4", "w3", "registry timed out", true, 20_004, QUEUE)
+            .unwrap()
+    );
+    let scan = store.scan("s4").unwrap().unwrap();
+    assert_eq!(scan.state, ScanState::Failed, "no attempt left");
+    assert_eq!(scan.error.as_deref(), Some("registry timed out"));
+}
+
+fn policies_are_versioned(store: &dyn Store) {
+    assert_eq!(
+        store
+            .put_policy("gate", "severities: [HIGH]", "a", 1)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .put_policy("gate", "severities: [CRITICAL]", "b", 2)
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.put_policy("other", "{}", "a", 3).unwrap(), 1);
+    let latest = store.policy("gate", None).unwrap().unwrap();
+    assert_eq!((latest.version, latest.created_by.as_str()), (2, "b"));
+    let first = store.policy("gate", Some(1)).unwrap().unwrap();
+    assert_eq!(first.document, "severities: [HIGH]");
+    assert!(store.policy("gate", Some(3)).unwrap().is_none());
+    let names: Vec<_> = store
+        .policies()
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.name, p.version))
+        .collect();
+    assert_eq!(names, vec![("gate".into(), 2), ("other".into(), 1)]);
+}
+
+fn verdicts_remember_the_previous_one(store: &dyn Store) {
+    let mut verdict = VerdictRecord {
+        digest: "sha256:bb".into(),
+        policy: "gate".into(),
+        policy_version: 1,
+        passed: false,
+        reasons: vec!["1 finding (HIGH: 1)".into()],
+        decided_at: 1,
+    };
+    assert!(store.record_verdict(&verdict).unwrap().is_none());
+    verdict.passed = true;
+    verdict.reasons.clear();
+    verdict.policy_version = 2;
+    let previous = store.record_verdict(&verdict).unwrap().unwrap();
+    assert!(!previous.passed);
+    assert_eq!(previous.reasons, vec!["1 finding (HIGH: 1)".to_owned()]);
+    assert_eq!(store.verdicts("sha256:bb").unwrap(), vec![verdict]);
+}
+
+fn tokens_are_found_by_hash_until_revoked(store: &dyn Store) {
+    let token = TokenRecord {
+        id: "tok-1".into(),
+        name: "ci".into(),
+        hash: "ab".repeat(32),
+        role: Role::Scanner,
+        scopes: vec!["registry.test/*".into()],
+        created_at: 1,
+        created_by: "admin".into(),
+        revoked_at: None,
+    };
+    store.create_token(&token).unwrap();
+    let found = store.token_by_hash(&token.hash).unwrap().unwrap();
+    assert_eq!(
+        (found.role, found.scopes),
+        (Role::Scanner, token.scopes.clone())
+    );
+    assert!(store.active_token_count().unwrap() >= 1);
+    assert!(store.revoke_token("tok-1", 5).unwrap());
+    assert!(!store.revoke_token("tok-1", 6).unwrap());
+    assert!(store.token_by_hash(&token.hash).unwrap().is_none());
+    assert_eq!(store.tokens().unwrap()[0].revoked_at, Some(5));
+}
+
+fn the_audit_log_lists_newest_first(store: &dyn Store) {
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(
+            store
+                .append_audit(&NewAudit {
+                    at: n,
+                    actor: "test".into(),
+                    action: format!("action.{n}"),
+                    subject: "s".into(),
+                    ..NewAudit::default()
+                })
+                .unwrap(),
+        );
+    }
+    let page = store.audit(2, None).unwrap();
+    assert_eq!(page[0].action, "action.4");
+    assert_eq!(page[1].action, "action.3");
+    let next = store.audit(2, Some(page[1].id)).unwrap();
+    assert_eq!(next[0].action, "action.2");
+}
+
+fn promotions_move_once(store: &dyn Store) {
+    let promotion = PromotionRecord {
+        id: "p1".into(),
+        digest: "sha256:ee".into(),
+        registry: "registry.test".into(),
+        source_repository: "staging/app".into(),
+        destination_repository: "release/app".into(),
+        tag: Some("1.0".into()),
+        policy: "default".into(),
+        state: PromotionState::Pending,
+        detail: None,
+        created_at: 1,
+        finished_at: None,
+    };
+    store.add_promotion(&promotion).unwrap();
+    assert_eq!(store.pending_promotions("sha256:ee").unwrap().len(), 1);
+    assert!(
+        store
+            .move_promotion(
+                "p1",
+                PromotionState::Pending,
+                PromotionState::Copying,
+                None,
+                2
+            )
+            .unwrap()
+    );
+    assert!(
+        !store
+            .move_promotion(
+                "p1",
+                PromotionState::Pending,
+                PromotionState::Copying,
+                None,
+                3
+            )
+            .unwrap()
+    );
+    assert!(store.pending_promotions("sha256:ee").unwrap().is_empty());
+    assert!(
+        store
+            .move_promotion(
+                "p1",
+                PromotionState::Copying,
+                PromotionState::Promoted,
+                Some("3 blobs mounted"),
+                4
+            )
+            .unwrap()
+    );
+    let listed = &store.promotions(10).unwrap()[0];
+    assert_eq!(listed.state, PromotionState::Promoted);
+    assert_eq!(
+        (listed.detail.as_deref(), listed.finished_at),
+        (Some("3 blobs mounted"), Some(4))
+    );
+}
