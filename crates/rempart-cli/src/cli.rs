@@ -521,6 +521,10 @@ pub(crate) struct ServerRunArgs {
     /// Require client certificates signed by these CAs (mutual TLS).
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub(crate) client_ca: Option<PathBuf>,
+    /// The registry gate (YAML): the registry whose push notifications are accepted at
+    /// `/v1/registry/events`, and per repository prefix `scan` or `promote` (see the README).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) gate: Option<PathBuf>,
     /// Scans this process runs at once.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub(crate) concurrent_scans: u16,

@@ -32,7 +32,9 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     context::set_color_choice(cli.color);
-    init_logging(cli.verbose, cli.quiet);
+    // A server's log is read later, by time: info by default, each line timed.
+    let server = matches!(cli.command, Command::Server(_));
+    init_logging(cli.verbose + u8::from(server), cli.quiet, server);
     progress::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Image(args) => commands::scan::image(&args),
@@ -86,7 +88,7 @@ fn printable(message: &str) -> String {
     format!("{head} […{} characters cut…] {tail}", count - 2 * keep)
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, timed: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -95,20 +97,23 @@ fn init_logging(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("REMPART_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!(
-            "rempart={level},rempart_image={level},rempart_vulndb={level},{}",
+            "rempart={level},rempart_image={level},rempart_vulndb={level},rempart_server={level},{}",
             if verbose > 1 { "info" } else { "error" }
         ))
     });
-    tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(
             context::color_choice()
                 .for_stream(std::io::IsTerminal::is_terminal(&std::io::stderr())),
         )
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .init();
+        .with_target(false);
+    if timed {
+        subscriber.init();
+    } else {
+        subscriber.without_time().init();
+    }
 }
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub database: Option<PathBuf>,
     pub tls: Option<TlsConfig>,
     pub registry: RegistrySettings,
+    /// The registry gate: which pushed repositories are scanned, and which promoted.
+    pub gate: Option<crate::gate::GateConfig>,
     /// Scans run at once by this process.
     pub concurrent_scans: usize,
     /// How long a worker holds a scan without renewing before another may take it.
@@ -69,6 +71,7 @@ impl ServerConfig {
             database: None,
             tls: None,
             registry: RegistrySettings::default(),
+            gate: None,
             concurrent_scans: 2,
             lease: Duration::from_mins(1),
             max_attempts: 3,

@@ -11,6 +11,7 @@ mod auth;
 mod clock;
 mod config;
 mod decide;
+mod gate;
 mod limit;
 mod metrics;
 mod scanning;
@@ -26,6 +27,7 @@ use tokio::sync::{Notify, watch};
 
 pub use auth::TOKEN_PREFIX;
 pub use config::{RegistrySettings, ServerConfig, StoreLocation, TlsConfig};
+pub use gate::{GateConfig, GateMode, GateRule};
 pub use store::{Role, SCHEMA_VERSION, StoreError};
 
 use crate::state::AppState;
@@ -102,10 +104,15 @@ pub fn create_token(
     Ok(secret)
 }
 
-/// On a store with no token at all, an admin token written to `<data dir>/admin-token`
-/// (readable by the server's user only), so that a fresh server can be used at once.
+/// On a store with no admin token in force, an admin token written to
+/// `<data dir>/admin-token` (readable by the server's user only), so that a fresh server can
+/// be administered at once (a registry token made first does not count).
 fn bootstrap_admin_token(config: &ServerConfig, store: &dyn Store) -> Result<(), ServerError> {
-    if store.active_token_count()? > 0 {
+    let has_admin = store
+        .tokens()?
+        .iter()
+        .any(|token| token.role == Role::Admin && token.revoked_at.is_none());
+    if has_admin {
         return Ok(());
     }
     let (token, secret) =
@@ -123,13 +130,11 @@ fn bootstrap_admin_token(config: &ServerConfig, store: &dyn Store) -> Result<(),
         actor: "server".into(),
         action: "token.created".into(),
         subject: token.name,
-        detail: Some(
-            "no token existed: the first admin token was written to the data directory".into(),
-        ),
+        detail: Some("no admin token existed: one was written to the data directory".into()),
         ..NewAudit::default()
     })?;
     tracing::warn!(
-        "no API token existed: an admin token was written to {} (mode 0600); use it to create your own tokens, then revoke it",
+        "no admin token existed: one was written to {} (mode 0600); use it to create your own tokens, then revoke it",
         path.display()
     );
     Ok(())

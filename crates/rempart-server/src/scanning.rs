@@ -130,7 +130,7 @@ impl ScanEngine {
         Ok(outcome)
     }
 
-    fn registry_options(&self) -> RegistryOptions {
+    pub(crate) fn registry_options(&self) -> RegistryOptions {
         let mut options = RegistryOptions::new(rempart_image::blob_dir(&self.cache_dir));
         options.username.clone_from(&self.registry.username);
         options.password.clone_from(&self.registry.password);

@@ -144,9 +144,12 @@ async fn renew_lease(state: Arc<AppState>, id: String, owner: String, lost: Arc<
 async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::ScanOutcome) {
     let scan = &lease.scan;
     let target = &outcome.result.target;
-    let Some(digest) = target
-        .manifest_digest
+    // A scan asked by digest is stored under that digest, even when it names an index and the
+    // scan read one platform's manifest: that is the digest verdicts are asked for.
+    let Some(digest) = scan
+        .digest
         .clone()
+        .or_else(|| target.manifest_digest.clone())
         .or_else(|| target.config_digest.clone())
     else {
         record_failure(
@@ -258,6 +261,7 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
         Ok(Err(error)) => tracing::warn!("scan {}: no verdict: {error}", scan.id),
         Err(error) => tracing::warn!("scan {}: cannot record the verdict: {error}", scan.id),
     }
+    crate::gate::promote_pending(state, &digest).await;
 }
 
 async fn record_failure(state: &Arc<AppState>, lease: &Lease, failure: ScanFailure) {

@@ -71,6 +71,9 @@ fn server_config(args: &ServerRunArgs) -> Result<ServerConfig> {
         }),
         _ => None,
     };
+    if let Some(path) = &args.gate {
+        config.gate = Some(rempart_server::GateConfig::load(path).map_err(anyhow::Error::msg)?);
+    }
     config.concurrent_scans = usize::from(args.concurrent_scans);
     if let Some(lease) = args.lease {
         anyhow::ensure!(

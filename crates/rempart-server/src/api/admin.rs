@@ -258,3 +258,26 @@ pub(crate) async fn audit(
         .flatten();
     Ok(axum::Json(json!({ "entries": entries, "next": next })).into_response())
 }
+
+#[derive(Deserialize)]
+pub(crate) struct PromotionsQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /v1/promotions`: the registry gate's promotions, newest first.
+pub(crate) async fn promotions(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<PromotionsQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&state, &headers, Role::Viewer).await?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let promotions = state
+        .with_store(move |store| store.promotions(limit))
+        .await?;
+    let promotions: Vec<_> = promotions
+        .into_iter()
+        .filter(|p| caller.covers(&format!("{}/{}", p.registry, p.source_repository)))
+        .collect();
+    Ok(axum::Json(json!({ "promotions": promotions })).into_response())
+}

@@ -6,6 +6,7 @@ mod access;
 mod admin;
 mod error;
 mod images;
+mod registry;
 mod scans;
 
 use std::sync::Arc;
@@ -60,6 +61,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             axum::routing::delete(admin::revoke_token),
         )
         .route("/v1/audit", get(admin::audit))
+        .route("/v1/promotions", get(admin::promotions))
+        .route("/v1/registry/events", post(registry::events))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.max_request_bytes))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))

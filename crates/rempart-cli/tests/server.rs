@@ -1,0 +1,856 @@
+//! `rempart server` as users run it: the real binary on 127.0.0.1, a real OCI registry
+//! (Debian's `docker-registry`) sending its push notifications to it, images pushed with
+//! skopeo, the API called with curl. One registry and one server for the whole test binary.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const MAX_UPLOAD: u64 = 20 * 1024 * 1024;
+
+struct Fixture {
+    url: String,
+    admin: String,
+    registry_token: String,
+    registry: String,
+    data_dir: PathBuf,
+    work: PathBuf,
+    _keepers: Mutex<Vec<Child>>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn rempart() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rempart"))
+}
+
+fn run(command: &mut Command) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `program args…` under a shell that stops it when this test process ends (the pipe to
+/// the shell's standard input closes).
+fn keep(program: &Path, args: &[String], log: &Path) -> Child {
+    Command::new("sh")
+        .arg("-c")
+        .arg(r#""$@" & child=$!; read -r _; kill "$child"; wait "$child""#)
+        .arg("keeper")
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_for_port(port: u16, what: &str, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not start on port {port}: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(start)
+}
+
+fn start() -> Fixture {
+    let registry_binary = Path::new("/usr/bin/docker-registry");
+    assert!(
+        registry_binary.exists(),
+        "docker-registry is not installed: run scripts/install-test-deps.sh"
+    );
+    // Kept for the life of the test process: the registry and server stop with it, and the
+    // directory is then removed by a shell waiting on the same pipe.
+    let work = tempfile::tempdir().unwrap().keep();
+    let cleaner = Command::new("sh")
+        .arg("-c")
+        .arg(r#"read -r _; sleep 2; rm -rf "$0""#)
+        .arg(&work)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data_dir = work.join("data");
+    let (server_port, registry_port) = (free_port(), free_port());
+    let registry = format!("127.0.0.1:{registry_port}");
+    let registry_token = run(rempart()
+        .args([
+            "server", "token", "create", "--name", "registry", "--role", "registry",
+        ])
+        .arg("--data-dir")
+        .arg(&data_dir))
+    .trim()
+    .to_owned();
+    std::fs::write(
+        work.join("gate.yaml"),
+        format!(
+            "registry: {registry}\nrules:\n  - prefix: staging/\n    mode: promote\n    promote_to: release/\n  - prefix: ''\n    mode: scan\n"
+        ),
+    )
+    .unwrap();
+    let server_log = work.join("server.log");
+    let server = keep(
+        Path::new(env!("CARGO_BIN_EXE_rempart")),
+        &[
+            "server".into(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--listen".into(),
+            format!("127.0.0.1:{server_port}"),
+            "--gate".into(),
+            work.join("gate.yaml").display().to_string(),
+            "--insecure-registry".into(),
+            "--max-upload-size".into(),
+            MAX_UPLOAD.to_string(),
+            "--lease".into(),
+            "6s".into(),
+        ],
+        &server_log,
+    );
+    wait_for_port(server_port, "rempart server", &server_log);
+    let admin = std::fs::read_to_string(data_dir.join("admin-token"))
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_default();
+    std::fs::write(
+        work.join("registry.yml"),
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\nhttp:\n  addr: {registry}\nnotifications:\n  endpoints:\n    - name: rempart\n      url: http://127.0.0.1:{server_port}/v1/registry/events\n      headers:\n        Authorization: [\"Bearer {registry_token}\"]\n      timeout: 5s\n      threshold: 3\n      backoff: 1s\n",
+            root = work.join("storage").display()
+        ),
+    )
+    .unwrap();
+    let registry_log = work.join("registry.log");
+    let registry_process = keep(
+        registry_binary,
+        &[
+            "serve".into(),
+            work.join("registry.yml").display().to_string(),
+        ],
+        &registry_log,
+    );
+    wait_for_port(registry_port, "docker-registry", &registry_log);
+    Fixture {
+        url: format!("http://127.0.0.1:{server_port}"),
+        admin,
+        registry_token,
+        registry,
+        data_dir,
+        work,
+        _keepers: Mutex::new(vec![server, registry_process, cleaner]),
+    }
+}
+
+struct Response {
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The error message of an error answer.
+    fn message(&self) -> String {
+        self.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+enum Body<'a> {
+    None,
+    Bytes(&'a [u8]),
+    File(&'a Path),
+}
+
+fn http(method: &str, path: &str, token: Option<&str>, body: Body<'_>) -> Response {
+    let fixture = fixture();
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut command = Command::new("curl");
+    command
+        .args(["-s", "-S", "-X", method, "-o"])
+        .arg(out.path())
+        .args(["-w", "%{http_code} %{content_type}", "--max-time", "60"]);
+    if let Some(token) = token {
+        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    let request_file = tempfile::NamedTempFile::new().unwrap();
+    match body {
+        Body::None => {}
+        Body::Bytes(bytes) => {
+            std::fs::write(request_file.path(), bytes).unwrap();
+            command
+                .arg("--data-binary")
+                .arg(format!("@{}", request_file.path().display()));
+        }
+        Body::File(path) => {
+            command
+                .arg("--data-binary")
+                .arg(format!("@{}", path.display()));
+        }
+    }
+    command.arg(format!("{}{path}", fixture.url));
+    let written = run(&mut command);
+    let (status, content_type) = written.split_once(' ').unwrap_or((&written, ""));
+    Response {
+        status: status.parse().unwrap(),
+        content_type: content_type.to_owned(),
+        body: std::fs::read(out.path()).unwrap(),
+    }
+}
+
+fn get(path: &str, token: &str) -> Response {
+    http("GET", path, Some(token), Body::None)
+}
+
+fn post_json(path: &str, token: &str, body: &Value) -> Response {
+    http(
+        "POST",
+        path,
+        Some(token),
+        Body::Bytes(body.to_string().as_bytes()),
+    )
+}
+
+fn admin() -> &'static str {
+    &fixture().admin
+}
+
+/// A token made through the API.
+fn token(name: &str, role: &str, scopes: &[&str]) -> String {
+    let response = post_json(
+        "/v1/tokens",
+        admin(),
+        &serde_json::json!({"name": name, "role": role, "scopes": scopes}),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    response.json()["token"].as_str().unwrap().to_owned()
+}
+
+fn wait_for_scan(id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let scan = get(&format!("/v1/scans/{id}"), admin()).json();
+        if matches!(scan["state"].as_str(), Some("done" | "failed")) {
+            return scan;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "scan {id} did not finish: {scan}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn sample_layout() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-image")
+}
+
+/// The sample image as a `docker save` archive.
+fn sample_archive() -> &'static Path {
+    static ARCHIVE: OnceLock<PathBuf> = OnceLock::new();
+    ARCHIVE.get_or_init(|| {
+        let path = fixture().work.join("sample.tar");
+        run(Command::new("skopeo")
+            .args(["copy", "-q"])
+            .arg(format!("oci:{}", sample_layout().display()))
+            .arg(format!("docker-archive:{}:sample:1", path.display())));
+        path
+    })
+}
+
+/// A small image with nothing to find: one text file, a non-root user.
+fn clean_layout(dir: &Path, text: &str) -> PathBuf {
+    let layout = dir.join("clean");
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |bytes: &[u8]| -> (String, usize) {
+        let digest = hex::encode(Sha256::digest(bytes));
+        std::fs::write(blobs.join(&digest), bytes).unwrap();
+        (format!("sha256:{digest}"), bytes.len())
+    };
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(text.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, "app/hello.txt", text.as_bytes())
+        .unwrap();
+    let layer = tar.into_inner().unwrap();
+    let diff_id = format!("sha256:{}", hex::encode(Sha256::digest(&layer)));
+    let (layer_digest, layer_size) = put(&layer);
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "config": {"User": "1000:1000", "Cmd": ["/app/hello.txt"],
+                   "Healthcheck": {"Test": ["CMD", "/bin/true"]}},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        "history": [{"created_by": "COPY hello.txt /app/"}]
+    });
+    let (config_digest, config_size) = put(config.to_string().as_bytes());
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer_size}]
+    });
+    let (manifest_digest, manifest_size) = put(manifest.to_string().as_bytes());
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::json!({"schemaVersion": 2, "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest, "size": manifest_size,
+            "annotations": {"org.opencontainers.image.ref.name": "1"}}]})
+        .to_string(),
+    )
+    .unwrap();
+    layout
+}
+
+/// Pushes the only image of an OCI layout.
+fn push(layout: &Path, reference: &str) {
+    run(Command::new("skopeo")
+        .args(["copy", "-q", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}", layout.display()))
+        .arg(format!("docker://{}/{reference}", fixture().registry)));
+}
+
+/// The digest of `reference` in the registry, or None when it does not exist.
+fn registry_digest(reference: &str) -> Option<String> {
+    let output = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{}/{reference}", fixture().registry))
+        .output()
+        .unwrap();
+    output
+        .status
+        .success()
+        .then(|| format!("sha256:{}", hex::encode(Sha256::digest(&output.stdout))))
+}
+
+#[test]
+fn health_readiness_and_metrics() {
+    let health = http("GET", "/healthz", None, Body::None);
+    assert_eq!(
+        (health.status, health.json()["status"].as_str()),
+        (200, Some("ok"))
+    );
+    let ready = http("GET", "/readyz", None, Body::None).json();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["vulnerability_data"]["sample"], true);
+    let _ = get("/v1/images", admin());
+    let metrics = http("GET", "/metrics", None, Body::None);
+    assert_eq!(metrics.status, 200);
+    let text = metrics.text();
+    for series in [
+        "rempart_http_requests_total{",
+        "rempart_http_request_duration_seconds_bucket{",
+        "rempart_queue_depth ",
+        "route=\"/v1/images\"",
+    ] {
+        assert!(text.contains(series), "{series} missing from:\n{text}");
+    }
+    let openapi = http("GET", "/v1/openapi.yaml", None, Body::None);
+    assert!(openapi.text().starts_with("openapi: 3"));
+}
+
+#[test]
+fn tokens_need_the_role_and_scope_and_stop_working_when_revoked() {
+    let missing = http("GET", "/v1/images", None, Body::None);
+    assert_eq!(missing.status, 401);
+    assert!(missing.message().contains("Authorization: Bearer"));
+    assert_eq!(get("/v1/images", "rmp_0000").status, 401);
+
+    let viewer = token("dashboard", "viewer", &["*"]);
+    assert_eq!(get("/v1/images", &viewer).status, 200);
+    let refused = post_json(
+        "/v1/scans",
+        &viewer,
+        &serde_json::json!({"reference": "127.0.0.1:1/app:1"}),
+    );
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.message().contains("scanner role"),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(get("/v1/audit", &viewer).status, 403);
+
+    let team = token("team-a ci", "scanner", &["127.0.0.1:1/team-a/*"]);
+    let outside = post_json(
+        "/v1/scans",
+        &team,
+        &serde_json::json!({"reference": "127.0.0.1:1/team-b/app:1"}),
+    );
+    assert_eq!(outside.status, 403);
+    assert!(outside.message().contains("not scoped"));
+    let upload = http("POST", "/v1/scans/upload", Some(&team), Body::Bytes(b"x"));
+    assert_eq!(
+        upload.status, 403,
+        "uploads need a token for every repository"
+    );
+
+    // The registry's token works only on the notification endpoint, and an admin's not there.
+    assert_eq!(get("/v1/images", &fixture().registry_token).status, 403);
+    let envelope = serde_json::json!({"events": []});
+    assert_eq!(
+        post_json("/v1/registry/events", admin(), &envelope).status,
+        403
+    );
+
+    let listed = get("/v1/tokens", admin());
+    let listed_text = listed.text();
+    assert!(listed_text.contains("dashboard") && !listed_text.contains(&viewer[4..]));
+    assert!(!listed_text.contains("hash"));
+    let id = listed.json()["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "dashboard")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        http(
+            "DELETE",
+            &format!("/v1/tokens/{id}"),
+            Some(admin()),
+            Body::None
+        )
+        .status,
+        204
+    );
+    assert_eq!(get("/v1/images", &viewer).status, 401);
+    let audit = get("/v1/audit?limit=1000", admin()).text();
+    assert!(audit.contains("token.revoked") && audit.contains("token.created"));
+}
+
+fn upload_sample() -> (String, String) {
+    let response = http(
+        "POST",
+        "/v1/scans/upload?name=sample:1",
+        Some(admin()),
+        Body::File(sample_archive()),
+    );
+    assert_eq!(response.status, 202, "{}", response.text());
+    let id = response.json()["scan"]["id"].as_str().unwrap().to_owned();
+    let scan = wait_for_scan(&id);
+    assert_eq!(scan["state"], "done", "{scan}");
+    (id, scan["digest"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn an_uploaded_image_gets_the_cli_report_in_every_format_and_a_verdict() {
+    let (_, digest) = upload_sample();
+    let verdict = get(&format!("/v1/images/{digest}/verdict"), admin()).json();
+    assert_eq!(verdict["passed"], false, "{verdict}");
+    assert_eq!(verdict["policy"], "default");
+    assert!(
+        verdict["reasons"][0].as_str().unwrap().contains("CRITICAL"),
+        "{verdict}"
+    );
+
+    // The server's JSON report is the CLI's: same schema, same findings.
+    let served = get(&format!("/v1/images/{digest}/report"), admin());
+    assert_eq!(served.content_type, "application/json");
+    let served = served.json();
+    let cache = tempfile::tempdir().unwrap();
+    let cli = rempart()
+        .args(["image", "--format", "json", "--cache-dir"])
+        .arg(cache.path())
+        .arg("--input")
+        .arg(sample_layout())
+        .output()
+        .unwrap();
+    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(served["schema_version"], cli["schema_version"]);
+    let ids = |report: &Value| {
+        let mut ids: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {}", f["id"], f["location"]["path"]))
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&served), ids(&cli));
+
+    for (format, content_type, start) in [
+        ("table", "text/plain; charset=utf-8", "sample:1 (image)"),
+        ("sarif", "application/sarif+json", "{"),
+        ("cyclonedx", "application/vnd.cyclonedx+json", "{"),
+        ("spdx-json", "application/spdx+json", "{"),
+        ("junit", "application/xml", "<?xml"),
+        ("html", "text/html; charset=utf-8", "<!DOCTYPE html>"),
+    ] {
+        let report = get(
+            &format!("/v1/images/{digest}/report?format={format}"),
+            admin(),
+        );
+        assert_eq!(
+            (report.status, report.content_type.as_str()),
+            (200, content_type),
+            "{format}"
+        );
+        assert!(
+            report.text().starts_with(start),
+            "{format}: {}",
+            &report.text()[..80]
+        );
+    }
+    let bad = get(&format!("/v1/images/{digest}/report?format=pdf"), admin());
+    assert_eq!(bad.status, 400);
+    assert!(bad.message().contains("spdx-json"));
+
+    let listed = get("/v1/images", admin()).json();
+    assert!(
+        listed["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["digest"] == digest)
+    );
+    let shown = get(&format!("/v1/images/{digest}"), admin()).json();
+    assert_eq!(shown["verdicts"][0]["policy"], "default");
+}
+
+#[test]
+fn policies_are_versioned_and_decide_the_verdict() {
+    let (_, digest) = upload_sample();
+    let report = get(&format!("/v1/images/{digest}/report"), admin()).json();
+    // Accept every critical and high finding with a reason: the verdict turns to pass.
+    let mut document =
+        String::from("description: accepted risks\nseverities: [CRITICAL, HIGH]\nignores:\n");
+    for finding in report["findings"].as_array().unwrap() {
+        if matches!(finding["severity"].as_str(), Some("CRITICAL" | "HIGH")) {
+            document.push_str(&format!(
+                "  - id: {}\n    reason: accepted for the test\n",
+                finding["id"].as_str().unwrap()
+            ));
+        }
+    }
+    let created = http(
+        "PUT",
+        "/v1/policies/accepted",
+        Some(admin()),
+        Body::Bytes(document.as_bytes()),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(created.json()["version"], 1);
+    let verdict = get(
+        &format!("/v1/images/{digest}/verdict?policy=accepted"),
+        admin(),
+    )
+    .json();
+    assert_eq!(verdict["passed"], true, "{verdict}");
+    assert!(verdict["suppressed"].as_u64().unwrap() > 0);
+    // The filtered report leaves out what the policy accepts.
+    let filtered = get(
+        &format!("/v1/images/{digest}/report?policy=accepted"),
+        admin(),
+    )
+    .json();
+    assert!(
+        filtered["findings"].as_array().unwrap().len()
+            < report["findings"].as_array().unwrap().len()
+    );
+
+    let stricter = http(
+        "PUT",
+        "/v1/policies/accepted",
+        Some(admin()),
+        Body::Bytes(b"severities: [CRITICAL, HIGH]\n"),
+    );
+    assert_eq!(
+        (stricter.status, &stricter.json()["version"]),
+        (200, &Value::from(2))
+    );
+    let verdict = get(
+        &format!("/v1/images/{digest}/verdict?policy=accepted"),
+        admin(),
+    )
+    .json();
+    assert_eq!(
+        (
+            verdict["passed"].as_bool(),
+            verdict["policy_version"].as_i64()
+        ),
+        (Some(false), Some(2))
+    );
+    let first = get("/v1/policies/accepted?version=1", admin()).json();
+    assert!(
+        first["document"]
+            .as_str()
+            .unwrap()
+            .contains("accepted risks")
+    );
+
+    for (document, expected) in [
+        (&b"severities: [SEVERE]\n"[..], "severities"),
+        (b"ignores:\n  - id: CVE-1\n", "reason"),
+        (b"treshold: HIGH\n", "treshold"),
+        (b"\xff\xfe", "UTF-8"),
+    ] {
+        let refused = http(
+            "PUT",
+            "/v1/policies/accepted",
+            Some(admin()),
+            Body::Bytes(document),
+        );
+        assert_eq!(refused.status, 400);
+        assert!(
+            refused.message().contains(expected),
+            "{}",
+            refused.message()
+        );
+    }
+    assert_eq!(
+        http(
+            "PUT",
+            "/v1/policies/a%2Fb",
+            Some(admin()),
+            Body::Bytes(b"{}")
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        get(&format!("/v1/images/{digest}/verdict?policy=nope"), admin()).status,
+        404
+    );
+    let audit = get("/v1/audit?limit=1000", admin()).text();
+    assert!(audit.contains("policy.updated"));
+}
+
+#[test]
+fn bad_requests_get_clear_errors_and_leave_nothing_behind() {
+    let scans = |body: &[u8]| http("POST", "/v1/scans", Some(admin()), Body::Bytes(body));
+    let malformed = scans(b"{\"reference\": ");
+    assert_eq!(malformed.status, 400);
+    assert!(malformed.message().contains("not the expected JSON"));
+    assert_eq!(scans(b"{\"reference\": \"a:1\", \"extra\": 1}").status, 400);
+    let bad_reference = scans(b"{\"reference\": \"UPPER/Case::x\"}");
+    assert_eq!(bad_reference.status, 400);
+    assert!(bad_reference.message().contains("not an image reference"));
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert_eq!(scans(deep.as_bytes()).status, 400);
+    let big = vec![b' '; 5 * 1024 * 1024];
+    assert_eq!(scans(&big).status, 413);
+
+    assert_eq!(get("/v1/images/sha256:abc/verdict", admin()).status, 400);
+    let unknown = format!("/v1/images/sha256:{}/report", "0".repeat(64));
+    assert_eq!(get(&unknown, admin()).status, 404);
+    assert_eq!(get("/v1/nothing", admin()).status, 404);
+    assert_eq!(get("/v1/scans/scan-unknown", admin()).status, 404);
+
+    let uploads = fixture().data_dir.join("uploads");
+    let before = std::fs::read_dir(&uploads)
+        .map(Iterator::count)
+        .unwrap_or(0);
+    let empty = http("POST", "/v1/scans/upload", Some(admin()), Body::Bytes(b""));
+    assert_eq!(empty.status, 400);
+    let oversized = fixture().work.join("oversized.tar");
+    let mut file = std::fs::File::create(&oversized).unwrap();
+    file.write_all(&vec![0_u8; usize::try_from(MAX_UPLOAD).unwrap() + 4096])
+        .unwrap();
+    drop(file);
+    let too_big = http(
+        "POST",
+        "/v1/scans/upload",
+        Some(admin()),
+        Body::File(&oversized),
+    );
+    assert_eq!(too_big.status, 413, "{}", too_big.text());
+    let after = std::fs::read_dir(&uploads)
+        .map(Iterator::count)
+        .unwrap_or(0);
+    assert_eq!(before, after, "a refused upload leaves no file");
+
+    // Not an image: the scan fails, saying so, and the upload is removed.
+    let junk = http(
+        "POST",
+        "/v1/scans/upload?name=junk",
+        Some(admin()),
+        Body::Bytes(b"not an archive at all"),
+    );
+    assert_eq!(junk.status, 202);
+    let scan = wait_for_scan(junk.json()["scan"]["id"].as_str().unwrap());
+    assert_eq!(scan["state"], "failed");
+    assert!(
+        scan["error"]
+            .as_str()
+            .unwrap()
+            .contains("`junk` is not a readable image"),
+        "{scan}"
+    );
+    let after = std::fs::read_dir(&uploads)
+        .map(Iterator::count)
+        .unwrap_or(0);
+    assert_eq!(before, after);
+    // The server is still up.
+    assert_eq!(http("GET", "/healthz", None, Body::None).status, 200);
+}
+
+#[test]
+fn the_registry_gate_promotes_passing_images_and_keeps_failing_ones_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = clean_layout(dir.path(), "hello from the gate test\n");
+    push(&clean, "staging/clean:1");
+    push(&sample_layout(), "staging/sample:1");
+    push(&clean, "plain/clean:1");
+    let clean_digest = registry_digest("staging/clean:1").unwrap();
+    let sample_digest = registry_digest("staging/sample:1").unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let promotions = loop {
+        let promotions = get("/v1/promotions", admin()).json()["promotions"].clone();
+        let finished = |digest: &str| {
+            promotions.as_array().unwrap().iter().any(|p| {
+                p["digest"] == digest && !matches!(p["state"].as_str(), Some("pending" | "copying"))
+            })
+        };
+        if finished(&clean_digest) && finished(&sample_digest) {
+            break promotions;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "promotions did not finish: {promotions}\nserver log:\n{}",
+            std::fs::read_to_string(fixture().work.join("server.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let of = |digest: &str| {
+        promotions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["digest"] == digest)
+            .unwrap()
+            .clone()
+    };
+    let promoted = of(&clean_digest);
+    assert_eq!(promoted["state"], "promoted", "{promoted}");
+    assert_eq!(promoted["destination_repository"], "release/clean");
+    let refused = of(&sample_digest);
+    assert_eq!(refused["state"], "refused", "{refused}");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("CRITICAL"),
+        "{refused}"
+    );
+
+    // Only the passing image is where deployments pull from; the failing one stays in staging.
+    assert_eq!(
+        registry_digest("release/clean:1"),
+        Some(clean_digest.clone())
+    );
+    assert_eq!(registry_digest("release/sample:1"), None);
+    assert_eq!(
+        registry_digest("staging/sample:1"),
+        Some(sample_digest.clone())
+    );
+
+    // Both were scanned, and the plain repository too (scan mode), with verdicts recorded.
+    let verdict = get(&format!("/v1/images/{sample_digest}/verdict"), admin()).json();
+    assert_eq!(verdict["passed"], false);
+    let verdict = get(&format!("/v1/images/{clean_digest}/verdict"), admin()).json();
+    assert_eq!(verdict["passed"], true, "{verdict}");
+    let audit = get("/v1/audit?limit=1000", admin()).text();
+    for action in [
+        "registry.push",
+        "promotion.done",
+        "promotion.refused",
+        "scan.completed",
+    ] {
+        assert!(
+            audit.contains(action),
+            "{action} missing from the audit log"
+        );
+    }
+}
+
+#[test]
+fn malformed_notifications_are_refused_and_change_nothing() {
+    let registry = fixture().registry_token.clone();
+    let events = |body: &[u8]| {
+        http(
+            "POST",
+            "/v1/registry/events",
+            Some(&registry),
+            Body::Bytes(body),
+        )
+    };
+    let count = || {
+        get("/v1/scans?limit=1000", admin()).json()["scans"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = count();
+    assert_eq!(events(b"{\"events\": 3}").status, 400);
+    assert_eq!(events(b"not json").status, 400);
+    let event = |repository: &str, digest: &str| {
+        serde_json::json!({"id": "e", "action": "push", "target": {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest, "repository": repository, "tag": "1"}})
+    };
+    let good = event("staging/app", &format!("sha256:{}", "a".repeat(64)));
+    for bad in [
+        event("../etc", &format!("sha256:{}", "a".repeat(64))),
+        event("staging/app", "sha256:zz"),
+        event("Staging/App", &format!("sha256:{}", "a".repeat(64))),
+    ] {
+        // A bad event anywhere refuses the envelope, the good one beside it included.
+        let body = serde_json::json!({"events": [good, bad]});
+        let refused = events(body.to_string().as_bytes());
+        assert_eq!(refused.status, 400, "{}", refused.text());
+    }
+    let pull = serde_json::json!({"events": [{"id": "p", "action": "pull", "target": {
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": format!("sha256:{}", "b".repeat(64)), "repository": "staging/app"}}]});
+    let ignored = events(pull.to_string().as_bytes());
+    assert_eq!(
+        (ignored.status, &ignored.json()["ignored"]),
+        (200, &Value::from(1))
+    );
+    assert_eq!(count(), before, "nothing was queued");
+}
