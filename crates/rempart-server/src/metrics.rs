@@ -36,6 +36,7 @@ pub(crate) struct Metrics {
     pub(crate) verdicts: Family<OutcomeLabels, Counter>,
     pub(crate) queue_depth: Gauge<i64, AtomicI64>,
     pub(crate) running_scans: Gauge<i64, AtomicI64>,
+    pub(crate) active_tokens: Gauge<i64, AtomicI64>,
 }
 
 impl Metrics {
@@ -79,7 +80,14 @@ impl Metrics {
             "Scans this replica is running",
             running_scans.clone(),
         );
+        let active_tokens = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "active_tokens",
+            "API tokens in force (a sudden rise deserves a look)",
+            active_tokens.clone(),
+        );
         Metrics {
+            active_tokens,
             registry,
             requests,
             request_seconds,

@@ -125,8 +125,12 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    if let Ok(depth) = state.with_store(|store| store.queue_depth()).await {
+    if let Ok((depth, tokens)) = state
+        .with_store(|store| Ok((store.queue_depth()?, store.active_token_count()?)))
+        .await
+    {
         state.metrics.queue_depth.set(depth);
+        state.metrics.active_tokens.set(tokens);
     }
     (
         [(
