@@ -87,7 +87,6 @@ impl Metrics {
             active_tokens.clone(),
         );
         Metrics {
-            active_tokens,
             registry,
             requests,
             request_seconds,
@@ -96,6 +95,7 @@ impl Metrics {
             verdicts,
             queue_depth,
             running_scans,
+            active_tokens,
         }
     }
 
