@@ -2,6 +2,7 @@
 //! (Debian's `docker-registry`) sending its push notifications to it, images pushed with
 //! skopeo, the API called with curl. One registry and one server for the whole test binary.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -64,7 +65,7 @@ fn keep(program: &Path, args: &[String], log: &Path) -> Child {
 }
 
 fn wait_for_port(port: u16, what: &str, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
             Instant::now() < deadline,
@@ -191,6 +192,7 @@ impl Response {
     }
 }
 
+#[derive(Clone, Copy)]
 enum Body<'a> {
     None,
     Bytes(&'a [u8]),
@@ -262,7 +264,7 @@ fn token(name: &str, role: &str, scopes: &[&str]) -> String {
 }
 
 fn wait_for_scan(id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_mins(2);
     loop {
         let scan = get(&format!("/v1/scans/{id}"), admin()).json();
         if matches!(scan["state"].as_str(), Some("done" | "failed")) {
@@ -563,10 +565,11 @@ fn policies_are_versioned_and_decide_the_verdict() {
         String::from("description: accepted risks\nseverities: [CRITICAL, HIGH]\nignores:\n");
     for finding in report["findings"].as_array().unwrap() {
         if matches!(finding["severity"].as_str(), Some("CRITICAL" | "HIGH")) {
-            document.push_str(&format!(
+            let _ = write!(
+                document,
                 "  - id: {}\n    reason: accepted for the test\n",
                 finding["id"].as_str().unwrap()
-            ));
+            );
         }
     }
     let created = http(
@@ -684,9 +687,7 @@ fn bad_requests_get_clear_errors_and_leave_nothing_behind() {
     assert_eq!(get("/v1/scans/scan-unknown", admin()).status, 404);
 
     let uploads = fixture().data_dir.join("uploads");
-    let before = std::fs::read_dir(&uploads)
-        .map(Iterator::count)
-        .unwrap_or(0);
+    let before = std::fs::read_dir(&uploads).map_or(0, Iterator::count);
     let empty = http("POST", "/v1/scans/upload", Some(admin()), Body::Bytes(b""));
     assert_eq!(empty.status, 400);
     let oversized = fixture().work.join("oversized.tar");
@@ -701,9 +702,7 @@ fn bad_requests_get_clear_errors_and_leave_nothing_behind() {
         Body::File(&oversized),
     );
     assert_eq!(too_big.status, 413, "{}", too_big.text());
-    let after = std::fs::read_dir(&uploads)
-        .map(Iterator::count)
-        .unwrap_or(0);
+    let after = std::fs::read_dir(&uploads).map_or(0, Iterator::count);
     assert_eq!(before, after, "a refused upload leaves no file");
 
     // Not an image: the scan fails, saying so, and the upload is removed.
@@ -723,9 +722,7 @@ fn bad_requests_get_clear_errors_and_leave_nothing_behind() {
             .contains("`junk` is not a readable image"),
         "{scan}"
     );
-    let after = std::fs::read_dir(&uploads)
-        .map(Iterator::count)
-        .unwrap_or(0);
+    let after = std::fs::read_dir(&uploads).map_or(0, Iterator::count);
     assert_eq!(before, after);
     // The server is still up.
     assert_eq!(http("GET", "/healthz", None, Body::None).status, 200);
@@ -741,7 +738,7 @@ fn the_registry_gate_promotes_passing_images_and_keeps_failing_ones_out() {
     let clean_digest = registry_digest("staging/clean:1").unwrap();
     let sample_digest = registry_digest("staging/sample:1").unwrap();
 
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_mins(2);
     let promotions = loop {
         let promotions = get("/v1/promotions", admin()).json()["promotions"].clone();
         let finished = |digest: &str| {
