@@ -816,13 +816,18 @@ fn malformed_notifications_are_refused_and_change_nothing() {
             Body::Bytes(body),
         )
     };
+    // Other tests queue scans meanwhile: look for these digests only.
     let count = || {
         get("/v1/scans?limit=1000", admin()).json()["scans"]
             .as_array()
             .unwrap()
-            .len()
+            .iter()
+            .filter(|scan| {
+                let digest = scan["digest"].as_str().unwrap_or_default();
+                digest.ends_with("aaaa") || digest.ends_with("bbbb")
+            })
+            .count()
     };
-    let before = count();
     assert_eq!(events(b"{\"events\": 3}").status, 400);
     assert_eq!(events(b"not json").status, 400);
     let event = |repository: &str, digest: &str| {
@@ -849,5 +854,5 @@ fn malformed_notifications_are_refused_and_change_nothing() {
         (ignored.status, &ignored.json()["ignored"]),
         (200, &Value::from(1))
     );
-    assert_eq!(count(), before, "nothing was queued");
+    assert_eq!(count(), 0, "nothing was queued");
 }
