@@ -228,10 +228,181 @@ fn http(method: &str, path: &str, token: Option<&str>, body: Body<'_>) -> Respon
     command.arg(format!("{}{path}", fixture.url));
     let written = run(&mut command);
     let (status, content_type) = written.split_once(' ').unwrap_or((&written, ""));
-    Response {
+    let response = Response {
         status: status.parse().unwrap(),
         content_type: content_type.to_owned(),
         body: std::fs::read(out.path()).unwrap(),
+    };
+    openapi::check(method, path, &response);
+    response
+}
+
+/// Every answer the tests get is checked against the OpenAPI document the server publishes:
+/// the path and method are documented, the status is one the operation lists, and a JSON body
+/// matches the documented schema (types, required and nullable fields, enums, no undocumented
+/// field).
+mod openapi {
+    use std::sync::OnceLock;
+
+    use serde_json::Value;
+
+    use super::Response;
+
+    fn document() -> &'static Value {
+        static DOCUMENT: OnceLock<Value> = OnceLock::new();
+        DOCUMENT.get_or_init(|| {
+            let text = std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../rempart-server/openapi/rempart-v1.yaml"
+            ))
+            .unwrap();
+            serde_saphyr::from_str(&text).unwrap()
+        })
+    }
+
+    fn resolve(schema: &Value) -> &Value {
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                let mut node = document();
+                for part in reference.trim_start_matches("#/").split('/') {
+                    node = &node[part];
+                }
+                assert!(!node.is_null(), "unresolved {reference}");
+                resolve(node)
+            }
+            None => schema,
+        }
+    }
+
+    fn template_matches(template: &str, path: &str) -> bool {
+        let (template, path): (Vec<&str>, Vec<&str>) =
+            (template.split('/').collect(), path.split('/').collect());
+        template.len() == path.len()
+            && template
+                .iter()
+                .zip(&path)
+                .all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
+    }
+
+    pub(super) fn check(method: &str, path: &str, response: &Response) {
+        let path = path.split('?').next().unwrap();
+        let paths = document()["paths"].as_object().unwrap();
+        let Some((template, item)) = paths.iter().find(|(t, _)| template_matches(t, path)) else {
+            assert_eq!(
+                response.status, 404,
+                "{method} {path} is not in the OpenAPI document"
+            );
+            return;
+        };
+        let operation = &item[method.to_ascii_lowercase()];
+        assert!(
+            operation.is_object(),
+            "{method} {template} is not in the OpenAPI document"
+        );
+        let status = response.status.to_string();
+        // Every operation may answer these; the document lists them where they matter most.
+        let generic = ["401", "403", "404", "413", "429", "503"];
+        let documented = &operation["responses"][&status];
+        if documented.is_null() {
+            assert!(
+                generic.contains(&status.as_str()),
+                "{method} {template} answered {status}, which the document does not list"
+            );
+            return;
+        }
+        let documented = resolve(documented);
+        if !response.content_type.starts_with("application/json") {
+            return;
+        }
+        let schema = &documented["content"]["application/json"]["schema"];
+        if schema.is_null() {
+            return;
+        }
+        let body: Value = serde_json::from_slice(&response.body).unwrap();
+        let mut problems = Vec::new();
+        validate(schema, &body, "$", &mut problems);
+        assert!(
+            problems.is_empty(),
+            "{method} {path} {status}: the body does not match the OpenAPI schema: {problems:?}"
+        );
+    }
+
+    fn validate(schema: &Value, value: &Value, at: &str, problems: &mut Vec<String>) {
+        let schema = resolve(schema);
+        if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+            let mut known = Vec::new();
+            for part in all {
+                let part = resolve(part);
+                validate_shape(part, value, at, problems);
+                if let Some(properties) = part.get("properties").and_then(Value::as_object) {
+                    known.extend(properties.keys().cloned());
+                }
+            }
+            if let Some(object) = value.as_object() {
+                for key in object.keys().filter(|key| !known.contains(key)) {
+                    problems.push(format!("{at}.{key} is not documented"));
+                }
+            }
+            return;
+        }
+        validate_shape(schema, value, at, problems);
+        if let (Some(properties), Some(object)) = (
+            schema.get("properties").and_then(Value::as_object),
+            value.as_object(),
+        ) {
+            for key in object.keys().filter(|key| !properties.contains_key(*key)) {
+                problems.push(format!("{at}.{key} is not documented"));
+            }
+        }
+    }
+
+    fn validate_shape(schema: &Value, value: &Value, at: &str, problems: &mut Vec<String>) {
+        if value.is_null() {
+            if schema["nullable"] != true {
+                problems.push(format!("{at} is null, which the schema does not allow"));
+            }
+            return;
+        }
+        if let Some(options) = schema.get("enum").and_then(Value::as_array)
+            && !options.contains(value)
+        {
+            problems.push(format!("{at} = {value} is not one of {options:?}"));
+        }
+        let fits = match schema.get("type").and_then(Value::as_str) {
+            Some("object") => value.is_object(),
+            Some("array") => value.is_array(),
+            Some("string") => value.is_string(),
+            Some("integer") => value.is_i64() || value.is_u64(),
+            Some("number") => value.is_number(),
+            Some("boolean") => value.is_boolean(),
+            _ => true,
+        };
+        if !fits {
+            problems.push(format!("{at} = {value} is not of type {}", schema["type"]));
+            return;
+        }
+        if let Some(required) = schema.get("required").and_then(Value::as_array) {
+            for name in required.iter().filter_map(Value::as_str) {
+                if value.get(name).is_none() {
+                    problems.push(format!("{at}.{name} is required but missing"));
+                }
+            }
+        }
+        if let (Some(properties), Some(object)) = (
+            schema.get("properties").and_then(Value::as_object),
+            value.as_object(),
+        ) {
+            for (name, property) in properties {
+                if let Some(field) = object.get(name) {
+                    validate(property, field, &format!("{at}.{name}"), problems);
+                }
+            }
+        }
+        if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+            for (index, item) in array.iter().enumerate() {
+                validate(items, item, &format!("{at}[{index}]"), problems);
+            }
+        }
     }
 }
 
