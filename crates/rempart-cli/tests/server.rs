@@ -1027,3 +1027,30 @@ fn malformed_notifications_are_refused_and_change_nothing() {
     );
     assert_eq!(count(), 0, "nothing was queued");
 }
+
+#[test]
+fn the_deployment_files_pass_rempart_config() {
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    let kubernetes = rempart()
+        .args(["config", "--format", "json"])
+        .arg(deploy.join("kubernetes"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&kubernetes.stdout).unwrap();
+    assert_eq!(report["findings"], Value::Array(Vec::new()), "{report}");
+    assert_eq!(kubernetes.status.code(), Some(0));
+    // The base images are pinned by whoever builds the image; nothing else may be reported.
+    let dockerfile = rempart()
+        .args(["config", "--format", "json"])
+        .arg(deploy.join("Dockerfile"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&dockerfile.stdout).unwrap();
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["DF-BASE-NOT-PINNED", "DF-BASE-NOT-PINNED"]);
+}
