@@ -37,8 +37,8 @@ pub(crate) struct Decision {
     pub(crate) passed: bool,
     pub(crate) reasons: Vec<String>,
     /// Findings left after the policy, by severity.
-    pub(crate) findings: usize,
-    pub(crate) suppressed: usize,
+    pub(crate) findings: i64,
+    pub(crate) suppressed: i64,
     pub(crate) scanned_at: i64,
     pub(crate) decided_at: i64,
 }
@@ -91,6 +91,48 @@ pub(crate) fn judge(
     Ok((rules.verdict(result), outcome))
 }
 
+fn utc_day(millis: i64) -> i64 {
+    millis.div_euclid(86_400_000)
+}
+
+/// The image's verdict under a policy's latest version: the recorded one when it was decided
+/// today (ignores expire by the day), after the image's last scan and under that version;
+/// otherwise decided again and recorded. A lookup thus costs two indexed reads, not a decode of
+/// the whole result.
+pub(crate) fn current_verdict(
+    store: &dyn Store,
+    digest: &str,
+    policy_name: &str,
+    now: i64,
+) -> Result<Decision, DecideError> {
+    let image = store
+        .image(digest)?
+        .ok_or_else(|| DecideError::NoImage(digest.to_owned()))?;
+    let policy = load_policy(store, policy_name, None)?;
+    let recorded = store
+        .verdicts(digest)?
+        .into_iter()
+        .find(|verdict| verdict.policy == policy.name);
+    if let Some(verdict) = recorded
+        && verdict.policy_version == policy.version
+        && verdict.decided_at >= image.scanned_at
+        && utc_day(verdict.decided_at) == utc_day(now)
+    {
+        return Ok(Decision {
+            digest: verdict.digest,
+            policy: verdict.policy,
+            policy_version: verdict.policy_version,
+            passed: verdict.passed,
+            reasons: verdict.reasons,
+            findings: verdict.findings,
+            suppressed: verdict.suppressed,
+            scanned_at: image.scanned_at,
+            decided_at: verdict.decided_at,
+        });
+    }
+    Ok(decide(store, digest, policy_name, now)?.0)
+}
+
 /// Decides an image's verdict under a policy (latest version when none is named) and records
 /// it; returns the decision and the verdict it replaced.
 pub(crate) fn decide(
@@ -111,6 +153,8 @@ pub(crate) fn decide(
         policy_version: policy.version,
         passed: verdict.passed,
         reasons: verdict.reasons.clone(),
+        findings: i64::try_from(result.findings.len()).unwrap_or(i64::MAX),
+        suppressed: i64::try_from(outcome.suppressed.len()).unwrap_or(i64::MAX),
         decided_at: now,
     };
     let previous = store.record_verdict(&record)?;
@@ -121,8 +165,8 @@ pub(crate) fn decide(
             policy_version: policy.version,
             passed: verdict.passed,
             reasons: verdict.reasons,
-            findings: result.findings.len(),
-            suppressed: outcome.suppressed.len(),
+            findings: record.findings,
+            suppressed: record.suppressed,
             scanned_at: image.scanned_at,
             decided_at: now,
         },

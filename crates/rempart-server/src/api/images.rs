@@ -12,7 +12,7 @@ use serde_json::json;
 use super::access::{authorize, check_scope};
 use super::{ApiError, check_digest};
 use crate::clock::{now_millis, rfc3339};
-use crate::decide::{DEFAULT_POLICY_NAME, decide, judge, load_policy, stored_result};
+use crate::decide::{DEFAULT_POLICY_NAME, current_verdict, judge, load_policy, stored_result};
 use crate::state::AppState;
 use crate::store::{ImageSummary, Role, ScannedImage};
 
@@ -159,7 +159,7 @@ pub(crate) async fn verdict(
         .policy
         .unwrap_or_else(|| DEFAULT_POLICY_NAME.to_owned());
     let decision = state
-        .with_store(move |store| Ok(decide(store, &image.digest, &policy, now_millis())))
+        .with_store(move |store| Ok(current_verdict(store, &image.digest, &policy, now_millis())))
         .await??;
-    Ok(axum::Json(decision.0).into_response())
+    Ok(axum::Json(decision).into_response())
 }

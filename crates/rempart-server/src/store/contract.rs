@@ -215,11 +215,15 @@ fn verdicts_remember_the_previous_one(store: &dyn Store) {
         policy_version: 1,
         passed: false,
         reasons: vec!["1 finding (HIGH: 1)".into()],
+        findings: 1,
+        suppressed: 0,
         decided_at: 1,
     };
     assert!(store.record_verdict(&verdict).unwrap().is_none());
     verdict.passed = true;
     verdict.reasons.clear();
+    verdict.findings = 0;
+    verdict.suppressed = 1;
     verdict.policy_version = 2;
     let previous = store.record_verdict(&verdict).unwrap().unwrap();
     assert!(!previous.passed);

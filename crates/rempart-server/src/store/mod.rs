@@ -149,6 +149,9 @@ pub(crate) struct VerdictRecord {
     pub(crate) policy_version: i64,
     pub(crate) passed: bool,
     pub(crate) reasons: Vec<String>,
+    /// Findings left after the policy, and findings it suppressed (ignores, VEX).
+    pub(crate) findings: i64,
+    pub(crate) suppressed: i64,
     pub(crate) decided_at: i64,
 }
 

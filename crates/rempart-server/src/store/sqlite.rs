@@ -58,6 +58,8 @@ CREATE TABLE verdicts (
     policy_version INTEGER NOT NULL,
     passed INTEGER NOT NULL,
     reasons TEXT NOT NULL,
+    findings INTEGER NOT NULL,
+    suppressed INTEGER NOT NULL,
     decided_at INTEGER NOT NULL,
     PRIMARY KEY (digest, policy)
 );
@@ -232,6 +234,8 @@ fn verdict_from_row(row: &Row<'_>) -> rusqlite::Result<VerdictRecord> {
                 e.to_string().into(),
             )
         })?,
+        findings: row.get(6)?,
+        suppressed: row.get(7)?,
         decided_at: row.get(5)?,
     })
 }
@@ -576,22 +580,26 @@ impl Store for SqliteStore {
             let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let previous = transaction
                 .query_row(
-                    "SELECT digest, policy, policy_version, passed, reasons, decided_at FROM verdicts WHERE digest = ?1 AND policy = ?2",
+                    "SELECT digest, policy, policy_version, passed, reasons, decided_at, findings, suppressed FROM verdicts WHERE digest = ?1 AND policy = ?2",
                     params![verdict.digest, verdict.policy],
                     verdict_from_row,
                 )
                 .optional()?;
             transaction.execute(
-                "INSERT INTO verdicts (digest, policy, policy_version, passed, reasons, decided_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO verdicts (digest, policy, policy_version, passed, reasons, decided_at, findings, suppressed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (digest, policy) DO UPDATE SET policy_version = excluded.policy_version,
-                     passed = excluded.passed, reasons = excluded.reasons, decided_at = excluded.decided_at",
+                     passed = excluded.passed, reasons = excluded.reasons, decided_at = excluded.decided_at,
+                     findings = excluded.findings, suppressed = excluded.suppressed",
                 params![
                     verdict.digest,
                     verdict.policy,
                     verdict.policy_version,
                     i64::from(verdict.passed),
                     json(&verdict.reasons),
-                    verdict.decided_at
+                    verdict.decided_at,
+                    verdict.findings,
+                    verdict.suppressed
                 ],
             )?;
             transaction.commit()?;
@@ -602,7 +610,7 @@ impl Store for SqliteStore {
     fn verdicts(&self, digest: &str) -> Result<Vec<VerdictRecord>, StoreError> {
         self.with(|c| {
             let mut statement = c.prepare(
-                "SELECT digest, policy, policy_version, passed, reasons, decided_at FROM verdicts WHERE digest = ?1 ORDER BY policy",
+                "SELECT digest, policy, policy_version, passed, reasons, decided_at, findings, suppressed FROM verdicts WHERE digest = ?1 ORDER BY policy",
             )?;
             statement.query_map(params![digest], verdict_from_row)?.collect()
         })
