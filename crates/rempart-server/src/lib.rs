@@ -29,7 +29,7 @@ pub use config::{RegistrySettings, ServerConfig, StoreLocation, TlsConfig};
 pub use store::{Role, SCHEMA_VERSION, StoreError};
 
 use crate::state::AppState;
-use crate::store::{NewAudit, SqliteStore, Store};
+use crate::store::{NewAudit, PostgresStore, SqliteStore, Store};
 
 /// Why the server could not start or went down.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +58,7 @@ fn file_error(path: &Path, error: &impl std::fmt::Display) -> ServerError {
 fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, ServerError> {
     match &config.store {
         StoreLocation::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path)?)),
+        StoreLocation::Postgres(url) => Ok(Arc::new(PostgresStore::open(url)?)),
     }
 }
 
@@ -177,6 +178,9 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         .thread_name("rempart-server")
         .build()
         .map_err(|e| ServerError::Invalid(format!("cannot start the async runtime: {e}")))?;
+    // Kept until the runtime is gone: the PostgreSQL client's connections hold small runtimes
+    // of their own, which must not be dropped on one of the server's async threads.
+    let keep_store = Arc::clone(&store);
     let state = Arc::new(AppState {
         store,
         engine: Arc::new(engine),
@@ -186,7 +190,10 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         instance: instance_name(),
         config,
     });
-    runtime.block_on(serve(state))
+    let served = runtime.block_on(serve(state));
+    drop(runtime);
+    drop(keep_store);
+    served
 }
 
 async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
