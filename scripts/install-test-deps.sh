@@ -17,6 +17,7 @@ APT_PACKAGES=(
   bc time           # the real-world and benchmark scripts' timings
   clamav-testfiles  # ClamAV's harmless test files, for the hash-signature tests
   chromium          # renders the HTML report headless: screenshot and DOM after its script ran
+  postgresql        # initdb and postgres: the server's PostgreSQL store is tested on a real cluster
 )
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -497,7 +497,8 @@ pub(crate) struct ServerStoreArgs {
     /// Default: `$XDG_DATA_HOME/rempart/server` or `~/.local/share/rempart/server`.
     #[arg(long, env = "REMPART_DATA_DIR", value_name = "DIR")]
     pub(crate) data_dir: Option<PathBuf>,
-    /// The store: a SQLite file path (default `<data dir>/rempart.sqlite`).
+    /// The store: a SQLite file path (default `<data dir>/rempart.sqlite`), or a
+    /// `postgres://user:password@host:port/database` URL for replicas sharing one store.
     #[arg(long, env = "REMPART_STORE", value_name = "LOCATION")]
     pub(crate) store: Option<String>,
 }

@@ -9,6 +9,9 @@ use std::time::Duration;
 pub enum StoreLocation {
     /// A SQLite file (the default: `<data dir>/rempart.sqlite`).
     Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://user:password@host:port/database`), for
+    /// several replicas sharing one store. Connections are made without TLS for now.
+    Postgres(String),
 }
 
 /// TLS for the listener: a certificate chain and key in PEM, and for mutual TLS the CAs whose

@@ -31,7 +31,7 @@ pub use gate::{GateConfig, GateMode, GateRule};
 pub use store::{Role, SCHEMA_VERSION, StoreError};
 
 use crate::state::AppState;
-use crate::store::{NewAudit, SqliteStore, Store};
+use crate::store::{NewAudit, PostgresStore, SqliteStore, Store};
 
 /// Why the server could not start or went down.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +60,7 @@ fn file_error(path: &Path, error: &impl std::fmt::Display) -> ServerError {
 fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, ServerError> {
     match &config.store {
         StoreLocation::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path)?)),
+        StoreLocation::Postgres(url) => Ok(Arc::new(PostgresStore::open(url)?)),
     }
 }
 
@@ -182,6 +183,9 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         .thread_name("rempart-server")
         .build()
         .map_err(|e| ServerError::Invalid(format!("cannot start the async runtime: {e}")))?;
+    // Kept until the runtime is gone: the PostgreSQL client's connections hold small runtimes
+    // of their own, which must not be dropped on one of the server's async threads.
+    let keep_store = Arc::clone(&store);
     let state = Arc::new(AppState {
         store,
         engine: Arc::new(engine),
@@ -191,7 +195,10 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         instance: instance_name(),
         config,
     });
-    runtime.block_on(serve(state))
+    let served = runtime.block_on(serve(state));
+    drop(runtime);
+    drop(keep_store);
+    served
 }
 
 async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {

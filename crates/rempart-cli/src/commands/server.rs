@@ -52,7 +52,7 @@ fn base_config(args: &ServerStoreArgs) -> Result<ServerConfig> {
 
 fn store_location(text: &str) -> Result<StoreLocation> {
     if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-        anyhow::bail!("--store {text}: PostgreSQL stores are not supported by this build yet");
+        return Ok(StoreLocation::Postgres(text.to_owned()));
     }
     let path = text.strip_prefix("sqlite://").unwrap_or(text);
     anyhow::ensure!(!path.is_empty(), "--store: give a SQLite file path");

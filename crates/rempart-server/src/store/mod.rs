@@ -7,10 +7,12 @@
 
 #[cfg(test)]
 mod contract;
+mod postgres;
 mod sqlite;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use postgres::PostgresStore;
 pub(crate) use sqlite::SqliteStore;
 
 /// The schema version this build writes; a store with a newer one is refused.

@@ -1,0 +1,153 @@
+//! Connections to PostgreSQL: the connection settings, how the store is named in messages
+//! (never with its password), and the pool's connection manager.
+//!
+//! Our own manager rather than `r2d2_postgres`: the pool keeps only the text of the last
+//! connection error, and the client's errors name their cause (connection refused, password
+//! refused) only in their source chain, which that text would lose.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use postgres::config::Host;
+use postgres::{Client, Config, NoTls};
+
+/// How long opening one connection may take before the server is told the store is down.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Parses a `postgres://` or `postgresql://` URL (or a `key=value` connection string),
+/// adding what the server needs when the URL does not say.
+pub(super) fn parse_config(location: &str) -> Result<Config, String> {
+    let mut config: Config = location
+        .parse()
+        .map_err(|e: postgres::Error| error_text(&e))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("rempart-server");
+    }
+    Ok(config)
+}
+
+/// The store as shown in messages, logs and `/readyz`: rebuilt from the parsed settings, so
+/// that a password (in the URL's user part or a `password=` parameter) cannot appear.
+pub(super) fn describe(config: &Config) -> String {
+    let mut text = String::from("postgres://");
+    if let Some(user) = config.get_user() {
+        let _ = write!(text, "{user}@");
+    }
+    let ports = config.get_ports();
+    for (index, host) in config.get_hosts().iter().enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        match host {
+            Host::Tcp(name) => text.push_str(name),
+            Host::Unix(path) => {
+                let _ = write!(text, "[{}]", path.display());
+            }
+        }
+        // One port for all hosts, or one each.
+        if let Some(port) = ports.get(index).or_else(|| ports.first()) {
+            let _ = write!(text, ":{port}");
+        }
+    }
+    if let Some(name) = config.get_dbname() {
+        let _ = write!(text, "/{name}");
+    }
+    text
+}
+
+/// An error with its causes: the client's own messages ("db error", "error connecting to
+/// server") say what failed only together with their source.
+pub(super) fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let line = inner.to_string();
+        if !text.ends_with(&line) {
+            let _ = write!(text, ": {line}");
+        }
+        cause = inner.source();
+    }
+    text
+}
+
+/// A connection error whose text keeps its causes.
+#[derive(Debug)]
+pub(super) struct ConnectError(String);
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// Opens connections for the pool. No TLS for now: the server expects PostgreSQL on a
+/// private network (or the same host); TLS to the database is left for a later change.
+#[derive(Debug)]
+pub(super) struct Manager {
+    pub(super) config: Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Client;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<Client, ConnectError> {
+        self.config
+            .connect(NoTls)
+            .map_err(|e| ConnectError(error_text(&e)))
+    }
+
+    fn is_valid(&self, client: &mut Client) -> Result<(), ConnectError> {
+        client
+            .simple_query("")
+            .map(|_| ())
+            .map_err(|e| ConnectError(error_text(&e)))
+    }
+
+    fn has_broken(&self, client: &mut Client) -> bool {
+        client.is_closed()
+    }
+}
+
+/// Logs connection failures as they happen: the pool retries in the background, and the
+/// caller sees only the last failure once its wait is over.
+#[derive(Debug)]
+pub(super) struct LogErrors {
+    pub(super) store: String,
+}
+
+impl r2d2::HandleError<ConnectError> for LogErrors {
+    fn handle_error(&self, error: ConnectError) {
+        tracing::warn!("{}: {error}", self.store);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_description_never_shows_the_password() {
+        for location in [
+            "postgres://rempart:s3cret@db.internal:6432/rempart",
+            "postgresql://rempart:s3cret@db.internal:6432/rempart?sslmode=disable",
+            "host=db.internal port=6432 user=rempart password=s3cret dbname=rempart",
+        ] {
+            let config = parse_config(location).unwrap();
+            let text = describe(&config);
+            assert_eq!(text, "postgres://rempart@db.internal:6432/rempart");
+            assert!(!text.contains("s3cret"));
+        }
+    }
+
+    #[test]
+    fn a_bad_url_is_an_error_without_the_password() {
+        let error = parse_config("postgres://rempart:s3cret@db:notaport/x").unwrap_err();
+        assert!(!error.contains("s3cret"), "{error}");
+    }
+}

@@ -1,0 +1,149 @@
+//! The PostgreSQL schema and its migrations. The tables and columns are SQLite's (times in
+//! milliseconds as BIGINT, blobs as BYTEA); each applied version is a row of `schema_version`.
+//!
+//! Replicas starting at once must not both migrate: every start takes a transaction-scoped
+//! advisory lock before reading the version, so the second waits for the first to commit and
+//! then finds the schema up to date.
+
+use postgres::Client;
+
+use super::super::SCHEMA_VERSION;
+
+/// The advisory lock key of the migration (the bytes of `rempart1` as a number): any constant,
+/// unlikely to be used by another program sharing the database.
+const MIGRATION_LOCK: i64 = 0x7265_6d70_6172_7431;
+
+/// Version 1 of the schema. Later versions append statements; each version runs once.
+const MIGRATIONS: [&str; 1] = [r"
+CREATE TABLE scans (
+    id TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    source TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    digest TEXT,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until BIGINT,
+    error TEXT,
+    submitted_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    started_at BIGINT,
+    finished_at BIGINT
+);
+-- One active scan per subject: the deduplication holds even between replicas.
+CREATE UNIQUE INDEX scans_one_active ON scans(subject) WHERE state IN ('queued', 'running');
+CREATE INDEX scans_queue ON scans(state, created_at);
+CREATE TABLE images (
+    digest TEXT PRIMARY KEY,
+    repository TEXT NOT NULL,
+    name TEXT NOT NULL,
+    result BYTEA NOT NULL,
+    inventory BYTEA NOT NULL,
+    scanned_at BIGINT NOT NULL,
+    scan_id TEXT NOT NULL
+);
+CREATE TABLE policies (
+    name TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    document TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE verdicts (
+    digest TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    policy_version BIGINT NOT NULL,
+    passed BOOLEAN NOT NULL,
+    reasons TEXT NOT NULL,
+    decided_at BIGINT NOT NULL,
+    findings BIGINT NOT NULL,
+    suppressed BIGINT NOT NULL,
+    PRIMARY KEY (digest, policy)
+);
+CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE TABLE audit (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    digest TEXT,
+    verdict TEXT,
+    detail TEXT
+);
+CREATE TABLE promotions (
+    id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    registry TEXT NOT NULL,
+    source_repository TEXT NOT NULL,
+    destination_repository TEXT NOT NULL,
+    tag TEXT,
+    policy TEXT NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT,
+    created_at BIGINT NOT NULL,
+    finished_at BIGINT
+);
+CREATE INDEX promotions_by_digest ON promotions(digest, state);
+-- Append-only: the database itself refuses to change, remove or truncate a line.
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit log is append-only';
+END
+$$;
+CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+"];
+
+/// What `migrate` found: the schema is up to date (after migrating it if needed), or newer
+/// than this build.
+pub(super) enum Outcome {
+    Current,
+    Newer(i64),
+}
+
+/// Brings the schema up to date in one transaction under the migration lock.
+pub(super) fn migrate(client: &mut Client) -> Result<Outcome, postgres::Error> {
+    let mut transaction = client.transaction()?;
+    transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    transaction.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+             version BIGINT PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )?;
+    let found: i64 = transaction
+        .query_one("SELECT coalesce(max(version), 0) FROM schema_version", &[])?
+        .get(0);
+    if found > SCHEMA_VERSION {
+        // Nothing was changed: the rollback only undoes the (existing) table's creation.
+        transaction.rollback()?;
+        return Ok(Outcome::Newer(found));
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate() {
+        let version = i64::try_from(index).unwrap_or(i64::MAX) + 1;
+        if version <= found {
+            continue;
+        }
+        transaction.batch_execute(migration)?;
+        transaction.execute(
+            "INSERT INTO schema_version (version) VALUES ($1)",
+            &[&version],
+        )?;
+    }
+    transaction.commit()?;
+    Ok(Outcome::Current)
+}
