@@ -724,7 +724,15 @@ fn an_uploaded_image_gets_the_cli_report_in_every_format_and_a_verdict() {
             .any(|i| i["digest"] == digest)
     );
     let shown = get(&format!("/v1/images/{digest}"), admin()).json();
-    assert_eq!(shown["verdicts"][0]["policy"], "default");
+    // Other tests may have asked for verdicts under their own policies meanwhile.
+    assert!(
+        shown["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["policy"] == "default"),
+        "{shown}"
+    );
 }
 
 #[test]

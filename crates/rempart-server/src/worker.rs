@@ -10,11 +10,11 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use crate::clock::now_millis;
-use crate::decide::{DEFAULT_POLICY_NAME, compress, decide};
+use crate::decide::{DEFAULT_POLICY_NAME, compress, judge, load_policy};
 use crate::metrics::OutcomeLabels;
 use crate::scanning::{ScanFailure, uploads_dir};
 use crate::state::AppState;
-use crate::store::{Lease, NewAudit, ScanSource, ScannedImage};
+use crate::store::{Completion, Lease, NewAudit, ScanSource, ScannedImage, VerdictRecord};
 
 pub(crate) async fn run_worker(
     state: Arc<AppState>,
@@ -195,12 +195,51 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
         scan_id: scan.id.clone(),
     };
     let (id, owner) = (scan.id.clone(), lease.owner.clone());
+    let mut judged = outcome.result;
     let completed = state
-        .with_store(move |store| store.complete_scan(&id, &owner, &image, now_millis()))
+        .with_store(move |store| {
+            let now = now_millis();
+            // The verdict under the default policy is decided before completing, so that the
+            // scan, its verdict and its audit line are stored together or not at all.
+            let verdict = load_policy(store, DEFAULT_POLICY_NAME, None)
+                .and_then(|policy| {
+                    let (verdict, applied) = judge(&policy, &mut judged)?;
+                    Ok(VerdictRecord {
+                        digest: image.digest.clone(),
+                        policy: policy.name,
+                        policy_version: policy.version,
+                        passed: verdict.passed,
+                        reasons: verdict.reasons,
+                        findings: i64::try_from(judged.findings.len()).unwrap_or(i64::MAX),
+                        suppressed: i64::try_from(applied.suppressed.len()).unwrap_or(i64::MAX),
+                        decided_at: now,
+                    })
+                })
+                .map_err(|error| tracing::warn!("scan {id}: no verdict: {error}"))
+                .ok();
+            let audit = NewAudit {
+                at: now,
+                actor: "server".into(),
+                action: "scan.completed".into(),
+                subject: id.clone(),
+                digest: Some(image.digest.clone()),
+                verdict: verdict
+                    .as_ref()
+                    .map(|v| if v.passed { "pass" } else { "fail" }.to_owned()),
+                detail: verdict.as_ref().map(|v| v.reasons.join("; ")),
+            };
+            let completion = Completion {
+                image,
+                verdict,
+                audit,
+            };
+            let completed = store.complete_scan(&id, &owner, &completion, now)?;
+            Ok(completed.then_some(completion.verdict))
+        })
         .await;
-    match completed {
-        Ok(true) => {}
-        Ok(false) => {
+    let verdict = match completed {
+        Ok(Some(verdict)) => verdict,
+        Ok(None) => {
             tracing::warn!(
                 "scan {}: finished after another worker took it over; this result is dropped",
                 scan.id
@@ -212,54 +251,25 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
             tracing::error!("scan {}: cannot store the result: {error}", scan.id);
             return;
         }
-    }
+    };
     state
         .metrics
         .scans
         .get_or_create(&outcome_label("done"))
         .inc();
     remove_upload(state, &scan.source);
-    let (decided_digest, scan_id) = (digest.clone(), scan.id.clone());
-    let decided = state
-        .with_store(move |store| {
-            let now = now_millis();
-            let decision = decide(store, &decided_digest, DEFAULT_POLICY_NAME, now);
-            let verdict = match &decision {
-                Ok((decision, _)) if decision.passed => Some("pass".to_owned()),
-                Ok(_) => Some("fail".to_owned()),
-                Err(_) => None,
-            };
-            store.append_audit(&NewAudit {
-                at: now,
-                actor: "server".into(),
-                action: "scan.completed".into(),
-                subject: scan_id,
-                digest: Some(decided_digest),
-                verdict,
-                detail: decision
-                    .as_ref()
-                    .ok()
-                    .map(|(decision, _)| decision.reasons.join("; ")),
-            })?;
-            Ok(decision)
-        })
-        .await;
-    match decided {
-        Ok(Ok((decision, _))) => {
-            let label = if decision.passed { "passed" } else { "failed" };
-            state
-                .metrics
-                .verdicts
-                .get_or_create(&outcome_label(label))
-                .inc();
-            tracing::info!(
-                "scan {}: {digest} {label} policy `{}`",
-                scan.id,
-                decision.policy
-            );
-        }
-        Ok(Err(error)) => tracing::warn!("scan {}: no verdict: {error}", scan.id),
-        Err(error) => tracing::warn!("scan {}: cannot record the verdict: {error}", scan.id),
+    if let Some(verdict) = verdict {
+        let label = if verdict.passed { "passed" } else { "failed" };
+        state
+            .metrics
+            .verdicts
+            .get_or_create(&outcome_label(label))
+            .inc();
+        tracing::info!(
+            "scan {}: {digest} {label} policy `{}`",
+            scan.id,
+            verdict.policy
+        );
     }
     crate::gate::promote_pending(state, &digest).await;
 }

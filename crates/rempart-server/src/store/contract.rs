@@ -2,8 +2,8 @@
 //! the contract, called by each backend's tests with a fresh store.
 
 use super::{
-    NewAudit, NewScan, PromotionRecord, PromotionState, QueuePolicy, Role, ScanSource, ScanState,
-    ScannedImage, Store, TokenRecord, VerdictRecord,
+    Completion, NewAudit, NewScan, PromotionRecord, PromotionState, QueuePolicy, Role, ScanSource,
+    ScanState, ScannedImage, Store, TokenRecord, VerdictRecord,
 };
 
 const QUEUE: QueuePolicy = QueuePolicy {
@@ -25,7 +25,32 @@ fn new_scan(id: &str, subject: &str, now: i64) -> NewScan {
     }
 }
 
-fn image(digest: &str, scan_id: &str) -> ScannedImage {
+fn image(digest: &str, scan_id: &str) -> Completion {
+    Completion {
+        image: scanned(digest, scan_id),
+        verdict: Some(VerdictRecord {
+            digest: digest.to_owned(),
+            policy: "default".into(),
+            policy_version: 1,
+            passed: false,
+            reasons: vec!["1 finding (HIGH: 1)".into()],
+            findings: 1,
+            suppressed: 0,
+            decided_at: 5,
+        }),
+        audit: NewAudit {
+            at: 5,
+            actor: "server".into(),
+            action: "scan.completed".into(),
+            subject: scan_id.to_owned(),
+            digest: Some(digest.to_owned()),
+            verdict: Some("fail".into()),
+            detail: None,
+        },
+    }
+}
+
+fn scanned(digest: &str, scan_id: &str) -> ScannedImage {
     ScannedImage {
         digest: digest.to_owned(),
         repository: "registry.test/app".into(),
@@ -124,6 +149,15 @@ fn a_scan_completes_once_and_an_expired_lease_is_taken_over(store: &dyn Store) {
     );
     let scan = store.scan("s2").unwrap().unwrap();
     assert_eq!(scan.state, ScanState::Done);
+    // The verdict and the audit line came with the completion, once.
+    assert_eq!(store.verdicts("sha256:bb").unwrap()[0].policy, "default");
+    let completions = store
+        .audit(1000, None)
+        .unwrap()
+        .into_iter()
+        .filter(|entry| entry.action == "scan.completed" && entry.subject == "s2")
+        .count();
+    assert_eq!(completions, 1);
     assert_eq!(scan.digest.as_deref(), Some("sha256:bb"));
     let stored = store.image("sha256:bb").unwrap().unwrap();
     assert_eq!(
@@ -228,7 +262,13 @@ fn verdicts_remember_the_previous_one(store: &dyn Store) {
     let previous = store.record_verdict(&verdict).unwrap().unwrap();
     assert!(!previous.passed);
     assert_eq!(previous.reasons, vec!["1 finding (HIGH: 1)".to_owned()]);
-    assert_eq!(store.verdicts("sha256:bb").unwrap(), vec![verdict]);
+    let recorded: Vec<VerdictRecord> = store
+        .verdicts("sha256:bb")
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.policy == "gate")
+        .collect();
+    assert_eq!(recorded, vec![verdict]);
 }
 
 fn tokens_are_found_by_hash_until_revoked(store: &dyn Store) {

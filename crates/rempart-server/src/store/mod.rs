@@ -123,6 +123,16 @@ pub(crate) struct ScannedImage {
     pub(crate) scan_id: String,
 }
 
+/// What completing a scan stores, all in one transaction: the image, its verdict under the
+/// default policy, and the audit line saying so. A replica that dies right after leaves either
+/// all of it or none (and then the scan is taken over).
+#[derive(Debug, Clone)]
+pub(crate) struct Completion {
+    pub(crate) image: ScannedImage,
+    pub(crate) verdict: Option<VerdictRecord>,
+    pub(crate) audit: NewAudit,
+}
+
 /// An image's row without its blobs, for listings.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ImageSummary {
@@ -317,13 +327,13 @@ pub(crate) trait Store: Send + Sync {
     ) -> Result<Option<Lease>, StoreError>;
     /// Extends a lease; false when the lease was lost (another worker took the scan).
     fn renew_lease(&self, id: &str, owner: &str, until: i64) -> Result<bool, StoreError>;
-    /// Stores the image and marks the scan done, in one transaction, only if `owner` still
-    /// holds the lease: a scan completes once.
+    /// Stores the image, its verdict and the audit line, and marks the scan done, in one
+    /// transaction, only if `owner` still holds the lease: a scan completes once.
     fn complete_scan(
         &self,
         id: &str,
         owner: &str,
-        image: &ScannedImage,
+        completion: &Completion,
         now: i64,
     ) -> Result<bool, StoreError>;
     /// Marks the scan failed (`retry`: queued again while attempts remain).

@@ -19,7 +19,7 @@ use std::time::Duration;
 use postgres::{Client, Row};
 
 use super::{
-    AuditEntry, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord,
+    AuditEntry, Completion, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord,
     PromotionState, QueuePolicy, Role, ScanRecord, ScanSource, ScanState, ScannedImage, Store,
     StoreError, Submitted, TokenRecord, VerdictRecord,
 };
@@ -146,6 +146,49 @@ fn token_from_row(row: &Row) -> Outcome<TokenRecord> {
         created_by: row.try_get(6)?,
         revoked_at: row.try_get(7)?,
     })
+}
+
+fn upsert_verdict(
+    client: &mut impl postgres::GenericClient,
+    verdict: &VerdictRecord,
+) -> Outcome<()> {
+    client.execute(
+        &format!(
+            "INSERT INTO verdicts ({VERDICT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (digest, policy) DO UPDATE SET policy_version = excluded.policy_version,
+                 passed = excluded.passed, reasons = excluded.reasons, decided_at = excluded.decided_at,
+                 findings = excluded.findings, suppressed = excluded.suppressed"
+        ),
+        &[
+            &verdict.digest,
+            &verdict.policy,
+            &verdict.policy_version,
+            &verdict.passed,
+            &json(&verdict.reasons),
+            &verdict.decided_at,
+            &verdict.findings,
+            &verdict.suppressed,
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_audit(client: &mut impl postgres::GenericClient, entry: &NewAudit) -> Outcome<i64> {
+    Ok(client
+        .query_one(
+            "INSERT INTO audit (at, actor, action, subject, digest, verdict, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            &[
+                &entry.at,
+                &entry.actor,
+                &entry.action,
+                &entry.subject,
+                &entry.digest,
+                &entry.verdict,
+                &entry.detail,
+            ],
+        )?
+        .try_get(0)?)
 }
 
 fn verdict_from_row(row: &Row) -> Outcome<VerdictRecord> {
@@ -346,9 +389,10 @@ impl Store for PostgresStore {
         &self,
         id: &str,
         owner: &str,
-        image: &ScannedImage,
+        completion: &Completion,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let image = &completion.image;
         self.with(|c| {
             let mut transaction = c.transaction()?;
             let changed = transaction.execute(
@@ -376,6 +420,10 @@ impl Store for PostgresStore {
                     &image.scan_id,
                 ],
             )?;
+            if let Some(verdict) = &completion.verdict {
+                upsert_verdict(&mut transaction, verdict)?;
+            }
+            insert_audit(&mut transaction, &completion.audit)?;
             transaction.commit()?;
             Ok(true)
         })
@@ -521,7 +569,6 @@ impl Store for PostgresStore {
     }
 
     fn record_verdict(&self, verdict: &VerdictRecord) -> Result<Option<VerdictRecord>, StoreError> {
-        let reasons = json(&verdict.reasons);
         self.with(|c| {
             let mut transaction = c.transaction()?;
             // The verdict replaced must be the one just before this: decisions on the same
@@ -540,24 +587,7 @@ impl Store for PostgresStore {
                 .as_ref()
                 .map(verdict_from_row)
                 .transpose()?;
-            transaction.execute(
-                &format!(
-                    "INSERT INTO verdicts ({VERDICT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                     ON CONFLICT (digest, policy) DO UPDATE SET policy_version = excluded.policy_version,
-                         passed = excluded.passed, reasons = excluded.reasons, decided_at = excluded.decided_at,
-                         findings = excluded.findings, suppressed = excluded.suppressed"
-                ),
-                &[
-                    &verdict.digest,
-                    &verdict.policy,
-                    &verdict.policy_version,
-                    &verdict.passed,
-                    &reasons,
-                    &verdict.decided_at,
-                    &verdict.findings,
-                    &verdict.suppressed,
-                ],
-            )?;
+            upsert_verdict(&mut transaction, verdict)?;
             transaction.commit()?;
             Ok(previous)
         })
@@ -712,22 +742,7 @@ impl Store for PostgresStore {
     }
 
     fn append_audit(&self, entry: &NewAudit) -> Result<i64, StoreError> {
-        self.with(|c| {
-            Ok(c.query_one(
-                "INSERT INTO audit (at, actor, action, subject, digest, verdict, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                &[
-                    &entry.at,
-                    &entry.actor,
-                    &entry.action,
-                    &entry.subject,
-                    &entry.digest,
-                    &entry.verdict,
-                    &entry.detail,
-                ],
-            )?
-            .try_get(0)?)
-        })
+        self.with(|c| insert_audit(c, entry))
     }
 
     fn audit(&self, limit: i64, before: Option<i64>) -> Result<Vec<AuditEntry>, StoreError> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    AuditEntry, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord,
+    AuditEntry, Completion, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord,
     PromotionState, QueuePolicy, Role, SCHEMA_VERSION, ScanRecord, ScanSource, ScanState,
     ScannedImage, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
 };
@@ -265,6 +265,43 @@ fn promotion_from_row(row: &Row<'_>) -> rusqlite::Result<PromotionRecord> {
     })
 }
 
+fn upsert_verdict(connection: &Connection, verdict: &VerdictRecord) -> rusqlite::Result<()> {
+    connection.execute(
+        "INSERT INTO verdicts (digest, policy, policy_version, passed, reasons, decided_at, findings, suppressed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (digest, policy) DO UPDATE SET policy_version = excluded.policy_version,
+             passed = excluded.passed, reasons = excluded.reasons, decided_at = excluded.decided_at,
+             findings = excluded.findings, suppressed = excluded.suppressed",
+        params![
+            verdict.digest,
+            verdict.policy,
+            verdict.policy_version,
+            i64::from(verdict.passed),
+            json(&verdict.reasons),
+            verdict.decided_at,
+            verdict.findings,
+            verdict.suppressed
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_audit(connection: &Connection, entry: &NewAudit) -> rusqlite::Result<i64> {
+    connection.execute(
+        "INSERT INTO audit (at, actor, action, subject, digest, verdict, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            entry.at,
+            entry.actor,
+            entry.action,
+            entry.subject,
+            entry.digest,
+            entry.verdict,
+            entry.detail
+        ],
+    )?;
+    Ok(connection.last_insert_rowid())
+}
+
 fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
@@ -394,9 +431,10 @@ impl Store for SqliteStore {
         &self,
         id: &str,
         owner: &str,
-        image: &ScannedImage,
+        completion: &Completion,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let image = &completion.image;
         self.with(|c| {
             let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let changed = transaction.execute(
@@ -423,6 +461,10 @@ impl Store for SqliteStore {
                     image.scan_id
                 ],
             )?;
+            if let Some(verdict) = &completion.verdict {
+                upsert_verdict(&transaction, verdict)?;
+            }
+            insert_audit(&transaction, &completion.audit)?;
             transaction.commit()?;
             Ok(true)
         })
@@ -585,23 +627,7 @@ impl Store for SqliteStore {
                     verdict_from_row,
                 )
                 .optional()?;
-            transaction.execute(
-                "INSERT INTO verdicts (digest, policy, policy_version, passed, reasons, decided_at, findings, suppressed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (digest, policy) DO UPDATE SET policy_version = excluded.policy_version,
-                     passed = excluded.passed, reasons = excluded.reasons, decided_at = excluded.decided_at,
-                     findings = excluded.findings, suppressed = excluded.suppressed",
-                params![
-                    verdict.digest,
-                    verdict.policy,
-                    verdict.policy_version,
-                    i64::from(verdict.passed),
-                    json(&verdict.reasons),
-                    verdict.decided_at,
-                    verdict.findings,
-                    verdict.suppressed
-                ],
-            )?;
+            upsert_verdict(&transaction, verdict)?;
             transaction.commit()?;
             Ok(previous)
         })
@@ -740,21 +766,7 @@ impl Store for SqliteStore {
     }
 
     fn append_audit(&self, entry: &NewAudit) -> Result<i64, StoreError> {
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO audit (at, actor, action, subject, digest, verdict, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    entry.at,
-                    entry.actor,
-                    entry.action,
-                    entry.subject,
-                    entry.digest,
-                    entry.verdict,
-                    entry.detail
-                ],
-            )?;
-            Ok(c.last_insert_rowid())
-        })
+        self.with(|c| insert_audit(c, entry))
     }
 
     fn audit(&self, limit: i64, before: Option<i64>) -> Result<Vec<AuditEntry>, StoreError> {
