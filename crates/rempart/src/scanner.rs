@@ -6,8 +6,9 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 use rempart_core::{
-    AnalysisOutput, FileAnalyzer, FileMeta, FileSink, ImageAnalyzer, ImageContext, ImageMetadata,
-    Interest, InventoryEntry, LayerSummary, REPORT_SCHEMA_VERSION, ScanResult, ScannerKind,
+    AnalysisOutput, FileAnalyzer, FileMeta, FileSink, GoSymbols, ImageAnalyzer, ImageContext,
+    ImageMetadata, Interest, InventoryEntry, LayerSummary, REPORT_SCHEMA_VERSION, ScanResult,
+    ScannerKind,
 };
 use rempart_image::{
     DirOptions, ImageError, ImageSource, LayerAccess, LayerWalk, Limits, WalkError, walk_dir,
@@ -65,6 +66,9 @@ impl Default for ScanOptions {
 pub struct ScanOutcome {
     pub result: ScanResult,
     pub inventory: Vec<InventoryEntry>,
+    /// The function tables of the Go binaries of the final image: with the result and the
+    /// inventory, all that matching vulnerabilities again needs ([`Scanner::rematch`]).
+    pub go_symbols: Vec<GoSymbols>,
 }
 
 /// Runs file analyzers over every layer once, then image analyzers over the merged image.
@@ -407,9 +411,55 @@ impl Scanner {
                 vulnerability_data: None,
             },
             inventory,
+            go_symbols,
         })
     }
+
+    /// Matches a stored result's packages against the vulnerability data again, reading no
+    /// layer: the vulnerability findings are replaced by what the vulnerability analyzer finds
+    /// now, everything else is kept. `inventory` and `go_symbols` are the scan's own.
+    pub fn rematch(
+        &self,
+        result: &mut ScanResult,
+        inventory: &[InventoryEntry],
+        go_symbols: &[GoSymbols],
+    ) -> Result<(), ScanError> {
+        let context = ImageContext {
+            metadata: &result.target,
+            inventory,
+            os: result.os.as_ref(),
+            packages: &result.packages,
+            go_symbols,
+        };
+        let mut findings = Vec::new();
+        for analyzer in self
+            .image_analyzers
+            .iter()
+            .filter(|analyzer| analyzer.name() == VULNERABILITY_ANALYZER)
+        {
+            analyzer
+                .analyze_image(&context, &mut findings)
+                .map_err(|error| ScanError::ImageAnalyzer {
+                    analyzer: analyzer.name(),
+                    message: error.0,
+                })?;
+        }
+        result
+            .findings
+            .retain(|finding| finding.scanner != ScannerKind::Vuln);
+        result.findings.extend(findings);
+        result.findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.id.cmp(&b.id))
+                .then_with(|| a.location.cmp(&b.location))
+        });
+        Ok(())
+    }
 }
+
+/// The name the vulnerability matcher gives itself (`rempart_vulndb::VulnMatcher`).
+const VULNERABILITY_ANALYZER: &str = "vuln";
 
 /// Lends one of the scanner's analyzers to a walk that runs only some of them.
 struct Borrowed<'a>(&'a dyn FileAnalyzer);
