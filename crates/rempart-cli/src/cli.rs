@@ -526,6 +526,16 @@ pub(crate) struct ServerRunArgs {
     /// `/v1/registry/events`, and per repository prefix `scan` or `promote` (see the README).
     #[arg(long, value_name = "FILE")]
     pub(crate) gate: Option<PathBuf>,
+    /// How often the vulnerability database file is checked for a change; a change makes the
+    /// server match every stored image again.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) db_check_interval: Option<std::time::Duration>,
+    /// Update the vulnerability database from the feeds this often (`24h`); off by default.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) db_update_interval: Option<std::time::Duration>,
+    /// Base URL of the OSV exports for the scheduled updates (a mirror).
+    #[arg(long, value_name = "URL")]
+    pub(crate) osv_base: Option<String>,
     /// Scans this process runs at once.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub(crate) concurrent_scans: u16,

@@ -6,15 +6,16 @@
 #[path = "../../rempart-server/src/store/postgres/test_cluster.rs"]
 mod test_cluster;
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
+use support::{free_port, request};
 
 const IMAGES: usize = 20;
 
@@ -29,14 +30,6 @@ impl Drop for Replica {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn start_replica(store: &str, data_dir: &Path, port: u16, log: &str) -> Replica {
@@ -58,32 +51,6 @@ fn start_replica(store: &str, data_dir: &Path, port: u16, log: &str) -> Replica 
         std::thread::sleep(Duration::from_millis(200));
     }
     replica
-}
-
-/// One HTTP/1.1 request (the server answers JSON with a length); `None` when nothing listens.
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &[u8],
-) -> Option<(u16, Value)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let authorization = token.map_or_else(String::new, |token| {
-        format!("Authorization: Bearer {token}\r\n")
-    });
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{authorization}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).ok()?;
-    stream.write_all(body).ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
-    let text = String::from_utf8_lossy(&response);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
 }
 
 /// A `docker save` archive of a one-layer image holding a file unique to `number`.

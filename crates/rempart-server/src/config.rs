@@ -60,6 +60,12 @@ pub struct ServerConfig {
     pub rate_limit_per_token: u32,
     /// How long shutdown waits for running scans before giving them back to the queue.
     pub shutdown_grace: Duration,
+    /// How often the vulnerability database file is checked for a change (which triggers the
+    /// re-evaluation of every stored image).
+    pub database_check_interval: Duration,
+    /// Update the vulnerability database from the feeds this often (off when `None`).
+    pub database_update_interval: Option<Duration>,
+    pub feeds: rempart::FeedConfig,
     /// How often an idle worker looks at the queue (other replicas may have queued work).
     pub poll_interval: Duration,
 }
@@ -83,6 +89,9 @@ impl ServerConfig {
             rate_limit_per_token: 200,
             shutdown_grace: Duration::from_secs(30),
             poll_interval: Duration::from_millis(500),
+            database_check_interval: Duration::from_secs(30),
+            database_update_interval: None,
+            feeds: rempart::FeedConfig::default(),
         }
     }
 }

@@ -66,6 +66,22 @@ pub(crate) fn stored_result(image: &ScannedImage) -> Result<ScanResult, DecideEr
         .map_err(|e| DecideError::Damaged(format!("the stored result of {}: {e}", image.digest)))
 }
 
+/// What an image keeps besides its result, so that matching it again reads no layer: the
+/// final file system and the function tables of its Go binaries.
+#[derive(Serialize, serde::Deserialize)]
+pub(crate) struct StoredInventory {
+    pub(crate) inventory: Vec<rempart_core::InventoryEntry>,
+    pub(crate) go_symbols: Vec<rempart_core::GoSymbols>,
+}
+
+pub(crate) fn stored_inventory(image: &ScannedImage) -> Result<StoredInventory, DecideError> {
+    let damaged = |e: &dyn std::fmt::Display| {
+        DecideError::Damaged(format!("the stored inventory of {}: {e}", image.digest))
+    };
+    let json = zstd::decode_all(image.inventory.as_slice()).map_err(|e| damaged(&e))?;
+    serde_json::from_slice(&json).map_err(|e| damaged(&e))
+}
+
 pub(crate) fn load_policy(
     store: &dyn Store,
     name: &str,

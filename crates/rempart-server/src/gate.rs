@@ -227,7 +227,7 @@ async fn promote_one(state: &Arc<AppState>, promotion: PromotionRecord) {
 }
 
 async fn copy(state: &Arc<AppState>, promotion: &PromotionRecord) -> Result<String, String> {
-    let options = state.engine.registry_options();
+    let options = state.engine().registry_options();
     let promotion = promotion.clone();
     tokio::task::spawn_blocking(move || {
         rempart_image::copy_image(

@@ -14,6 +14,7 @@ mod decide;
 mod gate;
 mod limit;
 mod metrics;
+mod reevaluate;
 mod scanning;
 mod state;
 mod store;
@@ -188,7 +189,7 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
     let keep_store = Arc::clone(&store);
     let state = Arc::new(AppState {
         store,
-        engine: Arc::new(engine),
+        engine: std::sync::RwLock::new(Arc::new(engine)),
         limiter: limit::RateLimiter::new(config.rate_limit_per_token),
         metrics: metrics::Metrics::new(),
         wake: Notify::new(),
@@ -211,6 +212,7 @@ async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
             stop.clone(),
         )));
     }
+    let watcher = tokio::spawn(reevaluate::watch_database(Arc::clone(&state), stop.clone()));
     let handle = axum_server::Handle::new();
     let shutdown_handle = handle.clone();
     let grace = state.config.shutdown_grace;
@@ -255,6 +257,7 @@ async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
     for worker in workers {
         let _ = worker.await;
     }
+    let _ = watcher.await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -22,6 +22,7 @@ pub(crate) struct ScanFailure {
 
 pub(crate) struct ScanEngine {
     scanner: Scanner,
+    database: PathBuf,
     vulnerability_data: Option<VulnerabilityData>,
     cache_dir: PathBuf,
     uploads_dir: PathBuf,
@@ -56,7 +57,7 @@ impl ScanEngine {
             secret_config: None,
             secret_max_size: None,
             config_files: rempart_misconfig::ConfigOptions::default(),
-            database: Some(database),
+            database: Some(database.clone()),
             policies: Vec::new(),
             malware: MalwareConfig {
                 cache_dir: Some(cache_dir.clone()),
@@ -76,12 +77,31 @@ impl ScanEngine {
             Err(error) => tracing::warn!("scanning without the layer cache: {error}"),
         }
         Ok(ScanEngine {
+            database,
             scanner: Scanner::new(analyzers.files, analyzers.images, scanners, options),
             vulnerability_data: Some(vulnerability_data),
             cache_dir,
             uploads_dir: uploads_dir(&config.data_dir),
             registry: config.registry.clone(),
         })
+    }
+
+    pub(crate) fn database_path(&self) -> &Path {
+        &self.database
+    }
+
+    /// Matches a stored result against this engine's vulnerability data again.
+    pub(crate) fn rematch(
+        &self,
+        result: &mut rempart_core::ScanResult,
+        inventory: &[rempart_core::InventoryEntry],
+        go_symbols: &[rempart_core::GoSymbols],
+    ) -> Result<(), rempart::ScanError> {
+        self.scanner.rematch(result, inventory, go_symbols)?;
+        result
+            .vulnerability_data
+            .clone_from(&self.vulnerability_data);
+        Ok(())
     }
 
     pub(crate) fn vulnerability_data(&self) -> Option<&VulnerabilityData> {

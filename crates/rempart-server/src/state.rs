@@ -12,7 +12,9 @@ use crate::store::{QueuePolicy, Store, StoreError};
 
 pub(crate) struct AppState {
     pub(crate) store: Arc<dyn Store>,
-    pub(crate) engine: Arc<ScanEngine>,
+    /// Replaced whole when the vulnerability database changes; a running scan keeps the one it
+    /// started with.
+    pub(crate) engine: std::sync::RwLock<Arc<ScanEngine>>,
     pub(crate) config: ServerConfig,
     pub(crate) metrics: Metrics,
     /// Woken when a scan is queued here, so an idle worker starts at once.
@@ -23,6 +25,22 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
+    pub(crate) fn engine(&self) -> Arc<ScanEngine> {
+        Arc::clone(
+            &self
+                .engine
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    pub(crate) fn replace_engine(&self, engine: ScanEngine) {
+        *self
+            .engine
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
+    }
+
     pub(crate) fn queue_policy(&self) -> QueuePolicy {
         QueuePolicy {
             lease_millis: i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX),

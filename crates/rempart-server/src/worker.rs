@@ -66,7 +66,7 @@ async fn run_scan(state: &Arc<AppState>, lease: Lease, stop: &mut watch::Receive
         owner.clone(),
         Arc::clone(&lost),
     ));
-    let engine = Arc::clone(&state.engine);
+    let engine = state.engine();
     let source = lease.scan.source.clone();
     let started = Instant::now();
     let mut scan = tokio::task::spawn_blocking(move || engine.scan(&source));
@@ -165,7 +165,10 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
     };
     let (result, inventory) = match (
         serde_json::to_vec(&outcome.result),
-        serde_json::to_vec(&outcome.inventory),
+        serde_json::to_vec(&crate::decide::StoredInventory {
+            inventory: outcome.inventory,
+            go_symbols: outcome.go_symbols,
+        }),
     ) {
         (Ok(result), Ok(inventory)) => (compress(&result), compress(&inventory)),
         (Err(e), _) | (_, Err(e)) => {

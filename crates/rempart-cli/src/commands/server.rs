@@ -74,6 +74,13 @@ fn server_config(args: &ServerRunArgs) -> Result<ServerConfig> {
     if let Some(path) = &args.gate {
         config.gate = Some(rempart_server::GateConfig::load(path).map_err(anyhow::Error::msg)?);
     }
+    if let Some(every) = args.db_check_interval {
+        config.database_check_interval = every;
+    }
+    config.database_update_interval = args.db_update_interval;
+    if let Some(base) = &args.osv_base {
+        config.feeds.osv_base.clone_from(base);
+    }
     config.concurrent_scans = usize::from(args.concurrent_scans);
     if let Some(lease) = args.lease {
         anyhow::ensure!(

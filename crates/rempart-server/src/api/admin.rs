@@ -281,3 +281,42 @@ pub(crate) async fn promotions(
         .collect();
     Ok(axum::Json(json!({ "promotions": promotions })).into_response())
 }
+
+/// `POST /v1/reevaluate`: reloads the vulnerability database now and matches every stored image
+/// again (what the server does by itself when the database file changes).
+pub(crate) async fn reevaluate(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&state, &headers, Role::Admin).await?;
+    let done = crate::reevaluate::reload_and_reevaluate(&state)
+        .await
+        .map_err(|message| {
+            tracing::error!("re-evaluation: {message}");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("the re-evaluation failed: {message}"),
+            )
+        })?;
+    let (actor, detail) = (
+        caller.name.clone(),
+        format!(
+            "{} images, {} verdicts changed",
+            done.images, done.verdicts_changed
+        ),
+    );
+    state
+        .with_store(move |store| {
+            store.append_audit(&NewAudit {
+                at: now_millis(),
+                actor,
+                action: "database.reevaluated".into(),
+                subject: "vulnerability database".into(),
+                detail: Some(detail),
+                ..NewAudit::default()
+            })
+        })
+        .await?;
+    Ok(axum::Json(done).into_response())
+}

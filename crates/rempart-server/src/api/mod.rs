@@ -62,6 +62,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v1/audit", get(admin::audit))
         .route("/v1/promotions", get(admin::promotions))
+        .route("/v1/reevaluate", post(admin::reevaluate))
         .route("/v1/registry/events", post(registry::events))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.max_request_bytes))
@@ -110,7 +111,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         Ok(()) => axum::Json(json!({
             "status": "ready",
             "store": store,
-            "vulnerability_data": state.engine.vulnerability_data(),
+            "vulnerability_data": state.engine().vulnerability_data().cloned(),
         }))
         .into_response(),
         Err(error) => {

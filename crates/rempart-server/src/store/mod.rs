@@ -352,6 +352,15 @@ pub(crate) trait Store: Send + Sync {
     fn queue_depth(&self) -> Result<i64, StoreError>;
 
     fn image(&self, digest: &str) -> Result<Option<ScannedImage>, StoreError>;
+    /// Replaces an image's stored result after matching it again, only if it is still the
+    /// result of scan `scan_id` (a newer scan's result is never overwritten by an older one's
+    /// re-match).
+    fn replace_image_result(
+        &self,
+        digest: &str,
+        scan_id: &str,
+        result: &[u8],
+    ) -> Result<bool, StoreError>;
     fn images(&self, limit: i64) -> Result<Vec<ImageSummary>, StoreError>;
 
     /// Stores a new version of a policy and returns its number (1 for a new name).

@@ -494,6 +494,21 @@ impl Store for PostgresStore {
         })
     }
 
+    fn replace_image_result(
+        &self,
+        digest: &str,
+        scan_id: &str,
+        result: &[u8],
+    ) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let changed = c.execute(
+                "UPDATE images SET result = $3 WHERE digest = $1 AND scan_id = $2",
+                &[&digest, &scan_id, &result],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
     fn images(&self, limit: i64) -> Result<Vec<ImageSummary>, StoreError> {
         self.with(|c| {
             let found = c.query(

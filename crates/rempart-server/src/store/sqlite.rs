@@ -535,6 +535,21 @@ impl Store for SqliteStore {
         })
     }
 
+    fn replace_image_result(
+        &self,
+        digest: &str,
+        scan_id: &str,
+        result: &[u8],
+    ) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE images SET result = ?3 WHERE digest = ?1 AND scan_id = ?2",
+                params![digest, scan_id, result],
+            )
+            .map(|changed| changed == 1)
+        })
+    }
+
     fn images(&self, limit: i64) -> Result<Vec<ImageSummary>, StoreError> {
         self.with(|c| {
             let mut statement = c.prepare(

@@ -1,0 +1,163 @@
+//! Continuous re-evaluation: when the vulnerability database changes (a scheduled
+//! `db update`, or a file swapped in by an operator), the scan engine is rebuilt on the new
+//! data and every stored image is matched again from its stored packages and inventory (no
+//! layer is read, no registry asked), and each recorded verdict is decided again. A verdict that
+//! changes is written to the audit log (`verdict.changed`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::clock::now_millis;
+use crate::decide::{compress, decide, stored_inventory, stored_result};
+use crate::scanning::ScanEngine;
+use crate::state::AppState;
+use crate::store::{NewAudit, Store, StoreError};
+
+/// What one re-evaluation did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct Reevaluation {
+    pub(crate) images: usize,
+    pub(crate) rematched: usize,
+    /// Images whose result could not be read or matched (the log says why).
+    pub(crate) failed: usize,
+    pub(crate) verdicts: usize,
+    pub(crate) verdicts_changed: usize,
+    pub(crate) seconds: f64,
+}
+
+/// Identifies one version of the database file: a swapped-in file differs in inode or time.
+fn fingerprint(path: &Path) -> Option<(u64, u64, SystemTime)> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.ino(), metadata.len(), metadata.modified().ok()?))
+}
+
+/// Watches the database file, and updates it on a schedule when asked; re-evaluates on change.
+pub(crate) async fn watch_database(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    let path: PathBuf = state.engine().database_path().to_owned();
+    let mut known = fingerprint(&path);
+    let mut last_update = Instant::now();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(state.config.database_check_interval) => {}
+            _ = stop.changed() => return,
+        }
+        if let Some(every) = state.config.database_update_interval
+            && last_update.elapsed() >= every
+        {
+            last_update = Instant::now();
+            let (target, feeds) = (path.clone(), state.config.feeds.clone());
+            match tokio::task::spawn_blocking(move || rempart::update_database(&target, &feeds))
+                .await
+            {
+                Ok(Ok(stats)) => tracing::info!("vulnerability database updated: {stats:?}"),
+                Ok(Err(error)) => tracing::warn!("scheduled database update failed: {error}"),
+                Err(error) => tracing::warn!("scheduled database update stopped: {error}"),
+            }
+        }
+        let now = fingerprint(&path);
+        if now.is_some() && now != known {
+            known = now;
+            match reload_and_reevaluate(&state).await {
+                Ok(done) => tracing::info!(
+                    "re-evaluated {} images in {:.2} s after a database change: {} verdicts changed",
+                    done.images,
+                    done.seconds,
+                    done.verdicts_changed
+                ),
+                Err(error) => tracing::error!("re-evaluation after a database change: {error}"),
+            }
+        }
+    }
+}
+
+/// Rebuilds the engine on the database as it is now, then re-evaluates every stored image.
+pub(crate) async fn reload_and_reevaluate(state: &Arc<AppState>) -> Result<Reevaluation, String> {
+    let config = state.config.clone();
+    let engine = tokio::task::spawn_blocking(move || ScanEngine::new(&config))
+        .await
+        .map_err(|e| e.to_string())??;
+    state.replace_engine(engine);
+    let engine = state.engine();
+    let store = Arc::clone(&state.store);
+    tokio::task::spawn_blocking(move || reevaluate_all(store.as_ref(), &engine))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+fn reevaluate_all(store: &dyn Store, engine: &ScanEngine) -> Result<Reevaluation, StoreError> {
+    let started = Instant::now();
+    let mut done = Reevaluation::default();
+    for summary in store.images(i64::MAX)? {
+        done.images += 1;
+        let Some(image) = store.image(&summary.digest)? else {
+            continue;
+        };
+        let rematched = stored_result(&image)
+            .and_then(|result| Ok((result, stored_inventory(&image)?)))
+            .map_err(|e| e.to_string())
+            .and_then(|(mut result, kept)| {
+                engine
+                    .rematch(&mut result, &kept.inventory, &kept.go_symbols)
+                    .map_err(|e| e.to_string())?;
+                serde_json::to_vec(&result).map_err(|e| e.to_string())
+            });
+        match rematched {
+            Ok(json) => {
+                if store.replace_image_result(&image.digest, &image.scan_id, &compress(&json))? {
+                    done.rematched += 1;
+                }
+            }
+            Err(error) => {
+                done.failed += 1;
+                tracing::error!("cannot re-evaluate {}: {error}", image.digest);
+                continue;
+            }
+        }
+        for recorded in store.verdicts(&image.digest)? {
+            let now = now_millis();
+            match decide(store, &image.digest, &recorded.policy, now) {
+                Ok((decision, previous)) => {
+                    done.verdicts += 1;
+                    let Some(previous) = previous else { continue };
+                    if previous.passed == decision.passed {
+                        continue;
+                    }
+                    done.verdicts_changed += 1;
+                    let word = |passed: bool| if passed { "pass" } else { "fail" };
+                    store.append_audit(&NewAudit {
+                        at: now,
+                        actor: "server".into(),
+                        action: "verdict.changed".into(),
+                        subject: format!("{} ({})", summary.name, decision.policy),
+                        digest: Some(image.digest.clone()),
+                        verdict: Some(word(decision.passed).into()),
+                        detail: Some(format!(
+                            "{} -> {} after a vulnerability database change{}",
+                            word(previous.passed),
+                            word(decision.passed),
+                            if decision.reasons.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", decision.reasons.join("; "))
+                            }
+                        )),
+                    })?;
+                }
+                // A policy deleted or damaged since: nothing to decide under it.
+                Err(error) => tracing::warn!(
+                    "verdict of {} under `{}`: {error}",
+                    image.digest,
+                    recorded.policy
+                ),
+            }
+        }
+    }
+    done.seconds = started.elapsed().as_secs_f64();
+    Ok(done)
+}
