@@ -45,7 +45,7 @@ notifications:
       threshold: 3
       backoff: 1s
 YAML
-/usr/bin/docker-registry serve "$work/registry.yml" 2> "$work/registry.log" &
+/usr/bin/docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
 pids+=("$!")
 wait_port "$server_port"; wait_port "$registry_port"
 admin=$(cat "$work/data/admin-token")
