@@ -1062,3 +1062,292 @@ fn the_deployment_files_pass_rempart_config() {
         .collect();
     assert_eq!(codes, ["DF-BASE-NOT-PINNED", "DF-BASE-NOT-PINNED"]);
 }
+
+// The web dashboard (`/ui/`): pages for browsers, signed in with a session cookie.
+
+/// A dashboard answer, with its headers (cookies, policy, redirects).
+struct Page {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Page {
+    /// The first value of a header, by its name in any case.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
+    /// The session id a sign-in set.
+    fn session(&self) -> Option<String> {
+        let cookie = self.header("set-cookie")?;
+        let value = cookie.strip_prefix("rempart_session=")?.split(';').next()?;
+        (!value.is_empty()).then(|| value.to_owned())
+    }
+
+    /// The session's form token, from the sign-out form of a page.
+    fn form_token(&self) -> String {
+        let from = self.body.find("name=\"form_token\" value=\"").unwrap() + 25;
+        self.body[from..from + 32].to_owned()
+    }
+}
+
+/// A dashboard request with curl: a session cookie, a form body and an Origin header when
+/// given. Redirects are not followed, so that they can be checked.
+fn ui(
+    method: &str,
+    path: &str,
+    session: Option<&str>,
+    form: Option<&str>,
+    origin: Option<&str>,
+) -> Page {
+    let fixture = fixture();
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let headers = tempfile::NamedTempFile::new().unwrap();
+    let mut command = Command::new("curl");
+    command
+        .args(["-s", "-S", "-X", method, "-o"])
+        .arg(out.path())
+        .arg("-D")
+        .arg(headers.path())
+        .args(["-w", "%{http_code} %{content_type}", "--max-time", "60"]);
+    if let Some(session) = session {
+        command.args(["-H", &format!("Cookie: rempart_session={session}")]);
+    }
+    if let Some(origin) = origin {
+        command.args(["-H", &format!("Origin: {origin}")]);
+    }
+    if let Some(form) = form {
+        command.args(["--data-raw", form]);
+    }
+    command.arg(format!("{}{path}", fixture.url));
+    let written = run(&mut command);
+    let (status, content_type) = written.split_once(' ').unwrap_or((&written, ""));
+    let response = Response {
+        status: status.parse().unwrap(),
+        content_type: content_type.to_owned(),
+        body: std::fs::read(out.path()).unwrap(),
+    };
+    openapi::check(method, path, &response);
+    Page {
+        status: response.status,
+        headers: std::fs::read_to_string(headers.path()).unwrap(),
+        body: response.text(),
+    }
+}
+
+/// Signs in through the login form as a browser on the server's own page would.
+fn sign_in(token: &str) -> String {
+    let page = ui(
+        "POST",
+        "/ui/login",
+        None,
+        Some(&format!("token={token}")),
+        Some(&fixture().url),
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.header("location"), Some("/ui/"));
+    page.session().expect("a session cookie")
+}
+
+#[test]
+fn dashboard_pages_need_a_session_and_keep_the_api_roles_and_scopes() {
+    let (_, digest) = upload_sample();
+    let image_page = format!("/ui/images/{digest}");
+    // No session: every page sends the browser to sign in; a bearer token is not a session.
+    for path in ["/ui/", image_page.as_str(), "/ui/audit"] {
+        let page = ui("GET", path, None, None, None);
+        assert_eq!(page.status, 303, "{path}");
+        assert_eq!(page.header("location"), Some("/ui/login"), "{path}");
+    }
+    assert_eq!(ui("GET", "/ui/", Some(admin()), None, None).status, 303);
+    let login = ui("GET", "/ui/login", None, None, None);
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains("type=\"password\""));
+
+    // Bad tokens, and forms from elsewhere, are refused without a session.
+    let refused = ui(
+        "POST",
+        "/ui/login",
+        None,
+        Some("token=rmp_0000"),
+        Some(&fixture().url),
+    );
+    assert_eq!(refused.status, 401);
+    assert!(refused.body.contains("unknown or revoked token") && refused.session().is_none());
+    for origin in [None, Some("http://evil.example")] {
+        let page = ui(
+            "POST",
+            "/ui/login",
+            None,
+            Some(&format!("token={}", admin())),
+            origin,
+        );
+        assert_eq!(page.status, 403, "origin {origin:?}");
+        assert!(page.session().is_none());
+    }
+    let registry = ui(
+        "POST",
+        "/ui/login",
+        None,
+        Some(&format!("token={}", fixture().registry_token)),
+        Some(&fixture().url),
+    );
+    assert_eq!(registry.status, 403);
+
+    // The admin signs in: the cookie is HttpOnly, SameSite=Strict, for /ui only.
+    let signed = ui(
+        "POST",
+        "/ui/login",
+        None,
+        Some(&format!("token={}", admin())),
+        Some(&fixture().url),
+    );
+    let cookie = signed.header("set-cookie").unwrap().to_owned();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/ui"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(!cookie.contains(admin()), "the token is not the cookie");
+    let session = signed.session().unwrap();
+
+    let fleet = ui("GET", "/ui/", Some(&session), None, None);
+    assert_eq!(fleet.status, 200);
+    let policy = fleet.header("content-security-policy").unwrap();
+    assert!(
+        policy.starts_with("default-src 'none'; style-src 'sha256-"),
+        "{policy}"
+    );
+    assert!(policy.contains("frame-ancestors 'none'") && !policy.contains("unsafe"));
+    assert!(!fleet.body.contains("<script"));
+    for text in [
+        digest.as_str(),
+        "sample:1",
+        "<svg",
+        "class=\"fail\"",
+        "data-severity=\"critical\"",
+    ] {
+        assert!(fleet.body.contains(text), "{text} not on the fleet page");
+    }
+
+    let image = ui("GET", &image_page, Some(&session), None, None);
+    assert_eq!(image.status, 200);
+    assert!(image.header("content-security-policy").is_some());
+    for text in [
+        "CRITICAL",
+        "format=sarif",
+        "format=cyclonedx",
+        "format=spdx-json",
+        "<iframe",
+    ] {
+        assert!(image.body.contains(text), "{text} not on the image page");
+    }
+    let sarif = ui(
+        "GET",
+        &format!("{image_page}/report?format=sarif"),
+        Some(&session),
+        None,
+        None,
+    );
+    assert_eq!(sarif.status, 200);
+    assert!(
+        sarif
+            .header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert!(sarif.body.contains("\"version\": \"2.1.0\"") || sarif.body.contains("2.1.0"));
+    let report = ui(
+        "GET",
+        &format!("{image_page}/report"),
+        Some(&session),
+        None,
+        None,
+    );
+    assert_eq!(report.status, 200);
+    assert!(report.body.starts_with("<!DOCTYPE html>"));
+    let framed = report.header("content-security-policy").unwrap();
+    assert!(framed.contains("sandbox allow-scripts") && framed.contains("frame-ancestors 'self'"));
+
+    let audit = ui("GET", "/ui/audit", Some(&session), None, None);
+    assert_eq!(audit.status, 200);
+    assert!(audit.body.contains("session.created") && audit.body.contains("scan.completed"));
+
+    // A viewer scoped to another repository sees neither the image nor the audit log.
+    let other = token("ui other team", "viewer", &["127.0.0.1:1/other/*"]);
+    let other_session = sign_in(&other);
+    let other_fleet = ui("GET", "/ui/", Some(&other_session), None, None);
+    assert_eq!(other_fleet.status, 200);
+    assert!(!other_fleet.body.contains(&digest));
+    assert_eq!(
+        ui("GET", &image_page, Some(&other_session), None, None).status,
+        404
+    );
+    assert_eq!(
+        ui("GET", "/ui/audit", Some(&other_session), None, None).status,
+        403
+    );
+    let every = sign_in(&token("ui viewer", "viewer", &["*"]));
+    assert_eq!(ui("GET", "/ui/audit", Some(&every), None, None).status, 403);
+    assert_eq!(ui("GET", &image_page, Some(&every), None, None).status, 200);
+
+    // Revoking the token ends its sessions at once.
+    let tokens = get("/v1/tokens", admin()).json();
+    let id = tokens["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "ui other team")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        http(
+            "DELETE",
+            &format!("/v1/tokens/{id}"),
+            Some(admin()),
+            Body::None
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        ui("GET", "/ui/", Some(&other_session), None, None).status,
+        303
+    );
+
+    // Signing out needs the session's form token and the server's own origin.
+    let wrong = ui(
+        "POST",
+        "/ui/logout",
+        Some(&session),
+        Some("form_token=00000000000000000000000000000000"),
+        Some(&fixture().url),
+    );
+    assert_eq!(wrong.status, 403);
+    let form = format!("form_token={}", fleet.form_token());
+    assert_eq!(
+        ui(
+            "POST",
+            "/ui/logout",
+            Some(&session),
+            Some(&form),
+            Some("http://evil.example")
+        )
+        .status,
+        403
+    );
+    let out = ui(
+        "POST",
+        "/ui/logout",
+        Some(&session),
+        Some(&form),
+        Some(&fixture().url),
+    );
+    assert_eq!(out.status, 303);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!(ui("GET", "/ui/", Some(&session), None, None).status, 303);
+}
