@@ -1062,3 +1062,609 @@ fn the_deployment_files_pass_rempart_config() {
         .collect();
     assert_eq!(codes, ["DF-BASE-NOT-PINNED", "DF-BASE-NOT-PINNED"]);
 }
+
+// The web dashboard (`/ui/`): pages for browsers, signed in with a session cookie.
+
+/// A dashboard answer, with its headers (cookies, policy, redirects).
+struct Page {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Page {
+    /// The first value of a header, by its name in any case.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
+    /// The session id a sign-in set.
+    fn session(&self) -> Option<String> {
+        let cookie = self.header("set-cookie")?;
+        let value = cookie.strip_prefix("rempart_session=")?.split(';').next()?;
+        (!value.is_empty()).then(|| value.to_owned())
+    }
+
+    /// The session's form token, from the sign-out form of a page.
+    fn form_token(&self) -> String {
+        let from = self.body.find("name=\"form_token\" value=\"").unwrap() + 25;
+        self.body[from..from + 32].to_owned()
+    }
+}
+
+/// A dashboard request with curl: a session cookie, a form body and an Origin header when
+/// given. Redirects are not followed, so that they can be checked.
+fn ui(
+    method: &str,
+    path: &str,
+    session: Option<&str>,
+    form: Option<&str>,
+    origin: Option<&str>,
+) -> Page {
+    let fixture = fixture();
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let headers = tempfile::NamedTempFile::new().unwrap();
+    let mut command = Command::new("curl");
+    command
+        .args(["-s", "-S", "-X", method, "-o"])
+        .arg(out.path())
+        .arg("-D")
+        .arg(headers.path())
+        .args(["-w", "%{http_code} %{content_type}", "--max-time", "60"]);
+    if let Some(session) = session {
+        command.args(["-H", &format!("Cookie: rempart_session={session}")]);
+    }
+    if let Some(origin) = origin {
+        command.args(["-H", &format!("Origin: {origin}")]);
+    }
+    if let Some(form) = form {
+        command.args(["--data-raw", form]);
+    }
+    command.arg(format!("{}{path}", fixture.url));
+    let written = run(&mut command);
+    let (status, content_type) = written.split_once(' ').unwrap_or((&written, ""));
+    let response = Response {
+        status: status.parse().unwrap(),
+        content_type: content_type.to_owned(),
+        body: std::fs::read(out.path()).unwrap(),
+    };
+    openapi::check(method, path, &response);
+    Page {
+        status: response.status,
+        headers: std::fs::read_to_string(headers.path()).unwrap(),
+        body: response.text(),
+    }
+}
+
+/// Signs in through the login form as a browser on the server's own page would.
+fn sign_in(token: &str) -> String {
+    let page = ui(
+        "POST",
+        "/ui/login",
+        None,
+        Some(&format!("token={token}")),
+        Some(&fixture().url),
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.header("location"), Some("/ui/"));
+    page.session().expect("a session cookie")
+}
+
+#[test]
+fn dashboard_pages_need_a_session_and_keep_the_api_roles_and_scopes() {
+    let (_, digest) = upload_sample();
+    let image_page = format!("/ui/images/{digest}");
+    // No session: every page sends the browser to sign in; a bearer token is not a session.
+    for path in ["/ui/", image_page.as_str(), "/ui/audit"] {
+        let page = ui("GET", path, None, None, None);
+        assert_eq!(page.status, 303, "{path}");
+        assert_eq!(page.header("location"), Some("/ui/login"), "{path}");
+    }
+    assert_eq!(ui("GET", "/ui/", Some(admin()), None, None).status, 303);
+    let login = ui("GET", "/ui/login", None, None, None);
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains("type=\"password\""));
+
+    // Bad tokens, and forms from elsewhere, are refused without a session.
+    let refused = ui(
+        "POST",
+        "/ui/login",
+        None,
+        Some("token=rmp_0000"),
+        Some(&fixture().url),
+    );
+    assert_eq!(refused.status, 401);
+    assert!(refused.body.contains("unknown or revoked token") && refused.session().is_none());
+    for origin in [None, Some("http://evil.example")] {
+        let page = ui(
+            "POST",
+            "/ui/login",
+            None,
+            Some(&format!("token={}", admin())),
+            origin,
+        );
+        assert_eq!(page.status, 403, "origin {origin:?}");
+        assert!(page.session().is_none());
+    }
+    let registry = ui(
+        "POST",
+        "/ui/login",
+        None,
+        Some(&format!("token={}", fixture().registry_token)),
+        Some(&fixture().url),
+    );
+    assert_eq!(registry.status, 403);
+
+    // The admin signs in: the cookie is HttpOnly, SameSite=Strict, for /ui only.
+    let signed = ui(
+        "POST",
+        "/ui/login",
+        None,
+        Some(&format!("token={}", admin())),
+        Some(&fixture().url),
+    );
+    let cookie = signed.header("set-cookie").unwrap().to_owned();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/ui"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(!cookie.contains(admin()), "the token is not the cookie");
+    let session = signed.session().unwrap();
+
+    let fleet = ui("GET", "/ui/", Some(&session), None, None);
+    assert_eq!(fleet.status, 200);
+    let policy = fleet.header("content-security-policy").unwrap();
+    assert!(
+        policy.starts_with("default-src 'none'; style-src 'sha256-"),
+        "{policy}"
+    );
+    assert!(policy.contains("frame-ancestors 'none'") && !policy.contains("unsafe"));
+    assert!(!fleet.body.contains("<script"));
+    for text in [
+        digest.as_str(),
+        "sample:1",
+        "<svg",
+        "class=\"fail\"",
+        "data-severity=\"critical\"",
+    ] {
+        assert!(fleet.body.contains(text), "{text} not on the fleet page");
+    }
+
+    let image = ui("GET", &image_page, Some(&session), None, None);
+    assert_eq!(image.status, 200);
+    assert!(image.header("content-security-policy").is_some());
+    for text in [
+        "CRITICAL",
+        "format=sarif",
+        "format=cyclonedx",
+        "format=spdx-json",
+        "<iframe",
+    ] {
+        assert!(image.body.contains(text), "{text} not on the image page");
+    }
+    let sarif = ui(
+        "GET",
+        &format!("{image_page}/report?format=sarif"),
+        Some(&session),
+        None,
+        None,
+    );
+    assert_eq!(sarif.status, 200);
+    assert!(
+        sarif
+            .header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert!(sarif.body.contains("\"version\": \"2.1.0\"") || sarif.body.contains("2.1.0"));
+    let report = ui(
+        "GET",
+        &format!("{image_page}/report"),
+        Some(&session),
+        None,
+        None,
+    );
+    assert_eq!(report.status, 200);
+    assert!(report.body.starts_with("<!DOCTYPE html>"));
+    let framed = report.header("content-security-policy").unwrap();
+    assert!(framed.contains("sandbox allow-scripts") && framed.contains("frame-ancestors 'self'"));
+
+    let audit = ui("GET", "/ui/audit", Some(&session), None, None);
+    assert_eq!(audit.status, 200);
+    assert!(audit.body.contains("session.created") && audit.body.contains("scan.completed"));
+
+    // A viewer scoped to another repository sees neither the image nor the audit log.
+    let other = token("ui other team", "viewer", &["127.0.0.1:1/other/*"]);
+    let other_session = sign_in(&other);
+    let other_fleet = ui("GET", "/ui/", Some(&other_session), None, None);
+    assert_eq!(other_fleet.status, 200);
+    assert!(!other_fleet.body.contains(&digest));
+    assert_eq!(
+        ui("GET", &image_page, Some(&other_session), None, None).status,
+        404
+    );
+    assert_eq!(
+        ui("GET", "/ui/audit", Some(&other_session), None, None).status,
+        403
+    );
+    let every = sign_in(&token("ui viewer", "viewer", &["*"]));
+    assert_eq!(ui("GET", "/ui/audit", Some(&every), None, None).status, 403);
+    assert_eq!(ui("GET", &image_page, Some(&every), None, None).status, 200);
+
+    // Revoking the token ends its sessions at once.
+    let tokens = get("/v1/tokens", admin()).json();
+    let id = tokens["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "ui other team")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        http(
+            "DELETE",
+            &format!("/v1/tokens/{id}"),
+            Some(admin()),
+            Body::None
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        ui("GET", "/ui/", Some(&other_session), None, None).status,
+        303
+    );
+
+    // Signing out needs the session's form token and the server's own origin.
+    let wrong = ui(
+        "POST",
+        "/ui/logout",
+        Some(&session),
+        Some("form_token=00000000000000000000000000000000"),
+        Some(&fixture().url),
+    );
+    assert_eq!(wrong.status, 403);
+    let form = format!("form_token={}", fleet.form_token());
+    assert_eq!(
+        ui(
+            "POST",
+            "/ui/logout",
+            Some(&session),
+            Some(&form),
+            Some("http://evil.example")
+        )
+        .status,
+        403
+    );
+    let out = ui(
+        "POST",
+        "/ui/logout",
+        Some(&session),
+        Some(&form),
+        Some(&fixture().url),
+    );
+    assert_eq!(out.status, 303);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!(ui("GET", "/ui/", Some(&session), None, None).status, 303);
+}
+
+/// A minimal `DevTools` protocol client over `--remote-debugging-pipe`: Chromium reads commands
+/// on its file descriptor 3 and writes answers and events on 4, each a JSON text ended by a
+/// NUL byte. The test signs in through the real login form this way: `--dump-dom` cannot send
+/// a cookie or a form, a token in the URL would leak into logs, and a test-only way in would
+/// not test the sign-in. The pipe needs no port, no WebSocket and no extra crate.
+struct DevTools {
+    child: Child,
+    commands: std::process::ChildStdin,
+    messages: std::sync::mpsc::Receiver<Value>,
+    next_id: u64,
+    /// Every event seen so far, for the console and CSP checks.
+    events: Vec<Value>,
+}
+
+impl DevTools {
+    fn start(browser: &Path, profile: &Path, log: &Path) -> DevTools {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            // fd 3 reads the test's commands (standard input), fd 4 writes to standard output.
+            .arg(r#"exec "$0" "$@" 3<&0 4>&1 </dev/null >/dev/null"#)
+            .arg(browser)
+            .args([
+                "--headless=new",
+                "--disable-gpu",
+                "--no-sandbox",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-default-apps",
+                "--disable-extensions",
+                "--disable-sync",
+                "--disable-breakpad",
+                "--hide-scrollbars",
+                "--remote-debugging-pipe",
+                "--enable-logging=stderr",
+                "--v=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("about:blank")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap();
+        let commands = child.stdin.take().unwrap();
+        let mut output = child.stdout.take().unwrap();
+        let (sender, messages) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            let mut reader = std::io::BufReader::new(&mut output);
+            let mut message = Vec::new();
+            while reader.read_until(0, &mut message).unwrap_or(0) > 0 {
+                if message.last() == Some(&0) {
+                    message.pop();
+                }
+                if let Ok(value) = serde_json::from_slice::<Value>(&message)
+                    && sender.send(value).is_err()
+                {
+                    return;
+                }
+                message.clear();
+            }
+        });
+        DevTools {
+            child,
+            commands,
+            messages,
+            next_id: 0,
+            events: Vec::new(),
+        }
+    }
+
+    fn next_message(&mut self, deadline: Instant) -> Value {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let message = self
+            .messages
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("chromium did not answer in time"));
+        if message.get("id").is_none() {
+            self.events.push(message.clone());
+        }
+        message
+    }
+
+    /// Sends a command (to a page's session when given) and returns its result.
+    fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut command = serde_json::json!({"id": id, "method": method});
+        command["params"] = params;
+        if let Some(session) = session {
+            command["sessionId"] = Value::from(session);
+        }
+        let mut bytes = command.to_string().into_bytes();
+        bytes.push(0);
+        self.commands.write_all(&bytes).unwrap();
+        self.commands.flush().unwrap();
+        let deadline = Instant::now() + Duration::from_mins(1);
+        loop {
+            let message = self.next_message(deadline);
+            if message["id"] == id {
+                assert!(message.get("error").is_none(), "{method}: {message}");
+                return message["result"].clone();
+            }
+        }
+    }
+
+    /// Waits for the page's next load event.
+    fn wait_for_load(&mut self, since: usize) {
+        let deadline = Instant::now() + Duration::from_mins(1);
+        while !self.events[since..]
+            .iter()
+            .any(|event| event["method"] == "Page.loadEventFired")
+        {
+            self.next_message(deadline);
+        }
+    }
+
+    fn evaluate(&mut self, session: &str, expression: &str) -> Value {
+        self.call(
+            Some(session),
+            "Runtime.evaluate",
+            serde_json::json!({"expression": expression, "returnByValue": true}),
+        )["result"]["value"]
+            .clone()
+    }
+
+    fn navigate(&mut self, session: &str, url: &str) {
+        let since = self.events.len();
+        self.call(
+            Some(session),
+            "Page.navigate",
+            serde_json::json!({ "url": url }),
+        );
+        self.wait_for_load(since);
+    }
+
+    fn screenshot(&mut self, session: &str) -> Vec<u8> {
+        let result = self.call(
+            Some(session),
+            "Page.captureScreenshot",
+            serde_json::json!({"format": "png"}),
+        );
+        decode_base64(result["data"].as_str().unwrap())
+    }
+}
+
+impl Drop for DevTools {
+    fn drop(&mut self) {
+        // Closing the pipe ends the browser; it is killed if it lingers.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
+    for chunk in text.as_bytes().chunks(4) {
+        let data: Vec<u8> = chunk.iter().copied().filter(|&c| c != b'=').collect();
+        let group = data
+            .iter()
+            .enumerate()
+            .fold(0, |group, (i, &c)| group | value(c) << (18 - 6 * i));
+        for i in 0..data.len().saturating_sub(1) {
+            bytes.push(u8::try_from((group >> (16 - 8 * i)) & 0xff).unwrap());
+        }
+    }
+    bytes
+}
+
+/// The width and height of a PNG, after checking it is one.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG file");
+    assert_eq!(&png[12..16], b"IHDR");
+    (
+        u32::from_be_bytes(png[16..20].try_into().unwrap()),
+        u32::from_be_bytes(png[20..24].try_into().unwrap()),
+    )
+}
+
+// A skip must say why in the test output, or it passes for a run that checked nothing.
+#[allow(clippy::print_stderr)]
+#[test]
+fn the_dashboard_signs_in_and_renders_in_chromium_without_console_errors() {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let Some(browser) = std::env::split_paths(&path)
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+    else {
+        eprintln!(
+            "skipped: no chromium or chromium-browser on PATH (scripts/install-test-deps.sh installs it)"
+        );
+        return;
+    };
+    let (_, digest) = upload_sample();
+    let work = tempfile::tempdir().unwrap();
+    let log = work.path().join("chromium.log");
+    let url = &fixture().url;
+    let started = Instant::now();
+    let mut devtools = DevTools::start(&browser, &work.path().join("profile"), &log);
+    let target = devtools.call(
+        None,
+        "Target.createTarget",
+        serde_json::json!({"url": "about:blank"}),
+    )["targetId"]
+        .clone();
+    let session = devtools.call(
+        None,
+        "Target.attachToTarget",
+        serde_json::json!({"targetId": target, "flatten": true}),
+    )["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for method in ["Page.enable", "Runtime.enable", "Log.enable"] {
+        devtools.call(Some(&session), method, serde_json::json!({}));
+    }
+    devtools.call(
+        Some(&session),
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({"width": 1280, "height": 1600, "deviceScaleFactor": 1, "mobile": false}),
+    );
+
+    // Sign in as a person would: the form, the token typed in, the button pressed.
+    devtools.navigate(&session, &format!("{url}/ui/login"));
+    let since = devtools.events.len();
+    let token = serde_json::to_string(admin()).unwrap();
+    devtools.evaluate(
+        &session,
+        &format!("document.getElementById('token').value = {token}; document.querySelector('form.login button').click(); true"),
+    );
+    devtools.wait_for_load(since);
+    // On the fleet page, and the session cookie is out of the page's reach (HttpOnly).
+    assert_eq!(
+        devtools.evaluate(&session, "location.pathname + '|' + document.cookie"),
+        "/ui/|",
+        "{}",
+        devtools.evaluate(&session, "document.body.innerText")
+    );
+    let fleet = devtools
+        .evaluate(&session, "document.documentElement.outerHTML")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for text in [
+        digest.as_str(),
+        "sample:1",
+        "<svg",
+        "class=\"failing\"",
+        "id=\"failing-count\"",
+        "data-severity=\"critical\"",
+    ] {
+        assert!(fleet.contains(text), "{text} not in the fleet page's DOM");
+    }
+    let failing = devtools.evaluate(
+        &session,
+        "Number(document.getElementById('failing-count').textContent)",
+    );
+    assert!(failing.as_i64().unwrap() >= 1, "{failing}");
+    let png = devtools.screenshot(&session);
+    assert_eq!(png_size(&png), (1280, 1600));
+    assert!(png.len() > 20_000, "a {} byte screenshot", png.len());
+    std::fs::write(work.path().join("fleet.png"), &png).unwrap();
+
+    devtools.navigate(&session, &format!("{url}/ui/images/{digest}"));
+    let image = devtools
+        .evaluate(&session, "document.documentElement.outerHTML")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for text in [
+        "id=\"verdicts\"",
+        "CRITICAL",
+        "class=\"fail\"",
+        "format=sarif",
+        "<iframe",
+    ] {
+        assert!(image.contains(text), "{text} not in the image page's DOM");
+    }
+    let png = devtools.screenshot(&session);
+    assert_eq!(png_size(&png), (1280, 1600));
+
+    // Nothing the pages did was refused or failed: no exception, no console error, no CSP
+    // report (Chromium logs a refused style, script or frame as an error).
+    let problems: Vec<&Value> = devtools
+        .events
+        .iter()
+        .filter(|event| {
+            event["method"] == "Runtime.exceptionThrown"
+                || (event["method"] == "Log.entryAdded"
+                    && event["params"]["entry"]["level"] == "error")
+                || (event["method"] == "Runtime.consoleAPICalled"
+                    && event["params"]["type"] == "error")
+        })
+        .collect();
+    assert!(problems.is_empty(), "errors in the browser: {problems:?}");
+    let _ = devtools.call(None, "Browser.close", serde_json::json!({}));
+    drop(devtools);
+    let console = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        !console.contains("Content Security Policy"),
+        "CSP violations: {console}"
+    );
+    assert!(started.elapsed() < Duration::from_mins(3));
+}

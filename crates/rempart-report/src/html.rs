@@ -8,7 +8,7 @@
 //! only adds sorting (click a column header) and filtering (a text box, severity boxes).
 
 mod chart;
-mod markup;
+pub(crate) mod markup;
 
 use std::io::{self, Write};
 
@@ -62,6 +62,15 @@ pub(crate) fn write(
     writeln!(out, "</html>")
 }
 
+/// The page's Content Security Policy: its own style and script by hash, nothing else.
+pub(crate) fn policy() -> String {
+    format!(
+        "default-src 'none'; style-src {}; script-src {}; base-uri 'none'; form-action 'none'",
+        csp_hash(STYLE),
+        csp_hash(SCRIPT)
+    )
+}
+
 fn write_head(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "<!DOCTYPE html>")?;
     writeln!(out, r#"<html lang="en">"#)?;
@@ -75,9 +84,8 @@ fn write_head(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
     // could neither run a script nor load anything.
     writeln!(
         out,
-        r#"<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src {}; script-src {}; base-uri 'none'; form-action 'none'" />"#,
-        csp_hash(STYLE),
-        csp_hash(SCRIPT)
+        r#"<meta http-equiv="Content-Security-Policy" content="{}" />"#,
+        policy()
     )?;
     writeln!(
         out,

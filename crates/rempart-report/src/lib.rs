@@ -189,6 +189,24 @@ pub fn is_report_timestamp(text: &str) -> bool {
     text::is_utc_timestamp(text)
 }
 
+/// The Content Security Policy the HTML report carries in its page: a server sending the
+/// report can send the same policy as a header (adding, say, `frame-ancestors`).
+pub fn html_report_policy() -> String {
+    html::policy()
+}
+
+/// Escapes text for HTML element content and double-quoted attribute values, as the HTML
+/// report does (control characters become spaces): for other pages showing scan text.
+pub fn escape_html(text: &str) -> String {
+    html::markup::escape(text)
+}
+
+/// The CSP source expression (`'sha256-…'`) allowing exactly `text` as an inline style or
+/// script.
+pub fn csp_hash(text: &str) -> String {
+    html::markup::csp_hash(text)
+}
+
 /// Writes `result` as `format` to `out`.
 pub fn write_report(
     result: &ScanResult,

@@ -10,6 +10,7 @@ mod api;
 mod auth;
 mod clock;
 mod config;
+mod dashboard;
 mod decide;
 mod gate;
 mod limit;
@@ -193,6 +194,7 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         limiter: limit::RateLimiter::new(config.rate_limit_per_token),
         metrics: metrics::Metrics::new(),
         wake: Notify::new(),
+        sessions: dashboard::Sessions::default(),
         instance: instance_name(),
         config,
     });

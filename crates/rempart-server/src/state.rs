@@ -22,6 +22,8 @@ pub(crate) struct AppState {
     /// This process among the replicas: host name and process id, for leases and logs.
     pub(crate) instance: String,
     pub(crate) limiter: RateLimiter,
+    /// The dashboard's browser sessions (in this process only).
+    pub(crate) sessions: crate::dashboard::Sessions,
 }
 
 impl AppState {

@@ -14,7 +14,9 @@ use crate::decide::{DEFAULT_POLICY_NAME, compress, judge, load_policy};
 use crate::metrics::OutcomeLabels;
 use crate::scanning::{ScanFailure, uploads_dir};
 use crate::state::AppState;
-use crate::store::{Completion, Lease, NewAudit, ScanSource, ScannedImage, VerdictRecord};
+use crate::store::{
+    Completion, Lease, NewAudit, ScanSource, ScannedImage, SeverityCounts, VerdictRecord,
+};
 
 pub(crate) async fn run_worker(
     state: Arc<AppState>,
@@ -196,6 +198,8 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
         inventory,
         scanned_at: now_millis(),
         scan_id: scan.id.clone(),
+        // Counted here, once, so that listings never decode a stored result.
+        severities: Some(SeverityCounts::count(&outcome.result.findings)),
     };
     let (id, owner) = (scan.id.clone(), lease.owner.clone());
     let mut judged = outcome.result;

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 /// Escapes text for element content and double-quoted attribute values. Control characters
 /// become spaces, as in the terminal report: a NUL or an escape has no business in a page.
-pub(super) fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -40,7 +40,7 @@ fn strip_scheme<'a>(url: &'a str, scheme: &str) -> Option<&'a str> {
 }
 
 /// The CSP source expression allowing exactly `text` as an inline style or script.
-pub(super) fn csp_hash(text: &str) -> String {
+pub(crate) fn csp_hash(text: &str) -> String {
     format!("'sha256-{}'", base64(&Sha256::digest(text.as_bytes())))
 }
 

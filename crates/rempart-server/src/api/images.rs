@@ -14,7 +14,7 @@ use super::{ApiError, check_digest};
 use crate::clock::{now_millis, rfc3339};
 use crate::decide::{DEFAULT_POLICY_NAME, current_verdict, judge, load_policy, stored_result};
 use crate::state::AppState;
-use crate::store::{ImageSummary, Role, ScannedImage};
+use crate::store::{ImageSummary, Role, ScannedImage, Store};
 
 #[derive(Deserialize)]
 pub(crate) struct ListQuery {
@@ -82,7 +82,7 @@ pub(crate) struct ReportQuery {
     policy: Option<String>,
 }
 
-fn content_type(format: Format) -> &'static str {
+pub(crate) fn content_type(format: Format) -> &'static str {
     match format {
         Format::Table => "text/plain; charset=utf-8",
         Format::Json => "application/json",
@@ -110,35 +110,41 @@ pub(crate) async fn report(
     let image = visible_image(&state, &headers, digest).await?;
     let policy_name = query.policy;
     let bytes = state
-        .with_store(move |store| {
-            let render = || -> Result<Vec<u8>, ApiError> {
-                let mut result = stored_result(&image)?;
-                if let Some(name) = &policy_name {
-                    let policy = load_policy(store, name, None)?;
-                    judge(&policy, &mut result)?;
-                }
-                let options = ReportOptions {
-                    timestamp: Some(rfc3339(image.scanned_at)),
-                    serial: None,
-                    color: false,
-                    width: None,
-                    tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-                };
-                let mut bytes = Vec::new();
-                write_report(&result, format, &options, &mut bytes).map_err(|e| {
-                    tracing::error!("report for {}: {e}", image.digest);
-                    ApiError::new(
-                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        "the report cannot be written; the server log says why",
-                    )
-                })?;
-                Ok(bytes)
-            };
-            Ok(render())
-        })
+        .with_store(move |store| Ok(render_report(store, &image, format, policy_name.as_deref())))
         .await??;
     Ok(([(header::CONTENT_TYPE, content_type(format))], bytes).into_response())
+}
+
+/// The image's report in `format`, after `policy` when one is named (the API's and the
+/// dashboard's downloads alike).
+pub(crate) fn render_report(
+    store: &dyn Store,
+    image: &ScannedImage,
+    format: Format,
+    policy_name: Option<&str>,
+) -> Result<Vec<u8>, ApiError> {
+    let mut result = stored_result(image)?;
+    if let Some(name) = policy_name {
+        let policy = load_policy(store, name, None)?;
+        judge(&policy, &mut result)?;
+    }
+    let options = ReportOptions {
+        timestamp: Some(rfc3339(image.scanned_at)),
+        serial: None,
+        color: false,
+        width: None,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let mut bytes = Vec::new();
+    write_report(&result, format, &options, &mut bytes).map_err(|e| {
+        tracing::error!("report for {}: {e}", image.digest);
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the report cannot be written; the server log says why",
+        )
+    })?;
+    Ok(bytes)
 }
 
 #[derive(Deserialize)]

@@ -2,10 +2,10 @@
 //! health and metrics. Handlers are small: they check access, call the store or the decision
 //! code, and map errors in one place (`error.rs`).
 
-mod access;
+pub(crate) mod access;
 mod admin;
 mod error;
-mod images;
+pub(crate) mod images;
 mod registry;
 mod scans;
 
@@ -64,6 +64,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/promotions", get(admin::promotions))
         .route("/v1/reevaluate", post(admin::reevaluate))
         .route("/v1/registry/events", post(registry::events))
+        .merge(crate::dashboard::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.max_request_bytes))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))

@@ -3,7 +3,7 @@
 
 use super::{
     Completion, NewAudit, NewScan, PromotionRecord, PromotionState, QueuePolicy, Role, ScanSource,
-    ScanState, ScannedImage, Store, TokenRecord, VerdictRecord,
+    ScanState, ScannedImage, SeverityCounts, Store, TokenRecord, VerdictRecord,
 };
 
 const QUEUE: QueuePolicy = QueuePolicy {
@@ -59,6 +59,10 @@ fn scanned(digest: &str, scan_id: &str) -> ScannedImage {
         inventory: vec![4, 5],
         scanned_at: 10,
         scan_id: scan_id.to_owned(),
+        severities: Some(SeverityCounts {
+            high: 1,
+            ..SeverityCounts::default()
+        }),
     }
 }
 
@@ -74,6 +78,7 @@ pub(crate) fn check_all(store: &dyn Store) {
     tokens_are_found_by_hash_until_revoked(store);
     the_audit_log_lists_newest_first(store);
     promotions_move_once(store);
+    overviews_join_severities_and_the_verdict_under_one_policy(store);
 }
 
 fn scans_of_one_subject_are_one_scan(store: &dyn Store) {
@@ -372,5 +377,36 @@ fn promotions_move_once(store: &dyn Store) {
     assert_eq!(
         (listed.detail.as_deref(), listed.finished_at),
         (Some("3 blobs mounted"), Some(4))
+    );
+}
+
+fn overviews_join_severities_and_the_verdict_under_one_policy(store: &dyn Store) {
+    // By now sha256:aa and sha256:bb are stored, both with a `default` verdict, and sha256:bb
+    // also has one under `gate`.
+    let overviews = store.image_overviews("gate", 10).unwrap();
+    let bb = overviews
+        .iter()
+        .find(|o| o.image.digest == "sha256:bb")
+        .unwrap();
+    let verdict = bb.verdict.as_ref().unwrap();
+    assert_eq!((verdict.policy.as_str(), verdict.passed), ("gate", true));
+    assert_eq!(bb.severities.unwrap().high, 1);
+    let aa = overviews
+        .iter()
+        .find(|o| o.image.digest == "sha256:aa")
+        .unwrap();
+    assert!(aa.verdict.is_none(), "no verdict under `gate`");
+    let defaults = store.image_overviews("default", 1).unwrap();
+    assert_eq!(defaults.len(), 1);
+    assert_eq!(
+        defaults[0].verdict.as_ref().map(|v| v.policy.as_str()),
+        Some("default")
+    );
+    assert_eq!(
+        store.image("sha256:bb").unwrap().unwrap().severities,
+        Some(SeverityCounts {
+            high: 1,
+            ..SeverityCounts::default()
+        })
     );
 }

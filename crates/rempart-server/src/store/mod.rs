@@ -16,7 +16,7 @@ pub(crate) use postgres::PostgresStore;
 pub(crate) use sqlite::SqliteStore;
 
 /// The schema version this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Why the store could not do what was asked. Names the store.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +121,70 @@ pub(crate) struct ScannedImage {
     pub(crate) inventory: Vec<u8>,
     pub(crate) scanned_at: i64,
     pub(crate) scan_id: String,
+    /// Findings of the stored result by severity, counted once when the scan completes so
+    /// that the dashboard never decodes results; None for images stored before schema 2.
+    pub(crate) severities: Option<SeverityCounts>,
+}
+
+/// Findings by severity (before any policy). Info and unknown are counted together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct SeverityCounts {
+    pub(crate) critical: i64,
+    pub(crate) high: i64,
+    pub(crate) medium: i64,
+    pub(crate) low: i64,
+    pub(crate) other: i64,
+}
+
+impl SeverityCounts {
+    pub(crate) fn count(findings: &[rempart_core::Finding]) -> SeverityCounts {
+        use rempart_core::Severity;
+        let mut counts = SeverityCounts::default();
+        for finding in findings {
+            match finding.severity {
+                Severity::Critical => counts.critical += 1,
+                Severity::High => counts.high += 1,
+                Severity::Medium => counts.medium += 1,
+                Severity::Low => counts.low += 1,
+                Severity::Unknown | Severity::Info => counts.other += 1,
+            }
+        }
+        counts
+    }
+
+    /// The columns' values, in the order the stores write them.
+    pub(crate) fn to_columns(counts: Option<SeverityCounts>) -> [Option<i64>; 5] {
+        counts.map_or([None; 5], |c| {
+            [
+                Some(c.critical),
+                Some(c.high),
+                Some(c.medium),
+                Some(c.low),
+                Some(c.other),
+            ]
+        })
+    }
+
+    /// Counts read back from the columns; None when any is missing (stored before schema 2).
+    pub(crate) fn from_columns(columns: [Option<i64>; 5]) -> Option<SeverityCounts> {
+        let [critical, high, medium, low, other] = columns;
+        Some(SeverityCounts {
+            critical: critical?,
+            high: high?,
+            medium: medium?,
+            low: low?,
+            other: other?,
+        })
+    }
+}
+
+/// An image for the dashboard's listings: its row without blobs, its severity counts and its
+/// verdict under one policy, read in one query.
+#[derive(Debug, Clone)]
+pub(crate) struct ImageOverview {
+    pub(crate) image: ImageSummary,
+    pub(crate) severities: Option<SeverityCounts>,
+    pub(crate) verdict: Option<VerdictRecord>,
 }
 
 /// What completing a scan stores, all in one transaction: the image, its verdict under the
@@ -362,6 +426,9 @@ pub(crate) trait Store: Send + Sync {
         result: &[u8],
     ) -> Result<bool, StoreError>;
     fn images(&self, limit: i64) -> Result<Vec<ImageSummary>, StoreError>;
+    /// The newest images with their severity counts and their verdict under `policy` (the
+    /// dashboard's listing: one query, no result decoded).
+    fn image_overviews(&self, policy: &str, limit: i64) -> Result<Vec<ImageOverview>, StoreError>;
 
     /// Stores a new version of a policy and returns its number (1 for a new name).
     fn put_policy(&self, name: &str, document: &str, by: &str, now: i64)

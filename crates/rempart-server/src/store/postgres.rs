@@ -19,9 +19,9 @@ use std::time::Duration;
 use postgres::{Client, Row};
 
 use super::{
-    AuditEntry, Completion, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord,
-    PromotionState, QueuePolicy, Role, ScanRecord, ScanSource, ScanState, ScannedImage, Store,
-    StoreError, Submitted, TokenRecord, VerdictRecord,
+    AuditEntry, Completion, ImageOverview, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord,
+    PromotionRecord, PromotionState, QueuePolicy, Role, ScanRecord, ScanSource, ScanState,
+    ScannedImage, SeverityCounts, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
 };
 
 /// Connections per replica: its workers and concurrent requests; PostgreSQL's default limit
@@ -192,18 +192,33 @@ fn insert_audit(client: &mut impl postgres::GenericClient, entry: &NewAudit) -> 
 }
 
 fn verdict_from_row(row: &Row) -> Outcome<VerdictRecord> {
-    let reasons: String = row.try_get(4)?;
+    verdict_from_row_at(row, 0)
+}
+
+/// A verdict from the columns of `VERDICT_COLUMNS` starting at `at`.
+fn verdict_from_row_at(row: &Row, at: usize) -> Outcome<VerdictRecord> {
+    let reasons: String = row.try_get(at + 4)?;
     Ok(VerdictRecord {
-        digest: row.try_get(0)?,
-        policy: row.try_get(1)?,
-        policy_version: row.try_get(2)?,
-        passed: row.try_get(3)?,
+        digest: row.try_get(at)?,
+        policy: row.try_get(at + 1)?,
+        policy_version: row.try_get(at + 2)?,
+        passed: row.try_get(at + 3)?,
         reasons: serde_json::from_str(&reasons)
             .map_err(|e| Failure::Decode(format!("verdict reasons: {e}")))?,
-        decided_at: row.try_get(5)?,
-        findings: row.try_get(6)?,
-        suppressed: row.try_get(7)?,
+        decided_at: row.try_get(at + 5)?,
+        findings: row.try_get(at + 6)?,
+        suppressed: row.try_get(at + 7)?,
     })
+}
+
+fn severities_from_row(row: &Row, at: usize) -> Outcome<Option<SeverityCounts>> {
+    Ok(SeverityCounts::from_columns([
+        row.try_get(at)?,
+        row.try_get(at + 1)?,
+        row.try_get(at + 2)?,
+        row.try_get(at + 3)?,
+        row.try_get(at + 4)?,
+    ]))
 }
 
 fn policy_from_row(row: &Row) -> Outcome<PolicyRecord> {
@@ -404,12 +419,16 @@ impl Store for PostgresStore {
                 // Dropping the transaction rolls it back.
                 return Ok(false);
             }
+            let [critical, high, medium, low, other] = SeverityCounts::to_columns(image.severities);
             transaction.execute(
-                "INSERT INTO images (digest, repository, name, result, inventory, scanned_at, scan_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                "INSERT INTO images (digest, repository, name, result, inventory, scanned_at, scan_id,
+                     critical, high, medium, low, other)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT (digest) DO UPDATE SET repository = excluded.repository, name = excluded.name,
                      result = excluded.result, inventory = excluded.inventory,
-                     scanned_at = excluded.scanned_at, scan_id = excluded.scan_id",
+                     scanned_at = excluded.scanned_at, scan_id = excluded.scan_id,
+                     critical = excluded.critical, high = excluded.high, medium = excluded.medium,
+                     low = excluded.low, other = excluded.other",
                 &[
                     &image.digest,
                     &image.repository,
@@ -418,6 +437,11 @@ impl Store for PostgresStore {
                     &image.inventory,
                     &image.scanned_at,
                     &image.scan_id,
+                    &critical,
+                    &high,
+                    &medium,
+                    &low,
+                    &other,
                 ],
             )?;
             if let Some(verdict) = &completion.verdict {
@@ -476,7 +500,8 @@ impl Store for PostgresStore {
     fn image(&self, digest: &str) -> Result<Option<ScannedImage>, StoreError> {
         self.with(|c| {
             let Some(row) = c.query_opt(
-                "SELECT digest, repository, name, result, inventory, scanned_at, scan_id FROM images WHERE digest = $1",
+                "SELECT digest, repository, name, result, inventory, scanned_at, scan_id,
+                     critical, high, medium, low, other FROM images WHERE digest = $1",
                 &[&digest],
             )?
             else {
@@ -490,6 +515,7 @@ impl Store for PostgresStore {
                 inventory: row.try_get(4)?,
                 scanned_at: row.try_get(5)?,
                 scan_id: row.try_get(6)?,
+                severities: severities_from_row(&row, 7)?,
             }))
         })
     }
@@ -522,6 +548,37 @@ impl Store for PostgresStore {
                     name: row.try_get(2)?,
                     scanned_at: row.try_get(3)?,
                     scan_id: row.try_get(4)?,
+                })
+            })
+        })
+    }
+
+    fn image_overviews(&self, policy: &str, limit: i64) -> Result<Vec<ImageOverview>, StoreError> {
+        self.with(|c| {
+            let found = c.query(
+                "SELECT i.digest, i.repository, i.name, i.scanned_at, i.scan_id,
+                     i.critical, i.high, i.medium, i.low, i.other,
+                     v.digest, v.policy, v.policy_version, v.passed, v.reasons, v.decided_at,
+                     v.findings, v.suppressed
+                 FROM images i LEFT JOIN verdicts v ON v.digest = i.digest AND v.policy = $1
+                 ORDER BY i.scanned_at DESC, i.digest LIMIT $2",
+                &[&policy, &limit],
+            )?;
+            rows(&found, |row| {
+                let verdict = match row.try_get::<_, Option<String>>(10)? {
+                    Some(_) => Some(verdict_from_row_at(row, 10)?),
+                    None => None,
+                };
+                Ok(ImageOverview {
+                    image: ImageSummary {
+                        digest: row.try_get(0)?,
+                        repository: row.try_get(1)?,
+                        name: row.try_get(2)?,
+                        scanned_at: row.try_get(3)?,
+                        scan_id: row.try_get(4)?,
+                    },
+                    severities: severities_from_row(row, 5)?,
+                    verdict,
                 })
             })
         })

@@ -9,13 +9,15 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    AuditEntry, Completion, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord,
-    PromotionState, QueuePolicy, Role, SCHEMA_VERSION, ScanRecord, ScanSource, ScanState,
-    ScannedImage, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
+    AuditEntry, Completion, ImageOverview, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord,
+    PromotionRecord, PromotionState, QueuePolicy, Role, SCHEMA_VERSION, ScanRecord, ScanSource,
+    ScanState, ScannedImage, SeverityCounts, Store, StoreError, Submitted, TokenRecord,
+    VerdictRecord,
 };
 
-/// Version 1 of the schema. Later versions append statements; each version runs once.
-const MIGRATIONS: [&str; 1] = [r"
+/// Each version of the schema: later versions append statements; each version runs once.
+const MIGRATIONS: [&str; 2] = [
+    r"
 CREATE TABLE scans (
     id TEXT PRIMARY KEY,
     subject TEXT NOT NULL,
@@ -102,7 +104,17 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"];
+",
+    r"
+-- Version 2: findings by severity, counted when a scan completes (NULL for older images).
+ALTER TABLE images ADD COLUMN critical INTEGER;
+ALTER TABLE images ADD COLUMN high INTEGER;
+ALTER TABLE images ADD COLUMN medium INTEGER;
+ALTER TABLE images ADD COLUMN low INTEGER;
+ALTER TABLE images ADD COLUMN other INTEGER;
+CREATE INDEX images_by_time ON images(scanned_at);
+",
+];
 
 pub(crate) struct SqliteStore {
     path: PathBuf,
@@ -221,23 +233,38 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
 }
 
 fn verdict_from_row(row: &Row<'_>) -> rusqlite::Result<VerdictRecord> {
-    let reasons: String = row.get(4)?;
+    verdict_from_row_at(row, 0)
+}
+
+/// A verdict from the eight columns starting at `at` (in `verdict_from_row`'s order).
+fn verdict_from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<VerdictRecord> {
+    let reasons: String = row.get(at + 4)?;
     Ok(VerdictRecord {
-        digest: row.get(0)?,
-        policy: row.get(1)?,
-        policy_version: row.get(2)?,
-        passed: row.get::<_, i64>(3)? != 0,
+        digest: row.get(at)?,
+        policy: row.get(at + 1)?,
+        policy_version: row.get(at + 2)?,
+        passed: row.get::<_, i64>(at + 3)? != 0,
         reasons: serde_json::from_str(&reasons).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(
-                4,
+                at + 4,
                 rusqlite::types::Type::Text,
                 e.to_string().into(),
             )
         })?,
-        findings: row.get(6)?,
-        suppressed: row.get(7)?,
-        decided_at: row.get(5)?,
+        findings: row.get(at + 6)?,
+        suppressed: row.get(at + 7)?,
+        decided_at: row.get(at + 5)?,
     })
+}
+
+fn severities_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<SeverityCounts>> {
+    Ok(SeverityCounts::from_columns([
+        row.get(at)?,
+        row.get(at + 1)?,
+        row.get(at + 2)?,
+        row.get(at + 3)?,
+        row.get(at + 4)?,
+    ]))
 }
 
 const PROMOTION_COLUMNS: &str = "id, digest, registry, source_repository, destination_repository, tag, policy, state, detail, created_at, finished_at";
@@ -445,12 +472,16 @@ impl Store for SqliteStore {
             if changed != 1 {
                 return Ok(false);
             }
+            let [critical, high, medium, low, other] = SeverityCounts::to_columns(image.severities);
             transaction.execute(
-                "INSERT INTO images (digest, repository, name, result, inventory, scanned_at, scan_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO images (digest, repository, name, result, inventory, scanned_at, scan_id,
+                     critical, high, medium, low, other)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (digest) DO UPDATE SET repository = excluded.repository, name = excluded.name,
                      result = excluded.result, inventory = excluded.inventory,
-                     scanned_at = excluded.scanned_at, scan_id = excluded.scan_id",
+                     scanned_at = excluded.scanned_at, scan_id = excluded.scan_id,
+                     critical = excluded.critical, high = excluded.high, medium = excluded.medium,
+                     low = excluded.low, other = excluded.other",
                 params![
                     image.digest,
                     image.repository,
@@ -458,7 +489,12 @@ impl Store for SqliteStore {
                     image.result,
                     image.inventory,
                     image.scanned_at,
-                    image.scan_id
+                    image.scan_id,
+                    critical,
+                    high,
+                    medium,
+                    low,
+                    other
                 ],
             )?;
             if let Some(verdict) = &completion.verdict {
@@ -517,7 +553,8 @@ impl Store for SqliteStore {
     fn image(&self, digest: &str) -> Result<Option<ScannedImage>, StoreError> {
         self.with(|c| {
             c.query_row(
-                "SELECT digest, repository, name, result, inventory, scanned_at, scan_id FROM images WHERE digest = ?1",
+                "SELECT digest, repository, name, result, inventory, scanned_at, scan_id,
+                     critical, high, medium, low, other FROM images WHERE digest = ?1",
                 params![digest],
                 |row| {
                     Ok(ScannedImage {
@@ -528,6 +565,7 @@ impl Store for SqliteStore {
                         inventory: row.get(4)?,
                         scanned_at: row.get(5)?,
                         scan_id: row.get(6)?,
+                        severities: severities_from_row(row, 7)?,
                     })
                 },
             )
@@ -563,6 +601,38 @@ impl Store for SqliteStore {
                         name: row.get(2)?,
                         scanned_at: row.get(3)?,
                         scan_id: row.get(4)?,
+                    })
+                })?
+                .collect()
+        })
+    }
+
+    fn image_overviews(&self, policy: &str, limit: i64) -> Result<Vec<ImageOverview>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT i.digest, i.repository, i.name, i.scanned_at, i.scan_id,
+                     i.critical, i.high, i.medium, i.low, i.other,
+                     v.digest, v.policy, v.policy_version, v.passed, v.reasons, v.decided_at,
+                     v.findings, v.suppressed
+                 FROM images i LEFT JOIN verdicts v ON v.digest = i.digest AND v.policy = ?1
+                 ORDER BY i.scanned_at DESC, i.digest LIMIT ?2",
+            )?;
+            statement
+                .query_map(params![policy, limit], |row| {
+                    let verdict = match row.get::<_, Option<String>>(10)? {
+                        Some(_) => Some(verdict_from_row_at(row, 10)?),
+                        None => None,
+                    };
+                    Ok(ImageOverview {
+                        image: ImageSummary {
+                            digest: row.get(0)?,
+                            repository: row.get(1)?,
+                            name: row.get(2)?,
+                            scanned_at: row.get(3)?,
+                            scan_id: row.get(4)?,
+                        },
+                        severities: severities_from_row(row, 5)?,
+                        verdict,
                     })
                 })?
                 .collect()

@@ -13,8 +13,9 @@ use super::super::SCHEMA_VERSION;
 /// unlikely to be used by another program sharing the database.
 const MIGRATION_LOCK: i64 = 0x7265_6d70_6172_7431;
 
-/// Version 1 of the schema. Later versions append statements; each version runs once.
-const MIGRATIONS: [&str; 1] = [r"
+/// Each version of the schema: later versions append statements; each version runs once.
+const MIGRATIONS: [&str; 2] = [
+    r"
 CREATE TABLE scans (
     id TEXT PRIMARY KEY,
     subject TEXT NOT NULL,
@@ -106,7 +107,14 @@ CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
     FOR EACH ROW EXECUTE FUNCTION audit_append_only();
 CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
     FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
-"];
+",
+    r"
+-- Version 2: findings by severity, counted when a scan completes (NULL for older images).
+ALTER TABLE images ADD COLUMN critical BIGINT, ADD COLUMN high BIGINT, ADD COLUMN medium BIGINT,
+    ADD COLUMN low BIGINT, ADD COLUMN other BIGINT;
+CREATE INDEX images_by_time ON images(scanned_at);
+",
+];
 
 /// What `migrate` found: the schema is up to date (after migrating it if needed), or newer
 /// than this build.
