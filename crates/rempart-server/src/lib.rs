@@ -17,6 +17,7 @@ mod metrics;
 mod scanning;
 mod state;
 mod store;
+mod vault;
 mod worker;
 
 use std::io::Write as _;
@@ -192,6 +193,7 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         limiter: limit::RateLimiter::new(config.rate_limit_per_token),
         metrics: metrics::Metrics::new(),
         wake: Notify::new(),
+        vault: vault::Vault::default(),
         instance: instance_name(),
         config,
     });

@@ -9,6 +9,7 @@ use crate::limit::RateLimiter;
 use crate::metrics::Metrics;
 use crate::scanning::ScanEngine;
 use crate::store::{QueuePolicy, Store, StoreError};
+use crate::vault::Vault;
 
 pub(crate) struct AppState {
     pub(crate) store: Arc<dyn Store>,
@@ -20,6 +21,8 @@ pub(crate) struct AppState {
     /// This process among the replicas: host name and process id, for leases and logs.
     pub(crate) instance: String,
     pub(crate) limiter: RateLimiter,
+    /// Registry credentials Harbor sent with its scan requests, in memory only.
+    pub(crate) vault: Vault,
 }
 
 impl AppState {
