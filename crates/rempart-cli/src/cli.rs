@@ -479,7 +479,8 @@ pub(crate) enum TokenCommand {
         #[arg(long)]
         name: String,
         /// viewer (read reports), scanner (and submit scans), admin (and policies, tokens,
-        /// audit log), or registry (only the registry's notifications).
+        /// audit log), registry (only the registry's notifications), or harbor (only the
+        /// Harbor scanner adapter's endpoints).
         #[arg(long, default_value = "viewer")]
         role: String,
         /// Repository globs the token may act on (`registry.example/team-a/*`); repeat for

@@ -171,6 +171,8 @@ struct Response {
     status: u16,
     content_type: String,
     body: Vec<u8>,
+    /// The response's header lines.
+    headers: String,
 }
 
 impl Response {
@@ -200,15 +202,32 @@ enum Body<'a> {
 }
 
 fn http(method: &str, path: &str, token: Option<&str>, body: Body<'_>) -> Response {
+    http_with(method, path, token, &[], body)
+}
+
+/// A request with extra header lines (`Accept: …`).
+fn http_with(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[&str],
+    body: Body<'_>,
+) -> Response {
     let fixture = fixture();
     let out = tempfile::NamedTempFile::new().unwrap();
+    let header_file = tempfile::NamedTempFile::new().unwrap();
     let mut command = Command::new("curl");
     command
         .args(["-s", "-S", "-X", method, "-o"])
         .arg(out.path())
+        .arg("-D")
+        .arg(header_file.path())
         .args(["-w", "%{http_code} %{content_type}", "--max-time", "60"]);
     if let Some(token) = token {
         command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    for header in headers {
+        command.args(["-H", header]);
     }
     let request_file = tempfile::NamedTempFile::new().unwrap();
     match body {
@@ -232,6 +251,7 @@ fn http(method: &str, path: &str, token: Option<&str>, body: Body<'_>) -> Respon
         status: status.parse().unwrap(),
         content_type: content_type.to_owned(),
         body: std::fs::read(out.path()).unwrap(),
+        headers: std::fs::read_to_string(header_file.path()).unwrap_or_default(),
     };
     openapi::check(method, path, &response);
     response
@@ -240,7 +260,7 @@ fn http(method: &str, path: &str, token: Option<&str>, body: Body<'_>) -> Respon
 /// Every answer the tests get is checked against the OpenAPI document the server publishes:
 /// the path and method are documented, the status is one the operation lists, and a JSON body
 /// matches the documented schema (types, required and nullable fields, enums, no undocumented
-/// field).
+/// field). Answers under `/harbor/api/v1` are checked against Harbor's own specification.
 mod openapi {
     use std::sync::OnceLock;
 
@@ -248,16 +268,38 @@ mod openapi {
 
     use super::Response;
 
-    fn document() -> &'static Value {
+    /// Where Harbor's scanner adapter API is served; its document's paths are below it.
+    pub(super) const HARBOR_PREFIX: &str = "/harbor/api/v1";
+
+    fn load(name: &str) -> Value {
+        let path = format!(
+            "{}/../rempart-server/openapi/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn native() -> &'static Value {
         static DOCUMENT: OnceLock<Value> = OnceLock::new();
-        DOCUMENT.get_or_init(|| {
-            let text = std::fs::read_to_string(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../rempart-server/openapi/rempart-v1.yaml"
-            ))
-            .unwrap();
-            serde_saphyr::from_str(&text).unwrap()
-        })
+        DOCUMENT.get_or_init(|| load("rempart-v1.yaml"))
+    }
+
+    pub(super) fn harbor() -> &'static Value {
+        static DOCUMENT: OnceLock<Value> = OnceLock::new();
+        DOCUMENT.get_or_init(|| load("harbor-scanner-adapter-v1.2.yaml"))
+    }
+
+    thread_local! {
+        /// The document `$ref`s resolve in: the one the answer being checked belongs to.
+        static CURRENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    fn document() -> &'static Value {
+        if CURRENT.with(std::cell::Cell::get) {
+            harbor()
+        } else {
+            native()
+        }
     }
 
     fn resolve(schema: &Value) -> &Value {
@@ -286,6 +328,9 @@ mod openapi {
 
     pub(super) fn check(method: &str, path: &str, response: &Response) {
         let path = path.split('?').next().unwrap();
+        let harbor_path = path.strip_prefix(HARBOR_PREFIX);
+        CURRENT.with(|current| current.set(harbor_path.is_some()));
+        let path = harbor_path.unwrap_or(path);
         let paths = document()["paths"].as_object().unwrap();
         let Some((template, item)) = paths.iter().find(|(t, _)| template_matches(t, path)) else {
             assert_eq!(
@@ -311,24 +356,75 @@ mod openapi {
             return;
         }
         let documented = resolve(documented);
-        if !response.content_type.starts_with("application/json") {
+        // The media type documented for the answer's: JSON, or one of Harbor's own.
+        let media_type = |text: &str| text.replace(' ', "").to_ascii_lowercase();
+        let Some(content) = documented["content"].as_object().and_then(|content| {
+            content.iter().find_map(|(documented_type, content)| {
+                // Harbor's documents are all JSON, whatever their media type says.
+                let matches = if harbor_path.is_some() {
+                    media_type(documented_type) == media_type(&response.content_type)
+                } else {
+                    documented_type == "application/json"
+                        && response.content_type.starts_with("application/json")
+                };
+                matches.then_some(content)
+            })
+        }) else {
+            // Harbor's document lists every media type it answers.
+            assert!(
+                harbor_path.is_none()
+                    || !response.content_type.contains("json")
+                    || documented["content"].is_null(),
+                "{method} {template} {status}: content type {} is not documented",
+                response.content_type
+            );
             return;
-        }
-        let schema = &documented["content"]["application/json"]["schema"];
+        };
+        let schema = &content["schema"];
         if schema.is_null() {
             return;
         }
         let body: Value = serde_json::from_slice(&response.body).unwrap();
-        let mut problems = Vec::new();
-        validate(schema, &body, "$", &mut problems);
+        let problems = problems(schema, &body);
         assert!(
             problems.is_empty(),
             "{method} {path} {status}: the body does not match the OpenAPI schema: {problems:?}"
         );
     }
 
+    /// What is wrong with `value` under `schema` (in Harbor's document when `harbor`).
+    pub(super) fn problems_in(harbor: bool, schema: &Value, value: &Value) -> Vec<String> {
+        CURRENT.with(|current| current.set(harbor));
+        problems(schema, value)
+    }
+
+    fn problems(schema: &Value, value: &Value) -> Vec<String> {
+        let mut problems = Vec::new();
+        validate(schema, value, "$", &mut problems);
+        problems
+    }
+
     fn validate(schema: &Value, value: &Value, at: &str, problems: &mut Vec<String>) {
         let schema = resolve(schema);
+        if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
+            if value.is_null() && schema["nullable"] == true {
+                return;
+            }
+            let fitting = options
+                .iter()
+                .filter(|option| {
+                    let mut found = Vec::new();
+                    validate(option, value, at, &mut found);
+                    found.is_empty()
+                })
+                .count();
+            if fitting != 1 {
+                problems.push(format!(
+                    "{at} = {value} fits {fitting} of the oneOf options"
+                ));
+            }
+            return;
+        }
         if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
             let mut known = Vec::new();
             for part in all {
@@ -346,9 +442,13 @@ mod openapi {
             return;
         }
         validate_shape(schema, value, at, problems);
-        if let (Some(properties), Some(object)) = (
+        let open = schema
+            .get("additionalProperties")
+            .is_some_and(|extra| extra != false);
+        if let (Some(properties), Some(object), false) = (
             schema.get("properties").and_then(Value::as_object),
             value.as_object(),
+            open,
         ) {
             for key in object.keys().filter(|key| !properties.contains_key(*key)) {
                 problems.push(format!("{at}.{key} is not documented"));
@@ -401,6 +501,17 @@ mod openapi {
         if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
             for (index, item) in array.iter().enumerate() {
                 validate(items, item, &format!("{at}[{index}]"), problems);
+            }
+        }
+        // A map's values (`additionalProperties: {type: string}`).
+        if let (Some(extra), Some(object)) = (
+            schema.get("additionalProperties").filter(|e| e.is_object()),
+            value.as_object(),
+        ) {
+            for (name, field) in object {
+                if schema["properties"].get(name).is_none() {
+                    validate(extra, field, &format!("{at}.{name}"), problems);
+                }
             }
         }
     }
@@ -1130,12 +1241,13 @@ fn ui(
         status: status.parse().unwrap(),
         content_type: content_type.to_owned(),
         body: std::fs::read(out.path()).unwrap(),
+        headers: std::fs::read_to_string(headers.path()).unwrap(),
     };
     openapi::check(method, path, &response);
     Page {
         status: response.status,
-        headers: std::fs::read_to_string(headers.path()).unwrap(),
         body: response.text(),
+        headers: response.headers,
     }
 }
 
@@ -1667,4 +1779,480 @@ fn the_dashboard_signs_in_and_renders_in_chromium_without_console_errors() {
         "CSP violations: {console}"
     );
     assert!(started.elapsed() < Duration::from_mins(3));
+}
+
+// Harbor's scanner adapter API (`/harbor/api/v1`), checked against Harbor's specification.
+
+const HARBOR_VULNERABILITY: &str = "application/vnd.security.vulnerability.report; version=1.1";
+const HARBOR_SBOM: &str = "application/vnd.security.sbom.report+json; version=1.0";
+const HARBOR_SCAN_REQUEST: &str =
+    "Content-Type: application/vnd.scanner.adapter.scan.request+json; version=1.1";
+
+fn harbor_token() -> &'static str {
+    static TOKEN: OnceLock<String> = OnceLock::new();
+    TOKEN.get_or_init(|| token("harbor", "harbor", &["*"]))
+}
+
+fn harbor_path(path: &str) -> String {
+    format!("{}{path}", openapi::HARBOR_PREFIX)
+}
+
+/// A Harbor `ScanRequest`, itself checked against the specification.
+fn harbor_request(url: &str, repository: &str, digest: &str, mime_type: &str) -> Value {
+    let request = serde_json::json!({
+        "registry": {"url": url},
+        "artifact": {"repository": repository, "digest": digest, "tag": "1", "mime_type": mime_type},
+        "enabled_capabilities": [
+            {"type": "vulnerability", "produces_mime_types": [HARBOR_VULNERABILITY]},
+            {"type": "sbom", "produces_mime_types": [HARBOR_SBOM],
+             "parameters": {"sbom_media_types": ["application/spdx+json", "application/vnd.cyclonedx+json"]}}
+        ]
+    });
+    let schema = serde_json::json!({"$ref": "#/components/schemas/ScanRequest"});
+    let problems = openapi::problems_in(true, &schema, &request);
+    assert!(problems.is_empty(), "{problems:?}");
+    request
+}
+
+fn harbor_submit(token: &str, request: &Value) -> Response {
+    http_with(
+        "POST",
+        &harbor_path("/scan"),
+        Some(token),
+        &[HARBOR_SCAN_REQUEST],
+        Body::Bytes(request.to_string().as_bytes()),
+    )
+}
+
+fn harbor_report(id: &str, accept: &str, query: &str) -> Response {
+    http_with(
+        "GET",
+        &harbor_path(&format!("/scan/{id}/report{query}")),
+        Some(harbor_token()),
+        &[&format!("Accept: {accept}")],
+        Body::None,
+    )
+}
+
+/// The last value of a response header.
+fn header(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(key, _)| key.trim().eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.trim().to_owned())
+        .next_back()
+}
+
+/// Polls a report while the answer is 302, checking the headers Harbor needs on each.
+fn harbor_poll(id: &str, accept: &str) -> (Response, usize) {
+    let deadline = Instant::now() + Duration::from_mins(2);
+    let mut waits = 0;
+    loop {
+        let response = harbor_report(id, accept, "");
+        if response.status != 302 {
+            return (response, waits);
+        }
+        waits += 1;
+        let refresh: u32 = header(&response, "Refresh-After")
+            .expect("a 302 without Refresh-After")
+            .parse()
+            .unwrap();
+        assert!(refresh > 0);
+        assert_eq!(
+            header(&response, "Location").as_deref(),
+            Some(harbor_path(&format!("/scan/{id}/report")).as_str())
+        );
+        assert!(Instant::now() < deadline, "scan {id} did not finish");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn harbor_reads_the_metadata_and_only_its_token_opens_its_endpoints() {
+    let metadata = get(&harbor_path("/metadata"), harbor_token());
+    assert_eq!(metadata.status, 200, "{}", metadata.text());
+    assert_eq!(
+        metadata.content_type,
+        "application/vnd.scanner.adapter.metadata+json; version=1.1"
+    );
+    let metadata = metadata.json();
+    assert_eq!(metadata["scanner"]["name"], "rempart");
+    let capabilities = metadata["capabilities"].as_array().unwrap();
+    let of = |kind: &str| {
+        capabilities
+            .iter()
+            .find(|c| c["type"] == kind)
+            .unwrap()
+            .clone()
+    };
+    for kind in ["vulnerability", "sbom"] {
+        assert_eq!(
+            of(kind)["consumes_mime_types"],
+            serde_json::json!([
+                "application/vnd.oci.image.manifest.v1+json",
+                "application/vnd.docker.distribution.manifest.v2+json"
+            ])
+        );
+    }
+    assert_eq!(
+        of("vulnerability")["produces_mime_types"],
+        serde_json::json!([HARBOR_VULNERABILITY])
+    );
+    assert_eq!(
+        of("sbom")["additional_attributes"]["sbom_media_types"],
+        serde_json::json!(["application/spdx+json", "application/vnd.cyclonedx+json"])
+    );
+    let properties = &metadata["properties"];
+    assert_eq!(
+        properties["harbor.scanner-adapter/scanner-type"],
+        "os-package-vulnerability"
+    );
+    assert!(
+        properties["harbor.scanner-adapter/vulnerability-database-updated-at"]
+            .as_str()
+            .is_some_and(|at| at.len() >= 10),
+        "{properties}"
+    );
+
+    // Other roles get nothing of Harbor's, and Harbor's token nothing else.
+    let viewer = token("harbor-test viewer", "viewer", &["*"]);
+    for token in [viewer.as_str(), admin(), &fixture().registry_token] {
+        let refused = get(&harbor_path("/metadata"), token);
+        assert_eq!(refused.status, 403, "{}", refused.text());
+        assert!(refused.message().contains("harbor role"));
+    }
+    assert_eq!(
+        http("GET", &harbor_path("/metadata"), None, Body::None).status,
+        401
+    );
+    assert_eq!(get("/v1/images", harbor_token()).status, 403);
+    assert_eq!(
+        post_json(
+            "/v1/scans",
+            harbor_token(),
+            &serde_json::json!({"reference": "127.0.0.1:1/a:1"})
+        )
+        .status,
+        403
+    );
+
+    // Requests Harbor may get wrong.
+    let unknown = harbor_report("scan-000000000000000000000000", HARBOR_VULNERABILITY, "");
+    assert_eq!(unknown.status, 404);
+    let malformed = http_with(
+        "POST",
+        &harbor_path("/scan"),
+        Some(harbor_token()),
+        &[HARBOR_SCAN_REQUEST],
+        Body::Bytes(b"{\"registry\": "),
+    );
+    assert_eq!(malformed.status, 400, "{}", malformed.text());
+    let digest = format!("sha256:{}", "c".repeat(64));
+    let missing = serde_json::json!({"registry": {"url": "https://h.example"}});
+    assert_eq!(harbor_submit(harbor_token(), &missing).status, 400);
+    let index = harbor_request(
+        "https://h.example",
+        "harbor/index",
+        &digest,
+        "application/vnd.oci.image.index.v1+json",
+    );
+    let unsupported = harbor_submit(harbor_token(), &index);
+    assert_eq!(unsupported.status, 422, "{}", unsupported.text());
+    assert!(unsupported.message().contains("mime_type"));
+    let mut bad_digest = harbor_request(
+        "https://h.example",
+        "harbor/app",
+        "sha256:abc",
+        "application/vnd.oci.image.manifest.v1+json",
+    );
+    assert_eq!(harbor_submit(harbor_token(), &bad_digest).status, 422);
+    bad_digest["artifact"]["digest"] = Value::from(digest);
+    assert_eq!(harbor_submit(&viewer, &bad_digest).status, 403);
+}
+
+#[test]
+fn harbor_gets_the_reports_of_an_image_and_its_credentials_are_never_kept() {
+    // A Docker v2 manifest of the sample image, a digest no other test pushes.
+    run(Command::new("skopeo")
+        .args(["copy", "-q", "--dest-tls-verify=false", "--format", "v2s2"])
+        .arg(format!("oci:{}", sample_layout().display()))
+        .arg(format!("docker://{}/harbor/sample:1", fixture().registry)));
+    let digest = registry_digest("harbor/sample:1").unwrap();
+    // The push notification queues a scan of the digest too: Harbor's request comes once it is
+    // done, so that it makes a scan of its own.
+    let deadline = Instant::now() + Duration::from_mins(2);
+    loop {
+        let scans = get("/v1/scans?limit=1000", admin()).json()["scans"].clone();
+        let of_digest: Vec<&Value> = scans
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["digest"] == digest.as_str())
+            .collect();
+        if !of_digest.is_empty() && of_digest.iter().all(|s| s["state"] == "done") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the push was not scanned");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    let password = format!(
+        "pw-{}-{}",
+        std::process::id(),
+        hex::encode(Sha256::digest(digest.as_bytes()))[..12].to_owned()
+    );
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("robot$harbor+scan:{password}"),
+    );
+    let mut request = harbor_request(
+        &format!("http://{}", fixture().registry),
+        "harbor/sample",
+        &digest,
+        "application/vnd.docker.distribution.manifest.v2+json",
+    );
+    request["registry"]["authorization"] = Value::from(format!("Basic {basic}"));
+    let accepted = harbor_submit(harbor_token(), &request);
+    assert_eq!(accepted.status, 202, "{}", accepted.text());
+    assert_eq!(
+        accepted.content_type,
+        "application/vnd.scanner.adapter.scan.response+json; version=1.0"
+    );
+    let id = accepted.json()["id"].as_str().unwrap().to_owned();
+    let scan = get(&format!("/v1/scans/{id}"), admin()).json();
+    assert_eq!(scan["source"]["kind"], "harbor", "{scan}");
+
+    let (report, _) = harbor_poll(&id, HARBOR_VULNERABILITY);
+    assert_eq!(report.status, 200, "{}", report.text());
+    assert_eq!(report.content_type, HARBOR_VULNERABILITY);
+    let report = report.json();
+    assert_eq!(
+        report["artifact"],
+        serde_json::json!({"repository": "harbor/sample", "digest": digest, "tag": "1",
+            "mime_type": "application/vnd.docker.distribution.manifest.v2+json"})
+    );
+    assert_eq!(report["scanner"]["name"], "rempart");
+
+    // The CLI's vulnerability findings for the same image, and nothing else.
+    let cache = tempfile::tempdir().unwrap();
+    let cli = rempart()
+        .args(["image", "--format", "json", "--cache-dir"])
+        .arg(cache.path())
+        .arg("--input")
+        .arg(sample_layout())
+        .output()
+        .unwrap();
+    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    let mut expected: Vec<(String, String, String)> = cli["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["details"]["kind"] == "vulnerability")
+        .map(|f| {
+            let fixed = f["details"]["fix"]["versions"]
+                .as_array()
+                .map(|v| {
+                    v.iter()
+                        .map(|v| v.as_str().unwrap())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            (
+                f["id"].as_str().unwrap().to_owned(),
+                f["details"]["package"].as_str().unwrap().to_owned(),
+                fixed,
+            )
+        })
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty());
+    // The overall severity is the highest of the vulnerabilities' (other findings, a critical
+    // secret included, are not in this report).
+    let highest = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+        .into_iter()
+        .rev()
+        .find(|severity| {
+            cli["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["details"]["kind"] == "vulnerability" && f["severity"] == *severity)
+        })
+        .unwrap();
+    assert_eq!(
+        report["severity"].as_str().unwrap().to_ascii_uppercase(),
+        highest
+    );
+    let vulnerabilities = report["vulnerabilities"].as_array().unwrap();
+    let mut served: Vec<(String, String, String)> = vulnerabilities
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_owned(),
+                v["package"].as_str().unwrap().to_owned(),
+                v["fix_version"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    served.sort();
+    assert_eq!(served, expected);
+    for vulnerability in vulnerabilities {
+        let vendor = &vulnerability["vendor_attributes"];
+        assert!(vendor["fix_state"].is_string(), "{vulnerability}");
+        assert!(
+            vendor["layer"]["diff_id"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("sha256:")),
+            "{vulnerability}"
+        );
+        assert!(vendor["path"].as_str().is_some_and(|p| p.starts_with('/')));
+    }
+
+    for (media_type, encoded, field) in [
+        (
+            "application/vnd.cyclonedx+json",
+            "application%2Fvnd.cyclonedx%2Bjson",
+            "bomFormat",
+        ),
+        (
+            "application/spdx+json",
+            "application%2Fspdx%2Bjson",
+            "spdxVersion",
+        ),
+    ] {
+        let sbom = harbor_report(&id, HARBOR_SBOM, &format!("?sbom_media_type={encoded}"));
+        assert_eq!(sbom.status, 200, "{media_type}: {}", sbom.text());
+        assert_eq!(sbom.content_type, HARBOR_SBOM);
+        let sbom = sbom.json();
+        assert_eq!(sbom["media_type"], media_type);
+        assert_eq!(sbom["artifact"]["digest"], digest.as_str());
+        assert!(sbom["sbom"][field].is_string(), "{media_type}: {sbom}");
+    }
+    let no_format = harbor_report(&id, HARBOR_SBOM, "");
+    assert_eq!(no_format.status, 400);
+    assert!(no_format.message().contains("sbom_media_type"));
+    let other = harbor_report(&id, "application/vnd.scanner.adapter.vuln.report.raw", "");
+    assert_eq!(other.status, 501);
+
+    // The scan request is audited, and the credentials are nowhere: not in the store, the
+    // server log or the audit log.
+    let audit = get("/v1/audit?limit=1000", admin()).json();
+    let line = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "harbor.scan" && e["subject"] == id.as_str())
+        .unwrap_or_else(|| panic!("no harbor.scan line: {audit}"))
+        .clone();
+    assert_eq!(line["actor"], "harbor");
+    assert_eq!(line["digest"], digest.as_str());
+    assert!(line["detail"].as_str().unwrap().contains("harbor/sample"));
+    let mut files = vec![fixture().work.join("server.log")];
+    let mut directories = vec![fixture().data_dir.clone()];
+    while let Some(directory) = directories.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                directories.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 2);
+    for file in &files {
+        let Ok(bytes) = std::fs::read(file) else {
+            continue;
+        };
+        for secret in [password.as_bytes(), basic.as_bytes()] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret),
+                "{} holds Harbor's registry credentials",
+                file.display()
+            );
+        }
+    }
+    let audit_text = audit.to_string();
+    assert!(!audit_text.contains(&password) && !audit_text.contains(&basic));
+}
+
+#[test]
+fn harbor_is_told_to_wait_while_a_scan_runs_and_why_it_failed() {
+    // A registry that takes connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(3));
+                drop(stream);
+            });
+        }
+    });
+    let digest = format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(b"harbor: no answer"))
+    );
+    let request = harbor_request(
+        &format!("http://127.0.0.1:{port}"),
+        "harbor/silent",
+        &digest,
+        "application/vnd.oci.image.manifest.v1+json",
+    );
+    let accepted = harbor_submit(harbor_token(), &request);
+    assert_eq!(accepted.status, 202, "{}", accepted.text());
+    let id = accepted.json()["id"].as_str().unwrap().to_owned();
+    let (failed, waits) = harbor_poll(&id, HARBOR_VULNERABILITY);
+    assert!(waits > 0, "the report was never 302");
+    assert_eq!(failed.status, 500, "{}", failed.text());
+    assert_eq!(
+        failed.content_type,
+        "application/vnd.scanner.adapter.error+json; version=1.0"
+    );
+    assert!(
+        failed.message().contains("cannot pull"),
+        "{}",
+        failed.message()
+    );
+}
+
+/// The specification's own examples fit its schemas, so the checker reads it right.
+#[test]
+fn harbor_specification_examples_fit_its_schemas() {
+    fn walk(node: &Value, at: &str, checked: &mut usize) {
+        let Some(object) = node.as_object() else {
+            return;
+        };
+        if let Some(example) = object.get("example") {
+            // Examples of objects and arrays are sometimes written as JSON text.
+            let structured = matches!(node["type"].as_str(), Some("object" | "array"))
+                || node.get("oneOf").is_some();
+            let example = match example.as_str() {
+                Some(text) if structured => serde_json::from_str(text)
+                    .unwrap_or_else(|e| panic!("{at}: example is not JSON: {e}")),
+                _ => example.clone(),
+            };
+            let problems = openapi::problems_in(true, node, &example);
+            assert!(problems.is_empty(), "{at}: {problems:?}");
+            *checked += 1;
+        }
+        for (key, child) in object {
+            walk(child, &format!("{at}.{key}"), checked);
+        }
+    }
+    let mut checked = 0;
+    walk(
+        &openapi::harbor()["components"]["schemas"],
+        "schemas",
+        &mut checked,
+    );
+    assert!(checked > 20, "only {checked} examples");
+    // And the checker does refuse what the specification does not allow.
+    let report = serde_json::json!({"$ref": "#/components/schemas/HarborVulnerabilityReport"});
+    let wrong =
+        serde_json::json!({"severity": "Severe", "vulnerabilities": [{"id": 1, "cvss": {}}]});
+    assert_eq!(openapi::problems_in(true, &report, &wrong).len(), 3);
 }

@@ -68,12 +68,12 @@ impl Caller {
         }
     }
 
-    /// Whether the role allows what `needed` allows. The registry role is apart: it allows
-    /// only the notification endpoint, and only it does.
+    /// Whether the role allows what `needed` allows. The registry and Harbor roles are apart:
+    /// each allows only its own endpoints, and only it does.
     pub(crate) fn has(&self, needed: Role) -> bool {
         match (self.role, needed) {
-            (Role::Registry, Role::Registry) => true,
-            (Role::Registry, _) | (_, Role::Registry) => false,
+            (Role::Registry, Role::Registry) | (Role::Harbor, Role::Harbor) => true,
+            (Role::Registry | Role::Harbor, _) | (_, Role::Registry | Role::Harbor) => false,
             (role, needed) => role >= needed,
         }
     }
@@ -114,7 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn roles_include_the_ones_below_but_the_registry_role_stands_apart() {
+    fn roles_include_the_ones_below_but_the_registry_and_harbor_roles_stand_apart() {
         let admin = caller(Role::Admin, &["*"]);
         assert!(admin.has(Role::Viewer) && admin.has(Role::Scanner) && admin.has(Role::Admin));
         assert!(!admin.has(Role::Registry));
@@ -122,6 +122,10 @@ mod tests {
         assert!(viewer.has(Role::Viewer) && !viewer.has(Role::Scanner));
         let registry = caller(Role::Registry, &["*"]);
         assert!(registry.has(Role::Registry) && !registry.has(Role::Viewer));
+        assert!(!registry.has(Role::Harbor) && !admin.has(Role::Harbor));
+        let harbor = caller(Role::Harbor, &["*"]);
+        assert!(harbor.has(Role::Harbor));
+        assert!(!harbor.has(Role::Viewer) && !harbor.has(Role::Registry));
     }
 
     #[test]

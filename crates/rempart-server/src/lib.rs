@@ -19,6 +19,7 @@ mod reevaluate;
 mod scanning;
 mod state;
 mod store;
+mod vault;
 mod worker;
 
 use std::io::Write as _;
@@ -195,6 +196,7 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         metrics: metrics::Metrics::new(),
         wake: Notify::new(),
         sessions: dashboard::Sessions::default(),
+        vault: vault::Vault::default(),
         instance: instance_name(),
         config,
     });

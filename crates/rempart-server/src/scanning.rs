@@ -11,6 +11,7 @@ use rempart_image::{DockerArchive, ImageSource, Platform, RegistryImage, Registr
 
 use crate::config::{RegistrySettings, ServerConfig};
 use crate::store::ScanSource;
+use crate::vault::PullCredentials;
 
 /// Why a scan could not be run, and whether trying again may help (a registry that timed out)
 /// or not (an archive that is not an image).
@@ -108,20 +109,35 @@ impl ScanEngine {
         self.vulnerability_data.as_ref()
     }
 
-    /// Runs one scan to its end (blocking: call it off the async threads).
-    pub(crate) fn scan(&self, source: &ScanSource) -> Result<ScanOutcome, ScanFailure> {
+    /// Runs one scan to its end (blocking: call it off the async threads). `credentials` are
+    /// those Harbor sent for this scan, if any.
+    pub(crate) fn scan(
+        &self,
+        source: &ScanSource,
+        credentials: Option<&PullCredentials>,
+    ) -> Result<ScanOutcome, ScanFailure> {
         let image: Box<dyn ImageSource> = match source {
             ScanSource::Registry { reference } => {
-                let image = RegistryImage::open(
+                Box::new(pull(reference, &self.registry_options())?)
+            }
+            ScanSource::Harbor {
+                reference,
+                plain_http,
+                ..
+            } => {
+                if *plain_http && !self.registry.insecure {
+                    return Err(ScanFailure {
+                        message: format!(
+                            "cannot pull {reference}: Harbor names a plain HTTP registry, and \
+                             this server runs without --insecure-registry"
+                        ),
+                        retry: false,
+                    });
+                }
+                Box::new(pull(
                     reference,
-                    &Platform::host_linux(),
-                    &self.registry_options(),
-                )
-                .map_err(|e| ScanFailure {
-                    message: format!("cannot pull {reference}: {e}"),
-                    retry: is_transient(&e.to_string()),
-                })?;
-                Box::new(image)
+                    &self.harbor_options(*plain_http, credentials),
+                )?)
             }
             ScanSource::Upload { file, name } => {
                 let path = self.uploads_dir.join(file);
@@ -150,6 +166,33 @@ impl ScanEngine {
         Ok(outcome)
     }
 
+    /// Options for a registry Harbor names: its credentials for this scan only (never the
+    /// server's own, which are for the registries it is configured with), plain HTTP only when
+    /// Harbor's URL says so.
+    fn harbor_options(
+        &self,
+        plain_http: bool,
+        credentials: Option<&PullCredentials>,
+    ) -> RegistryOptions {
+        let mut options = RegistryOptions::new(rempart_image::blob_dir(&self.cache_dir));
+        match credentials {
+            Some(PullCredentials::Basic { username, password }) => {
+                options.username = Some(username.clone());
+                options.password = Some(password.clone());
+            }
+            Some(PullCredentials::Bearer(token)) => options.registry_token = Some(token.clone()),
+            None => {}
+        }
+        options.insecure = plain_http;
+        options
+            .ca_certificates
+            .clone_from(&self.registry.ca_certificates);
+        if let Some(total) = self.registry.pull_timeout {
+            options.timeouts.total = total;
+        }
+        options
+    }
+
     pub(crate) fn registry_options(&self) -> RegistryOptions {
         let mut options = RegistryOptions::new(rempart_image::blob_dir(&self.cache_dir));
         options.username.clone_from(&self.registry.username);
@@ -163,6 +206,13 @@ impl ScanEngine {
         }
         options
     }
+}
+
+fn pull(reference: &str, options: &RegistryOptions) -> Result<RegistryImage, ScanFailure> {
+    RegistryImage::open(reference, &Platform::host_linux(), options).map_err(|e| ScanFailure {
+        message: format!("cannot pull {reference}: {e}"),
+        retry: is_transient(&e.to_string()),
+    })
 }
 
 /// Network trouble is worth another try; a refused or malformed image is not.

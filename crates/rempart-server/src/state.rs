@@ -9,6 +9,7 @@ use crate::limit::RateLimiter;
 use crate::metrics::Metrics;
 use crate::scanning::ScanEngine;
 use crate::store::{QueuePolicy, Store, StoreError};
+use crate::vault::Vault;
 
 pub(crate) struct AppState {
     pub(crate) store: Arc<dyn Store>,
@@ -24,6 +25,8 @@ pub(crate) struct AppState {
     pub(crate) limiter: RateLimiter,
     /// The dashboard's browser sessions (in this process only).
     pub(crate) sessions: crate::dashboard::Sessions,
+    /// Registry credentials Harbor sent with its scan requests, in memory only.
+    pub(crate) vault: Vault,
 }
 
 impl AppState {

@@ -60,6 +60,14 @@ async fn run_scan(state: &Arc<AppState>, lease: Lease, stop: &mut watch::Receive
         "scan {scan_id}: started by {owner} (attempt {})",
         lease.scan.attempts
     );
+    let credentials =
+        match crate::vault::credentials_for(&state.vault, &scan_id, &lease.scan.source) {
+            Ok(credentials) => credentials,
+            Err(failure) => {
+                record_failure(state, &lease, failure).await;
+                return;
+            }
+        };
     state.metrics.running_scans.inc();
     let lost = Arc::new(AtomicBool::new(false));
     let heartbeat = tokio::spawn(renew_lease(
@@ -71,7 +79,7 @@ async fn run_scan(state: &Arc<AppState>, lease: Lease, stop: &mut watch::Receive
     let engine = state.engine();
     let source = lease.scan.source.clone();
     let started = Instant::now();
-    let mut scan = tokio::task::spawn_blocking(move || engine.scan(&source));
+    let mut scan = tokio::task::spawn_blocking(move || engine.scan(&source, credentials.as_ref()));
     let finished = tokio::select! {
         finished = &mut scan => Some(finished),
         () = shutdown_then_grace(state, stop) => None,
@@ -91,6 +99,10 @@ async fn run_scan(state: &Arc<AppState>, lease: Lease, stop: &mut watch::Receive
         tracing::warn!("scan {scan_id}: the lease was lost; another worker finishes it");
     }
     let seconds = started.elapsed().as_secs_f64();
+    // Harbor's credentials are kept for another attempt only.
+    if !matches!(&finished, Ok(Err(failure)) if failure.retry) {
+        state.vault.forget(&scan_id);
+    }
     match finished {
         Ok(Ok(outcome)) => {
             state.metrics.scan_seconds.observe(seconds);
@@ -187,7 +199,9 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
         }
     };
     let name = match &scan.source {
-        ScanSource::Registry { reference } => reference.clone(),
+        ScanSource::Registry { reference } | ScanSource::Harbor { reference, .. } => {
+            reference.clone()
+        }
         ScanSource::Upload { name, .. } => name.clone(),
     };
     let image = ScannedImage {

@@ -21,7 +21,9 @@ pub(crate) fn run(args: &ServerArgs) -> Result<Outcome> {
                 },
         }) => {
             let role = Role::parse(role).with_context(|| {
-                format!("unknown role `{role}` (expected viewer, scanner, admin or registry)")
+                format!(
+                    "unknown role `{role}` (expected viewer, scanner, admin, registry or harbor)"
+                )
             })?;
             let config = base_config(store)?;
             let secret = rempart_server::create_token(&config, name, role, scopes.clone())?;

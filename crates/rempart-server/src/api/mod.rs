@@ -1,10 +1,11 @@
 //! The HTTP API: the native JSON API under `/v1` (documented in `openapi/rempart-v1.yaml`),
-//! health and metrics. Handlers are small: they check access, call the store or the decision
+//! Harbor's scanner adapter API under `/harbor/api/v1` (`harbor/`), health and metrics. Handlers are small: they check access, call the store or the decision
 //! code, and map errors in one place (`error.rs`).
 
 pub(crate) mod access;
 mod admin;
 mod error;
+mod harbor;
 pub(crate) mod images;
 mod registry;
 mod scans;
@@ -64,6 +65,15 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/promotions", get(admin::promotions))
         .route("/v1/reevaluate", post(admin::reevaluate))
         .route("/v1/registry/events", post(registry::events))
+        .route(
+            &format!("{}/metadata", harbor::PREFIX),
+            get(harbor::metadata),
+        )
+        .route(&format!("{}/scan", harbor::PREFIX), post(harbor::scan))
+        .route(
+            &format!("{}/scan/{{id}}/report", harbor::PREFIX),
+            get(harbor::report),
+        )
         .merge(crate::dashboard::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.max_request_bytes))

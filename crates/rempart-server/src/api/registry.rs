@@ -55,7 +55,7 @@ struct Target {
 
 /// A repository name as the distribution specification defines it: lowercase components of
 /// letters and digits joined by `.`, `_`, `__` or dashes, separated by `/`.
-fn valid_repository(name: &str) -> bool {
+pub(crate) fn valid_repository(name: &str) -> bool {
     name.len() <= 255
         && name.split('/').all(|component| {
             let bytes = component.as_bytes();
@@ -69,7 +69,7 @@ fn valid_repository(name: &str) -> bool {
 }
 
 /// A tag as the specification defines it.
-fn valid_tag(tag: &str) -> bool {
+pub(crate) fn valid_tag(tag: &str) -> bool {
     !tag.is_empty()
         && tag.len() <= 128
         && tag.as_bytes()[0] != b'.'

@@ -34,7 +34,7 @@ struct Submission {
     deduplicated: bool,
 }
 
-fn new_scan_id() -> String {
+pub(crate) fn new_scan_id() -> String {
     format!("scan-{}", random_hex(12))
 }
 
@@ -113,7 +113,9 @@ async fn queue(state: &Arc<AppState>, scan: NewScan, actor: &str) -> Result<Subm
                 subject: submitted.scan.id.clone(),
                 digest: submitted.scan.digest.clone(),
                 detail: Some(match &scan.source {
-                    ScanSource::Registry { reference } => reference.clone(),
+                    ScanSource::Registry { reference } | ScanSource::Harbor { reference, .. } => {
+                        reference.clone()
+                    }
                     ScanSource::Upload { name, .. } => format!("upload {name}"),
                 }),
                 ..NewAudit::default()

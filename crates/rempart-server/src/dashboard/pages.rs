@@ -215,7 +215,8 @@ pub(super) async fn fleet(
         body.push_str("<table id=\"scans\"><thead><tr><th>Scan</th><th>Image</th><th>State</th><th>Submitted by</th><th>Submitted</th><th>Error</th></tr></thead><tbody>\n");
         for scan in &scans {
             let name = match &scan.source {
-                crate::store::ScanSource::Registry { reference } => reference.as_str(),
+                crate::store::ScanSource::Registry { reference }
+                | crate::store::ScanSource::Harbor { reference, .. } => reference.as_str(),
                 crate::store::ScanSource::Upload { name, .. } => name.as_str(),
             };
             let image = match &scan.digest {

@@ -39,6 +39,22 @@ pub(crate) enum ScanSource {
     Registry { reference: String },
     /// An uploaded `docker save` or OCI archive, stored under the data directory by this name.
     Upload { file: String, name: String },
+    /// An artifact Harbor asked to scan (its scanner adapter API), pulled from the registry
+    /// Harbor named. The credentials Harbor sent are not here: only the server that accepted
+    /// the request holds them, in memory (`vault.rs`).
+    Harbor {
+        /// `host[:port]/repository@digest`.
+        reference: String,
+        /// The repository as Harbor names it (`library/app`), for its report.
+        repository: String,
+        tag: Option<String>,
+        /// The artifact's manifest media type, for its report.
+        mime_type: String,
+        /// The registry is reached over plain HTTP (allowed with `--insecure-registry` only).
+        plain_http: bool,
+        /// Harbor sent credentials with the request.
+        authorized: bool,
+    },
 }
 
 /// A scan as submitted, before it is queued.
@@ -242,6 +258,8 @@ pub enum Role {
     Admin,
     /// Only the registry's notification endpoint.
     Registry,
+    /// Only the Harbor scanner adapter's endpoints (`/harbor/api/v1/…`).
+    Harbor,
 }
 
 impl Role {
@@ -251,6 +269,7 @@ impl Role {
             Role::Scanner => "scanner",
             Role::Admin => "admin",
             Role::Registry => "registry",
+            Role::Harbor => "harbor",
         }
     }
 
@@ -260,6 +279,7 @@ impl Role {
             "scanner" => Role::Scanner,
             "admin" => Role::Admin,
             "registry" => Role::Registry,
+            "harbor" => Role::Harbor,
             _ => return None,
         })
     }

@@ -88,6 +88,9 @@ pub(crate) enum Credentials {
     /// An identity token from the credential store: an `OAuth2` refresh token for the token
     /// service.
     IdentityToken(String),
+    /// A bearer token already issued for this registry (Harbor hands its scanners one per
+    /// scan): sent as is to a bearer challenge, never to a token service.
+    RegistryToken(String),
 }
 
 impl std::fmt::Debug for Credentials {
@@ -97,6 +100,7 @@ impl std::fmt::Debug for Credentials {
             Credentials::Anonymous => "Anonymous",
             Credentials::Basic { .. } => "Basic(***)",
             Credentials::IdentityToken(_) => "IdentityToken(***)",
+            Credentials::RegistryToken(_) => "RegistryToken(***)",
         })
     }
 }
@@ -870,6 +874,9 @@ impl DistributionClient {
                 ))),
             },
             "bearer" => {
+                if let Credentials::RegistryToken(token) = &self.credentials {
+                    return header_value(&format!("Bearer {token}")).map_err(|m| self.error(m));
+                }
                 let token = self.token(what, &challenge).await?;
                 header_value(&format!("Bearer {token}")).map_err(|m| self.error(m))
             }
@@ -1144,5 +1151,33 @@ mod tests {
             }
         );
         assert!(!shown.contains("hunter2"));
+        let shown = format!("{:?}", Credentials::RegistryToken("s3cret".into()));
+        assert!(!shown.contains("s3cret"));
+    }
+
+    #[test]
+    fn a_registry_token_answers_a_bearer_challenge_without_a_token_service() {
+        super::super::install_crypto_provider();
+        let client = DistributionClient::new(
+            "registry.invalid",
+            "team/app",
+            Credentials::RegistryToken("issued".into()),
+            false,
+            &[],
+            RegistryTimeouts::default(),
+        )
+        .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // The realm cannot be reached: a request to it would fail the answer.
+        let bearer = runtime.block_on(client.answer(
+            "GET manifest",
+            Some(r#"Bearer realm="https://auth.invalid/token",service="registry""#),
+        ));
+        assert_eq!(bearer.unwrap(), "Bearer issued");
+        let basic = runtime.block_on(client.answer("GET manifest", Some(r#"Basic realm="r""#)));
+        assert!(basic.is_err());
     }
 }

@@ -41,12 +41,15 @@ const MANIFEST_TYPES: [&str; 2] = [
 ];
 
 /// How to reach and authenticate to a registry.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RegistryOptions {
     /// Explicit credentials; when absent, `$DOCKER_CONFIG/config.json` or
     /// `~/.docker/config.json` (and the credential helpers it names) are asked.
     pub username: Option<String>,
     pub password: Option<String>,
+    /// A bearer token already issued for this registry, sent as is when the registry asks for
+    /// a bearer token (instead of asking its token service); takes precedence over the rest.
+    pub registry_token: Option<String>,
     /// Plain HTTP and unverified TLS for this registry. Off by default.
     pub insecure: bool,
     /// Extra PEM certificate authorities to trust (a private registry's CA).
@@ -64,12 +67,30 @@ impl RegistryOptions {
         RegistryOptions {
             username: None,
             password: None,
+            registry_token: None,
             insecure: false,
             ca_certificates: Vec::new(),
             blob_dir,
             timeouts: RegistryTimeouts::default(),
             max_blob_bytes: Limits::default().max_layer_bytes,
         }
+    }
+}
+
+impl std::fmt::Debug for RegistryOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print a secret, even in a debug log.
+        let hidden = |secret: &Option<String>| secret.as_ref().map(|_| "***");
+        f.debug_struct("RegistryOptions")
+            .field("username", &self.username)
+            .field("password", &hidden(&self.password))
+            .field("registry_token", &hidden(&self.registry_token))
+            .field("insecure", &self.insecure)
+            .field("ca_certificates", &self.ca_certificates)
+            .field("blob_dir", &self.blob_dir)
+            .field("timeouts", &self.timeouts)
+            .field("max_blob_bytes", &self.max_blob_bytes)
+            .finish()
     }
 }
 
@@ -366,6 +387,9 @@ fn io_runtime(registry: &str) -> Result<tokio::runtime::Runtime, ImageError> {
 
 /// Explicit credentials first, then the Docker config and its credential helpers.
 fn resolve_auth(registry: &str, options: &RegistryOptions) -> Credentials {
+    if let Some(token) = &options.registry_token {
+        return Credentials::RegistryToken(token.clone());
+    }
     if let (Some(user), Some(password)) = (&options.username, &options.password) {
         return Credentials::Basic {
             username: user.clone(),
