@@ -1215,35 +1215,16 @@ fn ui(
     form: Option<&str>,
     origin: Option<&str>,
 ) -> Page {
-    let fixture = fixture();
-    let out = tempfile::NamedTempFile::new().unwrap();
-    let headers = tempfile::NamedTempFile::new().unwrap();
-    let mut command = Command::new("curl");
-    command
-        .args(["-s", "-S", "-X", method, "-o"])
-        .arg(out.path())
-        .arg("-D")
-        .arg(headers.path())
-        .args(["-w", "%{http_code} %{content_type}", "--max-time", "60"]);
+    let mut headers = Vec::new();
     if let Some(session) = session {
-        command.args(["-H", &format!("Cookie: rempart_session={session}")]);
+        headers.push(format!("Cookie: rempart_session={session}"));
     }
     if let Some(origin) = origin {
-        command.args(["-H", &format!("Origin: {origin}")]);
+        headers.push(format!("Origin: {origin}"));
     }
-    if let Some(form) = form {
-        command.args(["--data-raw", form]);
-    }
-    command.arg(format!("{}{path}", fixture.url));
-    let written = run(&mut command);
-    let (status, content_type) = written.split_once(' ').unwrap_or((&written, ""));
-    let response = Response {
-        status: status.parse().unwrap(),
-        content_type: content_type.to_owned(),
-        body: std::fs::read(out.path()).unwrap(),
-        headers: std::fs::read_to_string(headers.path()).unwrap(),
-    };
-    openapi::check(method, path, &response);
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let body = form.map_or(Body::None, |form| Body::Bytes(form.as_bytes()));
+    let response = http_with(method, path, None, &headers, body);
     Page {
         status: response.status,
         body: response.text(),

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::access::authorize;
-use super::{ApiError, parse_json};
+use super::{ApiError, ListQuery, parse_json};
 use crate::auth::{check_scopes, new_token, random_hex};
 use crate::clock::now_millis;
 use crate::state::AppState;
@@ -259,19 +259,14 @@ pub(crate) async fn audit(
     Ok(axum::Json(json!({ "entries": entries, "next": next })).into_response())
 }
 
-#[derive(Deserialize)]
-pub(crate) struct PromotionsQuery {
-    limit: Option<i64>,
-}
-
 /// `GET /v1/promotions`: the registry gate's promotions, newest first.
 pub(crate) async fn promotions(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<PromotionsQuery>,
+    Query(query): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = authorize(&state, &headers, Role::Viewer).await?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = query.limit();
     let promotions = state
         .with_store(move |store| store.promotions(limit))
         .await?;

@@ -10,16 +10,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::access::{authorize, check_scope};
-use super::{ApiError, check_digest};
+use super::{ApiError, ListQuery, check_digest};
 use crate::clock::{now_millis, rfc3339};
 use crate::decide::{DEFAULT_POLICY_NAME, current_verdict, judge, load_policy, stored_result};
 use crate::state::AppState;
 use crate::store::{ImageSummary, Role, ScannedImage, Store};
-
-#[derive(Deserialize)]
-pub(crate) struct ListQuery {
-    limit: Option<i64>,
-}
 
 /// `GET /v1/images`.
 pub(crate) async fn list(
@@ -28,7 +23,7 @@ pub(crate) async fn list(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = authorize(&state, &headers, Role::Viewer).await?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = query.limit();
     let images = state.with_store(move |store| store.images(limit)).await?;
     let images: Vec<ImageSummary> = images
         .into_iter()

@@ -158,6 +158,18 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI)
 }
 
+/// `?limit=N` of the listings: 100 by default, 1 to 1,000.
+#[derive(serde::Deserialize)]
+pub(crate) struct ListQuery {
+    limit: Option<i64>,
+}
+
+impl ListQuery {
+    pub(crate) fn limit(&self) -> i64 {
+        self.limit.unwrap_or(100).clamp(1, 1000)
+    }
+}
+
 /// Reads a JSON body, naming what is wrong with it.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {

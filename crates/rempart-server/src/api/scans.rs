@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::access::{authorize, check_scope};
-use super::{ApiError, parse_json};
+use super::{ApiError, ListQuery, parse_json};
 use crate::auth::random_hex;
 use crate::clock::now_millis;
 use crate::scanning::uploads_dir;
@@ -269,11 +269,6 @@ pub(crate) async fn show(
     Ok(axum::Json(scan).into_response())
 }
 
-#[derive(Deserialize)]
-pub(crate) struct ListQuery {
-    limit: Option<i64>,
-}
-
 /// `GET /v1/scans`: the newest scans the caller may see.
 pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
@@ -281,7 +276,7 @@ pub(crate) async fn list(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = authorize(&state, &headers, Role::Viewer).await?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = query.limit();
     let scans = state
         .with_store(move |store| store.recent_scans(limit))
         .await?;
