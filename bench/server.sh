@@ -5,8 +5,9 @@
 #     image and for the ~190 MB benchmark image (bench/build-images.sh), cold (empty layer cache)
 #     and warm (the same image pushed again under another tag);
 #   - verdict lookups: 20,000 GETs of /v1/images/{digest}/verdict at 64 concurrent clients (ab);
-#   - server memory: resident at idle, and the peak over the run, which ends with two scans at
-#     once (two uploads).
+#   - server memory: resident at idle, and the peak over two scans at once (two uploads);
+#   - re-evaluation: 1,000 small stored images (bench/make-archives.py) matched again after a
+#     database change (POST /v1/reevaluate), reading no layer.
 #   bench/server.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,3 +97,23 @@ for _ in $(seq 6000); do
   sleep 0.1
 done
 echo "server peak rss over the run (ends with 2 concurrent scans): $(( $(rss_kib VmHWM) / 1024 )) MiB; rss now $(( $(rss_kib VmRSS) / 1024 )) MiB"
+
+# Re-evaluation: 1,000 stored images (each with three Python distributions to match), then the
+# whole store matched again.
+count=${BENCH_REEVALUATE_IMAGES:-1000}
+python3 bench/make-archives.py "$work/archives" "$count"
+started=$(now_ms)
+for archive in "$work"/archives/*.tar; do
+  curl -sf -H "Authorization: Bearer $admin" --data-binary "@$archive" \
+    "http://127.0.0.1:$server_port/v1/scans/upload?name=$(basename "$archive")" > /dev/null
+done
+for _ in $(seq 60000); do
+  [ "$(api "/v1/scans?limit=1000" | python3 -c "import json,sys; print(sum(s['state'] in ('queued','running') for s in json.load(sys.stdin)['scans']))")" = 0 ] && break
+  sleep 0.2
+done
+echo "$count small images uploaded and scanned in $(echo "($(now_ms) - $started)/1000" | bc -l | cut -c1-6) s"
+curl -sf -X POST -H "Authorization: Bearer $admin" "http://127.0.0.1:$server_port/v1/reevaluate" | python3 -c "
+import json, sys
+done = json.load(sys.stdin)
+print(f\"re-evaluation: {done['images']} images, {done['rematched']} matched again, {done['verdicts']} verdicts decided again in {done['seconds']:.2f} s\")"
+echo "server peak rss at the end: $(( $(rss_kib VmHWM) / 1024 )) MiB"
