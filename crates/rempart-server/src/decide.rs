@@ -122,7 +122,7 @@ pub(crate) fn current_verdict(
     now: i64,
 ) -> Result<Decision, DecideError> {
     let image = store
-        .image(digest)?
+        .image_summary(digest)?
         .ok_or_else(|| DecideError::NoImage(digest.to_owned()))?;
     let policy = load_policy(store, policy_name, None)?;
     let recorded = store

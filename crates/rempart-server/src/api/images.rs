@@ -33,15 +33,16 @@ pub(crate) async fn list(
 }
 
 /// The image, if the caller may see it.
+/// The image's row (not its blobs), if the caller may see it.
 async fn visible_image(
     state: &Arc<AppState>,
     headers: &HeaderMap,
     digest: String,
-) -> Result<ScannedImage, ApiError> {
+) -> Result<ImageSummary, ApiError> {
     let caller = authorize(state, headers, Role::Viewer).await?;
     check_digest(&digest)?;
     let image = state
-        .with_store(move |store| store.image(&digest))
+        .with_store(move |store| store.image_summary(&digest))
         .await?
         .ok_or_else(|| ApiError::not_found("no scanned image with this digest"))?;
     check_scope(&caller, &image.repository, true)?;
@@ -102,10 +103,17 @@ pub(crate) async fn report(
         .unwrap_or("json")
         .parse()
         .map_err(|e: rempart_report::ParseFormatError| ApiError::bad_request(e.to_string()))?;
-    let image = visible_image(&state, &headers, digest).await?;
+    let visible = visible_image(&state, &headers, digest).await?;
     let policy_name = query.policy;
     let bytes = state
-        .with_store(move |store| Ok(render_report(store, &image, format, policy_name.as_deref())))
+        .with_store(move |store| {
+            let Some(image) = store.image(&visible.digest)? else {
+                return Ok(Err(ApiError::not_found(
+                    "no scanned image with this digest",
+                )));
+            };
+            Ok(render_report(store, &image, format, policy_name.as_deref()))
+        })
         .await??;
     Ok(([(header::CONTENT_TYPE, content_type(format))], bytes).into_response())
 }

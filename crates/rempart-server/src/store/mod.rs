@@ -446,6 +446,8 @@ pub(crate) trait Store: Send + Sync {
         result: &[u8],
     ) -> Result<bool, StoreError>;
     fn images(&self, limit: i64) -> Result<Vec<ImageSummary>, StoreError>;
+    /// An image's row without its blobs: what a verdict lookup needs.
+    fn image_summary(&self, digest: &str) -> Result<Option<ImageSummary>, StoreError>;
     /// The newest images with their severity counts and their verdict under `policy` (the
     /// dashboard's listing: one query, no result decoded).
     fn image_overviews(&self, policy: &str, limit: i64) -> Result<Vec<ImageOverview>, StoreError>;

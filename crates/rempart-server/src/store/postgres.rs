@@ -553,6 +553,26 @@ impl Store for PostgresStore {
         })
     }
 
+    fn image_summary(&self, digest: &str) -> Result<Option<ImageSummary>, StoreError> {
+        self.with(|c| {
+            let found = c.query_opt(
+                "SELECT digest, repository, name, scanned_at, scan_id FROM images WHERE digest = $1",
+                &[&digest],
+            )?;
+            found
+                .map(|row| {
+                    Ok(ImageSummary {
+                        digest: row.try_get(0)?,
+                        repository: row.try_get(1)?,
+                        name: row.try_get(2)?,
+                        scanned_at: row.try_get(3)?,
+                        scan_id: row.try_get(4)?,
+                    })
+                })
+                .transpose()
+        })
+    }
+
     fn image_overviews(&self, policy: &str, limit: i64) -> Result<Vec<ImageOverview>, StoreError> {
         self.with(|c| {
             let found = c.query(

@@ -607,6 +607,25 @@ impl Store for SqliteStore {
         })
     }
 
+    fn image_summary(&self, digest: &str) -> Result<Option<ImageSummary>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT digest, repository, name, scanned_at, scan_id FROM images WHERE digest = ?1",
+                params![digest],
+                |row| {
+                    Ok(ImageSummary {
+                        digest: row.get(0)?,
+                        repository: row.get(1)?,
+                        name: row.get(2)?,
+                        scanned_at: row.get(3)?,
+                        scan_id: row.get(4)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
     fn image_overviews(&self, policy: &str, limit: i64) -> Result<Vec<ImageOverview>, StoreError> {
         self.with(|c| {
             let mut statement = c.prepare(
