@@ -391,12 +391,7 @@ impl Scanner {
                 &b.locations,
             ))
         });
-        findings.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| a.id.cmp(&b.id))
-                .then_with(|| a.location.cmp(&b.location))
-        });
+        sort_findings(&mut findings);
         Ok(ScanOutcome {
             result: ScanResult {
                 schema_version: REPORT_SCHEMA_VERSION,
@@ -448,14 +443,20 @@ impl Scanner {
             .findings
             .retain(|finding| finding.scanner != ScannerKind::Vuln);
         result.findings.extend(findings);
-        result.findings.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| a.id.cmp(&b.id))
-                .then_with(|| a.location.cmp(&b.location))
-        });
+        sort_findings(&mut result.findings);
         Ok(())
     }
+}
+
+/// The report's order: most severe first, then by rule and place, so that the order does not
+/// depend on which analyzer ran first.
+fn sort_findings(findings: &mut [rempart_core::Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.location.cmp(&b.location))
+    });
 }
 
 /// The name the vulnerability matcher gives itself (`rempart_vulndb::VulnMatcher`).
