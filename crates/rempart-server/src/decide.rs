@@ -43,16 +43,6 @@ pub(crate) struct Decision {
     pub(crate) decided_at: i64,
 }
 
-pub(crate) fn today() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}",
-        now.year(),
-        u8::from(now.month()),
-        now.day()
-    )
-}
-
 pub(crate) fn compress(json: &[u8]) -> Vec<u8> {
     // Level 3: reports compress about tenfold at a few milliseconds per megabyte.
     zstd::encode_all(json, 3).unwrap_or_else(|_| json.to_vec())
@@ -101,7 +91,7 @@ pub(crate) fn judge(
     let document = PolicyDocument::parse(&policy.document, Path::new(&origin))
         .map_err(|e| DecideError::Damaged(e.to_string()))?;
     let rules = document
-        .to_policy(Path::new(&origin), &today())
+        .to_policy(Path::new(&origin), &rempart::utc_today())
         .map_err(|e| DecideError::Damaged(e.to_string()))?;
     let outcome = rules.apply(result);
     Ok((rules.verdict(result), outcome))

@@ -164,7 +164,8 @@ pub fn newest_snapshot(status: &DbStatus) -> Option<SystemTime> {
         .map(SystemTime::from)
 }
 
-pub(crate) fn format_date(at: SystemTime) -> String {
+/// `YYYY-MM-DD` in UTC: the form of ignore expiry dates.
+pub fn format_date(at: SystemTime) -> String {
     let at = time::OffsetDateTime::from(at);
     format!(
         "{:04}-{:02}-{:02}",
@@ -172,4 +173,9 @@ pub(crate) fn format_date(at: SystemTime) -> String {
         u8::from(at.month()),
         at.day()
     )
+}
+
+/// Today in UTC as `YYYY-MM-DD`, the day ignore entries are judged on (`Policy::today`).
+pub fn utc_today() -> String {
+    format_date(SystemTime::now())
 }

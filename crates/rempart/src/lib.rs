@@ -25,7 +25,8 @@ mod vex;
 pub use analyzers::{AnalyzerConfig, AnalyzerError, Analyzers, build_analyzers, load_policies};
 pub use cache::LayerCache;
 pub use database::{
-    DatabaseError, STALE_AFTER, ensure_database, newest_snapshot, vulnerability_data,
+    DatabaseError, STALE_AFTER, ensure_database, format_date, newest_snapshot, utc_today,
+    vulnerability_data,
 };
 pub use db_update::{FeedConfig, UpdateError, update_database};
 pub use default_db::{DEFAULT_ADVISORIES_NAME, install_default_database};

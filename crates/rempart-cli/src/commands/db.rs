@@ -114,16 +114,6 @@ pub(crate) fn ensure_database(path: &Path, named_by_user: bool) -> Result<Vulner
     Ok(rempart::ensure_database(path, named_by_user)?)
 }
 
-fn format_date(at: SystemTime) -> String {
-    let at = time::OffsetDateTime::from(at);
-    format!(
-        "{:04}-{:02}-{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day()
-    )
-}
-
 fn describe(status: &DbStatus) -> String {
     let mut text = format!(
         "database: {}\nschema version: {}\nbuilt: {}\nadvisories: {} ({} affected packages)\nsize: {} bytes\nsources:\n",
@@ -159,7 +149,7 @@ fn describe(status: &DbStatus) -> String {
         let _ = writeln!(
             text,
             "warning: the newest advisory data is from {}; the database is stale",
-            format_date(newest)
+            rempart::format_date(newest)
         );
     }
     text

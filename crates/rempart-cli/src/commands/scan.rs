@@ -146,7 +146,6 @@ fn build_policy(args: &ScanArgs) -> Result<Policy> {
     for path in &args.vex {
         vex.extend(load_vex(path)?);
     }
-    let now = time::OffsetDateTime::now_utc();
     let (severities, scanner_severities) = parse_severities(&args.severity)?;
     Ok(Policy {
         severities,
@@ -156,12 +155,7 @@ fn build_policy(args: &ScanArgs) -> Result<Policy> {
         ignores,
         vex,
         fail_on_skipped: args.fail_on_skipped,
-        today: format!(
-            "{:04}-{:02}-{:02}",
-            now.year(),
-            u8::from(now.month()),
-            now.day()
-        ),
+        today: rempart::utc_today(),
     })
 }
 
