@@ -221,6 +221,16 @@ fn severities_from_row(row: &Row, at: usize) -> Outcome<Option<SeverityCounts>> 
     ]))
 }
 
+fn image_summary_from_row(row: &Row) -> Outcome<ImageSummary> {
+    Ok(ImageSummary {
+        digest: row.try_get(0)?,
+        repository: row.try_get(1)?,
+        name: row.try_get(2)?,
+        scanned_at: row.try_get(3)?,
+        scan_id: row.try_get(4)?,
+    })
+}
+
 fn policy_from_row(row: &Row) -> Outcome<PolicyRecord> {
     Ok(PolicyRecord {
         name: row.try_get(0)?,
@@ -541,15 +551,7 @@ impl Store for PostgresStore {
                 "SELECT digest, repository, name, scanned_at, scan_id FROM images ORDER BY scanned_at DESC, digest LIMIT $1",
                 &[&limit],
             )?;
-            rows(&found, |row| {
-                Ok(ImageSummary {
-                    digest: row.try_get(0)?,
-                    repository: row.try_get(1)?,
-                    name: row.try_get(2)?,
-                    scanned_at: row.try_get(3)?,
-                    scan_id: row.try_get(4)?,
-                })
-            })
+            rows(&found, image_summary_from_row)
         })
     }
 
@@ -559,17 +561,7 @@ impl Store for PostgresStore {
                 "SELECT digest, repository, name, scanned_at, scan_id FROM images WHERE digest = $1",
                 &[&digest],
             )?;
-            found
-                .map(|row| {
-                    Ok(ImageSummary {
-                        digest: row.try_get(0)?,
-                        repository: row.try_get(1)?,
-                        name: row.try_get(2)?,
-                        scanned_at: row.try_get(3)?,
-                        scan_id: row.try_get(4)?,
-                    })
-                })
-                .transpose()
+            found.as_ref().map(image_summary_from_row).transpose()
         })
     }
 

@@ -214,6 +214,26 @@ fn scan_from_row(row: &Row<'_>) -> rusqlite::Result<ScanRecord> {
     })
 }
 
+fn image_summary_from_row(row: &Row<'_>) -> rusqlite::Result<ImageSummary> {
+    Ok(ImageSummary {
+        digest: row.get(0)?,
+        repository: row.get(1)?,
+        name: row.get(2)?,
+        scanned_at: row.get(3)?,
+        scan_id: row.get(4)?,
+    })
+}
+
+fn policy_from_row(row: &Row<'_>) -> rusqlite::Result<PolicyRecord> {
+    Ok(PolicyRecord {
+        name: row.get(0)?,
+        version: row.get(1)?,
+        document: row.get(2)?,
+        created_at: row.get(3)?,
+        created_by: row.get(4)?,
+    })
+}
+
 fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
     let role: String = row.get(3)?;
     let scopes: String = row.get(4)?;
@@ -594,15 +614,7 @@ impl Store for SqliteStore {
                 "SELECT digest, repository, name, scanned_at, scan_id FROM images ORDER BY scanned_at DESC, digest LIMIT ?1",
             )?;
             statement
-                .query_map(params![limit], |row| {
-                    Ok(ImageSummary {
-                        digest: row.get(0)?,
-                        repository: row.get(1)?,
-                        name: row.get(2)?,
-                        scanned_at: row.get(3)?,
-                        scan_id: row.get(4)?,
-                    })
-                })?
+                .query_map(params![limit], image_summary_from_row)?
                 .collect()
         })
     }
@@ -612,15 +624,7 @@ impl Store for SqliteStore {
             c.query_row(
                 "SELECT digest, repository, name, scanned_at, scan_id FROM images WHERE digest = ?1",
                 params![digest],
-                |row| {
-                    Ok(ImageSummary {
-                        digest: row.get(0)?,
-                        repository: row.get(1)?,
-                        name: row.get(2)?,
-                        scanned_at: row.get(3)?,
-                        scan_id: row.get(4)?,
-                    })
-                },
+                image_summary_from_row,
             )
             .optional()
         })
@@ -687,15 +691,7 @@ impl Store for SqliteStore {
                 "SELECT name, version, document, created_at, created_by FROM policies
                  WHERE name = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY version DESC LIMIT 1",
                 params![name, version],
-                |row| {
-                    Ok(PolicyRecord {
-                        name: row.get(0)?,
-                        version: row.get(1)?,
-                        document: row.get(2)?,
-                        created_at: row.get(3)?,
-                        created_by: row.get(4)?,
-                    })
-                },
+                policy_from_row,
             )
             .optional()
         })
@@ -708,15 +704,7 @@ impl Store for SqliteStore {
                  WHERE version = (SELECT max(version) FROM policies q WHERE q.name = p.name) ORDER BY name",
             )?;
             statement
-                .query_map([], |row| {
-                    Ok(PolicyRecord {
-                        name: row.get(0)?,
-                        version: row.get(1)?,
-                        document: row.get(2)?,
-                        created_at: row.get(3)?,
-                        created_by: row.get(4)?,
-                    })
-                })?
+                .query_map([], policy_from_row)?
                 .collect()
         })
     }
