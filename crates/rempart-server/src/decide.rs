@@ -28,19 +28,12 @@ pub(crate) enum DecideError {
     Damaged(String),
 }
 
-/// A verdict as the API shows it.
+/// A verdict as the API shows it: the recorded verdict and when the image was scanned.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Decision {
-    pub(crate) digest: String,
-    pub(crate) policy: String,
-    pub(crate) policy_version: i64,
-    pub(crate) passed: bool,
-    pub(crate) reasons: Vec<String>,
-    /// Findings left after the policy, by severity.
-    pub(crate) findings: i64,
-    pub(crate) suppressed: i64,
+    #[serde(flatten)]
+    pub(crate) verdict: VerdictRecord,
     pub(crate) scanned_at: i64,
-    pub(crate) decided_at: i64,
 }
 
 pub(crate) fn compress(json: &[u8]) -> Vec<u8> {
@@ -125,18 +118,31 @@ pub(crate) fn current_verdict(
         && utc_day(verdict.decided_at) == utc_day(now)
     {
         return Ok(Decision {
-            digest: verdict.digest,
-            policy: verdict.policy,
-            policy_version: verdict.policy_version,
-            passed: verdict.passed,
-            reasons: verdict.reasons,
-            findings: verdict.findings,
-            suppressed: verdict.suppressed,
+            verdict,
             scanned_at: image.scanned_at,
-            decided_at: verdict.decided_at,
         });
     }
     Ok(decide(store, digest, policy_name, now)?.0)
+}
+
+/// The verdict `policy` gives a scan result (the result is left as the policy filters it).
+pub(crate) fn verdict_record(
+    digest: &str,
+    policy: &PolicyRecord,
+    result: &mut ScanResult,
+    now: i64,
+) -> Result<VerdictRecord, DecideError> {
+    let (verdict, outcome) = judge(policy, result)?;
+    Ok(VerdictRecord {
+        digest: digest.to_owned(),
+        policy: policy.name.clone(),
+        policy_version: policy.version,
+        passed: verdict.passed,
+        reasons: verdict.reasons,
+        findings: i64::try_from(result.findings.len()).unwrap_or(i64::MAX),
+        suppressed: i64::try_from(outcome.suppressed.len()).unwrap_or(i64::MAX),
+        decided_at: now,
+    })
 }
 
 /// Decides an image's verdict under a policy (latest version when none is named) and records
@@ -152,29 +158,12 @@ pub(crate) fn decide(
         .ok_or_else(|| DecideError::NoImage(digest.to_owned()))?;
     let policy = load_policy(store, policy_name, None)?;
     let mut result = stored_result(&image)?;
-    let (verdict, outcome) = judge(&policy, &mut result)?;
-    let record = VerdictRecord {
-        digest: digest.to_owned(),
-        policy: policy.name.clone(),
-        policy_version: policy.version,
-        passed: verdict.passed,
-        reasons: verdict.reasons.clone(),
-        findings: i64::try_from(result.findings.len()).unwrap_or(i64::MAX),
-        suppressed: i64::try_from(outcome.suppressed.len()).unwrap_or(i64::MAX),
-        decided_at: now,
-    };
+    let record = verdict_record(digest, &policy, &mut result, now)?;
     let previous = store.record_verdict(&record)?;
     Ok((
         Decision {
-            digest: digest.to_owned(),
-            policy: policy.name,
-            policy_version: policy.version,
-            passed: verdict.passed,
-            reasons: verdict.reasons,
-            findings: record.findings,
-            suppressed: record.suppressed,
+            verdict: record,
             scanned_at: image.scanned_at,
-            decided_at: now,
         },
         previous,
     ))

@@ -154,7 +154,7 @@ async fn promote_one(state: &Arc<AppState>, promotion: PromotionRecord) {
         .with_store(move |store| Ok(decide(store, &digest, &policy, now_millis())))
         .await;
     let (to, action, detail) = match decision {
-        Ok(Ok((decision, _))) if decision.passed => match copy(state, &promotion).await {
+        Ok(Ok((decision, _))) if decision.verdict.passed => match copy(state, &promotion).await {
             Ok(report) => (PromotionState::Promoted, "promotion.done", report),
             Err(error) => (PromotionState::Failed, "promotion.failed", error),
         },
@@ -163,9 +163,9 @@ async fn promote_one(state: &Arc<AppState>, promotion: PromotionRecord) {
             "promotion.refused",
             format!(
                 "policy `{}` version {} fails the image: {}",
-                decision.policy,
-                decision.policy_version,
-                decision.reasons.join("; ")
+                decision.verdict.policy,
+                decision.verdict.policy_version,
+                decision.verdict.reasons.join("; ")
             ),
         ),
         Ok(Err(error)) => (

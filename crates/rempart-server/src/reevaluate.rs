@@ -125,7 +125,7 @@ fn reevaluate_all(store: &dyn Store, engine: &ScanEngine) -> Result<Reevaluation
                 Ok((decision, previous)) => {
                     done.verdicts += 1;
                     let Some(previous) = previous else { continue };
-                    if previous.passed == decision.passed {
+                    if previous.passed == decision.verdict.passed {
                         continue;
                     }
                     done.verdicts_changed += 1;
@@ -134,17 +134,17 @@ fn reevaluate_all(store: &dyn Store, engine: &ScanEngine) -> Result<Reevaluation
                         at: now,
                         actor: "server".into(),
                         action: "verdict.changed".into(),
-                        subject: format!("{} ({})", summary.name, decision.policy),
+                        subject: format!("{} ({})", summary.name, decision.verdict.policy),
                         digest: Some(image.digest.clone()),
-                        verdict: Some(word(decision.passed).into()),
+                        verdict: Some(word(decision.verdict.passed).into()),
                         detail: Some(format!(
                             "{} -> {} after a vulnerability database change{}",
                             word(previous.passed),
-                            word(decision.passed),
-                            if decision.reasons.is_empty() {
+                            word(decision.verdict.passed),
+                            if decision.verdict.reasons.is_empty() {
                                 String::new()
                             } else {
-                                format!(": {}", decision.reasons.join("; "))
+                                format!(": {}", decision.verdict.reasons.join("; "))
                             }
                         )),
                     })?;

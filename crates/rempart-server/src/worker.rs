@@ -10,13 +10,11 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use crate::clock::now_millis;
-use crate::decide::{DEFAULT_POLICY_NAME, compress, judge, load_policy};
+use crate::decide::{DEFAULT_POLICY_NAME, compress, load_policy, verdict_record};
 use crate::metrics::OutcomeLabels;
 use crate::scanning::{ScanFailure, uploads_dir};
 use crate::state::AppState;
-use crate::store::{
-    Completion, Lease, NewAudit, ScanSource, ScannedImage, SeverityCounts, VerdictRecord,
-};
+use crate::store::{Completion, Lease, NewAudit, ScanSource, ScannedImage, SeverityCounts};
 
 pub(crate) async fn run_worker(
     state: Arc<AppState>,
@@ -223,19 +221,7 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
             // The verdict under the default policy is decided before completing, so that the
             // scan, its verdict and its audit line are stored together or not at all.
             let verdict = load_policy(store, DEFAULT_POLICY_NAME, None)
-                .and_then(|policy| {
-                    let (verdict, applied) = judge(&policy, &mut judged)?;
-                    Ok(VerdictRecord {
-                        digest: image.digest.clone(),
-                        policy: policy.name,
-                        policy_version: policy.version,
-                        passed: verdict.passed,
-                        reasons: verdict.reasons,
-                        findings: i64::try_from(judged.findings.len()).unwrap_or(i64::MAX),
-                        suppressed: i64::try_from(applied.suppressed.len()).unwrap_or(i64::MAX),
-                        decided_at: now,
-                    })
-                })
+                .and_then(|policy| verdict_record(&image.digest, &policy, &mut judged, now))
                 .map_err(|error| tracing::warn!("scan {id}: no verdict: {error}"))
                 .ok();
             let audit = NewAudit {
