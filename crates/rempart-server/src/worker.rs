@@ -196,12 +196,7 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
             return;
         }
     };
-    let name = match &scan.source {
-        ScanSource::Registry { reference } | ScanSource::Harbor { reference, .. } => {
-            reference.clone()
-        }
-        ScanSource::Upload { name, .. } => name.clone(),
-    };
+    let name = scan.source.name().to_owned();
     let image = ScannedImage {
         digest: digest.clone(),
         repository: scan.repository.clone(),

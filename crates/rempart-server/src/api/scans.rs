@@ -113,10 +113,8 @@ async fn queue(state: &Arc<AppState>, scan: NewScan, actor: &str) -> Result<Subm
                 subject: submitted.scan.id.clone(),
                 digest: submitted.scan.digest.clone(),
                 detail: Some(match &scan.source {
-                    ScanSource::Registry { reference } | ScanSource::Harbor { reference, .. } => {
-                        reference.clone()
-                    }
                     ScanSource::Upload { name, .. } => format!("upload {name}"),
+                    other => other.name().to_owned(),
                 }),
                 ..NewAudit::default()
             })?;

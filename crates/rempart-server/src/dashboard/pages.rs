@@ -214,11 +214,7 @@ pub(super) async fn fleet(
     } else {
         body.push_str("<table id=\"scans\"><thead><tr><th>Scan</th><th>Image</th><th>State</th><th>Submitted by</th><th>Submitted</th><th>Error</th></tr></thead><tbody>\n");
         for scan in &scans {
-            let name = match &scan.source {
-                crate::store::ScanSource::Registry { reference }
-                | crate::store::ScanSource::Harbor { reference, .. } => reference.as_str(),
-                crate::store::ScanSource::Upload { name, .. } => name.as_str(),
-            };
+            let name = scan.source.name();
             let image = match &scan.digest {
                 Some(digest) if scan.state == crate::store::ScanState::Done => {
                     image_link(digest, name)

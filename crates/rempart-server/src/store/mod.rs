@@ -57,6 +57,16 @@ pub(crate) enum ScanSource {
     },
 }
 
+impl ScanSource {
+    /// How reports and listings name the image: the reference, or the upload's name.
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            ScanSource::Registry { reference } | ScanSource::Harbor { reference, .. } => reference,
+            ScanSource::Upload { name, .. } => name,
+        }
+    }
+}
+
 /// A scan as submitted, before it is queued.
 #[derive(Debug, Clone)]
 pub(crate) struct NewScan {
