@@ -5,6 +5,8 @@
 //! The browser never reaches the network: the page's policy allows no request, and Chromium's
 //! own background services are turned off and its host resolver maps every name to nothing.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -43,21 +45,8 @@ fn sample_report(dir: &Path, format: &str) -> PathBuf {
 /// Runs the browser headless on `url` with a profile of its own, with `args` added.
 fn run_chromium(browser: &Path, profile: &Path, url: &str, args: &[&str]) -> Output {
     let output = Command::new(browser)
-        .args([
-            "--headless=new",
-            "--disable-gpu",
-            "--no-sandbox",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-default-apps",
-            "--disable-extensions",
-            "--disable-sync",
-            "--disable-breakpad",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--hide-scrollbars",
-        ])
+        .args(support::HEADLESS_CHROMIUM)
+        .args(["--host-resolver-rules=MAP * ~NOTFOUND", "--hide-scrollbars"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .arg(url)

@@ -2,6 +2,8 @@
 //! (Debian's `docker-registry`) sending its push notifications to it, images pushed with
 //! skopeo, the API called with curl. One registry and one server for the whole test binary.
 
+mod support;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use support::free_port;
 
 const MAX_UPLOAD: u64 = 20 * 1024 * 1024;
 
@@ -22,14 +25,6 @@ struct Fixture {
     data_dir: PathBuf,
     work: PathBuf,
     _keepers: Mutex<Vec<Child>>,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn rempart() -> Command {
@@ -545,6 +540,27 @@ fn token(name: &str, role: &str, scopes: &[&str]) -> String {
     response.json()["token"].as_str().unwrap().to_owned()
 }
 
+/// Revokes the token made with `name`, through the API.
+fn revoke(name: &str) {
+    let tokens = get("/v1/tokens", admin()).json();
+    let id = tokens["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = http(
+        "DELETE",
+        &format!("/v1/tokens/{id}"),
+        Some(admin()),
+        Body::None,
+    );
+    assert_eq!(revoked.status, 204);
+}
+
 fn wait_for_scan(id: &str) -> Value {
     let deadline = Instant::now() + Duration::from_mins(2);
     loop {
@@ -724,25 +740,7 @@ fn tokens_need_the_role_and_scope_and_stop_working_when_revoked() {
     let listed_text = listed.text();
     assert!(listed_text.contains("dashboard") && !listed_text.contains(&viewer[4..]));
     assert!(!listed_text.contains("hash"));
-    let id = listed.json()["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "dashboard")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        http(
-            "DELETE",
-            &format!("/v1/tokens/{id}"),
-            Some(admin()),
-            Body::None
-        )
-        .status,
-        204
-    );
+    revoke("dashboard");
     assert_eq!(get("/v1/images", &viewer).status, 401);
     let audit = get("/v1/audit?limit=1000", admin()).text();
     assert!(audit.contains("token.revoked") && audit.contains("token.created"));
@@ -1387,26 +1385,7 @@ fn dashboard_pages_need_a_session_and_keep_the_api_roles_and_scopes() {
     assert_eq!(ui("GET", &image_page, Some(&every), None, None).status, 200);
 
     // Revoking the token ends its sessions at once.
-    let tokens = get("/v1/tokens", admin()).json();
-    let id = tokens["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "ui other team")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        http(
-            "DELETE",
-            &format!("/v1/tokens/{id}"),
-            Some(admin()),
-            Body::None
-        )
-        .status,
-        204
-    );
+    revoke("ui other team");
     assert_eq!(
         ui("GET", "/ui/", Some(&other_session), None, None).status,
         303
@@ -1466,18 +1445,8 @@ impl DevTools {
             // fd 3 reads the test's commands (standard input), fd 4 writes to standard output.
             .arg(r#"exec "$0" "$@" 3<&0 4>&1 </dev/null >/dev/null"#)
             .arg(browser)
+            .args(support::HEADLESS_CHROMIUM)
             .args([
-                "--headless=new",
-                "--disable-gpu",
-                "--no-sandbox",
-                "--no-first-run",
-                "--no-default-browser-check",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-default-apps",
-                "--disable-extensions",
-                "--disable-sync",
-                "--disable-breakpad",
                 "--hide-scrollbars",
                 "--remote-debugging-pipe",
                 "--enable-logging=stderr",

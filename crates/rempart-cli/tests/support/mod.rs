@@ -7,6 +7,22 @@ use std::net::TcpStream;
 
 use serde_json::Value;
 
+/// Chromium headless, with nothing of its own going on: no first-run pages, no background
+/// downloads, updates, extensions or crash reports.
+pub(crate) const HEADLESS_CHROMIUM: [&str; 11] = [
+    "--headless=new",
+    "--disable-gpu",
+    "--no-sandbox",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-sync",
+    "--disable-breakpad",
+];
+
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
