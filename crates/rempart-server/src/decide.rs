@@ -156,10 +156,8 @@ pub(crate) fn decide(
     let image = store
         .image(digest)?
         .ok_or_else(|| DecideError::NoImage(digest.to_owned()))?;
-    let policy = load_policy(store, policy_name, None)?;
     let mut result = stored_result(&image)?;
-    let record = verdict_record(digest, &policy, &mut result, now)?;
-    let previous = store.record_verdict(&record)?;
+    let (record, previous) = decide_result(store, digest, policy_name, &mut result, now)?;
     Ok((
         Decision {
             verdict: record,
@@ -167,4 +165,19 @@ pub(crate) fn decide(
         },
         previous,
     ))
+}
+
+/// Decides and records the verdict of a result already in memory (the one stored for
+/// `digest`); returns it and the verdict it replaced.
+pub(crate) fn decide_result(
+    store: &dyn Store,
+    digest: &str,
+    policy_name: &str,
+    result: &mut ScanResult,
+    now: i64,
+) -> Result<(VerdictRecord, Option<VerdictRecord>), DecideError> {
+    let policy = load_policy(store, policy_name, None)?;
+    let record = verdict_record(digest, &policy, result, now)?;
+    let previous = store.record_verdict(&record)?;
+    Ok((record, previous))
 }

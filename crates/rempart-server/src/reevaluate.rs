@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::clock::now_millis;
-use crate::decide::{compress, decide, stored_inventory, stored_result};
+use crate::decide::{compress, decide, decide_result, stored_inventory, stored_result};
 use crate::scanning::ScanEngine;
 use crate::state::AppState;
 use crate::store::{NewAudit, Store, StoreError};
@@ -105,27 +105,42 @@ fn reevaluate_all(store: &dyn Store, engine: &ScanEngine) -> Result<Reevaluation
                 engine
                     .rematch(&mut result, &kept.inventory, &kept.go_symbols)
                     .map_err(|e| e.to_string())?;
-                serde_json::to_vec(&result).map_err(|e| e.to_string())
+                let json = serde_json::to_vec(&result).map_err(|e| e.to_string())?;
+                Ok((result, json))
             });
-        match rematched {
-            Ok(json) => {
-                if store.replace_image_result(&image.digest, &image.scan_id, &compress(&json))? {
-                    done.rematched += 1;
-                }
-            }
+        let (result, json) = match rematched {
+            Ok(rematched) => rematched,
             Err(error) => {
                 done.failed += 1;
                 tracing::error!("cannot re-evaluate {}: {error}", image.digest);
                 continue;
             }
+        };
+        // When a newer scan replaced the result meanwhile, verdicts are decided on that one.
+        let replaced =
+            store.replace_image_result(&image.digest, &image.scan_id, &compress(&json))?;
+        if replaced {
+            done.rematched += 1;
         }
         for recorded in store.verdicts(&image.digest)? {
             let now = now_millis();
-            match decide(store, &image.digest, &recorded.policy, now) {
-                Ok((decision, previous)) => {
+            let decided = if replaced {
+                decide_result(
+                    store,
+                    &image.digest,
+                    &recorded.policy,
+                    &mut result.clone(),
+                    now,
+                )
+            } else {
+                decide(store, &image.digest, &recorded.policy, now)
+                    .map(|(decision, previous)| (decision.verdict, previous))
+            };
+            match decided {
+                Ok((verdict, previous)) => {
                     done.verdicts += 1;
                     let Some(previous) = previous else { continue };
-                    if previous.passed == decision.verdict.passed {
+                    if previous.passed == verdict.passed {
                         continue;
                     }
                     done.verdicts_changed += 1;
@@ -134,17 +149,17 @@ fn reevaluate_all(store: &dyn Store, engine: &ScanEngine) -> Result<Reevaluation
                         at: now,
                         actor: "server".into(),
                         action: "verdict.changed".into(),
-                        subject: format!("{} ({})", summary.name, decision.verdict.policy),
+                        subject: format!("{} ({})", summary.name, verdict.policy),
                         digest: Some(image.digest.clone()),
-                        verdict: Some(word(decision.verdict.passed).into()),
+                        verdict: Some(word(verdict.passed).into()),
                         detail: Some(format!(
                             "{} -> {} after a vulnerability database change{}",
                             word(previous.passed),
-                            word(decision.verdict.passed),
-                            if decision.verdict.reasons.is_empty() {
+                            word(verdict.passed),
+                            if verdict.reasons.is_empty() {
                                 String::new()
                             } else {
-                                format!(": {}", decision.verdict.reasons.join("; "))
+                                format!(": {}", verdict.reasons.join("; "))
                             }
                         )),
                     })?;
