@@ -393,32 +393,7 @@ fn parse_timestamp(text: &str) -> Result<String, String> {
 
 /// `90s`, `10m`, `1h30m`, `500ms`, or a plain number of seconds; at least one second in all.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let invalid = || format!("`{text}` is not a duration (for example 90s, 10m, 1h30m)");
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(std::time::Duration::from_secs(seconds));
-    }
-    let mut total = std::time::Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(invalid)?;
-        let number: u64 = rest[..digits].parse().map_err(|_| invalid())?;
-        rest = &rest[digits..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let part = match &rest[..unit_end] {
-            "ms" => std::time::Duration::from_millis(number),
-            "s" => std::time::Duration::from_secs(number),
-            "m" => std::time::Duration::from_secs(number.saturating_mul(60)),
-            "h" => std::time::Duration::from_secs(number.saturating_mul(3600)),
-            _ => return Err(invalid()),
-        };
-        total = total.saturating_add(part);
-        rest = &rest[unit_end..];
-    }
+    let total = rempart_core::parse_duration(text)?;
     if total < std::time::Duration::from_secs(1) {
         return Err(format!(
             "`{text}`: a time limit must be at least one second"
@@ -527,6 +502,10 @@ pub(crate) struct ServerRunArgs {
     /// `/v1/registry/events`, and per repository prefix `scan` or `promote` (see the README).
     #[arg(long, value_name = "FILE")]
     pub(crate) gate: Option<PathBuf>,
+    /// Webhooks (YAML): endpoints that receive events (scan completed or failed, verdict
+    /// changed, promotion done, refused or failed), signed with HMAC-SHA256 (see the README).
+    #[arg(long, env = "REMPART_WEBHOOKS", value_name = "FILE")]
+    pub(crate) webhooks: Option<PathBuf>,
     /// How often the vulnerability database file is checked for a change; a change makes the
     /// server match every stored image again.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
