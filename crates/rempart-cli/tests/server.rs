@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::free_port;
+use support::webhook_receiver::{Received, Receiver};
 
 const MAX_UPLOAD: u64 = 20 * 1024 * 1024;
 
@@ -24,8 +25,14 @@ struct Fixture {
     registry: String,
     data_dir: PathBuf,
     work: PathBuf,
+    /// Receives the server's webhooks: `flaky` (every event, the first attempt of each
+    /// refused) and `down` (scan completions, never accepted: dead after two attempts).
+    webhooks: Receiver,
     _keepers: Mutex<Vec<Child>>,
 }
+
+/// The webhook signing secret, in the Standard Webhooks format.
+const WEBHOOK_SECRET: &str = "whsec_c2VydmVyLXRlc3Qtd2ViaG9vay1rZXktMzItYnl0ZXMh";
 
 fn rempart() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rempart"))
@@ -110,6 +117,17 @@ fn start() -> Fixture {
         ),
     )
     .unwrap();
+    let webhooks = Receiver::start();
+    std::fs::write(work.join("webhook-secret"), format!("{WEBHOOK_SECRET}\n")).unwrap();
+    std::fs::write(
+        work.join("webhooks.yaml"),
+        format!(
+            "endpoints:\n  - name: flaky\n    url: http://127.0.0.1:{port}/flaky\n    secret_file: {secret}\n  - name: down\n    url: http://127.0.0.1:{port}/down\n    secret_file: {secret}\n    events: [scan.completed]\n    max_attempts: 2\ntimeout: 5s\nfirst_retry: 300ms\nmax_retry_delay: 1s\n",
+            port = webhooks.port,
+            secret = work.join("webhook-secret").display()
+        ),
+    )
+    .unwrap();
     let server_log = work.join("server.log");
     let server = keep(
         Path::new(env!("CARGO_BIN_EXE_rempart")),
@@ -121,6 +139,8 @@ fn start() -> Fixture {
             format!("127.0.0.1:{server_port}"),
             "--gate".into(),
             work.join("gate.yaml").display().to_string(),
+            "--webhooks".into(),
+            work.join("webhooks.yaml").display().to_string(),
             "--insecure-registry".into(),
             "--max-upload-size".into(),
             MAX_UPLOAD.to_string(),
@@ -158,6 +178,7 @@ fn start() -> Fixture {
         registry,
         data_dir,
         work,
+        webhooks,
         _keepers: Mutex::new(vec![server, registry_process, cleaner]),
     }
 }
@@ -1079,6 +1100,38 @@ fn the_registry_gate_promotes_passing_images_and_keeps_failing_ones_out() {
     assert_eq!(verdict["passed"], false);
     let verdict = get(&format!("/v1/images/{clean_digest}/verdict"), admin()).json();
     assert_eq!(verdict["passed"], true, "{verdict}");
+    // Each promotion's outcome was announced to the webhook that wants every event.
+    let announced = |event: &'static str, digest: String| {
+        move |received: &[Received]| {
+            received.iter().any(|r| {
+                r.path == "/flaky"
+                    && r.status == 200
+                    && r.json()["type"] == event
+                    && r.json()["data"]["digest"] == digest.as_str()
+            })
+        }
+    };
+    let received =
+        fixture()
+            .webhooks
+            .wait_for("the promotion events", |received: &[Received]| {
+                announced("promotion.done", clean_digest.clone())(received)
+                    && announced("promotion.refused", sample_digest.clone())(received)
+            });
+    let done = received
+        .iter()
+        .find(|r| {
+            r.json()["type"] == "promotion.done"
+                && r.json()["data"]["digest"] == clean_digest.as_str()
+        })
+        .unwrap()
+        .json();
+    assert_eq!(
+        done["data"]["destination_repository"], "release/clean",
+        "{done}"
+    );
+    assert_eq!(done["data"]["tag"], "1", "{done}");
+
     let audit = get("/v1/audit?limit=1000", admin()).text();
     for action in [
         "registry.push",
@@ -2205,4 +2258,199 @@ fn harbor_specification_examples_fit_its_schemas() {
     let wrong =
         serde_json::json!({"severity": "Severe", "vulnerabilities": [{"id": 1, "cvss": {}}]});
     assert_eq!(openapi::problems_in(true, &report, &wrong).len(), 3);
+}
+
+/// What a receiver computes to check a delivery (the Standard Webhooks scheme): HMAC-SHA256,
+/// keyed with the base64 after `whsec_`, over `id.timestamp.body`.
+fn expected_signature(received: &Received) -> String {
+    use base64::Engine as _;
+    let key = decode_base64(WEBHOOK_SECRET.strip_prefix("whsec_").unwrap());
+    let mut signed = format!(
+        "{}.{}.",
+        received.header("webhook-id"),
+        received.header("webhook-timestamp")
+    )
+    .into_bytes();
+    signed.extend_from_slice(&received.body);
+    let tag = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key),
+        &signed,
+    );
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+    )
+}
+
+#[test]
+fn webhooks_are_signed_retried_and_dead_lettered() {
+    let (scan_id, digest) = upload_sample();
+    let receiver = &fixture().webhooks;
+    let of_this_scan = |path: &'static str| {
+        let scan_id = scan_id.clone();
+        move |r: &&Received| {
+            r.path == path
+                && r.json()["type"] == "scan.completed"
+                && r.json()["data"]["scan_id"] == scan_id.as_str()
+        }
+    };
+    // `flaky` refuses the first attempt; the second, a moment later, is accepted.
+    let received = receiver.wait_for("the scan's completion, accepted", |received| {
+        received
+            .iter()
+            .filter(of_this_scan("/flaky"))
+            .any(|r| r.status == 200)
+    });
+    let attempts: Vec<&Received> = received.iter().filter(of_this_scan("/flaky")).collect();
+    assert_eq!(
+        attempts.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [503, 200]
+    );
+    let id = attempts[0].header("webhook-id").to_owned();
+    assert!(id.starts_with("msg_"), "{id}");
+    assert_eq!(
+        attempts[1].header("webhook-id"),
+        id,
+        "a retry keeps the message id"
+    );
+    for attempt in &attempts {
+        assert_eq!(attempt.header("content-type"), "application/json");
+        assert_eq!(attempt.header("x-rempart-event"), "scan.completed");
+        assert_eq!(
+            attempt.header("webhook-signature"),
+            expected_signature(attempt)
+        );
+        let sent: i64 = attempt.header("webhook-timestamp").parse().unwrap();
+        let now = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )
+        .unwrap();
+        assert!((now - sent).abs() < 120, "timestamp {sent}, now {now}");
+    }
+    // A body changed on the way no longer matches its signature.
+    let mut tampered = attempts[1].clone();
+    tampered.body = String::from_utf8(tampered.body)
+        .unwrap()
+        .replace("false", "true ")
+        .into_bytes();
+    assert_ne!(
+        tampered.header("webhook-signature"),
+        expected_signature(&tampered)
+    );
+
+    let event = attempts[1].json();
+    assert_eq!(event["data"]["digest"], digest.as_str());
+    assert_eq!(event["data"]["name"], "sample:1");
+    assert_eq!(event["data"]["verdict"]["passed"], false, "{event}");
+    assert_eq!(event["data"]["verdict"]["policy"], "default");
+    assert!(
+        event["data"]["findings_by_severity"]["critical"]
+            .as_i64()
+            .unwrap()
+            > 0,
+        "{event}"
+    );
+    assert!(event["timestamp"].as_str().unwrap().ends_with('Z'));
+
+    let delivery = get(&format!("/v1/webhooks/deliveries/{id}"), admin()).json();
+    assert_eq!(delivery["state"], "delivered", "{delivery}");
+    assert_eq!(delivery["attempts"], 2);
+    assert_eq!(delivery["last_status"], 200);
+    assert_eq!(delivery["payload"], event);
+
+    // `down` never accepts: after its two attempts the delivery is a dead letter, listed with
+    // the last answer; an admin sends it again, and it is attempted again.
+    let received = receiver.wait_for("two attempts at the dead endpoint", |received| {
+        received.iter().filter(of_this_scan("/down")).count() >= 2
+    });
+    let dead_id = received
+        .iter()
+        .find(of_this_scan("/down"))
+        .unwrap()
+        .header("webhook-id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let dead = loop {
+        let dead = get(&format!("/v1/webhooks/deliveries/{dead_id}"), admin()).json();
+        if dead["state"] == "dead" {
+            break dead;
+        }
+        assert!(Instant::now() < deadline, "never dead-lettered: {dead}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(dead["attempts"], 2);
+    assert_eq!(dead["last_status"], 500);
+    assert!(
+        dead["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("receiver down"),
+        "{dead}"
+    );
+    let listed = get("/v1/webhooks/deliveries?state=dead&limit=1000", admin()).json();
+    assert!(
+        listed["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == dead_id.as_str()),
+        "{listed}"
+    );
+    let metrics = http("GET", "/metrics", None, Body::None).text();
+    assert!(
+        metrics.contains(r#"rempart_webhook_deliveries_total{endpoint="down",outcome="dead"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("rempart_webhook_deliveries_dead "),
+        "{metrics}"
+    );
+
+    let resent = http(
+        "POST",
+        &format!("/v1/webhooks/deliveries/{dead_id}/redeliver"),
+        Some(admin()),
+        Body::None,
+    );
+    assert_eq!(resent.status, 202, "{}", resent.text());
+    assert_eq!(resent.json()["attempts"], 0);
+    receiver.wait_for("the dead letter sent again", |received| {
+        received.iter().filter(of_this_scan("/down")).count() >= 3
+    });
+    let audit = get("/v1/audit?limit=1000", admin()).text();
+    assert!(audit.contains("webhook.redelivered"), "{audit}");
+
+    // Configured endpoints are listed without their URL's path or their secret.
+    let listed = get("/v1/webhooks", admin());
+    assert!(!listed.text().contains("whsec_") && !listed.text().contains("/flaky"));
+    let endpoints = listed.json()["endpoints"].clone();
+    assert_eq!(endpoints[1]["name"], "down");
+    assert_eq!(
+        endpoints[1]["events"],
+        serde_json::json!(["scan.completed"])
+    );
+
+    // Bad ids and unknown deliveries, and the role.
+    let path = format!("/v1/webhooks/deliveries/{dead_id}");
+    assert_eq!(get("/v1/webhooks/deliveries/msg_zz", admin()).status, 400);
+    assert_eq!(get("/v1/webhooks/deliveries/msg_0123", admin()).status, 404);
+    assert_eq!(
+        get("/v1/webhooks/deliveries?state=lost", admin()).status,
+        400
+    );
+    let viewer = token("webhook-viewer", "viewer", &["*"]);
+    assert_eq!(get(&path, &viewer).status, 403);
+    assert_eq!(
+        http(
+            "POST",
+            &format!("{path}/redeliver"),
+            Some(&viewer),
+            Body::None
+        )
+        .status,
+        403
+    );
 }

@@ -1,6 +1,6 @@
 //! Continuous re-evaluation: when the vulnerability database file of a running server is
 //! replaced, every stored image is matched again from what was stored (no layer read, no
-//! upload again), and verdicts that change are in the audit log.
+//! upload again), and verdicts that change are in the audit log and sent to webhooks.
 
 mod support;
 
@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::webhook_receiver::Receiver;
 use support::{free_port, request};
 
 struct Server {
@@ -92,6 +93,19 @@ fn a_new_database_changes_stored_verdicts_without_rescanning() {
         String::from_utf8_lossy(&copied.stderr)
     );
 
+    // Verdict changes are announced to a webhook that subscribes to them only.
+    let receiver = Receiver::start();
+    std::fs::write(work.path().join("secret"), "a-long-enough-test-secret").unwrap();
+    std::fs::write(
+        work.path().join("webhooks.yaml"),
+        format!(
+            "endpoints:\n  - name: changes\n    url: http://127.0.0.1:{}/changes\n    secret_file: {}\n    events: [verdict.changed]\n",
+            receiver.port,
+            work.path().join("secret").display()
+        ),
+    )
+    .unwrap();
+
     let port = free_port();
     let log_path = work.path().join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
@@ -105,6 +119,8 @@ fn a_new_database_changes_stored_verdicts_without_rescanning() {
                 "--db-check-interval",
                 "1s",
             ])
+            .arg("--webhooks")
+            .arg(work.path().join("webhooks.yaml"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -184,6 +200,27 @@ fn a_new_database_changes_stored_verdicts_without_rescanning() {
         audit_has("verdict.changed") >= 1
     });
     assert_eq!(verdict("vulnerabilities")["passed"], true);
+    let received = receiver.wait_for("the verdict change", |received| {
+        received
+            .iter()
+            .any(|r| r.json()["data"]["verdict"]["policy"] == "vulnerabilities")
+    });
+    let change = received
+        .iter()
+        .find(|r| r.json()["data"]["verdict"]["policy"] == "vulnerabilities")
+        .unwrap()
+        .json();
+    assert_eq!(change["type"], "verdict.changed");
+    assert_eq!(change["data"]["digest"], digest.as_str());
+    assert_eq!(change["data"]["previous"]["passed"], false, "{change}");
+    assert_eq!(change["data"]["verdict"]["passed"], true, "{change}");
+    assert_eq!(change["data"]["cause"], "vulnerability database change");
+    // Only the subscribed event: the upload's scan completion was not sent.
+    assert!(
+        received
+            .iter()
+            .all(|r| r.json()["type"] == "verdict.changed")
+    );
     let (_, report) = call("GET", &format!("/v1/images/{digest}/report"), &[]);
     assert_eq!(vulnerabilities(&report), 0);
     assert_eq!(report["vulnerability_data"]["advisories"], 1);

@@ -47,6 +47,8 @@ pub struct ServerConfig {
     pub registry: RegistrySettings,
     /// The registry gate: which pushed repositories are scanned, and which promoted.
     pub gate: Option<crate::gate::GateConfig>,
+    /// Where events are sent (webhooks), and how hard the server tries.
+    pub webhooks: Option<crate::webhooks::WebhookConfig>,
     /// Scans run at once by this process.
     pub concurrent_scans: usize,
     /// How long a worker holds a scan without renewing before another may take it.
@@ -81,6 +83,7 @@ impl ServerConfig {
             tls: None,
             registry: RegistrySettings::default(),
             gate: None,
+            webhooks: None,
             concurrent_scans: 2,
             lease: Duration::from_mins(1),
             max_attempts: 3,

@@ -190,9 +190,25 @@ async fn promote_one(state: &Arc<AppState>, promotion: PromotionRecord) {
         promotion.digest,
         promotion.destination_repository
     );
+    let shared = Arc::clone(state);
     let recorded = state
         .with_store(move |store| {
             let now = now_millis();
+            let deliveries = crate::webhooks::deliveries(
+                shared.webhook_config(),
+                action,
+                serde_json::json!({
+                    "promotion_id": promotion.id,
+                    "digest": promotion.digest,
+                    "registry": promotion.registry,
+                    "source_repository": promotion.source_repository,
+                    "destination_repository": promotion.destination_repository,
+                    "tag": promotion.tag,
+                    "policy": promotion.policy,
+                    "detail": detail,
+                }),
+                now,
+            );
             store.move_promotion(
                 &promotion.id,
                 PromotionState::Copying,
@@ -218,11 +234,13 @@ async fn promote_one(state: &Arc<AppState>, promotion: PromotionRecord) {
                 digest: Some(promotion.digest),
                 verdict,
                 detail: Some(detail),
+                deliveries,
             })
         })
         .await;
-    if let Err(error) = recorded {
-        tracing::error!("cannot record a promotion: {error}");
+    match recorded {
+        Ok(_) => state.deliveries_queued(),
+        Err(error) => tracing::error!("cannot record a promotion: {error}"),
     }
 }
 

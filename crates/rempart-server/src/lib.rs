@@ -20,6 +20,7 @@ mod scanning;
 mod state;
 mod store;
 mod vault;
+mod webhooks;
 mod worker;
 
 use std::io::Write as _;
@@ -32,6 +33,7 @@ pub use auth::TOKEN_PREFIX;
 pub use config::{RegistrySettings, ServerConfig, StoreLocation, TlsConfig};
 pub use gate::{GateConfig, GateMode, GateRule};
 pub use store::{Role, SCHEMA_VERSION, StoreError};
+pub use webhooks::{EVENTS as WEBHOOK_EVENTS, WebhookConfig};
 
 use crate::state::AppState;
 use crate::store::{NewAudit, PostgresStore, SqliteStore, Store};
@@ -189,6 +191,12 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
     // Kept until the runtime is gone: the PostgreSQL client's connections hold small runtimes
     // of their own, which must not be dropped on one of the server's async threads.
     let keep_store = Arc::clone(&store);
+    let webhooks = config
+        .webhooks
+        .clone()
+        .map(webhooks::Sender::new)
+        .transpose()
+        .map_err(ServerError::Invalid)?;
     let state = Arc::new(AppState {
         store,
         engine: std::sync::RwLock::new(Arc::new(engine)),
@@ -197,6 +205,8 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         wake: Notify::new(),
         sessions: dashboard::Sessions::default(),
         vault: vault::Vault::default(),
+        webhooks,
+        deliveries_wake: Notify::new(),
         instance: instance_name(),
         config,
     });
@@ -215,6 +225,15 @@ async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
             index,
             stop.clone(),
         )));
+    }
+    if state.webhooks.is_some() {
+        for index in 0..webhooks::DELIVERY_TASKS {
+            workers.push(tokio::spawn(webhooks::run_deliveries(
+                Arc::clone(&state),
+                index,
+                stop.clone(),
+            )));
+        }
     }
     let watcher = tokio::spawn(reevaluate::watch_database(Arc::clone(&state), stop.clone()));
     let handle = axum_server::Handle::new();

@@ -27,6 +27,13 @@ pub(crate) struct OutcomeLabels {
     pub(crate) outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct DeliveryLabels {
+    pub(crate) endpoint: String,
+    /// delivered, retried or dead.
+    pub(crate) outcome: String,
+}
+
 pub(crate) struct Metrics {
     registry: Registry,
     pub(crate) requests: Family<RequestLabels, Counter>,
@@ -37,6 +44,9 @@ pub(crate) struct Metrics {
     pub(crate) queue_depth: Gauge<i64, AtomicI64>,
     pub(crate) running_scans: Gauge<i64, AtomicI64>,
     pub(crate) active_tokens: Gauge<i64, AtomicI64>,
+    pub(crate) deliveries: Family<DeliveryLabels, Counter>,
+    pub(crate) deliveries_pending: Gauge<i64, AtomicI64>,
+    pub(crate) deliveries_dead: Gauge<i64, AtomicI64>,
 }
 
 impl Metrics {
@@ -86,6 +96,24 @@ impl Metrics {
             "API tokens in force (a sudden rise deserves a look)",
             active_tokens.clone(),
         );
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts by this replica, by endpoint and outcome",
+            deliveries.clone(),
+        );
+        let deliveries_pending = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "webhook_deliveries_pending",
+            "Webhook deliveries waiting to be sent, over every replica",
+            deliveries_pending.clone(),
+        );
+        let deliveries_dead = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "webhook_deliveries_dead",
+            "Webhook deliveries whose every attempt failed (dead letters), over every replica",
+            deliveries_dead.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -96,6 +124,9 @@ impl Metrics {
             queue_depth,
             running_scans,
             active_tokens,
+            deliveries,
+            deliveries_pending,
+            deliveries_dead,
         }
     }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use serde::Serialize;
+use serde_json::json;
 use tokio::sync::watch;
 
 use crate::clock::now_millis;
@@ -16,6 +17,7 @@ use crate::decide::{compress, decide, decide_result, stored_inventory, stored_re
 use crate::scanning::ScanEngine;
 use crate::state::AppState;
 use crate::store::{NewAudit, Store, StoreError};
+use crate::webhooks::{self, WebhookConfig};
 
 /// What one re-evaluation did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -83,14 +85,24 @@ pub(crate) async fn reload_and_reevaluate(state: &Arc<AppState>) -> Result<Reeva
         .map_err(|e| e.to_string())??;
     state.replace_engine(engine);
     let engine = state.engine();
-    let store = Arc::clone(&state.store);
-    tokio::task::spawn_blocking(move || reevaluate_all(store.as_ref(), &engine))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+    let shared = Arc::clone(state);
+    let done = tokio::task::spawn_blocking(move || {
+        reevaluate_all(shared.store.as_ref(), &engine, shared.webhook_config())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    if done.verdicts_changed > 0 {
+        state.deliveries_queued();
+    }
+    Ok(done)
 }
 
-fn reevaluate_all(store: &dyn Store, engine: &ScanEngine) -> Result<Reevaluation, StoreError> {
+fn reevaluate_all(
+    store: &dyn Store,
+    engine: &ScanEngine,
+    webhooks: Option<&WebhookConfig>,
+) -> Result<Reevaluation, StoreError> {
     let started = Instant::now();
     let mut done = Reevaluation::default();
     for summary in store.images(i64::MAX)? {
@@ -145,6 +157,19 @@ fn reevaluate_all(store: &dyn Store, engine: &ScanEngine) -> Result<Reevaluation
                     }
                     done.verdicts_changed += 1;
                     let word = |passed: bool| if passed { "pass" } else { "fail" };
+                    let deliveries = webhooks::deliveries(
+                        webhooks,
+                        "verdict.changed",
+                        json!({
+                            "digest": image.digest,
+                            "name": summary.name,
+                            "repository": summary.repository,
+                            "previous": previous,
+                            "verdict": verdict,
+                            "cause": "vulnerability database change",
+                        }),
+                        now,
+                    );
                     store.append_audit(&NewAudit {
                         at: now,
                         actor: "server".into(),
@@ -162,6 +187,7 @@ fn reevaluate_all(store: &dyn Store, engine: &ScanEngine) -> Result<Reevaluation
                                 format!(": {}", verdict.reasons.join("; "))
                             }
                         )),
+                        deliveries,
                     })?;
                 }
                 // A policy deleted or damaged since: nothing to decide under it.

@@ -27,6 +27,10 @@ pub(crate) struct AppState {
     pub(crate) sessions: crate::dashboard::Sessions,
     /// Registry credentials Harbor sent with its scan requests, in memory only.
     pub(crate) vault: Vault,
+    /// Sends events to the configured webhooks (None when there are none).
+    pub(crate) webhooks: Option<crate::webhooks::Sender>,
+    /// Woken when a delivery is queued here, so that it is sent at once.
+    pub(crate) deliveries_wake: Notify,
 }
 
 impl AppState {
@@ -44,6 +48,20 @@ impl AppState {
             .engine
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
+    }
+
+    /// The webhook configuration, for the deliveries an event queues.
+    pub(crate) fn webhook_config(&self) -> Option<&crate::webhooks::WebhookConfig> {
+        self.webhooks.as_ref().map(|sender| &sender.config)
+    }
+
+    /// Wakes the delivery tasks after deliveries were queued: those waiting, and (through the
+    /// stored permit) one that is just about to wait.
+    pub(crate) fn deliveries_queued(&self) {
+        if self.webhooks.is_some() {
+            self.deliveries_wake.notify_waiters();
+            self.deliveries_wake.notify_one();
+        }
     }
 
     pub(crate) fn queue_policy(&self) -> QueuePolicy {

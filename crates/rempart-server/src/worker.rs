@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use serde_json::json;
 use tokio::sync::watch;
 
 use crate::clock::now_millis;
@@ -15,6 +16,7 @@ use crate::metrics::OutcomeLabels;
 use crate::scanning::{ScanFailure, uploads_dir};
 use crate::state::AppState;
 use crate::store::{Completion, Lease, NewAudit, ScanSource, ScannedImage, SeverityCounts};
+use crate::webhooks;
 
 pub(crate) async fn run_worker(
     state: Arc<AppState>,
@@ -210,6 +212,7 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
     };
     let (id, owner) = (scan.id.clone(), lease.owner.clone());
     let mut judged = outcome.result;
+    let shared = Arc::clone(state);
     let completed = state
         .with_store(move |store| {
             let now = now_millis();
@@ -229,6 +232,19 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
                     .as_ref()
                     .map(|v| if v.passed { "pass" } else { "fail" }.to_owned()),
                 detail: verdict.as_ref().map(|v| v.reasons.join("; ")),
+                deliveries: webhooks::deliveries(
+                    shared.webhook_config(),
+                    "scan.completed",
+                    json!({
+                        "scan_id": id,
+                        "digest": image.digest,
+                        "name": image.name,
+                        "repository": image.repository,
+                        "findings_by_severity": image.severities,
+                        "verdict": verdict,
+                    }),
+                    now,
+                ),
             };
             let completion = Completion {
                 image,
@@ -254,6 +270,7 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
             return;
         }
     };
+    state.deliveries_queued();
     state
         .metrics
         .scans
@@ -286,6 +303,14 @@ async fn record_failure(state: &Arc<AppState>, lease: &Lease, failure: ScanFailu
         failure.message.clone(),
     );
     let retry = failure.retry;
+    let shared = Arc::clone(state);
+    let event = json!({
+        "scan_id": scan.id,
+        "name": scan.source.name(),
+        "repository": scan.repository,
+        "digest": scan.digest,
+        "attempts": scan.attempts,
+    });
     let recorded = state
         .with_store(move |store| {
             let changed = store.fail_scan(&id, &owner, &message, retry, now_millis(), queue)?;
@@ -293,12 +318,21 @@ async fn record_failure(state: &Arc<AppState>, lease: &Lease, failure: ScanFailu
                 .scan(&id)?
                 .is_some_and(|scan| scan.state == crate::store::ScanState::Failed);
             if changed && final_failure {
+                let now = now_millis();
+                let mut data = event;
+                data["error"] = json!(message);
                 store.append_audit(&NewAudit {
-                    at: now_millis(),
+                    at: now,
                     actor: "server".into(),
                     action: "scan.failed".into(),
                     subject: id,
                     detail: Some(message),
+                    deliveries: webhooks::deliveries(
+                        shared.webhook_config(),
+                        "scan.failed",
+                        data,
+                        now,
+                    ),
                     ..NewAudit::default()
                 })?;
             }
@@ -307,6 +341,7 @@ async fn record_failure(state: &Arc<AppState>, lease: &Lease, failure: ScanFailu
         .await;
     match recorded {
         Ok(true) => {
+            state.deliveries_queued();
             state
                 .metrics
                 .scans

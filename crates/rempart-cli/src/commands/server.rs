@@ -76,6 +76,10 @@ fn server_config(args: &ServerRunArgs) -> Result<ServerConfig> {
     if let Some(path) = &args.gate {
         config.gate = Some(rempart_server::GateConfig::load(path).map_err(anyhow::Error::msg)?);
     }
+    if let Some(path) = &args.webhooks {
+        config.webhooks =
+            Some(rempart_server::WebhookConfig::load(path).map_err(anyhow::Error::msg)?);
+    }
     if let Some(every) = args.db_check_interval {
         config.database_check_interval = every;
     }

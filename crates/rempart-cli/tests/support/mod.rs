@@ -5,6 +5,8 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 
+pub(crate) mod webhook_receiver;
+
 use serde_json::Value;
 
 /// Chromium headless, with nothing of its own going on: no first-run pages, no background

@@ -9,6 +9,7 @@ mod harbor;
 pub(crate) mod images;
 mod registry;
 mod scans;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -64,6 +65,13 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/audit", get(admin::audit))
         .route("/v1/promotions", get(admin::promotions))
         .route("/v1/reevaluate", post(admin::reevaluate))
+        .route("/v1/webhooks", get(webhooks::list))
+        .route("/v1/webhooks/deliveries", get(webhooks::deliveries))
+        .route("/v1/webhooks/deliveries/{id}", get(webhooks::show))
+        .route(
+            "/v1/webhooks/deliveries/{id}/redeliver",
+            post(webhooks::redeliver),
+        )
         .route("/v1/registry/events", post(registry::events))
         .route(
             &format!("{}/metadata", harbor::PREFIX),
@@ -137,12 +145,20 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    if let Ok((depth, tokens)) = state
-        .with_store(|store| Ok((store.queue_depth()?, store.active_token_count()?)))
+    if let Ok((depth, tokens, (pending, dead))) = state
+        .with_store(|store| {
+            Ok((
+                store.queue_depth()?,
+                store.active_token_count()?,
+                store.delivery_counts()?,
+            ))
+        })
         .await
     {
         state.metrics.queue_depth.set(depth);
         state.metrics.active_tokens.set(tokens);
+        state.metrics.deliveries_pending.set(pending);
+        state.metrics.deliveries_dead.set(dead);
     }
     (
         [(

@@ -2,8 +2,9 @@
 //! the contract, called by each backend's tests with a fresh store.
 
 use super::{
-    Completion, NewAudit, NewScan, PromotionRecord, PromotionState, QueuePolicy, Role, ScanSource,
-    ScanState, ScannedImage, SeverityCounts, Store, TokenRecord, VerdictRecord,
+    Completion, DeliveryOutcome, DeliveryState, NewAudit, NewDelivery, NewScan, PromotionRecord,
+    PromotionState, QueuePolicy, Role, ScanSource, ScanState, ScannedImage, SeverityCounts, Store,
+    TokenRecord, VerdictRecord,
 };
 
 const QUEUE: QueuePolicy = QueuePolicy {
@@ -46,7 +47,18 @@ fn image(digest: &str, scan_id: &str) -> Completion {
             digest: Some(digest.to_owned()),
             verdict: Some("fail".into()),
             detail: None,
+            deliveries: vec![delivery(&format!("event-of-{scan_id}"), 5)],
         },
+    }
+}
+
+fn delivery(id: &str, now: i64) -> NewDelivery {
+    NewDelivery {
+        id: id.to_owned(),
+        endpoint: "chat".into(),
+        event: "scan.completed".into(),
+        payload: format!("{{\"id\":\"{id}\"}}"),
+        created_at: now,
     }
 }
 
@@ -79,6 +91,7 @@ pub(crate) fn check_all(store: &dyn Store) {
     the_audit_log_lists_newest_first(store);
     promotions_move_once(store);
     overviews_join_severities_and_the_verdict_under_one_policy(store);
+    deliveries_are_queued_with_their_event_and_retried_until_dead(store);
 }
 
 fn scans_of_one_subject_are_one_scan(store: &dyn Store) {
@@ -409,4 +422,147 @@ fn overviews_join_severities_and_the_verdict_under_one_policy(store: &dyn Store)
             ..SeverityCounts::default()
         })
     );
+}
+
+fn deliveries_are_queued_with_their_event_and_retried_until_dead(store: &dyn Store) {
+    // Earlier parts of the contract queued deliveries with their scans' completions: drain them.
+    while let Some(old) = store.claim_delivery("drain", 10_000, 1).unwrap() {
+        assert!(
+            store
+                .finish_delivery(
+                    &old.id,
+                    "drain",
+                    &DeliveryOutcome::Delivered { status: 200 },
+                    0
+                )
+                .unwrap()
+        );
+    }
+    // Queued with each completion that was stored, and only with those.
+    let completed = store.delivery("event-of-s1").unwrap().unwrap();
+    assert_eq!(completed.state, DeliveryState::Delivered);
+    assert_eq!(completed.payload, r#"{"id":"event-of-s1"}"#);
+    assert!(store.delivery("event-of-s1-again").unwrap().is_some());
+    // s2 was completed once of its three tries: one delivery (a second would have failed on
+    // its id).
+    assert!(store.delivery("event-of-s2").unwrap().is_some());
+
+    let now = 1_000_000;
+    store
+        .append_audit(&NewAudit {
+            at: now,
+            actor: "server".into(),
+            action: "verdict.changed".into(),
+            subject: "app".into(),
+            deliveries: vec![delivery("d-1", now), delivery("d-2", now + 5)],
+            ..NewAudit::default()
+        })
+        .unwrap();
+    // Not due before its time; the oldest due first; a leased one is not handed out twice.
+    assert!(
+        store
+            .claim_delivery("w1", now - 1, 1_000)
+            .unwrap()
+            .is_none()
+    );
+    let first = store
+        .claim_delivery("w1", now + 10, 1_000)
+        .unwrap()
+        .unwrap();
+    assert_eq!((first.id.as_str(), first.attempts), ("d-1", 1));
+    let second = store
+        .claim_delivery("w2", now + 10, 1_000)
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.id, "d-2");
+    assert!(
+        store
+            .claim_delivery("w3", now + 10, 1_000)
+            .unwrap()
+            .is_none()
+    );
+
+    // A failed attempt waits for its retry time; only the holder of the lease records it.
+    let retry = DeliveryOutcome::Retry {
+        at: now + 500,
+        status: Some(503),
+        error: "HTTP 503".into(),
+    };
+    assert!(
+        !store
+            .finish_delivery("d-1", "w2", &retry, now + 20)
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish_delivery("d-1", "w1", &retry, now + 20)
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_delivery("w1", now + 30, 1_000)
+            .unwrap()
+            .is_none()
+    );
+    // A worker that died: its lease runs out and the delivery is taken again.
+    let again = store
+        .claim_delivery("w3", now + 1_100, 1_000)
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.id.as_str(), again.attempts), ("d-2", 2));
+    let retried = store
+        .claim_delivery("w1", now + 1_100, 1_000)
+        .unwrap()
+        .unwrap();
+    assert_eq!((retried.id.as_str(), retried.attempts), ("d-1", 2));
+    assert_eq!(retried.last_status, Some(503));
+    assert!(
+        !store
+            .finish_delivery(
+                "d-2",
+                "w2",
+                &DeliveryOutcome::Delivered { status: 200 },
+                now
+            )
+            .unwrap()
+    );
+
+    let dead = DeliveryOutcome::Dead {
+        status: None,
+        error: "connection refused".into(),
+    };
+    assert!(
+        store
+            .finish_delivery("d-1", "w1", &dead, now + 1_200)
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish_delivery(
+                "d-2",
+                "w3",
+                &DeliveryOutcome::Delivered { status: 204 },
+                now + 1_200
+            )
+            .unwrap()
+    );
+    let listed = store.deliveries(Some(DeliveryState::Dead), 10).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_error.as_deref(), Some("connection refused"));
+    assert_eq!(store.delivery_counts().unwrap(), (0, 1));
+    assert_eq!(
+        store.delivery("d-2").unwrap().unwrap().delivered_at,
+        Some(now + 1_200)
+    );
+
+    // An admin sends a dead one again: attempts from zero, due at once.
+    assert!(store.redeliver("d-1", now + 2_000).unwrap());
+    assert!(!store.redeliver("d-1", now + 2_000).unwrap());
+    assert!(!store.redeliver("unknown", now).unwrap());
+    let resent = store
+        .claim_delivery("w1", now + 2_000, 1_000)
+        .unwrap()
+        .unwrap();
+    assert_eq!((resent.id.as_str(), resent.attempts), ("d-1", 1));
+    assert_eq!(store.deliveries(None, 100).unwrap().len(), 5);
 }

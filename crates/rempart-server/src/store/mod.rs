@@ -16,7 +16,7 @@ pub(crate) use postgres::PostgresStore;
 pub(crate) use sqlite::SqliteStore;
 
 /// The schema version this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Why the store could not do what was asked. Names the store.
 #[derive(Debug, thiserror::Error)]
@@ -335,6 +335,115 @@ pub(crate) struct NewAudit {
     pub(crate) digest: Option<String>,
     pub(crate) verdict: Option<String>,
     pub(crate) detail: Option<String>,
+    /// The webhook deliveries announcing it, queued in the same transaction as the line: an
+    /// event is sent if and only if what it announces was recorded.
+    pub(crate) deliveries: Vec<NewDelivery>,
+}
+
+/// A webhook delivery as queued: one event for one endpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct NewDelivery {
+    /// Also the message id the receiver sees (`webhook-id`), the same on every attempt, so
+    /// that it can drop a repeat.
+    pub(crate) id: String,
+    /// The endpoint's name in the webhook configuration (its URL and secret stay there).
+    pub(crate) endpoint: String,
+    pub(crate) event: String,
+    /// The JSON body sent.
+    pub(crate) payload: String,
+    pub(crate) created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum DeliveryState {
+    /// Waiting for its next attempt (or being attempted, under a lease).
+    Pending,
+    Delivered,
+    /// Every attempt failed: kept, listed, and sent again only when an admin asks.
+    Dead,
+}
+
+impl DeliveryState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Dead => "dead",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<DeliveryState> {
+        Some(match text {
+            "pending" => DeliveryState::Pending,
+            "delivered" => DeliveryState::Delivered,
+            "dead" => DeliveryState::Dead,
+            _ => return None,
+        })
+    }
+}
+
+/// A webhook delivery and where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct DeliveryRecord {
+    pub(crate) id: String,
+    pub(crate) endpoint: String,
+    pub(crate) event: String,
+    #[serde(skip)]
+    pub(crate) payload: String,
+    pub(crate) state: DeliveryState,
+    /// Attempts made (an attempt counts when it starts).
+    pub(crate) attempts: i64,
+    pub(crate) next_attempt_at: i64,
+    /// The HTTP status of the last attempt, when the endpoint answered.
+    pub(crate) last_status: Option<i64>,
+    pub(crate) last_error: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) delivered_at: Option<i64>,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone)]
+pub(crate) enum DeliveryOutcome {
+    Delivered {
+        status: i64,
+    },
+    /// Failed; tried again at `at`.
+    Retry {
+        at: i64,
+        status: Option<i64>,
+        error: String,
+    },
+    /// Failed for the last time: dead-lettered.
+    Dead {
+        status: Option<i64>,
+        error: String,
+    },
+}
+
+impl DeliveryOutcome {
+    /// The row's new state, next attempt time (unchanged when None), last status, last error
+    /// and delivery time, as both stores write them.
+    pub(crate) fn columns(
+        &self,
+        now: i64,
+    ) -> (
+        &'static str,
+        Option<i64>,
+        Option<i64>,
+        Option<&str>,
+        Option<i64>,
+    ) {
+        match self {
+            DeliveryOutcome::Delivered { status } => {
+                ("delivered", None, Some(*status), None, Some(now))
+            }
+            DeliveryOutcome::Retry { at, status, error } => {
+                ("pending", Some(*at), *status, Some(error), None)
+            }
+            DeliveryOutcome::Dead { status, error } => ("dead", None, *status, Some(error), None),
+        }
+    }
 }
 
 /// Where a promotion stands.
@@ -499,7 +608,37 @@ pub(crate) trait Store: Send + Sync {
     /// The newest promotions first.
     fn promotions(&self, limit: i64) -> Result<Vec<PromotionRecord>, StoreError>;
 
+    /// Appends an audit line and queues its webhook deliveries, in one transaction.
     fn append_audit(&self, entry: &NewAudit) -> Result<i64, StoreError>;
     /// The newest entries first, before `before` (an id) when given.
     fn audit(&self, limit: i64, before: Option<i64>) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Takes the delivery due first (pending, its next attempt time reached, not leased by a
+    /// live worker) for `owner` until `now + lease_millis`, counting the attempt.
+    fn claim_delivery(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_millis: i64,
+    ) -> Result<Option<DeliveryRecord>, StoreError>;
+    /// Records how an attempt ended; false when `owner` no longer held the delivery.
+    fn finish_delivery(
+        &self,
+        id: &str,
+        owner: &str,
+        outcome: &DeliveryOutcome,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// The newest deliveries first, of one state when given.
+    fn deliveries(
+        &self,
+        state: Option<DeliveryState>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRecord>, StoreError>;
+    fn delivery(&self, id: &str) -> Result<Option<DeliveryRecord>, StoreError>;
+    /// Queues a dead or delivered delivery again, its attempts counted from zero; false when
+    /// it is pending (or unknown).
+    fn redeliver(&self, id: &str, now: i64) -> Result<bool, StoreError>;
+    /// Deliveries waiting, and dead ones (for `/metrics`).
+    fn delivery_counts(&self) -> Result<(i64, i64), StoreError>;
 }

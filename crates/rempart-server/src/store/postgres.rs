@@ -19,9 +19,10 @@ use std::time::Duration;
 use postgres::{Client, Row};
 
 use super::{
-    AuditEntry, Completion, ImageOverview, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord,
-    PromotionRecord, PromotionState, QueuePolicy, Role, ScanRecord, ScanSource, ScanState,
-    ScannedImage, SeverityCounts, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
+    AuditEntry, Completion, DeliveryOutcome, DeliveryRecord, DeliveryState, ImageOverview,
+    ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord, PromotionState,
+    QueuePolicy, Role, ScanRecord, ScanSource, ScanState, ScannedImage, SeverityCounts, Store,
+    StoreError, Submitted, TokenRecord, VerdictRecord,
 };
 
 /// Connections per replica: its workers and concurrent requests; PostgreSQL's default limit
@@ -173,7 +174,21 @@ fn upsert_verdict(
     Ok(())
 }
 
+/// Inserts an audit line and its webhook deliveries; the caller holds a transaction.
 fn insert_audit(client: &mut impl postgres::GenericClient, entry: &NewAudit) -> Outcome<i64> {
+    for delivery in &entry.deliveries {
+        client.execute(
+            "INSERT INTO deliveries (id, endpoint, event, payload, state, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
+            &[
+                &delivery.id,
+                &delivery.endpoint,
+                &delivery.event,
+                &delivery.payload,
+                &delivery.created_at,
+            ],
+        )?;
+    }
     Ok(client
         .query_one(
             "INSERT INTO audit (at, actor, action, subject, digest, verdict, detail)
@@ -269,6 +284,26 @@ fn audit_from_row(row: &Row) -> Outcome<AuditEntry> {
         digest: row.try_get(5)?,
         verdict: row.try_get(6)?,
         detail: row.try_get(7)?,
+    })
+}
+
+const DELIVERY_COLUMNS: &str = "id, endpoint, event, payload, state, attempts, next_attempt_at, last_status, last_error, created_at, delivered_at";
+
+fn delivery_from_row(row: &Row) -> Outcome<DeliveryRecord> {
+    let state: String = row.try_get(4)?;
+    Ok(DeliveryRecord {
+        id: row.try_get(0)?,
+        endpoint: row.try_get(1)?,
+        event: row.try_get(2)?,
+        payload: row.try_get(3)?,
+        state: DeliveryState::parse(&state)
+            .ok_or_else(|| Failure::Decode(format!("unknown delivery state {state}")))?,
+        attempts: row.try_get(5)?,
+        next_attempt_at: row.try_get(6)?,
+        last_status: row.try_get(7)?,
+        last_error: row.try_get(8)?,
+        created_at: row.try_get(9)?,
+        delivered_at: row.try_get(10)?,
     })
 }
 
@@ -826,7 +861,12 @@ impl Store for PostgresStore {
     }
 
     fn append_audit(&self, entry: &NewAudit) -> Result<i64, StoreError> {
-        self.with(|c| insert_audit(c, entry))
+        self.with(|c| {
+            let mut transaction = c.transaction()?;
+            let id = insert_audit(&mut transaction, entry)?;
+            transaction.commit()?;
+            Ok(id)
+        })
     }
 
     fn audit(&self, limit: i64, before: Option<i64>) -> Result<Vec<AuditEntry>, StoreError> {
@@ -837,6 +877,102 @@ impl Store for PostgresStore {
                 &[&limit, &before],
             )?;
             rows(&found, audit_from_row)
+        })
+    }
+
+    fn claim_delivery(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_millis: i64,
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
+        let until = now + lease_millis;
+        self.with(|c| {
+            // As for scans: replicas skip the rows another is claiming, never wait on them.
+            let claimed = c.query_opt(
+                &format!(
+                    "UPDATE deliveries SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+                     WHERE id = (SELECT id FROM deliveries
+                                 WHERE state = 'pending' AND next_attempt_at <= $3
+                                     AND (lease_until IS NULL OR lease_until < $3)
+                                 ORDER BY next_attempt_at, created_at, id LIMIT 1
+                                 FOR UPDATE SKIP LOCKED)
+                     RETURNING {DELIVERY_COLUMNS}"
+                ),
+                &[&owner, &until, &now],
+            )?;
+            claimed.as_ref().map(delivery_from_row).transpose()
+        })
+    }
+
+    fn finish_delivery(
+        &self,
+        id: &str,
+        owner: &str,
+        outcome: &DeliveryOutcome,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let (state, next, status, error, delivered) = outcome.columns(now);
+        self.with(|c| {
+            let changed = c.execute(
+                "UPDATE deliveries SET state = $3, next_attempt_at = coalesce($4, next_attempt_at),
+                     last_status = $5, last_error = $6, delivered_at = $7,
+                     lease_owner = NULL, lease_until = NULL
+                 WHERE id = $1 AND lease_owner = $2 AND state = 'pending'",
+                &[&id, &owner, &state, &next, &status, &error, &delivered],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn deliveries(
+        &self,
+        state: Option<DeliveryState>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let state = state.map(DeliveryState::as_str);
+        self.with(|c| {
+            let found = c.query(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE ($1::TEXT IS NULL OR state = $1)
+                     ORDER BY created_at DESC, id LIMIT $2"
+                ),
+                &[&state, &limit],
+            )?;
+            rows(&found, delivery_from_row)
+        })
+    }
+
+    fn delivery(&self, id: &str) -> Result<Option<DeliveryRecord>, StoreError> {
+        self.with(|c| {
+            let found = c.query_opt(
+                &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"),
+                &[&id],
+            )?;
+            found.as_ref().map(delivery_from_row).transpose()
+        })
+    }
+
+    fn redeliver(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let changed = c.execute(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = $2,
+                     delivered_at = NULL, lease_owner = NULL, lease_until = NULL
+                 WHERE id = $1 AND state IN ('dead', 'delivered')",
+                &[&id, &now],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn delivery_counts(&self) -> Result<(i64, i64), StoreError> {
+        self.with(|c| {
+            let row = c.query_one(
+                "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'dead')
+                 FROM deliveries",
+                &[],
+            )?;
+            Ok((row.try_get(0)?, row.try_get(1)?))
         })
     }
 }

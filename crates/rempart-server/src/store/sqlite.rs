@@ -9,14 +9,14 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    AuditEntry, Completion, ImageOverview, ImageSummary, Lease, NewAudit, NewScan, PolicyRecord,
-    PromotionRecord, PromotionState, QueuePolicy, Role, SCHEMA_VERSION, ScanRecord, ScanSource,
-    ScanState, ScannedImage, SeverityCounts, Store, StoreError, Submitted, TokenRecord,
-    VerdictRecord,
+    AuditEntry, Completion, DeliveryOutcome, DeliveryRecord, DeliveryState, ImageOverview,
+    ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord, PromotionState,
+    QueuePolicy, Role, SCHEMA_VERSION, ScanRecord, ScanSource, ScanState, ScannedImage,
+    SeverityCounts, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
 };
 
 /// Each version of the schema: later versions append statements; each version runs once.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     r"
 CREATE TABLE scans (
     id TEXT PRIMARY KEY,
@@ -113,6 +113,26 @@ ALTER TABLE images ADD COLUMN medium INTEGER;
 ALTER TABLE images ADD COLUMN low INTEGER;
 ALTER TABLE images ADD COLUMN other INTEGER;
 CREATE INDEX images_by_time ON images(scanned_at);
+",
+    r"
+-- Version 3: webhook deliveries, queued with the audit line of the event they announce.
+CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    event TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    last_status INTEGER,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    delivered_at INTEGER
+);
+CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
+CREATE INDEX deliveries_by_time ON deliveries(created_at);
 ",
 ];
 
@@ -333,6 +353,7 @@ fn upsert_verdict(connection: &Connection, verdict: &VerdictRecord) -> rusqlite:
     Ok(())
 }
 
+/// Inserts an audit line and its webhook deliveries; the caller holds a transaction.
 fn insert_audit(connection: &Connection, entry: &NewAudit) -> rusqlite::Result<i64> {
     connection.execute(
         "INSERT INTO audit (at, actor, action, subject, digest, verdict, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -346,7 +367,46 @@ fn insert_audit(connection: &Connection, entry: &NewAudit) -> rusqlite::Result<i
             entry.detail
         ],
     )?;
-    Ok(connection.last_insert_rowid())
+    let id = connection.last_insert_rowid();
+    for delivery in &entry.deliveries {
+        connection.execute(
+            "INSERT INTO deliveries (id, endpoint, event, payload, state, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
+            params![
+                delivery.id,
+                delivery.endpoint,
+                delivery.event,
+                delivery.payload,
+                delivery.created_at
+            ],
+        )?;
+    }
+    Ok(id)
+}
+
+const DELIVERY_COLUMNS: &str = "id, endpoint, event, payload, state, attempts, next_attempt_at, last_status, last_error, created_at, delivered_at";
+
+fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
+    let state: String = row.get(4)?;
+    Ok(DeliveryRecord {
+        id: row.get(0)?,
+        endpoint: row.get(1)?,
+        event: row.get(2)?,
+        payload: row.get(3)?,
+        state: DeliveryState::parse(&state).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                4,
+                rusqlite::types::Type::Text,
+                format!("unknown delivery state `{state}`").into(),
+            )
+        })?,
+        attempts: row.get(5)?,
+        next_attempt_at: row.get(6)?,
+        last_status: row.get(7)?,
+        last_error: row.get(8)?,
+        created_at: row.get(9)?,
+        delivered_at: row.get(10)?,
+    })
 }
 
 fn json(value: &impl serde::Serialize) -> String {
@@ -858,7 +918,12 @@ impl Store for SqliteStore {
     }
 
     fn append_audit(&self, entry: &NewAudit) -> Result<i64, StoreError> {
-        self.with(|c| insert_audit(c, entry))
+        self.with(|c| {
+            let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id = insert_audit(&transaction, entry)?;
+            transaction.commit()?;
+            Ok(id)
+        })
     }
 
     fn audit(&self, limit: i64, before: Option<i64>) -> Result<Vec<AuditEntry>, StoreError> {
@@ -881,6 +946,102 @@ impl Store for SqliteStore {
                     })
                 })?
                 .collect()
+        })
+    }
+
+    fn claim_delivery(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_millis: i64,
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!(
+                    "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
+                     WHERE id = (SELECT id FROM deliveries
+                                 WHERE state = 'pending' AND next_attempt_at <= ?3
+                                     AND (lease_until IS NULL OR lease_until < ?3)
+                                 ORDER BY next_attempt_at, created_at, id LIMIT 1)
+                     RETURNING {DELIVERY_COLUMNS}"
+                ),
+                params![owner, now + lease_millis, now],
+                delivery_from_row,
+            )
+            .optional()
+        })
+    }
+
+    fn finish_delivery(
+        &self,
+        id: &str,
+        owner: &str,
+        outcome: &DeliveryOutcome,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let (state, next, status, error, delivered) = outcome.columns(now);
+        self.with(|c| {
+            c.execute(
+                "UPDATE deliveries SET state = ?3, next_attempt_at = coalesce(?4, next_attempt_at),
+                     last_status = ?5, last_error = ?6, delivered_at = ?7,
+                     lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'pending'",
+                params![id, owner, state, next, status, error, delivered],
+            )
+            .map(|changed| changed == 1)
+        })
+    }
+
+    fn deliveries(
+        &self,
+        state: Option<DeliveryState>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare_cached(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE (?1 IS NULL OR state = ?1)
+                 ORDER BY created_at DESC, id LIMIT ?2"
+            ))?;
+            statement
+                .query_map(
+                    params![state.map(DeliveryState::as_str), limit],
+                    delivery_from_row,
+                )?
+                .collect()
+        })
+    }
+
+    fn delivery(&self, id: &str) -> Result<Option<DeliveryRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?1"),
+                params![id],
+                delivery_from_row,
+            )
+            .optional()
+        })
+    }
+
+    fn redeliver(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?2,
+                     delivered_at = NULL, lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND state IN ('dead', 'delivered')",
+                params![id, now],
+            )
+            .map(|changed| changed == 1)
+        })
+    }
+
+    fn delivery_counts(&self) -> Result<(i64, i64), StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'dead')
+                 FROM deliveries",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
         })
     }
 }

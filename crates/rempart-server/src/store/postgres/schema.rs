@@ -14,7 +14,7 @@ use super::super::SCHEMA_VERSION;
 const MIGRATION_LOCK: i64 = 0x7265_6d70_6172_7431;
 
 /// Each version of the schema: later versions append statements; each version runs once.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     r"
 CREATE TABLE scans (
     id TEXT PRIMARY KEY,
@@ -113,6 +113,26 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
 ALTER TABLE images ADD COLUMN critical BIGINT, ADD COLUMN high BIGINT, ADD COLUMN medium BIGINT,
     ADD COLUMN low BIGINT, ADD COLUMN other BIGINT;
 CREATE INDEX images_by_time ON images(scanned_at);
+",
+    r"
+-- Version 3: webhook deliveries, queued with the audit line of the event they announce.
+CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    event TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    lease_owner TEXT,
+    lease_until BIGINT,
+    last_status BIGINT,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    delivered_at BIGINT
+);
+CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
+CREATE INDEX deliveries_by_time ON deliveries(created_at);
 ",
 ];
 
