@@ -23,6 +23,16 @@ pub(crate) struct Cli {
     /// Colours in tables and messages: `auto` on a terminal unless `NO_COLOR` is set.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub(crate) color: ColorChoice,
+    /// Logs on stderr as text, or as JSON lines (one object per event, with its fields) for a
+    /// log collector.
+    #[arg(long, global = true, env = "REMPART_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

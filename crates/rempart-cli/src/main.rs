@@ -34,7 +34,12 @@ fn main() -> ExitCode {
     context::set_color_choice(cli.color);
     // A server's log is read later, by time: info by default, each line timed.
     let server = matches!(cli.command, Command::Server(_));
-    init_logging(cli.verbose + u8::from(server), cli.quiet, server);
+    init_logging(
+        cli.verbose + u8::from(server),
+        cli.quiet,
+        server,
+        cli.log_format,
+    );
     progress::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Image(args) => commands::scan::image(&args),
@@ -88,7 +93,7 @@ fn printable(message: &str) -> String {
     format!("{head} […{} characters cut…] {tail}", count - 2 * keep)
 }
 
-fn init_logging(verbose: u8, quiet: bool, timed: bool) {
+fn init_logging(verbose: u8, quiet: bool, timed: bool, format: cli::LogFormat) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -101,6 +106,17 @@ fn init_logging(verbose: u8, quiet: bool, timed: bool) {
             if verbose > 1 { "info" } else { "error" }
         ))
     });
+    if format == cli::LogFormat::Json {
+        // One JSON object per line, always timed: `timestamp`, `level`, `target`, `message`
+        // and the event's own fields (scan, digest, endpoint…) at the top level.
+        tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+        return;
+    }
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(

@@ -121,6 +121,7 @@ fn a_new_database_changes_stored_verdicts_without_rescanning() {
             ])
             .arg("--webhooks")
             .arg(work.path().join("webhooks.yaml"))
+            .args(["--log-format", "json"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -150,6 +151,30 @@ fn a_new_database_changes_stored_verdicts_without_rescanning() {
         digest = scan["digest"].as_str().unwrap_or_default().to_owned();
         scan["state"] == "done"
     });
+    // The log is JSON lines, the scan's own fields at the top level (the line is written just
+    // after the result is stored).
+    let logged = || -> Vec<Value> {
+        std::fs::read_to_string(&log_path)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect()
+    };
+    wait_until("the completion's log line", &log_path, || {
+        logged()
+            .iter()
+            .any(|line| line["message"] == "scan completed")
+    });
+    let logged = logged();
+    let completed = logged
+        .iter()
+        .find(|line| line["message"] == "scan completed")
+        .unwrap();
+    assert_eq!(completed["scan"], id.as_str());
+    assert_eq!(completed["digest"], digest.as_str());
+    assert_eq!(completed["verdict"], "failed");
+    assert_eq!(completed["level"], "INFO");
+
     // A policy that judges vulnerabilities only: every other finding is accepted.
     let (_, report) = call("GET", &format!("/v1/images/{digest}/report"), &[]);
     let vulnerabilities = |report: &Value| {

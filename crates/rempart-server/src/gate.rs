@@ -185,10 +185,11 @@ async fn promote_one(state: &Arc<AppState>, promotion: PromotionRecord) {
         _ => None,
     };
     tracing::info!(
-        "{action}: {}@{} to {}: {detail}",
-        promotion.source_repository,
-        promotion.digest,
-        promotion.destination_repository
+        event = action,
+        digest = %promotion.digest,
+        source = %promotion.source_repository,
+        destination = %promotion.destination_repository,
+        "{action}: {detail}"
     );
     let shared = Arc::clone(state);
     let recorded = state

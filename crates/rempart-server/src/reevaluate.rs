@@ -66,10 +66,10 @@ pub(crate) async fn watch_database(state: Arc<AppState>, mut stop: watch::Receiv
             known = now;
             match reload_and_reevaluate(&state).await {
                 Ok(done) => tracing::info!(
-                    "re-evaluated {} images in {:.2} s after a database change: {} verdicts changed",
-                    done.images,
-                    done.seconds,
-                    done.verdicts_changed
+                    images = done.images,
+                    seconds = done.seconds,
+                    verdicts_changed = done.verdicts_changed,
+                    "re-evaluated every stored image after a database change"
                 ),
                 Err(error) => tracing::error!("re-evaluation after a database change: {error}"),
             }

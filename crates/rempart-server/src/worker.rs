@@ -57,8 +57,11 @@ async fn run_scan(state: &Arc<AppState>, lease: Lease, stop: &mut watch::Receive
     let scan_id = lease.scan.id.clone();
     let owner = lease.owner.clone();
     tracing::info!(
-        "scan {scan_id}: started by {owner} (attempt {})",
-        lease.scan.attempts
+        scan = %scan_id,
+        image = lease.scan.source.name(),
+        owner = %owner,
+        attempt = lease.scan.attempts,
+        "scan started"
     );
     let credentials =
         match crate::vault::credentials_for(&state.vault, &scan_id, &lease.scan.source) {
@@ -285,9 +288,13 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
             .get_or_create(&outcome_label(label))
             .inc();
         tracing::info!(
-            "scan {}: {digest} {label} policy `{}`",
-            scan.id,
-            verdict.policy
+            scan = %scan.id,
+            image = scan.source.name(),
+            digest = %digest,
+            policy = %verdict.policy,
+            verdict = label,
+            findings = verdict.findings,
+            "scan completed"
         );
     }
     crate::gate::promote_pending(state, &digest).await;
@@ -295,7 +302,13 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
 
 async fn record_failure(state: &Arc<AppState>, lease: &Lease, failure: ScanFailure) {
     let scan = &lease.scan;
-    tracing::warn!("scan {}: {}", scan.id, failure.message);
+    tracing::warn!(
+        scan = %scan.id,
+        image = scan.source.name(),
+        retry = failure.retry,
+        "scan failed: {}",
+        failure.message
+    );
     let queue = state.queue_policy();
     let (id, owner, message) = (
         scan.id.clone(),

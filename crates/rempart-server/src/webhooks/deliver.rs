@@ -177,17 +177,21 @@ async fn attempt(state: &Arc<AppState>, sender: &Sender, owner: &str, delivery: 
         DeliveryOutcome::Delivered { .. } => "delivered",
         DeliveryOutcome::Retry { error, .. } => {
             tracing::warn!(
-                "webhook {} to `{}` (attempt {attempts}): {error}; tried again later",
-                delivery.id,
-                delivery.endpoint
+                delivery = %delivery.id,
+                endpoint = %delivery.endpoint,
+                event = %delivery.event,
+                attempt = attempts,
+                "webhook not accepted, tried again later: {error}"
             );
             "retried"
         }
         DeliveryOutcome::Dead { error, .. } => {
             tracing::error!(
-                "webhook {} to `{}` dead-lettered after {attempts} attempts: {error}",
-                delivery.id,
-                delivery.endpoint
+                delivery = %delivery.id,
+                endpoint = %delivery.endpoint,
+                event = %delivery.event,
+                attempt = attempts,
+                "webhook dead-lettered after its last attempt: {error}"
             );
             "dead"
         }
