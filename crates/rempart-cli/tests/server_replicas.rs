@@ -1,5 +1,6 @@
 //! Replicas of `rempart server` sharing one PostgreSQL store: one is killed in the middle of
-//! the work, and every uploaded image is still scanned exactly once, with its verdict.
+//! the work, and every uploaded image is still scanned exactly once, with its verdict; a layer
+//! scanned by one replica is not read again by another.
 
 // The server crate's own test cluster; not every helper of it is used here.
 #[allow(dead_code)]
@@ -9,8 +10,11 @@ mod test_cluster;
 mod support;
 
 use std::collections::{HashMap, HashSet};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -33,12 +37,23 @@ impl Drop for Replica {
 }
 
 fn start_replica(store: &str, data_dir: &Path, port: u16, log: &str) -> Replica {
+    start_replica_with(store, data_dir, port, log, &[])
+}
+
+fn start_replica_with(
+    store: &str,
+    data_dir: &Path,
+    port: u16,
+    log: &str,
+    extra: &[&str],
+) -> Replica {
     let log = std::fs::File::create(data_dir.parent().unwrap().join(log)).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_rempart"))
         .args(["server", "--store", store, "--data-dir"])
         .arg(data_dir)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(["--lease", "3s", "--concurrent-scans", "2"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -53,16 +68,17 @@ fn start_replica(store: &str, data_dir: &Path, port: u16, log: &str) -> Replica 
     replica
 }
 
+fn add(builder: &mut tar::Builder<Vec<u8>>, name: &str, bytes: &[u8]) {
+    let mut header = tar::Header::new_gnu();
+    header.set_size(bytes.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(1_700_000_000);
+    header.set_cksum();
+    builder.append_data(&mut header, name, bytes).unwrap();
+}
+
 /// A `docker save` archive of a one-layer image holding a file unique to `number`.
 fn docker_archive(number: usize) -> Vec<u8> {
-    fn add(builder: &mut tar::Builder<Vec<u8>>, name: &str, bytes: &[u8]) {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(1_700_000_000);
-        header.set_cksum();
-        builder.append_data(&mut header, name, bytes).unwrap();
-    }
     let mut layer = tar::Builder::new(Vec::new());
     add(
         &mut layer,
@@ -189,4 +205,181 @@ fn a_replica_killed_mid_way_loses_no_scan_and_none_runs_twice() {
         unrecorded.is_empty(),
         "done without a completion line: {unrecorded:?}"
     );
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// A registry on 127.0.0.1 serving one image (`test/shared:1`), over plain HTTP, one request
+/// per connection; it records the layer blobs it sends.
+struct Registry {
+    port: u16,
+    layer_downloads: Arc<Mutex<Vec<String>>>,
+}
+
+fn serve_image(layers: &[Vec<u8>]) -> Registry {
+    let layer_digests: Vec<String> = layers.iter().map(|layer| sha256(layer)).collect();
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {},
+        // Uncompressed layers: each blob digest is its diff id.
+        "rootfs": {"type": "layers", "diff_ids": layer_digests},
+    }))
+    .unwrap();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": sha256(&config),
+            "size": config.len(),
+        },
+        "layers": layers.iter().zip(&layer_digests).map(|(layer, digest)| serde_json::json!({
+            "mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "digest": digest,
+            "size": layer.len(),
+        })).collect::<Vec<_>>(),
+    }))
+    .unwrap();
+    let mut routes: HashMap<String, (Vec<u8>, &str)> = HashMap::new();
+    routes.insert(
+        "/v2/test/shared/manifests/1".into(),
+        (manifest, "application/vnd.oci.image.manifest.v1+json"),
+    );
+    routes.insert(
+        format!("/v2/test/shared/blobs/{}", sha256(&config)),
+        (config, "application/octet-stream"),
+    );
+    for (layer, digest) in layers.iter().zip(&layer_digests) {
+        routes.insert(
+            format!("/v2/test/shared/blobs/{digest}"),
+            (layer.clone(), "application/octet-stream"),
+        );
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let layer_downloads = Arc::new(Mutex::new(Vec::new()));
+    let downloads = Arc::clone(&layer_downloads);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+            if let Some(digest) = layer_digests
+                .iter()
+                .find(|digest| path.ends_with(digest.as_str()))
+            {
+                downloads.lock().unwrap().push(digest.clone());
+            }
+            let _ = match routes.get(path) {
+                Some((body, content_type)) => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    stream.write_all(body)
+                }
+                None => write!(
+                    stream,
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                ),
+            };
+        }
+    });
+    Registry {
+        port,
+        layer_downloads,
+    }
+}
+
+/// Submits a scan of `reference` to the replica on `port` and waits for it to be done.
+fn scan_reference(port: u16, token: &str, reference: &str) {
+    let body = serde_json::to_vec(&serde_json::json!({ "reference": reference })).unwrap();
+    let (status, submitted) = request(port, "POST", "/v1/scans", Some(token), &body).unwrap();
+    assert_eq!(status, 202, "{submitted}");
+    let id = submitted["scan"]["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_mins(1);
+    loop {
+        let (_, scan) = request(port, "GET", &format!("/v1/scans/{id}"), Some(token), &[]).unwrap();
+        assert_ne!(scan["state"], "failed", "{scan}");
+        if scan["state"] == "done" {
+            return;
+        }
+        assert!(Instant::now() < deadline, "scan never finished: {scan}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `rempart_layers_total` of the replica on `port`, by source.
+fn layers_by_source(port: u16) -> HashMap<String, u64> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("rempart_layers_total{source=\"")?;
+            let (source, count) = rest.split_once("\"} ")?;
+            Some((source.to_owned(), count.trim().parse().unwrap()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_layer_scanned_by_one_replica_is_not_read_by_another() {
+    let store = test_cluster::cluster().create_database();
+    let temp = tempfile::tempdir().unwrap();
+    let layers: Vec<Vec<u8>> = ["base", "app"]
+        .iter()
+        .map(|name| {
+            let mut layer = tar::Builder::new(Vec::new());
+            add(&mut layer, &format!("opt/{name}"), name.as_bytes());
+            layer.into_inner().unwrap()
+        })
+        .collect();
+    let registry = serve_image(&layers);
+    let reference = format!("127.0.0.1:{}/test/shared:1", registry.port);
+    // Each replica has a data directory, and so a local layer cache, of its own.
+    let (data_a, data_b) = (temp.path().join("a"), temp.path().join("b"));
+    let insecure = ["--insecure-registry"];
+
+    let first = start_replica_with(&store, &data_a, free_port(), "a.log", &insecure);
+    let token = std::fs::read_to_string(data_a.join("admin-token")).unwrap();
+    let token = token.trim();
+    scan_reference(first.port, token, &reference);
+    let read_by_first = layers_by_source(first.port);
+    assert_eq!(read_by_first["read"], 2, "{read_by_first:?}");
+    assert_eq!(registry.layer_downloads.lock().unwrap().len(), 2);
+    // Stopped, so that the second replica is the one to take the next scan from the queue.
+    drop(first);
+
+    let second = start_replica_with(&store, &data_b, free_port(), "b.log", &insecure);
+    scan_reference(second.port, token, &reference);
+    let by_source = layers_by_source(second.port);
+    assert_eq!(
+        (
+            by_source["shared_cache"],
+            by_source["read"],
+            by_source["local_cache"]
+        ),
+        (2, 0, 0),
+        "{by_source:?}"
+    );
+    // Not even downloaded: the blobs were never needed.
+    assert_eq!(registry.layer_downloads.lock().unwrap().len(), 2);
 }

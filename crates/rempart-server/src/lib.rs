@@ -69,6 +69,28 @@ fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, ServerError> {
     }
 }
 
+/// The store, and with PostgreSQL the layer cache's tier shared by the replicas (a single
+/// server on SQLite has its local cache only). Without the shared tier's tables (a database
+/// user that may not create them) the server runs, each replica reading its own layers.
+fn open_server_store(
+    config: &ServerConfig,
+) -> Result<(Arc<dyn Store>, Option<scanning::SharedTier>), ServerError> {
+    match &config.store {
+        StoreLocation::Sqlite(path) => Ok((Arc::new(SqliteStore::open(path)?), None)),
+        StoreLocation::Postgres(url) => {
+            let store = PostgresStore::open(url)?;
+            let shared = match store.shared_layers() {
+                Ok(shared) => Some(Arc::new(shared) as scanning::SharedTier),
+                Err(error) => {
+                    tracing::warn!("layer results are not shared between replicas: {error}");
+                    None
+                }
+            };
+            Ok((Arc::new(store), shared))
+        }
+    }
+}
+
 /// The data directory, private to the server's user: it holds uploads and, by default, the
 /// store with its token hashes.
 fn prepare_data_dir(config: &ServerConfig) -> Result<(), ServerError> {
@@ -178,11 +200,12 @@ fn instance_name() -> String {
 /// queue.
 pub fn run(config: ServerConfig) -> Result<(), ServerError> {
     prepare_data_dir(&config)?;
-    let store = open_store(&config)?;
+    let (store, shared_layers) = open_server_store(&config)?;
     ensure_default_policy(store.as_ref())?;
     bootstrap_admin_token(&config, store.as_ref())?;
     tracing::info!("store: {}", store.describe());
-    let engine = scanning::ScanEngine::new(&config).map_err(ServerError::Engine)?;
+    let engine =
+        scanning::ScanEngine::new(&config, shared_layers.clone()).map_err(ServerError::Engine)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("rempart-server")
@@ -199,6 +222,7 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         .map_err(ServerError::Invalid)?;
     let state = Arc::new(AppState {
         store,
+        shared_layers,
         engine: std::sync::RwLock::new(Arc::new(engine)),
         limiter: limit::RateLimiter::new(config.rate_limit_per_token),
         metrics: metrics::Metrics::new(),

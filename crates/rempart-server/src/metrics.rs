@@ -8,6 +8,10 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use rempart::LayerSource;
+
+/// The values of the `source` label of `rempart_layers_total`.
+const LAYER_SOURCES: [&str; 3] = ["local_cache", "shared_cache", "read"];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct RequestLabels {
@@ -34,6 +38,12 @@ pub(crate) struct DeliveryLabels {
     pub(crate) outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct LayerSourceLabels {
+    /// `local_cache`, `shared_cache` or `read`.
+    pub(crate) source: String,
+}
+
 pub(crate) struct Metrics {
     registry: Registry,
     pub(crate) requests: Family<RequestLabels, Counter>,
@@ -41,6 +51,7 @@ pub(crate) struct Metrics {
     pub(crate) scans: Family<OutcomeLabels, Counter>,
     pub(crate) scan_seconds: Histogram,
     pub(crate) verdicts: Family<OutcomeLabels, Counter>,
+    pub(crate) layers: Family<LayerSourceLabels, Counter>,
     pub(crate) queue_depth: Gauge<i64, AtomicI64>,
     pub(crate) running_scans: Gauge<i64, AtomicI64>,
     pub(crate) active_tokens: Gauge<i64, AtomicI64>,
@@ -78,6 +89,19 @@ impl Metrics {
             "Verdicts decided after a scan, passed or failed",
             verdicts.clone(),
         );
+        let layers = Family::<LayerSourceLabels, Counter>::default();
+        registry.register(
+            "layers",
+            "Image layers of finished scans, by where their results came from: this replica's \
+             layer cache, the cache shared by the replicas, or a read of the layer",
+            layers.clone(),
+        );
+        // Every source from the start, at zero: a rate over a series that appears late is lost.
+        for source in LAYER_SOURCES {
+            let _ = layers.get_or_create(&LayerSourceLabels {
+                source: source.into(),
+            });
+        }
         let queue_depth = Gauge::<i64, AtomicI64>::default();
         registry.register(
             "queue_depth",
@@ -121,12 +145,29 @@ impl Metrics {
             scans,
             scan_seconds,
             verdicts,
+            layers,
             queue_depth,
             running_scans,
             active_tokens,
             deliveries,
             deliveries_pending,
             deliveries_dead,
+        }
+    }
+
+    /// Counts the layers of a finished scan by where their results came from.
+    pub(crate) fn count_layers(&self, sources: &[LayerSource]) {
+        for source in sources {
+            let source = match source {
+                LayerSource::LocalCache => LAYER_SOURCES[0],
+                LayerSource::SharedCache => LAYER_SOURCES[1],
+                LayerSource::Read => LAYER_SOURCES[2],
+            };
+            self.layers
+                .get_or_create(&LayerSourceLabels {
+                    source: source.into(),
+                })
+                .inc();
         }
     }
 

@@ -80,7 +80,8 @@ pub(crate) async fn watch_database(state: Arc<AppState>, mut stop: watch::Receiv
 /// Rebuilds the engine on the database as it is now, then re-evaluates every stored image.
 pub(crate) async fn reload_and_reevaluate(state: &Arc<AppState>) -> Result<Reevaluation, String> {
     let config = state.config.clone();
-    let engine = tokio::task::spawn_blocking(move || ScanEngine::new(&config))
+    let shared_layers = state.shared_layers.clone();
+    let engine = tokio::task::spawn_blocking(move || ScanEngine::new(&config, shared_layers))
         .await
         .map_err(|e| e.to_string())??;
     state.replace_engine(engine);

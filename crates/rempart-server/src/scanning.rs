@@ -5,13 +5,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rempart::{AnalyzerConfig, LayerCache, MalwareConfig, ScanOptions, ScanOutcome, Scanner};
+use rempart::{
+    AnalyzerConfig, LayerCache, MalwareConfig, ScanOptions, ScanOutcome, Scanner,
+    SharedLayerResults,
+};
 use rempart_core::{ScannerKind, VulnerabilityData};
 use rempart_image::{DockerArchive, ImageSource, Platform, RegistryImage, RegistryOptions};
 
 use crate::config::{RegistrySettings, ServerConfig};
 use crate::store::ScanSource;
 use crate::vault::PullCredentials;
+
+/// The layer cache's tier shared by the replicas.
+pub(crate) type SharedTier = Arc<dyn SharedLayerResults>;
 
 /// Why a scan could not be run, and whether trying again may help (a registry that timed out)
 /// or not (an archive that is not an image).
@@ -36,7 +42,11 @@ pub(crate) fn uploads_dir(data_dir: &Path) -> PathBuf {
 }
 
 impl ScanEngine {
-    pub(crate) fn new(config: &ServerConfig) -> Result<ScanEngine, String> {
+    /// `shared_layers`: the layer cache's tier shared with the other replicas, if any.
+    pub(crate) fn new(
+        config: &ServerConfig,
+        shared_layers: Option<SharedTier>,
+    ) -> Result<ScanEngine, String> {
         let cache_dir = config.data_dir.join("cache");
         let database = config
             .database
@@ -74,7 +84,13 @@ impl ScanEngine {
             ..ScanOptions::default()
         };
         match LayerCache::open(&cache_dir.join("layers.sqlite")) {
-            Ok(cache) => options.cache = Some(Arc::new(cache)),
+            // The local file stays the first tier: always there, and no round trip.
+            Ok(cache) => {
+                options.cache = Some(Arc::new(match shared_layers {
+                    Some(shared) => cache.with_shared(shared),
+                    None => cache,
+                }));
+            }
             Err(error) => tracing::warn!("scanning without the layer cache: {error}"),
         }
         Ok(ScanEngine {

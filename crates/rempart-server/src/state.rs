@@ -13,6 +13,9 @@ use crate::vault::Vault;
 
 pub(crate) struct AppState {
     pub(crate) store: Arc<dyn Store>,
+    /// The layer cache's tier shared by the replicas (PostgreSQL stores only), handed to every
+    /// engine built.
+    pub(crate) shared_layers: Option<crate::scanning::SharedTier>,
     /// Replaced whole when the vulnerability database changes; a running scan keeps the one it
     /// started with.
     pub(crate) engine: std::sync::RwLock<Arc<ScanEngine>>,

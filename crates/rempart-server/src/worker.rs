@@ -109,6 +109,7 @@ async fn run_scan(state: &Arc<AppState>, lease: Lease, stop: &mut watch::Receive
     match finished {
         Ok(Ok(outcome)) => {
             state.metrics.scan_seconds.observe(seconds);
+            state.metrics.count_layers(&outcome.layer_sources);
             store_result(state, &lease, outcome).await;
         }
         Ok(Err(failure)) => record_failure(state, &lease, failure).await,

@@ -11,11 +11,17 @@
 //! warm scan's reading) with postcard in a compact form of its own (see [`entries`]). The walk is
 //! the only expensive part, and everything downstream (merging, vulnerability matching, image
 //! checks) re-runs from it.
+//!
+//! Several machines can share their results through a second tier ([`SharedLayerResults`]; the
+//! server's is its PostgreSQL store): a row missing here is looked up there and copied here, and
+//! every row stored here is stored there too. The local file stays the first tier: it is always
+//! there and answers without a network round trip.
 
 mod entries;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rempart_core::{AnalysisOutput, FileAnalyzer, InventoryEntry};
 use rempart_image::LayerWalk;
@@ -29,10 +35,42 @@ use crate::error::ScanError;
 /// 4: results follow hard links and overwrites within a layer; 5: dangling hard links recorded.
 const FORMAT_VERSION: u32 = 5;
 
+/// How long the shared tier is left alone after it failed: a database that is down would
+/// otherwise cost every lookup of every layer a connection timeout.
+const SHARED_PAUSE: Duration = Duration::from_secs(30);
+
+/// A second tier of the layer cache, shared by several machines. Values are the compressed rows
+/// the local tier stores, under the same keys (which carry the format version); a verified fact
+/// says that a walk checked the bytes named `identity` against `diff_id`.
+///
+/// Errors are reported, never fatal: the cache logs them and goes on without the shared tier
+/// for a while. An implementation must bound the time of every call.
+pub trait SharedLayerResults: Send + Sync {
+    /// The row stored under `key`, if any.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String>;
+    /// Stores a row; a row already stored under `key` (by another machine) is kept, not an error.
+    fn put(&self, key: &str, data: &[u8]) -> Result<(), String>;
+    /// True when some machine recorded, after walking them, that the bytes named `identity`
+    /// have diff id `diff_id`.
+    fn is_verified(&self, identity: &str, diff_id: &str) -> Result<bool, String>;
+    /// Records that a walk checked the bytes named `identity` against `diff_id`.
+    fn mark_verified(&self, identity: &str, diff_id: &str) -> Result<(), String>;
+}
+
+/// Which tier answered a lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tier {
+    Local,
+    Shared,
+}
+
 /// The layer cache.
 pub struct LayerCache {
     path: PathBuf,
-    connection: std::sync::Mutex<Connection>,
+    connection: Mutex<Connection>,
+    shared: Option<Arc<dyn SharedLayerResults>>,
+    /// Until when the shared tier is not asked, after it failed.
+    shared_paused_until: Mutex<Option<Instant>>,
 }
 
 /// What a walk's base holds: [`LayerWalk`] without the analyzers' outputs, which are stored one
@@ -103,8 +141,40 @@ impl LayerCache {
         };
         Ok(LayerCache {
             path: path.to_owned(),
-            connection: std::sync::Mutex::new(connection),
+            connection: Mutex::new(connection),
+            shared: None,
+            shared_paused_until: Mutex::new(None),
         })
+    }
+
+    /// Adds a shared second tier: rows missing here are looked up there (and copied here), and
+    /// rows stored here are stored there too.
+    #[must_use]
+    pub fn with_shared(mut self, shared: Arc<dyn SharedLayerResults>) -> LayerCache {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// The shared tier, unless there is none or it failed a moment ago.
+    fn shared(&self) -> Option<&dyn SharedLayerResults> {
+        let shared = self.shared.as_deref()?;
+        let paused = *self.shared_paused_until.lock().ok()?;
+        match paused {
+            Some(until) if Instant::now() < until => None,
+            _ => Some(shared),
+        }
+    }
+
+    /// A failure of the shared tier slows scans down and must not fail them: it is logged, and
+    /// the tier is left alone for [`SHARED_PAUSE`].
+    fn shared_failed(&self, what: &str, error: &str) {
+        tracing::warn!(
+            "shared layer cache: {what}: {error}; not used for the next {} s",
+            SHARED_PAUSE.as_secs()
+        );
+        if let Ok(mut until) = self.shared_paused_until.lock() {
+            *until = Some(Instant::now() + SHARED_PAUSE);
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -124,6 +194,36 @@ impl LayerCache {
 
     /// True when a walk has verified that the bytes named `identity` have diff id `diff_id`.
     pub fn is_verified(&self, identity: &str, diff_id: &str) -> bool {
+        self.verified(identity, diff_id).is_some()
+    }
+
+    /// Which tier knows that a walk verified the bytes named `identity` to have diff id
+    /// `diff_id`, if any. Only content addresses are asked of the shared tier (see
+    /// [`is_content_address`]); a fact found there is copied here.
+    pub(crate) fn verified(&self, identity: &str, diff_id: &str) -> Option<Tier> {
+        if self.is_verified_locally(identity, diff_id) {
+            return Some(Tier::Local);
+        }
+        if !is_content_address(identity) {
+            return None;
+        }
+        let shared = self.shared()?;
+        match shared.is_verified(identity, diff_id) {
+            Ok(true) => {
+                if let Err(error) = self.record_verified(identity, diff_id) {
+                    tracing::debug!(%error, "could not copy a verified layer into the local cache");
+                }
+                Some(Tier::Shared)
+            }
+            Ok(false) => None,
+            Err(error) => {
+                self.shared_failed("checking a verified layer", &error);
+                None
+            }
+        }
+    }
+
+    fn is_verified_locally(&self, identity: &str, diff_id: &str) -> bool {
         let Ok(connection) = self.connection.lock() else {
             return false;
         };
@@ -133,31 +233,79 @@ impl LayerCache {
             .unwrap_or(false)
     }
 
+    /// Copies a verified fact of the shared tier here.
+    fn record_verified(&self, identity: &str, diff_id: &str) -> rusqlite::Result<()> {
+        let connection = self
+            .connection
+            .lock()
+            .map_err(|_| rusqlite::Error::InvalidQuery)?;
+        connection
+            .prepare_cached(
+                "INSERT OR IGNORE INTO verified_layers (identity, diff_id, verified_at) \
+                 VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![identity, diff_id, now_seconds()])
+            .map(|_| ())
+    }
+
     /// A cached walk base (its `analyzer_outputs` empty), if any.
     pub fn get_base(&self, key: &str) -> Option<LayerWalk> {
-        let row = self.get(key)?;
-        postcard::from_bytes::<StoredBase<'_>>(&row)
+        self.get_base_from(key).map(|(walk, _)| walk)
+    }
+
+    fn get_base_from(&self, key: &str) -> Option<(LayerWalk, Tier)> {
+        let (row, tier) = self.get(key)?;
+        let walk = postcard::from_bytes::<StoredBase<'_>>(&row)
             .ok()?
-            .into_walk()
+            .into_walk()?;
+        Some((walk, tier))
     }
 
     /// One analyzer's cached output for a layer, if any.
     pub fn get_output(&self, key: &str) -> Option<AnalysisOutput> {
-        serde_json::from_slice(&self.get(key)?).ok()
+        self.get_output_from(key).map(|(output, _)| output)
     }
 
-    /// A row, decompressed. A row that cannot be read or decoded is treated as absent (and will
+    fn get_output_from(&self, key: &str) -> Option<(AnalysisOutput, Tier)> {
+        let (row, tier) = self.get(key)?;
+        Some((serde_json::from_slice(&row).ok()?, tier))
+    }
+
+    /// A row, decompressed, and the tier it came from: this file, else the shared tier (the row
+    /// is then copied here). A row that cannot be read or decoded is treated as absent (and will
     /// be overwritten): the cache must never make a scan fail.
-    fn get(&self, key: &str) -> Option<Vec<u8>> {
+    fn get(&self, key: &str) -> Option<(Vec<u8>, Tier)> {
+        if let Some(row) = self
+            .get_local(key)
+            .and_then(|data| zstd::decode_all(&data[..]).ok())
+        {
+            return Some((row, Tier::Local));
+        }
+        let shared = self.shared()?;
+        let data = match shared.get(key) {
+            Ok(data) => data?,
+            Err(error) => {
+                self.shared_failed("reading a layer result", &error);
+                return None;
+            }
+        };
+        // Decoded before it is copied: a damaged shared row is not spread to this file.
+        let row = zstd::decode_all(&data[..]).ok()?;
+        if let Err(error) = self.put_local(&[(key, data)], None) {
+            tracing::debug!(%error, "could not copy a shared layer result into the local cache");
+        }
+        Some((row, Tier::Shared))
+    }
+
+    /// A row as stored (compressed), from this file only.
+    fn get_local(&self, key: &str) -> Option<Vec<u8>> {
         let connection = self.connection.lock().ok()?;
-        let data: Vec<u8> = connection
+        connection
             .prepare_cached("SELECT data FROM layer_results WHERE key = ?1")
             .ok()?
             .query_row(params![key], |row| row.get(0))
             .optional()
-            .ok()??;
-        drop(connection);
-        zstd::decode_all(&data[..]).ok()
+            .ok()?
     }
 
     /// Stores a walk's base under `base_key` (its `analyzer_outputs` are ignored) and the given
@@ -186,14 +334,29 @@ impl LayerCache {
         // Encoded before taking the lock: other threads of this scan keep reading meanwhile.
         let base = postcard::to_stdvec(&base).map_err(|e| error(e.to_string()))?;
         let mut rows = vec![(base_key, compress(&base).map_err(&error)?)];
+        drop(base);
         for (key, output) in outputs {
             let json = serde_json::to_vec(output).map_err(|e| error(e.to_string()))?;
             rows.push((key, compress(&json).map_err(&error)?));
         }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        let local = self.put_local(&rows, verified);
+        // The shared tier gets the rows even when this file could not take them: the walk
+        // verified them all the same.
+        self.put_shared(&rows, verified);
+        local
+    }
+
+    /// Stores compressed rows in this file, in one transaction, and the verified fact if any.
+    fn put_local(
+        &self,
+        rows: &[(&str, Vec<u8>)],
+        verified: Option<(&str, &str)>,
+    ) -> Result<(), ScanError> {
+        let error = |message: String| ScanError::Cache {
+            path: self.path.clone(),
+            message,
+        };
+        let now = now_seconds();
         let mut connection = self.connection.lock().map_err(|e| error(e.to_string()))?;
         // Immediate: take the write lock up front, waiting on the busy timeout, rather than fail
         // on upgrading a read lock while another process writes.
@@ -207,7 +370,7 @@ impl LayerCache {
                      VALUES (?1, ?2, ?3)",
                 )
                 .map_err(|e| error(e.to_string()))?;
-            for (key, data) in &rows {
+            for (key, data) in rows {
                 insert
                     .execute(params![key, now, data])
                     .map_err(|e| error(e.to_string()))?;
@@ -225,6 +388,27 @@ impl LayerCache {
         transaction.commit().map_err(|e| error(e.to_string()))
     }
 
+    /// Stores rows in the shared tier, one at a time (a row can be several MB: no batch of them
+    /// is built), then the verified fact: a machine that finds the fact finds the rows too. The
+    /// fact is shared only for a content address; stops at the first failure.
+    fn put_shared(&self, rows: &[(&str, Vec<u8>)], verified: Option<(&str, &str)>) {
+        let Some(shared) = self.shared() else {
+            return;
+        };
+        for (key, data) in rows {
+            if let Err(error) = shared.put(key, data) {
+                self.shared_failed("storing a layer result", &error);
+                return;
+            }
+        }
+        if let Some((identity, diff_id)) =
+            verified.filter(|(identity, _)| is_content_address(identity))
+            && let Err(error) = shared.mark_verified(identity, diff_id)
+        {
+            self.shared_failed("recording a verified layer", &error);
+        }
+    }
+
     /// Looks up everything cached for one layer and a list of analyzers.
     pub(crate) fn lookup(
         &self,
@@ -233,15 +417,48 @@ impl LayerCache {
         analyzers: &[Box<dyn FileAnalyzer>],
     ) -> CachedLayer {
         let mut layer = CachedLayer::keys(diff_id, limits, analyzers);
+        let mut tiers = Vec::new();
         for (slot, key) in layer.outputs.iter_mut().zip(&layer.output_keys) {
-            *slot = self.get_output(key);
+            *slot = self.get_output_from(key).map(|(output, tier)| {
+                tiers.push(tier);
+                output
+            });
         }
         // The base is only worth decoding when the layer need not be walked at all.
         if layer.outputs.iter().all(Option::is_some) {
-            layer.base = self.get_base(&layer.base_key);
+            layer.base = self.get_base_from(&layer.base_key).map(|(base, tier)| {
+                tiers.push(tier);
+                base
+            });
         }
+        layer.from_shared = tiers.contains(&Tier::Shared);
         layer
     }
+}
+
+/// True for a content address (`sha256:` and 64 hex digits, or `sha512:` and 128): the name of
+/// the same bytes on every machine. Other identities (a docker archive's device, inode and times)
+/// mean something on the machine that took them only, so their verified facts stay in the local
+/// tier: on another machine the same text could name other bytes.
+fn is_content_address(identity: &str) -> bool {
+    let hex_of = |digits: &str, length: usize| {
+        digits.len() == length
+            && digits
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    match identity.split_once(':') {
+        Some(("sha256", digits)) => hex_of(digits, 64),
+        Some(("sha512", digits)) => hex_of(digits, 128),
+        _ => false,
+    }
+}
+
+fn now_seconds() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    i64::try_from(now).unwrap_or(i64::MAX)
 }
 
 /// What the cache holds for one layer, and so what a walk of it must still produce.
@@ -252,6 +469,9 @@ pub(crate) struct CachedLayer {
     outputs: Vec<Option<AnalysisOutput>>,
     /// Loaded only when every analyzer's output was found too.
     base: Option<LayerWalk>,
+    /// Something of it (a row, or the fact that its identity was verified) came from the shared
+    /// tier.
+    pub(crate) from_shared: bool,
 }
 
 impl CachedLayer {
@@ -269,6 +489,7 @@ impl CachedLayer {
                 .collect(),
             outputs: vec![None; analyzers.len()],
             base: None,
+            from_shared: false,
         }
     }
 
@@ -360,4 +581,82 @@ fn key(parts: &[&str]) -> String {
 
 fn compress(bytes: &[u8]) -> Result<Vec<u8>, String> {
     zstd::encode_all(bytes, 3).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// Records the verified facts it is given, and holds one it was given for a file identity.
+    #[derive(Default)]
+    struct Facts(Mutex<HashSet<(String, String)>>);
+
+    impl SharedLayerResults for Facts {
+        fn get(&self, _key: &str) -> Result<Option<Vec<u8>>, String> {
+            Ok(None)
+        }
+        fn put(&self, _key: &str, _data: &[u8]) -> Result<(), String> {
+            Ok(())
+        }
+        fn is_verified(&self, identity: &str, diff_id: &str) -> Result<bool, String> {
+            Ok(self
+                .0
+                .lock()
+                .unwrap()
+                .contains(&(identity.to_owned(), diff_id.to_owned())))
+        }
+        fn mark_verified(&self, identity: &str, diff_id: &str) -> Result<(), String> {
+            self.0
+                .lock()
+                .unwrap()
+                .insert((identity.to_owned(), diff_id.to_owned()));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn only_content_addresses_are_shared_as_verified() {
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let archive = "docker-archive:/data/uploads/x.tar:2049:131:10240:1.0:1.0\nlayer.tar";
+        let diff_id = format!("sha256:{}", "cd".repeat(32));
+        assert!(is_content_address(&digest));
+        assert!(is_content_address(&format!("sha512:{}", "0f".repeat(64))));
+        for other in [
+            archive,
+            "sha256:AB",
+            &format!("sha256:{}", "AB".repeat(32)),
+            &format!("sha256:{}\n", "ab".repeat(32)),
+            &format!("md5:{}", "ab".repeat(16)),
+        ] {
+            assert!(!is_content_address(other), "{other}");
+        }
+
+        let temp = tempfile::tempdir().unwrap();
+        let facts = Arc::new(Facts::default());
+        let cache = LayerCache::open(&temp.path().join("layers.sqlite"))
+            .unwrap()
+            .with_shared(Arc::clone(&facts) as Arc<dyn SharedLayerResults>);
+        let walk = LayerWalk::default();
+        cache
+            .put("k1", &walk, &[], Some((archive, &diff_id)))
+            .unwrap();
+        cache
+            .put("k2", &walk, &[], Some((&digest, &diff_id)))
+            .unwrap();
+        // A file's identity names other bytes on another machine: its fact stays here.
+        assert_eq!(
+            *facts.0.lock().unwrap(),
+            HashSet::from([(digest.clone(), diff_id.clone())])
+        );
+        // And such a fact is never taken from the shared tier.
+        let elsewhere = LayerCache::open(&temp.path().join("other.sqlite"))
+            .unwrap()
+            .with_shared(Arc::clone(&facts) as Arc<dyn SharedLayerResults>);
+        facts.mark_verified(archive, &diff_id).unwrap();
+        assert_eq!(elsewhere.verified(archive, &diff_id), None);
+        assert_eq!(elsewhere.verified(&digest, &diff_id), Some(Tier::Shared));
+        assert_eq!(elsewhere.verified(&digest, &diff_id), Some(Tier::Local));
+    }
 }

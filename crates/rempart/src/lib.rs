@@ -23,7 +23,7 @@ mod selection;
 mod vex;
 
 pub use analyzers::{AnalyzerConfig, AnalyzerError, Analyzers, build_analyzers, load_policies};
-pub use cache::LayerCache;
+pub use cache::{LayerCache, SharedLayerResults};
 pub use database::{
     DatabaseError, STALE_AFTER, ensure_database, format_date, newest_snapshot, utc_today,
     vulnerability_data,
@@ -37,6 +37,6 @@ pub use policy::{Policy, PolicyOutcome, Suppression, Verdict};
 pub use policy_document::{MAX_POLICY_DOCUMENT_BYTES, PolicyDocument};
 pub use rempart_malware::{DEFAULT_MAX_FILE_SIZE as MALWARE_DEFAULT_MAX_FILE_SIZE, MalwareConfig};
 pub use rule_docs::{RuleDoc, rule_docs};
-pub use scanner::{Progress, ProgressFn, ScanOptions, ScanOutcome, Scanner};
+pub use scanner::{LayerSource, Progress, ProgressFn, ScanOptions, ScanOutcome, Scanner};
 pub use selection::{SelectionError, SeverityLists, parse_scanners, parse_severities};
 pub use vex::{VexStatement, load_vex};

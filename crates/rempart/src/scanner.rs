@@ -16,7 +16,7 @@ use rempart_image::{
 };
 
 use crate::assemble::{Assembled, assemble};
-use crate::cache::{CachedLayer, LayerCache};
+use crate::cache::{CachedLayer, LayerCache, Tier};
 use crate::error::ScanError;
 
 /// What the pipeline reports while it runs, for a progress display.
@@ -69,6 +69,20 @@ pub struct ScanOutcome {
     /// The function tables of the Go binaries of the final image: with the result and the
     /// inventory, all that matching vulnerabilities again needs ([`Scanner::rematch`]).
     pub go_symbols: Vec<GoSymbols>,
+    /// Where each layer's results came from, in the image's order.
+    pub layer_sources: Vec<LayerSource>,
+}
+
+/// Where a layer's results came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerSource {
+    /// The local tier of the layer cache alone.
+    LocalCache,
+    /// The layer cache, with something (a result, or the fact that the layer's identity was
+    /// verified) from its shared tier: without it, the layer would have been read.
+    SharedCache,
+    /// The layer was read (for every analyzer, or for those whose output was missing).
+    Read,
 }
 
 /// Runs file analyzers over every layer once, then image analyzers over the merged image.
@@ -126,25 +140,38 @@ impl Scanner {
         let plans: Vec<CachedLayer> = layers
             .par_iter()
             .enumerate()
-            .map(|(index, layer)| match &self.options.cache {
-                Some(cache)
-                    if identities[index]
-                        .as_deref()
-                        .is_some_and(|identity| cache.is_verified(identity, &layer.diff_id)) =>
-                {
-                    let plan = cache.lookup(&layer.diff_id, &limits_key, &self.file_analyzers);
-                    tracing::debug!(
-                        layer = index,
-                        complete = plan.is_complete(),
-                        analyzers_to_run = plan.missing().len(),
-                        "layer cache lookup"
-                    );
-                    plan
+            .map(|(index, layer)| {
+                let verified = self.options.cache.as_ref().and_then(|cache| {
+                    let tier = cache.verified(identities[index].as_deref()?, &layer.diff_id)?;
+                    Some((cache, tier))
+                });
+                match verified {
+                    Some((cache, tier)) => {
+                        let mut plan =
+                            cache.lookup(&layer.diff_id, &limits_key, &self.file_analyzers);
+                        plan.from_shared |= tier == Tier::Shared;
+                        tracing::debug!(
+                            layer = index,
+                            complete = plan.is_complete(),
+                            from_shared = plan.from_shared,
+                            analyzers_to_run = plan.missing().len(),
+                            "layer cache lookup"
+                        );
+                        plan
+                    }
+                    None => CachedLayer::keys(&layer.diff_id, &limits_key, &self.file_analyzers),
                 }
-                _ => CachedLayer::keys(&layer.diff_id, &limits_key, &self.file_analyzers),
             })
             .collect();
         let cached: Vec<bool> = plans.iter().map(CachedLayer::is_complete).collect();
+        let layer_sources: Vec<LayerSource> = plans
+            .iter()
+            .map(|plan| match (plan.is_complete(), plan.from_shared) {
+                (false, _) => LayerSource::Read,
+                (true, false) => LayerSource::LocalCache,
+                (true, true) => LayerSource::SharedCache,
+            })
+            .collect();
         let wanted: Vec<usize> = (0..layers.len()).filter(|&i| !cached[i]).collect();
         self.report(Progress::Started {
             layers_to_read: wanted.len(),
@@ -292,7 +319,13 @@ impl Scanner {
                 &assembled.inventory,
                 &self.file_analyzers,
             ));
-        self.finish("image", source.metadata().clone(), summaries, assembled)
+        self.finish(
+            "image",
+            source.metadata().clone(),
+            summaries,
+            assembled,
+            layer_sources,
+        )
     }
 
     /// Scans a directory as one layer: `target_kind` is `rootfs` (an unpacked image) or `fs`
@@ -324,7 +357,13 @@ impl Scanner {
             name: root.display().to_string(),
             ..ImageMetadata::default()
         };
-        self.finish(target_kind, metadata, vec![summary], assembled)
+        self.finish(
+            target_kind,
+            metadata,
+            vec![summary],
+            assembled,
+            vec![LayerSource::Read],
+        )
     }
 
     fn finish(
@@ -333,6 +372,7 @@ impl Scanner {
         metadata: ImageMetadata,
         layers: Vec<LayerSummary>,
         assembled: Assembled,
+        layer_sources: Vec<LayerSource>,
     ) -> Result<ScanOutcome, ScanError> {
         let Assembled {
             inventory,
@@ -407,6 +447,7 @@ impl Scanner {
             },
             inventory,
             go_symbols,
+            layer_sources,
         })
     }
 

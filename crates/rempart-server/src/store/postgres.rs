@@ -9,6 +9,7 @@
 //! The synchronous client drives each connection with its own small runtime, which must not
 //! be dropped on an async thread: the server keeps the store until its runtime is gone.
 
+mod layers;
 mod pool;
 mod schema;
 #[cfg(test)]

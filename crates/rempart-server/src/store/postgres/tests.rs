@@ -265,3 +265,37 @@ fn an_unreachable_server_is_an_error_without_the_password() {
     assert!(error.contains("refused"), "{error}");
     assert!(!error.contains("s3cret"), "{error}");
 }
+
+#[test]
+fn replicas_share_layer_results_and_the_first_row_of_a_key_stays() {
+    use rempart::SharedLayerResults as _;
+
+    let (first, url) = open_fresh();
+    let second = PostgresStore::open(&url).unwrap();
+    // Both replicas start at once: the tables are created once, and neither fails.
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| first.shared_layers());
+        let b = scope.spawn(|| second.shared_layers());
+        (a.join().unwrap().unwrap(), b.join().unwrap().unwrap())
+    });
+    assert_eq!(a.get("key").unwrap(), None);
+    a.put("key", b"from a").unwrap();
+    // The same layer stored by another replica meanwhile: no error, the first row stays.
+    b.put("key", b"from b").unwrap();
+    assert_eq!(b.get("key").unwrap().as_deref(), Some(&b"from a"[..]));
+
+    assert!(!b.is_verified("sha256:blob", "sha256:diff").unwrap());
+    a.mark_verified("sha256:blob", "sha256:diff").unwrap();
+    a.mark_verified("sha256:blob", "sha256:diff").unwrap();
+    assert!(b.is_verified("sha256:blob", "sha256:diff").unwrap());
+    assert!(!b.is_verified("sha256:blob", "sha256:other").unwrap());
+    // Outside the versioned migrations: the schema version is untouched.
+    assert_eq!(
+        first
+            .with(|c| Ok(c
+                .query_one("SELECT max(version) FROM schema_version", &[])?
+                .get::<_, i64>(0)))
+            .unwrap(),
+        SCHEMA_VERSION
+    );
+}
