@@ -1,6 +1,7 @@
 //! Replicas of `rempart server` sharing one PostgreSQL store: one is killed in the middle of
 //! the work, and every uploaded image is still scanned exactly once, with its verdict; a layer
-//! scanned by one replica is not read again by another.
+//! scanned by one replica is not read again by another; an upload is scanned by the replica
+//! whose disk holds it.
 
 // The server crate's own test cluster; not every helper of it is used here.
 #[allow(dead_code)]
@@ -382,4 +383,70 @@ fn a_layer_scanned_by_one_replica_is_not_read_by_another() {
     );
     // Not even downloaded: the blobs were never needed.
     assert_eq!(registry.layer_downloads.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn an_upload_is_scanned_by_the_replica_that_holds_it() {
+    // Two replicas with data directories of their own: an archive uploaded to one is on its
+    // disk only, and the other, polling the same queue, must leave it alone.
+    let store = test_cluster::cluster().create_database();
+    let temp = tempfile::tempdir().unwrap();
+    let (data_a, data_b) = (temp.path().join("a"), temp.path().join("b"));
+    let a = start_replica(&store, &data_a, free_port(), "a.log");
+    let b = start_replica(&store, &data_b, free_port(), "b.log");
+    let token = std::fs::read_to_string(data_a.join("admin-token")).unwrap();
+    let token = token.trim();
+    assert_ne!(
+        std::fs::read_to_string(data_a.join("replica-id")).unwrap(),
+        std::fs::read_to_string(data_b.join("replica-id")).unwrap()
+    );
+
+    let signal = |name: &str| {
+        let status = Command::new("kill")
+            .args([name, &a.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let ids: Vec<String> = (100..104)
+        .map(|number| {
+            let (status, body) = request(
+                a.port,
+                "POST",
+                &format!("/v1/scans/upload?name=image-{number}"),
+                Some(token),
+                &docker_archive(number),
+            )
+            .unwrap();
+            assert_eq!(status, 202, "{body}");
+            body["scan"]["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    // The replica holding the uploads freezes for longer than a lease (3 s) but less than the
+    // silence after which it counts as gone (three leases): its queued scans, and any whose
+    // lease ran out, are there for the taking, and the other replica must not take them.
+    signal("-STOP");
+    std::thread::sleep(Duration::from_millis(4_500));
+    for id in &ids {
+        let (_, scan) =
+            request(b.port, "GET", &format!("/v1/scans/{id}"), Some(token), &[]).unwrap();
+        assert_ne!(
+            scan["state"], "failed",
+            "taken by the replica without the upload: {scan}"
+        );
+    }
+    signal("-CONT");
+    let deadline = Instant::now() + Duration::from_mins(2);
+    for id in &ids {
+        loop {
+            let (_, scan) =
+                request(b.port, "GET", &format!("/v1/scans/{id}"), Some(token), &[]).unwrap();
+            assert_ne!(scan["state"], "failed", "{scan}");
+            if scan["state"] == "done" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never scanned: {scan}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }

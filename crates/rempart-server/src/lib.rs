@@ -189,6 +189,34 @@ fn ensure_default_policy(store: &dyn Store) -> Result<(), ServerError> {
     Ok(())
 }
 
+/// The replica's lasting identity, in `<data dir>/replica-id` (made on the first start). Two
+/// processes sharing one data directory share it, and rightly: they share its uploads too.
+fn replica_id(config: &ServerConfig) -> Result<String, ServerError> {
+    let path = config.data_dir.join("replica-id");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if is_replica_id(text.trim()) => return Ok(text.trim().to_owned()),
+        Ok(_) => {
+            return Err(ServerError::Invalid(format!(
+                "{}: not a replica id (`replica-` and 16 hex digits); remove it to make a new one",
+                path.display()
+            )));
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(file_error(&path, &error)),
+    }
+    let id = format!("replica-{}", auth::random_hex(8));
+    // Written aside and renamed: a crash never leaves half an id.
+    let partial = config.data_dir.join(".replica-id.partial");
+    std::fs::write(&partial, format!("{id}\n")).map_err(|e| file_error(&partial, &e))?;
+    std::fs::rename(&partial, &path).map_err(|e| file_error(&path, &e))?;
+    Ok(id)
+}
+
+fn is_replica_id(text: &str) -> bool {
+    text.strip_prefix("replica-")
+        .is_some_and(|hex| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 fn instance_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map_or_else(|_| "rempart".to_owned(), |name| name.trim().to_owned());
@@ -204,6 +232,13 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
     ensure_default_policy(store.as_ref())?;
     bootstrap_admin_token(&config, store.as_ref())?;
     tracing::info!("store: {}", store.describe());
+    let replica = replica_id(&config)?;
+    let instance = instance_name();
+    // Alive before the first request: a scan pinned here must not look orphaned to others.
+    store
+        .replica_seen(&replica, &instance, clock::now_millis())
+        .map_err(ServerError::Store)?;
+    tracing::info!(replica = %replica, instance = %instance, "replica identity");
     let engine =
         scanning::ScanEngine::new(&config, shared_layers.clone()).map_err(ServerError::Engine)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -231,7 +266,8 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         vault: vault::Vault::default(),
         webhooks,
         deliveries_wake: Notify::new(),
-        instance: instance_name(),
+        instance,
+        replica,
         config,
     });
     let served = runtime.block_on(serve(state));
@@ -260,6 +296,7 @@ async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
         }
     }
     let watcher = tokio::spawn(reevaluate::watch_database(Arc::clone(&state), stop.clone()));
+    let heartbeat = tokio::spawn(heartbeat(Arc::clone(&state), stop.clone()));
     let handle = axum_server::Handle::new();
     let shutdown_handle = handle.clone();
     let grace = state.config.shutdown_grace;
@@ -305,8 +342,28 @@ async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
         let _ = worker.await;
     }
     let _ = watcher.await;
+    let _ = heartbeat.await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Tells the other replicas this one is alive, every third of a lease (the scans pinned to a
+/// replica silent for three leases are failed).
+async fn heartbeat(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    let every = (state.config.lease / 3).max(std::time::Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        let (replica, instance) = (state.replica.clone(), state.instance.clone());
+        if let Err(error) = state
+            .with_store(move |store| store.replica_seen(&replica, &instance, clock::now_millis()))
+            .await
+        {
+            tracing::warn!("cannot record this replica as alive: {error}");
+        }
+    }
 }
 
 async fn wait_for_signal() {

@@ -25,6 +25,9 @@ pub(crate) struct AppState {
     pub(crate) wake: Notify,
     /// This process among the replicas: host name and process id, for leases and logs.
     pub(crate) instance: String,
+    /// This replica's lasting identity (kept in the data directory, so it survives a restart
+    /// with the same disk): the scans that need this disk are pinned to it.
+    pub(crate) replica: String,
     pub(crate) limiter: RateLimiter,
     /// The dashboard's browser sessions (in this process only).
     pub(crate) sessions: crate::dashboard::Sessions,
@@ -71,6 +74,10 @@ impl AppState {
         QueuePolicy {
             lease_millis: i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX),
             max_attempts: self.config.max_attempts,
+            // Replicas say they are alive every third of a lease; three leases of silence is
+            // a replica that is gone, not one that is busy.
+            replica_silence_millis: i64::try_from((self.config.lease * 3).as_millis())
+                .unwrap_or(i64::MAX),
         }
     }
 

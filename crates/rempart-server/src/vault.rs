@@ -1,7 +1,8 @@
 //! Registry credentials Harbor sends with a scan request, held in this process's memory only:
 //! never in the store, a log line or the audit log. They are kept until the scan has used them
-//! or they expire; a scan that another replica takes (or this one after a restart) finds none
-//! and fails, saying Harbor should scan again (see [`credentials_for`]).
+//! or they expire. Such a scan is pinned to this replica (no other takes it); after a restart,
+//! or when this replica is gone and another fails the scan, Harbor is told to scan again (see
+//! [`credentials_for`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -31,7 +31,10 @@ pub(crate) async fn run_worker(
         let queue = state.queue_policy();
         let claimant = owner.clone();
         let claimed = state
-            .with_store(move |store| store.claim_scan(&claimant, now_millis(), queue))
+            .with_store({
+                let replica = state.replica.clone();
+                move |store| store.claim_scan(&claimant, &replica, now_millis(), queue)
+            })
             .await;
         match claimed {
             Ok(Some(lease)) => run_scan(&state, lease, &mut stop).await,

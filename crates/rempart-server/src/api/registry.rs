@@ -181,6 +181,7 @@ pub(crate) async fn events(
                     digest: Some(digest.clone()),
                     submitted_by: actor.clone(),
                     now,
+                    pinned_to: None,
                 })?;
                 store.append_audit(&NewAudit {
                     at: now,

@@ -92,6 +92,7 @@ pub(crate) async fn submit(
         digest,
         submitted_by: caller.name.clone(),
         now: now_millis(),
+        pinned_to: None,
     };
     let submission = queue(&state, scan, &caller.name).await?;
     Ok(accepted(submission))
@@ -184,6 +185,8 @@ pub(crate) async fn upload(
         digest: None,
         submitted_by: caller.name.clone(),
         now: now_millis(),
+        // The archive is on this replica's disk: no other can scan it.
+        pinned_to: Some(state.replica.clone()),
     };
     let submission = match queue(&state, scan, &caller.name).await {
         Ok(submission) => submission,

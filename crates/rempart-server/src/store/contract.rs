@@ -10,6 +10,7 @@ use super::{
 const QUEUE: QueuePolicy = QueuePolicy {
     lease_millis: 1_000,
     max_attempts: 2,
+    replica_silence_millis: 10_000,
 };
 
 fn new_scan(id: &str, subject: &str, now: i64) -> NewScan {
@@ -23,6 +24,7 @@ fn new_scan(id: &str, subject: &str, now: i64) -> NewScan {
         digest: Some(subject.to_owned()),
         submitted_by: "test".into(),
         now,
+        pinned_to: None,
     }
 }
 
@@ -92,6 +94,7 @@ pub(crate) fn check_all(store: &dyn Store) {
     promotions_move_once(store);
     overviews_join_severities_and_the_verdict_under_one_policy(store);
     deliveries_are_queued_with_their_event_and_retried_until_dead(store);
+    pinned_scans_wait_for_their_replica_and_fail_when_it_is_gone(store);
 }
 
 fn scans_of_one_subject_are_one_scan(store: &dyn Store) {
@@ -106,7 +109,10 @@ fn scans_of_one_subject_are_one_scan(store: &dyn Store) {
     }
     assert_eq!(store.queue_depth().unwrap(), 1);
     // Drain it so the next parts start from an empty queue.
-    let lease = store.claim_scan("w", 3, QUEUE).unwrap().unwrap();
+    let lease = store
+        .claim_scan("w", "replica-1", 3, QUEUE)
+        .unwrap()
+        .unwrap();
     assert!(
         store
             .complete_scan("s1", &lease.owner, &image("sha256:aa", "s1"), 4)
@@ -117,7 +123,10 @@ fn scans_of_one_subject_are_one_scan(store: &dyn Store) {
         .submit_scan(&new_scan("s1-again", "sha256:aa", 5))
         .unwrap();
     assert!(!later.deduplicated);
-    let lease = store.claim_scan("w", 6, QUEUE).unwrap().unwrap();
+    let lease = store
+        .claim_scan("w", "replica-1", 6, QUEUE)
+        .unwrap()
+        .unwrap();
     assert_eq!(lease.scan.id, "s1-again");
     assert!(
         store
@@ -131,20 +140,31 @@ fn a_scan_completes_once_and_an_expired_lease_is_taken_over(store: &dyn Store) {
     store
         .submit_scan(&new_scan("s2", "sha256:bb", 100))
         .unwrap();
-    let first = store.claim_scan("worker-a", 100, QUEUE).unwrap().unwrap();
+    let first = store
+        .claim_scan("worker-a", "replica-1", 100, QUEUE)
+        .unwrap()
+        .unwrap();
     assert_eq!(first.scan.id, "s2");
     assert_eq!(first.scan.state, ScanState::Running);
     // Held: nobody else gets it.
-    assert!(store.claim_scan("worker-b", 500, QUEUE).unwrap().is_none());
+    assert!(
+        store
+            .claim_scan("worker-b", "replica-1", 500, QUEUE)
+            .unwrap()
+            .is_none()
+    );
     assert!(store.renew_lease("s2", "worker-a", 1_600).unwrap());
     assert!(
         store
-            .claim_scan("worker-b", 1_500, QUEUE)
+            .claim_scan("worker-b", "replica-1", 1_500, QUEUE)
             .unwrap()
             .is_none()
     );
     // worker-a stops renewing: after the lease, worker-b takes the scan.
-    let second = store.claim_scan("worker-b", 1_700, QUEUE).unwrap().unwrap();
+    let second = store
+        .claim_scan("worker-b", "replica-1", 1_700, QUEUE)
+        .unwrap()
+        .unwrap();
     assert_eq!(second.scan.id, "s2");
     assert_eq!(second.scan.attempts, 2);
     assert!(!store.renew_lease("s2", "worker-a", 9_000).unwrap());
@@ -195,10 +215,21 @@ fn a_scan_fails_after_its_last_attempt(store: &dyn Store) {
     store
         .submit_scan(&new_scan("s3", "sha256:cc", 10_000))
         .unwrap();
-    store.claim_scan("w1", 10_000, QUEUE).unwrap().unwrap();
-    store.claim_scan("w2", 11_001, QUEUE).unwrap().unwrap();
+    store
+        .claim_scan("w1", "replica-1", 10_000, QUEUE)
+        .unwrap()
+        .unwrap();
+    store
+        .claim_scan("w2", "replica-1", 11_001, QUEUE)
+        .unwrap()
+        .unwrap();
     // The second worker died too, on the last attempt: the scan fails, nobody gets it.
-    assert!(store.claim_scan("w3", 12_002, QUEUE).unwrap().is_none());
+    assert!(
+        store
+            .claim_scan("w3", "replica-1", 12_002, QUEUE)
+            .unwrap()
+            .is_none()
+    );
     let scan = store.scan("s3").unwrap().unwrap();
     assert_eq!(scan.state, ScanState::Failed);
     assert!(scan.error.unwrap().contains("2 attempts"));
@@ -208,9 +239,15 @@ fn released_and_retried_scans_go_back_to_the_queue(store: &dyn Store) {
     store
         .submit_scan(&new_scan("s4", "sha256:dd", 20_000))
         .unwrap();
-    store.claim_scan("w1", 20_000, QUEUE).unwrap().unwrap();
+    store
+        .claim_scan("w1", "replica-1", 20_000, QUEUE)
+        .unwrap()
+        .unwrap();
     assert!(store.release_scan("s4", "w1").unwrap());
-    let again = store.claim_scan("w2", 20_001, QUEUE).unwrap().unwrap();
+    let again = store
+        .claim_scan("w2", "replica-1", 20_001, QUEUE)
+        .unwrap()
+        .unwrap();
     assert_eq!(
         again.scan.attempts, 1,
         "a released scan does not use up an attempt"
@@ -221,7 +258,10 @@ fn released_and_retried_scans_go_back_to_the_queue(store: &dyn Store) {
             .unwrap()
     );
     assert_eq!(store.scan("s4").unwrap().unwrap().state, ScanState::Queued);
-    store.claim_scan("w3", 20_003, QUEUE).unwrap().unwrap();
+    store
+        .claim_scan("w3", "replica-1", 20_003, QUEUE)
+        .unwrap()
+        .unwrap();
     assert!(
         store
             .fail_scan("s4", "w3", "registry timed out", true, 20_004, QUEUE)
@@ -565,4 +605,69 @@ fn deliveries_are_queued_with_their_event_and_retried_until_dead(store: &dyn Sto
         .unwrap();
     assert_eq!((resent.id.as_str(), resent.attempts), ("d-1", 1));
     assert_eq!(store.deliveries(None, 100).unwrap().len(), 5);
+}
+
+fn pinned_scans_wait_for_their_replica_and_fail_when_it_is_gone(store: &dyn Store) {
+    let now = 5_000_000;
+    store.replica_seen("replica-a", "host-a-1", now).unwrap();
+    store.replica_seen("replica-b", "host-b-1", now).unwrap();
+    let pinned = |id: &str, subject: &str, replica: &str| NewScan {
+        pinned_to: Some(replica.to_owned()),
+        ..new_scan(id, subject, now)
+    };
+    store
+        .submit_scan(&pinned("p-a", "sha256:pa", "replica-a"))
+        .unwrap();
+    store
+        .submit_scan(&pinned("p-b", "sha256:pb", "replica-b"))
+        .unwrap();
+    // Another replica passes them by while theirs is alive; each replica takes its own.
+    assert!(
+        store
+            .claim_scan("c-1", "replica-c", now + 10, QUEUE)
+            .unwrap()
+            .is_none()
+    );
+    let taken = store
+        .claim_scan("b-1", "replica-b", now + 10, QUEUE)
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.scan.id, "p-b");
+    assert!(
+        store
+            .claim_scan("b-2", "replica-b", now + 10, QUEUE)
+            .unwrap()
+            .is_none()
+    );
+
+    // replica-a falls silent (replica-b keeps saying it is alive): its scan fails, saying
+    // why, when another replica looks at the queue; replica-b's running scan is untouched.
+    let later = now + QUEUE.replica_silence_millis + 1;
+    store.replica_seen("replica-b", "host-b-2", later).unwrap();
+    assert!(store.renew_lease("p-b", "b-1", later + 1_000).unwrap());
+    assert!(
+        store
+            .claim_scan("c-1", "replica-c", later, QUEUE)
+            .unwrap()
+            .is_none()
+    );
+    let failed = store.scan("p-a").unwrap().unwrap();
+    assert_eq!(failed.state, ScanState::Failed);
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("(replica-a) stopped: submit it again"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        store.scan("p-b").unwrap().unwrap().state,
+        ScanState::Running
+    );
+    assert!(
+        store
+            .complete_scan("p-b", "b-1", &image("sha256:pb", "p-b"), later)
+            .unwrap()
+    );
 }

@@ -16,7 +16,7 @@ pub(crate) use postgres::PostgresStore;
 pub(crate) use sqlite::SqliteStore;
 
 /// The schema version this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Why the store could not do what was asked. Names the store.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +80,9 @@ pub(crate) struct NewScan {
     pub(crate) digest: Option<String>,
     pub(crate) submitted_by: String,
     pub(crate) now: i64,
+    /// The replica that alone can run it: the one holding the uploaded archive on its disk, or
+    /// Harbor's credentials in its memory. None: any replica.
+    pub(crate) pinned_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -508,6 +511,8 @@ pub(crate) struct PromotionRecord {
 pub(crate) struct QueuePolicy {
     pub(crate) lease_millis: i64,
     pub(crate) max_attempts: i64,
+    /// A replica silent this long is gone: the scans pinned to it are failed.
+    pub(crate) replica_silence_millis: i64,
 }
 
 pub(crate) trait Store: Send + Sync {
@@ -520,14 +525,19 @@ pub(crate) trait Store: Send + Sync {
     fn submit_scan(&self, scan: &NewScan) -> Result<Submitted, StoreError>;
     fn scan(&self, id: &str) -> Result<Option<ScanRecord>, StoreError>;
     fn recent_scans(&self, limit: i64) -> Result<Vec<ScanRecord>, StoreError>;
-    /// Takes the oldest queued scan, or one whose lease has expired, for `owner`. A scan whose
-    /// lease expired after `max_attempts` tries is failed instead.
+    /// Takes the oldest queued scan, or one whose lease has expired, for `owner` (a worker of
+    /// `replica`), skipping scans pinned to other replicas. A scan whose lease expired after
+    /// `max_attempts` tries is failed instead, and so is a scan pinned to a replica silent for
+    /// `replica_silence_millis`.
     fn claim_scan(
         &self,
         owner: &str,
+        replica: &str,
         now: i64,
         queue: QueuePolicy,
     ) -> Result<Option<Lease>, StoreError>;
+    /// Records that `replica` (its process now `instance`) is alive.
+    fn replica_seen(&self, replica: &str, instance: &str, now: i64) -> Result<(), StoreError>;
     /// Extends a lease; false when the lease was lost (another worker took the scan).
     fn renew_lease(&self, id: &str, owner: &str, until: i64) -> Result<bool, StoreError>;
     /// Stores the image, its verdict and the audit line, and marks the scan done, in one

@@ -334,8 +334,8 @@ impl Store for PostgresStore {
             loop {
                 let inserted = c.query_opt(
                     &format!(
-                        "INSERT INTO scans (id, subject, source, repository, digest, state, submitted_by, created_at)
-                         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7)
+                        "INSERT INTO scans (id, subject, source, repository, digest, state, submitted_by, created_at, pinned_to)
+                         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8)
                          ON CONFLICT (subject) WHERE state IN ('queued', 'running') DO NOTHING
                          RETURNING {SCAN_COLUMNS}"
                     ),
@@ -347,6 +347,7 @@ impl Store for PostgresStore {
                         &scan.digest,
                         &scan.submitted_by,
                         &scan.now,
+                        &scan.pinned_to,
                     ],
                 )?;
                 if let Some(row) = inserted {
@@ -396,12 +397,26 @@ impl Store for PostgresStore {
     fn claim_scan(
         &self,
         owner: &str,
+        replica: &str,
         now: i64,
         queue: QueuePolicy,
     ) -> Result<Option<Lease>, StoreError> {
         let until = now + queue.lease_millis;
         self.with(|c| {
             let mut transaction = c.transaction()?;
+            // A scan pinned to a replica that stopped answering can never run: it fails, saying
+            // why and what to do.
+            transaction.execute(
+                "UPDATE scans SET state = 'failed', finished_at = $1, lease_owner = NULL,
+                     error = 'the replica holding its upload or registry credentials (' || pinned_to || ') stopped: submit it again'
+                 WHERE id IN (SELECT id FROM scans
+                              WHERE pinned_to IS NOT NULL AND pinned_to <> $2
+                                  AND (state = 'queued' OR (state = 'running' AND lease_until < $1))
+                                  AND NOT EXISTS (SELECT 1 FROM replicas
+                                                  WHERE replicas.id = scans.pinned_to AND seen_at >= $1 - $3)
+                              FOR UPDATE SKIP LOCKED)",
+                &[&now, &replica, &queue.replica_silence_millis],
+            )?;
             // A scan whose worker died on its last allowed attempt fails here, with the reason.
             // Rows another replica is claiming are skipped: it will fail them itself.
             transaction.execute(
@@ -420,12 +435,13 @@ impl Store for PostgresStore {
                     "UPDATE scans SET state = 'running', lease_owner = $1, lease_until = $2,
                          attempts = attempts + 1, started_at = coalesce(started_at, $3)
                      WHERE id = (SELECT id FROM scans
-                                 WHERE state = 'queued' OR (state = 'running' AND lease_until < $3)
+                                 WHERE (state = 'queued' OR (state = 'running' AND lease_until < $3))
+                                     AND (pinned_to IS NULL OR pinned_to = $4)
                                  ORDER BY created_at, id LIMIT 1
                                  FOR UPDATE SKIP LOCKED)
                      RETURNING {SCAN_COLUMNS}"
                 ),
-                &[&owner, &until, &now],
+                &[&owner, &until, &now, &replica],
             )?;
             let claimed = claimed.as_ref().map(scan_from_row).transpose()?;
             transaction.commit()?;
@@ -433,6 +449,17 @@ impl Store for PostgresStore {
                 scan,
                 owner: owner.to_owned(),
             }))
+        })
+    }
+
+    fn replica_seen(&self, replica: &str, instance: &str, now: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO replicas (id, instance, seen_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, seen_at = excluded.seen_at",
+                &[&replica, &instance, &now],
+            )?;
+            Ok(())
         })
     }
 

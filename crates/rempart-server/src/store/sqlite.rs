@@ -16,7 +16,7 @@ use super::{
 };
 
 /// Each version of the schema: later versions append statements; each version runs once.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     r"
 CREATE TABLE scans (
     id TEXT PRIMARY KEY,
@@ -133,6 +133,16 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
 CREATE INDEX deliveries_by_time ON deliveries(created_at);
+",
+    r"
+-- Version 4: scans only one replica can run (its upload, its Harbor credentials), and the
+-- replicas' heartbeats that tell when such a scan's replica is gone.
+ALTER TABLE scans ADD COLUMN pinned_to TEXT;
+CREATE TABLE replicas (
+    id TEXT PRIMARY KEY,
+    instance TEXT NOT NULL,
+    seen_at INTEGER NOT NULL
+);
 ",
 ];
 
@@ -439,8 +449,8 @@ impl Store for SqliteStore {
                 });
             }
             transaction.execute(
-                "INSERT INTO scans (id, subject, source, repository, digest, state, submitted_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7)",
+                "INSERT INTO scans (id, subject, source, repository, digest, state, submitted_by, created_at, pinned_to)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8)",
                 params![
                     scan.id,
                     scan.subject,
@@ -448,7 +458,8 @@ impl Store for SqliteStore {
                     scan.repository,
                     scan.digest,
                     scan.submitted_by,
-                    scan.now
+                    scan.now,
+                    scan.pinned_to
                 ],
             )?;
             let record = transaction.query_row(
@@ -489,11 +500,23 @@ impl Store for SqliteStore {
     fn claim_scan(
         &self,
         owner: &str,
+        replica: &str,
         now: i64,
         queue: QueuePolicy,
     ) -> Result<Option<Lease>, StoreError> {
         self.with(|c| {
             let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // A scan pinned to a replica that stopped answering can never run: it fails, saying
+            // why and what to do.
+            transaction.execute(
+                "UPDATE scans SET state = 'failed', finished_at = ?1, lease_owner = NULL,
+                     error = 'the replica holding its upload or registry credentials (' || pinned_to || ') stopped: submit it again'
+                 WHERE pinned_to IS NOT NULL AND pinned_to <> ?2
+                     AND (state = 'queued' OR (state = 'running' AND lease_until < ?1))
+                     AND NOT EXISTS (SELECT 1 FROM replicas
+                                     WHERE replicas.id = scans.pinned_to AND seen_at >= ?1 - ?3)",
+                params![now, replica, queue.replica_silence_millis],
+            )?;
             // A scan whose worker died on its last allowed attempt fails here, with the reason.
             transaction.execute(
                 "UPDATE scans SET state = 'failed', finished_at = ?1, lease_owner = NULL,
@@ -508,11 +531,12 @@ impl Store for SqliteStore {
                         "UPDATE scans SET state = 'running', lease_owner = ?1, lease_until = ?2,
                              attempts = attempts + 1, started_at = coalesce(started_at, ?3)
                          WHERE id = (SELECT id FROM scans
-                                     WHERE state = 'queued' OR (state = 'running' AND lease_until < ?3)
+                                     WHERE (state = 'queued' OR (state = 'running' AND lease_until < ?3))
+                                         AND (pinned_to IS NULL OR pinned_to = ?4)
                                      ORDER BY created_at, id LIMIT 1)
                          RETURNING {SCAN_COLUMNS}"
                     ),
-                    params![owner, until, now],
+                    params![owner, until, now, replica],
                     scan_from_row,
                 )
                 .optional()?;
@@ -521,6 +545,17 @@ impl Store for SqliteStore {
                 scan,
                 owner: owner.to_owned(),
             }))
+        })
+    }
+
+    fn replica_seen(&self, replica: &str, instance: &str, now: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO replicas (id, instance, seen_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, seen_at = excluded.seen_at",
+                params![replica, instance, now],
+            )
+            .map(|_| ())
         })
     }
 

@@ -168,6 +168,8 @@ pub(crate) async fn scan(
         digest: Some(request.artifact.digest.clone()),
         submitted_by: caller.name.clone(),
         now,
+        // Harbor's credentials are in this replica's memory only: no other can pull with them.
+        pinned_to: request.credentials.is_some().then(|| state.replica.clone()),
     };
     let detail = format!(
         "repository {} on {}",

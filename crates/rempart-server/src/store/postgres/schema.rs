@@ -14,7 +14,7 @@ use super::super::SCHEMA_VERSION;
 const MIGRATION_LOCK: i64 = 0x7265_6d70_6172_7431;
 
 /// Each version of the schema: later versions append statements; each version runs once.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     r"
 CREATE TABLE scans (
     id TEXT PRIMARY KEY,
@@ -133,6 +133,16 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
 CREATE INDEX deliveries_by_time ON deliveries(created_at);
+",
+    r"
+-- Version 4: scans only one replica can run (its upload, its Harbor credentials), and the
+-- replicas' heartbeats that tell when such a scan's replica is gone.
+ALTER TABLE scans ADD COLUMN pinned_to TEXT;
+CREATE TABLE replicas (
+    id TEXT PRIMARY KEY,
+    instance TEXT NOT NULL,
+    seen_at BIGINT NOT NULL
+);
 ",
 ];
 

@@ -27,12 +27,14 @@ fn new_scan(id: &str, subject: &str, now: i64) -> NewScan {
         digest: None,
         submitted_by: "test".into(),
         now,
+        pinned_to: None,
     }
 }
 
 const QUEUE: QueuePolicy = QueuePolicy {
     lease_millis: 60_000,
     max_attempts: 3,
+    replica_silence_millis: 180_000,
 };
 
 #[test]
@@ -139,7 +141,8 @@ fn workers_of_several_replicas_never_claim_the_same_scan() {
                 barrier.wait();
                 let owner = format!("worker-{worker}");
                 let mut claimed = Vec::new();
-                while let Some(lease) = store.claim_scan(&owner, 1_000, QUEUE).unwrap() {
+                while let Some(lease) = store.claim_scan(&owner, "replica-1", 1_000, QUEUE).unwrap()
+                {
                     assert_eq!(lease.scan.attempts, 1);
                     claimed.push(lease.scan.id);
                 }
@@ -158,7 +161,7 @@ fn workers_of_several_replicas_never_claim_the_same_scan() {
     }
     assert!(
         stores[1]
-            .claim_scan("late", 1_000, QUEUE)
+            .claim_scan("late", "replica-1", 1_000, QUEUE)
             .unwrap()
             .is_none()
     );
