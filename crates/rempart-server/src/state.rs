@@ -26,8 +26,6 @@ pub(crate) struct AppState {
     /// This process among the replicas: host name and process id, for leases and logs.
     pub(crate) instance: String,
     pub(crate) limiter: RateLimiter,
-    /// The dashboard's browser sessions (in this process only).
-    pub(crate) sessions: crate::dashboard::Sessions,
     /// Registry credentials Harbor sent with its scan requests, in memory only.
     pub(crate) vault: Vault,
     /// Sends events to the configured webhooks (None when there are none).
