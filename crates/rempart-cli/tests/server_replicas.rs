@@ -1,7 +1,7 @@
 //! Replicas of `rempart server` sharing one PostgreSQL store: one is killed in the middle of
 //! the work, and every uploaded image is still scanned exactly once, with its verdict; a layer
 //! scanned by one replica is not read again by another; an upload is scanned by the replica
-//! whose disk holds it.
+//! whose disk holds it; a dashboard session made on one replica holds on another.
 
 // The server crate's own test cluster; not every helper of it is used here.
 #[allow(dead_code)]
@@ -449,4 +449,97 @@ fn an_upload_is_scanned_by_the_replica_that_holds_it() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// A dashboard answer: status, head (for `Location` and `Set-Cookie`) and body.
+struct Page {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Page {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// A dashboard request to the replica on `port` as a browser on its own pages sends it: the
+/// session cookie when given, and for a form its body with the replica's own `Origin`.
+fn ui(port: u16, method: &str, path: &str, session: Option<&str>, form: Option<&str>) -> Page {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let cookie = session.map_or_else(String::new, |session| {
+        format!("Cookie: rempart_session={session}\r\n")
+    });
+    let origin = if form.is_some() {
+        format!(
+            "Origin: http://127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        )
+    } else {
+        String::new()
+    };
+    let body = form.unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{cookie}{origin}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    Page {
+        status: head.split(' ').nth(1).unwrap().parse().unwrap(),
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+#[test]
+fn a_dashboard_session_made_on_one_replica_holds_on_another_until_signed_out() {
+    let store = test_cluster::cluster().create_database();
+    let temp = tempfile::tempdir().unwrap();
+    let (data_a, data_b) = (temp.path().join("a"), temp.path().join("b"));
+    let first = start_replica(&store, &data_a, free_port(), "ui-a.log");
+    let second = start_replica(&store, &data_b, free_port(), "ui-b.log");
+    let token = std::fs::read_to_string(data_a.join("admin-token")).unwrap();
+
+    // Signed in on the first replica...
+    let signed = ui(
+        first.port,
+        "POST",
+        "/ui/login",
+        None,
+        Some(&format!("token={}", token.trim())),
+    );
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    assert_eq!(signed.header("location"), Some("/ui/"));
+    let cookie = signed.header("set-cookie").unwrap();
+    let session = cookie
+        .strip_prefix("rempart_session=")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .to_owned();
+
+    // ...the browser is sent to the second, and stays signed in there.
+    let fleet = ui(second.port, "GET", "/ui/", Some(&session), None);
+    assert_eq!(fleet.status, 200, "{}", fleet.body);
+    let from = fleet.body.find("name=\"form_token\" value=\"").unwrap() + 25;
+    let form_token = &fleet.body[from..from + 32];
+
+    // Signed out on the second: the first no longer knows the session either.
+    let out = ui(
+        second.port,
+        "POST",
+        "/ui/logout",
+        Some(&session),
+        Some(&format!("form_token={form_token}")),
+    );
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    let after = ui(first.port, "GET", "/ui/", Some(&session), None);
+    assert_eq!(after.status, 303);
+    assert_eq!(after.header("location"), Some("/ui/login"));
 }

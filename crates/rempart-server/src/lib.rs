@@ -262,7 +262,6 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         limiter: limit::RateLimiter::new(config.rate_limit_per_token),
         metrics: metrics::Metrics::new(),
         wake: Notify::new(),
-        sessions: dashboard::Sessions::default(),
         vault: vault::Vault::default(),
         webhooks,
         deliveries_wake: Notify::new(),

@@ -29,8 +29,6 @@ pub(crate) struct AppState {
     /// with the same disk): the scans that need this disk are pinned to it.
     pub(crate) replica: String,
     pub(crate) limiter: RateLimiter,
-    /// The dashboard's browser sessions (in this process only).
-    pub(crate) sessions: crate::dashboard::Sessions,
     /// Registry credentials Harbor sent with its scan requests, in memory only.
     pub(crate) vault: Vault,
     /// Sends events to the configured webhooks (None when there are none).

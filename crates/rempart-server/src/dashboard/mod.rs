@@ -22,8 +22,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-pub(crate) use session::Sessions;
-
 use crate::api::ApiError;
 use crate::auth::{Caller, hash_token};
 use crate::clock::now_millis;
@@ -195,14 +193,22 @@ pub(super) async fn signed_in(
         .filter_map(|value| value.to_str().ok())
         .find_map(session::cookie_value)
         .ok_or(PageError::SignIn)?;
-    let session = state.sessions.get(id).ok_or(PageError::SignIn)?;
-    let hash = session.token_hash.clone();
-    let Some(token) = state
-        .with_store(move |store| store.token_by_hash(&hash))
-        .await?
-    else {
-        // Revoked since sign-in: the session ends with it.
-        state.sessions.remove(id);
+    let id_hash = session::id_hash(id);
+    // The session and its token in one trip to the store: both are read on every page.
+    let found = state
+        .with_store(move |store| {
+            let Some(session) = store.session(&id_hash, now_millis())? else {
+                return Ok(None);
+            };
+            let Some(token) = store.token_by_hash(&session.token_hash)? else {
+                // Revoked since sign-in: the session ends with it.
+                store.delete_session(&id_hash)?;
+                return Ok(None);
+            };
+            Ok(Some((session, token)))
+        })
+        .await?;
+    let Some((session, token)) = found else {
         return Err(PageError::SignIn);
     };
     let caller = Caller::from_token(&token);
@@ -303,12 +309,16 @@ async fn login(
             )),
         ));
     }
-    let id = state.sessions.create(&hash);
+    let now = now_millis();
+    let (id, record) = session::new_session(&hash, now);
     let name = token.name.clone();
     state
         .with_store(move |store| {
+            // Expired sessions go a few at a time as sign-ins come, on whichever replica.
+            store.prune_sessions(now, session::PRUNE_BATCH)?;
+            store.create_session(&record, session::MAX_PER_TOKEN)?;
             store.append_audit(&NewAudit {
-                at: now_millis(),
+                at: now,
                 actor: name.clone(),
                 action: "session.created".into(),
                 subject: name,
@@ -343,16 +353,24 @@ async fn logout(
         .iter()
         .filter_map(|value| value.to_str().ok())
         .find_map(session::cookie_value);
-    if let Some(id) = id
-        && let Some(session) = state.sessions.get(id)
-    {
-        if session.form_token != form.form_token {
+    if let Some(id) = id {
+        let id_hash = session::id_hash(id);
+        let form_token = form.form_token;
+        // The form token is checked and the session removed in one store call: a form from
+        // another session ends nothing.
+        let refused = state
+            .with_store(move |store| match store.session(&id_hash, now_millis())? {
+                Some(session) if session.form_token != form_token => Ok(true),
+                Some(_) => store.delete_session(&id_hash).map(|_| false),
+                None => Ok(false),
+            })
+            .await?;
+        if refused {
             return Err(PageError::new(
                 StatusCode::FORBIDDEN,
                 "the form is not from this session",
             ));
         }
-        state.sessions.remove(id);
     }
     let mut response = Redirect::to("/ui/login").into_response();
     if let Ok(cookie) = HeaderValue::from_str(&session::clear_cookie(state.config.tls.is_some())) {

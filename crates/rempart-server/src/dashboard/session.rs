@@ -1,90 +1,48 @@
 //! Browser sessions. A browser cannot send `Authorization: Bearer`, so the login page takes a
 //! token once, checks it, and gives the browser a random session id in an `HttpOnly` cookie.
-//! The server keeps, in memory, only what the id maps to: the token's hash (never the token),
-//! an expiry and the session's form token against cross-site requests. Every page looks the
-//! token up again by its hash, so a revoked token ends its sessions at once, and its role and
-//! scopes are the token's as they stand.
+//! The store keeps only what the id maps to, under the id's SHA-256 (never the id): the
+//! token's hash (never the token), an expiry and the session's form token against cross-site
+//! requests. Every page looks the token up again by its hash, so a revoked token ends its
+//! sessions at once, and its role and scopes are the token's as they stand.
 //!
-//! Sessions live in this process: behind a load balancer with several replicas, browsers need
-//! sticky sessions (or sign in again on another replica). A restart signs everyone out.
+//! Sessions are rows of the store (`Store::create_session` and the rest), so every replica
+//! sharing a PostgreSQL store knows them: a load balancer may send each request anywhere, and
+//! a restart signs no one out.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::auth::{hash_token, random_hex};
+use crate::store::SessionRecord;
 
 /// The cookie's name. Its path is `/ui`: the API never sees it, and never accepts it.
 pub(crate) const COOKIE: &str = "rempart_session";
 /// How long a session lasts from sign-in, whatever the activity: a working day.
 pub(crate) const LIFETIME: Duration = Duration::from_hours(8);
-/// Sessions kept at most; the oldest goes first when full, so that signing in again and
-/// again cannot grow memory without bound.
-const MAX_SESSIONS: usize = 10_000;
+/// Sessions kept per token; the oldest goes when a sign-in makes one more, so that signing in
+/// again and again cannot grow the table without bound. Enough for one person's browsers.
+pub(crate) const MAX_PER_TOKEN: i64 = 20;
+/// Expired sessions removed at most per sign-in. Sign-ins are what adds rows, each removing up
+/// to this many expired ones, so expired rows never pile up; the bound keeps a sign-in short.
+pub(crate) const PRUNE_BATCH: i64 = 100;
 
-#[derive(Debug, Clone)]
-pub(crate) struct Session {
-    pub(crate) token_hash: String,
-    /// Put in every form and checked on every POST (with the Origin header).
-    pub(crate) form_token: String,
-    expires: Instant,
+/// A new session for the token with this hash, made at `now` (milliseconds): the id to put in
+/// the cookie, and the record to store, which holds the id's hash only.
+pub(crate) fn new_session(token_hash: &str, now: i64) -> (String, SessionRecord) {
+    let id = random_hex(32);
+    let lifetime = i64::try_from(LIFETIME.as_millis()).unwrap_or(i64::MAX);
+    let record = SessionRecord {
+        id_hash: id_hash(&id),
+        token_hash: token_hash.to_owned(),
+        form_token: random_hex(16),
+        created_at: now,
+        expires_at: now.saturating_add(lifetime),
+    };
+    (id, record)
 }
 
-#[derive(Default)]
-pub(crate) struct Sessions {
-    /// Keyed by the SHA-256 of the session id: the ids themselves are not kept.
-    by_id_hash: Mutex<HashMap<String, Session>>,
-}
-
-impl Sessions {
-    /// A new session for the token with this hash; returns the id to put in the cookie.
-    pub(crate) fn create(&self, token_hash: &str) -> String {
-        let id = random_hex(32);
-        let session = Session {
-            token_hash: token_hash.to_owned(),
-            form_token: random_hex(16),
-            expires: Instant::now() + LIFETIME,
-        };
-        let mut sessions = self.lock();
-        let now = Instant::now();
-        sessions.retain(|_, session| session.expires > now);
-        if sessions.len() >= MAX_SESSIONS
-            && let Some(oldest) = sessions
-                .iter()
-                .min_by_key(|(_, session)| session.expires)
-                .map(|(key, _)| key.clone())
-        {
-            sessions.remove(&oldest);
-        }
-        sessions.insert(hash_token(&id), session);
-        id
-    }
-
-    /// The session with this id, unless it has expired.
-    pub(crate) fn get(&self, id: &str) -> Option<Session> {
-        let key = hash_token(id);
-        let mut sessions = self.lock();
-        match sessions.get(&key) {
-            Some(session) if session.expires > Instant::now() => Some(session.clone()),
-            Some(_) => {
-                sessions.remove(&key);
-                None
-            }
-            None => None,
-        }
-    }
-
-    pub(crate) fn remove(&self, id: &str) {
-        self.lock().remove(&hash_token(id));
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
-        // The map stays consistent whatever panicked while holding it: every change is one
-        // call on the map.
-        self.by_id_hash
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+/// The key a session id is stored under.
+pub(crate) fn id_hash(id: &str) -> String {
+    hash_token(id)
 }
 
 /// The session id in a `Cookie` header, if any.
@@ -120,30 +78,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_session_maps_to_the_token_hash_until_removed() {
-        let sessions = Sessions::default();
-        let id = sessions.create("hash-1");
+    fn a_new_session_is_stored_by_the_hash_of_its_id_for_its_lifetime() {
+        let (id, record) = new_session("hash-1", 1_000);
         assert_eq!(id.len(), 64);
-        let session = sessions.get(&id).unwrap();
-        assert_eq!(session.token_hash, "hash-1");
-        assert_eq!(session.form_token.len(), 32);
-        assert!(sessions.get("other").is_none());
-        // Only the id's hash is a key.
-        assert!(!sessions.lock().contains_key(&id));
-        sessions.remove(&id);
-        assert!(sessions.get(&id).is_none());
-    }
-
-    #[test]
-    fn expired_sessions_are_gone() {
-        let sessions = Sessions::default();
-        let id = sessions.create("h");
-        sessions
-            .lock()
-            .values_mut()
-            .for_each(|s| s.expires = Instant::now().checked_sub(Duration::from_secs(1)).unwrap());
-        assert!(sessions.get(&id).is_none());
-        assert!(sessions.lock().is_empty());
+        assert_eq!(record.id_hash, hash_token(&id));
+        assert_ne!(record.id_hash, id);
+        assert_eq!(record.token_hash, "hash-1");
+        assert_eq!(record.form_token.len(), 32);
+        assert_eq!(record.expires_at, 1_000 + 8 * 3_600 * 1_000);
+        assert_ne!(new_session("hash-1", 1_000).0, id);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use super::{
     Completion, DeliveryOutcome, DeliveryState, NewAudit, NewDelivery, NewScan, PromotionRecord,
-    PromotionState, QueuePolicy, Role, ScanSource, ScanState, ScannedImage, SeverityCounts, Store,
-    TokenRecord, VerdictRecord,
+    PromotionState, QueuePolicy, Role, ScanSource, ScanState, ScannedImage, SessionRecord,
+    SeverityCounts, Store, TokenRecord, VerdictRecord,
 };
 
 const QUEUE: QueuePolicy = QueuePolicy {
@@ -95,6 +95,7 @@ pub(crate) fn check_all(store: &dyn Store) {
     overviews_join_severities_and_the_verdict_under_one_policy(store);
     deliveries_are_queued_with_their_event_and_retried_until_dead(store);
     pinned_scans_wait_for_their_replica_and_fail_when_it_is_gone(store);
+    sessions_last_until_they_expire_or_end_and_are_capped_per_token(store);
 }
 
 fn scans_of_one_subject_are_one_scan(store: &dyn Store) {
@@ -670,4 +671,68 @@ fn pinned_scans_wait_for_their_replica_and_fail_when_it_is_gone(store: &dyn Stor
             .complete_scan("p-b", "b-1", &image("sha256:pb", "p-b"), later)
             .unwrap()
     );
+}
+
+fn session(id_hash: &str, token_hash: &str, created_at: i64, expires_at: i64) -> SessionRecord {
+    SessionRecord {
+        id_hash: id_hash.to_owned(),
+        token_hash: token_hash.to_owned(),
+        form_token: format!("form-of-{id_hash}"),
+        created_at,
+        expires_at,
+    }
+}
+
+fn sessions_last_until_they_expire_or_end_and_are_capped_per_token(store: &dyn Store) {
+    let first = session("id-1", "token-a", 100, 1_100);
+    store.create_session(&first, 3).unwrap();
+    assert_eq!(store.session("id-1", 100).unwrap(), Some(first.clone()));
+    assert_eq!(store.session("id-1", 1_099).unwrap(), Some(first));
+    assert!(store.session("unknown", 100).unwrap().is_none());
+    // Expired at its expiry time, even while its row is still there.
+    assert!(store.session("id-1", 1_100).unwrap().is_none());
+
+    // Signed out: gone at once, and only once.
+    assert!(store.delete_session("id-1").unwrap());
+    assert!(!store.delete_session("id-1").unwrap());
+    assert!(store.session("id-1", 100).unwrap().is_none());
+
+    // A token keeps its newest sessions only; another token's are not touched.
+    store
+        .create_session(&session("other-0", "token-b", 200, 1_200), 3)
+        .unwrap();
+    for n in 0..5 {
+        store
+            .create_session(
+                &session(&format!("a-{n}"), "token-a", 200 + n, 1_200 + n),
+                3,
+            )
+            .unwrap();
+    }
+    let live = |prefix: &str, count: i64| -> Vec<bool> {
+        (0..count)
+            .map(|n| {
+                store
+                    .session(&format!("{prefix}-{n}"), 200)
+                    .unwrap()
+                    .is_some()
+            })
+            .collect()
+    };
+    assert_eq!(live("a", 5), [false, false, true, true, true]);
+    assert_eq!(live("other", 1), [true]);
+
+    // Pruning removes expired sessions only, at most as many as asked each time.
+    for n in 0..4 {
+        store
+            .create_session(&session(&format!("old-{n}"), &format!("t-{n}"), 10, 20), 3)
+            .unwrap();
+    }
+    assert_eq!(store.prune_sessions(21, 3).unwrap(), 3);
+    assert_eq!(store.prune_sessions(21, 3).unwrap(), 1);
+    assert_eq!(store.prune_sessions(21, 3).unwrap(), 0);
+    assert_eq!(live("a", 5), [false, false, true, true, true]);
+    // Later, everything left has expired.
+    assert_eq!(store.prune_sessions(10_000, 100).unwrap(), 4);
+    assert!(store.session("a-4", 200).unwrap().is_none());
 }

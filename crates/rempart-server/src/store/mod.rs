@@ -16,7 +16,7 @@ pub(crate) use postgres::PostgresStore;
 pub(crate) use sqlite::SqliteStore;
 
 /// The schema version this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Why the store could not do what was asked. Names the store.
 #[derive(Debug, thiserror::Error)]
@@ -506,6 +506,20 @@ pub(crate) struct PromotionRecord {
     pub(crate) finished_at: Option<i64>,
 }
 
+/// A browser session of the dashboard. The session id itself is only in the browser's cookie:
+/// the store keys the session by the id's SHA-256, and it stands for a token by the token's
+/// hash, so a copy of the table signs no one in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SessionRecord {
+    pub(crate) id_hash: String,
+    pub(crate) token_hash: String,
+    /// Put in every form and checked on every POST (with the Origin header).
+    pub(crate) form_token: String,
+    pub(crate) created_at: i64,
+    /// Fixed at sign-in: activity does not extend a session.
+    pub(crate) expires_at: i64,
+}
+
 /// How long a worker holds a scan before another may take it, and how many tries a scan gets.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct QueuePolicy {
@@ -651,4 +665,19 @@ pub(crate) trait Store: Send + Sync {
     fn redeliver(&self, id: &str, now: i64) -> Result<bool, StoreError>;
     /// Deliveries waiting, and dead ones (for `/metrics`).
     fn delivery_counts(&self) -> Result<(i64, i64), StoreError>;
+
+    /// Stores a new session and, in the same transaction, removes the oldest sessions of its
+    /// token beyond the newest `keep_per_token`: signing in again and again replaces sessions
+    /// rather than adding rows.
+    fn create_session(
+        &self,
+        session: &SessionRecord,
+        keep_per_token: i64,
+    ) -> Result<(), StoreError>;
+    /// The session whose id has this hash, unless it has expired at `now`.
+    fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
+    /// Ends a session (sign-out, or its token was revoked); false when there was none.
+    fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError>;
+    /// Removes at most `limit` sessions expired at `now` and returns how many went.
+    fn prune_sessions(&self, now: i64, limit: i64) -> Result<u64, StoreError>;
 }

@@ -22,8 +22,8 @@ use postgres::{Client, Row};
 use super::{
     AuditEntry, Completion, DeliveryOutcome, DeliveryRecord, DeliveryState, ImageOverview,
     ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord, PromotionState,
-    QueuePolicy, Role, ScanRecord, ScanSource, ScanState, ScannedImage, SeverityCounts, Store,
-    StoreError, Submitted, TokenRecord, VerdictRecord,
+    QueuePolicy, Role, ScanRecord, ScanSource, ScanState, ScannedImage, SessionRecord,
+    SeverityCounts, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
 };
 
 /// Connections per replica: its workers and concurrent requests; PostgreSQL's default limit
@@ -36,6 +36,7 @@ const POOL_WAIT: Duration = Duration::from_secs(5);
 /// write a row which may not exist yet; the second key is a hash of what they write.
 const POLICY_LOCK: i32 = 1;
 const VERDICT_LOCK: i32 = 2;
+const SESSION_LOCK: i32 = 3;
 
 const SCAN_COLUMNS: &str = "id, state, source, repository, digest, attempts, error, submitted_by, created_at, started_at, finished_at";
 const PROMOTION_COLUMNS: &str = "id, digest, registry, source_repository, destination_repository, tag, policy, state, detail, created_at, finished_at";
@@ -1001,6 +1002,77 @@ impl Store for PostgresStore {
                 &[],
             )?;
             Ok((row.try_get(0)?, row.try_get(1)?))
+        })
+    }
+
+    fn create_session(
+        &self,
+        session: &SessionRecord,
+        keep_per_token: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            let mut transaction = c.transaction()?;
+            // Sign-ins of one token on two replicas at once would each count the other's
+            // session as not there yet and keep one too many; the lock makes them take turns.
+            transaction.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                &[&SESSION_LOCK, &session.token_hash],
+            )?;
+            transaction.execute(
+                "INSERT INTO sessions (id_hash, token_hash, form_token, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &session.id_hash,
+                    &session.token_hash,
+                    &session.form_token,
+                    &session.created_at,
+                    &session.expires_at,
+                ],
+            )?;
+            transaction.execute(
+                "DELETE FROM sessions WHERE id_hash IN (
+                     SELECT id_hash FROM sessions WHERE token_hash = $1
+                     ORDER BY created_at DESC, id_hash DESC OFFSET $2)",
+                &[&session.token_hash, &keep_per_token],
+            )?;
+            transaction.commit()?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+        self.with(|c| {
+            let Some(row) = c.query_opt(
+                "SELECT id_hash, token_hash, form_token, created_at, expires_at FROM sessions
+                 WHERE id_hash = $1 AND expires_at > $2",
+                &[&id_hash, &now],
+            )?
+            else {
+                return Ok(None);
+            };
+            Ok(Some(SessionRecord {
+                id_hash: row.try_get(0)?,
+                token_hash: row.try_get(1)?,
+                form_token: row.try_get(2)?,
+                created_at: row.try_get(3)?,
+                expires_at: row.try_get(4)?,
+            }))
+        })
+    }
+
+    fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        self.with(|c| Ok(c.execute("DELETE FROM sessions WHERE id_hash = $1", &[&id_hash])? == 1))
+    }
+
+    fn prune_sessions(&self, now: i64, limit: i64) -> Result<u64, StoreError> {
+        self.with(|c| {
+            // Rows another replica is pruning at the same moment are skipped, not waited for.
+            Ok(c.execute(
+                "DELETE FROM sessions WHERE id_hash IN (
+                     SELECT id_hash FROM sessions WHERE expires_at <= $1
+                     LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                &[&now, &limit],
+            )?)
         })
     }
 }

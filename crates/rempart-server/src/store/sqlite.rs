@@ -12,11 +12,11 @@ use super::{
     AuditEntry, Completion, DeliveryOutcome, DeliveryRecord, DeliveryState, ImageOverview,
     ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord, PromotionState,
     QueuePolicy, Role, SCHEMA_VERSION, ScanRecord, ScanSource, ScanState, ScannedImage,
-    SeverityCounts, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
+    SessionRecord, SeverityCounts, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
 };
 
 /// Each version of the schema: later versions append statements; each version runs once.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     r"
 CREATE TABLE scans (
     id TEXT PRIMARY KEY,
@@ -143,6 +143,19 @@ CREATE TABLE replicas (
     instance TEXT NOT NULL,
     seen_at INTEGER NOT NULL
 );
+",
+    r"
+-- Version 5: the dashboard's sessions, shared by every replica. Keyed by the SHA-256 of the
+-- session id; the token is named by its hash.
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL,
+    form_token TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_token ON sessions(token_hash, created_at);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
 ",
 ];
 
@@ -1077,6 +1090,72 @@ impl Store for SqliteStore {
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
+        })
+    }
+
+    fn create_session(
+        &self,
+        session: &SessionRecord,
+        keep_per_token: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            transaction.execute(
+                "INSERT INTO sessions (id_hash, token_hash, form_token, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    session.id_hash,
+                    session.token_hash,
+                    session.form_token,
+                    session.created_at,
+                    session.expires_at
+                ],
+            )?;
+            transaction.execute(
+                "DELETE FROM sessions WHERE id_hash IN (
+                     SELECT id_hash FROM sessions WHERE token_hash = ?1
+                     ORDER BY created_at DESC, id_hash DESC LIMIT -1 OFFSET ?2)",
+                params![session.token_hash, keep_per_token],
+            )?;
+            transaction.commit()
+        })
+    }
+
+    fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT id_hash, token_hash, form_token, created_at, expires_at FROM sessions
+                 WHERE id_hash = ?1 AND expires_at > ?2",
+                params![id_hash, now],
+                |row| {
+                    Ok(SessionRecord {
+                        id_hash: row.get(0)?,
+                        token_hash: row.get(1)?,
+                        form_token: row.get(2)?,
+                        created_at: row.get(3)?,
+                        expires_at: row.get(4)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash])
+                .map(|changed| changed == 1)
+        })
+    }
+
+    fn prune_sessions(&self, now: i64, limit: i64) -> Result<u64, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM sessions WHERE id_hash IN (
+                     SELECT id_hash FROM sessions WHERE expires_at <= ?1 LIMIT ?2)",
+                params![now, limit],
+            )
+            .map(|changed| u64::try_from(changed).unwrap_or(u64::MAX))
         })
     }
 }

@@ -14,7 +14,7 @@ use super::super::SCHEMA_VERSION;
 const MIGRATION_LOCK: i64 = 0x7265_6d70_6172_7431;
 
 /// Each version of the schema: later versions append statements; each version runs once.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     r"
 CREATE TABLE scans (
     id TEXT PRIMARY KEY,
@@ -143,6 +143,19 @@ CREATE TABLE replicas (
     instance TEXT NOT NULL,
     seen_at BIGINT NOT NULL
 );
+",
+    r"
+-- Version 5: the dashboard's sessions, shared by every replica. Keyed by the SHA-256 of the
+-- session id; the token is named by its hash.
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL,
+    form_token TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_by_token ON sessions(token_hash, created_at);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
 ",
 ];
 
