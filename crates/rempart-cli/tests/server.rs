@@ -995,8 +995,21 @@ fn bad_requests_get_clear_errors_and_leave_nothing_behind() {
     assert_eq!(get("/v1/nothing", admin()).status, 404);
     assert_eq!(get("/v1/scans/scan-unknown", admin()).status, 404);
 
+    // Other tests upload at the same time: a file that appears is checked to be theirs (a scan
+    // the server knows, or a transfer that soon becomes one), never one a refusal left behind.
     let uploads = fixture().data_dir.join("uploads");
-    let before = std::fs::read_dir(&uploads).map_or(0, Iterator::count);
+    let names = || -> std::collections::HashSet<String> {
+        std::fs::read_dir(&uploads).map_or_else(
+            |_| std::collections::HashSet::new(),
+            |entries| {
+                entries
+                    .flatten()
+                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                    .collect()
+            },
+        )
+    };
+    let before = names();
     let empty = http("POST", "/v1/scans/upload", Some(admin()), Body::Bytes(b""));
     assert_eq!(empty.status, 400);
     let oversized = fixture().work.join("oversized.tar");
@@ -1011,8 +1024,27 @@ fn bad_requests_get_clear_errors_and_leave_nothing_behind() {
         Body::File(&oversized),
     );
     assert_eq!(too_big.status, 413, "{}", too_big.text());
-    let after = std::fs::read_dir(&uploads).map_or(0, Iterator::count);
-    assert_eq!(before, after, "a refused upload leaves no file");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left: Vec<String> = names()
+            .difference(&before)
+            .filter(|name| {
+                let known = name
+                    .strip_suffix(".tar")
+                    .is_some_and(|id| get(&format!("/v1/scans/{id}"), admin()).status == 200);
+                !known
+            })
+            .cloned()
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a refused upload left files behind: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // Not an image: the scan fails, saying so, and the upload is removed.
     let junk = http(
@@ -1022,7 +1054,8 @@ fn bad_requests_get_clear_errors_and_leave_nothing_behind() {
         Body::Bytes(b"not an archive at all"),
     );
     assert_eq!(junk.status, 202);
-    let scan = wait_for_scan(junk.json()["scan"]["id"].as_str().unwrap());
+    let junk_id = junk.json()["scan"]["id"].as_str().unwrap().to_owned();
+    let scan = wait_for_scan(&junk_id);
     assert_eq!(scan["state"], "failed");
     assert!(
         scan["error"]
@@ -1031,8 +1064,12 @@ fn bad_requests_get_clear_errors_and_leave_nothing_behind() {
             .contains("`junk` is not a readable image"),
         "{scan}"
     );
-    let after = std::fs::read_dir(&uploads).map_or(0, Iterator::count);
-    assert_eq!(before, after);
+    // A failed scan's upload is removed (just after its failure is recorded).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while uploads.join(format!("{junk_id}.tar")).exists() {
+        assert!(Instant::now() < deadline, "the failed scan's upload stays");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // The server is still up.
     assert_eq!(http("GET", "/healthz", None, Body::None).status, 200);
 }
