@@ -10,7 +10,7 @@ pub enum StoreLocation {
     /// A SQLite file (the default: `<data dir>/rempart.sqlite`).
     Sqlite(PathBuf),
     /// A PostgreSQL connection URL (`postgres://user:password@host:port/database`), for
-    /// several replicas sharing one store. Connections are made without TLS for now.
+    /// several replicas sharing one store. TLS as libpq's `sslmode` and `sslrootcert` say.
     Postgres(String),
 }
 

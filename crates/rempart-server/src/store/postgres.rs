@@ -4,7 +4,7 @@
 //! partial unique index, and every conditional change names its condition in its `WHERE`.
 //!
 //! Connections come from a pool (the trait is called from `spawn_blocking` threads, several
-//! at once). They are made without TLS for now (see `pool.rs`).
+//! at once), over TLS as libpq's `sslmode` says (see `tls.rs`).
 //!
 //! The synchronous client drives each connection with its own small runtime, which must not
 //! be dropped on an async thread: the server keeps the store until its runtime is gone.
@@ -14,6 +14,7 @@ mod pool;
 mod schema;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::time::Duration;
 
@@ -70,11 +71,16 @@ type Outcome<T> = Result<T, Failure>;
 impl PostgresStore {
     /// Connects and brings the schema up to date.
     pub(crate) fn open(location: &str) -> Result<PostgresStore, StoreError> {
-        let config = pool::parse_config(location).map_err(|message| StoreError::Backend {
-            store: "postgres".into(),
+        let (config, tls_settings) =
+            pool::parse_config(location).map_err(|message| StoreError::Backend {
+                store: "postgres".into(),
+                message,
+            })?;
+        let name = pool::describe(&config);
+        let tls = tls::connector(&tls_settings).map_err(|message| StoreError::Backend {
+            store: name.clone(),
             message,
         })?;
-        let name = pool::describe(&config);
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             // One connection at start (opening fails fast when the database is unreachable);
@@ -84,7 +90,7 @@ impl PostgresStore {
             .error_handler(Box::new(pool::LogErrors {
                 store: name.clone(),
             }))
-            .build(pool::Manager { config })
+            .build(pool::Manager { config, tls })
             .map_err(|e| StoreError::Backend {
                 store: name.clone(),
                 message: e.to_string(),

@@ -11,22 +11,24 @@ use std::time::Duration;
 use postgres::config::Host;
 use postgres::{Client, Config, NoTls};
 
+use super::tls::{self, TlsSettings};
+
 /// How long opening one connection may take before the server is told the store is down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Parses a `postgres://` or `postgresql://` URL (or a `key=value` connection string),
-/// adding what the server needs when the URL does not say.
-pub(super) fn parse_config(location: &str) -> Result<Config, String> {
-    let mut config: Config = location
-        .parse()
-        .map_err(|e: postgres::Error| error_text(&e))?;
+/// adding what the server needs when the URL does not say; its TLS settings apart.
+pub(super) fn parse_config(location: &str) -> Result<(Config, TlsSettings), String> {
+    let (rest, settings) = tls::split_settings(location)?;
+    let mut config: Config = rest.parse().map_err(|e: postgres::Error| error_text(&e))?;
+    config.ssl_mode(settings.mode);
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
     if config.get_application_name().is_none() {
         config.application_name("rempart-server");
     }
-    Ok(config)
+    Ok((config, settings))
 }
 
 /// The store as shown in messages, logs and `/readyz`: rebuilt from the parsed settings, so
@@ -85,11 +87,20 @@ impl std::fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
-/// Opens connections for the pool. No TLS for now: the server expects PostgreSQL on a
-/// private network (or the same host); TLS to the database is left for a later change.
-#[derive(Debug)]
+/// Opens connections for the pool, over TLS unless `sslmode=disable`.
 pub(super) struct Manager {
     pub(super) config: Config,
+    pub(super) tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+}
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Manager")
+            .field("store", &describe(&self.config))
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -97,9 +108,20 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<Client, ConnectError> {
-        self.config
-            .connect(NoTls)
-            .map_err(|e| ConnectError(error_text(&e)))
+        let connected = match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        };
+        connected.map_err(|e| {
+            let mut text = error_text(&e);
+            if text.contains("invalid peer certificate") {
+                text.push_str(
+                    " (give the CA that signed the database's certificate with \
+                     sslrootcert=PATH, or use sslmode=require to encrypt without checking it)",
+                );
+            }
+            ConnectError(text)
+        })
     }
 
     fn is_valid(&self, client: &mut Client) -> Result<(), ConnectError> {
@@ -138,7 +160,7 @@ mod tests {
             "postgresql://rempart:s3cret@db.internal:6432/rempart?sslmode=disable",
             "host=db.internal port=6432 user=rempart password=s3cret dbname=rempart",
         ] {
-            let config = parse_config(location).unwrap();
+            let (config, _) = parse_config(location).unwrap();
             let text = describe(&config);
             assert_eq!(text, "postgres://rempart@db.internal:6432/rempart");
             assert!(!text.contains("s3cret"));

@@ -5,6 +5,9 @@
 //! `postgres` user (from Debian's package). A watchdog shell owns the server and stops it, then
 //! removes the directory, once the test process is gone, however it ended.
 //!
+//! The server accepts TLS (a throwaway CA made with `openssl`, whose certificate `ca()` names;
+//! the server's certificate is for 127.0.0.1 only) and plain connections alike.
+//!
 //! Uses only the standard library and the `postgres` crate, so that the command-line crate's
 //! tests can include this file too.
 
@@ -20,6 +23,7 @@ const USER: &str = "rempart";
 pub(crate) struct Cluster {
     port: u16,
     password: String,
+    dir: PathBuf,
 }
 
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
@@ -45,6 +49,11 @@ impl Cluster {
 
     pub(crate) fn password(&self) -> &str {
         &self.password
+    }
+
+    /// The CA (PEM) that signed the server's certificate.
+    pub(crate) fn ca(&self) -> PathBuf {
+        self.dir.join("ca.pem")
     }
 
     /// A new, empty database; returns its URL.
@@ -120,6 +129,68 @@ fn run(mut command: Command, what: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
+/// A CA and a server certificate for 127.0.0.1 signed by it; the key readable by its owner
+/// only, as PostgreSQL demands.
+fn make_certificates(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let openssl = |args: &[&str]| {
+        let mut command = Command::new("openssl");
+        command.current_dir(dir).args(args);
+        run(command, "openssl").map_err(|e| format!("{e} (the test cluster's certificates)"))
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=rempart test database CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ])?;
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ])?;
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n")
+        .map_err(|e| e.to_string())?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-days",
+        "2",
+        "-CAcreateserial",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-out",
+        "server.pem",
+        "-extfile",
+        "san.ext",
+    ])?;
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .map_err(|e| e.to_string())
+}
+
 fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
@@ -144,6 +215,7 @@ fn start() -> Result<Cluster, String> {
     let password = format!("pw{stamp:x}");
     let password_file = dir.join("password");
     std::fs::write(&password_file, format!("{password}\n")).map_err(|e| e.to_string())?;
+    make_certificates(&dir)?;
     if as_root {
         let mut chown = Command::new("chown");
         chown.args(["-R", "postgres:"]).arg(&dir);
@@ -173,7 +245,8 @@ fn start() -> Result<Cluster, String> {
     let script = r#"
         "$BIN/postgres" -D "$DIR/data" -k "$DIR" -p "$PORT" -c listen_addresses=127.0.0.1 \
             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-            -c max_connections=300 >"$DIR/server.log" 2>&1 &
+            -c max_connections=300 -c ssl=on -c ssl_cert_file="$DIR/server.pem" \
+            -c ssl_key_file="$DIR/server.key" >"$DIR/server.log" 2>&1 &
         server=$!
         while [ -e "/proc/$TEST_PID" ] && kill -0 "$server" 2>/dev/null; do sleep 1; done
         kill -INT "$server" 2>/dev/null
@@ -195,7 +268,11 @@ fn start() -> Result<Cluster, String> {
     watchdog
         .spawn()
         .map_err(|e| format!("cannot start the server: {e}"))?;
-    let cluster = Cluster { port, password };
+    let cluster = Cluster {
+        port,
+        password,
+        dir: dir.clone(),
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         match postgres::Client::connect(&cluster.url("postgres"), postgres::NoTls) {

@@ -302,3 +302,60 @@ fn replicas_share_layer_results_and_the_first_row_of_a_key_stays() {
         SCHEMA_VERSION
     );
 }
+
+/// Whether the store's own connection is encrypted, as the server sees it.
+fn encrypted(store: &PostgresStore) -> bool {
+    store
+        .with(|c| {
+            Ok(c.query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )?
+            .try_get(0)?)
+        })
+        .unwrap()
+}
+
+#[test]
+fn connections_follow_libpq_sslmode_and_verify_when_asked() {
+    let cluster = test_cluster::cluster();
+    let url = cluster.create_database();
+    let ca = cluster.ca().display().to_string();
+    // The default (prefer) and require encrypt without checking the certificate.
+    assert!(encrypted(&PostgresStore::open(&url).unwrap()));
+    assert!(encrypted(
+        &PostgresStore::open(&format!("{url}?sslmode=require")).unwrap()
+    ));
+    assert!(!encrypted(
+        &PostgresStore::open(&format!("{url}?sslmode=disable")).unwrap()
+    ));
+    // verify-full: the test CA signed a certificate for 127.0.0.1.
+    let verified = format!("{url}?sslmode=verify-full&sslrootcert={ca}");
+    assert!(encrypted(&PostgresStore::open(&verified).unwrap()));
+    // Without that CA the certificate is not trusted, and the error says what to do.
+    let untrusted = PostgresStore::open(&format!("{url}?sslmode=verify-full"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        untrusted.contains("invalid peer certificate") && untrusted.contains("sslrootcert"),
+        "{untrusted}"
+    );
+    // By another name for the same host, verify-full refuses and verify-ca accepts.
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let wrong_name =
+        PostgresStore::open(&format!("{by_name}?sslmode=verify-full&sslrootcert={ca}"))
+            .err()
+            .unwrap()
+            .to_string();
+    assert!(wrong_name.contains("certificate"), "{wrong_name}");
+    assert!(encrypted(
+        &PostgresStore::open(&format!("{by_name}?sslmode=verify-ca&sslrootcert={ca}")).unwrap()
+    ));
+    // A CA file that holds no certificate is named.
+    let error = PostgresStore::open(&format!("{url}?sslmode=verify-full&sslrootcert=/dev/null"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("/dev/null"), "{error}");
+}
