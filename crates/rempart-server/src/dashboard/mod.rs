@@ -360,7 +360,15 @@ async fn logout(
         // another session ends nothing.
         let refused = state
             .with_store(move |store| match store.session(&id_hash, now_millis())? {
-                Some(session) if session.form_token != form_token => Ok(true),
+                // In constant time: how long a comparison takes says nothing of the token.
+                Some(session)
+                    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+                        session.form_token.as_bytes(),
+                        form_token.as_bytes(),
+                    )) =>
+                {
+                    Ok(true)
+                }
                 Some(_) => store.delete_session(&id_hash).map(|_| false),
                 None => Ok(false),
             })
