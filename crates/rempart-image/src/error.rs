@@ -32,6 +32,10 @@ pub enum ImageError {
     },
     #[error("registry {registry}: {message}")]
     Registry { registry: String, message: String },
+    /// The registry could not be reached or answered that it cannot serve now (a timeout, a
+    /// refused or reset connection, HTTP 408, 429, 502, 503 or 504): another try may work.
+    #[error("registry {registry}: {message}")]
+    Unavailable { registry: String, message: String },
     #[error("{path}: {source}")]
     Json {
         path: String,
@@ -41,6 +45,12 @@ pub enum ImageError {
 }
 
 impl ImageError {
+    /// A failure worth another try later (the registry was unreachable or busy); the others
+    /// (refused credentials, a missing or malformed image) would fail the same way again.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ImageError::Unavailable { .. })
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> ImageError {
         ImageError::Io {
             path: path.into(),

@@ -292,6 +292,21 @@ fn files_in(dir: &std::path::Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The failure of pulling `x:tag` itself, to ask whether another try may work.
+fn pull_failure(
+    server: &Server,
+    tag: &str,
+    blob_dir: &std::path::Path,
+) -> rempart_image::ImageError {
+    RegistryImage::open(
+        &format!("127.0.0.1:{}/x:{tag}", server.port),
+        &Platform::host_linux(),
+        &options(blob_dir),
+    )
+    .err()
+    .expect("the pull must fail")
+}
+
 /// Runs `f`, requiring it to finish within `limit`, and returns its result.
 fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
     let started = Instant::now();
@@ -337,6 +352,55 @@ fn silence_and_a_slow_drip_time_out() {
     // One byte every 300 ms never trips the idle timeout; the document's time limit stops it.
     let error = pull_error(&server, "drip", temp.path(), Duration::from_secs(8));
     assert!(error.contains("not received within 3 s"), "{error}");
+    // A slow registry may be quicker next time: both are worth another try.
+    assert!(pull_failure(&server, "t", temp.path()).is_transient());
+    assert!(pull_failure(&server, "drip", temp.path()).is_transient());
+}
+
+#[test]
+fn busy_or_unreachable_registries_are_worth_another_try_and_refusals_are_not() {
+    let server = serve(HashMap::from([
+        (
+            "/v2/x/manifests/busy".into(),
+            Answer::Status(503, Vec::new()),
+        ),
+        (
+            "/v2/x/manifests/limited".into(),
+            Answer::Status(429, Vec::new()),
+        ),
+        (
+            "/v2/x/manifests/gone".into(),
+            Answer::Status(404, Vec::new()),
+        ),
+        (
+            "/v2/x/manifests/broken".into(),
+            Answer::Status(500, Vec::new()),
+        ),
+    ]));
+    let temp = tempfile::tempdir().unwrap();
+    for (tag, transient) in [
+        ("busy", true),
+        ("limited", true),
+        ("gone", false),
+        ("broken", false),
+    ] {
+        let failure = pull_failure(&server, tag, temp.path());
+        assert_eq!(failure.is_transient(), transient, "{tag}: {failure}");
+    }
+    // Nothing listens on the port any more: the connection is refused.
+    let closed = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let refused = RegistryImage::open(
+        &format!("127.0.0.1:{closed}/x:t"),
+        &Platform::host_linux(),
+        &options(temp.path()),
+    )
+    .err()
+    .unwrap();
+    assert!(refused.is_transient(), "{refused}");
+    assert!(refused.to_string().contains("127.0.0.1"), "{refused}");
 }
 
 #[test]

@@ -265,6 +265,10 @@ fn registry_pulls_match_the_layout_and_errors_are_clear() {
         .unwrap();
     assert!(matches!(error, ImageError::Registry { .. }), "{error}");
     assert!(
+        !error.is_transient(),
+        "refused credentials stay refused: {error}"
+    );
+    assert!(
         error
             .to_string()
             .contains(&format!("127.0.0.1:{}", registry.port)),
@@ -278,6 +282,10 @@ fn registry_pulls_match_the_layout_and_errors_are_clear() {
         .err()
         .unwrap();
     assert!(matches!(error, ImageError::Registry { .. }), "{error}");
+    assert!(
+        !error.is_transient(),
+        "an untrusted certificate stays untrusted: {error}"
+    );
 
     // A tag that does not exist.
     let missing = format!("127.0.0.1:{}/team/app:nope", registry.port);

@@ -169,7 +169,7 @@ impl ScanEngine {
             .scan_image(image.as_ref())
             .map_err(|e| ScanFailure {
                 message: e.to_string(),
-                retry: is_transient(&e.to_string()),
+                retry: e.is_transient(),
             })?;
         outcome
             .result
@@ -227,25 +227,7 @@ impl ScanEngine {
 fn pull(reference: &str, options: &RegistryOptions) -> Result<RegistryImage, ScanFailure> {
     RegistryImage::open(reference, &Platform::host_linux(), options).map_err(|e| ScanFailure {
         message: format!("cannot pull {reference}: {e}"),
-        retry: is_transient(&e.to_string()),
+        // The registry client says which failures another try may not meet.
+        retry: e.is_transient(),
     })
-}
-
-/// Network trouble is worth another try; a refused or malformed image is not.
-fn is_transient(message: &str) -> bool {
-    let message = message.to_ascii_lowercase();
-    [
-        "timed out",
-        "time limit",
-        "nothing received",
-        "connection refused",
-        "connection reset",
-        "interrupted",
-        "503",
-        "502",
-        "504",
-        "429",
-    ]
-    .iter()
-    .any(|needle| message.contains(needle))
 }

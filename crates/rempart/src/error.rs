@@ -23,3 +23,11 @@ pub enum ScanError {
         message: String,
     },
 }
+
+impl ScanError {
+    /// A failure another try may not meet: the registry was unreachable or busy (see
+    /// [`ImageError::is_transient`]); a bad image, cache or rule would fail the same way.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ScanError::Image(error) if error.is_transient())
+    }
+}

@@ -205,6 +205,47 @@ impl DistributionClient {
         }
     }
 
+    /// A failure another try may not meet: the registry was unreachable, slow or busy.
+    fn unavailable(&self, message: String) -> ImageError {
+        ImageError::Unavailable {
+            registry: self.registry.clone(),
+            message,
+        }
+    }
+
+    /// A request that got no answer. The connection's own failure decides: refused, reset,
+    /// aborted, cut short or timed out may not happen on another try; a TLS failure (an untrusted
+    /// or wrong certificate), a bad address or anything else unknown would.
+    fn transport_error(&self, what: &str, error: &reqwest::Error) -> ImageError {
+        use std::io::ErrorKind;
+        let message = format!("{what}: {}", error_chain(error));
+        let mut transient = error.is_timeout();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(inner) = cause {
+            if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+                transient |= matches!(
+                    io.kind(),
+                    ErrorKind::ConnectionRefused
+                        | ErrorKind::ConnectionReset
+                        | ErrorKind::ConnectionAborted
+                        | ErrorKind::NotConnected
+                        | ErrorKind::BrokenPipe
+                        | ErrorKind::UnexpectedEof
+                        | ErrorKind::TimedOut
+                        | ErrorKind::HostUnreachable
+                        | ErrorKind::NetworkUnreachable
+                        | ErrorKind::NetworkDown
+                );
+            }
+            cause = inner.source();
+        }
+        if transient {
+            self.unavailable(message)
+        } else {
+            self.error(message)
+        }
+    }
+
     /// The time left before the deadline of the pull or copy, or an error saying it has passed.
     /// `what` names the request (`GET https://…`).
     fn remaining(&self, what: &str) -> Result<Duration, ImageError> {
@@ -212,7 +253,7 @@ impl DistributionClient {
             .checked_duration_since(Instant::now())
             .filter(|left| !left.is_zero())
             .ok_or_else(|| {
-                self.error(format!(
+                self.unavailable(format!(
                     "{what}: the {}'s time limit of {} s is used up",
                     if self.push { "copy" } else { "pull" },
                     self.timeouts.total.as_secs()
@@ -506,14 +547,14 @@ impl DistributionClient {
                 }
                 let wait = self.timeouts.first_byte.min(self.remaining(&put_what)?);
                 tokio::time::timeout(wait, &mut put).await.map_err(|_| {
-                    self.error(format!(
+                    self.unavailable(format!(
                         "{put_what}: no answer within {} s of the end of the upload",
                         wait.as_secs_f64().ceil()
                     ))
                 })?
             }
         };
-        let response = sent.map_err(|e| self.error(format!("{put_what}: {}", error_chain(&e))))?;
+        let response = sent.map_err(|e| self.transport_error(&put_what, &e))?;
         if !response.status().is_success() {
             return Err(self.status_error(&put_what, response).await);
         }
@@ -540,9 +581,9 @@ impl DistributionClient {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => {
                 upload_closed.set(true);
-                Err(self.error(format!("{what}: the registry stopped reading the upload")))
+                Err(self.unavailable(format!("{what}: the registry stopped reading the upload")))
             }
-            Err(_) => Err(self.error(format!(
+            Err(_) => Err(self.unavailable(format!(
                 "{what}: the registry took nothing of the upload for {} s",
                 wait.as_secs_f64().ceil()
             ))),
@@ -630,7 +671,7 @@ impl DistributionClient {
             })
         };
         tokio::time::timeout(limit, fetch).await.map_err(|_| {
-            self.error(format!(
+            self.unavailable(format!(
                 "{what}: not received within {} s",
                 limit.as_secs_f64().ceil()
             ))
@@ -677,15 +718,15 @@ impl DistributionClient {
         match tokio::time::timeout(wait, response.chunk()).await {
             Ok(Ok(chunk)) => Ok(chunk),
             // reqwest's own read timeout (the same idle limit) may fire first.
-            Ok(Err(e)) if e.is_timeout() => Err(self.error(format!(
+            Ok(Err(e)) if e.is_timeout() => Err(self.unavailable(format!(
                 "{what}: nothing received for {} s after {received} bytes",
                 self.timeouts.idle.as_secs_f64().ceil()
             ))),
-            Ok(Err(e)) => Err(self.error(format!(
+            Ok(Err(e)) => Err(self.unavailable(format!(
                 "{what}: interrupted after {received} bytes: {}",
                 error_chain(&e)
             ))),
-            Err(_) => Err(self.error(format!(
+            Err(_) => Err(self.unavailable(format!(
                 "{what}: nothing received for {} s after {received} bytes",
                 wait.as_secs_f64().ceil()
             ))),
@@ -797,16 +838,16 @@ impl DistributionClient {
         match tokio::time::timeout(wait, request.send()).await {
             Ok(Ok(response)) => Ok(response),
             // reqwest's read timeout covers waiting for the headers too.
-            Ok(Err(e)) if e.is_timeout() && !e.is_connect() => Err(self.error(format!(
+            Ok(Err(e)) if e.is_timeout() && !e.is_connect() => Err(self.unavailable(format!(
                 "{what}: no response within {} s",
                 wait.min(self.timeouts.idle).as_secs_f64().ceil()
             ))),
-            Ok(Err(e)) if e.is_connect() && e.is_timeout() => Err(self.error(format!(
+            Ok(Err(e)) if e.is_connect() && e.is_timeout() => Err(self.unavailable(format!(
                 "{what}: could not connect within {} s",
                 self.timeouts.connect.as_secs_f64().ceil()
             ))),
-            Ok(Err(e)) => Err(self.error(format!("{what}: {}", error_chain(&e)))),
-            Err(_) => Err(self.error(format!(
+            Ok(Err(e)) => Err(self.transport_error(what, &e)),
+            Err(_) => Err(self.unavailable(format!(
                 "{what}: no response within {} s",
                 wait.as_secs_f64().ceil()
             ))),
@@ -848,11 +889,24 @@ impl DistributionClient {
             _ => String::new(),
         };
         let excerpt = excerpt.trim();
-        self.error(if excerpt.is_empty() {
+        let message = if excerpt.is_empty() {
             format!("{what}: HTTP {status}{hint}")
         } else {
             format!("{what}: HTTP {status}{hint}: {excerpt}")
-        })
+        };
+        // Busy, overloaded or restarting: an answer that may change; the others would not.
+        if matches!(
+            status,
+            StatusCode::REQUEST_TIMEOUT
+                | StatusCode::TOO_MANY_REQUESTS
+                | StatusCode::BAD_GATEWAY
+                | StatusCode::SERVICE_UNAVAILABLE
+                | StatusCode::GATEWAY_TIMEOUT
+        ) {
+            self.unavailable(message)
+        } else {
+            self.error(message)
+        }
     }
 
     /// The `Authorization` value that answers a registry's challenge.

@@ -473,6 +473,10 @@ impl Copy<'_> {
                 registry,
                 message: format!("{context}: {message}"),
             },
+            ImageError::Unavailable { registry, message } => ImageError::Unavailable {
+                registry,
+                message: format!("{context}: {message}"),
+            },
             other => self.error(format!("{context}: {other}")),
         }
     }
