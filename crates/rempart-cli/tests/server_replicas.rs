@@ -385,17 +385,28 @@ fn a_layer_scanned_by_one_replica_is_not_read_by_another() {
     assert_eq!(registry.layer_downloads.lock().unwrap().len(), 2);
 }
 
+/// Two replicas on a fresh database, each with a data directory of its own (`{name}-a`,
+/// `{name}-b`), and the admin token.
+fn two_replicas(name: &str) -> (tempfile::TempDir, Replica, Replica, String) {
+    let store = test_cluster::cluster().create_database();
+    let temp = tempfile::tempdir().unwrap();
+    let (data_a, data_b) = (
+        temp.path().join(format!("{name}-a")),
+        temp.path().join(format!("{name}-b")),
+    );
+    let a = start_replica(&store, &data_a, free_port(), &format!("{name}-a.log"));
+    let b = start_replica(&store, &data_b, free_port(), &format!("{name}-b.log"));
+    let token = std::fs::read_to_string(data_a.join("admin-token")).unwrap();
+    (temp, a, b, token.trim().to_owned())
+}
+
 #[test]
 fn an_upload_is_scanned_by_the_replica_that_holds_it() {
     // Two replicas with data directories of their own: an archive uploaded to one is on its
     // disk only, and the other, polling the same queue, must leave it alone.
-    let store = test_cluster::cluster().create_database();
-    let temp = tempfile::tempdir().unwrap();
-    let (data_a, data_b) = (temp.path().join("a"), temp.path().join("b"));
-    let a = start_replica(&store, &data_a, free_port(), "a.log");
-    let b = start_replica(&store, &data_b, free_port(), "b.log");
-    let token = std::fs::read_to_string(data_a.join("admin-token")).unwrap();
-    let token = token.trim();
+    let (temp, a, b, token) = two_replicas("upload");
+    let token = token.as_str();
+    let (data_a, data_b) = (temp.path().join("upload-a"), temp.path().join("upload-b"));
     assert_ne!(
         std::fs::read_to_string(data_a.join("replica-id")).unwrap(),
         std::fs::read_to_string(data_b.join("replica-id")).unwrap()
@@ -499,12 +510,7 @@ fn ui(port: u16, method: &str, path: &str, session: Option<&str>, form: Option<&
 
 #[test]
 fn a_dashboard_session_made_on_one_replica_holds_on_another_until_signed_out() {
-    let store = test_cluster::cluster().create_database();
-    let temp = tempfile::tempdir().unwrap();
-    let (data_a, data_b) = (temp.path().join("a"), temp.path().join("b"));
-    let first = start_replica(&store, &data_a, free_port(), "ui-a.log");
-    let second = start_replica(&store, &data_b, free_port(), "ui-b.log");
-    let token = std::fs::read_to_string(data_a.join("admin-token")).unwrap();
+    let (_temp, first, second, token) = two_replicas("ui");
 
     // Signed in on the first replica...
     let signed = ui(
