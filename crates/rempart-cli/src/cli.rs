@@ -558,4 +558,8 @@ pub(crate) struct ServerRunArgs {
     /// The time limit for one whole pull.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) pull_timeout: Option<std::time::Duration>,
+    /// The time limit for connecting to a registry, for the first byte of its answer and
+    /// between two bytes.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) registry_timeout: Option<std::time::Duration>,
 }

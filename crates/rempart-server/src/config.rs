@@ -23,16 +23,9 @@ pub struct TlsConfig {
     pub client_ca: Option<PathBuf>,
 }
 
-/// How the server reaches registries to pull images it is asked to scan.
-#[derive(Debug, Clone, Default)]
-pub struct RegistrySettings {
-    pub username: Option<String>,
-    pub password: Option<String>,
-    pub insecure: bool,
-    pub ca_certificates: Vec<PathBuf>,
-    /// The time limit for one whole pull.
-    pub pull_timeout: Option<Duration>,
-}
+/// How the server reaches registries to pull images it is asked to scan: the same settings,
+/// made into options the same way, as the command line's.
+pub use rempart_image::RegistrySettings;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {

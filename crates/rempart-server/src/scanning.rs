@@ -190,7 +190,14 @@ impl ScanEngine {
         plain_http: bool,
         credentials: Option<&PullCredentials>,
     ) -> RegistryOptions {
-        let mut options = RegistryOptions::new(rempart_image::blob_dir(&self.cache_dir));
+        // The server's CAs and time limits; Harbor's credentials and scheme.
+        let mut options = RegistrySettings {
+            username: None,
+            password: None,
+            insecure: plain_http,
+            ..self.registry.clone()
+        }
+        .options(rempart_image::blob_dir(&self.cache_dir));
         match credentials {
             Some(PullCredentials::Basic { username, password }) => {
                 options.username = Some(username.clone());
@@ -199,28 +206,12 @@ impl ScanEngine {
             Some(PullCredentials::Bearer(token)) => options.registry_token = Some(token.clone()),
             None => {}
         }
-        options.insecure = plain_http;
-        options
-            .ca_certificates
-            .clone_from(&self.registry.ca_certificates);
-        if let Some(total) = self.registry.pull_timeout {
-            options.timeouts.total = total;
-        }
         options
     }
 
     pub(crate) fn registry_options(&self) -> RegistryOptions {
-        let mut options = RegistryOptions::new(rempart_image::blob_dir(&self.cache_dir));
-        options.username.clone_from(&self.registry.username);
-        options.password.clone_from(&self.registry.password);
-        options.insecure = self.registry.insecure;
-        options
-            .ca_certificates
-            .clone_from(&self.registry.ca_certificates);
-        if let Some(total) = self.registry.pull_timeout {
-            options.timeouts.total = total;
-        }
-        options
+        self.registry
+            .options(rempart_image::blob_dir(&self.cache_dir))
     }
 }
 

@@ -109,6 +109,7 @@ fn server_config(args: &ServerRunArgs) -> Result<ServerConfig> {
         insecure: args.insecure_registry,
         ca_certificates: args.registry_ca.clone(),
         pull_timeout: args.pull_timeout,
+        request_timeout: args.registry_timeout,
     };
     Ok(config)
 }

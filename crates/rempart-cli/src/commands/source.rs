@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use rempart_image::{
-    DockerArchive, ImageSource, OciLayout, Platform, RegistryImage, RegistryOptions,
+    DockerArchive, ImageSource, OciLayout, Platform, RegistryImage, RegistrySettings,
 };
 
 use crate::cli::SourceArgs;
@@ -66,20 +66,15 @@ pub(crate) fn open_reference(
     args: &SourceArgs,
     cache: &Path,
 ) -> Result<Box<dyn ImageSource>> {
-    let mut options = RegistryOptions::new(rempart_image::blob_dir(cache));
-    options.username.clone_from(&args.username);
-    options.password.clone_from(&args.password);
-    options.insecure = args.insecure;
-    options.ca_certificates.clone_from(&args.ca_certs);
-    if let Some(total) = args.timeout {
-        options.timeouts.total = total;
+    let options = RegistrySettings {
+        username: args.username.clone(),
+        password: args.password.clone(),
+        insecure: args.insecure,
+        ca_certificates: args.ca_certs.clone(),
+        pull_timeout: args.timeout,
+        request_timeout: args.registry_timeout,
     }
-    if let Some(each) = args.registry_timeout {
-        options.timeouts.connect = each;
-        options.timeouts.first_byte = each;
-        options.timeouts.idle = each;
-        options.timeouts.document = options.timeouts.document.max(each);
-    }
+    .options(rempart_image::blob_dir(cache));
     let image = RegistryImage::open(reference, &platform(args)?, &options)
         .with_context(|| format!("cannot pull {reference}"))?;
     Ok(Box::new(image))

@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
+use std::time::Duration;
 
 use oci_spec::distribution::Reference;
 use rempart_core::ImageMetadata;
@@ -74,6 +75,57 @@ impl RegistryOptions {
             timeouts: RegistryTimeouts::default(),
             max_blob_bytes: Limits::default().max_layer_bytes,
         }
+    }
+}
+
+/// What a user sets about reaching registries (command-line flags, the server's settings), made
+/// into [`RegistryOptions`] in one place for every caller.
+#[derive(Clone, Default)]
+pub struct RegistrySettings {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Plain HTTP and unverified TLS (test set-ups only).
+    pub insecure: bool,
+    /// Extra PEM certificate authorities to trust.
+    pub ca_certificates: Vec<PathBuf>,
+    /// The time limit for one whole pull.
+    pub pull_timeout: Option<Duration>,
+    /// The time limit for connecting, for the first byte of an answer and between two bytes.
+    pub request_timeout: Option<Duration>,
+}
+
+impl RegistrySettings {
+    /// The options for pulls that store verified blobs under `blob_dir`.
+    pub fn options(&self, blob_dir: PathBuf) -> RegistryOptions {
+        let mut options = RegistryOptions::new(blob_dir);
+        options.username.clone_from(&self.username);
+        options.password.clone_from(&self.password);
+        options.insecure = self.insecure;
+        options.ca_certificates.clone_from(&self.ca_certificates);
+        if let Some(total) = self.pull_timeout {
+            options.timeouts.total = total;
+        }
+        if let Some(each) = self.request_timeout {
+            options.timeouts.connect = each;
+            options.timeouts.first_byte = each;
+            options.timeouts.idle = each;
+            options.timeouts.document = options.timeouts.document.max(each);
+        }
+        options
+    }
+}
+
+impl std::fmt::Debug for RegistrySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print a secret, even in a debug log.
+        f.debug_struct("RegistrySettings")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("insecure", &self.insecure)
+            .field("ca_certificates", &self.ca_certificates)
+            .field("pull_timeout", &self.pull_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
     }
 }
 
