@@ -38,6 +38,7 @@ pub use github::scan_workflow;
 pub use image::ImageConfigChecks;
 pub use kubernetes::{
     KubeOptions, KubeReport, LATEST_PSS_MINOR, PssLevel, PssVersion, PssViolation, WorkloadLevel,
-    evaluate_pod_security, scan_kubernetes, scan_kubernetes_set, scan_kubernetes_with,
+    evaluate_pod_security, load_manifest_documents, scan_kubernetes, scan_kubernetes_set,
+    scan_kubernetes_with,
 };
 pub use rego::{MAX_POLICY_FILE_BYTES, RegoLimits, RegoPolicies};

@@ -28,6 +28,19 @@ use model::Object;
 pub use pss::{LATEST_PSS_MINOR, PssLevel, PssVersion};
 pub(crate) use yaml::{MAX_MANIFEST_BYTES, load as load_yaml};
 
+/// Reads a manifest file's YAML (or JSON) documents under the limits every manifest check uses
+/// (size, documents, depth, aliases): each document's first line and value, empty documents
+/// left out. `List` kinds are not unpacked.
+pub fn load_manifest_documents(
+    path: &str,
+    text: &str,
+) -> Result<Vec<(u32, serde_json::Value)>, MisconfigError> {
+    Ok(yaml::load(path, text)?
+        .into_iter()
+        .map(|document| (document.line, document.value))
+        .collect())
+}
+
 /// One failed Pod Security Standards control, for callers judging a single object (admission).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PssViolation {
@@ -42,8 +55,8 @@ pub struct PssViolation {
     pub message: String,
 }
 
-/// Judges the pod a single object runs (a Pod, or the pod template of a Deployment, ReplicaSet,
-/// StatefulSet, DaemonSet, Job, CronJob or ReplicationController) against every Pod Security
+/// Judges the pod a single object runs (a Pod, or the pod template of a `Deployment`,
+/// `ReplicaSet`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob` or `ReplicationController`) against every Pod Security
 /// Standards control as of `version`: the level it meets and each failed control. `None` when the
 /// object runs no pod (another kind, or a workload without a template).
 ///
@@ -67,7 +80,10 @@ pub fn evaluate_pod_security(
                     } else if let Some(name) = label.strip_prefix("ephemeral container ") {
                         ("ephemeralContainers", name)
                     } else {
-                        ("containers", label.strip_prefix("container ").unwrap_or(label))
+                        (
+                            "containers",
+                            label.strip_prefix("container ").unwrap_or(label),
+                        )
                     };
                     (Some(list), Some(name.to_owned()))
                 }
