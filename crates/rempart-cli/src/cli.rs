@@ -76,13 +76,50 @@ pub(crate) enum Command {
     Rules(RulesArgs),
     /// Run the scan server (API, queue, verdicts, audit log), or manage its tokens.
     Server(ServerArgs),
+    /// Decide, as the admission webhooks would, whether the workloads of Kubernetes manifests
+    /// may run under an admission policy (exit 1 when one would be denied).
+    Admit(AdmitArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct AdmitArgs {
+    /// Manifest files (YAML or JSON, several documents, `List` kinds).
+    #[arg(required = true)]
+    pub(crate) manifests: Vec<PathBuf>,
+    /// The admission policy (YAML or JSON).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: PathBuf,
+    /// Image verdicts: a JSON file `{"verdicts": [{"image", "digest", "passed", "reasons",
+    /// "policy", "scanned_at"}]}` (entries as the server's verdict endpoint answers).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) verdicts: Vec<PathBuf>,
+    /// Ask a running `rempart server` for the verdicts of images pinned by digest.
+    #[arg(long, value_name = "URL", requires = "token")]
+    pub(crate) server: Option<String>,
+    /// A viewer token for `--server`.
+    #[arg(long, env = "REMPART_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
+    /// The namespace of objects that name none (as `kubectl apply -n`).
+    #[arg(short, long, default_value = "default")]
+    pub(crate) namespace: String,
+    /// A label of a namespace, `NAMESPACE:KEY=VALUE` (repeatable); Namespace objects among the
+    /// manifests give theirs too.
+    #[arg(long, value_name = "NS:KEY=VALUE")]
+    pub(crate) namespace_label: Vec<String>,
+    /// The operation to decide on: create or update.
+    #[arg(long, default_value = "create")]
+    pub(crate) operation: String,
+    /// table or json.
+    #[arg(short, long, default_value = "table")]
+    pub(crate) format: String,
 }
 
 #[derive(Args, Debug)]
 pub(crate) struct RulesArgs {
     /// A rule code from a report: shows what it detects, why it matters and how to fix it.
     pub(crate) code: Option<String>,
-    /// Only the rules of these scanners (comma-separated: secret, malware, misconfig).
+    /// Only the rules of these scanners (comma-separated: secret, malware, misconfig), or of
+    /// admission control (admission).
     #[arg(long, value_delimiter = ',')]
     pub(crate) scanners: Vec<String>,
     /// table or json.

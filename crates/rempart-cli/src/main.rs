@@ -50,6 +50,7 @@ fn main() -> ExitCode {
         Command::Db { command } => commands::db::run(command, cli.quiet),
         Command::Rules(args) => commands::rules::run(&args),
         Command::Server(args) => commands::server::run(&args),
+        Command::Admit(args) => commands::admit::run(&args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

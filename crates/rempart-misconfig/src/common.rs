@@ -139,16 +139,16 @@ pub(crate) fn is_placeholder_value(value: &str) -> bool {
 
 /// A parsed image reference (`registry/repo:tag@digest`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ImageRef {
+pub struct ImageRef {
     /// `docker.io` when the reference names none.
-    pub(crate) registry: String,
-    pub(crate) repository: String,
-    pub(crate) tag: Option<String>,
-    pub(crate) digest: Option<String>,
+    pub registry: String,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
 }
 
 impl ImageRef {
-    pub(crate) fn parse(reference: &str) -> ImageRef {
+    pub fn parse(reference: &str) -> ImageRef {
         let (rest, digest) = match reference.split_once('@') {
             Some((rest, digest)) => (rest, Some(digest.to_owned())),
             None => (reference, None),
@@ -178,7 +178,7 @@ impl ImageRef {
     }
 
     /// The tag that will actually be pulled: `latest` when none is given.
-    pub(crate) fn is_latest(&self) -> bool {
+    pub fn is_latest(&self) -> bool {
         self.digest.is_none() && self.tag.as_deref().is_none_or(|tag| tag == "latest")
     }
 }

@@ -26,6 +26,7 @@ mod kubernetes;
 mod rego;
 
 pub use check::{CheckDoc, CheckTarget};
+pub use common::ImageRef;
 pub use compose::scan_compose;
 pub use detect::{
     ConfigKind, ConfigOptions, checks, detect_kind, is_dockerfile_name, scan_config_file,
@@ -36,7 +37,8 @@ pub use error::MisconfigError;
 pub use github::scan_workflow;
 pub use image::ImageConfigChecks;
 pub use kubernetes::{
-    KubeOptions, KubeReport, LATEST_PSS_MINOR, PssLevel, PssVersion, WorkloadLevel,
-    scan_kubernetes, scan_kubernetes_set, scan_kubernetes_with,
+    KubeOptions, KubeReport, LATEST_PSS_MINOR, PssLevel, PssVersion, PssViolation, WorkloadLevel,
+    evaluate_pod_security, load_manifest_documents, scan_kubernetes, scan_kubernetes_set,
+    scan_kubernetes_with,
 };
 pub use rego::{MAX_POLICY_FILE_BYTES, RegoLimits, RegoPolicies};

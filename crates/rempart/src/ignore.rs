@@ -181,7 +181,7 @@ impl IgnoreEntry {
 }
 
 /// `YYYY-MM-DD` as a comparable number.
-fn parse_date(text: &str) -> Option<u32> {
+pub(crate) fn parse_date(text: &str) -> Option<u32> {
     let mut parts = text.trim().splitn(3, '-');
     let year: u32 = parts.next()?.parse().ok()?;
     let month: u32 = parts.next()?.parse().ok()?;

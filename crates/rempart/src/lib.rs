@@ -5,6 +5,7 @@
 //! image-level analyzers (configuration checks, vulnerability matching) run on the merged view.
 //! [`build_analyzers`] turns what the user asked for into analyzers; [`Policy`] filters findings.
 
+mod admission;
 mod analyzers;
 mod assemble;
 mod cache;
@@ -22,6 +23,14 @@ mod scanner;
 mod selection;
 mod vex;
 
+pub use admission::{
+    AdmissionPolicy, AdmissionPolicyError, AdmissionRequest, AdmissionRuleDoc, AllowedImagesRule,
+    ContainerImage, ContainerKind, ContainerRef, Decision, ExemptedReason, Exemption, ImageVerdict,
+    MAX_ADMISSION_POLICY_BYTES, NoVerdicts, ObjectRef, Operation, PodSecurityRule, PssProfile,
+    Reason, RuleMode, RuleSet, SimpleRule, UnscannedMode, VerdictLookup, VerdictMap, VerdictQuery,
+    VerdictRule, VerdictSource, admission_rules, containers_of, fetch_server_verdicts,
+    is_workload_kind,
+};
 pub use analyzers::{AnalyzerConfig, AnalyzerError, Analyzers, build_analyzers, load_policies};
 pub use cache::{LayerCache, SharedLayerResults};
 pub use database::{
@@ -36,7 +45,7 @@ pub use ignore::{IgnoreEntry, IgnoreList};
 pub use policy::{Policy, PolicyOutcome, Suppression, Verdict};
 pub use policy_document::{MAX_POLICY_DOCUMENT_BYTES, PolicyDocument};
 pub use rempart_malware::{DEFAULT_MAX_FILE_SIZE as MALWARE_DEFAULT_MAX_FILE_SIZE, MalwareConfig};
-pub use rule_docs::{RuleDoc, rule_docs};
+pub use rule_docs::{RuleDoc, RuleFamily, rule_docs};
 pub use scanner::{LayerSource, Progress, ProgressFn, ScanOptions, ScanOutcome, Scanner};
 pub use selection::{SelectionError, SeverityLists, parse_scanners, parse_severities};
 pub use vex::{VexStatement, load_vex};

@@ -4,25 +4,59 @@
 use rempart_core::{ScannerKind, Severity};
 use serde::Serialize;
 
+/// Which part of rempart applies a rule: one of the scanners, or admission control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleFamily {
+    Secret,
+    Malware,
+    Misconfig,
+    /// The admission rules (`ADM-…`): `rempart admit` and the server's webhooks.
+    Admission,
+}
+
+impl RuleFamily {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleFamily::Secret => "secret",
+            RuleFamily::Malware => "malware",
+            RuleFamily::Misconfig => "misconfig",
+            RuleFamily::Admission => "admission",
+        }
+    }
+
+    /// The family of a scanner's rules.
+    pub fn of_scanner(scanner: ScannerKind) -> Option<RuleFamily> {
+        match scanner {
+            ScannerKind::Secret => Some(RuleFamily::Secret),
+            ScannerKind::Malware => Some(RuleFamily::Malware),
+            ScannerKind::Misconfig => Some(RuleFamily::Misconfig),
+            ScannerKind::Vuln => None,
+        }
+    }
+}
+
 /// One built-in rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleDoc {
     /// Stable code, never reused (`SEC-AWS-ACCESS-KEY-ID`, `MAL-REVSHELL`, `K8S-PSS-PRIVILEGED`).
     pub code: String,
-    pub scanner: ScannerKind,
+    /// Kept under this name in JSON (`"scanner": "admission"`) for readers of earlier output.
+    pub scanner: RuleFamily,
     pub severity: Severity,
     pub title: String,
     /// What the rule detects, why it matters, how to fix it.
     pub doc: String,
 }
 
-/// The built-in secret, malware and misconfiguration rules, each scanner's in code order.
+/// The built-in secret, malware, misconfiguration and admission rules, each family's in code
+/// order.
 pub fn rule_docs() -> Vec<RuleDoc> {
     let mut docs: Vec<RuleDoc> = rempart_secrets::builtin_rules()
         .into_iter()
         .map(|rule| RuleDoc {
             code: rule.code,
-            scanner: ScannerKind::Secret,
+            scanner: RuleFamily::Secret,
             severity: rule.severity,
             title: rule.title,
             doc: rule.doc,
@@ -43,7 +77,7 @@ pub fn rule_docs() -> Vec<RuleDoc> {
                 rule.description, rule.namespace, rule.name
             ),
             code: rule.code,
-            scanner: ScannerKind::Malware,
+            scanner: RuleFamily::Malware,
             severity: rule.severity,
             title: rule.description,
         })
@@ -57,10 +91,21 @@ pub fn rule_docs() -> Vec<RuleDoc> {
             .into_iter()
             .map(|check| RuleDoc {
                 code: check.code.to_owned(),
-                scanner: ScannerKind::Misconfig,
+                scanner: RuleFamily::Misconfig,
                 severity: check.severity,
                 title: check.title.to_owned(),
                 doc: check.doc.to_owned(),
+            }),
+    );
+    docs.extend(
+        crate::admission::admission_rules()
+            .into_iter()
+            .map(|rule| RuleDoc {
+                code: rule.code.to_owned(),
+                scanner: RuleFamily::Admission,
+                severity: rule.severity,
+                title: rule.title.to_owned(),
+                doc: rule.doc.to_owned(),
             }),
     );
     docs

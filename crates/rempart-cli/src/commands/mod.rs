@@ -1,3 +1,4 @@
+pub(crate) mod admit;
 pub(crate) mod config;
 pub(crate) mod db;
 pub(crate) mod rules;

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Result;
-use rempart::{RuleDoc, rule_docs};
+use rempart::{RuleDoc, RuleFamily, rule_docs};
 
 use crate::Outcome;
 use crate::cli::RulesArgs;
@@ -12,7 +12,23 @@ use crate::context::{parse_scanners, write_stdout};
 pub(crate) fn run(args: &RulesArgs) -> Result<Outcome> {
     let mut rules = rule_docs();
     if !args.scanners.is_empty() {
-        let wanted = parse_scanners(&args.scanners)?;
+        // `admission` is a family of rules but not a scanner a scan can select.
+        let (admission, scanners): (Vec<String>, Vec<String>) = args
+            .scanners
+            .iter()
+            .cloned()
+            .partition(|name| name.trim().eq_ignore_ascii_case("admission"));
+        let mut wanted: Vec<RuleFamily> = if scanners.is_empty() {
+            Vec::new()
+        } else {
+            parse_scanners(&scanners)?
+                .into_iter()
+                .filter_map(RuleFamily::of_scanner)
+                .collect()
+        };
+        if !admission.is_empty() {
+            wanted.push(RuleFamily::Admission);
+        }
         rules.retain(|rule| wanted.contains(&rule.scanner));
     }
     if let Some(code) = &args.code {

@@ -28,6 +28,78 @@ use model::Object;
 pub use pss::{LATEST_PSS_MINOR, PssLevel, PssVersion};
 pub(crate) use yaml::{MAX_MANIFEST_BYTES, load as load_yaml};
 
+/// Reads a manifest file's YAML (or JSON) documents under the limits every manifest check uses
+/// (size, documents, depth, aliases): each document's first line and value, empty documents
+/// left out. `List` kinds are not unpacked.
+pub fn load_manifest_documents(
+    path: &str,
+    text: &str,
+) -> Result<Vec<(u32, serde_json::Value)>, MisconfigError> {
+    Ok(yaml::load(path, text)?
+        .into_iter()
+        .map(|document| (document.line, document.value))
+        .collect())
+}
+
+/// One failed Pod Security Standards control, for callers judging a single object (admission).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PssViolation {
+    /// The control's code (`K8S-PSS-PRIVILEGED`).
+    pub code: &'static str,
+    /// The profile the control belongs to: `Baseline` controls also bind `Restricted`.
+    pub profile: PssLevel,
+    /// `containers`, `initContainers` or `ephemeralContainers`; `None` for pod-level fields.
+    pub container_list: Option<&'static str>,
+    pub container_name: Option<String>,
+    /// Which field holds which value, and what is allowed.
+    pub message: String,
+}
+
+/// Judges the pod a single object runs (a Pod, or the pod template of a `Deployment`,
+/// `ReplicaSet`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob` or `ReplicationController`) against every Pod Security
+/// Standards control as of `version`: the level it meets and each failed control. `None` when the
+/// object runs no pod (another kind, or a workload without a template).
+///
+/// The same controls as [`scan_kubernetes`] reports, so a manifest check and an admission
+/// decision never disagree.
+pub fn evaluate_pod_security(
+    object: &serde_json::Value,
+    version: PssVersion,
+) -> Option<(PssLevel, Vec<PssViolation>)> {
+    let object = Object::new(object, 0, 1, 1)?;
+    let pod = object.pod()?;
+    let (level, violations) = pss::evaluate(&pod, version);
+    let violations = violations
+        .into_iter()
+        .map(|(check, violation)| {
+            let (container_list, container_name) = match violation.container.as_deref() {
+                None => (None, None),
+                Some(label) => {
+                    let (list, name) = if let Some(name) = label.strip_prefix("init container ") {
+                        ("initContainers", name)
+                    } else if let Some(name) = label.strip_prefix("ephemeral container ") {
+                        ("ephemeralContainers", name)
+                    } else {
+                        (
+                            "containers",
+                            label.strip_prefix("container ").unwrap_or(label),
+                        )
+                    };
+                    (Some(list), Some(name.to_owned()))
+                }
+            };
+            PssViolation {
+                code: check.code,
+                profile: pss::profile_of(check.code),
+                container_list,
+                container_name,
+                message: violation.message,
+            }
+        })
+        .collect();
+    Some((level, violations))
+}
+
 /// Settings of the Kubernetes checks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KubeOptions {

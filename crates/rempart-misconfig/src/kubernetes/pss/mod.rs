@@ -161,6 +161,14 @@ pub(crate) fn docs() -> impl Iterator<Item = CheckDoc> {
     CONTROLS.iter().map(|(doc, _, _)| *doc)
 }
 
+/// The profile a control belongs to (`Restricted` for a code that is not a control's).
+pub(crate) fn profile_of(code: &str) -> PssLevel {
+    CONTROLS
+        .iter()
+        .find(|(doc, _, _)| doc.code == code)
+        .map_or(PssLevel::Restricted, |(_, profile, _)| *profile)
+}
+
 /// Evaluates every control as of `version`; returns the level the pod meets and the violations
 /// found.
 pub(crate) fn evaluate(
