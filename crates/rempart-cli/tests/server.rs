@@ -601,6 +601,23 @@ fn sample_layout() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-image")
 }
 
+/// `rempart image --format json` of the sample image, what the server's reports are compared
+/// with: scanned once for the test binary.
+fn cli_report_of_sample() -> &'static Value {
+    static REPORT: OnceLock<Value> = OnceLock::new();
+    REPORT.get_or_init(|| {
+        let cache = tempfile::tempdir().unwrap();
+        let cli = rempart()
+            .args(["image", "--format", "json", "--cache-dir"])
+            .arg(cache.path())
+            .arg("--input")
+            .arg(sample_layout())
+            .output()
+            .unwrap();
+        serde_json::from_slice(&cli.stdout).unwrap()
+    })
+}
+
 /// The sample image as a `docker save` archive.
 fn sample_archive() -> &'static Path {
     static ARCHIVE: OnceLock<PathBuf> = OnceLock::new();
@@ -796,15 +813,7 @@ fn an_uploaded_image_gets_the_cli_report_in_every_format_and_a_verdict() {
     let served = get(&format!("/v1/images/{digest}/report"), admin());
     assert_eq!(served.content_type, "application/json");
     let served = served.json();
-    let cache = tempfile::tempdir().unwrap();
-    let cli = rempart()
-        .args(["image", "--format", "json", "--cache-dir"])
-        .arg(cache.path())
-        .arg("--input")
-        .arg(sample_layout())
-        .output()
-        .unwrap();
-    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    let cli = cli_report_of_sample();
     assert_eq!(served["schema_version"], cli["schema_version"]);
     let ids = |report: &Value| {
         let mut ids: Vec<String> = report["findings"]
@@ -816,7 +825,7 @@ fn an_uploaded_image_gets_the_cli_report_in_every_format_and_a_verdict() {
         ids.sort();
         ids
     };
-    assert_eq!(ids(&served), ids(&cli));
+    assert_eq!(ids(&served), ids(cli));
 
     for (format, content_type, start) in [
         ("table", "text/plain; charset=utf-8", "sample:1 (image)"),
@@ -2076,15 +2085,7 @@ fn harbor_gets_the_reports_of_an_image_and_its_credentials_are_never_kept() {
     assert_eq!(report["scanner"]["name"], "rempart");
 
     // The CLI's vulnerability findings for the same image, and nothing else.
-    let cache = tempfile::tempdir().unwrap();
-    let cli = rempart()
-        .args(["image", "--format", "json", "--cache-dir"])
-        .arg(cache.path())
-        .arg("--input")
-        .arg(sample_layout())
-        .output()
-        .unwrap();
-    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    let cli = cli_report_of_sample();
     let mut expected: Vec<(String, String, String)> = cli["findings"]
         .as_array()
         .unwrap()

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::access::authorize;
-use super::{ApiError, ListQuery, parse_json};
+use super::{ApiError, ListQuery, page_limit, parse_json};
 use crate::auth::{check_scopes, new_token, random_hex};
 use crate::clock::now_millis;
 use crate::state::AppState;
@@ -249,7 +249,7 @@ pub(crate) async fn audit(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, Role::Admin).await?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = page_limit(query.limit);
     let entries = state
         .with_store(move |store| store.audit(limit, query.before))
         .await?;

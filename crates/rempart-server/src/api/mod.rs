@@ -182,8 +182,13 @@ pub(crate) struct ListQuery {
 
 impl ListQuery {
     pub(crate) fn limit(&self) -> i64 {
-        self.limit.unwrap_or(100).clamp(1, 1000)
+        page_limit(self.limit)
     }
+}
+
+/// The page size of every listing: 100 by default, 1 to 1,000.
+pub(crate) fn page_limit(asked: Option<i64>) -> i64 {
+    asked.unwrap_or(100).clamp(1, 1000)
 }
 
 /// Reads a JSON body, naming what is wrong with it.

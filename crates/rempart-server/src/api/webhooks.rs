@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ApiError;
 use super::access::authorize;
+use super::{ApiError, page_limit};
 use crate::clock::now_millis;
 use crate::state::AppState;
 use crate::store::{DeliveryRecord, DeliveryState, NewAudit, Role};
@@ -66,7 +66,7 @@ pub(crate) async fn deliveries(
             ))
         })?),
     };
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = page_limit(query.limit);
     let deliveries = state
         .with_store(move |store| store.deliveries(wanted, limit))
         .await?;
