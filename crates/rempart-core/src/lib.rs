@@ -28,4 +28,4 @@ pub use package::{Dependency, Ecosystem, Package, SourcePackage};
 pub use path::{PathError, escape_non_utf8, normalize_entry_path, resolve_symlink};
 pub use result::{LayerSummary, REPORT_SCHEMA_VERSION, ScanResult, VulnerabilityData};
 pub use severity::{ParseSeverityError, Severity};
-pub use text::{fnv1a, parse_duration, percent_decode};
+pub use text::{error_chain, fnv1a, parse_duration, percent_decode};

@@ -113,7 +113,7 @@ impl PostgresStore {
         result.map_err(|failure| StoreError::Backend {
             store: self.name.clone(),
             message: match failure {
-                Failure::Database(error) => pool::error_text(&error),
+                Failure::Database(error) => rempart_core::error_chain(&error),
                 Failure::Pool(error) => format!("no connection: {error}"),
                 Failure::Decode(message) => message,
             },

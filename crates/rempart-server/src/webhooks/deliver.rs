@@ -91,18 +91,12 @@ impl Sender {
 
 /// reqwest's message and its causes (the outer one alone says little: "error sending request").
 fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() {
-        "timed out".to_owned()
+    let chain = rempart_core::error_chain(error);
+    if error.is_timeout() {
+        format!("timed out: {chain}")
     } else {
-        error.to_string()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+        chain
     }
-    text
 }
 
 /// One delivery task: until shutdown, take the next due delivery and attempt it.

@@ -218,7 +218,7 @@ impl DistributionClient {
     /// or wrong certificate), a bad address or anything else unknown would.
     fn transport_error(&self, what: &str, error: &reqwest::Error) -> ImageError {
         use std::io::ErrorKind;
-        let message = format!("{what}: {}", error_chain(error));
+        let message = format!("{what}: {}", rempart_core::error_chain(error));
         let mut transient = error.is_timeout();
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
         while let Some(inner) = cause {
@@ -724,7 +724,7 @@ impl DistributionClient {
             ))),
             Ok(Err(e)) => Err(self.unavailable(format!(
                 "{what}: interrupted after {received} bytes: {}",
-                error_chain(&e)
+                rempart_core::error_chain(&e)
             ))),
             Err(_) => Err(self.unavailable(format!(
                 "{what}: nothing received for {} s after {received} bytes",
@@ -1082,22 +1082,6 @@ fn header_value(text: &str) -> Result<HeaderValue, String> {
         HeaderValue::from_str(text).map_err(|_| "the credentials cannot be sent in a header")?;
     value.set_sensitive(true);
     Ok(value)
-}
-
-/// An error and its causes on one line: reqwest's own message is often just "error sending
-/// request", with the useful part (refused, TLS, DNS, redirects) in its sources.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let shown = cause.to_string();
-        if !text.contains(&shown) {
-            text.push_str(": ");
-            text.push_str(&shown);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// A `WWW-Authenticate` challenge: its scheme and parameters.

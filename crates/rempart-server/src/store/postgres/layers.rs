@@ -86,7 +86,7 @@ impl SharedLayers {
             transaction.commit()?;
             Ok(value)
         };
-        run(&mut client).map_err(|e| format!("{}: {}", self.name, pool::error_text(&e)))
+        run(&mut client).map_err(|e| format!("{}: {}", self.name, rempart_core::error_chain(&e)))
     }
 }
 

@@ -20,7 +20,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// adding what the server needs when the URL does not say; its TLS settings apart.
 pub(super) fn parse_config(location: &str) -> Result<(Config, TlsSettings), String> {
     let (rest, settings) = tls::split_settings(location)?;
-    let mut config: Config = rest.parse().map_err(|e: postgres::Error| error_text(&e))?;
+    let mut config: Config = rest
+        .parse()
+        .map_err(|e: postgres::Error| rempart_core::error_chain(&e))?;
     config.ssl_mode(settings.mode);
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
@@ -56,21 +58,6 @@ pub(super) fn describe(config: &Config) -> String {
     }
     if let Some(name) = config.get_dbname() {
         let _ = write!(text, "/{name}");
-    }
-    text
-}
-
-/// An error with its causes: the client's own messages ("db error", "error connecting to
-/// server") say what failed only together with their source.
-pub(super) fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        let line = inner.to_string();
-        if !text.ends_with(&line) {
-            let _ = write!(text, ": {line}");
-        }
-        cause = inner.source();
     }
     text
 }
@@ -113,7 +100,7 @@ impl r2d2::ManageConnection for Manager {
             None => self.config.connect(NoTls),
         };
         connected.map_err(|e| {
-            let mut text = error_text(&e);
+            let mut text = rempart_core::error_chain(&e);
             if text.contains("invalid peer certificate") {
                 text.push_str(
                     " (give the CA that signed the database's certificate with \
@@ -128,7 +115,7 @@ impl r2d2::ManageConnection for Manager {
         client
             .simple_query("")
             .map(|_| ())
-            .map_err(|e| ConnectError(error_text(&e)))
+            .map_err(|e| ConnectError(rempart_core::error_chain(&e)))
     }
 
     fn has_broken(&self, client: &mut Client) -> bool {
