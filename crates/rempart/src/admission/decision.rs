@@ -146,6 +146,10 @@ pub struct Decision {
     pub exempted: Vec<ExemptedReason>,
     /// The exemptions that covered a reason (1-based positions), for unused-exemption reports.
     pub exemptions_used: Vec<usize>,
+    /// The expired exemptions that would have covered a reason (already reported as
+    /// `ADM-EXEMPTION-EXPIRED`, so not reported again as unused).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exemptions_expired: Vec<usize>,
 }
 
 impl Decision {
@@ -275,6 +279,7 @@ impl AdmissionPolicy {
             warnings: Vec::new(),
             exempted: Vec::new(),
             exemptions_used: Vec::new(),
+            exemptions_expired: Vec::new(),
         };
         if matches!(request.operation, Operation::Delete | Operation::Connect) {
             decision.skipped = Some("only CREATE and UPDATE are checked".to_owned());
@@ -389,6 +394,21 @@ impl AdmissionPolicy {
         &self.default
     }
 
+    /// The scan policy whose verdicts the namespace's rules require (`None` when they have no
+    /// verdict rule), chosen as a decision chooses its rules.
+    pub fn verdict_policy_for(
+        &self,
+        namespace: &str,
+        labels: Option<&BTreeMap<String, String>>,
+    ) -> Option<&str> {
+        let rules = self
+            .selections
+            .iter()
+            .find(|selection| matches!(selection.matches(namespace, labels), SelectionMatch::Yes))
+            .map_or(&self.default, |selection| &selection.rules);
+        rules.verdict.as_ref().map(|(rule, _)| rule.policy.as_str())
+    }
+
     /// Applies exemptions and modes: each raised reason becomes a denial, a warning, or an
     /// exempted reason.
     fn settle(
@@ -446,17 +466,24 @@ impl AdmissionPolicy {
             }
         }
         decision.exemptions_used = used.into_iter().collect();
+        decision.exemptions_expired = expired_warned.into_iter().collect();
         decision.allowed = decision.denials.is_empty();
     }
 
-    /// The exemptions no decision among `decisions` used, for the unused-exemption report.
+    /// The exemptions no decision among `decisions` used, for the unused-exemption report; an
+    /// expired one a decision already reported as expired is not reported again.
     pub fn unused_exemptions<'p>(
         &'p self,
         decisions: &[Decision],
     ) -> Vec<&'p super::policy::Exemption> {
         let used: BTreeSet<usize> = decisions
             .iter()
-            .flat_map(|d| d.exemptions_used.iter().copied())
+            .flat_map(|d| {
+                d.exemptions_used
+                    .iter()
+                    .chain(&d.exemptions_expired)
+                    .copied()
+            })
             .collect();
         self.exemptions
             .iter()
@@ -641,6 +668,7 @@ fn image_rules(
             exemptable: true,
         });
     };
+    let mut may_scan = true;
     if let Some((rule, globs)) = &rules.allowed {
         let repository = repository_of(&parsed);
         let short = format!("{}/{}", parsed.registry, parsed.repository);
@@ -648,6 +676,7 @@ fn image_rules(
             .iter()
             .any(|glob| glob.is_match(&repository) || glob.is_match(&short))
         {
+            may_scan = rule.mode == RuleMode::Audit;
             raise(
                 rules::image_registry::RULE.code,
                 rule.mode,
@@ -684,19 +713,29 @@ fn image_rules(
     }
     if let Some((rule, max_age)) = &rules.verdict {
         let digest = pinned_digest(&parsed);
-        let wants_scan = rule.unscanned == UnscannedMode::Scan;
         let lookup = verdicts.lookup(&VerdictQuery {
             image,
             digest,
             policy: &rule.policy,
-            scan_if_unknown: wants_scan,
+            unscanned: rule.unscanned,
+            may_scan,
         });
         let missing = |why: String| -> (RuleMode, String) {
             match rule.unscanned {
                 UnscannedMode::Deny => (rule.mode, format!("{why}; unscanned images are denied")),
+                UnscannedMode::Warn if verdicts.can_scan() && may_scan => (
+                    RuleMode::Audit,
+                    format!("{why}; a scan was queued (`unscanned: warn`)"),
+                ),
                 UnscannedMode::Warn => (
                     RuleMode::Audit,
                     format!("{why}; allowed with a warning (`unscanned: warn`): scan it"),
+                ),
+                UnscannedMode::Scan if verdicts.can_scan() && !may_scan => (
+                    rule.mode,
+                    format!(
+                        "{why}; it is not scanned, being from a repository the policy does not allow"
+                    ),
                 ),
                 UnscannedMode::Scan if verdicts.can_scan() => (
                     rule.mode,
@@ -744,9 +783,12 @@ fn image_rules(
                 }
             }
             VerdictLookup::Unknown { digest: resolved } => {
+                // The pinned digest is in the image reference the message starts with already:
+                // not repeated, as warnings are cut at 256 characters by the API server.
                 let subject = match (digest, resolved.as_deref()) {
-                    (Some(digest), _) | (None, Some(digest)) if is_sha256_digest(digest) => {
-                        digest.to_owned()
+                    (Some(digest), _) if is_sha256_digest(digest) => "the image".to_owned(),
+                    (None, Some(digest)) if is_sha256_digest(digest) => {
+                        format!("{digest} (the tag's digest)")
                     }
                     _ => "the image (a tag no verdict source resolved to a digest)".to_owned(),
                 };

@@ -211,6 +211,9 @@ pub(crate) struct Selection {
     pub(crate) rules: CompiledRules,
 }
 
+/// The label the API server sets on every namespace, to its name.
+const NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
 /// Whether a selection matches a namespace.
 pub(crate) enum SelectionMatch {
     Yes,
@@ -228,20 +231,25 @@ impl Selection {
         if !self.names.is_empty() && !self.names.iter().any(|glob| glob.is_match(namespace)) {
             return SelectionMatch::No;
         }
-        if self.labels.is_empty() {
-            return SelectionMatch::Yes;
+        // The API server gives every namespace this label, its name: known without the others.
+        let mut unknown = false;
+        for (key, value) in &self.labels {
+            let found = if key == NAME_LABEL {
+                Some(namespace)
+            } else if let Some(labels) = labels {
+                labels.get(key).map(String::as_str)
+            } else {
+                unknown = true;
+                continue;
+            };
+            if found != Some(value.as_str()) {
+                return SelectionMatch::No;
+            }
         }
-        let Some(labels) = labels else {
-            return SelectionMatch::LabelsUnknown;
-        };
-        if self
-            .labels
-            .iter()
-            .all(|(key, value)| labels.get(key) == Some(value))
-        {
-            SelectionMatch::Yes
+        if unknown {
+            SelectionMatch::LabelsUnknown
         } else {
-            SelectionMatch::No
+            SelectionMatch::Yes
         }
     }
 }

@@ -442,10 +442,7 @@ fn verdict_rule_reads_the_source() {
     assert_eq!(codes(&decision.denials), ["ADM-IMAGE-NO-VERDICT"]);
     assert_eq!(
         decision.denials[0].message,
-        format!(
-            "no verdict for {} under the scan policy `release`; unscanned images are denied",
-            digest('d')
-        )
+        "no verdict for the image under the scan policy `release`; unscanned images are denied"
     );
 }
 
@@ -453,7 +450,7 @@ fn verdict_rule_reads_the_source() {
 struct Scanning;
 impl VerdictSource for Scanning {
     fn lookup(&self, query: &VerdictQuery<'_>) -> VerdictLookup {
-        if query.scan_if_unknown {
+        if query.scan_if_unknown() {
             VerdictLookup::Known(ImageVerdict {
                 digest: format!("sha256:{}", "e".repeat(64)),
                 passed: true,
@@ -561,7 +558,8 @@ fn exemptions_used_expired_and_unused() {
         .iter()
         .map(|e| e.index)
         .collect();
-    assert_eq!(unused, [2, 3, 4]);
+    // Exemption 3 was reported as expired: not again as unused.
+    assert_eq!(unused, [2, 4]);
 }
 
 #[test]
@@ -694,4 +692,26 @@ fn verdict_files_are_read_strictly() {
         error.contains("verdicts[0]") && error.contains("pased"),
         "{error}"
     );
+}
+
+#[test]
+fn the_namespace_name_label_is_known_without_the_others() {
+    let policy = policy(
+        "version: 1\nnamespaces:\n  - name: by-name-label\n    match: {labels: {kubernetes.io/metadata.name: payments}}\n    rules:\n      images: {forbid_latest: {}}\n  - name: by-team\n    match: {labels: {kubernetes.io/metadata.name: shop, team: web}}\n    rules:\n      images: {forbid_latest: {}}\n",
+    );
+    // Labels unknown (an AdmissionReview carries none): the name label still selects.
+    let decision = decide(&policy, &pod("nginx"), "payments");
+    assert_eq!(decision.selection, "by-name-label");
+    assert_eq!(codes(&decision.denials), ["ADM-IMAGE-LATEST"]);
+    // Another label unknown: skipped with a warning, never guessed.
+    let decision = decide(&policy, &pod("nginx"), "shop");
+    assert_eq!(decision.selection, "default");
+    assert_eq!(codes(&decision.warnings), ["ADM-NAMESPACE-LABELS-UNKNOWN"]);
+    // The name not matching is a plain no, whatever else is unknown.
+    let decision = decide(&policy, &pod("nginx"), "billing");
+    assert!(decision.warnings.is_empty(), "{:?}", decision.warnings);
+    // Known labels: all must match.
+    let labels = BTreeMap::from([("team".to_owned(), "web".to_owned())]);
+    let decision = decide_with(&policy, &pod("nginx"), "shop", Some(&labels), &NoVerdicts);
+    assert_eq!(decision.selection, "by-team");
 }

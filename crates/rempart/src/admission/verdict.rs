@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::image::{is_sha256_digest, normalized};
+use super::policy::UnscannedMode;
 use crate::document::{DocumentError, read_capped};
 
 /// The verdict on one image under one scan policy.
@@ -34,9 +35,20 @@ pub struct VerdictQuery<'a> {
     pub digest: Option<&'a str>,
     /// The scan policy the verdict must be under.
     pub policy: &'a str,
-    /// The policy asks for a synchronous scan of an image without a verdict; a source that can
-    /// (`can_scan`) scans within its budget before answering.
-    pub scan_if_unknown: bool,
+    /// What the rule does with an image without a verdict. Under `scan`, a source that can
+    /// (`can_scan`) scans within its budget before answering; under `warn`, the server queues a
+    /// scan for later.
+    pub unscanned: UnscannedMode,
+    /// False when the image is denied anyway (not from an allowed repository): a source must
+    /// not scan or queue it, so that a pod naming any image cannot make the server pull it.
+    pub may_scan: bool,
+}
+
+impl VerdictQuery<'_> {
+    /// Whether the source should scan before answering, when it can.
+    pub fn scan_if_unknown(&self) -> bool {
+        self.may_scan && self.unscanned == UnscannedMode::Scan
+    }
 }
 
 /// The answer of a verdict source.
