@@ -88,6 +88,7 @@ pub(crate) fn check_all(store: &dyn Store) {
     a_scan_fails_after_its_last_attempt(store);
     released_and_retried_scans_go_back_to_the_queue(store);
     policies_are_versioned(store);
+    the_admission_policy_is_versioned_apart_from_scan_policies(store);
     verdicts_remember_the_previous_one(store);
     tokens_are_found_by_hash_until_revoked(store);
     the_audit_log_lists_newest_first(store);
@@ -299,6 +300,52 @@ fn policies_are_versioned(store: &dyn Store) {
         .map(|p| (p.name, p.version))
         .collect();
     assert_eq!(names, vec![("gate".into(), 2), ("other".into(), 1)]);
+}
+
+fn the_admission_policy_is_versioned_apart_from_scan_policies(store: &dyn Store) {
+    assert_eq!(store.admission_policy_version().unwrap(), None);
+    assert!(store.admission_policy(None).unwrap().is_none());
+    assert_eq!(
+        store.put_admission_policy("version: 1", "a", 10).unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .put_admission_policy("version: 1\ndefault: {}", "b", 11)
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.admission_policy_version().unwrap(), Some(2));
+    let latest = store.admission_policy(None).unwrap().unwrap();
+    assert_eq!(
+        (
+            latest.version,
+            latest.created_by.as_str(),
+            latest.created_at
+        ),
+        (2, "b", 11)
+    );
+    assert_eq!(
+        store.admission_policy(Some(1)).unwrap().unwrap().document,
+        "version: 1"
+    );
+    assert!(store.admission_policy(Some(3)).unwrap().is_none());
+    let history: Vec<_> = store
+        .admission_policy_history(10)
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.version, v.created_by))
+        .collect();
+    assert_eq!(history, vec![(2, "b".to_owned()), (1, "a".to_owned())]);
+    assert_eq!(store.admission_policy_history(1).unwrap().len(), 1);
+    // Not a scan policy: the scan policies' listing does not show it.
+    assert!(
+        store
+            .policies()
+            .unwrap()
+            .iter()
+            .all(|policy| policy.name != "admission")
+    );
 }
 
 fn verdicts_remember_the_previous_one(store: &dyn Store) {

@@ -16,7 +16,7 @@ pub(crate) use postgres::PostgresStore;
 pub(crate) use sqlite::SqliteStore;
 
 /// The schema version this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Why the store could not do what was asked. Names the store.
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +242,14 @@ pub(crate) struct PolicyRecord {
     pub(crate) version: i64,
     /// The document as written (YAML or JSON).
     pub(crate) document: String,
+    pub(crate) created_at: i64,
+    pub(crate) created_by: String,
+}
+
+/// One version of a versioned document, without the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct PolicyVersion {
+    pub(crate) version: i64,
     pub(crate) created_at: i64,
     pub(crate) created_by: String,
 }
@@ -602,6 +610,16 @@ pub(crate) trait Store: Send + Sync {
     fn policy(&self, name: &str, version: Option<i64>) -> Result<Option<PolicyRecord>, StoreError>;
     /// The latest version of each policy.
     fn policies(&self) -> Result<Vec<PolicyRecord>, StoreError>;
+
+    /// Stores a new version of the admission policy and returns its number.
+    fn put_admission_policy(&self, document: &str, by: &str, now: i64) -> Result<i64, StoreError>;
+    /// The admission policy's latest version, or the one asked for (named `admission`).
+    fn admission_policy(&self, version: Option<i64>) -> Result<Option<PolicyRecord>, StoreError>;
+    /// The admission policy's latest version number, `None` before the first (a cheap check
+    /// that replicas make often, to pick up a change made on another).
+    fn admission_policy_version(&self) -> Result<Option<i64>, StoreError>;
+    /// The admission policy's versions, newest first.
+    fn admission_policy_history(&self, limit: i64) -> Result<Vec<PolicyVersion>, StoreError>;
 
     /// Records a verdict and returns the one it replaces, if any.
     fn record_verdict(&self, verdict: &VerdictRecord) -> Result<Option<VerdictRecord>, StoreError>;

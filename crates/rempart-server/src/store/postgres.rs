@@ -22,9 +22,9 @@ use postgres::{Client, Row};
 
 use super::{
     AuditEntry, Completion, DeliveryOutcome, DeliveryRecord, DeliveryState, ImageOverview,
-    ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord, PromotionState,
-    QueuePolicy, Role, ScanRecord, ScanSource, ScanState, ScannedImage, SessionRecord,
-    SeverityCounts, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
+    ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PolicyVersion, PromotionRecord,
+    PromotionState, QueuePolicy, Role, ScanRecord, ScanSource, ScanState, ScannedImage,
+    SessionRecord, SeverityCounts, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
 };
 
 /// Connections per replica: its workers and concurrent requests; PostgreSQL's default limit
@@ -719,6 +719,66 @@ impl Store for PostgresStore {
                 &[],
             )?;
             rows(&found, policy_from_row)
+        })
+    }
+
+    fn put_admission_policy(&self, document: &str, by: &str, now: i64) -> Result<i64, StoreError> {
+        self.with(|c| {
+            let mut transaction = c.transaction()?;
+            // As for the scan policies: two replicas saving at once wait for each other.
+            transaction.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                &[&POLICY_LOCK, &"admission policy"],
+            )?;
+            let version: i64 = transaction
+                .query_one(
+                    "INSERT INTO admission_policies (version, document, created_at, created_by)
+                     SELECT coalesce(max(version), 0) + 1, $1::TEXT, $2::BIGINT, $3::TEXT
+                     FROM admission_policies
+                     RETURNING version",
+                    &[&document, &now, &by],
+                )?
+                .try_get(0)?;
+            transaction.commit()?;
+            Ok(version)
+        })
+    }
+
+    fn admission_policy(&self, version: Option<i64>) -> Result<Option<PolicyRecord>, StoreError> {
+        self.with(|c| {
+            c.query_opt(
+                "SELECT 'admission', version, document, created_at, created_by FROM admission_policies
+                 WHERE ($1::BIGINT IS NULL OR version = $1) ORDER BY version DESC LIMIT 1",
+                &[&version],
+            )?
+            .as_ref()
+            .map(policy_from_row)
+            .transpose()
+        })
+    }
+
+    fn admission_policy_version(&self) -> Result<Option<i64>, StoreError> {
+        self.with(|c| {
+            Ok(
+                c.query_one("SELECT max(version) FROM admission_policies", &[])?
+                    .try_get(0)?,
+            )
+        })
+    }
+
+    fn admission_policy_history(&self, limit: i64) -> Result<Vec<PolicyVersion>, StoreError> {
+        self.with(|c| {
+            let found = c.query(
+                "SELECT version, created_at, created_by FROM admission_policies ORDER BY version DESC LIMIT $1",
+                &[&limit],
+            )?;
+            rows(&found, |row| {
+                Ok(PolicyVersion {
+                    version: row.try_get(0)?,
+                    created_at: row.try_get(1)?,
+                    created_by: row.try_get(2)?,
+                })
+            })
         })
     }
 

@@ -10,13 +10,14 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
     AuditEntry, Completion, DeliveryOutcome, DeliveryRecord, DeliveryState, ImageOverview,
-    ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PromotionRecord, PromotionState,
-    QueuePolicy, Role, SCHEMA_VERSION, ScanRecord, ScanSource, ScanState, ScannedImage,
-    SessionRecord, SeverityCounts, Store, StoreError, Submitted, TokenRecord, VerdictRecord,
+    ImageSummary, Lease, NewAudit, NewScan, PolicyRecord, PolicyVersion, PromotionRecord,
+    PromotionState, QueuePolicy, Role, SCHEMA_VERSION, ScanRecord, ScanSource, ScanState,
+    ScannedImage, SessionRecord, SeverityCounts, Store, StoreError, Submitted, TokenRecord,
+    VerdictRecord,
 };
 
 /// Each version of the schema: later versions append statements; each version runs once.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     r"
 CREATE TABLE scans (
     id TEXT PRIMARY KEY,
@@ -156,6 +157,16 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_token ON sessions(token_hash, created_at);
 CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+",
+    r"
+-- Version 6: the admission policy, one document in versions (the scan policies are named and
+-- live in `policies`).
+CREATE TABLE admission_policies (
+    version INTEGER PRIMARY KEY,
+    document TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+);
 ",
 ];
 
@@ -813,6 +824,60 @@ impl Store for SqliteStore {
             )?;
             statement
                 .query_map([], policy_from_row)?
+                .collect()
+        })
+    }
+
+    fn put_admission_policy(&self, document: &str, by: &str, now: i64) -> Result<i64, StoreError> {
+        self.with(|c| {
+            let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = transaction.query_row(
+                "SELECT coalesce(max(version), 0) + 1 FROM admission_policies",
+                [],
+                |r| r.get(0),
+            )?;
+            transaction.execute(
+                "INSERT INTO admission_policies (version, document, created_at, created_by) VALUES (?1, ?2, ?3, ?4)",
+                params![version, document, now, by],
+            )?;
+            transaction.commit()?;
+            Ok(version)
+        })
+    }
+
+    fn admission_policy(&self, version: Option<i64>) -> Result<Option<PolicyRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT 'admission', version, document, created_at, created_by FROM admission_policies
+                 WHERE (?1 IS NULL OR version = ?1) ORDER BY version DESC LIMIT 1",
+                params![version],
+                policy_from_row,
+            )
+            .optional()
+        })
+    }
+
+    fn admission_policy_version(&self) -> Result<Option<i64>, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT max(version) FROM admission_policies", [], |r| {
+                r.get(0)
+            })
+        })
+    }
+
+    fn admission_policy_history(&self, limit: i64) -> Result<Vec<PolicyVersion>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT version, created_at, created_by FROM admission_policies ORDER BY version DESC LIMIT ?1",
+            )?;
+            statement
+                .query_map(params![limit], |r| {
+                    Ok(PolicyVersion {
+                        version: r.get(0)?,
+                        created_at: r.get(1)?,
+                        created_by: r.get(2)?,
+                    })
+                })?
                 .collect()
         })
     }

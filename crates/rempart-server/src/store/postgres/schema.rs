@@ -14,7 +14,7 @@ use super::super::SCHEMA_VERSION;
 const MIGRATION_LOCK: i64 = 0x7265_6d70_6172_7431;
 
 /// Each version of the schema: later versions append statements; each version runs once.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     r"
 CREATE TABLE scans (
     id TEXT PRIMARY KEY,
@@ -156,6 +156,16 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_token ON sessions(token_hash, created_at);
 CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+",
+    r"
+-- Version 6: the admission policy, one document in versions (the scan policies are named and
+-- live in `policies`).
+CREATE TABLE admission_policies (
+    version BIGINT PRIMARY KEY,
+    document TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL
+);
 ",
 ];
 
