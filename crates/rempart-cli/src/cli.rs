@@ -553,6 +553,31 @@ pub(crate) struct ServerRunArgs {
     /// changed, promotion done, refused or failed), signed with HMAC-SHA256 (see the README).
     #[arg(long, env = "REMPART_WEBHOOKS", value_name = "FILE")]
     pub(crate) webhooks: Option<PathBuf>,
+    /// The admission policy (YAML or JSON, as `rempart admit --policy` reads it) for the
+    /// Kubernetes admission webhooks: checked at start and stored as a new version when it
+    /// differs from the latest stored one (which `PUT /v1/admission/policy` also changes).
+    #[arg(long, env = "REMPART_ADMISSION_POLICY", value_name = "FILE")]
+    pub(crate) admission_policy: Option<PathBuf>,
+    /// The longest an admission decision may take, synchronous scans (`unscanned: scan`) and
+    /// tag resolutions included; keep it under the webhook's `timeoutSeconds` (default 8s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) admission_budget: Option<std::time::Duration>,
+    /// Serve the mutating webhook at /admission/mutate: image tags are pinned to the digests
+    /// that passed their scan policy.
+    #[arg(long)]
+    pub(crate) admission_mutate: bool,
+    /// Read namespace labels from the Kubernetes API for admission decisions (selections by
+    /// label, the Pod Security labels): `in-cluster` (the pod's service account, which needs
+    /// `get` and `list` on namespaces) or an https URL with --kubernetes-token-file and
+    /// --kubernetes-ca. Without it, only `kubernetes.io/metadata.name` is known.
+    #[arg(long, env = "REMPART_KUBERNETES_API", value_name = "in-cluster|URL")]
+    pub(crate) kubernetes_api: Option<String>,
+    /// The bearer token file for --kubernetes-api URL.
+    #[arg(long, value_name = "FILE", requires = "kubernetes_api")]
+    pub(crate) kubernetes_token_file: Option<PathBuf>,
+    /// The CA certificates (PEM) of the API server for --kubernetes-api URL.
+    #[arg(long, value_name = "PEM", requires = "kubernetes_api")]
+    pub(crate) kubernetes_ca: Option<PathBuf>,
     /// How often the vulnerability database file is checked for a change; a change makes the
     /// server match every stored image again.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]

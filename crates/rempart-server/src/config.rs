@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub gate: Option<crate::gate::GateConfig>,
     /// Where events are sent (webhooks), and how hard the server tries.
     pub webhooks: Option<crate::webhooks::WebhookConfig>,
+    /// The Kubernetes admission webhooks.
+    pub admission: crate::admission::AdmissionConfig,
     /// Scans run at once by this process.
     pub concurrent_scans: usize,
     /// How long a worker holds a scan without renewing before another may take it.
@@ -77,6 +79,7 @@ impl ServerConfig {
             registry: RegistrySettings::default(),
             gate: None,
             webhooks: None,
+            admission: crate::admission::AdmissionConfig::default(),
             concurrent_scans: 2,
             lease: Duration::from_mins(1),
             max_attempts: 3,

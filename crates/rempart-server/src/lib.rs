@@ -6,6 +6,7 @@
 //! [`run`] starts it; [`create_token`] makes a token without a running server (the first
 //! admin token of a fresh installation, or a lost one).
 
+mod admission;
 mod api;
 mod auth;
 mod clock;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Notify, watch};
 
+pub use admission::{AdmissionConfig, KubernetesApi};
 pub use auth::TOKEN_PREFIX;
 pub use config::{RegistrySettings, ServerConfig, StoreLocation, TlsConfig};
 pub use gate::{GateConfig, GateMode, GateRule};
@@ -255,6 +257,7 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         .map(webhooks::Sender::new)
         .transpose()
         .map_err(ServerError::Invalid)?;
+    let admission = admission::Admission::new(&config.admission).map_err(ServerError::Invalid)?;
     let state = Arc::new(AppState {
         store,
         shared_layers,
@@ -265,10 +268,20 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         vault: vault::Vault::default(),
         webhooks,
         deliveries_wake: Notify::new(),
+        admission,
         instance,
         replica,
         config,
     });
+    admission::start(
+        &state.config.admission,
+        &state.admission,
+        state.store.as_ref(),
+    )
+    .map_err(ServerError::Invalid)?;
+    if let Some(loaded) = state.admission.policy() {
+        state.metrics.admission_policy_version.set(loaded.version);
+    }
     let served = runtime.block_on(serve(state));
     drop(runtime);
     drop(keep_store);
@@ -296,6 +309,11 @@ async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
     }
     let watcher = tokio::spawn(reevaluate::watch_database(Arc::clone(&state), stop.clone()));
     let heartbeat = tokio::spawn(heartbeat(Arc::clone(&state), stop.clone()));
+    let admission_policy = tokio::spawn(admission::follow_policy(Arc::clone(&state), stop.clone()));
+    let namespaces = tokio::spawn(admission::follow_namespaces(
+        Arc::clone(&state),
+        stop.clone(),
+    ));
     let handle = axum_server::Handle::new();
     let shutdown_handle = handle.clone();
     let grace = state.config.shutdown_grace;
@@ -342,6 +360,8 @@ async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
     }
     let _ = watcher.await;
     let _ = heartbeat.await;
+    let _ = admission_policy.await;
+    let _ = namespaces.await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -39,6 +39,14 @@ pub(crate) struct DeliveryLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct AdmissionLabels {
+    /// `validate` or `mutate`.
+    pub(crate) webhook: String,
+    /// allowed, denied, skipped, patched, unchanged, invalid or unavailable.
+    pub(crate) outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct LayerSourceLabels {
     /// `local_cache`, `shared_cache` or `read`.
     pub(crate) source: String,
@@ -58,6 +66,9 @@ pub(crate) struct Metrics {
     pub(crate) deliveries: Family<DeliveryLabels, Counter>,
     pub(crate) deliveries_pending: Gauge<i64, AtomicI64>,
     pub(crate) deliveries_dead: Gauge<i64, AtomicI64>,
+    pub(crate) admission: Family<AdmissionLabels, Counter>,
+    pub(crate) admission_lookups: Family<OutcomeLabels, Counter>,
+    pub(crate) admission_policy_version: Gauge<i64, AtomicI64>,
 }
 
 impl Metrics {
@@ -138,6 +149,26 @@ impl Metrics {
             "Webhook deliveries whose every attempt failed (dead letters), over every replica",
             deliveries_dead.clone(),
         );
+        let admission = Family::<AdmissionLabels, Counter>::default();
+        registry.register(
+            "admission_reviews",
+            "Admission requests answered, by webhook and outcome (invalid and unavailable \
+             answers make the API server apply the webhook's failure policy)",
+            admission.clone(),
+        );
+        let admission_lookups = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "admission_verdict_lookups",
+            "Verdicts admission had to ask the store for (memory answers the rest), by outcome: \
+             store, not_scanned, stale (the store failed, memory answered) or failed",
+            admission_lookups.clone(),
+        );
+        let admission_policy_version = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "admission_policy_version",
+            "The admission policy version in force on this replica (0: none)",
+            admission_policy_version.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -152,6 +183,9 @@ impl Metrics {
             deliveries,
             deliveries_pending,
             deliveries_dead,
+            admission,
+            admission_lookups,
+            admission_policy_version,
         }
     }
 
@@ -169,6 +203,23 @@ impl Metrics {
                 })
                 .inc();
         }
+    }
+
+    pub(crate) fn count_admission(&self, webhook: &str, outcome: &str) {
+        self.admission
+            .get_or_create(&AdmissionLabels {
+                webhook: webhook.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+
+    pub(crate) fn count_admission_lookup(&self, outcome: &str) {
+        self.admission_lookups
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.into(),
+            })
+            .inc();
     }
 
     pub(crate) fn encode(&self) -> String {

@@ -96,6 +96,8 @@ pub(crate) async fn reload_and_reevaluate(state: &Arc<AppState>) -> Result<Reeva
     if done.verdicts_changed > 0 {
         state.deliveries_queued();
     }
+    // Admission decides with the new verdicts from now on, not after its memory expires.
+    state.admission.verdicts.clear();
     Ok(done)
 }
 

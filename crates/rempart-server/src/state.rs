@@ -35,6 +35,8 @@ pub(crate) struct AppState {
     pub(crate) webhooks: Option<crate::webhooks::Sender>,
     /// Woken when a delivery is queued here, so that it is sent at once.
     pub(crate) deliveries_wake: Notify,
+    /// The admission webhooks' policy and memory.
+    pub(crate) admission: crate::admission::Admission,
 }
 
 impl AppState {

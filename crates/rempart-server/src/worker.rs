@@ -301,6 +301,7 @@ async fn store_result(state: &Arc<AppState>, lease: &Lease, outcome: rempart::Sc
             "scan completed"
         );
     }
+    state.admission.verdicts.forget(&digest);
     crate::gate::promote_pending(state, &digest).await;
 }
 

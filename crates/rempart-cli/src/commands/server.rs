@@ -80,6 +80,46 @@ fn server_config(args: &ServerRunArgs) -> Result<ServerConfig> {
         config.webhooks =
             Some(rempart_server::WebhookConfig::load(path).map_err(anyhow::Error::msg)?);
     }
+    config
+        .admission
+        .policy_file
+        .clone_from(&args.admission_policy);
+    config.admission.mutate = args.admission_mutate;
+    if let Some(budget) = args.admission_budget {
+        anyhow::ensure!(
+            (1..=29).contains(&budget.as_secs()),
+            "--admission-budget must be from 1s to 29s: under the webhook's timeoutSeconds (at most 30)"
+        );
+        config.admission.budget = budget;
+    }
+    config.admission.kubernetes = match args.kubernetes_api.as_deref() {
+        None => None,
+        Some("in-cluster") => {
+            let mut api =
+                rempart_server::KubernetesApi::in_cluster().map_err(anyhow::Error::msg)?;
+            if let Some(path) = &args.kubernetes_token_file {
+                api.token_file.clone_from(path);
+            }
+            if let Some(path) = &args.kubernetes_ca {
+                api.ca_file.clone_from(path);
+            }
+            Some(api)
+        }
+        Some(url) => {
+            let (Some(token_file), Some(ca_file)) =
+                (&args.kubernetes_token_file, &args.kubernetes_ca)
+            else {
+                anyhow::bail!(
+                    "--kubernetes-api {url}: give --kubernetes-token-file and --kubernetes-ca too (or `in-cluster`)"
+                );
+            };
+            Some(rempart_server::KubernetesApi {
+                url: url.trim_end_matches('/').to_owned(),
+                token_file: token_file.clone(),
+                ca_file: ca_file.clone(),
+            })
+        }
+    };
     if let Some(every) = args.db_check_interval {
         config.database_check_interval = every;
     }

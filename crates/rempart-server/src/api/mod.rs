@@ -4,11 +4,12 @@
 
 pub(crate) mod access;
 mod admin;
+mod admission;
 mod error;
 mod harbor;
 pub(crate) mod images;
 mod registry;
-mod scans;
+pub(crate) mod scans;
 mod webhooks;
 
 use std::sync::Arc;
@@ -73,6 +74,16 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(webhooks::redeliver),
         )
         .route("/v1/registry/events", post(registry::events))
+        .route("/admission/validate", post(admission::validate))
+        .route("/admission/mutate", post(admission::mutate))
+        .route(
+            "/v1/admission/policy",
+            get(admission::show_policy).put(admission::put_policy),
+        )
+        .route(
+            "/v1/admission/policy/versions",
+            get(admission::policy_versions),
+        )
         .route(
             &format!("{}/metadata", harbor::PREFIX),
             get(harbor::metadata),
@@ -127,12 +138,25 @@ async fn healthz() -> impl IntoResponse {
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let store = state.store.describe();
     match state.with_store(|store| store.ping()).await {
-        Ok(()) => axum::Json(json!({
-            "status": "ready",
-            "store": store,
-            "vulnerability_data": state.engine().vulnerability_data().cloned(),
-        }))
-        .into_response(),
+        Ok(()) => {
+            // A server told to run admission is not ready before it has a policy to decide
+            // with: the API server would get failures from it.
+            let admission = state.admission.policy().map(|loaded| loaded.version);
+            if admission.is_none() && state.config.admission.policy_file.is_some() {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::Json(json!({"status": "unavailable", "store": store, "reason": "no admission policy is in force"})),
+                )
+                    .into_response();
+            }
+            axum::Json(json!({
+                "status": "ready",
+                "store": store,
+                "vulnerability_data": state.engine().vulnerability_data().cloned(),
+                "admission_policy_version": admission,
+            }))
+            .into_response()
+        }
         Err(error) => {
             tracing::warn!("not ready: {error}");
             (

@@ -28,10 +28,10 @@ struct SubmitRequest {
 }
 
 #[derive(Serialize)]
-struct Submission {
-    scan: ScanRecord,
+pub(crate) struct Submission {
+    pub(crate) scan: ScanRecord,
     /// True when a scan of the same image was already queued or running: this is that scan.
-    deduplicated: bool,
+    pub(crate) deduplicated: bool,
 }
 
 pub(crate) fn new_scan_id() -> String {
@@ -94,11 +94,15 @@ pub(crate) async fn submit(
         now: now_millis(),
         pinned_to: None,
     };
-    let submission = queue(&state, scan, &caller.name).await?;
+    let submission = queue_scan(&state, scan, &caller.name).await?;
     Ok(accepted(submission))
 }
 
-async fn queue(state: &Arc<AppState>, scan: NewScan, actor: &str) -> Result<Submission, ApiError> {
+pub(crate) async fn queue_scan(
+    state: &Arc<AppState>,
+    scan: NewScan,
+    actor: &str,
+) -> Result<Submission, ApiError> {
     let actor = actor.to_owned();
     let submitted = state
         .with_store(move |store| {
@@ -188,7 +192,7 @@ pub(crate) async fn upload(
         // The archive is on this replica's disk: no other can scan it.
         pinned_to: Some(state.replica.clone()),
     };
-    let submission = match queue(&state, scan, &caller.name).await {
+    let submission = match queue_scan(&state, scan, &caller.name).await {
         Ok(submission) => submission,
         Err(error) => {
             let _ = tokio::fs::remove_file(&path).await;
