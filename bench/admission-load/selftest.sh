@@ -75,7 +75,7 @@ s, d = r["latency_ms"]["from_schedule"], r["latency_ms"]["from_send"]
 print(f"{label}: {r['answered']}/{r['requests']} answered at {r['achieved_rate']}/s (asked {r['rate']:g}/s); "
       f"ok {r['ok']}, allowed {r['allowed']}, denied {r['denied']}, warned {r['warned']}, errors {r['errors']}; "
       f"from schedule p50 {s['p50']} p99 {s['p99']} p99.9 {s['p99.9']} max {s['max']} ms; "
-      f"from send p50 {d['p50']} p99 {d['p99']} max {d['max']} ms")
+      f"from send p50 {d['p50']} p99 {d['p99']} max {d['max']} ms; scheduler late by {r['latency_ms']['schedule_late_max']} ms at most")
 if not eval(expect, {"r": r, "s": s, "d": d}):
     print(f"FAILED: {label}: expected {expect}; got {json.dumps(r)}")
     sys.exit(1)

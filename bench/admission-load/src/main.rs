@@ -257,13 +257,19 @@ async fn run(args: Args) -> Result<(), String> {
         .into_iter()
         .map(|sender| tokio::spawn(worker(target.clone(), queue.clone(), sender, give_up)))
         .collect();
-    // A thread of its own keeps the schedule, so that a busy runtime does not delay it.
+    // A thread of its own keeps the schedule, so that a busy runtime does not delay it. It
+    // gives how late it handed over a measured request, at worst: a late generator (a busy
+    // machine) also counts in the latency from the due time.
     let scheduler = std::thread::spawn(move || {
+        let mut late = Duration::ZERO;
         for index in 0..total {
             let at = due(index);
             let now = Instant::now();
             if at > now {
                 std::thread::sleep(at - now);
+            }
+            if index >= warmup_requests {
+                late = late.max(Instant::now() - at);
             }
             let job = Job {
                 index,
@@ -274,6 +280,7 @@ async fn run(args: Args) -> Result<(), String> {
                 break;
             }
         }
+        late
     });
 
     let mut stats = Stats::new();
@@ -284,10 +291,10 @@ async fn run(args: Args) -> Result<(), String> {
                 .map_err(|error| format!("a connection task failed: {error}"))?,
         );
     }
-    scheduler
+    let late = scheduler
         .join()
         .map_err(|_| "the scheduler thread failed".to_string())?;
-    report(&args, measured_requests, measure_start, &stats);
+    report(&args, measured_requests, measure_start, late, &stats);
     Ok(())
 }
 
@@ -652,7 +659,7 @@ fn check(target: &Target, response: &Response<Bytes>, uid: &str) -> Result<Verdi
     }
 }
 
-fn report(args: &Args, requests: u64, measure_start: Instant, stats: &Stats) {
+fn report(args: &Args, requests: u64, measure_start: Instant, late: Duration, stats: &Stats) {
     let answered = stats.answered;
     // Answers per second over the measured time, or longer when the last answer came later.
     let span = stats
@@ -694,6 +701,7 @@ fn report(args: &Args, requests: u64, measure_start: Instant, stats: &Stats) {
         "latency_ms": {
             "from_schedule": quantiles(&stats.from_due),
             "from_send": quantiles(&stats.from_send),
+            "schedule_late_max": (late.as_secs_f64() * 1e6).round() / 1000.0,
         },
     });
     if args.json {
@@ -731,6 +739,10 @@ fn report(args: &Args, requests: u64, measure_start: Instant, stats: &Stats) {
             field("max")
         );
     }
+    println!(
+        "the scheduler handed requests over up to {:.3} ms late",
+        late.as_secs_f64() * 1000.0
+    );
     for (kind, count) in &stats.errors {
         println!("error: {kind} ({count}x)");
     }
