@@ -18,7 +18,9 @@
 # local registry, and the first request waits for its real pull and scan.
 # Each rate: BENCH_WARMUP (5) s of warm-up, then BENCH_DURATION (20) s measured. Latency p50 and
 # p99 from the due time, and in brackets from the send; a request unanswered in 10 s (the API
-# server's default webhook timeout) is an error. Exit 2 when the server has no admission endpoint.
+# server's default webhook timeout) is an error. Run it on an otherwise idle machine: a generator
+# kept waiting for a core is late, and that counts too (each line says when it was over 1 ms late).
+# Exit 2 when the server has no admission endpoint.
 #   bench/admission.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -190,7 +192,8 @@ ms = lambda v: "-" if v is None else f"{v:.2f}"
 errors = "".join(f"; {kind} ({count}x)" for kind, count in r["error_kinds"].items())
 print(f"{label:<34} p50 {ms(due['p50']):>6} ms  p99 {ms(due['p99']):>7} ms  max {ms(due['max']):>7} ms  "
       f"(from send {ms(sent['p50'])} / {ms(sent['p99'])})  {r['achieved_rate']:g} req/s; "
-      f"{r['allowed']} allowed ({r['warned']} with warnings), {r['denied']} denied, {r['errors']} errors{errors}")
+      f"{r['allowed']} allowed ({r['warned']} with warnings), {r['denied']} denied, {r['errors']} errors{errors}"
+      + (f"; the generator was up to {late:.1f} ms late (a busy machine?)" if (late := r["latency_ms"]["schedule_late_max"]) >= 1 else ""))
 PY
 }
 
