@@ -3,8 +3,9 @@
 
 Each image has one layer holding two Python distributions with known advisories in the
 built-in sample data (so that matching them again has work to do) and a file unique to the
-image (so that every archive is a different image).
-    bench/make-archives.py OUT_DIR N
+image (so that every archive is a different image). With --clean, the layer holds only that
+file: nothing is found, and the images pass the server's default policy.
+    bench/make-archives.py OUT_DIR N [--clean]
 """
 import hashlib
 import io
@@ -27,10 +28,10 @@ def add(tar, name, data):
     tar.addfile(info, io.BytesIO(data))
 
 
-def archive(number):
+def archive(number, clean=False):
     layer_buffer = io.BytesIO()
     with tarfile.open(fileobj=layer_buffer, mode="w", format=tarfile.GNU_FORMAT) as layer:
-        for path, text in DISTRIBUTIONS.items():
+        for path, text in ({} if clean else DISTRIBUTIONS).items():
             add(layer, "usr/local/lib/python3.11/site-packages/" + path, text.encode())
         add(layer, f"app/image-{number}.txt", f"image {number}\n".encode())
     layer_bytes = layer_buffer.getvalue()
@@ -55,10 +56,11 @@ def archive(number):
 
 def main():
     out_dir, count = sys.argv[1], int(sys.argv[2])
+    clean = sys.argv[3:] == ["--clean"]
     os.makedirs(out_dir, exist_ok=True)
     for number in range(count):
         with open(os.path.join(out_dir, f"image-{number}.tar"), "wb") as file:
-            file.write(archive(number))
+            file.write(archive(number, clean))
 
 
 if __name__ == "__main__":
