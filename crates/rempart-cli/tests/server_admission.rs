@@ -55,6 +55,18 @@ namespaces:
     match: {labels: {team: payments}}
     rules:
       pod_security: {level: baseline, namespace_labels: true}
+exemptions:
+  - namespace: legacy
+    image: "127.0.0.1:*/team/sample*"
+    rules: [ADM-IMAGE-VERDICT-FAILED]
+    reason: the legacy job is rebuilt next sprint
+    expires: 2099-12-31
+  - namespace: nowhere
+    reason: kept from the old cluster
+    expires: 2099-12-31
+  - namespace: legacy
+    reason: the migration that ended
+    expires: 2020-01-31
 "#;
 
 /// A Kubernetes API answering for namespaces only (their metadata, as the API server lists
@@ -62,7 +74,7 @@ namespaces:
 const FAKE_KUBERNETES_API: &str = r#"
 import http.server, json, ssl, sys
 port, cert, key, token = sys.argv[1:5]
-NAMESPACES = {name: {} for name in ["shop", "warned", "scanned", "slow", "strict", "audited", "billing", "versioned"]}
+NAMESPACES = {name: {} for name in ["shop", "warned", "scanned", "slow", "strict", "audited", "billing", "versioned", "legacy"]}
 NAMESPACES["labelled"] = {"team": "payments", "pod-security.kubernetes.io/enforce": "restricted"}
 def metadata(name):
     return {"name": name, "labels": dict(NAMESPACES[name], **{"kubernetes.io/metadata.name": name})}
@@ -1120,4 +1132,55 @@ fn namespace_labels_come_from_the_kubernetes_api() {
             .any(|w| w.starts_with("[ADM-NAMESPACE-LABELS-UNKNOWN]")),
         "{answer}"
     );
+}
+
+#[test]
+fn exemptions_let_through_what_they_cover_and_their_use_is_reported() {
+    let fixture = fixture();
+    let failing = pinned("team/sample", &fixture.failing);
+    let object = render(&manifest(
+        "CronJob",
+        "nightly",
+        &format!("containers:\n  - {{name: job, image: \"{failing}\"}}\n"),
+    ));
+    // Another test stores new policy versions, which restarts the count: try again then.
+    for _ in 0..5 {
+        let allowed = validate(&object, "legacy");
+        assert_eq!(allowed["allowed"], true, "{allowed}");
+        let version = allowed["auditAnnotations"]["policy-version"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            validate(&object, "shop")["allowed"],
+            false,
+            "only in its namespace"
+        );
+        let (status, report) = call(
+            fixture,
+            "GET",
+            "/v1/admission/exemptions",
+            Some(&fixture.admin),
+            b"",
+        );
+        assert_eq!(status, 200, "{report}");
+        if report["policy_version"].to_string() != version {
+            continue;
+        }
+        let exemptions = report["exemptions"].as_array().unwrap();
+        assert_eq!(exemptions.len(), 3, "{report}");
+        assert_eq!(
+            exemptions[0]["reason"],
+            "the legacy job is rebuilt next sprint"
+        );
+        assert!(exemptions[0]["used"].as_u64().unwrap() >= 1, "{report}");
+        assert!(exemptions[0]["last_used_at"].is_i64(), "{report}");
+        assert_eq!(
+            (&exemptions[1]["used"], &exemptions[1]["expired"]),
+            (&json!(0), &json!(false))
+        );
+        assert_eq!(exemptions[2]["expired"], true, "{report}");
+        return;
+    }
+    panic!("the policy version kept changing");
 }

@@ -80,6 +80,17 @@ pub(crate) struct Admission {
     pub(crate) denials: cache::Recent,
     /// Namespace labels from the Kubernetes API, when it is configured.
     pub(crate) namespaces: Option<namespaces::NamespaceLabels>,
+    /// How often each exemption of the policy in force covered a reason here, and when last:
+    /// the report of unused exemptions.
+    exemption_use: std::sync::Mutex<ExemptionUse>,
+}
+
+/// Exemption use under one policy version: index → (times used, last use in milliseconds).
+#[derive(Default)]
+pub(crate) struct ExemptionUse {
+    pub(crate) version: i64,
+    pub(crate) since: i64,
+    pub(crate) used: std::collections::HashMap<usize, (u64, i64)>,
 }
 
 /// How often a replica checks whether another stored a new policy version.
@@ -99,7 +110,44 @@ impl Admission {
             tags: TagCache::default(),
             queued: cache::Recent::new(Duration::from_mins(5)),
             denials: cache::Recent::new(Duration::from_mins(1)),
+            exemption_use: std::sync::Mutex::new(ExemptionUse::default()),
         })
+    }
+
+    /// Records that a decision under `version` used these exemptions.
+    pub(crate) fn exemptions_used(&self, version: i64, indexes: &[usize], now: i64) {
+        if indexes.is_empty() {
+            return;
+        }
+        let mut usage = self
+            .exemption_use
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if usage.version != version {
+            return;
+        }
+        for index in indexes {
+            let entry = usage.used.entry(*index).or_insert((0, now));
+            entry.0 += 1;
+            entry.1 = now;
+        }
+    }
+
+    /// The use of the exemptions of `version` (empty when another version is in force).
+    pub(crate) fn exemption_use(&self, version: i64) -> ExemptionUse {
+        let usage = self
+            .exemption_use
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if usage.version == version {
+            ExemptionUse {
+                version,
+                since: usage.since,
+                used: usage.used.clone(),
+            }
+        } else {
+            ExemptionUse::default()
+        }
     }
 
     pub(crate) fn policy(&self) -> Option<Arc<LoadedPolicy>> {
@@ -135,6 +183,14 @@ impl Admission {
                     version: record.version,
                     policy,
                 });
+                *self
+                    .exemption_use
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = ExemptionUse {
+                    version: record.version,
+                    since: now_millis(),
+                    used: std::collections::HashMap::new(),
+                };
             }
             Err(message) => tracing::error!(
                 version = record.version,

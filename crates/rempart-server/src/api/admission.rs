@@ -70,8 +70,13 @@ pub(crate) async fn validate(
         millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "admission decision"
     );
-    if !decision.allowed && !review.dry_run {
-        audit_denial(&state, &review, &decision.message(), loaded.version);
+    if !review.dry_run {
+        state
+            .admission
+            .exemptions_used(loaded.version, &decision.exemptions_used, now_millis());
+        if !decision.allowed {
+            audit_denial(&state, &review, &decision.message(), loaded.version);
+        }
     }
     let answer = decision_response(&review.uid, decision, loaded.version, gathered.notes, None);
     Ok(axum::Json(answer).into_response())
@@ -260,4 +265,48 @@ pub(crate) async fn put_policy(
         StatusCode::OK
     };
     Ok((status, axum::Json(json!({"version": version}))).into_response())
+}
+
+/// `GET /v1/admission/exemptions`: the exemptions of the policy in force, whether each has
+/// expired, and how often it covered something on this replica since that version came into
+/// force (an exemption never used is one to remove).
+pub(crate) async fn exemptions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Role::Viewer).await?;
+    let Some(loaded) = state.admission.policy() else {
+        return Err(ApiError::not_found("no admission policy is in force"));
+    };
+    let usage = state.admission.exemption_use(loaded.version);
+    let now = now_millis();
+    let exemptions: Vec<_> = loaded
+        .policy
+        .exemptions()
+        .iter()
+        .map(|exemption| {
+            let (used, last_used_at) = usage
+                .used
+                .get(&exemption.index)
+                .map_or((0, None), |(count, last)| (*count, Some(*last)));
+            json!({
+                "index": exemption.index,
+                "namespace": exemption.namespace,
+                "service_account": exemption.service_account,
+                "image": exemption.image,
+                "rules": exemption.rules,
+                "reason": exemption.reason,
+                "expires": exemption.expires,
+                "expired": exemption.expired_at(now / 1000),
+                "used": used,
+                "last_used_at": last_used_at,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "policy_version": loaded.version,
+        "counted_since": usage.since,
+        "exemptions": exemptions,
+    }))
+    .into_response())
 }

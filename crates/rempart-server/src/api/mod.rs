@@ -84,6 +84,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/v1/admission/policy/versions",
             get(admission::policy_versions),
         )
+        .route("/v1/admission/exemptions", get(admission::exemptions))
         .route(
             &format!("{}/metadata", harbor::PREFIX),
             get(harbor::metadata),

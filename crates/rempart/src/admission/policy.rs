@@ -340,6 +340,11 @@ impl Exemption {
     pub(crate) fn active_on(&self, today: u32) -> bool {
         today <= self.expires_on
     }
+
+    /// Whether it has expired at `now` (seconds since the epoch, UTC days).
+    pub fn expired_at(&self, now: i64) -> bool {
+        !self.active_on(super::decision::day_number(now))
+    }
 }
 
 /// Why an admission policy could not be used. Names the file (or the server's policy) and, for
