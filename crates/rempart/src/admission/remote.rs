@@ -9,9 +9,13 @@ use super::verdict::{ImageVerdict, VerdictMap};
 /// A verdict answer is a few hundred bytes; anything far larger is not one.
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
+/// Verdict lookups in flight at once.
+const CONCURRENT_LOOKUPS: usize = 8;
+
 /// Asks the server at `base_url` for the verdict of each digest under each policy, with a
 /// viewer token. A 404 leaves the verdict unknown; any other failure is recorded against the
 /// digest, so the decision says the lookup failed rather than that the image was never scanned.
+/// Up to eight lookups run at once.
 pub fn fetch_server_verdicts(
     base_url: &str,
     token: &str,
@@ -45,14 +49,25 @@ pub fn fetch_server_verdicts(
         }
     };
     runtime.block_on(async {
-        for digest in digests.iter().filter(|d| is_sha256_digest(d)) {
-            for policy in policies {
+        use futures_util::StreamExt as _;
+        let asked = digests
+            .iter()
+            .filter(|d| is_sha256_digest(d))
+            .flat_map(|digest| policies.iter().map(move |policy| (digest, policy)));
+        // A few at a time: a manifest set can name hundreds of images, and the server limits
+        // each token's rate.
+        let mut answers = futures_util::stream::iter(asked)
+            .map(|(digest, policy)| {
                 let url = format!("{base}/v1/images/{digest}/verdict");
-                match ask(&client, &url, token, policy).await {
-                    Ok(Some(verdict)) => map.insert(verdict),
-                    Ok(None) => {}
-                    Err(message) => map.insert_failure(digest, policy, message),
-                }
+                let client = &client;
+                async move { (digest, policy, ask(client, &url, token, policy).await) }
+            })
+            .buffer_unordered(CONCURRENT_LOOKUPS);
+        while let Some((digest, policy, answer)) = answers.next().await {
+            match answer {
+                Ok(Some(verdict)) => map.insert(verdict),
+                Ok(None) => {}
+                Err(message) => map.insert_failure(digest, policy, message),
             }
         }
     });
