@@ -366,8 +366,9 @@ async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// Tells the other replicas this one is alive, every third of a lease (the scans pinned to a
-/// replica silent for three leases are failed).
+/// Tells the other replicas this one is alive, every third of a lease, and fails the scans that
+/// can no longer run (those pinned to a replica silent for three leases, and those whose last
+/// attempt's worker died).
 async fn heartbeat(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let every = (state.config.lease / 3).max(std::time::Duration::from_secs(1));
     loop {
@@ -382,6 +383,7 @@ async fn heartbeat(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
         {
             tracing::warn!("cannot record this replica as alive: {error}");
         }
+        worker::fail_stranded(&state).await;
     }
 }
 

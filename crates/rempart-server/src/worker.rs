@@ -372,6 +372,68 @@ async fn record_failure(state: &Arc<AppState>, lease: &Lease, failure: ScanFailu
     }
 }
 
+/// Fails the scans that can no longer run (their last attempt's worker died, or the replica
+/// they are pinned to is gone), with a `scan.failed` audit line and event each, like any other
+/// failure. Run with the heartbeat, not at every look at the queue.
+pub(crate) async fn fail_stranded(state: &Arc<AppState>) {
+    let queue = state.queue_policy();
+    let replica = state.replica.clone();
+    let shared = Arc::clone(state);
+    let failed = state
+        .with_store(move |store| {
+            let now = now_millis();
+            let failed = store.fail_stranded_scans(&replica, now, queue)?;
+            for scan in &failed {
+                let message = scan.error.clone().unwrap_or_default();
+                let mut data = json!({
+                    "scan_id": scan.id,
+                    "name": scan.source.name(),
+                    "repository": scan.repository,
+                    "digest": scan.digest,
+                    "attempts": scan.attempts,
+                });
+                data["error"] = json!(message);
+                store.append_audit(&NewAudit {
+                    at: now,
+                    actor: "server".into(),
+                    action: "scan.failed".into(),
+                    subject: scan.id.clone(),
+                    detail: Some(message),
+                    deliveries: webhooks::deliveries(
+                        shared.webhook_config(),
+                        "scan.failed",
+                        data,
+                        now,
+                    ),
+                    ..NewAudit::default()
+                })?;
+            }
+            Ok(failed)
+        })
+        .await;
+    match failed {
+        Ok(failed) if !failed.is_empty() => {
+            state.deliveries_queued();
+            for scan in &failed {
+                tracing::warn!(
+                    scan = %scan.id,
+                    image = scan.source.name(),
+                    "scan failed: {}",
+                    scan.error.as_deref().unwrap_or_default()
+                );
+                state
+                    .metrics
+                    .scans
+                    .get_or_create(&outcome_label("failed"))
+                    .inc();
+                remove_upload(state, &scan.source);
+            }
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!("cannot fail the scans that can no longer run: {error}"),
+    }
+}
+
 fn remove_upload(state: &AppState, source: &ScanSource) {
     if let ScanSource::Upload { file, .. } = source {
         let path = uploads_dir(&state.config.data_dir).join(file);

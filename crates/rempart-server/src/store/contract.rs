@@ -225,12 +225,27 @@ fn a_scan_fails_after_its_last_attempt(store: &dyn Store) {
         .claim_scan("w2", "replica-1", 11_001, QUEUE)
         .unwrap()
         .unwrap();
-    // The second worker died too, on the last attempt: the scan fails, nobody gets it.
+    // The second worker died too, on the last attempt: nobody gets it, and it is failed.
     assert!(
         store
             .claim_scan("w3", "replica-1", 12_002, QUEUE)
             .unwrap()
             .is_none()
+    );
+    let failed = store
+        .fail_stranded_scans("replica-1", 12_002, QUEUE)
+        .unwrap();
+    assert_eq!(
+        failed.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["s3"]
+    );
+    assert_eq!(failed[0].state, ScanState::Failed);
+    assert!(
+        store
+            .fail_stranded_scans("replica-1", 12_003, QUEUE)
+            .unwrap()
+            .is_empty(),
+        "failed once"
     );
     let scan = store.scan("s3").unwrap().unwrap();
     assert_eq!(scan.state, ScanState::Failed);
@@ -698,6 +713,13 @@ fn pinned_scans_wait_for_their_replica_and_fail_when_it_is_gone(store: &dyn Stor
             .claim_scan("c-1", "replica-c", later, QUEUE)
             .unwrap()
             .is_none()
+    );
+    let stranded = store
+        .fail_stranded_scans("replica-c", later, QUEUE)
+        .unwrap();
+    assert_eq!(
+        stranded.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["p-a"]
     );
     let failed = store.scan("p-a").unwrap().unwrap();
     assert_eq!(failed.state, ScanState::Failed);

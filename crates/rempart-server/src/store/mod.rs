@@ -547,10 +547,8 @@ pub(crate) trait Store: Send + Sync {
     fn submit_scan(&self, scan: &NewScan) -> Result<Submitted, StoreError>;
     fn scan(&self, id: &str) -> Result<Option<ScanRecord>, StoreError>;
     fn recent_scans(&self, limit: i64) -> Result<Vec<ScanRecord>, StoreError>;
-    /// Takes the oldest queued scan, or one whose lease has expired, for `owner` (a worker of
-    /// `replica`), skipping scans pinned to other replicas. A scan whose lease expired after
-    /// `max_attempts` tries is failed instead, and so is a scan pinned to a replica silent for
-    /// `replica_silence_millis`.
+    /// Takes the oldest queued scan, or one whose lease expired with attempts left, for `owner`
+    /// (a worker of `replica`), skipping scans pinned to other replicas.
     fn claim_scan(
         &self,
         owner: &str,
@@ -558,6 +556,15 @@ pub(crate) trait Store: Send + Sync {
         now: i64,
         queue: QueuePolicy,
     ) -> Result<Option<Lease>, StoreError>;
+    /// Fails the scans that can no longer run, and returns them (to be audited and announced):
+    /// a scan whose lease expired after `max_attempts` tries, and a scan pinned to a replica
+    /// other than `replica` silent for `replica_silence_millis`.
+    fn fail_stranded_scans(
+        &self,
+        replica: &str,
+        now: i64,
+        queue: QueuePolicy,
+    ) -> Result<Vec<ScanRecord>, StoreError>;
     /// Records that `replica` (its process now `instance`) is alive.
     fn replica_seen(&self, replica: &str, instance: &str, now: i64) -> Result<(), StoreError>;
     /// Extends a lease; false when the lease was lost (another worker took the scan).

@@ -411,29 +411,6 @@ impl Store for PostgresStore {
         let until = now + queue.lease_millis;
         self.with(|c| {
             let mut transaction = c.transaction()?;
-            // A scan pinned to a replica that stopped answering can never run: it fails, saying
-            // why and what to do.
-            transaction.execute(
-                "UPDATE scans SET state = 'failed', finished_at = $1, lease_owner = NULL,
-                     error = 'the replica holding its upload or registry credentials (' || pinned_to || ') stopped: submit it again'
-                 WHERE id IN (SELECT id FROM scans
-                              WHERE pinned_to IS NOT NULL AND pinned_to <> $2
-                                  AND (state = 'queued' OR (state = 'running' AND lease_until < $1))
-                                  AND NOT EXISTS (SELECT 1 FROM replicas
-                                                  WHERE replicas.id = scans.pinned_to AND seen_at >= $1 - $3)
-                              FOR UPDATE SKIP LOCKED)",
-                &[&now, &replica, &queue.replica_silence_millis],
-            )?;
-            // A scan whose worker died on its last allowed attempt fails here, with the reason.
-            // Rows another replica is claiming are skipped: it will fail them itself.
-            transaction.execute(
-                "UPDATE scans SET state = 'failed', finished_at = $1, lease_owner = NULL,
-                     error = coalesce(error, 'the worker scanning it stopped responding') || ' (after ' || attempts || ' attempts)'
-                 WHERE id IN (SELECT id FROM scans
-                              WHERE state = 'running' AND lease_until < $1 AND attempts >= $2
-                              FOR UPDATE SKIP LOCKED)",
-                &[&now, &queue.max_attempts],
-            )?;
             // The oldest claimable scan that no other replica is claiming right now: replicas
             // never wait on each other here, and never take the same scan. A row changed since
             // this statement began is checked again against the condition once locked.
@@ -442,13 +419,14 @@ impl Store for PostgresStore {
                     "UPDATE scans SET state = 'running', lease_owner = $1, lease_until = $2,
                          attempts = attempts + 1, started_at = coalesce(started_at, $3)
                      WHERE id = (SELECT id FROM scans
-                                 WHERE (state = 'queued' OR (state = 'running' AND lease_until < $3))
+                                 WHERE (state = 'queued'
+                                        OR (state = 'running' AND lease_until < $3 AND attempts < $5))
                                      AND (pinned_to IS NULL OR pinned_to = $4)
                                  ORDER BY created_at, id LIMIT 1
                                  FOR UPDATE SKIP LOCKED)
                      RETURNING {SCAN_COLUMNS}"
                 ),
-                &[&owner, &until, &now, &replica],
+                &[&owner, &until, &now, &replica, &queue.max_attempts],
             )?;
             let claimed = claimed.as_ref().map(scan_from_row).transpose()?;
             transaction.commit()?;
@@ -456,6 +434,48 @@ impl Store for PostgresStore {
                 scan,
                 owner: owner.to_owned(),
             }))
+        })
+    }
+
+    fn fail_stranded_scans(
+        &self,
+        replica: &str,
+        now: i64,
+        queue: QueuePolicy,
+    ) -> Result<Vec<ScanRecord>, StoreError> {
+        self.with(|c| {
+            let mut transaction = c.transaction()?;
+            // A scan pinned to a replica that stopped answering can never run: it fails, saying
+            // why and what to do. Rows another replica is failing are skipped.
+            let mut failed = transaction.query(
+                &format!(
+                    "UPDATE scans SET state = 'failed', finished_at = $1, lease_owner = NULL,
+                         error = 'the replica holding its upload or registry credentials (' || pinned_to || ') stopped: submit it again'
+                     WHERE id IN (SELECT id FROM scans
+                                  WHERE pinned_to IS NOT NULL AND pinned_to <> $2
+                                      AND (state = 'queued' OR (state = 'running' AND lease_until < $1))
+                                      AND NOT EXISTS (SELECT 1 FROM replicas
+                                                      WHERE replicas.id = scans.pinned_to AND seen_at >= $1 - $3)
+                                  FOR UPDATE SKIP LOCKED)
+                     RETURNING {SCAN_COLUMNS}"
+                ),
+                &[&now, &replica, &queue.replica_silence_millis],
+            )?;
+            // A scan whose worker died on its last allowed attempt fails, with the reason.
+            failed.extend(transaction.query(
+                &format!(
+                    "UPDATE scans SET state = 'failed', finished_at = $1, lease_owner = NULL,
+                         error = coalesce(error, 'the worker scanning it stopped responding') || ' (after ' || attempts || ' attempts)'
+                     WHERE id IN (SELECT id FROM scans
+                                  WHERE state = 'running' AND lease_until < $1 AND attempts >= $2
+                                  FOR UPDATE SKIP LOCKED)
+                     RETURNING {SCAN_COLUMNS}"
+                ),
+                &[&now, &queue.max_attempts],
+            )?);
+            let failed = rows(&failed, scan_from_row)?;
+            transaction.commit()?;
+            Ok(failed)
         })
     }
 

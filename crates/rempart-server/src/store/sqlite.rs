@@ -530,24 +530,6 @@ impl Store for SqliteStore {
     ) -> Result<Option<Lease>, StoreError> {
         self.with(|c| {
             let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            // A scan pinned to a replica that stopped answering can never run: it fails, saying
-            // why and what to do.
-            transaction.execute(
-                "UPDATE scans SET state = 'failed', finished_at = ?1, lease_owner = NULL,
-                     error = 'the replica holding its upload or registry credentials (' || pinned_to || ') stopped: submit it again'
-                 WHERE pinned_to IS NOT NULL AND pinned_to <> ?2
-                     AND (state = 'queued' OR (state = 'running' AND lease_until < ?1))
-                     AND NOT EXISTS (SELECT 1 FROM replicas
-                                     WHERE replicas.id = scans.pinned_to AND seen_at >= ?1 - ?3)",
-                params![now, replica, queue.replica_silence_millis],
-            )?;
-            // A scan whose worker died on its last allowed attempt fails here, with the reason.
-            transaction.execute(
-                "UPDATE scans SET state = 'failed', finished_at = ?1, lease_owner = NULL,
-                     error = coalesce(error, 'the worker scanning it stopped responding') || ' (after ' || attempts || ' attempts)'
-                 WHERE state = 'running' AND lease_until < ?1 AND attempts >= ?2",
-                params![now, queue.max_attempts],
-            )?;
             let until = now + queue.lease_millis;
             let claimed = transaction
                 .query_row(
@@ -555,12 +537,13 @@ impl Store for SqliteStore {
                         "UPDATE scans SET state = 'running', lease_owner = ?1, lease_until = ?2,
                              attempts = attempts + 1, started_at = coalesce(started_at, ?3)
                          WHERE id = (SELECT id FROM scans
-                                     WHERE (state = 'queued' OR (state = 'running' AND lease_until < ?3))
+                                     WHERE (state = 'queued'
+                                            OR (state = 'running' AND lease_until < ?3 AND attempts < ?5))
                                          AND (pinned_to IS NULL OR pinned_to = ?4)
                                      ORDER BY created_at, id LIMIT 1)
                          RETURNING {SCAN_COLUMNS}"
                     ),
-                    params![owner, until, now, replica],
+                    params![owner, until, now, replica, queue.max_attempts],
                     scan_from_row,
                 )
                 .optional()?;
@@ -569,6 +552,49 @@ impl Store for SqliteStore {
                 scan,
                 owner: owner.to_owned(),
             }))
+        })
+    }
+
+    fn fail_stranded_scans(
+        &self,
+        replica: &str,
+        now: i64,
+        queue: QueuePolicy,
+    ) -> Result<Vec<ScanRecord>, StoreError> {
+        self.with(|c| {
+            let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut failed = Vec::new();
+            {
+                // A scan pinned to a replica that stopped answering can never run: it fails,
+                // saying why and what to do.
+                let mut pinned = transaction.prepare(&format!(
+                    "UPDATE scans SET state = 'failed', finished_at = ?1, lease_owner = NULL,
+                         error = 'the replica holding its upload or registry credentials (' || pinned_to || ') stopped: submit it again'
+                     WHERE pinned_to IS NOT NULL AND pinned_to <> ?2
+                         AND (state = 'queued' OR (state = 'running' AND lease_until < ?1))
+                         AND NOT EXISTS (SELECT 1 FROM replicas
+                                         WHERE replicas.id = scans.pinned_to AND seen_at >= ?1 - ?3)
+                     RETURNING {SCAN_COLUMNS}"
+                ))?;
+                for scan in pinned.query_map(
+                    params![now, replica, queue.replica_silence_millis],
+                    scan_from_row,
+                )? {
+                    failed.push(scan?);
+                }
+                // A scan whose worker died on its last allowed attempt fails, with the reason.
+                let mut exhausted = transaction.prepare(&format!(
+                    "UPDATE scans SET state = 'failed', finished_at = ?1, lease_owner = NULL,
+                         error = coalesce(error, 'the worker scanning it stopped responding') || ' (after ' || attempts || ' attempts)'
+                     WHERE state = 'running' AND lease_until < ?1 AND attempts >= ?2
+                     RETURNING {SCAN_COLUMNS}"
+                ))?;
+                for scan in exhausted.query_map(params![now, queue.max_attempts], scan_from_row)? {
+                    failed.push(scan?);
+                }
+            }
+            transaction.commit()?;
+            Ok(failed)
         })
     }
 
