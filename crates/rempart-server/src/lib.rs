@@ -4,7 +4,8 @@
 //! repository scopes each); every decision and every change is in an append-only audit log.
 //!
 //! [`run`] starts it; [`create_token`] makes a token without a running server (the first
-//! admin token of a fresh installation, or a lost one).
+//! admin token of a fresh installation, or a lost one); [`webhook_configuration`] writes the
+//! cluster's admission webhook configuration for it.
 
 mod admission;
 mod api;
@@ -21,6 +22,7 @@ mod scanning;
 mod state;
 mod store;
 mod vault;
+mod webhook_config;
 mod webhooks;
 mod worker;
 
@@ -35,6 +37,10 @@ pub use auth::TOKEN_PREFIX;
 pub use config::{RegistrySettings, ServerConfig, StoreLocation, TlsConfig};
 pub use gate::{GateConfig, GateMode, GateRule};
 pub use store::{Role, SCHEMA_VERSION, StoreError};
+pub use webhook_config::{
+    CaBundle, FailurePolicy, MUTATE_PATH, VALIDATE_PATH, WebhookConfigError, WebhookConfigOptions,
+    WebhookTarget, webhook_configuration,
+};
 pub use webhooks::{EVENTS as WEBHOOK_EVENTS, WebhookConfig};
 
 use crate::state::AppState;

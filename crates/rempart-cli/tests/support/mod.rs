@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub(crate) mod tls;
 pub(crate) mod webhook_receiver;
 
 use serde_json::Value;
