@@ -600,6 +600,10 @@ pub(crate) struct ServerRunArgs {
     /// Require client certificates signed by these CAs (mutual TLS).
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub(crate) client_ca: Option<PathBuf>,
+    /// How often the certificate, key and client CA files are read again; when they changed,
+    /// new connections get the new ones (a renewed Secret needs no restart).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
+    pub(crate) tls_reload_interval: std::time::Duration,
     /// The registry gate (YAML): the registry whose push notifications are accepted at
     /// `/v1/registry/events`, and per repository prefix `scan` or `promote` (see the README).
     #[arg(long, value_name = "FILE")]

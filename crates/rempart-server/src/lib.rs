@@ -344,15 +344,25 @@ async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
     tracing::info!("listening on {scheme}://{address}");
     match &state.config.tls {
         Some(tls) => {
-            let rustls_config = tls::server_config(tls)?;
-            axum_server::bind_rustls(
-                address,
-                axum_server::tls_rustls::RustlsConfig::from_config(rustls_config),
-            )
-            .handle(handle)
-            .serve(app)
-            .await
-            .map_err(listen_error)?;
+            let loaded = tls::load(tls)?;
+            tracing::info!(
+                certificate = %tls.certificate.display(),
+                not_after = loaded.not_after.as_deref().unwrap_or("unknown"),
+                "TLS certificate loaded"
+            );
+            let listener = axum_server::tls_rustls::RustlsConfig::from_config(loaded.config);
+            workers.push(tokio::spawn(tls::watch(
+                Arc::clone(&state),
+                tls.clone(),
+                listener.clone(),
+                loaded.files,
+                stop.clone(),
+            )));
+            axum_server::bind_rustls(address, listener)
+                .handle(handle)
+                .serve(app)
+                .await
+                .map_err(listen_error)?;
         }
         None => {
             axum_server::bind(address)

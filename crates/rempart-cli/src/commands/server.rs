@@ -114,6 +114,7 @@ fn server_config(args: &ServerRunArgs) -> Result<ServerConfig> {
         }),
         _ => None,
     };
+    config.tls_reload_interval = args.tls_reload_interval;
     if let Some(path) = &args.gate {
         config.gate = Some(rempart_server::GateConfig::load(path).map_err(anyhow::Error::msg)?);
     }

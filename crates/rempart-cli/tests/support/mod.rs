@@ -155,3 +155,17 @@ pub(crate) fn clean_layout(dir: &Path, text: &str) -> PathBuf {
     .unwrap();
     layout
 }
+
+/// Polls `done` every 100 ms until it holds or `within` has passed; whether it held.
+pub(crate) fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -11,14 +11,7 @@ fn openssl(args: &[&str], paths: &[(&str, &Path)]) {
     for (flag, path) in paths {
         command.arg(flag).arg(path);
     }
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run openssl: {e}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    super::run(&mut command);
 }
 
 /// A certificate authority: its certificate and key, PEM, in a directory of its own.
