@@ -491,6 +491,61 @@ pub(crate) enum ServerCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Print the cluster's admission webhook configuration for the server (YAML, for
+    /// `kubectl apply -f -`).
+    WebhookConfig(WebhookConfigArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct WebhookConfigArgs {
+    /// The namespace the server runs in: its Service's, and never covered by the webhooks.
+    #[arg(long, value_name = "NS", default_value = "rempart")]
+    pub(crate) namespace: String,
+    /// The server's Service, in that namespace.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "rempart",
+        conflicts_with = "url"
+    )]
+    pub(crate) service: String,
+    /// The Service's port.
+    #[arg(long, default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..), conflicts_with = "url")]
+    pub(crate) port: u16,
+    /// The base URL of a server outside the cluster (https), instead of a Service; the
+    /// webhooks call `<URL>/admission/validate` and `<URL>/admission/mutate`.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: Option<String>,
+    /// The CA certificate (PEM) that signed the server's serving certificate; several while
+    /// the CA is rotated. Only the certificates of the file are copied.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca_bundle: PathBuf,
+    /// When the server cannot answer: `Fail` refuses the request (nothing unvetted runs, an
+    /// outage blocks changes), `Ignore` admits it unchecked.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = FailurePolicyArg::Fail)]
+    pub(crate) failure_policy: FailurePolicyArg,
+    /// How long the API server waits for an answer, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub(crate) timeout: u32,
+    /// The configurations' name (the webhooks are `validate.<NAME>.rempart.dev` and
+    /// `mutate.<NAME>.rempart.dev`).
+    #[arg(long, default_value = "rempart")]
+    pub(crate) name: String,
+    /// Another namespace the webhooks leave alone (`kube-system` and the server's own always
+    /// are); repeat for several.
+    #[arg(long = "exclude-namespace", value_name = "NS")]
+    pub(crate) exclude_namespaces: Vec<String>,
+    /// Also the mutating webhook, for a server run with `--admission-mutate`.
+    #[arg(long)]
+    pub(crate) mutating: bool,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FailurePolicyArg {
+    #[value(name = "Fail")]
+    Fail,
+    #[value(name = "Ignore")]
+    Ignore,
 }
 
 #[derive(Subcommand, Debug)]
@@ -545,6 +600,10 @@ pub(crate) struct ServerRunArgs {
     /// Require client certificates signed by these CAs (mutual TLS).
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub(crate) client_ca: Option<PathBuf>,
+    /// How often the certificate, key and client CA files are read again; when they changed,
+    /// new connections get the new ones (a renewed Secret needs no restart).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
+    pub(crate) tls_reload_interval: std::time::Duration,
     /// The registry gate (YAML): the registry whose push notifications are accepted at
     /// `/v1/registry/events`, and per repository prefix `scan` or `promote` (see the README).
     #[arg(long, value_name = "FILE")]

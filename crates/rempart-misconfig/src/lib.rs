@@ -8,7 +8,8 @@
 //!   [`scan_config_file_with`] and [`ConfigOptions`]);
 //! - by kind: [`scan_dockerfile`], [`scan_compose`], [`scan_kubernetes`] (which also reports the
 //!   Pod Security Standards level of every workload) and [`scan_kubernetes_set`] for a directory
-//!   of manifests checked together;
+//!   of manifests checked together; [`WORKLOAD_KINDS`], the kinds that run pods and where their
+//!   pod spec is;
 //! - user policies: [`RegoPolicies`].
 //!
 //! Findings are data; an `Err` ([`MisconfigError`]) means a file could not be checked at all, and
@@ -37,8 +38,8 @@ pub use error::MisconfigError;
 pub use github::scan_workflow;
 pub use image::ImageConfigChecks;
 pub use kubernetes::{
-    KubeOptions, KubeReport, LATEST_PSS_MINOR, PssLevel, PssVersion, PssViolation, WorkloadLevel,
-    evaluate_pod_security, load_manifest_documents, scan_kubernetes, scan_kubernetes_set,
-    scan_kubernetes_with,
+    KubeOptions, KubeReport, LATEST_PSS_MINOR, PssLevel, PssVersion, PssViolation, WORKLOAD_KINDS,
+    WorkloadKind, WorkloadLevel, evaluate_pod_security, load_manifest_documents, scan_kubernetes,
+    scan_kubernetes_set, scan_kubernetes_with, workload_kind,
 };
 pub use rego::{MAX_POLICY_FILE_BYTES, RegoLimits, RegoPolicies};

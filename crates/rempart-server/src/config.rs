@@ -37,6 +37,9 @@ pub struct ServerConfig {
     /// first start) when not given.
     pub database: Option<PathBuf>,
     pub tls: Option<TlsConfig>,
+    /// How often the TLS files are read again, and the listener's certificate replaced when
+    /// they changed.
+    pub tls_reload_interval: Duration,
     pub registry: RegistrySettings,
     /// The registry gate: which pushed repositories are scanned, and which promoted.
     pub gate: Option<crate::gate::GateConfig>,
@@ -76,6 +79,7 @@ impl ServerConfig {
             data_dir,
             database: None,
             tls: None,
+            tls_reload_interval: Duration::from_secs(30),
             registry: RegistrySettings::default(),
             gate: None,
             webhooks: None,

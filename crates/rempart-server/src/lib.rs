@@ -4,7 +4,8 @@
 //! repository scopes each); every decision and every change is in an append-only audit log.
 //!
 //! [`run`] starts it; [`create_token`] makes a token without a running server (the first
-//! admin token of a fresh installation, or a lost one).
+//! admin token of a fresh installation, or a lost one); [`webhook_configuration`] writes the
+//! cluster's admission webhook configuration for it.
 
 mod admission;
 mod api;
@@ -20,7 +21,9 @@ mod reevaluate;
 mod scanning;
 mod state;
 mod store;
+mod tls;
 mod vault;
+mod webhook_config;
 mod webhooks;
 mod worker;
 
@@ -35,6 +38,10 @@ pub use auth::TOKEN_PREFIX;
 pub use config::{RegistrySettings, ServerConfig, StoreLocation, TlsConfig};
 pub use gate::{GateConfig, GateMode, GateRule};
 pub use store::{Role, SCHEMA_VERSION, StoreError};
+pub use webhook_config::{
+    CaBundle, FailurePolicy, MUTATE_PATH, VALIDATE_PATH, WebhookConfigError, WebhookConfigOptions,
+    WebhookTarget, webhook_configuration,
+};
 pub use webhooks::{EVENTS as WEBHOOK_EVENTS, WebhookConfig};
 
 use crate::state::AppState;
@@ -337,15 +344,25 @@ async fn serve(state: Arc<AppState>) -> Result<(), ServerError> {
     tracing::info!("listening on {scheme}://{address}");
     match &state.config.tls {
         Some(tls) => {
-            let rustls_config = tls::server_config(tls)?;
-            axum_server::bind_rustls(
-                address,
-                axum_server::tls_rustls::RustlsConfig::from_config(rustls_config),
-            )
-            .handle(handle)
-            .serve(app)
-            .await
-            .map_err(listen_error)?;
+            let loaded = tls::load(tls)?;
+            tracing::info!(
+                certificate = %tls.certificate.display(),
+                not_after = loaded.not_after.as_deref().unwrap_or("unknown"),
+                "TLS certificate loaded"
+            );
+            let listener = axum_server::tls_rustls::RustlsConfig::from_config(loaded.config);
+            workers.push(tokio::spawn(tls::watch(
+                Arc::clone(&state),
+                tls.clone(),
+                listener.clone(),
+                loaded.files,
+                stop.clone(),
+            )));
+            axum_server::bind_rustls(address, listener)
+                .handle(handle)
+                .serve(app)
+                .await
+                .map_err(listen_error)?;
         }
         None => {
             axum_server::bind(address)
@@ -405,63 +422,5 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = interrupt.await;
-    }
-}
-
-mod tls {
-    //! The listener's TLS: rustls with ring, a certificate chain and key in PEM, and client
-    //! certificates required when a client CA is given (mutual TLS).
-
-    use std::sync::Arc;
-
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-
-    use super::{ServerError, TlsConfig};
-
-    pub(super) fn server_config(tls: &TlsConfig) -> Result<Arc<rustls::ServerConfig>, ServerError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let read_certificates =
-            |path: &std::path::Path| -> Result<Vec<CertificateDer<'static>>, ServerError> {
-                let certificates: Vec<_> = CertificateDer::pem_file_iter(path)
-                    .and_then(Iterator::collect)
-                    .map_err(|e| ServerError::Tls(format!("{}: {e}", path.display())))?;
-                if certificates.is_empty() {
-                    return Err(ServerError::Tls(format!(
-                        "{}: no certificate in it",
-                        path.display()
-                    )));
-                }
-                Ok(certificates)
-            };
-        let chain = read_certificates(&tls.certificate)?;
-        let key = PrivateKeyDer::from_pem_file(&tls.key)
-            .map_err(|e| ServerError::Tls(format!("{}: {e}", tls.key.display())))?;
-        let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| ServerError::Tls(e.to_string()))?;
-        let builder = match &tls.client_ca {
-            Some(path) => {
-                let mut roots = rustls::RootCertStore::empty();
-                for certificate in read_certificates(path)? {
-                    roots
-                        .add(certificate)
-                        .map_err(|e| ServerError::Tls(format!("{}: {e}", path.display())))?;
-                }
-                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-                    Arc::new(roots),
-                    provider,
-                )
-                .build()
-                .map_err(|e| ServerError::Tls(e.to_string()))?;
-                builder.with_client_cert_verifier(verifier)
-            }
-            None => builder.with_no_client_auth(),
-        };
-        let mut config = builder
-            .with_single_cert(chain, key)
-            .map_err(|e| ServerError::Tls(format!("{}: {e}", tls.certificate.display())))?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(Arc::new(config))
     }
 }

@@ -13,6 +13,9 @@ use rempart::LayerSource;
 /// The values of the `source` label of `rempart_layers_total`.
 const LAYER_SOURCES: [&str; 3] = ["local_cache", "shared_cache", "read"];
 
+/// The values of the `outcome` label of `rempart_tls_reloads_total`.
+const TLS_RELOAD_OUTCOMES: [&str; 2] = ["reloaded", "failed"];
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct RequestLabels {
     pub(crate) method: String,
@@ -69,6 +72,7 @@ pub(crate) struct Metrics {
     pub(crate) admission: Family<AdmissionLabels, Counter>,
     pub(crate) admission_lookups: Family<OutcomeLabels, Counter>,
     pub(crate) admission_policy_version: Gauge<i64, AtomicI64>,
+    pub(crate) tls_reloads: Family<OutcomeLabels, Counter>,
 }
 
 impl Metrics {
@@ -169,6 +173,19 @@ impl Metrics {
             "The admission policy version in force on this replica (0: none)",
             admission_policy_version.clone(),
         );
+        let tls_reloads = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "tls_reloads",
+            "Attempts of this replica to use changed TLS files: reloaded (new connections get \
+             the new certificate), or failed (unreadable or unusable files, tried again each \
+             interval while they stay so; the current certificate is kept)",
+            tls_reloads.clone(),
+        );
+        for outcome in TLS_RELOAD_OUTCOMES {
+            let _ = tls_reloads.get_or_create(&OutcomeLabels {
+                outcome: outcome.into(),
+            });
+        }
         Metrics {
             registry,
             requests,
@@ -186,7 +203,18 @@ impl Metrics {
             admission,
             admission_lookups,
             admission_policy_version,
+            tls_reloads,
         }
+    }
+
+    /// Counts an attempt to use changed TLS files.
+    pub(crate) fn count_tls_reload(&self, reloaded: bool) {
+        let outcome = TLS_RELOAD_OUTCOMES[usize::from(!reloaded)];
+        self.tls_reloads
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.into(),
+            })
+            .inc();
     }
 
     /// Counts the layers of a finished scan by where their results came from.

@@ -1,12 +1,18 @@
-//! `rempart server` and `rempart server token create`.
+//! `rempart server`, `rempart server token create` and `rempart server webhook-config`.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use rempart_server::{RegistrySettings, Role, ServerConfig, StoreLocation};
+use anyhow::{Context, Result, anyhow};
+use rempart_server::{
+    CaBundle, FailurePolicy, RegistrySettings, Role, ServerConfig, StoreLocation,
+    WebhookConfigOptions, WebhookTarget,
+};
 
 use crate::Outcome;
-use crate::cli::{ServerArgs, ServerCommand, ServerRunArgs, ServerStoreArgs, TokenCommand};
+use crate::cli::{
+    FailurePolicyArg, ServerArgs, ServerCommand, ServerRunArgs, ServerStoreArgs, TokenCommand,
+    WebhookConfigArgs,
+};
 use crate::context::write_stdout;
 
 pub(crate) fn run(args: &ServerArgs) -> Result<Outcome> {
@@ -29,11 +35,46 @@ pub(crate) fn run(args: &ServerArgs) -> Result<Outcome> {
             let secret = rempart_server::create_token(&config, name, role, scopes.clone())?;
             write_stdout(format!("{secret}\n").as_bytes())?;
         }
+        Some(ServerCommand::WebhookConfig(args)) => {
+            let text = rempart_server::webhook_configuration(&webhook_options(args)?)?;
+            write_stdout(text.as_bytes())?;
+        }
         None => {
             rempart_server::run(server_config(&args.run)?)?;
         }
     }
     Ok(Outcome::Clean)
+}
+
+/// The largest CA bundle read: a few certificates take a few KiB.
+const MAX_CA_BUNDLE_BYTES: u64 = 1024 * 1024;
+
+fn webhook_options(args: &WebhookConfigArgs) -> Result<WebhookConfigOptions> {
+    let path = &args.ca_bundle;
+    let ca_bundle = rempart_core::read_regular_file(path, MAX_CA_BUNDLE_BYTES)
+        .map_err(|e| anyhow!("--ca-bundle {}: {e}", path.display()))
+        .and_then(|bytes| {
+            CaBundle::from_pem(&bytes).map_err(|e| anyhow!("--ca-bundle {}: {e}", path.display()))
+        })?;
+    Ok(WebhookConfigOptions {
+        name: args.name.clone(),
+        namespace: args.namespace.clone(),
+        target: match &args.url {
+            Some(url) => WebhookTarget::Url(url.clone()),
+            None => WebhookTarget::Service {
+                name: args.service.clone(),
+                port: args.port,
+            },
+        },
+        ca_bundle,
+        failure_policy: match args.failure_policy {
+            FailurePolicyArg::Fail => FailurePolicy::Fail,
+            FailurePolicyArg::Ignore => FailurePolicy::Ignore,
+        },
+        timeout_seconds: args.timeout,
+        exclude_namespaces: args.exclude_namespaces.clone(),
+        mutating: args.mutating,
+    })
 }
 
 fn base_config(args: &ServerStoreArgs) -> Result<ServerConfig> {
@@ -73,6 +114,7 @@ fn server_config(args: &ServerRunArgs) -> Result<ServerConfig> {
         }),
         _ => None,
     };
+    config.tls_reload_interval = args.tls_reload_interval;
     if let Some(path) = &args.gate {
         config.gate = Some(rempart_server::GateConfig::load(path).map_err(anyhow::Error::msg)?);
     }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub(crate) mod tls;
 pub(crate) mod webhook_receiver;
 
 use serde_json::Value;
@@ -153,4 +154,18 @@ pub(crate) fn clean_layout(dir: &Path, text: &str) -> PathBuf {
     )
     .unwrap();
     layout
+}
+
+/// Polls `done` every 100 ms until it holds or `within` has passed; whether it held.
+pub(crate) fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -3,6 +3,7 @@
 
 mod model;
 mod pss;
+mod workloads;
 mod yaml;
 
 mod automount_token;
@@ -26,6 +27,7 @@ use crate::check::CheckDoc;
 use crate::error::MisconfigError;
 use model::Object;
 pub use pss::{LATEST_PSS_MINOR, PssLevel, PssVersion};
+pub use workloads::{WORKLOAD_KINDS, WorkloadKind, workload_kind};
 pub(crate) use yaml::{MAX_MANIFEST_BYTES, load as load_yaml};
 
 /// Reads a manifest file's YAML (or JSON) documents under the limits every manifest check uses
@@ -55,9 +57,8 @@ pub struct PssViolation {
     pub message: String,
 }
 
-/// Judges the pod a single object runs (a Pod, or the pod template of a `Deployment`,
-/// `ReplicaSet`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob` or `ReplicationController`) against every Pod Security
-/// Standards control as of `version`: the level it meets and each failed control. `None` when the
+/// Judges the pod a single object runs (a Pod, or the pod template of another of the
+/// [`WORKLOAD_KINDS`]) against every Pod Security Standards control as of `version`: the level it meets and each failed control. `None` when the
 /// object runs no pod (another kind, or a workload without a template).
 ///
 /// The same controls as [`scan_kubernetes`] reports, so a manifest check and an admission

@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use super::workloads::workload_kind;
+
 pub(crate) fn get<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
     path.iter().try_fold(value, |v, key| v.get(*key))
 }
@@ -23,16 +25,6 @@ pub(crate) fn array<'a>(value: &'a Value, path: &[&str]) -> &'a [Value] {
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)
 }
-
-/// Kinds whose `spec.template` is a pod template.
-const TEMPLATE_KINDS: &[&str] = &[
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-];
 
 /// A Kubernetes object from a manifest.
 pub(crate) struct Object<'a> {
@@ -72,18 +64,9 @@ impl<'a> Object<'a> {
 
     /// The pod this object runs, if it is a Pod or a workload with a pod template.
     pub(crate) fn pod(&self) -> Option<Pod<'a>> {
-        let (metadata, spec) = match self.kind {
-            "Pod" => (get(self.value, &["metadata"]), get(self.value, &["spec"])?),
-            "CronJob" => {
-                let template = get(self.value, &["spec", "jobTemplate", "spec", "template"])?;
-                (get(template, &["metadata"]), get(template, &["spec"])?)
-            }
-            kind if TEMPLATE_KINDS.contains(&kind) => {
-                let template = get(self.value, &["spec", "template"])?;
-                (get(template, &["metadata"]), get(template, &["spec"])?)
-            }
-            _ => return None,
-        };
+        let workload = workload_kind(self.kind)?;
+        let spec = get(self.value, workload.pod_spec)?;
+        let metadata = get(self.value, workload.template()).and_then(|t| t.get("metadata"));
         Some(Pod {
             metadata: metadata.unwrap_or(&Value::Null),
             spec,

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use rempart_misconfig::{ImageRef, PssLevel, PssVersion, evaluate_pod_security};
+use rempart_misconfig::{
+    ImageRef, PssLevel, PssVersion, WorkloadKind, evaluate_pod_security, workload_kind,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -171,20 +173,9 @@ impl Decision {
     }
 }
 
-/// The pod-template owners and where their pod spec is.
-const TEMPLATE_KINDS: &[(&str, &[&str])] = &[
-    ("Deployment", &["spec", "template"]),
-    ("ReplicaSet", &["spec", "template"]),
-    ("StatefulSet", &["spec", "template"]),
-    ("DaemonSet", &["spec", "template"]),
-    ("Job", &["spec", "template"]),
-    ("ReplicationController", &["spec", "template"]),
-    ("CronJob", &["spec", "jobTemplate", "spec", "template"]),
-];
-
 /// Whether objects of `kind` run a pod, and so are decided on.
 pub fn is_workload_kind(kind: &str) -> bool {
-    kind == "Pod" || TEMPLATE_KINDS.iter().any(|(k, _)| *k == kind)
+    workload_kind(kind).is_some()
 }
 
 fn get<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
@@ -193,13 +184,7 @@ fn get<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
 
 /// The pod spec of a workload object, `None` when it has none.
 fn pod_spec<'a>(object: &'a Value, kind: &str) -> Option<&'a Value> {
-    let spec = if kind == "Pod" {
-        object.get("spec")
-    } else {
-        let (_, path) = TEMPLATE_KINDS.iter().find(|(k, _)| *k == kind)?;
-        get(object, path)?.get("spec")
-    };
-    spec.filter(|spec| spec.is_object())
+    get(object, workload_kind(kind)?.pod_spec).filter(|spec| spec.is_object())
 }
 
 /// One container and its image, as the rules see it.
@@ -297,13 +282,7 @@ impl AdmissionPolicy {
         let mut raised = Vec::new();
         let rules = self.select(request, &mut decision, &mut raised);
         let Some(spec) = pod_spec(object, kind) else {
-            let path = if kind == "Pod" {
-                "spec"
-            } else if kind == "CronJob" {
-                "spec.jobTemplate.spec.template.spec"
-            } else {
-                "spec.template.spec"
-            };
+            let path = workload_kind(kind).map_or_else(String::new, WorkloadKind::pod_spec_path);
             raised.push(Raised {
                 reason: Reason {
                     code: rules::object::RULE.code,
