@@ -13,13 +13,10 @@ use super::gather::{Lookup, lookup, namespace_labels, pinned, resolve};
 use super::{LoadedPolicy, Review};
 use crate::state::AppState;
 
-/// The JSON pointer of the pod spec of a workload kind.
-fn pod_spec_pointer(kind: &str) -> &'static str {
-    match kind {
-        "Pod" => "/spec",
-        "CronJob" => "/spec/jobTemplate/spec/template/spec",
-        _ => "/spec/template/spec",
-    }
+/// The JSON pointer of the pod spec of a workload kind (`/spec/template/spec`).
+fn pod_spec_pointer(kind: &str) -> Option<String> {
+    rempart_misconfig::workload_kind(kind)
+        .map(|workload| format!("/{}", workload.pod_spec.join("/")))
 }
 
 /// The JSON Patch pinning the object's vetted images (`None` when nothing is to change), and
@@ -45,8 +42,10 @@ pub(crate) async fn pin_patch(
         .verdict_policy_for(&review.namespace, labels.as_deref())
         .unwrap_or(crate::decide::DEFAULT_POLICY_NAME)
         .to_owned();
-    let spec_pointer = pod_spec_pointer(kind);
-    let Some(spec) = review.object.pointer(spec_pointer) else {
+    let Some(spec_pointer) = pod_spec_pointer(kind) else {
+        return (None, Vec::new());
+    };
+    let Some(spec) = review.object.pointer(&spec_pointer) else {
         return (None, Vec::new());
     };
     let mut operations = Vec::new();
