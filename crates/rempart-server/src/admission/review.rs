@@ -196,7 +196,6 @@ pub(crate) fn decision_response(
     decision: &Decision,
     policy_version: i64,
     extra_warnings: Vec<String>,
-    patch: Option<&Value>,
 ) -> Value {
     let mut response = json!({
         "uid": uid,
@@ -213,13 +212,24 @@ pub(crate) fn decision_response(
             "message": cut(&decision.message(), MAX_MESSAGE_CHARS),
         });
     }
-    let warnings = warnings(
+    finish(
+        response,
         decision
             .warnings
             .iter()
             .map(rempart::Reason::describe)
             .chain(extra_warnings),
-    );
+        None,
+    )
+}
+
+/// Adds the warnings (within the API server's limits) and the patch, and wraps the response.
+fn finish(
+    mut response: Value,
+    texts: impl IntoIterator<Item = String>,
+    patch: Option<&Value>,
+) -> Value {
+    let warnings = warnings(texts);
     if !warnings.is_empty() {
         response["warnings"] = json!(warnings);
     }
@@ -238,17 +248,7 @@ pub(crate) fn allowed_response(
     extra_warnings: Vec<String>,
     patch: Option<&Value>,
 ) -> Value {
-    let mut response = json!({"uid": uid, "allowed": true});
-    let warnings = warnings(extra_warnings);
-    if !warnings.is_empty() {
-        response["warnings"] = json!(warnings);
-    }
-    if let Some(patch) = patch {
-        response["patchType"] = json!("JSONPatch");
-        response["patch"] =
-            json!(base64::engine::general_purpose::STANDARD.encode(patch.to_string().as_bytes()));
-    }
-    envelope(&response)
+    finish(json!({"uid": uid, "allowed": true}), extra_warnings, patch)
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ pub(crate) async fn validate(
             audit_denial(&state, &review, &decision.message(), loaded.version);
         }
     }
-    let answer = decision_response(&review.uid, decision, loaded.version, gathered.notes, None);
+    let answer = decision_response(&review.uid, decision, loaded.version, gathered.notes);
     Ok(axum::Json(answer).into_response())
 }
 
