@@ -79,6 +79,48 @@ pub(crate) enum Command {
     /// Decide, as the admission webhooks would, whether the workloads of Kubernetes manifests
     /// may run under an admission policy (exit 1 when one would be denied).
     Admit(AdmitArgs),
+    /// Verify an image's signatures and attestations against a trust policy (exit 1 when the
+    /// policy is not met).
+    Verify(VerifyArgs),
+    /// Scan an image and attach rempart's signed verdict to it in its registry.
+    Attest(AttestArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct VerifyArgs {
+    /// The image: a registry reference, or an OCI layout directory (`DIR` or `DIR:TAG`).
+    pub(crate) image: String,
+    /// The trust policy (YAML): repository patterns, trusted keys and keyless identities,
+    /// required attestations.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: PathBuf,
+    /// Output format: table or json.
+    #[arg(short, long, default_value = "table")]
+    pub(crate) format: String,
+    /// Write the report to this file instead of standard output (`-`: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct AttestArgs {
+    /// The image in a registry (`registry.example.com/app:1.2` or `…@sha256:…`).
+    pub(crate) reference: String,
+    /// The signing key: an unencrypted PKCS#8 PEM file (ECDSA P-256).
+    #[arg(long, value_name = "FILE", required_unless_present = "key_env")]
+    pub(crate) key: Option<PathBuf>,
+    /// The environment variable that holds the signing key's PEM instead of a file.
+    #[arg(long, value_name = "VAR", conflicts_with = "key")]
+    pub(crate) key_env: Option<String>,
+    /// The policy name recorded in the verdict.
+    #[arg(long, default_value = "default")]
+    pub(crate) policy_name: String,
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) scan: ScanArgs,
 }
 
 #[derive(Args, Debug)]

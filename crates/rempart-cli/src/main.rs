@@ -51,6 +51,8 @@ fn main() -> ExitCode {
         Command::Rules(args) => commands::rules::run(&args),
         Command::Server(args) => commands::server::run(&args),
         Command::Admit(args) => commands::admit::run(&args),
+        Command::Verify(args) => commands::trust::verify(&args),
+        Command::Attest(args) => commands::trust::attest(&args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -28,8 +28,9 @@ pub use merge::MergedFs;
 pub use source::docker_archive::DockerArchive;
 pub use source::oci_layout::OciLayout;
 pub use source::registry::{
-    CopyReport, CopyRequest, RegistryImage, RegistryOptions, RegistrySettings, RegistryTimeouts,
-    blob_dir, copy_image, resolve_digest,
+    CopyReport, CopyRequest, FetchedManifest, MAX_ARTIFACT_BYTES, OCI_INDEX, OCI_MANIFEST,
+    Referrer, ReferrersSource, RegistryImage, RegistryOptions, RegistryRepository,
+    RegistrySettings, RegistryTimeouts, blob_dir, copy_image, referrers_tag, resolve_digest,
 };
 pub use source::rootfs::{DirOptions, walk_dir};
 pub use source::{ImageSource, LayerAccess, LayerInfo, LayerVisitor, Platform, parse_config};

@@ -5,4 +5,5 @@ pub(crate) mod rules;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod server;
-mod source;
+pub(crate) mod source;
+pub(crate) mod trust;

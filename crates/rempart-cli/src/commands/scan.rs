@@ -51,6 +51,17 @@ fn run(
     source_tree: Option<&Path>,
     scan: impl FnOnce(&Scanner) -> Result<ScanOutcome>,
 ) -> Result<Outcome> {
+    run_then(args, source_tree, scan, |_, _| Ok(()))
+}
+
+/// [`run`], then `after` with the result (the policy applied) and its verdict, before the exit
+/// status is decided: `rempart attest` signs what the scan concluded.
+pub(crate) fn run_then(
+    args: &ScanArgs,
+    source_tree: Option<&Path>,
+    scan: impl FnOnce(&Scanner) -> Result<ScanOutcome>,
+    after: impl FnOnce(&rempart_core::ScanResult, &rempart::Verdict) -> Result<()>,
+) -> Result<Outcome> {
     let format: Format = args.format.as_deref().unwrap_or("table").parse()?;
     let default_scanners = ["vuln", "secret", "malware", "misconfig"]
         .map(String::from)
@@ -123,6 +134,7 @@ fn run(
     output.write(&bytes)?;
     let exit_code = args.exit_code.unwrap_or(1);
     let verdict = policy.verdict(&outcome.result);
+    after(&outcome.result, &verdict)?;
     if !verdict.passed && args.fail_on_skipped {
         for reason in &verdict.reasons {
             tracing::warn!("the policy fails the scan: {reason}");

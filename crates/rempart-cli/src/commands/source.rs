@@ -66,7 +66,15 @@ pub(crate) fn open_reference(
     args: &SourceArgs,
     cache: &Path,
 ) -> Result<Box<dyn ImageSource>> {
-    let options = RegistrySettings {
+    let options = registry_options(args, cache);
+    let image = RegistryImage::open(reference, &platform(args)?, &options)
+        .with_context(|| format!("cannot pull {reference}"))?;
+    Ok(Box::new(image))
+}
+
+/// The registry options the flags give, blobs stored under the cache.
+pub(crate) fn registry_options(args: &SourceArgs, cache: &Path) -> rempart_image::RegistryOptions {
+    RegistrySettings {
         username: args.username.clone(),
         password: args.password.clone(),
         insecure: args.insecure,
@@ -74,8 +82,5 @@ pub(crate) fn open_reference(
         pull_timeout: args.timeout,
         request_timeout: args.registry_timeout,
     }
-    .options(rempart_image::blob_dir(cache));
-    let image = RegistryImage::open(reference, &platform(args)?, &options)
-        .with_context(|| format!("cannot pull {reference}"))?;
-    Ok(Box::new(image))
+    .options(rempart_image::blob_dir(cache))
 }

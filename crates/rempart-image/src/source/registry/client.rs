@@ -610,6 +610,140 @@ impl DistributionClient {
         let _ = tokio::time::timeout(self.timeouts.first_byte, request.send()).await;
     }
 
+    /// A manifest or index by tag or digest, `None` when the registry has no such manifest
+    /// (a signature tag that was never pushed is an answer, not an error).
+    pub(crate) async fn optional_manifest(
+        &self,
+        reference: &str,
+        accept: &[&str],
+        max_bytes: u64,
+    ) -> Result<Option<Document>, ImageError> {
+        let url = format!("{}/v2/{}/manifests/{reference}", self.base, self.repository);
+        self.optional_document(&url, accept, max_bytes, &[StatusCode::NOT_FOUND])
+            .await
+    }
+
+    /// The OCI 1.1 referrers of manifest `digest` as an image index, `None` when the registry
+    /// does not implement the referrers API (it answers 404 for an unknown route, some 400 or
+    /// 405): the caller then reads the referrers tag instead.
+    pub(crate) async fn referrers(
+        &self,
+        digest: &str,
+        max_bytes: u64,
+    ) -> Result<Option<Document>, ImageError> {
+        let url = format!("{}/v2/{}/referrers/{digest}", self.base, self.repository);
+        self.optional_document(
+            &url,
+            &["application/vnd.oci.image.index.v1+json"],
+            max_bytes,
+            &[
+                StatusCode::NOT_FOUND,
+                StatusCode::BAD_REQUEST,
+                StatusCode::METHOD_NOT_ALLOWED,
+            ],
+        )
+        .await
+        // A registry that implements the API answers with an index; anything else means none.
+        .map(|document| {
+            document.filter(|d| {
+                d.content_type
+                    .as_deref()
+                    .is_none_or(|t| t == "application/vnd.oci.image.index.v1+json")
+            })
+        })
+    }
+
+    /// A GET whose `absent` statuses mean "nothing there" rather than an error.
+    async fn optional_document(
+        &self,
+        url: &str,
+        accept: &[&str],
+        max_bytes: u64,
+        absent: &[StatusCode],
+    ) -> Result<Option<Document>, ImageError> {
+        let what = format!("GET {url}");
+        let limit = self.timeouts.document.min(self.remaining(&what)?);
+        let fetch = async {
+            let headers = self.accept_headers(accept)?;
+            let mut response = self.exchange(Method::GET, url, &headers, None).await?;
+            if absent.contains(&response.status()) {
+                return Ok(None);
+            }
+            if !response.status().is_success() {
+                return Err(self.status_error(&what, response).await);
+            }
+            let content_type = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned());
+            let bytes = self
+                .read_capped(&what, &mut response, max_bytes, "document")
+                .await?;
+            Ok(Some(Document {
+                bytes,
+                content_type,
+            }))
+        };
+        tokio::time::timeout(limit, fetch).await.map_err(|_| {
+            self.unavailable(format!(
+                "{what}: not received within {} s",
+                limit.as_secs_f64().ceil()
+            ))
+        })?
+    }
+
+    /// Uploads a small blob held in memory (a signature or an attestation), unless the
+    /// repository has it already: one POST opens the session, one PUT sends it whole. An upload
+    /// location on another host is refused, since the credentials would go there too.
+    pub(crate) async fn push_small_blob(
+        &self,
+        bytes: &Bytes,
+        digest: &str,
+    ) -> Result<(), ImageError> {
+        if self.blob_exists(digest).await? {
+            return Ok(());
+        }
+        let url = format!("{}/v2/{}/blobs/uploads/", self.base, self.repository);
+        let what = format!("POST {url}");
+        let response = self
+            .small_exchange(Method::POST, &url, &HeaderMap::new(), Some(&Bytes::new()))
+            .await?;
+        if response.status() != StatusCode::ACCEPTED {
+            return Err(self.status_error(&what, response).await);
+        }
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .filter(|location| !location.is_empty())
+            .ok_or_else(|| self.error(format!("{what}: HTTP 202 without an upload Location")))?
+            .to_owned();
+        let (put_url, same_origin) = self.upload_url(&location, digest)?;
+        if !same_origin {
+            return Err(self.error(format!(
+                "{what}: the upload location `{location}` is on another host; small uploads \
+                 are only sent to the registry itself"
+            )));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        let mut shown = put_url.clone();
+        shown.set_query(None);
+        let put_what = format!("PUT {shown} (upload of {digest})");
+        let response = self
+            .small_exchange(Method::PUT, put_url.as_str(), &headers, Some(bytes))
+            .await?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(self.status_error(&put_what, response).await)
+        }
+    }
+
     /// Pushes a manifest or index to this repository under `reference` (its digest or a tag),
     /// with its own media type as the content type.
     pub(crate) async fn put_manifest(

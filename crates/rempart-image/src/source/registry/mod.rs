@@ -6,6 +6,7 @@
 //! actually needed: a layer whose results are cached is never downloaded. [`copy`] pushes, to copy
 //! an image between repositories of one registry.
 
+mod artifacts;
 mod client;
 mod copy;
 
@@ -25,6 +26,10 @@ use crate::limits::Limits;
 use crate::source::platform::{self, Platform};
 use crate::source::{ImageSource, LayerInfo, MAX_JSON_BYTES, parse_config};
 
+pub use artifacts::{
+    FetchedManifest, MAX_ARTIFACT_BYTES, OCI_INDEX, OCI_MANIFEST, Referrer, ReferrersSource,
+    RegistryRepository, referrers_tag,
+};
 pub use client::RegistryTimeouts;
 use client::{Credentials, DistributionClient};
 pub use copy::{CopyReport, CopyRequest, copy_image, resolve_digest};

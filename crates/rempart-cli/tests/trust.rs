@@ -1,0 +1,714 @@
+//! `rempart verify` and `rempart attest` against a real OCI registry (Debian's
+//! `docker-registry`, which has no referrers API: the referrers tag is used).
+//!
+//! Signatures are made by the test itself, independently of rempart's signer: cosign's
+//! `.sig` tag format and DSSE envelopes built from their published specifications, signed with
+//! `openssl` (ECDSA P-256, Ed25519, RSA). One registry serves every test of this file.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rempart_image::{RegistryOptions, RegistryRepository};
+use serde_json::{Value, json};
+use support::{clean_layout, free_port, keep, run, wait_for_port};
+
+struct Fixture {
+    registry: String,
+    work: PathBuf,
+    _keepers: Mutex<Vec<Child>>,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(start)
+}
+
+fn start() -> Fixture {
+    let registry_binary = Path::new("/usr/bin/docker-registry");
+    assert!(
+        registry_binary.exists(),
+        "docker-registry is not installed: run scripts/install-test-deps.sh"
+    );
+    let work = tempfile::tempdir().unwrap().keep();
+    let cleaner = Command::new("sh")
+        .arg("-c")
+        .arg(r#"read -r _; sleep 1; rm -rf "$0""#)
+        .arg(&work)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let port = free_port();
+    let registry = format!("127.0.0.1:{port}");
+    std::fs::write(
+        work.join("registry.yml"),
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {registry}\n",
+            work.join("storage").display()
+        ),
+    )
+    .unwrap();
+    let log = work.join("registry.log");
+    let process = keep(
+        registry_binary,
+        &[
+            "serve".into(),
+            work.join("registry.yml").display().to_string(),
+        ],
+        &log,
+    );
+    wait_for_port(port, "docker-registry", &log);
+    for (name, algorithm) in [
+        (
+            "p256",
+            vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        ),
+        (
+            "other",
+            vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        ),
+        ("ed25519", vec!["-algorithm", "ED25519"]),
+        (
+            "rsa",
+            vec!["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        ),
+    ] {
+        let private = work.join(format!("{name}.pem"));
+        run(Command::new("openssl")
+            .arg("genpkey")
+            .args(algorithm)
+            .arg("-out")
+            .arg(&private));
+        run(Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&private)
+            .arg("-out")
+            .arg(work.join(format!("{name}.pub"))));
+    }
+    Fixture {
+        registry,
+        work,
+        _keepers: Mutex::new(vec![process, cleaner]),
+    }
+}
+
+/// Pushes a small image of its own to `repository:1`; returns its reference and digest.
+fn push_image(fixture: &Fixture, repository: &str) -> (String, String) {
+    let layout = clean_layout(&fixture.work.join(repository), &format!("{repository}\n"));
+    let reference = format!("{}/{repository}:1", fixture.registry);
+    run(Command::new("skopeo")
+        .args(["copy", "-q", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}", layout.display()))
+        .arg(format!("docker://{reference}")));
+    let digest = repo(fixture, repository)
+        .manifest("1")
+        .unwrap()
+        .unwrap()
+        .digest;
+    (reference, digest)
+}
+
+fn repo(fixture: &Fixture, repository: &str) -> RegistryRepository {
+    let mut options = RegistryOptions::new(fixture.work.join("blobs"));
+    options.insecure = true;
+    RegistryRepository::open(&fixture.registry, repository, &options, true).unwrap()
+}
+
+/// Signs `data` with the private key `name` the way cosign does: ECDSA and RSA over the
+/// SHA-256 of the data, Ed25519 over the data itself.
+fn sign(fixture: &Fixture, name: &str, data: &[u8]) -> String {
+    let input = fixture.work.join(format!("to-sign-{}", rand_suffix()));
+    std::fs::write(&input, data).unwrap();
+    let key = fixture.work.join(format!("{name}.pem"));
+    let output = if name == "ed25519" {
+        Command::new("openssl")
+            .args(["pkeyutl", "-sign", "-rawin", "-inkey"])
+            .arg(&key)
+            .arg("-in")
+            .arg(&input)
+            .output()
+            .unwrap()
+    } else {
+        Command::new("openssl")
+            .args(["dgst", "-sha256", "-sign"])
+            .arg(&key)
+            .arg(&input)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    STANDARD.encode(output.stdout)
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Cosign's simple-signing payload for `digest`.
+fn simple_signing(reference: &str, digest: &str) -> Vec<u8> {
+    json!({
+        "critical": {
+            "identity": {"docker-reference": reference.split(':').next().unwrap()},
+            "image": {"docker-manifest-digest": digest},
+            "type": "cosign container image signature"
+        },
+        "optional": null
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Pushes a manifest whose layers are `(media type, content, annotations)`, under `tag` or,
+/// when `subject` is given, as a referrer of it (added to the referrers tag).
+fn push_artifact(
+    repository: &RegistryRepository,
+    tag: Option<&str>,
+    subject: Option<&str>,
+    layers: Vec<(&str, Vec<u8>, BTreeMap<String, String>)>,
+) -> String {
+    let config = repository.push_blob(b"{}".to_vec()).unwrap();
+    let layers: Vec<Value> = layers
+        .into_iter()
+        .map(|(media_type, content, annotations)| {
+            let size = content.len();
+            let digest = repository.push_blob(content).unwrap();
+            json!({"mediaType": media_type, "digest": digest, "size": size, "annotations": annotations})
+        })
+        .collect();
+    let mut manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+        "layers": layers,
+    });
+    if let Some(subject) = subject {
+        let image = repository.manifest(subject).unwrap().unwrap();
+        manifest["artifactType"] = json!("application/vnd.in-toto+json");
+        manifest["subject"] = json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": subject,
+            "size": image.bytes.len(),
+        });
+        return repository
+            .attach_referrer(
+                subject,
+                "application/vnd.oci.image.manifest.v1+json",
+                Some("application/vnd.in-toto+json"),
+                BTreeMap::new(),
+                serde_json::to_vec(&manifest).unwrap(),
+            )
+            .unwrap();
+    }
+    repository
+        .push_manifest(
+            tag.unwrap(),
+            "application/vnd.oci.image.manifest.v1+json",
+            serde_json::to_vec(&manifest).unwrap(),
+        )
+        .unwrap()
+}
+
+/// A cosign `.sig` layer: the payload, its signature in the annotation.
+fn signature_layer(
+    payload: Vec<u8>,
+    signature: String,
+) -> (&'static str, Vec<u8>, BTreeMap<String, String>) {
+    (
+        "application/vnd.dev.cosign.simplesigning.v1+json",
+        payload,
+        BTreeMap::from([("dev.cosignproject.cosign/signature".to_owned(), signature)]),
+    )
+}
+
+/// A DSSE envelope of an in-toto statement about `subject_digest`, signed by key `name`
+/// (the pre-authentication encoding built here from the DSSE specification).
+fn envelope(
+    fixture: &Fixture,
+    name: &str,
+    subject_digest: &str,
+    predicate_type: &str,
+    predicate: &Value,
+) -> Vec<u8> {
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "image", "digest": {"sha256": subject_digest.trim_start_matches("sha256:")}}],
+        "predicateType": predicate_type,
+        "predicate": predicate,
+    })
+    .to_string();
+    let payload_type = "application/vnd.in-toto+json";
+    let pae = format!(
+        "DSSEv1 {} {payload_type} {} {statement}",
+        payload_type.len(),
+        statement.len()
+    );
+    let signature = sign(fixture, name, pae.as_bytes());
+    json!({
+        "payloadType": payload_type,
+        "payload": STANDARD.encode(&statement),
+        "signatures": [{"keyid": "", "sig": signature}],
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn write_policy(fixture: &Fixture, name: &str, text: &str) -> PathBuf {
+    let path = fixture.work.join(format!("{name}.yaml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `rempart ARGS`; returns the exit code, standard output and standard error.
+fn rempart(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_rempart"))
+        .args(args)
+        .env("REMPART_CACHE_DIR", fixture().work.join("cache"))
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn verify_json(reference: &str, policy: &Path) -> (i32, Value) {
+    let (code, stdout, stderr) = rempart(&[
+        "verify",
+        reference,
+        "--policy",
+        policy.to_str().unwrap(),
+        "--insecure",
+        "--format",
+        "json",
+    ]);
+    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+    (
+        code,
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}")),
+    )
+}
+
+fn reasons(report: &Value) -> Vec<String> {
+    report["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["reason"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn cosign_tag_signatures_verify_with_each_key_algorithm() {
+    let fixture = fixture();
+    for key in ["p256", "ed25519", "rsa"] {
+        let (reference, digest) = push_image(fixture, &format!("algorithms/{key}"));
+        let repository = repo(fixture, &format!("algorithms/{key}"));
+        let payload = simple_signing(&reference, &digest);
+        let signature = sign(fixture, key, &payload);
+        push_artifact(
+            &repository,
+            Some(&format!("{}.sig", digest.replacen(':', "-", 1))),
+            None,
+            vec![signature_layer(payload, signature)],
+        );
+        let policy = write_policy(
+            fixture,
+            &format!("algorithms-{key}"),
+            &format!(
+                "rules:\n  - name: signed\n    images: [\"{}/algorithms/**\"]\n    signers:\n      keys: [other.pub, {key}.pub]\n",
+                fixture.registry
+            ),
+        );
+        let (code, report) = verify_json(&reference, &policy);
+        assert_eq!(code, 0, "{key}: {report:#}");
+        assert_eq!(report["verdict"], "trusted");
+        let evidence = &report["evidence"][0];
+        assert_eq!(evidence["kind"], "signature");
+        assert_eq!(evidence["verified"], true);
+        assert!(
+            evidence["signer"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("{key}.pub")),
+            "{key}: {evidence}"
+        );
+        // The same signature, not trusted: only the other key.
+        let untrusted = write_policy(
+            fixture,
+            &format!("algorithms-{key}-other"),
+            &format!(
+                "rules:\n  - name: signed\n    images: [\"{}/algorithms/**\"]\n    signers:\n      keys: [other.pub]\n",
+                fixture.registry
+            ),
+        );
+        let (code, report) = verify_json(&reference, &untrusted);
+        assert_eq!(code, 1, "{key}: {report:#}");
+        assert!(reasons(&report)[0].starts_with("wrong key"), "{report:#}");
+    }
+}
+
+#[test]
+fn tampered_signatures_and_attestations_are_rejected_with_a_precise_reason() {
+    let fixture = fixture();
+    let (reference, digest) = push_image(fixture, "tampered/app");
+    let (_, other_digest) = push_image(fixture, "tampered/other");
+    let repository = repo(fixture, "tampered/app");
+    // A valid signature over a payload that names another image.
+    let foreign = simple_signing(&reference, &other_digest);
+    let foreign_signature = sign(fixture, "p256", &foreign);
+    // A valid signature, but over a different payload than the one stored.
+    let payload = simple_signing(&reference, &digest);
+    let mut altered = payload.clone();
+    altered.extend_from_slice(b" ");
+    let altered_signature = sign(fixture, "p256", &altered);
+    push_artifact(
+        &repository,
+        Some(&format!("{}.sig", digest.replacen(':', "-", 1))),
+        None,
+        vec![
+            signature_layer(foreign, foreign_signature),
+            signature_layer(payload, altered_signature),
+        ],
+    );
+    // An attestation with the right signature but another image's digest as its subject.
+    let wrong_subject = envelope(
+        fixture,
+        "p256",
+        &other_digest,
+        "https://slsa.dev/provenance/v1",
+        &json!({}),
+    );
+    push_artifact(
+        &repository,
+        None,
+        Some(&digest),
+        vec![(
+            "application/vnd.dsse.envelope.v1+json",
+            wrong_subject,
+            BTreeMap::new(),
+        )],
+    );
+    // A referrer whose envelope blob is gone from the registry's storage (the registry
+    // refuses to store an index naming a missing manifest, so the blob is removed under it).
+    let lost = envelope(
+        fixture,
+        "p256",
+        &digest,
+        "https://spdx.dev/Document",
+        &json!({}),
+    );
+    let lost_digest = format!(
+        "sha256:{}",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&lost))
+    );
+    push_artifact(
+        &repository,
+        None,
+        Some(&digest),
+        vec![(
+            "application/vnd.dsse.envelope.v1+json",
+            lost,
+            BTreeMap::new(),
+        )],
+    );
+    let hex = &lost_digest[7..];
+    std::fs::remove_dir_all(
+        fixture
+            .work
+            .join("storage/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex),
+    )
+    .unwrap();
+
+    let policy = write_policy(
+        fixture,
+        "tampered",
+        &format!(
+            "rules:\n  - name: signed\n    images: [\"{}/tampered/*\"]\n    signers:\n      keys: [p256.pub]\n    attestations:\n      - type: slsa-provenance\n",
+            fixture.registry
+        ),
+    );
+    let (code, report) = verify_json(&reference, &policy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["verdict"], "untrusted");
+    let reasons = reasons(&report);
+    assert_eq!(reasons.len(), 4, "{report:#}");
+    assert!(reasons[0].starts_with("digest mismatch"), "{reasons:?}");
+    assert!(reasons[0].contains(&other_digest), "{reasons:?}");
+    assert!(reasons[1].starts_with("wrong key"), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.starts_with("subject mismatch")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with(&format!("blob {lost_digest}"))),
+        "{reasons:?}"
+    );
+    assert!(
+        report["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["verified"] == false)
+    );
+    let failed: Vec<&str> = report["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["met"] == false)
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["signature", "attestation slsa-provenance"]);
+}
+
+#[test]
+fn provenance_requirements_check_what_the_statement_says() {
+    let fixture = fixture();
+    let (reference, digest) = push_image(fixture, "provenance/app");
+    let repository = repo(fixture, "provenance/app");
+    let provenance = envelope(
+        fixture,
+        "ed25519",
+        &digest,
+        "https://slsa.dev/provenance/v1",
+        &json!({
+            "buildDefinition": {
+                "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                "resolvedDependencies": [{"uri": "git+https://github.com/acme/app@refs/heads/main"}]
+            },
+            "runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"}}
+        }),
+    );
+    push_artifact(
+        &repository,
+        None,
+        Some(&digest),
+        vec![(
+            "application/vnd.dsse.envelope.v1+json",
+            provenance,
+            BTreeMap::new(),
+        )],
+    );
+    let policy = |name: &str, sources: &str| {
+        write_policy(
+            fixture,
+            name,
+            &format!(
+                "rules:\n  - name: built\n    images: [\"{}/provenance/**\"]\n    require_digest: false\n    require_signature: false\n    signers:\n      keys: [ed25519.pub]\n    attestations:\n      - type: slsa-provenance\n        builders: [\"https://github.com/actions/runner/*\"]\n        sources: [\"{sources}\"]\n        refs: [\"refs/heads/main\"]\n",
+                fixture.registry
+            ),
+        )
+    };
+    let (code, report) = verify_json(
+        &reference,
+        &policy("provenance-ok", "git+https://github.com/acme/*"),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        report["requirements"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("git+https://github.com/acme/app"),
+        "{report:#}"
+    );
+    let (code, report) = verify_json(
+        &reference,
+        &policy("provenance-fork", "git+https://github.com/evil/*"),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        report["requirements"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("source `git+https://github.com/acme/app` is not allowed"),
+        "{report:#}"
+    );
+    // Pinning: the tag fails a rule that requires a digest; the digest passes it.
+    let pinned = write_policy(
+        fixture,
+        "provenance-pinned",
+        &format!(
+            "rules:\n  - name: pinned\n    images: [\"{}/provenance/**\"]\n    require_digest: true\n",
+            fixture.registry
+        ),
+    );
+    let (code, report) = verify_json(&reference, &pinned);
+    assert_eq!(code, 1, "{report:#}");
+    let by_digest = format!("{}/provenance/app@{digest}", fixture.registry);
+    let (code, _) = verify_json(&by_digest, &pinned);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn attested_verdicts_are_verified_and_only_the_newest_counts() {
+    let fixture = fixture();
+    let (reference, digest) = push_image(fixture, "attested/app");
+    let key = fixture.work.join("p256.pem");
+    let (code, _, stderr) = rempart(&[
+        "attest",
+        &reference,
+        "--key",
+        key.to_str().unwrap(),
+        "--insecure",
+        "--format",
+        "json",
+        "--output",
+        fixture.work.join("attest-report.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("attached the signed verdict (passed"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("BEGIN PRIVATE KEY"),
+        "the key must never be printed"
+    );
+    let policy = write_policy(
+        fixture,
+        "attested",
+        &format!(
+            "rules:\n  - name: vetted\n    images: [\"{}/attested/*\"]\n    require_signature: false\n    signers:\n      keys: [p256.pub]\n    attestations:\n      - type: rempart-verdict\n        passed: true\n        max_age_days: 1\n",
+            fixture.registry
+        ),
+    );
+    let (code, report) = verify_json(&reference, &policy);
+    assert_eq!(code, 0, "{report:#}");
+    let evidence = &report["evidence"][0];
+    assert_eq!(
+        evidence["predicate_type"],
+        "https://rempart.dev/attestation/verdict/v1"
+    );
+    assert_eq!(evidence["format"], "DSSE envelope");
+
+    // A newer verdict that failed, signed by the same key and attached the same way (through
+    // the environment variable this time), outvotes the older pass.
+    let pem = std::fs::read_to_string(&key).unwrap();
+    let failed = envelope(
+        fixture,
+        "p256",
+        &digest,
+        "https://rempart.dev/attestation/verdict/v1",
+        &json!({
+            "scanner": {"name": "rempart", "version": "0"},
+            "policy": "default",
+            "passed": false,
+            "counts": {"critical": 1},
+            "report_digest": format!("sha256:{}", "1".repeat(64)),
+            "scanned_at": "2099-01-01T00:00:00Z"
+        }),
+    );
+    push_artifact(
+        &repo(fixture, "attested/app"),
+        None,
+        Some(&digest),
+        vec![(
+            "application/vnd.dsse.envelope.v1+json",
+            failed,
+            BTreeMap::new(),
+        )],
+    );
+    let (code, report) = verify_json(&reference, &policy);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        report["requirements"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("failed (1 critical)"),
+        "{report:#}"
+    );
+    drop(pem);
+
+    // --key-env: the key from a variable; a missing variable is an error naming it.
+    let output = Command::new(env!("CARGO_BIN_EXE_rempart"))
+        .args([
+            "attest",
+            &reference,
+            "--key-env",
+            "TEST_SIGNING_KEY",
+            "--insecure",
+        ])
+        .env("REMPART_CACHE_DIR", fixture.work.join("cache"))
+        .env_remove("TEST_SIGNING_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("TEST_SIGNING_KEY"));
+}
+
+#[test]
+fn bad_policies_and_keys_are_errors_naming_the_file() {
+    let fixture = fixture();
+    let (reference, _) = push_image(fixture, "errors/app");
+    let cases = [
+        ("bad-yaml", "rules: [".to_owned(), "bad-yaml.yaml"),
+        (
+            "unknown-field",
+            "rules:\n  - name: x\n    images: [\"*\"]\n    signer: {}\n".to_owned(),
+            "unknown field",
+        ),
+        (
+            "missing-key",
+            "rules:\n  - name: x\n    images: [\"*\"]\n    signers:\n      keys: [absent.pub]\n"
+                .to_owned(),
+            "absent.pub",
+        ),
+        (
+            "private-key",
+            "rules:\n  - name: x\n    images: [\"*\"]\n    signers:\n      keys: [p256.pem]\n"
+                .to_owned(),
+            "not a PEM public key",
+        ),
+        (
+            "attestations-without-signers",
+            "rules:\n  - name: x\n    images: [\"*\"]\n    attestations:\n      - type: spdx\n"
+                .to_owned(),
+            "no signer is trusted",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let policy = write_policy(fixture, name, &text);
+        let (code, _, stderr) = rempart(&[
+            "verify",
+            &reference,
+            "--policy",
+            policy.to_str().unwrap(),
+            "--insecure",
+        ]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+    }
+    // No rule for the repository: the default is deny, and the report says so.
+    let policy = write_policy(
+        fixture,
+        "no-rule",
+        "rules:\n  - name: elsewhere\n    images: [\"registry.example.com/**\"]\n",
+    );
+    let (code, stdout, _) = rempart(&[
+        "verify",
+        &reference,
+        "--policy",
+        policy.to_str().unwrap(),
+        "--insecure",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("no rule of the trust policy matches"),
+        "{stdout}"
+    );
+}
