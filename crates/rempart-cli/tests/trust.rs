@@ -738,12 +738,18 @@ fn keyless_signatures_made_by_sigstore_js_verify_offline_and_tampering_is_caught
     let out = fixture.work.join("keyless-bundles");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("manifest.json"), &manifest).unwrap();
+    std::fs::write(
+        out.join("payload.json"),
+        simple_signing(&reference, &digest),
+    )
+    .unwrap();
     run(Command::new("node")
         .arg(signer.join("sign.js"))
         .arg(&out)
         .arg(format!("{}/keyless/good", fixture.registry))
         .arg(out.join("manifest.json"))
-        .args([IDENTITY, ISSUER]));
+        .args([IDENTITY, ISSUER])
+        .arg(out.join("payload.json")));
     let policy = |name: &str, subject: &str| {
         write_policy(
             fixture,
@@ -840,4 +846,134 @@ fn keyless_signatures_made_by_sigstore_js_verify_offline_and_tampering_is_caught
             "{name}: expected `{expected}` in `{reason}`"
         );
     }
+}
+
+/// PEM of a DER certificate given in base64.
+fn certificate_pem(base64_der: &str) -> String {
+    let body = base64_der
+        .as_bytes()
+        .chunks(64)
+        .map(|line| std::str::from_utf8(line).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+}
+
+/// Cosign's `.sig` layer for a keyless signature, from a Sigstore bundle of the payload: the
+/// signature, the certificate and its chain, and the log entry's promise as cosign's
+/// `dev.sigstore.cosign/bundle` annotation (`SignedEntryTimestamp` and `Payload`).
+fn legacy_keyless_layer(
+    bundle: &Value,
+    payload: Vec<u8>,
+) -> (&'static str, Vec<u8>, BTreeMap<String, String>) {
+    let chain = bundle["verificationMaterial"]["x509CertificateChain"]["certificates"]
+        .as_array()
+        .unwrap();
+    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
+    let rekor = json!({
+        "SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
+        "Payload": {
+            "body": entry["canonicalizedBody"],
+            "integratedTime": entry["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
+            "logIndex": entry["logIndex"].as_str().unwrap().parse::<i64>().unwrap(),
+            "logID": hex::encode(STANDARD.decode(entry["logId"]["keyId"].as_str().unwrap()).unwrap()),
+        }
+    });
+    let rest: String = chain[1..]
+        .iter()
+        .map(|c| certificate_pem(c["rawBytes"].as_str().unwrap()))
+        .collect();
+    (
+        "application/vnd.dev.cosign.simplesigning.v1+json",
+        payload,
+        BTreeMap::from([
+            (
+                "dev.cosignproject.cosign/signature".to_owned(),
+                bundle["messageSignature"]["signature"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            ),
+            (
+                "dev.sigstore.cosign/certificate".to_owned(),
+                certificate_pem(chain[0]["rawBytes"].as_str().unwrap()),
+            ),
+            ("dev.sigstore.cosign/chain".to_owned(), rest),
+            ("dev.sigstore.cosign/bundle".to_owned(), rekor.to_string()),
+        ]),
+    )
+}
+
+#[test]
+fn keyless_cosign_tag_signatures_verify_with_their_log_promise() {
+    let fixture = fixture();
+    let signer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sigstore-js");
+    assert!(
+        signer.join("node_modules/sigstore").is_dir(),
+        "sigstore-js is not installed: run scripts/install-test-deps.sh"
+    );
+    let (reference, digest) = push_image(fixture, "legacy/app");
+    let manifest = repo(fixture, "legacy/app")
+        .manifest(&digest)
+        .unwrap()
+        .unwrap()
+        .bytes;
+    let out = fixture.work.join("legacy-bundles");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("manifest.json"), &manifest).unwrap();
+    let payload = simple_signing(&reference, &digest);
+    std::fs::write(out.join("payload.json"), &payload).unwrap();
+    // The bundles are not attached: the repository gets cosign's tag format only.
+    run(Command::new("node")
+        .arg(signer.join("sign.js"))
+        .arg(&out)
+        .arg("-")
+        .arg(out.join("manifest.json"))
+        .args([IDENTITY, ISSUER])
+        .arg(out.join("payload.json")));
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(out.join("payload.sigstore.json")).unwrap()).unwrap();
+    let policy = write_policy(
+        fixture,
+        "legacy",
+        &format!(
+            "trusted_root: {}\nrules:\n  - name: released\n    images: [\"{}/legacy/*\"]\n    signers:\n      keyless:\n        - issuer: {ISSUER}\n          subject: \"{IDENTITY}\"\n",
+            out.join("trusted-root.json").display(),
+            fixture.registry
+        ),
+    );
+    let repository = repo(fixture, "legacy/app");
+    let tag = format!("{}.sig", digest.replacen(':', "-", 1));
+    push_artifact(
+        &repository,
+        Some(&tag),
+        None,
+        vec![legacy_keyless_layer(&bundle, payload.clone())],
+    );
+    let (code, report) = verify_json(&reference, &policy);
+    assert_eq!(code, 0, "{report:#}");
+    let evidence = &report["evidence"][0];
+    assert_eq!(evidence["format"], "cosign simple signing");
+    assert_eq!(evidence["transparency_log"], true);
+    assert_eq!(evidence["signer"], format!("{ISSUER} {IDENTITY}"));
+
+    // The log's promise altered: refused.
+    let (media_type, content, mut annotations) = legacy_keyless_layer(&bundle, payload);
+    let mut rekor: Value =
+        serde_json::from_str(&annotations["dev.sigstore.cosign/bundle"]).unwrap();
+    rekor["Payload"]["integratedTime"] =
+        json!(rekor["Payload"]["integratedTime"].as_i64().unwrap() + 1);
+    annotations.insert("dev.sigstore.cosign/bundle".to_owned(), rekor.to_string());
+    push_artifact(
+        &repository,
+        Some(&tag),
+        None,
+        vec![(media_type, content, annotations)],
+    );
+    let (code, report) = verify_json(&reference, &policy);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        reasons(&report)[0].starts_with("invalid inclusion promise"),
+        "{report:#}"
+    );
 }

@@ -4,14 +4,17 @@
 // image in a real registry with @sigstore/oci (OCI referrers, or the referrers tag when the
 // registry has no referrers API). Only the Sigstore services are mocked.
 //
-// Usage: node sign.js OUT_DIR IMAGE_NAME MANIFEST_FILE IDENTITY ISSUER
+// Usage: node sign.js OUT_DIR IMAGE_NAME MANIFEST_FILE IDENTITY ISSUER [PAYLOAD_FILE]
+// (IMAGE_NAME `-`: nothing is attached.)
 //
 // Writes to OUT_DIR: trusted-root.json and
 // - signature.sigstore.json: the image signed (a message signature over its manifest, logged
 //   as a hashedrekord entry), attached;
 // - expired.sigstore.json: the image signed with a certificate that had expired when the log
 //   recorded the signature (not attached; the test attaches what it tampers with);
-// - other.sigstore.json: another artifact signed, for a valid certificate of another key.
+// - other.sigstore.json: another artifact signed, for a valid certificate of another key;
+// - payload.sigstore.json, with PAYLOAD_FILE: that file signed (a cosign simple-signing
+//   payload, which the test stores the way cosign's `.sig` tags do).
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -40,7 +43,7 @@ function serve(base, handler) {
 }
 
 async function main() {
-  const [out, imageName, manifestFile, identity, issuer] = process.argv.slice(2);
+  const [out, imageName, manifestFile, identity, issuer, payloadFile] = process.argv.slice(2);
   const manifest = fs.readFileSync(manifestFile);
   const digest = 'sha256:' + sha256(manifest).toString('hex');
   const caKey = keyPair(), ctKey = keyPair(), tlogKey = keyPair();
@@ -85,8 +88,14 @@ async function main() {
   };
   fs.writeFileSync(path.join(out, 'trusted-root.json'), JSON.stringify(root));
   const bundles = { signature, expired, other };
+  if (payloadFile) {
+    bundles.payload = await sign(fs.readFileSync(payloadFile), logged);
+  }
   for (const [name, bundle] of Object.entries(bundles)) {
     fs.writeFileSync(path.join(out, `${name}.sigstore.json`), JSON.stringify(bundle));
+  }
+  if (imageName === '-') {
+    return;
   }
   nock.enableNetConnect();
   await oci.attachArtifactToImage({
