@@ -178,6 +178,10 @@ pub(crate) struct ImageArgs {
     /// `docker save` archive (`.tar`, `.tar.gz`).
     #[arg(long, value_name = "PATH")]
     pub(crate) input: Option<PathBuf>,
+    /// Also verify the image's signatures and attestations against this trust policy: unmet
+    /// requirements are findings (`TRUST-…`) under the same gate, ignores and reports.
+    #[arg(long, value_name = "TRUST_POLICY")]
+    pub(crate) verify: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) source: SourceArgs,
     #[command(flatten)]
@@ -340,6 +344,21 @@ pub(crate) struct SbomArgs {
     /// Serial number / namespace suffix to write instead of the one derived from the image.
     #[arg(long)]
     pub(crate) serial: Option<String>,
+    /// Also sign the SBOM as an in-toto attestation and attach it to the image in its registry
+    /// (needs --key or --key-env, and push rights).
+    #[arg(long)]
+    pub(crate) attest: bool,
+    /// The signing key for --attest: an unencrypted PKCS#8 PEM file (ECDSA P-256).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "attest",
+        conflicts_with = "key_env"
+    )]
+    pub(crate) key: Option<PathBuf>,
+    /// The environment variable that holds the signing key's PEM, for --attest.
+    #[arg(long, value_name = "VAR", requires = "attest")]
+    pub(crate) key_env: Option<String>,
     #[command(flatten)]
     pub(crate) source: SourceArgs,
     #[command(flatten)]
@@ -659,6 +678,11 @@ pub(crate) struct ServerRunArgs {
     /// differs from the latest stored one (which `PUT /v1/admission/policy` also changes).
     #[arg(long, env = "REMPART_ADMISSION_POLICY", value_name = "FILE")]
     pub(crate) admission_policy: Option<PathBuf>,
+    /// A trust policy (as `rempart verify --policy` reads it): every registry image is
+    /// verified after its scan, and unmet requirements are findings (`TRUST-…`) under the scan
+    /// policies, so verdicts, the registry gate and admission can require signatures.
+    #[arg(long, env = "REMPART_TRUST_POLICY", value_name = "FILE")]
+    pub(crate) trust_policy: Option<PathBuf>,
     /// The longest an admission decision may take, synchronous scans (`unscanned: scan`) and
     /// tag resolutions included; keep it under the webhook's `timeoutSeconds` (default 8s).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]

@@ -21,7 +21,7 @@ use support::{clean_layout, free_port, keep, run, wait_for_port};
 struct Fixture {
     registry: String,
     work: PathBuf,
-    _keepers: Mutex<Vec<Child>>,
+    keepers: Mutex<Vec<Child>>,
 }
 
 fn fixture() -> &'static Fixture {
@@ -93,7 +93,7 @@ fn start() -> Fixture {
     Fixture {
         registry,
         work,
-        _keepers: Mutex::new(vec![process, cleaner]),
+        keepers: Mutex::new(vec![process, cleaner]),
     }
 }
 
@@ -975,5 +975,280 @@ fn keyless_cosign_tag_signatures_verify_with_their_log_promise() {
     assert!(
         reasons(&report)[0].starts_with("invalid inclusion promise"),
         "{report:#}"
+    );
+}
+
+/// Signs `digest` (pushed as `reference`) with key `key` under cosign's `.sig` tag.
+fn cosign_sign(fixture: &Fixture, repository: &str, reference: &str, digest: &str, key: &str) {
+    let payload = simple_signing(reference, digest);
+    let signature = sign(fixture, key, &payload);
+    push_artifact(
+        &repo(fixture, repository),
+        Some(&format!("{}.sig", digest.replacen(':', "-", 1))),
+        None,
+        vec![signature_layer(payload, signature)],
+    );
+}
+
+#[test]
+fn image_scans_with_verify_report_unmet_trust_requirements_as_findings() {
+    let fixture = fixture();
+    let (reference, digest) = push_image(fixture, "gated/app");
+    cosign_sign(fixture, "gated/app", &reference, &digest, "p256");
+    let policy = |name: &str, key: &str| {
+        write_policy(
+            fixture,
+            name,
+            &format!(
+                "rules:\n  - name: gated\n    images: [\"{}/gated/*\"]\n    signers:\n      keys: [{key}]\n",
+                fixture.registry
+            ),
+        )
+    };
+    let scan = |policy: &Path, format: &str| {
+        rempart(&[
+            "image",
+            &reference,
+            "--insecure",
+            "--verify",
+            policy.to_str().unwrap(),
+            "--format",
+            format,
+        ])
+    };
+    let (code, stdout, stderr) = scan(&policy("gated-ok", "p256.pub"), "json");
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        report["scanners"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("trust"))
+    );
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["scanner"] != "trust"),
+        "{report:#}"
+    );
+
+    let untrusted = policy("gated-other", "other.pub");
+    let (code, stdout, _) = scan(&untrusted, "json");
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "TRUST-UNSIGNED")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(finding["scanner"], "trust");
+    assert_eq!(finding["severity"], "HIGH");
+    assert_eq!(finding["details"]["rule"], "gated");
+    assert!(
+        finding["details"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("wrong key"),
+        "{finding}"
+    );
+    // The same finding in SARIF, under its code, and documented.
+    let (_, sarif, _) = scan(&untrusted, "sarif");
+    assert!(
+        sarif.contains("\"ruleId\": \"TRUST-UNSIGNED\"")
+            || sarif.contains("\"ruleId\":\"TRUST-UNSIGNED\""),
+        "{sarif}"
+    );
+    let (code, doc, _) = rempart(&["rules", "TRUST-UNSIGNED"]);
+    assert_eq!(code, 0);
+    assert!(doc.contains("sha256-<digest>.sig"), "{doc}");
+    // An ignore with a reason takes it out, like any finding.
+    let ignores = fixture.work.join("trust-ignores.yaml");
+    std::fs::write(
+        &ignores,
+        "ignores:\n  - id: TRUST-UNSIGNED\n    reason: signed by the release key from January on\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = rempart(&[
+        "image",
+        &reference,
+        "--insecure",
+        "--verify",
+        untrusted.to_str().unwrap(),
+        "--ignorefile",
+        ignores.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+
+    // Signatures cannot be read from a docker-save archive: said before anything runs.
+    let archive = fixture.work.join("image.tar");
+    std::fs::write(&archive, b"not an archive").unwrap();
+    let (code, _, stderr) = rempart(&[
+        "image",
+        "--input",
+        archive.to_str().unwrap(),
+        "--verify",
+        untrusted.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--verify"), "{stderr}");
+}
+
+#[test]
+fn server_verdicts_require_what_the_trust_policy_requires() {
+    let fixture = fixture();
+    let (signed, signed_digest) = push_image(fixture, "served/signed");
+    cosign_sign(fixture, "served/signed", &signed, &signed_digest, "ed25519");
+    let (unsigned, unsigned_digest) = push_image(fixture, "served/unsigned");
+    let policy = write_policy(
+        fixture,
+        "served",
+        &format!(
+            "rules:\n  - name: served\n    images: [\"{}/served/*\"]\n    signers:\n      keys: [ed25519.pub]\n",
+            fixture.registry
+        ),
+    );
+    let data_dir = fixture.work.join("server");
+    let port = free_port();
+    let log = fixture.work.join("server.log");
+    let server = keep(
+        Path::new(env!("CARGO_BIN_EXE_rempart")),
+        &[
+            "server".into(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+            "--trust-policy".into(),
+            policy.display().to_string(),
+            "--insecure-registry".into(),
+        ],
+        &log,
+    );
+    fixture.keepers.lock().unwrap().push(server);
+    wait_for_port(port, "rempart server", &log);
+    let admin = std::fs::read_to_string(data_dir.join("admin-token")).unwrap();
+    let admin = admin.trim();
+    for (reference, digest, passes) in [
+        (&signed, &signed_digest, true),
+        (&unsigned, &unsigned_digest, false),
+    ] {
+        let (status, submitted) = support::request(
+            port,
+            "POST",
+            "/v1/scans",
+            Some(admin),
+            json!({ "reference": reference }).to_string().as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(status, 202, "{submitted}");
+        let id = submitted["scan"]["id"].as_str().unwrap().to_owned();
+        assert!(
+            support::eventually(std::time::Duration::from_mins(2), || {
+                let (_, scan) =
+                    support::request(port, "GET", &format!("/v1/scans/{id}"), Some(admin), b"")
+                        .unwrap();
+                assert_ne!(scan["state"], "failed", "{scan}");
+                scan["state"] == "done"
+            }),
+            "the scan of {reference} did not finish: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        let (status, verdict) = support::request(
+            port,
+            "GET",
+            &format!("/v1/images/{digest}/verdict"),
+            Some(admin),
+            b"",
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{verdict}");
+        let (_, report) = support::request(
+            port,
+            "GET",
+            &format!("/v1/images/{digest}/report"),
+            Some(admin),
+            b"",
+        )
+        .unwrap();
+        assert_eq!(
+            verdict["passed"], passes,
+            "{reference}: {verdict:#}\n{report:#}"
+        );
+        assert_eq!(
+            report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["id"] == "TRUST-UNSIGNED"),
+            !passes,
+            "{report:#}"
+        );
+    }
+}
+
+#[test]
+fn signed_sboms_are_attached_and_required_by_type() {
+    let fixture = fixture();
+    let (reference, digest) = push_image(fixture, "sboms/app");
+    let key = fixture.work.join("p256.pem");
+    let policy = write_policy(
+        fixture,
+        "sboms",
+        &format!(
+            "rules:\n  - name: documented\n    images: [\"{}/sboms/*\"]\n    require_signature: false\n    signers:\n      keys: [p256.pub]\n    attestations:\n      - type: cyclonedx\n      - type: spdx\n",
+            fixture.registry
+        ),
+    );
+    let (code, report) = verify_json(&reference, &policy);
+    assert_eq!(code, 1, "{report:#}");
+    for format in ["cyclonedx", "spdx-json"] {
+        let output = fixture.work.join(format!("sbom-{format}.json"));
+        let (code, _, stderr) = rempart(&[
+            "sbom",
+            &reference,
+            "--format",
+            format,
+            "--attest",
+            "--key",
+            key.to_str().unwrap(),
+            "--insecure",
+            "--output",
+            output.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(output.is_file());
+    }
+    let (code, report) = verify_json(&reference, &policy);
+    assert_eq!(code, 0, "{report:#}");
+    let types: Vec<&str> = report["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["verified"] == true)
+        .map(|e| e["predicate_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["https://cyclonedx.org/bom", "https://spdx.dev/Document"],
+        "{report:#}"
+    );
+    // The statement is about the digest the tag named when the SBOM was made.
+    assert!(report["image"]["digest"] == digest.as_str());
+    // Only images in a registry get attestations.
+    let (code, _, stderr) = rempart(&[
+        "sbom",
+        "--input",
+        fixture.work.join("sboms/app/clean").to_str().unwrap(),
+        "--attest",
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--attest attaches the SBOM to an image in a registry"),
+        "{stderr}"
     );
 }

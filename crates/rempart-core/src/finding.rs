@@ -11,6 +11,8 @@ pub enum ScannerKind {
     Secret,
     Malware,
     Misconfig,
+    /// Supply-chain trust: signatures and attestations checked against a trust policy.
+    Trust,
 }
 
 impl ScannerKind {
@@ -20,6 +22,7 @@ impl ScannerKind {
             ScannerKind::Secret => "secret",
             ScannerKind::Malware => "malware",
             ScannerKind::Misconfig => "misconfig",
+            ScannerKind::Trust => "trust",
         }
     }
 }
@@ -157,6 +160,14 @@ pub enum FindingDetails {
         resource: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         resolution: Option<String>,
+    },
+    Trust {
+        /// The trust-policy rule that applied, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<String>,
+        /// Why the requirement is not met (each signature or attestation seen and why it did
+        /// not count).
+        reason: String,
     },
 }
 

@@ -280,6 +280,7 @@ fn write_scanner_section(
         ScannerKind::Secret => secrets_table(findings, layers),
         ScannerKind::Malware => malware_table(findings, layers),
         ScannerKind::Misconfig => misconfig_table(findings, layers),
+        ScannerKind::Trust => trust_table(findings),
     };
     table.write(scanner.as_str(), order::scanner_label(scanner), out)?;
     writeln!(out, "</section>")
@@ -422,6 +423,26 @@ fn misconfig_table(findings: &[&Finding], layers: &[&LayerSummary]) -> Table {
                 code_cell(&order::display_location(finding)),
                 text_cell(resolution.as_deref().unwrap_or_default()),
                 layer_cell(finding_layer(finding), layers),
+            ],
+        );
+    }
+    table
+}
+
+fn trust_table(findings: &[&Finding]) -> Table {
+    let mut table = Table::new(&["Severity", "Rule", "Image", "Trust rule", "Reason"]);
+    for &finding in findings {
+        let FindingDetails::Trust { rule, reason } = &finding.details else {
+            continue;
+        };
+        table.push(
+            Some(finding.severity),
+            vec![
+                severity_cell(finding.severity),
+                id_cell(finding),
+                code_cell(&finding.location.path),
+                text_cell(rule.as_deref().unwrap_or("-")),
+                text_cell(reason),
             ],
         );
     }

@@ -163,6 +163,12 @@ fn detail(finding: &Finding, place: &str) -> String {
                 lines.push(format!("Resolution: {resolution}"));
             }
         }
+        FindingDetails::Trust { rule, reason } => {
+            if let Some(rule) = rule {
+                lines.push(format!("Trust rule: {rule}"));
+            }
+            lines.push(format!("Reason: {reason}"));
+        }
     }
     if let Some(url) = &finding.primary_url {
         lines.push(format!("More: {url}"));

@@ -125,6 +125,7 @@ pub(crate) fn scanner_label(kind: ScannerKind) -> &'static str {
         ScannerKind::Secret => "Secrets",
         ScannerKind::Malware => "Malware",
         ScannerKind::Misconfig => "Misconfigurations",
+        ScannerKind::Trust => "Supply-chain trust",
     }
 }
 

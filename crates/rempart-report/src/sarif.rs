@@ -297,6 +297,7 @@ fn rule_name(finding: &Finding) -> String {
         FindingDetails::Secret { .. } => "Secret".to_owned(),
         FindingDetails::Malware { .. } => "Malware".to_owned(),
         FindingDetails::Misconfig { .. } => "Misconfiguration".to_owned(),
+        FindingDetails::Trust { .. } => "SupplyChainTrust".to_owned(),
     }
 }
 
@@ -353,6 +354,12 @@ fn sarif_result(finding: &Finding, rule_index: usize, target: &str) -> SarifResu
         }
         FindingDetails::Misconfig { resource, .. } => {
             properties.insert("resource", resource.clone().into());
+        }
+        FindingDetails::Trust { rule, reason } => {
+            if let Some(rule) = rule {
+                properties.insert("trustRule", rule.clone().into());
+            }
+            properties.insert("reason", reason.clone().into());
         }
     }
     // GitHub refuses a whole upload when one result has no location, so findings that are not
@@ -470,6 +477,9 @@ fn message(finding: &Finding) -> String {
                 "{} ({}) in {resource} at {place}",
                 finding.title, finding.id
             )
+        }
+        FindingDetails::Trust { reason, .. } => {
+            format!("{} ({}) for {place}: {reason}", finding.title, finding.id)
         }
     }
 }

@@ -72,6 +72,11 @@ pub(crate) fn write(
                 writeln!(out)?;
                 misconfig_table(&of_scanner).write_blocks(&paint, limit.unwrap_or(100), out)?;
             }
+            ScannerKind::Trust => {
+                // A block per finding: the reason lists each signature seen.
+                writeln!(out)?;
+                trust_table(&of_scanner).write_blocks(&paint, limit.unwrap_or(100), out)?;
+            }
         }
     }
     writeln!(out)?;
@@ -358,6 +363,26 @@ fn misconfig_table(findings: &[&Finding]) -> Table {
             Cell::plain(&location),
             Cell::plain(resolution.as_deref().unwrap_or_default()),
             Cell::plain(finding.primary_url.as_deref().unwrap_or_default()),
+        ]);
+    }
+    table
+}
+
+fn trust_table(findings: &[&Finding]) -> Table {
+    let mut table = Table::new(&["Severity", "Code", "Title", "Image", "Trust rule", "Reason"])
+        .heading(&[0, 1, 2])
+        .spaced();
+    for finding in findings {
+        let FindingDetails::Trust { rule, reason } = &finding.details else {
+            continue;
+        };
+        table.push(vec![
+            Cell::severity(finding.severity),
+            Cell::plain(&finding.id),
+            Cell::plain(&finding.title),
+            Cell::plain(&finding.location.path),
+            Cell::plain(rule.as_deref().unwrap_or("-")),
+            Cell::plain(reason),
         ]);
     }
     table

@@ -443,7 +443,7 @@ fn junit_counts_match_the_findings() {
     assert_eq!(clean.matches("<failure ").count(), 0);
     assert_eq!(
         clean.matches("<testcase ").count(),
-        4,
+        5,
         "one passing case per scanner"
     );
 }
@@ -643,6 +643,9 @@ fn hostile_text_everywhere_still_gives_valid_documents() {
                 }
                 rempart_core::FindingDetails::Misconfig { resource, .. } => {
                     *resource = text.to_owned();
+                }
+                rempart_core::FindingDetails::Trust { reason, .. } => {
+                    *reason = text.to_owned();
                 }
             }
         }
@@ -1059,6 +1062,10 @@ fn html_escapes_every_untrusted_text() {
             } => {
                 *resource = hostile.to_owned();
                 *resolution = Some(hostile.to_owned());
+            }
+            rempart_core::FindingDetails::Trust { rule, reason } => {
+                *rule = Some(hostile.to_owned());
+                *reason = hostile.to_owned();
             }
         }
     }

@@ -47,6 +47,10 @@ pub struct ServerConfig {
     pub webhooks: Option<crate::webhooks::WebhookConfig>,
     /// The Kubernetes admission webhooks.
     pub admission: crate::admission::AdmissionConfig,
+    /// A trust policy every registry image is verified against after its scan: unmet
+    /// requirements are findings (`TRUST-…`) under the scan policies, so verdicts can require
+    /// signatures and attestations.
+    pub trust_policy: Option<PathBuf>,
     /// Scans run at once by this process.
     pub concurrent_scans: usize,
     /// How long a worker holds a scan without renewing before another may take it.
@@ -84,6 +88,7 @@ impl ServerConfig {
             gate: None,
             webhooks: None,
             admission: crate::admission::AdmissionConfig::default(),
+            trust_policy: None,
             concurrent_scans: 2,
             lease: Duration::from_mins(1),
             max_attempts: 3,

@@ -34,6 +34,7 @@ pub(crate) struct ScanEngine {
     cache_dir: PathBuf,
     uploads_dir: PathBuf,
     registry: RegistrySettings,
+    trust: Option<rempart_trust::TrustPolicy>,
 }
 
 /// Where uploads wait for their scan.
@@ -93,7 +94,12 @@ impl ScanEngine {
             }
             Err(error) => tracing::warn!("scanning without the layer cache: {error}"),
         }
+        let trust = match &config.trust_policy {
+            Some(path) => Some(rempart_trust::TrustPolicy::load(path).map_err(|e| e.to_string())?),
+            None => None,
+        };
         Ok(ScanEngine {
+            trust,
             database,
             scanner: Scanner::new(analyzers.files, analyzers.images, scanners, options),
             vulnerability_data: Some(vulnerability_data),
@@ -132,8 +138,12 @@ impl ScanEngine {
         source: &ScanSource,
         credentials: Option<&PullCredentials>,
     ) -> Result<ScanOutcome, ScanFailure> {
+        // Registry images are verified against the trust policy with the options they were
+        // pulled with.
+        let mut verify_with: Option<(String, RegistryOptions)> = None;
         let image: Box<dyn ImageSource> = match source {
             ScanSource::Registry { reference } => {
+                verify_with = Some((reference.clone(), self.registry_options()));
                 Box::new(pull(reference, &self.registry_options())?)
             }
             ScanSource::Harbor {
@@ -150,10 +160,9 @@ impl ScanEngine {
                         retry: false,
                     });
                 }
-                Box::new(pull(
-                    reference,
-                    &self.harbor_options(*plain_http, credentials),
-                )?)
+                let options = self.harbor_options(*plain_http, credentials);
+                verify_with = Some((reference.clone(), options.clone()));
+                Box::new(pull(reference, &options)?)
             }
             ScanSource::Upload { file, name } => {
                 let path = self.uploads_dir.join(file);
@@ -175,6 +184,13 @@ impl ScanEngine {
             .result
             .vulnerability_data
             .clone_from(&self.vulnerability_data);
+        if let (Some(policy), Some((reference, options))) = (&self.trust, &verify_with) {
+            outcome
+                .result
+                .findings
+                .extend(verify_trust(policy, reference, options)?);
+            outcome.result.scanners.push(ScannerKind::Trust);
+        }
         if let ScanSource::Upload { name, .. } = source {
             // The archive's temporary file name means nothing to a reader of the report.
             outcome.result.target.name.clone_from(name);
@@ -213,6 +229,22 @@ impl ScanEngine {
         self.registry
             .options(rempart_image::blob_dir(&self.cache_dir))
     }
+}
+
+/// The trust findings of a registry image. The reference names the digest the scan pulled
+/// when the queue pinned it; a tag is resolved again (a scan of a tag is of its content then).
+fn verify_trust(
+    policy: &rempart_trust::TrustPolicy,
+    reference: &str,
+    options: &RegistryOptions,
+) -> Result<Vec<rempart_core::Finding>, ScanFailure> {
+    let failure = |error: rempart_trust::TrustError| ScanFailure {
+        retry: matches!(&error, rempart_trust::TrustError::Image(e) if e.is_transient()),
+        message: format!("cannot verify the signatures of {reference}: {error}"),
+    };
+    let prepared = rempart_trust::PreparedPolicy::new(policy).map_err(failure)?;
+    let report = rempart_trust::verify_target(reference, options, &prepared).map_err(failure)?;
+    Ok(report.findings())
 }
 
 fn pull(reference: &str, options: &RegistryOptions) -> Result<RegistryImage, ScanFailure> {

@@ -17,9 +17,11 @@
 
 pub mod attest;
 pub mod discover;
+pub mod findings;
 pub mod policy;
 pub mod statement;
 pub mod store;
+pub mod target;
 pub mod verify;
 
 use std::path::Path;
@@ -27,7 +29,10 @@ use std::path::Path;
 pub use attest::{AttestOptions, SigningKey, VerdictPredicate, attach_statement};
 pub use policy::{AttestationKind, DefaultAction, TrustPolicy, TrustRule};
 pub use store::{ArtifactStore, LayoutStore};
-pub use verify::{Evidence, EvidenceKind, ImageSubject, TrustReport, TrustVerdict, verify_image};
+pub use target::{local_layout, verify_target};
+pub use verify::{
+    Evidence, EvidenceKind, ImageSubject, PreparedPolicy, TrustReport, TrustVerdict, verify_image,
+};
 
 /// Why verification could not run (as opposed to a signature that fails, which is a finding
 /// in the [`TrustReport`]).

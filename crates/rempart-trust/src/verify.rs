@@ -73,6 +73,8 @@ pub struct Evidence {
 /// One requirement of the rule and whether the evidence meets it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Requirement {
+    /// The finding code reported when it is not met (see [`crate::findings`]).
+    pub code: &'static str,
     pub name: String,
     pub met: bool,
     pub detail: String,
@@ -142,6 +144,7 @@ pub fn verify_image(
         let allowed = prepared.policy.default == DefaultAction::Allow;
         return Ok(TrustReport {
             requirements: vec![Requirement {
+                code: crate::findings::NO_RULE,
                 name: "rule".to_owned(),
                 met: allowed,
                 detail: format!(
@@ -192,6 +195,7 @@ fn requirements(rule: &TrustRule, image: &ImageSubject, evidence: &[Evidence]) -
     let mut requirements = Vec::new();
     if rule.require_digest {
         requirements.push(Requirement {
+            code: crate::findings::NOT_PINNED,
             name: "pinned digest".to_owned(),
             met: image.by_digest,
             detail: if image.by_digest {
@@ -210,20 +214,31 @@ fn requirements(rule: &TrustRule, image: &ImageSubject, evidence: &[Evidence]) -
             .filter(|e| e.verified && e.kind == EvidenceKind::Signature)
             .collect();
         // Unreadable items count here too: they may have been signatures.
-        let failed = evidence
+        let failed: Vec<String> = evidence
             .iter()
             .filter(|e| !e.verified && !matches!(e.kind, EvidenceKind::Attestation { .. }))
-            .count();
+            .map(|e| {
+                format!(
+                    "{}: {}",
+                    e.location,
+                    e.reason.as_deref().unwrap_or("not verified")
+                )
+            })
+            .collect();
         requirements.push(Requirement {
+            code: crate::findings::UNSIGNED,
             name: "signature".to_owned(),
             met: !signed.is_empty(),
-            detail: match (signed.first(), failed) {
+            detail: match (signed.first(), failed.len()) {
                 (Some(first), _) => format!(
                     "signed by {}",
                     first.signer.as_deref().unwrap_or("a trusted signer")
                 ),
                 (None, 0) => "no signature found".to_owned(),
-                (None, n) => format!("no trusted signature: {n} found, none verified"),
+                (None, n) => format!(
+                    "no trusted signature: {n} found, none verified ({})",
+                    failed.join("; ")
+                ),
             },
         });
     }
@@ -254,6 +269,7 @@ fn requirements(rule: &TrustRule, image: &ImageSubject, evidence: &[Evidence]) -
             }
         };
         requirements.push(Requirement {
+            code: crate::findings::BASE_IMAGE,
             name: "base image".to_owned(),
             met,
             detail,
@@ -304,6 +320,7 @@ fn attestation_requirement(
         match predicate_meets(requirement, statement) {
             Ok(detail) => {
                 return Requirement {
+                    code: crate::findings::ATTESTATION,
                     name,
                     met: true,
                     detail: format!(
@@ -316,6 +333,7 @@ fn attestation_requirement(
         }
     }
     Requirement {
+        code: crate::findings::ATTESTATION,
         name,
         met: false,
         detail: if candidates.is_empty() {

@@ -11,6 +11,8 @@ pub enum RuleFamily {
     Secret,
     Malware,
     Misconfig,
+    /// The supply-chain trust rules (`TRUST-…`): `rempart verify`, `--verify` and the server.
+    Trust,
     /// The admission rules (`ADM-…`): `rempart admit` and the server's webhooks.
     Admission,
 }
@@ -21,6 +23,7 @@ impl RuleFamily {
             RuleFamily::Secret => "secret",
             RuleFamily::Malware => "malware",
             RuleFamily::Misconfig => "misconfig",
+            RuleFamily::Trust => "trust",
             RuleFamily::Admission => "admission",
         }
     }
@@ -31,6 +34,7 @@ impl RuleFamily {
             ScannerKind::Secret => Some(RuleFamily::Secret),
             ScannerKind::Malware => Some(RuleFamily::Malware),
             ScannerKind::Misconfig => Some(RuleFamily::Misconfig),
+            ScannerKind::Trust => Some(RuleFamily::Trust),
             ScannerKind::Vuln => None,
         }
     }
@@ -95,6 +99,17 @@ pub fn rule_docs() -> Vec<RuleDoc> {
                 severity: check.severity,
                 title: check.title.to_owned(),
                 doc: check.doc.to_owned(),
+            }),
+    );
+    docs.extend(
+        rempart_trust::findings::TRUST_RULES
+            .iter()
+            .map(|rule| RuleDoc {
+                code: rule.code.to_owned(),
+                scanner: RuleFamily::Trust,
+                severity: rule.severity,
+                title: rule.title.to_owned(),
+                doc: rule.doc.to_owned(),
             }),
     );
     docs.extend(

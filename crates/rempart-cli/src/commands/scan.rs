@@ -20,13 +20,42 @@ use crate::settings::apply_settings;
 pub(crate) fn image(args: &ImageArgs) -> Result<Outcome> {
     let scan_args = apply_settings(&args.scan)?;
     let cache = cache_root(scan_args.common.cache_dir.as_deref())?;
+    // The trust policy is read before the scan, so that a mistake in it fails at once.
+    let trust = match &args.verify {
+        Some(path) => {
+            let target = match (&args.input, &args.reference) {
+                (Some(path), _) => path.to_string_lossy().into_owned(),
+                (None, Some(reference)) => reference.clone(),
+                (None, None) => unreachable!("checked above"),
+            };
+            if args.input.is_some() && rempart_trust::local_layout(&target).is_none() {
+                anyhow::bail!(
+                    "--verify: {target} is not an OCI layout; signatures are read from a \
+                     registry or an OCI layout, not from a docker-save archive"
+                );
+            }
+            Some((rempart_trust::TrustPolicy::load(path)?, target))
+        }
+        None => None,
+    };
     let source = match (&args.input, &args.reference) {
         (Some(path), _) => open_path(path, &args.source)?,
         (None, Some(reference)) => open_reference(reference, &args.source, &cache)?,
         (None, None) => anyhow::bail!("give an image reference or --input PATH"),
     };
     run(&scan_args, None, |scanner| {
-        Ok(scanner.scan_image(source.as_ref())?)
+        let mut outcome = scanner.scan_image(source.as_ref())?;
+        if let Some((policy, target)) = &trust {
+            let prepared = rempart_trust::PreparedPolicy::new(policy)?;
+            let report = rempart_trust::verify_target(
+                target,
+                &crate::commands::source::registry_options(&args.source, &cache),
+                &prepared,
+            )?;
+            outcome.result.findings.extend(report.findings());
+            outcome.result.scanners.push(ScannerKind::Trust);
+        }
+        Ok(outcome)
     })
 }
 

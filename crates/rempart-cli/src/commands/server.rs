@@ -127,6 +127,7 @@ fn server_config(args: &ServerRunArgs) -> Result<ServerConfig> {
         .policy_file
         .clone_from(&args.admission_policy);
     config.admission.mutate = args.admission_mutate;
+    config.trust_policy.clone_from(&args.trust_policy);
     if let Some(budget) = args.admission_budget {
         anyhow::ensure!(
             (1..=29).contains(&budget.as_secs()),

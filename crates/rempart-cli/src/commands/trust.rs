@@ -2,15 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
 use anyhow::{Context, Result};
-use rempart_image::{FetchedManifest, RegistryRepository};
+use rempart_image::RegistryRepository;
 use rempart_trust::policy::VERDICT_PREDICATE;
-use rempart_trust::verify::PreparedPolicy;
 use rempart_trust::{
-    ArtifactStore, AttestOptions, ImageSubject, LayoutStore, SigningKey, TrustPolicy, TrustReport,
-    VerdictPredicate,
+    AttestOptions, PreparedPolicy, SigningKey, TrustPolicy, TrustReport, VerdictPredicate,
 };
 
 use crate::Outcome;
@@ -19,28 +16,15 @@ use crate::commands::source::registry_options;
 use crate::context::{Output, cache_root};
 use crate::settings::apply_settings;
 
-const BASE_NAME: &str = "org.opencontainers.image.base.name";
-const BASE_DIGEST: &str = "org.opencontainers.image.base.digest";
-
 pub(crate) fn verify(args: &VerifyArgs) -> Result<Outcome> {
     let policy = TrustPolicy::load(&args.policy)?;
     let prepared = PreparedPolicy::new(&policy)?;
-    let report = if let Some((dir, tag)) = local_layout(&args.image) {
-        let store = LayoutStore::open(dir)?;
-        let manifest = store.image(tag)?;
-        let subject = subject(&args.image, &store.describe(), &manifest, true);
-        rempart_trust::verify_image(&store, subject, &prepared)?
-    } else {
-        let cache = cache_root(None)?;
-        let options = registry_options(&args.source, &cache);
-        let (repository, target) = RegistryRepository::for_reference(&args.image, &options, false)?;
-        let manifest = repository
-            .manifest(&target)?
-            .with_context(|| format!("{}: no such image", args.image))?;
-        let name = format!("{}/{}", repository.registry(), repository.repository());
-        let subject = subject(&args.image, &name, &manifest, target.starts_with("sha256:"));
-        rempart_trust::verify_image(&repository, subject, &prepared)?
-    };
+    let cache = cache_root(None)?;
+    let report = rempart_trust::verify_target(
+        &args.image,
+        &registry_options(&args.source, &cache),
+        &prepared,
+    )?;
     let bytes = match args.format.as_str() {
         "json" => {
             let mut bytes = serde_json::to_vec_pretty(&report)?;
@@ -56,40 +40,6 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<Outcome> {
     } else {
         Outcome::Findings(1)
     })
-}
-
-/// `DIR` or `DIR:TAG` when that names an OCI layout on disk.
-fn local_layout(image: &str) -> Option<(&Path, Option<&str>)> {
-    let path = Path::new(image);
-    if path.join("index.json").is_file() {
-        return Some((path, None));
-    }
-    let (dir, tag) = image.rsplit_once(':')?;
-    Path::new(dir)
-        .join("index.json")
-        .is_file()
-        .then_some((Path::new(dir), Some(tag)))
-}
-
-fn subject(
-    reference: &str,
-    repository: &str,
-    manifest: &FetchedManifest,
-    by_digest: bool,
-) -> ImageSubject {
-    let annotations: BTreeMap<String, String> =
-        serde_json::from_slice::<serde_json::Value>(&manifest.bytes)
-            .ok()
-            .and_then(|m| serde_json::from_value(m["annotations"].clone()).ok())
-            .unwrap_or_default();
-    ImageSubject {
-        reference: reference.to_owned(),
-        repository: repository.to_owned(),
-        digest: manifest.digest.clone(),
-        by_digest,
-        base_name: annotations.get(BASE_NAME).cloned(),
-        base_digest: annotations.get(BASE_DIGEST).cloned(),
-    }
 }
 
 fn table(report: &TrustReport) -> String {
@@ -164,9 +114,12 @@ fn table(report: &TrustReport) -> String {
     out
 }
 
-pub(crate) fn attest(args: &AttestArgs) -> Result<Outcome> {
-    // The key is read before the scan so that a bad key fails in a second, not after it.
-    let key = match (&args.key, &args.key_env) {
+/// The signing key from `--key FILE` or `--key-env VAR`.
+pub(crate) fn signing_key(
+    key: Option<&std::path::Path>,
+    key_env: Option<&str>,
+) -> Result<SigningKey> {
+    Ok(match (key, key_env) {
         (Some(path), _) => SigningKey::from_file(path)?,
         (None, Some(variable)) => {
             let pem = std::env::var(variable)
@@ -174,7 +127,36 @@ pub(crate) fn attest(args: &AttestArgs) -> Result<Outcome> {
             SigningKey::from_pem(&pem, &format!("${variable}"))?
         }
         (None, None) => anyhow::bail!("give --key FILE or --key-env VAR"),
+    })
+}
+
+/// Signs a statement about `manifest` (in `repository`) and attaches it; returns the referrer's
+/// digest.
+pub(crate) fn attach(
+    repository: &RegistryRepository,
+    manifest: &rempart_image::FetchedManifest,
+    predicate_type: &str,
+    predicate: serde_json::Value,
+    key: &SigningKey,
+) -> Result<String> {
+    let name = format!("{}/{}", repository.registry(), repository.repository());
+    let options = AttestOptions {
+        subject_name: &name,
+        subject_digest: &manifest.digest,
+        subject_media_type: manifest
+            .media_type
+            .as_deref()
+            .unwrap_or(rempart_image::OCI_MANIFEST),
+        subject_size: i64::try_from(manifest.bytes.len()).unwrap_or(i64::MAX),
+        predicate_type,
+        predicate,
     };
+    Ok(rempart_trust::attach_statement(repository, &options, key)?)
+}
+
+pub(crate) fn attest(args: &AttestArgs) -> Result<Outcome> {
+    // The key is read before the scan so that a bad key fails in a second, not after it.
+    let key = signing_key(args.key.as_deref(), args.key_env.as_deref())?;
     let scan_args = apply_settings(&args.scan)?;
     let cache = cache_root(scan_args.common.cache_dir.as_deref())?;
     let options = registry_options(&args.source, &cache);
@@ -190,25 +172,19 @@ pub(crate) fn attest(args: &AttestArgs) -> Result<Outcome> {
         manifest.digest
     );
     let source = crate::commands::source::open_reference(&pinned, &args.source, &cache)?;
-    let name = format!("{}/{}", repository.registry(), repository.repository());
     crate::commands::scan::run_then(
         &scan_args,
         None,
         |scanner| Ok(scanner.scan_image(source.as_ref())?),
         |result, verdict| {
             let predicate = verdict_predicate(result, verdict, &args.policy_name)?;
-            let options = AttestOptions {
-                subject_name: &name,
-                subject_digest: &manifest.digest,
-                subject_media_type: manifest
-                    .media_type
-                    .as_deref()
-                    .unwrap_or(rempart_image::OCI_MANIFEST),
-                subject_size: i64::try_from(manifest.bytes.len()).unwrap_or(i64::MAX),
-                predicate_type: VERDICT_PREDICATE,
-                predicate: serde_json::to_value(&predicate)?,
-            };
-            let referrer = rempart_trust::attach_statement(&repository, &options, &key)?;
+            let referrer = attach(
+                &repository,
+                &manifest,
+                VERDICT_PREDICATE,
+                serde_json::to_value(&predicate)?,
+                &key,
+            )?;
             tracing::warn!(
                 "attached the signed verdict ({}, {}) to {pinned} as {referrer}",
                 if predicate.passed { "passed" } else { "failed" },

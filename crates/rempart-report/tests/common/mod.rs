@@ -376,6 +376,21 @@ pub(crate) fn findings(packages: &[Package]) -> Vec<Finding> {
             },
             primary_url: None,
         },
+        Finding {
+            scanner: ScannerKind::Trust,
+            id: "TRUST-UNSIGNED".to_owned(),
+            title: "No trusted signature on the image".to_owned(),
+            severity: Severity::High,
+            location: Location {
+                path: "ghcr.io/acme/billing-api:2.3.1".to_owned(),
+                ..Location::default()
+            },
+            details: FindingDetails::Trust {
+                rule: Some("release".to_owned()),
+                reason: "no trusted signature: 1 found, none verified (referrer sha256:3c9f… layer 0: wrong key: the signature does not verify with any trusted key (keys/release.pub))".to_owned(),
+            },
+            primary_url: None,
+        },
     ]
 }
 
@@ -447,6 +462,7 @@ pub(crate) fn scan_result() -> ScanResult {
             ScannerKind::Secret,
             ScannerKind::Malware,
             ScannerKind::Misconfig,
+            ScannerKind::Trust,
         ],
         layers: (0..3)
             .map(|index| LayerSummary {
