@@ -1252,3 +1252,68 @@ fn signed_sboms_are_attached_and_required_by_type() {
         "{stderr}"
     );
 }
+
+#[test]
+fn hostile_signature_artifacts_are_reported_not_trusted_and_bounded() {
+    let fixture = fixture();
+    let (reference, digest) = push_image(fixture, "hostile/app");
+    let repository = repo(fixture, "hostile/app");
+    let garbage =
+        |media_type: &'static str, content: &[u8]| (media_type, content.to_vec(), BTreeMap::new());
+    push_artifact(
+        &repository,
+        None,
+        Some(&digest),
+        vec![
+            garbage("application/vnd.dev.sigstore.bundle.v0.3+json", b"{\"mediaType\": [["),
+            garbage("application/vnd.dsse.envelope.v1+json", b"\xff\xfe not json"),
+            garbage(
+                "application/vnd.dsse.envelope.v1+json",
+                br#"{"payloadType":"application/vnd.in-toto+json","payload":"!!!","signatures":[]}"#,
+            ),
+        ],
+    );
+    // More referrers than are read: the rest is said to be skipped, not silently dropped.
+    for index in 0..66 {
+        push_artifact(
+            &repository,
+            None,
+            Some(&digest),
+            vec![garbage(
+                "application/vnd.oci.empty.v1+json",
+                format!("{{\"n\":{index}}}").as_bytes(),
+            )],
+        );
+    }
+    let policy = write_policy(
+        fixture,
+        "hostile",
+        &format!(
+            "rules:\n  - name: signed\n    images: [\"{}/hostile/*\"]\n    signers:\n      keys: [p256.pub]\n",
+            fixture.registry
+        ),
+    );
+    let (code, report) = verify_json(&reference, &policy);
+    assert_eq!(code, 1, "{report:#}");
+    let reasons = reasons(&report);
+    assert_eq!(reasons.len(), 3, "{report:#}");
+    assert!(
+        reasons[0].starts_with("the bundle does not parse"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("the DSSE envelope does not parse"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].starts_with("the DSSE envelope does not parse"),
+        "{reasons:?}"
+    );
+    assert!(
+        report["notes"].as_array().unwrap().iter().any(|note| note
+            .as_str()
+            .unwrap()
+            .contains("only the first 64 were read")),
+        "{report:#}"
+    );
+}
