@@ -51,14 +51,7 @@ fn start() -> Fixture {
     );
     // Kept for the life of the test process: the registry and server stop with it, and the
     // directory is then removed by a shell waiting on the same pipe.
-    let work = tempfile::tempdir().unwrap().keep();
-    let cleaner = Command::new("sh")
-        .arg("-c")
-        .arg(r#"read -r _; sleep 2; rm -rf "$0""#)
-        .arg(&work)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (work, cleaner) = support::kept_work_dir();
     let data_dir = work.join("data");
     let (server_port, registry_port) = (free_port(), free_port());
     let registry = format!("127.0.0.1:{registry_port}");

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use sha2::Digest as _;
 use support::tls::TestCa;
-use support::{clean_layout, free_port, keep, run, wait_for_port};
+use support::{clean_layout, free_port, keep, kept_work_dir, run, start_registry, wait_for_port};
 
 /// The decision budget the server is started with: short, so that the slow-registry test is.
 const BUDGET_SECONDS: u64 = 4;
@@ -150,11 +150,6 @@ fn ca_bundle_of_generated_configuration(dir: &Path, ca: &Path, server_port: u16)
 }
 
 fn start() -> Fixture {
-    let registry_binary = Path::new("/usr/bin/docker-registry");
-    assert!(
-        registry_binary.exists(),
-        "docker-registry is not installed: run scripts/install-test-deps.sh"
-    );
     assert!(
         Command::new("kubectl")
             .args(["version", "--client"])
@@ -162,40 +157,15 @@ fn start() -> Fixture {
             .is_ok(),
         "kubectl is not installed: run scripts/install-test-deps.sh"
     );
-    let work = tempfile::tempdir().unwrap().keep();
-    let cleaner = Command::new("sh")
-        .arg("-c")
-        .arg(r#"read -r _; sleep 2; rm -rf "$0""#)
-        .arg(&work)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (work, cleaner) = kept_work_dir();
     let authority = TestCa::new(&work, "webhook-ca");
     let serving = authority.issue("server", "IP:127.0.0.1,DNS:rempart-server.rempart.svc");
     let (certificate, key) = (serving.certificate, serving.key);
     let data_dir = work.join("data");
-    let (server_port, registry_port) = (free_port(), free_port());
+    let server_port = free_port();
     // Clients trust what the cluster would: the generated configuration's CA bundle.
     let ca = ca_bundle_of_generated_configuration(&work, &authority.certificate, server_port);
-    let registry = format!("127.0.0.1:{registry_port}");
-    std::fs::write(
-        work.join("registry.yml"),
-        format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {registry}\n",
-            work.join("storage").display()
-        ),
-    )
-    .unwrap();
-    let registry_log = work.join("registry.log");
-    let registry_process = keep(
-        registry_binary,
-        &[
-            "serve".into(),
-            work.join("registry.yml").display().to_string(),
-        ],
-        &registry_log,
-    );
-    wait_for_port(registry_port, "docker-registry", &registry_log);
+    let (registry, registry_process) = start_registry(&work);
     std::fs::write(work.join("admission.yaml"), POLICY).unwrap();
     let kubernetes_port = free_port();
     std::fs::write(work.join("kubernetes-api.py"), FAKE_KUBERNETES_API).unwrap();

@@ -9,14 +9,14 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Mutex, OnceLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rempart_image::{RegistryOptions, RegistryRepository};
 use serde_json::{Value, json};
-use support::{clean_layout, free_port, keep, run, wait_for_port};
+use support::{clean_layout, free_port, keep, kept_work_dir, run, start_registry, wait_for_port};
 
 struct Fixture {
     registry: String,
@@ -30,39 +30,8 @@ fn fixture() -> &'static Fixture {
 }
 
 fn start() -> Fixture {
-    let registry_binary = Path::new("/usr/bin/docker-registry");
-    assert!(
-        registry_binary.exists(),
-        "docker-registry is not installed: run scripts/install-test-deps.sh"
-    );
-    let work = tempfile::tempdir().unwrap().keep();
-    let cleaner = Command::new("sh")
-        .arg("-c")
-        .arg(r#"read -r _; sleep 1; rm -rf "$0""#)
-        .arg(&work)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let port = free_port();
-    let registry = format!("127.0.0.1:{port}");
-    std::fs::write(
-        work.join("registry.yml"),
-        format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {registry}\n",
-            work.join("storage").display()
-        ),
-    )
-    .unwrap();
-    let log = work.join("registry.log");
-    let process = keep(
-        registry_binary,
-        &[
-            "serve".into(),
-            work.join("registry.yml").display().to_string(),
-        ],
-        &log,
-    );
-    wait_for_port(port, "docker-registry", &log);
+    let (work, cleaner) = kept_work_dir();
+    let (registry, process) = start_registry(&work);
     for (name, algorithm) in [
         (
             "p256",
@@ -721,21 +690,25 @@ fn bad_policies_and_keys_are_errors_naming_the_file() {
 const IDENTITY: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
 
-#[test]
-fn keyless_signatures_made_by_sigstore_js_verify_offline_and_tampering_is_caught() {
-    let fixture = fixture();
+/// Pushes an image of its own to `repository` and signs it with sigstore-js (keyless, against
+/// its in-process Fulcio and Rekor): the image's manifest, and its cosign simple-signing
+/// payload; the signature is attached when `attach` says so. Returns the reference, the digest
+/// and the directory with the bundles and the trusted root.
+fn sign_keyless(fixture: &Fixture, repository: &str, attach: bool) -> (String, String, PathBuf) {
     let signer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sigstore-js");
     assert!(
         signer.join("node_modules/sigstore").is_dir(),
         "sigstore-js is not installed: run scripts/install-test-deps.sh"
     );
-    let (reference, digest) = push_image(fixture, "keyless/good");
-    let manifest = repo(fixture, "keyless/good")
+    let (reference, digest) = push_image(fixture, repository);
+    let manifest = repo(fixture, repository)
         .manifest(&digest)
         .unwrap()
         .unwrap()
         .bytes;
-    let out = fixture.work.join("keyless-bundles");
+    let out = fixture
+        .work
+        .join(format!("bundles-{}", repository.replace('/', "-")));
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("manifest.json"), &manifest).unwrap();
     std::fs::write(
@@ -743,13 +716,25 @@ fn keyless_signatures_made_by_sigstore_js_verify_offline_and_tampering_is_caught
         simple_signing(&reference, &digest),
     )
     .unwrap();
+    let target = if attach {
+        format!("{}/{repository}", fixture.registry)
+    } else {
+        "-".to_owned()
+    };
     run(Command::new("node")
         .arg(signer.join("sign.js"))
         .arg(&out)
-        .arg(format!("{}/keyless/good", fixture.registry))
+        .arg(target)
         .arg(out.join("manifest.json"))
         .args([IDENTITY, ISSUER])
         .arg(out.join("payload.json")));
+    (reference, digest, out)
+}
+
+#[test]
+fn keyless_signatures_made_by_sigstore_js_verify_offline_and_tampering_is_caught() {
+    let fixture = fixture();
+    let (reference, digest, out) = sign_keyless(fixture, "keyless/good", true);
     let policy = |name: &str, subject: &str| {
         write_policy(
             fixture,
@@ -907,30 +892,9 @@ fn legacy_keyless_layer(
 #[test]
 fn keyless_cosign_tag_signatures_verify_with_their_log_promise() {
     let fixture = fixture();
-    let signer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sigstore-js");
-    assert!(
-        signer.join("node_modules/sigstore").is_dir(),
-        "sigstore-js is not installed: run scripts/install-test-deps.sh"
-    );
-    let (reference, digest) = push_image(fixture, "legacy/app");
-    let manifest = repo(fixture, "legacy/app")
-        .manifest(&digest)
-        .unwrap()
-        .unwrap()
-        .bytes;
-    let out = fixture.work.join("legacy-bundles");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("manifest.json"), &manifest).unwrap();
-    let payload = simple_signing(&reference, &digest);
-    std::fs::write(out.join("payload.json"), &payload).unwrap();
     // The bundles are not attached: the repository gets cosign's tag format only.
-    run(Command::new("node")
-        .arg(signer.join("sign.js"))
-        .arg(&out)
-        .arg("-")
-        .arg(out.join("manifest.json"))
-        .args([IDENTITY, ISSUER])
-        .arg(out.join("payload.json")));
+    let (reference, digest, out) = sign_keyless(fixture, "legacy/app", false);
+    let payload = simple_signing(&reference, &digest);
     let bundle: Value =
         serde_json::from_slice(&std::fs::read(out.join("payload.sigstore.json")).unwrap()).unwrap();
     let policy = write_policy(

@@ -498,15 +498,7 @@ fn check_envelope(
 ) -> Outcome {
     let envelope: DsseEnvelope = serde_json::from_slice(json)
         .map_err(|e| format!("the DSSE envelope does not parse: {e}"))?;
-    let statement = Statement::parse(&envelope.payload_type, envelope.payload.as_bytes())?;
-    evidence.kind = kind_of(&statement);
-    if !statement.names_digest(digest) {
-        return Err(format!(
-            "subject mismatch: the statement is about {}, not this image",
-            statement.subject_digests()
-        ));
-    }
-    evidence.statement = Some(statement);
+    record_statement(&envelope, digest, evidence)?;
     let signature = envelope.signature.sig.to_base64();
     check_legacy(
         &envelope.pae(),
@@ -516,6 +508,25 @@ fn check_envelope(
         signers,
         verifier,
     )
+}
+
+/// Parses an envelope's statement into `evidence`, refusing one about another image: a valid
+/// signature over a statement about another digest says nothing about this one.
+fn record_statement(
+    envelope: &DsseEnvelope,
+    digest: &str,
+    evidence: &mut Evidence,
+) -> Result<(), String> {
+    let statement = Statement::parse(&envelope.payload_type, envelope.payload.as_bytes())?;
+    evidence.kind = kind_of(&statement);
+    if !statement.names_digest(digest) {
+        return Err(format!(
+            "subject mismatch: the statement is about {}, not this image",
+            statement.subject_digests()
+        ));
+    }
+    evidence.statement = Some(statement);
+    Ok(())
 }
 
 fn kind_of(statement: &Statement) -> EvidenceKind {
@@ -696,17 +707,7 @@ fn check_bundle(
     let bundle = Bundle::from_json(text).map_err(|e| format!("the bundle does not parse: {e}"))?;
     evidence.format = format!("Sigstore bundle ({})", bundle.media_type().as_str());
     match &bundle.content {
-        SignatureContent::DsseEnvelope(envelope) => {
-            let statement = Statement::parse(&envelope.payload_type, envelope.payload.as_bytes())?;
-            evidence.kind = kind_of(&statement);
-            if !statement.names_digest(digest) {
-                return Err(format!(
-                    "subject mismatch: the statement is about {}, not this image",
-                    statement.subject_digests()
-                ));
-            }
-            evidence.statement = Some(statement);
-        }
+        SignatureContent::DsseEnvelope(envelope) => record_statement(envelope, digest, evidence)?,
         SignatureContent::MessageSignature(_) => evidence.kind = EvidenceKind::Signature,
         #[allow(unreachable_patterns)]
         _ => return Err("unsupported bundle content".to_owned()),

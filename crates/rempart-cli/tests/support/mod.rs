@@ -169,3 +169,48 @@ pub(crate) fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bo
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A directory kept for the life of the test process, then removed by a shell waiting on a
+/// pipe that closes when the process ends; keep the returned child with the fixture.
+pub(crate) fn kept_work_dir() -> (PathBuf, Child) {
+    let work = tempfile::tempdir().unwrap().keep();
+    let cleaner = Command::new("sh")
+        .arg("-c")
+        .arg(r#"read -r _; sleep 2; rm -rf "$0""#)
+        .arg(&work)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (work, cleaner)
+}
+
+/// Debian's docker-registry on a free port of 127.0.0.1, storing under `work/storage`; its
+/// `host:port` and the process, which stops with the test process.
+pub(crate) fn start_registry(work: &Path) -> (String, Child) {
+    let binary = Path::new("/usr/bin/docker-registry");
+    assert!(
+        binary.exists(),
+        "docker-registry is not installed: run scripts/install-test-deps.sh"
+    );
+    let port = free_port();
+    let registry = format!("127.0.0.1:{port}");
+    std::fs::write(
+        work.join("registry.yml"),
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {registry}\n",
+            work.join("storage").display()
+        ),
+    )
+    .unwrap();
+    let log = work.join("registry.log");
+    let process = keep(
+        binary,
+        &[
+            "serve".into(),
+            work.join("registry.yml").display().to_string(),
+        ],
+        &log,
+    );
+    wait_for_port(port, "docker-registry", &log);
+    (registry, process)
+}

@@ -787,29 +787,10 @@ impl DistributionClient {
         accept: &[&str],
         max_bytes: u64,
     ) -> Result<Document, ImageError> {
-        let what = format!("GET {url}");
-        let limit = self.timeouts.document.min(self.remaining(&what)?);
-        let fetch = async {
-            let mut response = self.send(url, accept).await?;
-            let content_type = response
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned());
-            let bytes = self
-                .read_capped(&what, &mut response, max_bytes, "document")
-                .await?;
-            Ok(Document {
-                bytes,
-                content_type,
-            })
-        };
-        tokio::time::timeout(limit, fetch).await.map_err(|_| {
-            self.unavailable(format!(
-                "{what}: not received within {} s",
-                limit.as_secs_f64().ceil()
-            ))
-        })?
+        // With no status taken for "absent", every unsuccessful answer is an error.
+        self.optional_document(url, accept, max_bytes, &[])
+            .await?
+            .ok_or_else(|| self.error(format!("GET {url}: no document")))
     }
 
     /// Reads a body to its end, failing as soon as it passes `max_bytes`.
