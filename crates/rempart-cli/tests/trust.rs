@@ -1070,7 +1070,8 @@ fn server_verdicts_require_what_the_trust_policy_requires() {
         fixture,
         "served",
         &format!(
-            "rules:\n  - name: served\n    images: [\"{}/served/*\"]\n    signers:\n      keys: [ed25519.pub]\n",
+            // Submitted by tag, verified by the digest the scan pulled: the pin holds.
+            "rules:\n  - name: served\n    images: [\"{}/served/*\"]\n    require_digest: true\n    signers:\n      keys: [ed25519.pub]\n",
             fixture.registry
         ),
     );

@@ -185,10 +185,14 @@ impl ScanEngine {
             .vulnerability_data
             .clone_from(&self.vulnerability_data);
         if let (Some(policy), Some((reference, options))) = (&self.trust, &verify_with) {
+            // Verdicts are about a digest: the digest this scan pulled is verified, whatever
+            // tag named it (pinning the workload's reference is admission's rule).
+            let pinned =
+                pinned_reference(reference, outcome.result.target.manifest_digest.as_deref());
             outcome
                 .result
                 .findings
-                .extend(verify_trust(policy, reference, options)?);
+                .extend(verify_trust(policy, &pinned, options)?);
             outcome.result.scanners.push(ScannerKind::Trust);
         }
         if let ScanSource::Upload { name, .. } = source {
@@ -231,8 +235,21 @@ impl ScanEngine {
     }
 }
 
-/// The trust findings of a registry image. The reference names the digest the scan pulled
-/// when the queue pinned it; a tag is resolved again (a scan of a tag is of its content then).
+/// `registry/repository@digest` for a reference and the digest its scan pulled.
+fn pinned_reference(reference: &str, digest: Option<&str>) -> String {
+    let Some(digest) = digest else {
+        return reference.to_owned();
+    };
+    let without_digest = reference.split('@').next().unwrap_or(reference);
+    // A tag is the part after the last `:` that follows the last `/` (a port comes before it).
+    let name = match without_digest.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => without_digest,
+    };
+    format!("{name}@{digest}")
+}
+
+/// The trust findings of a registry image.
 fn verify_trust(
     policy: &rempart_trust::TrustPolicy,
     reference: &str,
@@ -253,4 +270,31 @@ fn pull(reference: &str, options: &RegistryOptions) -> Result<RegistryImage, Sca
         // The registry client says which failures another try may not meet.
         retry: e.is_transient(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pinned_reference;
+
+    #[test]
+    fn references_are_pinned_to_the_scanned_digest() {
+        let digest = "sha256:0123";
+        assert_eq!(
+            pinned_reference("r.example:5000/a/b:1", Some(digest)),
+            "r.example:5000/a/b@sha256:0123"
+        );
+        assert_eq!(
+            pinned_reference("r.example:5000/a/b", Some(digest)),
+            "r.example:5000/a/b@sha256:0123"
+        );
+        assert_eq!(
+            pinned_reference("a/b@sha256:9", Some(digest)),
+            "a/b@sha256:0123"
+        );
+        assert_eq!(
+            pinned_reference("a/b:1@sha256:9", Some(digest)),
+            "a/b@sha256:0123"
+        );
+        assert_eq!(pinned_reference("a/b:1", None), "a/b:1");
+    }
 }
