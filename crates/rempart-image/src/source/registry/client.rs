@@ -105,13 +105,41 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// An HTTP client with the registry client's limits; `read_timeout` is the idle limit, or none
+/// for streamed uploads.
+fn build_http(
+    registry: &str,
+    insecure: bool,
+    extra_roots: &[reqwest::Certificate],
+    timeouts: RegistryTimeouts,
+    read_timeout: Option<Duration>,
+) -> Result<reqwest::Client, ImageError> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .user_agent(concat!("rempart/", env!("CARGO_PKG_VERSION")))
+        .danger_accept_invalid_certs(insecure)
+        .tls_certs_merge(extra_roots.to_vec());
+    if let Some(read_timeout) = read_timeout {
+        builder = builder.read_timeout(read_timeout);
+    }
+    builder.build().map_err(|e| ImageError::Registry {
+        registry: registry.to_owned(),
+        message: format!("cannot set up the HTTP client: {e}"),
+    })
+}
+
 /// A client for one repository of one registry.
 pub(crate) struct DistributionClient {
     http: reqwest::Client,
     /// The same client without reqwest's read timeout, for streamed uploads: that timeout
     /// starts when a request is sent and is not reset while its body goes out, so it would cut
     /// any upload longer than the idle limit. Uploads have their own idle limits instead.
-    upload_http: reqwest::Client,
+    /// Built on the first upload: building a client sets up its TLS trust, which costs tens of
+    /// milliseconds, and most clients never upload.
+    upload_http: std::sync::OnceLock<reqwest::Client>,
+    /// The certificate authorities the clients trust besides the system's, for the upload one.
+    extra_roots: Vec<reqwest::Certificate>,
     /// `https://host[:port]` (or `http://` for an insecure registry).
     base: String,
     /// The registry's name, for messages.
@@ -152,27 +180,18 @@ impl DistributionClient {
         extra_roots: &[reqwest::Certificate],
         timeouts: RegistryTimeouts,
     ) -> Result<DistributionClient, ImageError> {
-        let build = |read_timeout: Option<Duration>| {
-            let mut builder = reqwest::Client::builder()
-                .connect_timeout(timeouts.connect)
-                .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
-                .user_agent(concat!("rempart/", env!("CARGO_PKG_VERSION")))
-                .danger_accept_invalid_certs(insecure)
-                .tls_certs_merge(extra_roots.to_vec());
-            if let Some(read_timeout) = read_timeout {
-                builder = builder.read_timeout(read_timeout);
-            }
-            builder.build().map_err(|e| ImageError::Registry {
-                registry: registry.to_owned(),
-                message: format!("cannot set up the HTTP client: {e}"),
-            })
-        };
-        let http = build(Some(timeouts.idle))?;
-        let upload_http = build(None)?;
+        let http = build_http(
+            registry,
+            insecure,
+            extra_roots,
+            timeouts,
+            Some(timeouts.idle),
+        )?;
         let scheme = if insecure { "http" } else { "https" };
         Ok(DistributionClient {
             http,
-            upload_http,
+            upload_http: std::sync::OnceLock::new(),
+            extra_roots: extra_roots.to_vec(),
             base: format!("{scheme}://{registry}"),
             registry: registry.to_owned(),
             repository: repository.to_owned(),
@@ -470,8 +489,19 @@ impl DistributionClient {
 
         let (sender, receiver) = tokio::sync::mpsc::channel::<Bytes>(UPLOAD_CHUNKS_IN_FLIGHT);
         let verified = Arc::new(AtomicBool::new(false));
-        let mut request = self
-            .upload_http
+        let upload_http = if let Some(client) = self.upload_http.get() {
+            client
+        } else {
+            let client = build_http(
+                &self.registry,
+                self.insecure,
+                &self.extra_roots,
+                self.timeouts,
+                None,
+            )?;
+            self.upload_http.get_or_init(|| client)
+        };
+        let mut request = upload_http
             .put(url)
             .header(CONTENT_TYPE, "application/octet-stream")
             .header(CONTENT_LENGTH, size)
