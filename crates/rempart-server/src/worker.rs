@@ -322,13 +322,7 @@ async fn record_failure(state: &Arc<AppState>, lease: &Lease, failure: ScanFailu
     );
     let retry = failure.retry;
     let shared = Arc::clone(state);
-    let event = json!({
-        "scan_id": scan.id,
-        "name": scan.source.name(),
-        "repository": scan.repository,
-        "digest": scan.digest,
-        "attempts": scan.attempts,
-    });
+    let record = scan.clone();
     let recorded = state
         .with_store(move |store| {
             let changed = store.fail_scan(&id, &owner, &message, retry, now_millis(), queue)?;
@@ -336,23 +330,7 @@ async fn record_failure(state: &Arc<AppState>, lease: &Lease, failure: ScanFailu
                 .scan(&id)?
                 .is_some_and(|scan| scan.state == crate::store::ScanState::Failed);
             if changed && final_failure {
-                let now = now_millis();
-                let mut data = event;
-                data["error"] = json!(message);
-                store.append_audit(&NewAudit {
-                    at: now,
-                    actor: "server".into(),
-                    action: "scan.failed".into(),
-                    subject: id,
-                    detail: Some(message),
-                    deliveries: webhooks::deliveries(
-                        shared.webhook_config(),
-                        "scan.failed",
-                        data,
-                        now,
-                    ),
-                    ..NewAudit::default()
-                })?;
+                store.append_audit(&scan_failed_audit(&shared, &record, message, now_millis()))?;
             }
             Ok(final_failure)
         })
@@ -372,6 +350,32 @@ async fn record_failure(state: &Arc<AppState>, lease: &Lease, failure: ScanFailu
     }
 }
 
+/// The audit line of a scan that failed for good, with its `scan.failed` event.
+fn scan_failed_audit(
+    state: &AppState,
+    scan: &crate::store::ScanRecord,
+    message: String,
+    now: i64,
+) -> NewAudit {
+    let data = json!({
+        "scan_id": scan.id,
+        "name": scan.source.name(),
+        "repository": scan.repository,
+        "digest": scan.digest,
+        "attempts": scan.attempts,
+        "error": message,
+    });
+    NewAudit {
+        at: now,
+        actor: "server".into(),
+        action: "scan.failed".into(),
+        subject: scan.id.clone(),
+        detail: Some(message),
+        deliveries: webhooks::deliveries(state.webhook_config(), "scan.failed", data, now),
+        ..NewAudit::default()
+    }
+}
+
 /// Fails the scans that can no longer run (their last attempt's worker died, or the replica
 /// they are pinned to is gone), with a `scan.failed` audit line and event each, like any other
 /// failure. Run with the heartbeat, not at every look at the queue.
@@ -385,28 +389,7 @@ pub(crate) async fn fail_stranded(state: &Arc<AppState>) {
             let failed = store.fail_stranded_scans(&replica, now, queue)?;
             for scan in &failed {
                 let message = scan.error.clone().unwrap_or_default();
-                let mut data = json!({
-                    "scan_id": scan.id,
-                    "name": scan.source.name(),
-                    "repository": scan.repository,
-                    "digest": scan.digest,
-                    "attempts": scan.attempts,
-                });
-                data["error"] = json!(message);
-                store.append_audit(&NewAudit {
-                    at: now,
-                    actor: "server".into(),
-                    action: "scan.failed".into(),
-                    subject: scan.id.clone(),
-                    detail: Some(message),
-                    deliveries: webhooks::deliveries(
-                        shared.webhook_config(),
-                        "scan.failed",
-                        data,
-                        now,
-                    ),
-                    ..NewAudit::default()
-                })?;
+                store.append_audit(&scan_failed_audit(&shared, scan, message, now))?;
             }
             Ok(failed)
         })
