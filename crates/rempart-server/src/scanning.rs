@@ -143,8 +143,10 @@ impl ScanEngine {
         let mut verify_with: Option<(String, RegistryOptions)> = None;
         let image: Box<dyn ImageSource> = match source {
             ScanSource::Registry { reference } => {
-                verify_with = Some((reference.clone(), self.registry_options()));
-                Box::new(pull(reference, &self.registry_options())?)
+                let options = self.registry_options();
+                let image = pull(reference, &options)?;
+                verify_with = Some((reference.clone(), options));
+                Box::new(image)
             }
             ScanSource::Harbor {
                 reference,

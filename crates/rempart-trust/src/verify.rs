@@ -555,33 +555,31 @@ fn check_legacy(
 ) -> Outcome {
     let signature = SignatureBytes::from_base64(signature_b64.trim())
         .map_err(|e| format!("the signature is not base64: {e}"))?;
-    let rekor = keyless.and_then(|k| k.rekor_bundle.as_deref());
-    if keyless.is_none() {
-        // Key-based, no log promise in the annotations (cosign keeps it in the same
-        // annotation for key-based signatures; absent, the log was not used).
-        if signers.keys.is_empty() {
-            return Err("signed with a key, and the rule trusts no key".to_owned());
-        }
-        if signers.key_tlog() == TlogRequirement::Required {
-            return Err("no transparency-log entry, and the rule requires one".to_owned());
-        }
-        for key in &signers.keys {
-            if verify_with_key(&key.der, signed, &signature) {
-                return Ok((format!("key {}", key.name), false));
-            }
-        }
-        return Err(format!(
-            "wrong key: the signature does not verify with any trusted key ({})",
-            key_names(signers)
-        ));
+    if let Some(keyless) = keyless {
+        let bundle = legacy_bundle(signed, signature_b64, envelope, keyless)?;
+        let payload = match envelope {
+            Some(envelope) => envelope.payload.as_bytes(),
+            None => signed,
+        };
+        return verify_keyless(&bundle, payload, signers, verifier);
     }
-    let keyless = keyless.expect("checked above");
-    let bundle = legacy_bundle(signed, signature_b64, envelope, keyless, rekor)?;
-    let payload = match envelope {
-        Some(envelope) => envelope.payload.as_bytes().to_vec(),
-        None => signed.to_vec(),
-    };
-    verify_keyless(&bundle, &payload[..], signers, verifier)
+    // Key-based. A log entry cosign may have stored beside it (its bundle annotation without a
+    // certificate) is not read: the signature counts as one without a log entry.
+    if signers.keys.is_empty() {
+        return Err("signed with a key, and the rule trusts no key".to_owned());
+    }
+    if signers.key_tlog() == TlogRequirement::Required {
+        return Err("no transparency-log entry, and the rule requires one".to_owned());
+    }
+    for key in &signers.keys {
+        if verify_with_key(&key.der, signed, &signature) {
+            return Ok((format!("key {}", key.name), false));
+        }
+    }
+    Err(format!(
+        "wrong key: the signature does not verify with any trusted key ({})",
+        key_names(signers)
+    ))
 }
 
 fn verify_with_key(
@@ -624,7 +622,6 @@ fn legacy_bundle(
     signature_b64: &str,
     envelope: Option<&DsseEnvelope>,
     keyless: &LegacyKeyless,
-    rekor: Option<&str>,
 ) -> Result<Bundle, String> {
     let mut certificates = Vec::new();
     for pem in std::iter::once(keyless.certificate_pem.as_str()).chain(keyless.chain_pem.as_deref())
@@ -636,7 +633,7 @@ fn legacy_bundle(
         }
     }
     let mut tlog_entries = Vec::new();
-    if let Some(rekor) = rekor {
+    if let Some(rekor) = keyless.rekor_bundle.as_deref() {
         let parsed: serde_json::Value = serde_json::from_str(rekor)
             .map_err(|e| format!("the transparency-log annotation does not parse: {e}"))?;
         let payload = &parsed["Payload"];

@@ -26,7 +26,7 @@ pub(crate) fn image(args: &ImageArgs) -> Result<Outcome> {
             let target = match (&args.input, &args.reference) {
                 (Some(path), _) => path.to_string_lossy().into_owned(),
                 (None, Some(reference)) => reference.clone(),
-                (None, None) => unreachable!("checked above"),
+                (None, None) => anyhow::bail!("give an image reference or --input PATH"),
             };
             if args.input.is_some() && rempart_trust::local_layout(&target).is_none() {
                 anyhow::bail!(
