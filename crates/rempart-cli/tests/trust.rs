@@ -193,6 +193,25 @@ fn push_artifact(
         .unwrap()
 }
 
+/// Attaches a DSSE envelope to `subject` as a referrer.
+fn attach_envelope(repository: &RegistryRepository, subject: &str, envelope: Vec<u8>) {
+    push_artifact(
+        repository,
+        None,
+        Some(subject),
+        vec![(
+            "application/vnd.dsse.envelope.v1+json",
+            envelope,
+            BTreeMap::new(),
+        )],
+    );
+}
+
+/// The detail of requirement `index` of a verify report.
+fn detail(report: &Value, index: usize) -> &str {
+    report["requirements"][index]["detail"].as_str().unwrap()
+}
+
 /// A cosign `.sig` layer: the payload, its signature in the annotation.
 fn signature_layer(
     payload: Vec<u8>,
@@ -364,16 +383,7 @@ fn tampered_signatures_and_attestations_are_rejected_with_a_precise_reason() {
         "https://slsa.dev/provenance/v1",
         &json!({}),
     );
-    push_artifact(
-        &repository,
-        None,
-        Some(&digest),
-        vec![(
-            "application/vnd.dsse.envelope.v1+json",
-            wrong_subject,
-            BTreeMap::new(),
-        )],
-    );
+    attach_envelope(&repository, &digest, wrong_subject);
     // A referrer whose envelope blob is gone from the registry's storage (the registry
     // refuses to store an index naming a missing manifest, so the blob is removed under it).
     let lost = envelope(
@@ -387,16 +397,7 @@ fn tampered_signatures_and_attestations_are_rejected_with_a_precise_reason() {
         "sha256:{}",
         hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&lost))
     );
-    push_artifact(
-        &repository,
-        None,
-        Some(&digest),
-        vec![(
-            "application/vnd.dsse.envelope.v1+json",
-            lost,
-            BTreeMap::new(),
-        )],
-    );
+    attach_envelope(&repository, &digest, lost);
     let hex = &lost_digest[7..];
     std::fs::remove_dir_all(
         fixture
@@ -468,16 +469,7 @@ fn provenance_requirements_check_what_the_statement_says() {
             "runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"}}
         }),
     );
-    push_artifact(
-        &repository,
-        None,
-        Some(&digest),
-        vec![(
-            "application/vnd.dsse.envelope.v1+json",
-            provenance,
-            BTreeMap::new(),
-        )],
-    );
+    attach_envelope(&repository, &digest, provenance);
     let policy = |name: &str, sources: &str| {
         write_policy(
             fixture,
@@ -494,10 +486,7 @@ fn provenance_requirements_check_what_the_statement_says() {
     );
     assert_eq!(code, 0, "{report:#}");
     assert!(
-        report["requirements"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("git+https://github.com/acme/app"),
+        detail(&report, 0).contains("git+https://github.com/acme/app"),
         "{report:#}"
     );
     let (code, report) = verify_json(
@@ -506,10 +495,7 @@ fn provenance_requirements_check_what_the_statement_says() {
     );
     assert_eq!(code, 1, "{report:#}");
     assert!(
-        report["requirements"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("source `git+https://github.com/acme/app` is not allowed"),
+        detail(&report, 0).contains("source `git+https://github.com/acme/app` is not allowed"),
         "{report:#}"
     );
     // Pinning: the tag fails a rule that requires a digest; the digest passes it.
@@ -570,9 +556,7 @@ fn attested_verdicts_are_verified_and_only_the_newest_counts() {
     );
     assert_eq!(evidence["format"], "DSSE envelope");
 
-    // A newer verdict that failed, signed by the same key and attached the same way (through
-    // the environment variable this time), outvotes the older pass.
-    let pem = std::fs::read_to_string(&key).unwrap();
+    // A newer verdict that failed, signed by the same key, outvotes the older pass.
     let failed = envelope(
         fixture,
         "p256",
@@ -587,26 +571,13 @@ fn attested_verdicts_are_verified_and_only_the_newest_counts() {
             "scanned_at": "2099-01-01T00:00:00Z"
         }),
     );
-    push_artifact(
-        &repo(fixture, "attested/app"),
-        None,
-        Some(&digest),
-        vec![(
-            "application/vnd.dsse.envelope.v1+json",
-            failed,
-            BTreeMap::new(),
-        )],
-    );
+    attach_envelope(&repo(fixture, "attested/app"), &digest, failed);
     let (code, report) = verify_json(&reference, &policy);
     assert_eq!(code, 1, "{report:#}");
     assert!(
-        report["requirements"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("failed (1 critical)"),
+        detail(&report, 0).contains("failed (1 critical)"),
         "{report:#}"
     );
-    drop(pem);
 
     // --key-env: the key from a variable; a missing variable is an error naming it.
     let output = Command::new(env!("CARGO_BIN_EXE_rempart"))
