@@ -338,16 +338,22 @@ async fn record_failure(state: &Arc<AppState>, lease: &Lease, failure: ScanFailu
     match recorded {
         Ok(true) => {
             state.deliveries_queued();
-            state
-                .metrics
-                .scans
-                .get_or_create(&outcome_label("failed"))
-                .inc();
-            remove_upload(state, &scan.source);
+            failed_for_good(state, &scan.source);
         }
         Ok(false) => {}
         Err(error) => tracing::error!("scan {}: cannot record the failure: {error}", scan.id),
     }
+}
+
+/// What follows a scan's final failure once it is recorded: the metric, and the uploaded
+/// archive no attempt will read again.
+fn failed_for_good(state: &AppState, source: &ScanSource) {
+    state
+        .metrics
+        .scans
+        .get_or_create(&outcome_label("failed"))
+        .inc();
+    remove_upload(state, source);
 }
 
 /// The audit line of a scan that failed for good, with its `scan.failed` event.
@@ -404,12 +410,7 @@ pub(crate) async fn fail_stranded(state: &Arc<AppState>) {
                     "scan failed: {}",
                     scan.error.as_deref().unwrap_or_default()
                 );
-                state
-                    .metrics
-                    .scans
-                    .get_or_create(&outcome_label("failed"))
-                    .inc();
-                remove_upload(state, &scan.source);
+                failed_for_good(state, &scan.source);
             }
         }
         Ok(_) => {}
