@@ -151,9 +151,15 @@ pub(crate) struct AdmitArgs {
     /// The operation to decide on: create or update.
     #[arg(long, default_value = "create")]
     pub(crate) operation: String,
+    /// The trust policy images are verified against for the rule `images.trust` (their
+    /// signatures and attestations are read from their registries before deciding).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trust_policy: Option<PathBuf>,
     /// table or json.
     #[arg(short, long, default_value = "table")]
     pub(crate) format: String,
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
 }
 
 #[derive(Args, Debug)]

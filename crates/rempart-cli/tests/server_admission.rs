@@ -937,6 +937,22 @@ fn the_policy_is_versioned_through_the_api() {
             .contains("forbid_lates"),
         "{refused}"
     );
+    // So is a trust rule on a server without a trust policy to verify images against.
+    let (status, refused) = call(
+        fixture,
+        "PUT",
+        "/v1/admission/policy",
+        Some(&fixture.admin),
+        b"version: 1\ndefault:\n  images:\n    trust: {}\n",
+    );
+    assert_eq!(status, 400);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--trust-policy"),
+        "{refused}"
+    );
     // Viewers read, only admins write.
     let (_, viewer) = call(
         fixture,

@@ -1046,6 +1046,16 @@ fn server_verdicts_require_what_the_trust_policy_requires() {
             fixture.registry
         ),
     );
+    // Admission requires the same trust policy, verified when a pod arrives: without a
+    // verdict rule, so that what decides is the trust rule alone.
+    let admission = write_policy(
+        fixture,
+        "served-admission",
+        &format!(
+            "version: 1\ndefault:\n  images:\n    allowed: {{patterns: [\"{}/served/*\"]}}\n    trust: {{}}\n",
+            fixture.registry
+        ),
+    );
     let data_dir = fixture.work.join("server");
     let port = free_port();
     let log = fixture.work.join("server.log");
@@ -1059,6 +1069,8 @@ fn server_verdicts_require_what_the_trust_policy_requires() {
             format!("127.0.0.1:{port}"),
             "--trust-policy".into(),
             policy.display().to_string(),
+            "--admission-policy".into(),
+            admission.display().to_string(),
             "--insecure-registry".into(),
         ],
         &log,
@@ -1067,6 +1079,49 @@ fn server_verdicts_require_what_the_trust_policy_requires() {
     wait_for_port(port, "rempart server", &log);
     let admin = std::fs::read_to_string(data_dir.join("admin-token")).unwrap();
     let admin = admin.trim();
+
+    let decide = |image: &str| {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"containers": [{"name": "app", "image": image}]}});
+        let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+            "uid": "7f1c2a9e-0000-4b7c-9a51-000000000001",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "name": "web", "namespace": "shop", "operation": "CREATE",
+            "userInfo": {"username": "system:serviceaccount:ci:deployer"},
+            "object": pod, "oldObject": null, "dryRun": false}});
+        let (status, answer) = support::request(
+            port,
+            "POST",
+            "/admission/validate",
+            None,
+            review.to_string().as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{answer}");
+        answer["response"].clone()
+    };
+    let pinned_signed = format!("{}/served/signed@{signed_digest}", fixture.registry);
+    let allowed = decide(&pinned_signed);
+    assert_eq!(allowed["allowed"], true, "{allowed:#}");
+    // Submitted by tag: the trust policy requires a digest, and the unsigned image no signer.
+    let denied = decide(&unsigned);
+    assert_eq!(denied["allowed"], false, "{denied:#}");
+    let message = denied["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("ADM-IMAGE-UNTRUSTED")
+            && message.contains(&unsigned_digest)
+            && message.contains("signature"),
+        "{message}"
+    );
+    // An image of a repository the admission policy does not allow is not verified at all.
+    let elsewhere = decide(&format!("{}/other/app:1", fixture.registry));
+    let message = elsewhere["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("ADM-IMAGE-REGISTRY") && message.contains("ADM-IMAGE-TRUST-UNKNOWN"),
+        "{message}"
+    );
+
     for (reference, digest, passes) in [
         (&signed, &signed_digest, true),
         (&unsigned, &unsigned_digest, false),
@@ -1252,4 +1307,129 @@ fn hostile_signature_artifacts_are_reported_not_trusted_and_bounded() {
             .contains("only the first 64 were read")),
         "{report:#}"
     );
+}
+
+#[test]
+fn admission_trust_rules_verify_images_in_their_registry_before_deciding() {
+    let fixture = fixture();
+    let (signed, signed_digest) = push_image(fixture, "admit/signed");
+    cosign_sign(fixture, "admit/signed", &signed, &signed_digest, "p256");
+    let (unsigned, unsigned_digest) = push_image(fixture, "admit/unsigned");
+    let registry = &fixture.registry;
+    let trust = write_policy(
+        fixture,
+        "admit-trust",
+        &format!(
+            "rules:\n  - name: admit\n    images: [\"{registry}/admit/*\"]\n    signers:\n      keys: [p256.pub]\n"
+        ),
+    );
+    let admission = write_policy(
+        fixture,
+        "admit-admission",
+        &format!(
+            "version: 1\ndefault:\n  images:\n    allowed: {{patterns: [\"{registry}/admit/*\"]}}\n    trust: {{}}\n"
+        ),
+    );
+    let pinned = format!("{registry}/admit/signed@{signed_digest}");
+    let missing = format!("{registry}/admit/gone@sha256:{}", "0".repeat(64));
+    let elsewhere = format!("ghcr.io/evil/miner@sha256:{}", "1".repeat(64));
+    let manifests = fixture.work.join("admit-manifests.yaml");
+    let pod = |name: &str, image: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  containers: [{{name: app, image: \"{image}\"}}]\n"
+        )
+    };
+    std::fs::write(
+        &manifests,
+        [
+            pod("signed", &pinned),
+            pod("unsigned", &unsigned),
+            pod("gone", &missing),
+            pod("elsewhere", &elsewhere),
+        ]
+        .join("---\n"),
+    )
+    .unwrap();
+    let admit = |extra: &[&str]| {
+        let mut args = vec![
+            "admit",
+            manifests.to_str().unwrap(),
+            "--policy",
+            admission.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        rempart(&args)
+    };
+
+    // The rule needs a trust policy: an error, not a silent pass or a blanket denial.
+    let (code, _, stderr) = admit(&[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("admit-admission.yaml") && stderr.contains("--trust-policy"),
+        "{stderr}"
+    );
+
+    let (code, stdout, stderr) = admit(&["--trust-policy", trust.to_str().unwrap(), "--insecure"]);
+    assert_eq!(code, 1, "{stderr}\n{stdout}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let decision = |name: &str| {
+        report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| &o["decision"])
+            .find(|d| d["object"]["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {report:#}"))
+            .clone()
+    };
+    let denials = |name: &str| -> Vec<(String, String)> {
+        decision(name)["denials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["code"].as_str().unwrap().to_owned(),
+                    r["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(decision("signed")["allowed"], true, "{report:#}");
+    let unsigned = denials("unsigned");
+    assert_eq!(unsigned.len(), 1, "{unsigned:?}");
+    assert_eq!(unsigned[0].0, "ADM-IMAGE-UNTRUSTED");
+    // The tag was resolved and its digest verified; the message says which signer is missing.
+    assert!(
+        unsigned[0].1.starts_with(&unsigned_digest) && unsigned[0].1.contains("signature"),
+        "{unsigned:?}"
+    );
+    let gone = denials("gone");
+    assert_eq!(gone[0].0, "ADM-IMAGE-TRUST-UNKNOWN", "{gone:?}");
+    assert!(gone[0].1.contains("could not be verified"), "{gone:?}");
+    let elsewhere = denials("elsewhere");
+    assert_eq!(
+        elsewhere
+            .iter()
+            .map(|(c, _)| c.as_str())
+            .collect::<Vec<_>>(),
+        ["ADM-IMAGE-REGISTRY", "ADM-IMAGE-TRUST-UNKNOWN"],
+        "{elsewhere:?}"
+    );
+    assert_eq!(report["allowed"], 1);
+    assert_eq!(report["denied"], 3);
+
+    // Signing the other image lets it in on the next run.
+    cosign_sign(
+        fixture,
+        "admit/unsigned",
+        &format!("{registry}/admit/unsigned:1"),
+        &unsigned_digest,
+        "p256",
+    );
+    let (_, stdout, _) = admit(&["--trust-policy", trust.to_str().unwrap(), "--insecure"]);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["allowed"], 2, "{report:#}");
 }

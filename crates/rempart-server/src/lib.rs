@@ -284,6 +284,7 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         &state.config.admission,
         &state.admission,
         state.store.as_ref(),
+        state.engine().trust_policy().is_some(),
     )
     .map_err(ServerError::Invalid)?;
     if let Some(loaded) = state.admission.policy() {

@@ -231,6 +231,12 @@ impl ScanEngine {
         options
     }
 
+    /// The trust policy of `--trust-policy`, if any: what registry scans and the admission rule
+    /// `images.trust` verify images against.
+    pub(crate) fn trust_policy(&self) -> Option<&rempart_trust::TrustPolicy> {
+        self.trust.as_ref()
+    }
+
     pub(crate) fn registry_options(&self) -> RegistryOptions {
         self.registry
             .options(rempart_image::blob_dir(&self.cache_dir))
@@ -262,7 +268,8 @@ fn verify_trust(
         message: format!("cannot verify the signatures of {reference}: {error}"),
     };
     let prepared = rempart_trust::PreparedPolicy::new(policy).map_err(failure)?;
-    let report = rempart_trust::verify_target(reference, options, &prepared).map_err(failure)?;
+    let report =
+        rempart_trust::verify_registry_image(reference, options, &prepared).map_err(failure)?;
     Ok(report.findings())
 }
 

@@ -29,7 +29,7 @@ use std::path::Path;
 pub use attest::{AttestOptions, SigningKey, VerdictPredicate, attach_statement};
 pub use policy::{AttestationKind, DefaultAction, TrustPolicy, TrustRule};
 pub use store::{ArtifactStore, LayoutStore};
-pub use target::{local_layout, verify_target};
+pub use target::{local_layout, verify_registry_image, verify_target};
 pub use verify::{
     Evidence, EvidenceKind, ImageSubject, PreparedPolicy, TrustReport, TrustVerdict, verify_image,
 };

@@ -39,6 +39,16 @@ pub fn verify_target(
         let subject = subject(image, &store.describe(), &manifest, true);
         return verify_image(&store, subject, prepared);
     }
+    verify_registry_image(image, options, prepared)
+}
+
+/// Verifies `image`, a registry reference only: what admission verifies, where an image named
+/// by a pod must never be read from the verifier's own disk.
+pub fn verify_registry_image(
+    image: &str,
+    options: &RegistryOptions,
+    prepared: &PreparedPolicy<'_>,
+) -> Result<TrustReport, TrustError> {
     let (repository, target) = RegistryRepository::for_reference(image, options, false)?;
     let manifest = repository
         .manifest(&target)?

@@ -25,11 +25,11 @@ mod vex;
 
 pub use admission::{
     AdmissionPolicy, AdmissionPolicyError, AdmissionRequest, AdmissionRuleDoc, AllowedImagesRule,
-    ContainerImage, ContainerKind, ContainerRef, Decision, ExemptedReason, Exemption, ImageVerdict,
-    MAX_ADMISSION_POLICY_BYTES, NoVerdicts, ObjectRef, Operation, PodSecurityRule, PssProfile,
-    Reason, RuleMode, RuleSet, SimpleRule, UnscannedMode, VerdictLookup, VerdictMap, VerdictQuery,
-    VerdictRule, VerdictSource, admission_rules, containers_of, fetch_server_verdicts,
-    is_workload_kind,
+    ContainerImage, ContainerKind, ContainerRef, Decision, ExemptedReason, Exemption, ImageTrust,
+    ImageVerdict, MAX_ADMISSION_POLICY_BYTES, NoVerdicts, ObjectRef, Operation, PodSecurityRule,
+    PssProfile, Reason, RuleMode, RuleSet, SimpleRule, TrustLookup, TrustQuery, UnscannedMode,
+    VerdictLookup, VerdictMap, VerdictQuery, VerdictRule, VerdictSource, admission_rules,
+    containers_of, fetch_server_verdicts, is_workload_kind,
 };
 pub use analyzers::{AnalyzerConfig, AnalyzerError, Analyzers, build_analyzers, load_policies};
 pub use cache::{LayerCache, SharedLayerResults};

@@ -1,20 +1,23 @@
 //! `rempart admit`: the admission decisions the cluster would make, on manifest files, for CI.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, bail};
 use rempart::{
-    AdmissionPolicy, AdmissionRequest, Decision, Operation, VerdictMap, containers_of,
-    fetch_server_verdicts, is_workload_kind,
+    AdmissionPolicy, AdmissionRequest, Decision, ImageTrust, Operation, TrustLookup, TrustQuery,
+    VerdictLookup, VerdictMap, VerdictQuery, VerdictSource, containers_of, fetch_server_verdicts,
+    is_workload_kind,
 };
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::Outcome;
 use crate::cli::AdmitArgs;
-use crate::context::write_stdout;
+use crate::commands::source::registry_options;
+use crate::context::{cache_root, write_stdout};
 
 /// A manifest named on the command line; the manifest checks' own cap.
 const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
@@ -55,6 +58,17 @@ pub(crate) fn run(args: &AdmitArgs) -> Result<Outcome> {
         other => bail!("unknown operation {other}: use create or update"),
     };
     let policy = AdmissionPolicy::load(&args.policy)?;
+    if policy.requires_trust() && args.trust_policy.is_none() {
+        bail!(
+            "{}: the rule `images.trust` verifies images against a trust policy: give it with --trust-policy FILE",
+            args.policy.display()
+        );
+    }
+    let trust_policy = args
+        .trust_policy
+        .as_deref()
+        .map(rempart_trust::TrustPolicy::load)
+        .transpose()?;
     let mut labels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for entry in &args.namespace_label {
         let parsed = entry
@@ -108,7 +122,7 @@ pub(crate) fn run(args: &AdmitArgs) -> Result<Outcome> {
         }
     }
 
-    let verdicts = verdict_source(args, &policy, &objects)?;
+    let mut verdicts = verdict_source(args, &policy, &objects)?;
     let now = i64::try_from(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -116,6 +130,40 @@ pub(crate) fn run(args: &AdmitArgs) -> Result<Outcome> {
             .as_secs(),
     )
     .unwrap_or(i64::MAX);
+    let decide = |object: &Value, source: &dyn VerdictSource| {
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+        // Namespaces are the context of the decisions, not objects to decide on.
+        if kind == "Namespace" {
+            return None;
+        }
+        let namespace = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or(&args.namespace);
+        Some(policy.evaluate(
+            &AdmissionRequest {
+                object,
+                namespace,
+                namespace_labels: labels.get(namespace),
+                operation,
+                now,
+            },
+            source,
+        ))
+    };
+    if let Some(trust_policy) = &trust_policy {
+        // A first pass learns which images the trust rules ask about (those the policy lets
+        // through to that rule), then they are verified, then the decisions are made.
+        let noting = NotingTrust {
+            map: &verdicts,
+            asked: RefCell::new(BTreeSet::new()),
+        };
+        for (_, _, object) in &objects {
+            decide(object, &noting);
+        }
+        let asked = noting.asked.into_inner();
+        verify_images(args, trust_policy, &asked, &mut verdicts)?;
+    }
     let mut report = Report {
         policy: args.policy.display().to_string(),
         allowed: 0,
@@ -125,25 +173,9 @@ pub(crate) fn run(args: &AdmitArgs) -> Result<Outcome> {
         unused_exemptions: Vec::new(),
     };
     for (file, line, object) in &objects {
-        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
-        // Namespaces are the context of the decisions, not objects to decide on.
-        if kind == "Namespace" {
+        let Some(decision) = decide(object, &verdicts) else {
             continue;
-        }
-        let namespace = object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or(&args.namespace);
-        let decision = policy.evaluate(
-            &AdmissionRequest {
-                object,
-                namespace,
-                namespace_labels: labels.get(namespace),
-                operation,
-                now,
-            },
-            &verdicts,
-        );
+        };
         if decision.skipped.is_some() {
             report.skipped += 1;
         } else if decision.allowed {
@@ -181,6 +213,47 @@ pub(crate) fn run(args: &AdmitArgs) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// Answers from the verdicts gathered so far, noting the images the trust rules ask about.
+struct NotingTrust<'a> {
+    map: &'a VerdictMap,
+    asked: RefCell<BTreeSet<String>>,
+}
+
+impl VerdictSource for NotingTrust<'_> {
+    fn lookup(&self, query: &VerdictQuery<'_>) -> VerdictLookup {
+        self.map.lookup(query)
+    }
+
+    fn trust(&self, query: &TrustQuery<'_>) -> TrustLookup {
+        self.asked.borrow_mut().insert(query.image.to_owned());
+        TrustLookup::Unknown
+    }
+}
+
+/// Verifies each image in its registry against the trust policy. An image that cannot be
+/// verified (a registry that does not answer) is recorded as such: the decision denies it,
+/// saying why, rather than stopping the other decisions.
+fn verify_images(
+    args: &AdmitArgs,
+    trust_policy: &rempart_trust::TrustPolicy,
+    images: &BTreeSet<String>,
+    verdicts: &mut VerdictMap,
+) -> Result<()> {
+    if images.is_empty() {
+        return Ok(());
+    }
+    let prepared = rempart_trust::PreparedPolicy::new(trust_policy)?;
+    let options = registry_options(&args.source, &cache_root(None)?);
+    for image in images {
+        let outcome = match rempart_trust::verify_registry_image(image, &options, &prepared) {
+            Ok(report) => TrustLookup::Verified(ImageTrust::from_report(&report)),
+            Err(error) => TrustLookup::Failed(rempart_core::error_chain(&error)),
+        };
+        verdicts.insert_trust(image, outcome);
+    }
+    Ok(())
 }
 
 /// The verdicts file(s), then the server's answers for the images pinned by digest.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, Shared};
-use rempart::ImageVerdict;
+use rempart::{ImageTrust, ImageVerdict};
 
 /// A verdict answer is fresh this long; after that the store is asked again (a re-evaluation
 /// or a new scan on another replica shows within this time).
@@ -20,7 +20,9 @@ const UNKNOWN_FRESH: Duration = Duration::from_secs(2);
 const VERDICT_STALE_LIMIT: Duration = Duration::from_hours(24);
 /// A resolved tag is trusted this long (a tag moved in the registry shows within it).
 const TAG_FRESH: Duration = Duration::from_secs(30);
-/// A failed resolution is remembered briefly, so that a slow or failing registry costs one
+/// A digest that met the trust policy is not verified again for this long.
+const TRUST_FRESH: Duration = Duration::from_mins(5);
+/// A failed resolution (or verification) is remembered briefly, so that a slow or failing registry costs one
 /// wait per few seconds rather than one per request.
 const TAG_FAILURE_FRESH: Duration = Duration::from_secs(5);
 /// Entries per map; far more than the images of a cluster, and a bound for a hostile one.
@@ -121,61 +123,98 @@ impl VerdictCache {
     }
 }
 
-/// A tag's digest, or why it could not be resolved.
-type Resolution = Result<String, String>;
+/// An answer fetched from a registry, or why it could not be.
+type Answer<T> = Result<T, String>;
 
-/// A resolution under way, shared by every request waiting for it.
-pub(crate) type PendingResolution = Shared<BoxFuture<'static, Result<String, String>>>;
+/// An answer under way, shared by every request waiting for it.
+pub(crate) type Pending<T> = Shared<BoxFuture<'static, Answer<T>>>;
 
-/// Tag references resolved to digests.
-#[derive(Default)]
-pub(crate) struct TagCache {
-    entries: Mutex<HashMap<String, (Resolution, Instant)>>,
-    pending: Mutex<HashMap<String, PendingResolution>>,
+/// Answers fetched from registries, by key: each kept while `fresh` says, and one fetch per
+/// key at a time, shared by every request that needs it.
+pub(crate) struct Answers<T> {
+    /// How long an answer for a key stays usable.
+    fresh: fn(&str, &Answer<T>) -> Duration,
+    entries: Mutex<HashMap<String, (Answer<T>, Instant)>>,
+    pending: Mutex<HashMap<String, Pending<T>>>,
 }
 
+/// Tag references resolved to digests.
+pub(crate) type TagCache = Answers<String>;
+
+/// Images verified against the trust policy, by the reference the pod names.
+pub(crate) type TrustCache = Answers<ImageTrust>;
+
 impl TagCache {
-    /// The digest (or the failure) remembered for `reference`, while fresh.
-    pub(crate) fn get(&self, reference: &str) -> Option<Result<String, String>> {
-        let entries = lock(&self.entries);
-        let (answer, at) = entries.get(reference)?;
-        let fresh = if answer.is_ok() {
-            TAG_FRESH
-        } else {
-            TAG_FAILURE_FRESH
-        };
-        (at.elapsed() < fresh).then(|| answer.clone())
+    pub(crate) fn new() -> TagCache {
+        Answers::with_freshness(|_, answer| {
+            if answer.is_ok() {
+                TAG_FRESH
+            } else {
+                TAG_FAILURE_FRESH
+            }
+        })
+    }
+}
+
+impl TrustCache {
+    pub(crate) fn new() -> TrustCache {
+        Answers::with_freshness(|reference, answer| match answer {
+            // A digest's signatures only change when one is added: a trusted digest stays
+            // trusted a while. A tag may move to another digest, so it is checked as often as
+            // a tag is resolved.
+            Ok(trust) if trust.trusted && reference.contains("@sha256:") => TRUST_FRESH,
+            // An untrusted image is looked at again soon: it may be signed in the meantime.
+            Ok(_) => TAG_FRESH,
+            Err(_) => TAG_FAILURE_FRESH,
+        })
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Answers<T> {
+    fn with_freshness(fresh: fn(&str, &Answer<T>) -> Duration) -> Answers<T> {
+        Answers {
+            fresh,
+            entries: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
+        }
     }
 
-    /// Records the answer for `reference`; the resolution is no longer pending.
-    pub(crate) fn put(&self, reference: &str, answer: Result<String, String>) {
+    /// The answer (or the failure) remembered for `key`, while fresh.
+    pub(crate) fn get(&self, key: &str) -> Option<Answer<T>> {
+        let entries = lock(&self.entries);
+        let (answer, at) = entries.get(key)?;
+        (at.elapsed() < (self.fresh)(key, answer)).then(|| answer.clone())
+    }
+
+    /// Records the answer for `key`; its fetch is no longer pending.
+    pub(crate) fn put(&self, key: &str, answer: Answer<T>) {
         {
             let mut entries = lock(&self.entries);
             make_room(&mut entries, |(_, at)| *at);
-            entries.insert(reference.to_owned(), (answer, Instant::now()));
+            entries.insert(key.to_owned(), (answer, Instant::now()));
         }
-        lock(&self.pending).remove(reference);
+        lock(&self.pending).remove(key);
     }
 
-    /// The resolution of `reference` under way, or a new one `start` spawns (a task: it runs to
-    /// its end even when every waiter gave up, and records its answer).
+    /// The fetch of `key` under way, or a new one `start` spawns (a task: it runs to its end
+    /// even when every waiter gave up, and records its answer).
     pub(crate) fn pending(
         &self,
-        reference: &str,
-        start: impl FnOnce() -> tokio::task::JoinHandle<Result<String, String>>,
-    ) -> PendingResolution {
+        key: &str,
+        start: impl FnOnce() -> tokio::task::JoinHandle<Answer<T>>,
+    ) -> Pending<T> {
         let mut pending = lock(&self.pending);
-        if let Some(running) = pending.get(reference) {
+        if let Some(running) = pending.get(key) {
             return running.clone();
         }
         let task = start();
         let shared = async move {
             task.await
-                .unwrap_or_else(|e| Err(format!("the resolution stopped: {e}")))
+                .unwrap_or_else(|e| Err(format!("the registry request stopped: {e}")))
         }
         .boxed()
         .shared();
-        pending.insert(reference.to_owned(), shared.clone());
+        pending.insert(key.to_owned(), shared.clone());
         shared
     }
 }
@@ -257,6 +296,29 @@ mod tests {
         assert_eq!(cache.stale("sha256:b", "default"), None);
         cache.forget("sha256:a");
         assert_eq!(cache.get("sha256:a", "default"), Remembered::Ask);
+    }
+
+    #[test]
+    fn trusted_digests_are_remembered_longer_than_tags_and_failures() {
+        let trust = |trusted| {
+            Ok(ImageTrust {
+                digest: "sha256:a".to_owned(),
+                trusted,
+                unmet: vec![],
+            })
+        };
+        let cache = TrustCache::new();
+        let pinned = "r.example/app@sha256:a";
+        assert_eq!((cache.fresh)(pinned, &trust(true)), TRUST_FRESH);
+        assert_eq!((cache.fresh)("r.example/app:1", &trust(true)), TAG_FRESH);
+        assert_eq!((cache.fresh)(pinned, &trust(false)), TAG_FRESH);
+        assert_eq!(
+            (cache.fresh)(pinned, &Err("slow".to_owned())),
+            TAG_FAILURE_FRESH
+        );
+        assert!(cache.get(pinned).is_none());
+        cache.put(pinned, trust(true));
+        assert_eq!(cache.get(pinned), Some(trust(true)));
     }
 
     #[test]

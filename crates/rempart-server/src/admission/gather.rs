@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rempart::{
-    AdmissionRequest, Decision, ImageVerdict, UnscannedMode, VerdictLookup, VerdictMap,
-    VerdictQuery, VerdictSource, containers_of,
+    AdmissionRequest, Decision, ImageTrust, ImageVerdict, TrustLookup, TrustQuery, UnscannedMode,
+    VerdictLookup, VerdictMap, VerdictQuery, VerdictSource, containers_of,
 };
 use rempart_misconfig::ImageRef;
 
-use super::cache::Remembered;
+use super::cache::{Answers, Remembered};
 use super::{LoadedPolicy, Review};
 use crate::api::scans::{parse_reference, queue_scan};
 use crate::clock::now_millis;
@@ -28,6 +28,8 @@ const SCAN_POLL: Duration = Duration::from_millis(100);
 struct Recording<'a> {
     map: &'a VerdictMap,
     unknown: RefCell<Vec<Unknown>>,
+    /// Images whose verification against the trust policy memory does not hold.
+    unverified: RefCell<Vec<String>>,
 }
 
 /// An image the first pass found no verdict for.
@@ -55,6 +57,14 @@ impl VerdictSource for Recording<'_> {
         answer
     }
 
+    fn trust(&self, query: &TrustQuery<'_>) -> TrustLookup {
+        let answer = self.map.trust(query);
+        if answer == TrustLookup::Unknown {
+            self.unverified.borrow_mut().push(query.image.to_owned());
+        }
+        answer
+    }
+
     fn can_scan(&self) -> bool {
         true
     }
@@ -66,6 +76,10 @@ struct Scanned<'a>(&'a VerdictMap);
 impl VerdictSource for Scanned<'_> {
     fn lookup(&self, query: &VerdictQuery<'_>) -> VerdictLookup {
         self.0.lookup(query)
+    }
+
+    fn trust(&self, query: &TrustQuery<'_>) -> TrustLookup {
+        self.0.trust(query)
     }
 
     fn can_scan(&self) -> bool {
@@ -115,16 +129,32 @@ pub(crate) async fn gather_and_decide(
     let recording = Recording {
         map: &map,
         unknown: RefCell::new(Vec::new()),
+        unverified: RefCell::new(Vec::new()),
     };
     let first = loaded.policy.evaluate(&request, &recording);
     let unknown = recording.unknown.into_inner();
-    if unknown.is_empty() {
+    let mut unverified = recording.unverified.into_inner();
+    if unknown.is_empty() && unverified.is_empty() {
         return Gathered {
             decision: first,
             notes,
         };
     }
-    fill(state, review, &unknown, &mut map, &mut notes, deadline).await;
+    unverified.sort();
+    unverified.dedup();
+    // Verifications run beside the verdict lookups and scans: both wait on registries.
+    let verifications = futures_util::future::join_all(
+        unverified
+            .iter()
+            .map(|image| async move { (image, verify(state, image, deadline).await) }),
+    );
+    let ((), verified) = tokio::join!(
+        fill(state, review, &unknown, &mut map, &mut notes, deadline),
+        verifications
+    );
+    for (image, outcome) in verified {
+        map.insert_trust(image, outcome);
+    }
     let decision = loaded.policy.evaluate(&request, &Scanned(&map));
     Gathered { decision, notes }
 }
@@ -136,6 +166,11 @@ fn from_memory(state: &AppState, object: &serde_json::Value, policies: &[String]
         let Some(image) = container.image else {
             continue;
         };
+        match state.admission.trust.get(&image) {
+            Some(Ok(trust)) => map.insert_trust(&image, TrustLookup::Verified(trust)),
+            Some(Err(message)) => map.insert_trust(&image, TrustLookup::Failed(message)),
+            None => {}
+        }
         let digest = match pinned(&image) {
             Some(digest) => digest,
             None => match state.admission.tags.get(&image) {
@@ -320,37 +355,110 @@ pub(super) async fn resolve(
     image: &str,
     deadline: Instant,
 ) -> Result<String, String> {
-    if let Some(answer) = state.admission.tags.get(image) {
-        return answer;
-    }
-    let pending = state.admission.tags.pending(image, || {
-        let state = Arc::clone(state);
-        let reference = image.to_owned();
-        tokio::spawn(async move {
-            let options = state.engine().registry_options();
-            let asked = reference.clone();
-            let answer = match tokio::task::spawn_blocking(move || {
-                rempart_image::resolve_digest(&asked, &options)
-            })
-            .await
-            {
-                Ok(Ok(digest)) => Ok(digest),
-                Ok(Err(error)) => Err(format!(
+    let options = state.engine().registry_options();
+    let reference = image.to_owned();
+    fetch_once(
+        state,
+        |state| &state.admission.tags,
+        image,
+        deadline,
+        move || {
+            rempart_image::resolve_digest(&reference, &options).map_err(|error| {
+                format!(
                     "`{reference}` could not be resolved to a digest: {}",
                     rempart_core::error_chain(&error)
-                )),
-                Err(error) => Err(format!("`{reference}` could not be resolved: {error}")),
+                )
+            })
+        },
+    )
+    .await
+    .map_err(|failure| match failure {
+        Fetch::Failed(message) => message,
+        Fetch::Late => format!(
+            "`{image}` could not be resolved to a digest within the time budget (the registry is slow)"
+        ),
+    })
+}
+
+/// `image` verified in its registry against the server's trust policy (remembered, failures
+/// briefly), one verification per reference at a time.
+async fn verify(state: &Arc<AppState>, image: &str, deadline: Instant) -> TrustLookup {
+    let engine = state.engine();
+    if engine.trust_policy().is_none() {
+        return TrustLookup::Failed(
+            "the server has no trust policy (start it with --trust-policy)".to_owned(),
+        );
+    }
+    let reference = image.to_owned();
+    let answer = fetch_once(
+        state,
+        |state| &state.admission.trust,
+        image,
+        deadline,
+        move || {
+            let Some(policy) = engine.trust_policy() else {
+                return Err("the server has no trust policy".to_owned());
             };
-            state.admission.tags.put(&reference, answer.clone());
+            let verified = rempart_trust::PreparedPolicy::new(policy).and_then(|prepared| {
+                rempart_trust::verify_registry_image(
+                    &reference,
+                    &engine.registry_options(),
+                    &prepared,
+                )
+            });
+            verified
+                .map(|report| ImageTrust::from_report(&report))
+                .map_err(|error| rempart_core::error_chain(&error))
+        },
+    )
+    .await;
+    state.metrics.count_admission_lookup(match &answer {
+        Ok(_) => "trust_verified",
+        Err(_) => "trust_failed",
+    });
+    match answer {
+        Ok(trust) => TrustLookup::Verified(trust),
+        Err(Fetch::Failed(message)) => TrustLookup::Failed(message),
+        Err(Fetch::Late) => {
+            TrustLookup::Failed("the registry did not answer within the time budget".to_owned())
+        }
+    }
+}
+
+/// Why [`fetch_once`] has no answer.
+enum Fetch {
+    Failed(String),
+    /// The deadline passed first (the fetch goes on and records its answer for the next ask).
+    Late,
+}
+
+/// The answer for `key` from `cache`, else from `job` (blocking registry I/O), run once per key
+/// at a time and remembered; waits for it until `deadline`.
+async fn fetch_once<T: Clone + Send + Sync + 'static>(
+    state: &Arc<AppState>,
+    cache: fn(&AppState) -> &Answers<T>,
+    key: &str,
+    deadline: Instant,
+    job: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, Fetch> {
+    if let Some(answer) = cache(state).get(key) {
+        return answer.map_err(Fetch::Failed);
+    }
+    let pending = cache(state).pending(key, || {
+        let state = Arc::clone(state);
+        let key = key.to_owned();
+        tokio::spawn(async move {
+            let answer = tokio::task::spawn_blocking(job)
+                .await
+                .unwrap_or_else(|error| Err(format!("the registry request stopped: {error}")));
+            cache(&state).put(&key, answer.clone());
             answer
         })
     });
     let left = deadline.saturating_duration_since(Instant::now());
     match tokio::time::timeout(left, pending).await {
-        Ok(answer) => answer,
-        Err(_) => Err(format!(
-            "`{image}` could not be resolved to a digest within the time budget (the registry is slow)"
-        )),
+        Ok(answer) => answer.map_err(Fetch::Failed),
+        Err(_) => Err(Fetch::Late),
     }
 }
 

@@ -24,7 +24,7 @@ use std::time::Duration;
 use rempart::AdmissionPolicy;
 use tokio::sync::watch;
 
-pub(crate) use cache::{TagCache, VerdictCache};
+pub(crate) use cache::{TagCache, TrustCache, VerdictCache};
 pub(crate) use gather::gather_and_decide;
 pub(crate) use mutate::pin_patch;
 pub use namespaces::KubernetesApi;
@@ -72,6 +72,8 @@ pub(crate) struct Admission {
     policy: RwLock<Option<Arc<LoadedPolicy>>>,
     pub(crate) verdicts: VerdictCache,
     pub(crate) tags: TagCache,
+    /// Images verified against the trust policy (`images.trust`).
+    pub(crate) trust: TrustCache,
     /// Scans queued by admission recently, by digest: a pod retried in a loop queues its image
     /// once rather than on every attempt, and a retry waits for (or learns the outcome of) the
     /// scan already asked for.
@@ -107,7 +109,8 @@ impl Admission {
             namespaces,
             policy: RwLock::new(None),
             verdicts: VerdictCache::default(),
-            tags: TagCache::default(),
+            tags: TagCache::new(),
+            trust: TrustCache::new(),
             queued: cache::Recent::new(Duration::from_mins(5)),
             denials: cache::Recent::new(Duration::from_mins(1)),
             exemption_use: std::sync::Mutex::new(ExemptionUse::default()),
@@ -214,9 +217,12 @@ pub(crate) fn start(
     config: &AdmissionConfig,
     admission: &Admission,
     store: &dyn Store,
+    has_trust_policy: bool,
 ) -> Result<(), String> {
     if let Some(path) = &config.policy_file {
-        AdmissionPolicy::load(path).map_err(|e| e.to_string())?;
+        let policy = AdmissionPolicy::load(path).map_err(|e| e.to_string())?;
+        check_trust_policy(&policy, has_trust_policy)
+            .map_err(|message| format!("{}: {message}", path.display()))?;
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let stored = store.admission_policy(None).map_err(|e| e.to_string())?;
         if stored.as_ref().is_none_or(|record| record.document != text) {
@@ -237,7 +243,30 @@ pub(crate) fn start(
                 .map_err(|e| e.to_string())?;
         }
     }
-    admission.reload(store).map_err(|e| e.to_string())
+    admission.reload(store).map_err(|e| e.to_string())?;
+    if let Some(loaded) = admission.policy()
+        && let Err(message) = check_trust_policy(&loaded.policy, has_trust_policy)
+    {
+        tracing::warn!(
+            version = loaded.version,
+            "the admission policy in force: {message}; until then its images are denied"
+        );
+    }
+    Ok(())
+}
+
+/// A policy whose rule `images.trust` verifies images needs the server's trust policy.
+pub(crate) fn check_trust_policy(
+    policy: &AdmissionPolicy,
+    has_trust_policy: bool,
+) -> Result<(), String> {
+    if policy.requires_trust() && !has_trust_policy {
+        return Err(
+            "the rule `images.trust` verifies images against a trust policy: start the server with --trust-policy FILE"
+                .to_owned(),
+        );
+    }
+    Ok(())
 }
 
 /// Puts in force the versions other replicas store, checking every few seconds.

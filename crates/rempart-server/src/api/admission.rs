@@ -19,8 +19,8 @@ use serde_json::json;
 use super::access::authorize;
 use super::{ApiError, page_limit};
 use crate::admission::{
-    Review, allowed_response, decision_response, gather_and_decide, parse_review, parse_stored,
-    pin_patch,
+    Review, allowed_response, check_trust_policy, decision_response, gather_and_decide,
+    parse_review, parse_stored, pin_patch,
 };
 use crate::clock::now_millis;
 use crate::state::AppState;
@@ -229,13 +229,15 @@ pub(crate) async fn put_policy(
     let caller = authorize(&state, &headers, Role::Admin).await?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::bad_request("the admission policy is not UTF-8 text"))?;
-    parse_stored(&text, 0).map_err(|message| {
+    let policy = parse_stored(&text, 0).map_err(|message| {
         ApiError::bad_request(message.replacen(
             "admission policy version 0",
             "the admission policy",
             1,
         ))
     })?;
+    check_trust_policy(&policy, state.engine().trust_policy().is_some())
+        .map_err(|message| ApiError::bad_request(format!("the admission policy: {message}")))?;
     let actor = caller.name.clone();
     let version = state
         .with_store(move |store| {

@@ -15,7 +15,7 @@ use super::policy::{
     AdmissionPolicy, CompiledRules, PssProfile, RuleMode, SelectionMatch, UnscannedMode,
 };
 use super::rules;
-use super::verdict::{VerdictLookup, VerdictQuery, VerdictSource};
+use super::verdict::{TrustLookup, TrustQuery, VerdictLookup, VerdictQuery, VerdictSource};
 
 /// What the API server is doing with the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -784,6 +784,47 @@ fn image_rules(
                 ));
                 raise(rules::image_verdict::MISSING.code, mode, message);
             }
+        }
+    }
+    if let Some(rule) = &rules.trust {
+        // An image denied anyway is not verified: a pod naming any image must not make the
+        // verifier contact any registry. It is not trusted either, so that exempting it from
+        // the registry rule does not let it in unverified.
+        let lookup = if may_scan {
+            verdicts.trust(&TrustQuery {
+                image,
+                digest: pinned_digest(&parsed),
+            })
+        } else {
+            TrustLookup::Failed(
+                "they are not fetched from a repository the policy does not allow".to_owned(),
+            )
+        };
+        match lookup {
+            TrustLookup::Verified(trust) if trust.trusted => {}
+            TrustLookup::Verified(trust) => {
+                let unmet = if trust.unmet.is_empty() {
+                    "no reason given".to_owned()
+                } else {
+                    trust.unmet.join("; ")
+                };
+                raise(
+                    rules::image_trust::UNTRUSTED.code,
+                    rule.mode,
+                    format!("{} does not meet the trust policy: {unmet}", trust.digest),
+                );
+            }
+            TrustLookup::Unknown => raise(
+                rules::image_trust::UNVERIFIED.code,
+                rule.mode,
+                "its signatures were not verified (no trust policy was given to verify them)"
+                    .to_owned(),
+            ),
+            TrustLookup::Failed(why) => raise(
+                rules::image_trust::UNVERIFIED.code,
+                rule.mode,
+                format!("its signatures could not be verified: {why}"),
+            ),
         }
     }
 }

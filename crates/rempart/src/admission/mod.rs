@@ -14,7 +14,8 @@
 //! 3. The pod (or pod template) is judged by the Pod Security Standards controls of
 //!    `rempart-misconfig`, at the required profile (and the namespace's labels when asked).
 //! 4. Every container, init container and ephemeral container is checked: the allowed
-//!    registries, the digest pin, the `latest` tag, and the image's verdict and its age.
+//!    registries, the digest pin, the `latest` tag, the image's verdict and its age, and its
+//!    verification against the trust policy (done by the caller before deciding).
 //! 5. Each failed rule is matched against the exemptions: an active one moves it to `exempted`,
 //!    an expired one leaves it and adds a warning. Then `enforce` rules deny and `audit` rules
 //!    warn; the object is allowed when nothing denies it.
@@ -38,7 +39,8 @@ pub use policy::{
 pub use remote::fetch_server_verdicts;
 pub use rules::{AdmissionRuleDoc, admission_rules};
 pub use verdict::{
-    ImageVerdict, NoVerdicts, VerdictLookup, VerdictMap, VerdictQuery, VerdictSource,
+    ImageTrust, ImageVerdict, NoVerdicts, TrustLookup, TrustQuery, VerdictLookup, VerdictMap,
+    VerdictQuery, VerdictSource,
 };
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //!         require_digest: {mode: audit}
 //!         forbid_latest: {}
 //!         verdict: {policy: release, max_age: 7d, unscanned: warn}
+//!         trust: {}
 //! exemptions:
 //!   - namespace: "legacy-*"
 //!     image: "docker.io/library/busybox*"
@@ -142,6 +143,10 @@ pub struct ImageRules {
     pub forbid_latest: Option<SimpleRule>,
     #[serde(default)]
     pub verdict: Option<VerdictRule>,
+    /// The image must meet the trust policy (signatures, attestations, base image) the caller
+    /// verifies it against: the server's `--trust-policy`, `rempart admit --trust-policy`.
+    #[serde(default)]
+    pub trust: Option<SimpleRule>,
 }
 
 /// The rules of one namespace selection (or of the default).
@@ -262,6 +267,7 @@ pub(crate) struct CompiledRules {
     pub(crate) require_digest: Option<SimpleRule>,
     pub(crate) forbid_latest: Option<SimpleRule>,
     pub(crate) verdict: Option<(VerdictRule, Option<i64>)>,
+    pub(crate) trust: Option<SimpleRule>,
 }
 
 /// An exemption from admission rules: who it covers, why, and until when.
@@ -500,6 +506,14 @@ impl AdmissionPolicy {
         names
     }
 
+    /// Whether a rule set requires images to meet the trust policy: the caller then needs one,
+    /// and verifies the images before deciding.
+    pub fn requires_trust(&self) -> bool {
+        std::iter::once(&self.default)
+            .chain(self.selections.iter().map(|s| &s.rules))
+            .any(|rules| rules.trust.is_some())
+    }
+
     /// The exemptions, in the document's order.
     pub fn exemptions(&self) -> &[Exemption] {
         &self.exemptions
@@ -584,6 +598,7 @@ fn compile_rules(
         require_digest: rules.images.require_digest,
         forbid_latest: rules.images.forbid_latest,
         verdict,
+        trust: rules.images.trust,
     })
 }
 

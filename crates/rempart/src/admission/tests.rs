@@ -641,6 +641,8 @@ fn every_rule_code_is_listed_once_with_a_doc() {
             "ADM-IMAGE-VERDICT-FAILED",
             "ADM-IMAGE-VERDICT-STALE",
             "ADM-IMAGE-NO-VERDICT",
+            "ADM-IMAGE-UNTRUSTED",
+            "ADM-IMAGE-TRUST-UNKNOWN",
             "ADM-EXEMPTION-EXPIRED",
             "ADM-EXEMPTION-UNUSED",
         ]
@@ -714,4 +716,134 @@ fn the_namespace_name_label_is_known_without_the_others() {
     let labels = BTreeMap::from([("team".to_owned(), "web".to_owned())]);
     let decision = decide_with(&policy, &pod("nginx"), "shop", Some(&labels), &NoVerdicts);
     assert_eq!(decision.selection, "by-team");
+}
+
+/// A source that records what it was asked about signatures and answers from a map.
+struct Verifying {
+    answers: VerdictMap,
+    asked: std::cell::RefCell<Vec<(String, Option<String>)>>,
+}
+
+impl VerdictSource for Verifying {
+    fn lookup(&self, query: &VerdictQuery<'_>) -> VerdictLookup {
+        self.answers.lookup(query)
+    }
+    fn trust(&self, query: &TrustQuery<'_>) -> TrustLookup {
+        self.asked
+            .borrow_mut()
+            .push((query.image.to_owned(), query.digest.map(str::to_owned)));
+        self.answers.trust(query)
+    }
+}
+
+#[test]
+fn trust_rule_denies_what_the_trust_policy_does_not_trust_and_never_assumes_trust() {
+    let policy = policy(
+        "version: 1\ndefault:\n  images:\n    allowed: {patterns: ['registry.example.com/**']}\n    trust: {}\nnamespaces:\n  - name: dev\n    match: {names: [dev]}\n    rules: {images: {trust: {mode: audit}}}\n",
+    );
+    assert!(policy.requires_trust());
+    let signed = format!("registry.example.com/app@{}", digest('a'));
+    let unsigned = "registry.example.com/tool:1.0";
+    let failing = format!("registry.example.com/old@{}", digest('c'));
+    let mut answers = VerdictMap::new();
+    answers.insert_trust(
+        &signed,
+        TrustLookup::Verified(ImageTrust {
+            digest: digest('a'),
+            trusted: true,
+            unmet: vec![],
+        }),
+    );
+    answers.insert_trust(
+        unsigned,
+        TrustLookup::Verified(ImageTrust {
+            digest: digest('b'),
+            trusted: false,
+            unmet: vec!["signature: no signature by a trusted signer verified".to_owned()],
+        }),
+    );
+    answers.insert_trust(
+        &failing,
+        TrustLookup::Failed("the registry did not answer within the time budget".to_owned()),
+    );
+    let source = Verifying {
+        answers,
+        asked: std::cell::RefCell::new(Vec::new()),
+    };
+
+    let allowed = decide_with(&policy, &pod(&signed), "prod", None, &source);
+    assert!(allowed.allowed, "{:?}", allowed.denials);
+    assert_eq!(
+        source.asked.borrow()[0],
+        (signed.clone(), Some(digest('a')))
+    );
+
+    let denied = decide_with(&policy, &pod(unsigned), "prod", None, &source);
+    assert_eq!(codes(&denied.denials), ["ADM-IMAGE-UNTRUSTED"]);
+    assert_eq!(
+        denied.denials[0].message,
+        format!(
+            "{} does not meet the trust policy: signature: no signature by a trusted signer verified",
+            digest('b')
+        )
+    );
+
+    let failed = decide_with(&policy, &pod(&failing), "prod", None, &source);
+    assert_eq!(codes(&failed.denials), ["ADM-IMAGE-TRUST-UNKNOWN"]);
+    assert!(
+        failed.denials[0]
+            .message
+            .ends_with("could not be verified: the registry did not answer within the time budget"),
+        "{}",
+        failed.denials[0].message
+    );
+
+    // Nothing verified is not trusted.
+    let unknown = decide(
+        &policy,
+        &pod(&format!("registry.example.com/x@{}", digest('d'))),
+        "prod",
+    );
+    assert_eq!(codes(&unknown.denials), ["ADM-IMAGE-TRUST-UNKNOWN"]);
+
+    // An image from a repository the policy does not allow is not verified (the source is
+    // not even asked), and stays denied on trust even if the registry rule is exempted.
+    let elsewhere = format!("ghcr.io/evil/miner@{}", digest('e'));
+    let denied = decide_with(&policy, &pod(&elsewhere), "prod", None, &source);
+    assert_eq!(
+        codes(&denied.denials),
+        ["ADM-IMAGE-REGISTRY", "ADM-IMAGE-TRUST-UNKNOWN"]
+    );
+    assert!(
+        source
+            .asked
+            .borrow()
+            .iter()
+            .all(|(image, _)| *image != elsewhere)
+    );
+    assert!(
+        denied.denials[1]
+            .message
+            .contains("not fetched from a repository the policy does not allow")
+    );
+
+    // Audit mode warns.
+    let warned = decide_with(&policy, &pod(unsigned), "dev", None, &source);
+    assert!(warned.allowed);
+    assert_eq!(codes(&warned.warnings), ["ADM-IMAGE-UNTRUSTED"]);
+}
+
+#[test]
+fn trust_exemptions_cover_the_trust_rules() {
+    let policy = policy(
+        "version: 1\ndefault: {images: {trust: {}}}\nexemptions:\n  - image: 'registry.example.com/legacy*'\n    rules: [ADM-IMAGE-UNTRUSTED, ADM-IMAGE-TRUST-UNKNOWN]\n    reason: signed from the next release on\n    expires: 2026-06-30\n",
+    );
+    let decision = decide(&policy, &pod("registry.example.com/legacy:3"), "prod");
+    assert!(decision.allowed, "{:?}", decision.denials);
+    assert_eq!(decision.exempted.len(), 1);
+    assert_eq!(decision.exempted[0].reason.code, "ADM-IMAGE-TRUST-UNKNOWN");
+    assert_eq!(decision.exemptions_used, [1]);
+    // Another repository is not covered.
+    let other = decide(&policy, &pod("registry.example.com/app:3"), "prod");
+    assert_eq!(codes(&other.denials), ["ADM-IMAGE-TRUST-UNKNOWN"]);
 }

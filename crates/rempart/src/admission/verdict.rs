@@ -63,10 +63,58 @@ pub enum VerdictLookup {
     Failed(String),
 }
 
+/// What is asked of a verdict source about an image's signatures (`images.trust`).
+#[derive(Debug, Clone, Copy)]
+pub struct TrustQuery<'a> {
+    /// The image as the pod names it.
+    pub image: &'a str,
+    /// The digest it pins, if any.
+    pub digest: Option<&'a str>,
+}
+
+/// An image verified against the trust policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageTrust {
+    /// The manifest digest that was verified (a tag is resolved first).
+    pub digest: String,
+    /// Every requirement of the trust policy's rule for the image is met.
+    pub trusted: bool,
+    /// The unmet requirements, one line each (`signature: no signature by a trusted signer…`).
+    #[serde(default)]
+    pub unmet: Vec<String>,
+}
+
+impl ImageTrust {
+    /// What admission keeps of a verification: the digest, the verdict, the unmet requirements.
+    pub fn from_report(report: &rempart_trust::TrustReport) -> ImageTrust {
+        ImageTrust {
+            digest: report.image.digest.clone(),
+            trusted: report.trusted(),
+            unmet: report.failures(),
+        }
+    }
+}
+
+/// The answer of a verdict source about an image's signatures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustLookup {
+    Verified(ImageTrust),
+    /// Not verified (the source does not verify, or was not asked to).
+    Unknown,
+    /// The verification could not be done (a registry unreachable); the message says why.
+    Failed(String),
+}
+
 /// A source of image verdicts. Implementations must answer without blocking on the network
 /// unless asked to scan: an admission decision sits on the API server's deadline.
 pub trait VerdictSource {
     fn lookup(&self, query: &VerdictQuery<'_>) -> VerdictLookup;
+
+    /// The image's verification against the trust policy, when the source has it. Sources that
+    /// verify do so before the decision (the CLI) or between its two passes (the server).
+    fn trust(&self, _query: &TrustQuery<'_>) -> TrustLookup {
+        TrustLookup::Unknown
+    }
 
     /// Whether the source scans images it has no verdict for when asked (`unscanned: scan`).
     fn can_scan(&self) -> bool {
@@ -96,6 +144,8 @@ pub struct VerdictMap {
     digests: HashMap<String, String>,
     /// (digest or reference, policy) → why the lookup failed.
     failures: HashMap<(String, String), String>,
+    /// Image as the pod names it → its verification against the trust policy.
+    trust: HashMap<String, TrustLookup>,
 }
 
 /// One entry of a verdicts file: a verdict as the server's `/v1/images/{digest}/verdict`
@@ -221,11 +271,17 @@ impl VerdictMap {
             .insert((image_or_digest.to_owned(), policy.to_owned()), message);
     }
 
-    /// Adds every verdict, reference and failure of `other`; `other`'s win.
+    /// Records the verification of `image` (as the pod names it) against the trust policy.
+    pub fn insert_trust(&mut self, image: &str, outcome: TrustLookup) {
+        self.trust.insert(image.to_owned(), outcome);
+    }
+
+    /// Adds every verdict, reference, failure and verification of `other`; `other`'s win.
     pub fn extend(&mut self, other: VerdictMap) {
         self.by_digest.extend(other.by_digest);
         self.digests.extend(other.digests);
         self.failures.extend(other.failures);
+        self.trust.extend(other.trust);
     }
 
     pub fn len(&self) -> usize {
@@ -270,5 +326,12 @@ impl VerdictSource for VerdictMap {
             },
             None => VerdictLookup::Unknown { digest: None },
         }
+    }
+
+    fn trust(&self, query: &TrustQuery<'_>) -> TrustLookup {
+        self.trust
+            .get(query.image)
+            .cloned()
+            .unwrap_or(TrustLookup::Unknown)
     }
 }

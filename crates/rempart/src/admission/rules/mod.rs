@@ -4,6 +4,7 @@ pub(crate) mod exemption;
 pub(crate) mod image_latest;
 pub(crate) mod image_not_pinned;
 pub(crate) mod image_registry;
+pub(crate) mod image_trust;
 pub(crate) mod image_verdict;
 pub(crate) mod namespace_labels;
 pub(crate) mod object;
@@ -61,6 +62,8 @@ pub fn admission_rules() -> Vec<AdmissionRuleDoc> {
         image_verdict::FAILED,
         image_verdict::STALE,
         image_verdict::MISSING,
+        image_trust::UNTRUSTED,
+        image_trust::UNVERIFIED,
         exemption::EXPIRED,
         exemption::UNUSED,
     ]
