@@ -1433,3 +1433,142 @@ fn admission_trust_rules_verify_images_in_their_registry_before_deciding() {
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["allowed"], 2, "{report:#}");
 }
+
+#[test]
+fn base_images_come_from_the_annotations_and_from_verified_provenance() {
+    let fixture = fixture();
+    let registry = &fixture.registry;
+    // An image whose manifest names its base, as BuildKit's annotations do.
+    let (_, plain_digest) = push_image(fixture, "based/annotated");
+    let repository = repo(fixture, "based/annotated");
+    let manifest: Value =
+        serde_json::from_slice(&repository.manifest(&plain_digest).unwrap().unwrap().bytes)
+            .unwrap();
+    let annotated = |base: &str| {
+        let mut manifest = manifest.clone();
+        manifest["annotations"] = json!({
+            "org.opencontainers.image.base.name": base,
+            "org.opencontainers.image.base.digest": format!("sha256:{}", "b".repeat(64)),
+        });
+        let tag = format!("on-{}", rand_suffix());
+        repository
+            .push_manifest(
+                &tag,
+                "application/vnd.oci.image.manifest.v1+json",
+                serde_json::to_vec(&manifest).unwrap(),
+            )
+            .unwrap();
+        format!("{registry}/based/annotated:{tag}")
+    };
+    let on_alpine = annotated("docker.io/library/alpine:3.19");
+    let on_ubuntu = annotated("docker.io/library/ubuntu:22.04");
+
+    // An image built in two stages, its provenance (BuildKit's v0.2 shape) signed.
+    let (built, built_digest) = push_image(fixture, "based/built");
+    let hex = "c".repeat(64);
+    let provenance = |key: &str| {
+        envelope(
+            fixture,
+            key,
+            &built_digest,
+            "https://slsa.dev/provenance/v0.2",
+            &json!({
+                "builder": {"id": "https://github.com/acme/app/actions/runs/1"},
+                "buildType": "https://mobyproject.org/buildkit@v1",
+                "materials": [
+                    {"uri": "pkg:docker/golang@1.22?platform=linux%2Famd64", "digest": {"sha256": hex}},
+                    {"uri": "pkg:docker/alpine@3.19?platform=linux%2Famd64", "digest": {"sha256": hex}},
+                    {"uri": "https://github.com/acme/app.git#main", "digest": {"sha1": "d"}},
+                ],
+            }),
+        )
+    };
+    let policy = |name: &str, bases: &str| {
+        write_policy(
+            fixture,
+            name,
+            &format!(
+                "rules:\n  - name: based\n    images: [\"{registry}/based/*\"]\n    require_signature: false\n    signers:\n      keys: [ed25519.pub]\n    base_images: [{bases}]\n"
+            ),
+        )
+    };
+    let alpine_only = policy("based-alpine", "\"docker.io/library/alpine:*\"");
+    let base = |report: &Value| -> (bool, String) {
+        let requirement = report["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "base image")
+            .unwrap_or_else(|| panic!("{report:#}"));
+        (
+            requirement["met"].as_bool().unwrap(),
+            requirement["detail"].as_str().unwrap().to_owned(),
+        )
+    };
+
+    let (code, report) = verify_json(&on_alpine, &alpine_only);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        base(&report)
+            .1
+            .contains("docker.io/library/alpine:3.19@sha256:"),
+        "{report:#}"
+    );
+    let (code, report) = verify_json(&on_ubuntu, &alpine_only);
+    assert_eq!(code, 1);
+    assert_eq!(
+        base(&report),
+        (
+            false,
+            format!(
+                "not on the allow-list: docker.io/library/ubuntu:22.04@sha256:{} (from the annotation)",
+                "b".repeat(64)
+            )
+        )
+    );
+
+    // A provenance signed by an untrusted key is not read: nothing names the base.
+    attach_envelope(
+        &repo(fixture, "based/built"),
+        &built_digest,
+        provenance("other"),
+    );
+    let (code, report) = verify_json(&built, &alpine_only);
+    assert_eq!(code, 1);
+    assert!(
+        base(&report).1.starts_with("the image names no base image"),
+        "{report:#}"
+    );
+    // Verified, it names both stages' images: the builder stage's must be allowed too.
+    attach_envelope(
+        &repo(fixture, "based/built"),
+        &built_digest,
+        provenance("ed25519"),
+    );
+    let (code, report) = verify_json(&built, &alpine_only);
+    assert_eq!(code, 1);
+    assert_eq!(
+        base(&report).1,
+        format!(
+            "not on the allow-list: docker.io/library/golang:1.22@sha256:{hex} (from the SLSA provenance)"
+        )
+    );
+    let both = policy(
+        "based-both",
+        "\"docker.io/library/alpine:*\", \"docker.io/library/golang:1.2*\"",
+    );
+    let (code, report) = verify_json(&built, &both);
+    assert_eq!(code, 0, "{report:#}");
+    // The image scan reports the unmet requirement as its finding.
+    let (code, stdout, _) = rempart(&[
+        "image",
+        &on_ubuntu,
+        "--insecure",
+        "--verify",
+        alpine_only.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("\"TRUST-BASE-IMAGE\""), "{stdout}");
+}

@@ -73,11 +73,15 @@ pub const TRUST_RULES: [TrustRuleDoc; 5] = [
         code: BASE_IMAGE,
         severity: Severity::High,
         title: "Base image not on the allow-list",
-        doc: "The rule lists allowed base images (`base_images`) and the image either does not \
-              name its base (the OCI annotations `org.opencontainers.image.base.name` and \
-              `.base.digest`, which BuildKit writes) or names one the list does not allow.\n\n\
-              Fix: build from an allowed base, and let the builder record it (BuildKit does with \
-              `--annotation` or its default annotations).",
+        doc: "The rule lists allowed base images (`base_images`, globs over \
+              `registry/repository:tag@digest`) and an image the build used is not on it, or the \
+              image names none. What names them: the OCI annotations \
+              `org.opencontainers.image.base.name` and `.base.digest` (BuildKit writes them; \
+              they are part of the manifest, so of what its signature covers), and the container \
+              images among the materials (`pkg:docker/…`) of a verified SLSA provenance, every \
+              build stage's image included: a compiler image is code that ran in the build.\n\n\
+              Fix: build from allowed images, and let the builder record them (BuildKit's \
+              annotations, its provenance attestation signed by a trusted key).",
     },
 ];
 

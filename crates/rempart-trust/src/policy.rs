@@ -22,7 +22,7 @@
 //!       - type: rempart-verdict
 //!         passed: true
 //!         max_age_days: 7
-//!     base_images: ["docker.io/library/debian@sha256:*"]
+//!     base_images: ["docker.io/library/debian:*"]
 //! ```
 //!
 //! The first rule whose `images` pattern matches the image's repository decides; an image no

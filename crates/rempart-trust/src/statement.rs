@@ -179,9 +179,141 @@ impl SlsaFacts {
     }
 }
 
+/// The most container images read from one provenance: a real build pulls a handful; the cap
+/// bounds what a hostile statement costs.
+const MAX_PROVENANCE_IMAGES: usize = 256;
+
+/// The container images a SLSA provenance says the build pulled (its base image and any other
+/// stage's), as `registry/repository[:tag][@sha256:…]`: the v0.2 `materials` and the v1
+/// `buildDefinition.resolvedDependencies` whose URI is a `pkg:docker/` package URL (as BuildKit
+/// writes them). Other materials (the source repository, files) are not images.
+pub fn provenance_images(predicate_type: &str, predicate: &serde_json::Value) -> Vec<String> {
+    let materials = if predicate_type.ends_with("/v0.2") {
+        &predicate["materials"]
+    } else {
+        &predicate["buildDefinition"]["resolvedDependencies"]
+    };
+    let Some(materials) = materials.as_array() else {
+        return Vec::new();
+    };
+    let mut images: Vec<String> = materials
+        .iter()
+        .take(MAX_PROVENANCE_IMAGES)
+        .filter_map(|material| {
+            let uri = material["uri"].as_str()?;
+            let digest = material["digest"]["sha256"].as_str();
+            docker_purl_image(uri, digest)
+        })
+        .collect();
+    images.sort();
+    images.dedup();
+    images
+}
+
+/// `pkg:docker/NAME@VERSION?QUALIFIERS` as an image reference. The package URL spec puts the
+/// registry in `repository_url`; BuildKit writes the name as Docker's short form (`alpine`,
+/// `ghcr.io/org/app`) and the tag (or the digest) as the version, the digest also in `digest`.
+/// Hand-written: no maintained crate parses package URLs into Docker references.
+fn docker_purl_image(uri: &str, material_digest: Option<&str>) -> Option<String> {
+    let rest = uri.strip_prefix("pkg:docker/")?;
+    let (path, qualifiers) = rest.split_once('?').unwrap_or((rest, ""));
+    let (name, version) = match path.rsplit_once('@') {
+        Some((name, version)) => (name, Some(percent_decode(version))),
+        None => (path, None),
+    };
+    let name = percent_decode(name);
+    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let mut registry = None;
+    let mut digest = material_digest.map(|hex| format!("sha256:{hex}"));
+    for pair in qualifiers.split('&') {
+        match pair.split_once('=') {
+            Some(("repository_url", value)) => registry = Some(percent_decode(value)),
+            Some(("digest", value)) => digest = Some(percent_decode(value)),
+            _ => {}
+        }
+    }
+    let first = name.split('/').next().unwrap_or("");
+    let full = match registry {
+        Some(registry) => format!("{}/{name}", registry.trim_end_matches('/')),
+        None if first.contains('.') || first.contains(':') || first == "localhost" => name,
+        None if name.contains('/') => format!("docker.io/{name}"),
+        None => format!("docker.io/library/{name}"),
+    };
+    // A version that is a digest pins the image by it.
+    let (tag, version_digest) = match version {
+        Some(version) if version.starts_with("sha256:") => (None, Some(version)),
+        other => (other, None),
+    };
+    let digest = digest.or(version_digest);
+    let mut image = full;
+    if let Some(tag) = tag {
+        image = format!("{image}:{tag}");
+    }
+    if let Some(digest) = digest.filter(|d| {
+        d.strip_prefix("sha256:")
+            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    }) {
+        image = format!("{image}@{digest}");
+    }
+    Some(image)
+}
+
+/// `%2F` → `/`; a malformed escape is kept as written.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && let Some(byte) = text
+                .get(index + 1..index + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            index += 3;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provenance_images_are_read_from_buildkit_package_urls() {
+        let hex = "a".repeat(64);
+        let v02 = serde_json::json!({"materials": [
+            {"uri": "pkg:docker/alpine@3.19?platform=linux%2Famd64", "digest": {"sha256": hex}},
+            {"uri": "pkg:docker/ghcr.io/acme/builder@1.2?platform=linux%2Famd64", "digest": {"sha256": hex}},
+            {"uri": "pkg:docker/bitnami/redis@7", "digest": {}},
+            {"uri": "pkg:docker/app@sha256%3A{hex}?repository_url=registry.example.com%2Fteam".replace("{hex}", &hex)},
+            {"uri": "https://github.com/acme/app.git#main", "digest": {"sha1": "b"}},
+            {"uri": "pkg:docker/"},
+        ]});
+        assert_eq!(
+            provenance_images("https://slsa.dev/provenance/v0.2", &v02),
+            [
+                format!("docker.io/bitnami/redis:7"),
+                format!("docker.io/library/alpine:3.19@sha256:{hex}"),
+                format!("ghcr.io/acme/builder:1.2@sha256:{hex}"),
+                format!("registry.example.com/team/app@sha256:{hex}"),
+            ]
+        );
+        let v1 = serde_json::json!({"buildDefinition": {"resolvedDependencies": [
+            {"uri": "pkg:docker/debian@12-slim?platform=linux%2Farm64", "digest": {"sha256": hex}},
+        ]}});
+        assert_eq!(
+            provenance_images("https://slsa.dev/provenance/v1", &v1),
+            [format!("docker.io/library/debian:12-slim@sha256:{hex}")]
+        );
+        assert!(provenance_images("https://slsa.dev/provenance/v1", &v02).is_empty());
+    }
 
     const DIGEST: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 

@@ -18,7 +18,7 @@ use crate::policy::{
     AttestationKind, AttestationRequirement, DefaultAction, Signers, TlogRequirement, TrustPolicy,
     TrustRule,
 };
-use crate::statement::{SimpleSigning, Statement};
+use crate::statement::{SimpleSigning, Statement, provenance_images};
 use crate::store::ArtifactStore;
 
 /// Cosign's predicate type for an image signature made as a DSSE bundle.
@@ -246,36 +246,76 @@ fn requirements(rule: &TrustRule, image: &ImageSubject, evidence: &[Evidence]) -
         requirements.push(attestation_requirement(requirement, evidence));
     }
     if !rule.base_images.is_empty() {
-        let named = match (&image.base_name, &image.base_digest) {
-            (Some(name), Some(digest)) => Some(format!("{name}@{digest}")),
-            (Some(name), None) => Some(name.clone()),
-            _ => None,
-        };
-        let (met, detail) = match &named {
-            None => (
-                false,
-                "the image does not name its base image (org.opencontainers.image.base.name)"
-                    .to_owned(),
-            ),
-            Some(base) => {
-                let allowed = rule
-                    .base_images
-                    .iter()
-                    .find(|(_, glob)| glob.is_match(base));
-                match allowed {
-                    Some((pattern, _)) => (true, format!("base {base} allowed by `{pattern}`")),
-                    None => (false, format!("base {base} is not on the allow-list")),
-                }
-            }
-        };
-        requirements.push(Requirement {
-            code: crate::findings::BASE_IMAGE,
-            name: "base image".to_owned(),
-            met,
-            detail,
-        });
+        requirements.push(base_image_requirement(rule, image, evidence));
     }
     requirements
+}
+
+/// Every image the image was built from must be on the allow-list: the base the manifest's
+/// annotations name (covered by the image digest, so by its signature) and every container
+/// image a verified SLSA provenance lists among its materials (other stages' images included:
+/// what went into the build is what the list vets).
+fn base_image_requirement(
+    rule: &TrustRule,
+    image: &ImageSubject,
+    evidence: &[Evidence],
+) -> Requirement {
+    let mut named: Vec<(String, &str)> = Vec::new();
+    match (&image.base_name, &image.base_digest) {
+        (Some(name), Some(digest)) => named.push((format!("{name}@{digest}"), "annotation")),
+        (Some(name), None) => named.push((name.clone(), "annotation")),
+        _ => {}
+    }
+    for statement in evidence
+        .iter()
+        .filter(|e| e.verified)
+        .filter_map(|e| match &e.kind {
+            EvidenceKind::Attestation { predicate_type }
+                if AttestationKind::SlsaProvenance.accepts(predicate_type) =>
+            {
+                e.statement.as_ref()
+            }
+            _ => None,
+        })
+    {
+        for base in provenance_images(&statement.predicate_type, &statement.predicate) {
+            if !named.iter().any(|(known, _)| *known == base) {
+                named.push((base, "SLSA provenance"));
+            }
+        }
+    }
+    let (met, detail) = if named.is_empty() {
+        (
+            false,
+            "the image names no base image (no org.opencontainers.image.base.name annotation, no \
+             image among the materials of a verified SLSA provenance)"
+                .to_owned(),
+        )
+    } else {
+        let refused: Vec<String> = named
+            .iter()
+            .filter(|(base, _)| !rule.base_images.iter().any(|(_, glob)| glob.is_match(base)))
+            .map(|(base, from)| format!("{base} (from the {from})"))
+            .collect();
+        if refused.is_empty() {
+            let allowed: Vec<String> = named
+                .iter()
+                .map(|(base, from)| format!("{base} (from the {from})"))
+                .collect();
+            (true, format!("allowed: {}", allowed.join(", ")))
+        } else {
+            (
+                false,
+                format!("not on the allow-list: {}", refused.join(", ")),
+            )
+        }
+    };
+    Requirement {
+        code: crate::findings::BASE_IMAGE,
+        name: "base image".to_owned(),
+        met,
+        detail,
+    }
 }
 
 fn attestation_requirement(
