@@ -185,7 +185,7 @@ const MAX_PROVENANCE_IMAGES: usize = 256;
 
 /// The container images a SLSA provenance says the build pulled (its base image and any other
 /// stage's), as `registry/repository[:tag][@sha256:…]`: the v0.2 `materials` and the v1
-/// `buildDefinition.resolvedDependencies` whose URI is a `pkg:docker/` package URL (as BuildKit
+/// `buildDefinition.resolvedDependencies` whose URI is a `pkg:docker/` package URL (as `BuildKit`
 /// writes them). Other materials (the source repository, files) are not images.
 pub fn provenance_images(predicate_type: &str, predicate: &serde_json::Value) -> Vec<String> {
     let materials = if predicate_type.ends_with("/v0.2") {
@@ -211,7 +211,7 @@ pub fn provenance_images(predicate_type: &str, predicate: &serde_json::Value) ->
 }
 
 /// `pkg:docker/NAME@VERSION?QUALIFIERS` as an image reference. The package URL spec puts the
-/// registry in `repository_url`; BuildKit writes the name as Docker's short form (`alpine`,
+/// registry in `repository_url`; `BuildKit` writes the name as Docker's short form (`alpine`,
 /// `ghcr.io/org/app`) and the tag (or the digest) as the version, the digest also in `digest`.
 /// Hand-written: no maintained crate parses package URLs into Docker references.
 fn docker_purl_image(uri: &str, material_digest: Option<&str>) -> Option<String> {
@@ -299,7 +299,7 @@ mod tests {
         assert_eq!(
             provenance_images("https://slsa.dev/provenance/v0.2", &v02),
             [
-                format!("docker.io/bitnami/redis:7"),
+                "docker.io/bitnami/redis:7".to_owned(),
                 format!("docker.io/library/alpine:3.19@sha256:{hex}"),
                 format!("ghcr.io/acme/builder:1.2@sha256:{hex}"),
                 format!("registry.example.com/team/app@sha256:{hex}"),
