@@ -94,7 +94,8 @@ pub(crate) struct VerifyArgs {
     /// required attestations.
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: PathBuf,
-    /// Output format: table or json.
+    /// Output format: table or json (every signature and attestation found, and why each
+    /// failed), or sarif, junit or html (the unmet requirements as findings).
     #[arg(short, long, default_value = "table")]
     pub(crate) format: String,
     /// Write the report to this file instead of standard output (`-`: standard output).

@@ -1029,6 +1029,46 @@ fn image_scans_with_verify_report_unmet_trust_requirements_as_findings() {
     ]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--verify"), "{stderr}");
+
+    // `rempart verify` writes the same findings in the formats CI and code scanning read.
+    let verify = |format: &str| {
+        rempart(&[
+            "verify",
+            &reference,
+            "--policy",
+            untrusted.to_str().unwrap(),
+            "--insecure",
+            "--format",
+            format,
+        ])
+    };
+    let (code, sarif, _) = verify("sarif");
+    assert_eq!(code, 1);
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "TRUST-UNSIGNED", "{sarif:#}");
+    assert!(
+        result["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("wrong key"),
+        "{result:#}"
+    );
+    let (code, junit, _) = verify("junit");
+    assert_eq!(code, 1);
+    assert!(
+        junit.contains("<failure") && junit.contains("TRUST-UNSIGNED"),
+        "{junit}"
+    );
+    let (code, html, _) = verify("html");
+    assert_eq!(code, 1);
+    assert!(
+        html.contains("TRUST-UNSIGNED") && html.contains(&digest),
+        "{html}"
+    );
+    let (code, _, stderr) = verify("cyclonedx");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("SBOM format"), "{stderr}");
 }
 
 #[test]

@@ -25,6 +25,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<Outcome> {
         &registry_options(&args.source, &cache),
         &prepared,
     )?;
+    let output = Output::new(args.output.as_deref());
     let bytes = match args.format.as_str() {
         "json" => {
             let mut bytes = serde_json::to_vec_pretty(&report)?;
@@ -32,14 +33,55 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<Outcome> {
             bytes
         }
         "table" => table(&report).into_bytes(),
-        other => anyhow::bail!("--format: `{other}` is not one of table, json"),
+        "sarif" | "junit" | "html" => {
+            // The formats code-scanning and CI tools read carry the unmet requirements as the
+            // findings a scan with `--verify` reports: the same codes, reasons and docs.
+            let format: rempart_report::Format = args.format.parse().map_err(anyhow::Error::msg)?;
+            let options = rempart_report::ReportOptions {
+                timestamp: None,
+                serial: None,
+                color: output.wants_color(),
+                width: output.table_width(),
+                tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            };
+            let mut bytes = Vec::new();
+            rempart_report::write_report(&as_scan_result(&report), format, &options, &mut bytes)?;
+            bytes
+        }
+        "cyclonedx" | "spdx" => anyhow::bail!(
+            "--format: `{}` is an SBOM format; a verification has no packages (use table, json, sarif, junit or html)",
+            args.format
+        ),
+        other => {
+            anyhow::bail!("--format: `{other}` is not one of table, json, sarif, junit, html")
+        }
     };
-    Output::new(args.output.as_deref()).write(&bytes)?;
+    output.write(&bytes)?;
     Ok(if report.trusted() {
         Outcome::Clean
     } else {
         Outcome::Findings(1)
     })
+}
+
+/// A verification as a scan result whose findings are its unmet requirements.
+fn as_scan_result(report: &TrustReport) -> rempart_core::ScanResult {
+    rempart_core::ScanResult {
+        schema_version: rempart_core::REPORT_SCHEMA_VERSION,
+        target_kind: "image".to_owned(),
+        target: rempart_core::ImageMetadata {
+            name: report.image.reference.clone(),
+            manifest_digest: Some(report.image.digest.clone()),
+            ..rempart_core::ImageMetadata::default()
+        },
+        os: None,
+        scanners: vec![rempart_core::ScannerKind::Trust],
+        layers: Vec::new(),
+        packages: Vec::new(),
+        findings: report.findings(),
+        skipped: Vec::new(),
+        vulnerability_data: None,
+    }
 }
 
 fn table(report: &TrustReport) -> String {
