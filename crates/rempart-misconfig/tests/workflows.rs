@@ -30,7 +30,7 @@ const PINNED_CHECKOUT: &str = "actions/checkout@b4ffde65f46336ab88eb53be808477a3
 #[test]
 fn a_hardened_workflow_is_clean() {
     let text = format!(
-        "name: ci\non:\n  pull_request:\n  push:\n    branches: [main]\npermissions:\n  contents: read\njobs:\n  build:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: {PINNED_CHECKOUT}\n      - uses: ./.github/actions/local\n      - name: title\n        env:\n          TITLE: ${{{{ github.event.pull_request.title }}}}\n        run: echo \"$TITLE\" ${{{{ github.sha }}}} ${{{{ github.event.pull_request.number }}}}\n"
+        "name: ci\non:\n  pull_request:\n  push:\n    branches: [main]\npermissions:\n  contents: read\njobs:\n  build:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: {PINNED_CHECKOUT}\n        with: {{persist-credentials: false}}\n      - uses: ./.github/actions/local\n      - name: title\n        env:\n          TITLE: ${{{{ github.event.pull_request.title }}}}\n        run: echo \"$TITLE\" ${{{{ github.sha }}}} ${{{{ github.event.pull_request.number }}}}\n      - run: docker build -t ghcr.io/acme/app:${{{{ github.sha }}}} .\n      - run: rempart image ghcr.io/acme/app:${{{{ github.sha }}}} --severity CRITICAL\n      - run: docker push ghcr.io/acme/app:${{{{ github.sha }}}}\n"
     );
     assert!(check(&text).is_empty(), "{:?}", check(&text));
 }
@@ -38,7 +38,7 @@ fn a_hardened_workflow_is_clean() {
 #[test]
 fn permissions() {
     let default = format!(
-        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: {PINNED_CHECKOUT}\n"
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: {PINNED_CHECKOUT}\n        with: {{persist-credentials: false}}\n"
     );
     assert_eq!(
         check(&default),
@@ -92,7 +92,7 @@ fn template_injection() {
 fn untrusted_checkout() {
     let workflow = |trigger: &str, reference: &str| {
         format!(
-            "on: {trigger}\npermissions: {{contents: read}}\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: {PINNED_CHECKOUT}\n        with:\n          ref: {reference}\n      - run: make test\n"
+            "on: {trigger}\npermissions: {{contents: read}}\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: {PINNED_CHECKOUT}\n        with:\n          ref: {reference}\n          persist-credentials: false\n      - run: make test\n"
         )
     };
     for reference in [
@@ -134,13 +134,13 @@ fn unpinned_actions_and_images() {
 #[test]
 fn unsecure_commands_and_inherited_secrets() {
     let text = format!(
-        "on: push\npermissions: {{}}\nenv:\n  ACTIONS_ALLOW_UNSECURE_COMMANDS: true\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: {PINNED_CHECKOUT}\n  release:\n    uses: other-org/ci/.github/workflows/release.yml@2f7c1f1a0b4f0c2d3e4f5a6b7c8d9e0f1a2b3c4d\n    secrets: inherit\n  local:\n    uses: ./.github/workflows/reuse.yml\n    secrets: inherit\n"
+        "on: push\npermissions: {{}}\nenv:\n  ACTIONS_ALLOW_UNSECURE_COMMANDS: true\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: {PINNED_CHECKOUT}\n        with: {{persist-credentials: false}}\n  release:\n    uses: other-org/ci/.github/workflows/release.yml@2f7c1f1a0b4f0c2d3e4f5a6b7c8d9e0f1a2b3c4d\n    secrets: inherit\n  local:\n    uses: ./.github/workflows/reuse.yml\n    secrets: inherit\n"
     );
     assert_eq!(
         check(&text),
         [
             ("CI-GHA-UNSECURE-COMMANDS".to_owned(), 4),
-            ("CI-GHA-SECRETS-INHERIT".to_owned(), 12)
+            ("CI-GHA-SECRETS-INHERIT".to_owned(), 13)
         ]
     );
 }
@@ -157,4 +157,134 @@ fn only_workflow_files_are_workflows_and_hostile_yaml_is_bounded() {
     let error = scan_config_file(Path::new(".github/workflows/bomb.yml"), bomb.as_bytes())
         .expect_err("an alias bomb is refused");
     assert!(error.to_string().contains("bomb.yml"), "{error}");
+}
+
+/// A workflow whose `build` job runs `steps` (indented as steps), with read-only defaults.
+fn job_with(trigger: &str, permissions: &str, steps: &str) -> String {
+    format!(
+        "on: {trigger}\npermissions: {{contents: read}}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    permissions: {permissions}\n    steps:\n{steps}"
+    )
+}
+
+#[test]
+fn images_pushed_before_any_scan_or_signature() {
+    let build_push = "      - uses: docker/build-push-action@4f58ea79222b3b9dc2c8bbdd6debcef730109a75\n        with:\n          push: ${{ github.event_name != 'pull_request' }}\n          tags: ghcr.io/acme/app:latest\n";
+    let scan = "      - run: trivy image --exit-code 1 ghcr.io/acme/app:latest\n";
+    let text = job_with("push", "{packages: write}", &format!("{build_push}{scan}"));
+    assert_eq!(check(&text), [("CI-GHA-PUSH-WITHOUT-SCAN".to_owned(), 8)]);
+    // The same with the scan first, or signing first, is vetted.
+    let scanned = job_with(
+        "push",
+        "{packages: write}",
+        &format!(
+            "      - run: docker build -t ghcr.io/acme/app:latest .\n{scan}      - run: docker push ghcr.io/acme/app:latest\n"
+        ),
+    );
+    assert!(check(&scanned).is_empty(), "{:?}", check(&scanned));
+    // A scan in a job the pushing job needs counts; one in an unrelated job does not.
+    let jobs = |needs: &str| {
+        format!(
+            "on: push\npermissions: {{contents: read}}\njobs:\n  scan:\n    runs-on: ubuntu-latest\n    steps:\n      - run: rempart image --input image.tar\n  publish:\n    runs-on: ubuntu-latest\n{needs}    permissions: {{packages: write}}\n    steps:\n      - run: skopeo copy oci-archive:image.tar docker://ghcr.io/acme/app:1\n"
+        )
+    };
+    assert!(check(&jobs("    needs: [scan]\n")).is_empty());
+    assert_eq!(
+        check(&jobs("")),
+        [("CI-GHA-PUSH-WITHOUT-SCAN".to_owned(), 12)]
+    );
+    // Building without pushing is not a push.
+    let local = job_with(
+        "pull_request",
+        "{}",
+        "      - run: docker build -t app .\n      - uses: docker/build-push-action@4f58ea79222b3b9dc2c8bbdd6debcef730109a75\n        with: {push: false}\n",
+    );
+    assert!(check(&local).is_empty(), "{:?}", check(&local));
+}
+
+#[test]
+fn write_scopes_no_step_uses() {
+    let test_job = job_with(
+        "push",
+        "{contents: read, packages: write}",
+        "      - run: make test\n",
+    );
+    assert_eq!(check(&test_job), [("CI-GHA-UNUSED-WRITE".to_owned(), 6)]);
+    // Inherited from the workflow: reported at the workflow's grant.
+    let inherited = "on: push\npermissions:\n  contents: read\n  packages: write\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n  call:\n    uses: ./.github/workflows/publish.yml\n";
+    assert_eq!(check(inherited), [("CI-GHA-UNUSED-WRITE".to_owned(), 4)]);
+    for publishing in [
+        "      - run: npm publish --access public\n",
+        "      - run: ./gradlew publish\n",
+        "      - uses: docker/login-action@74a5d142397b4f367a81961eba4e8cd7edddf772\n        with: {registry: ghcr.io}\n",
+    ] {
+        let text = job_with("push", "{contents: read, packages: write}", publishing);
+        assert!(check(&text).is_empty(), "{publishing}: {:?}", check(&text));
+    }
+    assert!(check(&job_with("push", "{packages: read}", "      - run: make\n")).is_empty());
+}
+
+#[test]
+fn credentials_left_by_checkout_and_secrets_in_logs() {
+    let checkout = format!("      - uses: {PINNED_CHECKOUT}\n      - run: npm test\n");
+    assert_eq!(
+        check(&job_with("push", "{}", &checkout)),
+        [("CI-GHA-PERSIST-CREDENTIALS".to_owned(), 8)]
+    );
+    // A job that pushes commits needs the token where git finds it.
+    let pushing = format!(
+        "      - uses: {PINNED_CHECKOUT}\n      - run: |\n          git commit -am 'bump'\n          git push origin HEAD\n"
+    );
+    assert!(check(&job_with("push", "{contents: write}", &pushing)).is_empty());
+
+    let secrets = |line: &str| {
+        job_with(
+            "push",
+            "{}",
+            &format!("      - run: |\n          make\n          {line}\n"),
+        )
+    };
+    for printed in [
+        "echo ${{ secrets.NPM_TOKEN }} | base64",
+        "printf '%s' \"${{ secrets['DEPLOY_KEY'] }}\"",
+        "cat <<< '${{ toJSON(secrets) }}' > all.json",
+    ] {
+        assert_eq!(
+            check(&secrets(printed)),
+            [("CI-GHA-SECRET-IN-LOG".to_owned(), 10)],
+            "{printed}"
+        );
+    }
+    for near_miss in [
+        "echo \"token set: ${{ secrets.NPM_TOKEN != '' }}\" > /dev/null && deploy",
+        "deploy --token ${{ secrets.NPM_TOKEN }}",
+        "echo ${{ github.sha }}",
+    ] {
+        assert!(check(&secrets(near_miss)).is_empty(), "{near_miss}");
+    }
+}
+
+#[test]
+fn self_hosted_runners_on_pull_requests() {
+    let workflow = |trigger: &str, runs_on: &str| {
+        format!(
+            "on: {trigger}\npermissions: {{}}\njobs:\n  test:\n    runs-on: {runs_on}\n    steps:\n      - run: make test\n"
+        )
+    };
+    for runs_on in [
+        "self-hosted",
+        "[self-hosted, linux, x64]",
+        "{group: ci, labels: [self-hosted]}",
+    ] {
+        assert_eq!(
+            check(&workflow("pull_request", runs_on)),
+            [("CI-GHA-SELF-HOSTED-PR".to_owned(), 5)],
+            "{runs_on}"
+        );
+        assert!(check(&workflow("push", runs_on)).is_empty(), "{runs_on}");
+    }
+    assert!(check(&workflow("pull_request", "ubuntu-latest")).is_empty());
+    assert_eq!(
+        codes(&workflow("[pull_request_target, push]", "[self-hosted]")),
+        ["CI-GHA-SELF-HOSTED-PR"]
+    );
 }

@@ -1,13 +1,21 @@
-//! GitHub Actions workflow checks (`CI-GHA-…`): the token's permissions, untrusted input run as
-//! code, untrusted code run with secrets, and what a workflow runs without pinning it.
+//! GitHub Actions workflow checks (`CI-GHA-…`): the token's permissions (and scopes no step
+//! uses), untrusted input run as code, untrusted code run with secrets or on self-hosted
+//! runners, what a workflow runs without pinning it, secrets printed or left on disk, and
+//! images pushed before anything vetted them.
 
 mod default_permissions;
 mod expressions;
+mod persist_credentials;
+mod push_without_scan;
+mod secret_in_log;
 mod secrets_inherit;
+mod self_hosted;
+mod steps;
 mod template_injection;
 mod unpinned;
 mod unsecure_commands;
 mod untrusted_checkout;
+mod unused_packages_write;
 mod write_all;
 
 use rempart_core::{Finding, Location};
@@ -90,6 +98,11 @@ const RULES: &[(CheckDoc, Rule)] = &[
     (unpinned::CHECK, unpinned::run),
     (unsecure_commands::CHECK, unsecure_commands::run),
     (secrets_inherit::CHECK, secrets_inherit::run),
+    (secret_in_log::CHECK, secret_in_log::run),
+    (self_hosted::CHECK, self_hosted::run),
+    (persist_credentials::CHECK, persist_credentials::run),
+    (unused_packages_write::CHECK, unused_packages_write::run),
+    (push_without_scan::CHECK, push_without_scan::run),
 ];
 
 pub(crate) fn docs() -> impl Iterator<Item = CheckDoc> {
