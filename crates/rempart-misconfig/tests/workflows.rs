@@ -288,3 +288,54 @@ fn self_hosted_runners_on_pull_requests() {
         ["CI-GHA-SELF-HOSTED-PR"]
     );
 }
+
+/// The public-style workflows of `fixtures/workflows` (the ones `bench/workflows-compare.sh`
+/// also runs an independent analyzer on): every finding, by file, code and line.
+#[test]
+fn public_style_workflows_get_exactly_these_findings() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workflows/.github/workflows");
+    let mut found = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for path in files {
+        let text = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let shown = Path::new(".github/workflows").join(&name);
+        for finding in scan_config_file(&shown, &text).unwrap() {
+            found.push(format!(
+                "{name}:{}:{}",
+                finding.location.line.unwrap_or(0),
+                finding.id
+            ));
+        }
+    }
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "deploy.yml:12:CI-GHA-UNPINNED",
+            "deploy.yml:18:CI-GHA-SECRET-IN-LOG",
+            "deploy.yml:21:CI-GHA-UNPINNED",
+            "deploy.yml:22:CI-GHA-SECRETS-INHERIT",
+            "deploy.yml:8:CI-GHA-UNSECURE-COMMANDS",
+            "pr-target.yml:13:CI-GHA-UNTRUSTED-CHECKOUT",
+            "pr-target.yml:9:CI-GHA-SELF-HOSTED-PR",
+            "release-unvetted.yml:13:CI-GHA-PERSIST-CREDENTIALS",
+            "release-unvetted.yml:13:CI-GHA-UNPINNED",
+            "release-unvetted.yml:14:CI-GHA-UNPINNED",
+            "release-unvetted.yml:19:CI-GHA-PUSH-WITHOUT-SCAN",
+            "release-unvetted.yml:19:CI-GHA-UNPINNED",
+            "release-unvetted.yml:27:CI-GHA-PERSIST-CREDENTIALS",
+            "release-unvetted.yml:27:CI-GHA-UNPINNED",
+            "release-unvetted.yml:8:CI-GHA-UNUSED-WRITE",
+            "triage.yml:10:CI-GHA-WRITE-ALL",
+            "triage.yml:13:CI-GHA-TEMPLATE-INJECTION",
+            "triage.yml:14:CI-GHA-TEMPLATE-INJECTION",
+            "triage.yml:18:CI-GHA-TEMPLATE-INJECTION",
+        ]
+    );
+}
