@@ -16,6 +16,7 @@
 //! names it.
 
 mod check;
+mod ci_commands;
 mod common;
 mod compose;
 mod detect;

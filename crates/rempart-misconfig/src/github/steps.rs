@@ -1,8 +1,15 @@
 //! What a workflow step does, as far as the rules need to know: pushes an image, scans or signs
 //! one, pushes commits, publishes a package. Read from the action a step `uses` and the
-//! commands of its `run:` script (one shell command per line or after `&&`, `;`, `|`).
+//! commands of its `run:` script (`crate::ci_commands`).
 
 use serde_json::Value;
+
+use crate::ci_commands::{command_is, commands, image_push_command, vetting_command};
+
+/// The step's `run:` script.
+fn script(step: &Value) -> Option<&str> {
+    step.get("run").and_then(Value::as_str)
+}
 
 /// Actions that push an image when their `push` input is on (an expression counts as on: it is
 /// on for some runs).
@@ -50,34 +57,6 @@ fn uses_one_of(step: &Value, actions: &[&str]) -> bool {
     })
 }
 
-/// The shell commands of a `run:` script, each as its words.
-fn commands(step: &Value) -> Vec<Vec<&str>> {
-    let Some(script) = step.get("run").and_then(Value::as_str) else {
-        return Vec::new();
-    };
-    script
-        .lines()
-        .flat_map(|line| line.split(['&', ';', '|']))
-        .map(|command| {
-            command
-                .split_whitespace()
-                // `sudo docker push`, `env X=1 docker push`: the command proper.
-                .skip_while(|word| *word == "sudo" || *word == "env" || word.contains('='))
-                .collect::<Vec<_>>()
-        })
-        .filter(|words| !words.is_empty() && !words[0].starts_with('#'))
-        .collect()
-}
-
-/// Whether `words` start with `program` (its name, or a path ending in it) then `arguments`.
-fn command_is(words: &[&str], program: &str, arguments: &[&str]) -> bool {
-    let Some(first) = words.first() else {
-        return false;
-    };
-    let name = first.rsplit('/').next().unwrap_or(first);
-    name == program && words.len() > arguments.len() && words[1..=arguments.len()] == *arguments
-}
-
 fn input_on(step: &Value, input: &str) -> bool {
     match step.get("with").and_then(|with| with.get(input)) {
         Some(Value::Bool(on)) => *on,
@@ -94,59 +73,31 @@ pub(crate) fn image_push(step: &Value) -> Option<String> {
     if uses_one_of(step, IMAGE_PUSHERS) {
         return action(step).map(str::to_owned);
     }
-    commands(step).into_iter().find_map(|words| {
-        let pushes = ["docker", "podman", "buildah", "nerdctl"]
-            .iter()
-            .any(|program| {
-                command_is(&words, program, &["push"])
-                    || command_is(&words, program, &["image", "push"])
-            })
-            || command_is(&words, "crane", &["push"])
-            || command_is(&words, "crane", &["copy"])
-            || command_is(&words, "skopeo", &["copy"])
-            || command_is(&words, "oras", &["push"])
-            || command_is(&words, "ko", &["build"])
-            || ((command_is(&words, "docker", &["build"])
-                || command_is(&words, "docker", &["buildx", "build"])
-                || command_is(&words, "docker", &["buildx", "bake"]))
-                && words
-                    .iter()
-                    .any(|word| *word == "--push" || word.starts_with("--output=type=registry")));
-        pushes.then(|| words.iter().take(3).copied().collect::<Vec<_>>().join(" "))
-    })
+    script(step).and_then(|script| image_push_command(script).map(|(_, what)| what))
 }
 
 /// Whether the step scans an image (rempart, Trivy, Grype, Docker Scout, Snyk) or signs or
 /// attests one (cosign, GitHub's attestations).
 pub(crate) fn vets_image(step: &Value) -> bool {
-    uses_one_of(step, VETTING_ACTIONS)
-        || commands(step).into_iter().any(|words| {
-            command_is(&words, "rempart", &["image"])
-                || command_is(&words, "rempart", &["attest"])
-                || command_is(&words, "rempart", &["verify"])
-                || command_is(&words, "trivy", &["image"])
-                || command_is(&words, "grype", &[])
-                || command_is(&words, "docker", &["scout", "cves"])
-                || command_is(&words, "snyk", &["container", "test"])
-                || command_is(&words, "cosign", &["sign"])
-                || command_is(&words, "cosign", &["attest"])
-        })
+    uses_one_of(step, VETTING_ACTIONS) || script(step).is_some_and(|s| vetting_command(s).is_some())
 }
 
 /// Whether the step pushes commits or tags (or makes a release) with the job's token.
 pub(crate) fn pushes_to_repository(step: &Value) -> bool {
     uses_one_of(step, GIT_PUSH_ACTIONS)
-        || commands(step).into_iter().any(|words| {
-            command_is(&words, "git", &["push"])
-                || command_is(&words, "gh", &["release", "create"])
-                || command_is(&words, "gh", &["pr", "create"])
-        })
+        || commands(script(step).unwrap_or_default())
+            .into_iter()
+            .any(|words| {
+                command_is(&words, "git", &["push"])
+                    || command_is(&words, "gh", &["release", "create"])
+                    || command_is(&words, "gh", &["pr", "create"])
+            })
 }
 
 /// Whether the step publishes a package or an image (what `packages: write` is for).
 pub(crate) fn publishes_package(step: &Value) -> bool {
     image_push(step).is_some()
-        || commands(step).into_iter().any(|words| {
+        || commands(script(step).unwrap_or_default()).into_iter().any(|words| {
             ["npm", "yarn", "pnpm"]
                 .iter()
                 .any(|program| command_is(&words, program, &["publish"]))
