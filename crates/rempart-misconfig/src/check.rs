@@ -9,7 +9,7 @@ pub enum CheckTarget {
     Dockerfile,
     Kubernetes,
     Compose,
-    /// CI workflows (GitHub Actions).
+    /// CI workflows and pipelines (GitHub Actions, GitLab CI).
     Workflow,
 }
 

@@ -20,6 +20,8 @@ pub enum ConfigKind {
     Kubernetes,
     /// A GitHub Actions workflow (`.github/workflows/*.yml`).
     GithubWorkflow,
+    /// A GitLab CI pipeline (`.gitlab-ci.yml`).
+    GitlabCi,
 }
 
 /// Settings for [`scan_config_file_with`].
@@ -27,6 +29,10 @@ pub enum ConfigKind {
 pub struct ConfigOptions {
     pub dockerfile: DockerfileOptions,
     pub kubernetes: KubeOptions,
+    /// The directory on disk the checked paths are relative to (empty: the current directory),
+    /// when they are files of a source tree: a GitLab pipeline's local includes are then read
+    /// from beside it. `None` (in images): includes are not followed.
+    pub pipeline_root: Option<std::path::PathBuf>,
 }
 
 fn file_name(path: &Path) -> String {
@@ -97,6 +103,9 @@ pub fn detect_kind(path: &Path, bytes: &[u8]) -> Option<ConfigKind> {
     if crate::github::is_workflow_path(&path.to_string_lossy()) {
         return Some(ConfigKind::GithubWorkflow);
     }
+    if crate::gitlab::is_pipeline_path(&path.to_string_lossy()) {
+        return Some(ConfigKind::GitlabCi);
+    }
     let name = file_name(path);
     if is_dockerfile_name(&name) {
         // The name is a hint, the content decides: vim's `dockerfile.vim` syntax file and
@@ -159,6 +168,17 @@ pub fn scan_config_file_with(
         }
         ConfigKind::Compose => compose::scan_compose(&shown, text),
         ConfigKind::GithubWorkflow => crate::github::scan_workflow(&shown, text),
+        ConfigKind::GitlabCi => {
+            // The repository's root is the pipeline file's directory.
+            let root = options
+                .pipeline_root
+                .as_ref()
+                .map(|root| match root.join(path).parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                    _ => std::path::PathBuf::from("."),
+                });
+            crate::gitlab::scan_pipeline(&shown, text, root.as_deref())
+        }
         ConfigKind::Kubernetes => {
             kubernetes::scan_kubernetes_with(&shown, text, &options.kubernetes)
                 .map(|report| report.findings)
@@ -173,6 +193,7 @@ pub fn checks() -> Vec<CheckDoc> {
         .chain(kubernetes::docs())
         .chain(compose::docs())
         .chain(crate::github::docs())
+        .chain(crate::gitlab::docs())
         .collect()
 }
 

@@ -23,6 +23,7 @@ mod detect;
 mod dockerfile;
 mod error;
 mod github;
+mod gitlab;
 mod image;
 mod kubernetes;
 mod rego;
@@ -37,6 +38,7 @@ pub use detect::{
 pub use dockerfile::{DockerfileOptions, scan_dockerfile, scan_dockerfile_with};
 pub use error::MisconfigError;
 pub use github::scan_workflow;
+pub use gitlab::scan_pipeline;
 pub use image::ImageConfigChecks;
 pub use kubernetes::{
     KubeOptions, KubeReport, LATEST_PSS_MINOR, PssLevel, PssVersion, PssViolation, WORKLOAD_KINDS,

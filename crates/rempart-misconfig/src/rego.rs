@@ -197,6 +197,13 @@ impl RegoPolicies {
                     .map_or(Value::Null, |d| d.value);
                 json!({"kind": "github_workflow", "path": shown, "document": document})
             }
+            ConfigKind::GitlabCi => {
+                let document = load_yaml(&shown, text)?
+                    .into_iter()
+                    .next()
+                    .map_or(Value::Null, |d| d.value);
+                json!({"kind": "gitlab_ci", "path": shown, "document": document})
+            }
         };
         self.evaluate(&shown, &input)
     }

@@ -81,6 +81,12 @@ const ALL_CODES: &[&str] = &[
     "CI-GHA-PERSIST-CREDENTIALS",
     "CI-GHA-UNUSED-WRITE",
     "CI-GHA-PUSH-WITHOUT-SCAN",
+    "CI-GL-UNPINNED-IMAGE",
+    "CI-GL-UNPINNED-INCLUDE",
+    "CI-GL-DIND",
+    "CI-GL-SECRET-VARIABLE",
+    "CI-GL-JOB-TOKEN",
+    "CI-GL-PUSH-WITHOUT-SCAN",
 ];
 
 #[test]
@@ -99,7 +105,7 @@ fn every_check_is_documented() {
             CheckTarget::Dockerfile => "DF-",
             CheckTarget::Kubernetes => "K8S-",
             CheckTarget::Compose => "COMPOSE-",
-            CheckTarget::Workflow => "CI-GHA-",
+            CheckTarget::Workflow => "CI-",
         };
         assert!(check.code.starts_with(prefix), "{}", check.code);
         assert!(

@@ -108,9 +108,13 @@ pub fn build_analyzers(config: &AnalyzerConfig) -> Result<Analyzers, AnalyzerErr
         }
         // The Dockerfiles, manifests and compose files an image carries are checked in the same
         // pass over its layers, as those of a source tree are.
+        let mut options = config.config_files.clone();
+        if config.source_tree && options.pipeline_root.is_none() {
+            options.pipeline_root.clone_from(&config.tree_root);
+        }
         files.push(Box::new(ConfigFiles {
             policies,
-            options: config.config_files.clone(),
+            options,
             workflows: config.source_tree,
         }));
     }
@@ -275,7 +279,7 @@ impl FileAnalyzer for ConfigFiles {
         // User policies change what this analyzer reports, so they are part of the cache key.
         let policies = self.policies.as_ref().map_or("", |(_, hash)| hash.as_str());
         format!(
-            "rempart-misconfig {} r4 options={:?} workflows={} policies={policies}",
+            "rempart-misconfig {} r5 options={:?} workflows={} policies={policies}",
             env!("CARGO_PKG_VERSION"),
             self.options,
             self.workflows
@@ -299,7 +303,10 @@ impl FileAnalyzer for ConfigFiles {
         let path = Path::new(file.path);
         match detect_kind(path, content) {
             None => return,
-            Some(rempart_misconfig::ConfigKind::GithubWorkflow) if !self.workflows => return,
+            Some(
+                rempart_misconfig::ConfigKind::GithubWorkflow
+                | rempart_misconfig::ConfigKind::GitlabCi,
+            ) if !self.workflows => return,
             Some(_) => {}
         }
         let mut results = vec![rempart_misconfig::scan_config_file_with(

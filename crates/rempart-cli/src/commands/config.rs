@@ -23,6 +23,8 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
             pss_version: args.pss_version.unwrap_or_default(),
             ..rempart_misconfig::KubeOptions::default()
         },
+        // The paths named are files on disk: a pipeline's local includes are read beside it.
+        pipeline_root: Some(std::path::PathBuf::new()),
         ..rempart_misconfig::ConfigOptions::default()
     };
     for path in &args.paths {
@@ -32,7 +34,11 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
                 catalog: false,
                 source_tree: true,
                 policies: args.policies.clone(),
-                config_files: options.clone(),
+                // Paths in the tree are relative to it: includes are read from there.
+                config_files: rempart_misconfig::ConfigOptions {
+                    pipeline_root: Some(path.clone()),
+                    ..options.clone()
+                },
                 ..AnalyzerConfig::default()
             })?;
             // Only the file checks: image-level checks have no image here.
@@ -68,7 +74,10 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
                 file_findings.extend(policies.evaluate_config_file(path, &bytes)?);
             }
             for finding in &mut file_findings {
-                finding.location.path.clone_from(&display);
+                // Findings in files the checked one includes keep their own path.
+                if finding.location.path == path.to_string_lossy() {
+                    finding.location.path.clone_from(&display);
+                }
             }
             findings.extend(file_findings);
         }
