@@ -35,6 +35,8 @@ same = {
     "CI-GHA-PERSIST-CREDENTIALS": {"artipacked"},
     "CI-GHA-UNTRUSTED-CHECKOUT": {"dangerous-triggers"},
     "CI-GHA-SELF-HOSTED-PR": {"self-hosted-runner"},
+    "CI-GHA-KNOWN-BAD-ACTION": {"known-vulnerable-actions", "archived-uses", "impostor-commit"},
+    "CI-GHA-CACHE-POISONING": {"cache-poisoning"},
 }
 ours = []
 for path in sorted(glob.glob(os.path.join(work, "*.rempart.json"))):

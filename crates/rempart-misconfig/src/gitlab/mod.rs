@@ -146,7 +146,9 @@ impl Pipeline {
             .enumerate()
             .skip(start)
             .find(|(_, line)| line.contains(needle))
-            .map_or(after, |(index, _)| u32::try_from(index + 1).unwrap_or(u32::MAX))
+            .map_or(after, |(index, _)| {
+                u32::try_from(index + 1).unwrap_or(u32::MAX)
+            })
     }
 
     pub(crate) fn finding(
