@@ -399,6 +399,10 @@ pub(crate) struct ConfigArgs {
     /// enforce-version`). [default: latest]
     #[arg(long, value_name = "VERSION", value_parser = parse_pss_version)]
     pub(crate) pss_version: Option<rempart_misconfig::PssVersion>,
+    /// Accepted findings, each with a reason and an optional expiry (default:
+    /// `.rempartignore.yaml` in the current directory, when present), as for scans.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ignorefile: Option<PathBuf>,
 }
 
 /// Where the database is: `--db`, else `db/vuln.sqlite` under the cache directory.

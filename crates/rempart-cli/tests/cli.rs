@@ -874,3 +874,62 @@ fn every_reported_rule_code_is_documented() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("SEC-AWS"));
 }
+
+#[test]
+fn pipeline_checks_follow_the_ignore_file_and_gate_like_scans() {
+    let cache = tempfile::tempdir().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("ci")).unwrap();
+    std::fs::write(
+        repo.path().join(".gitlab-ci.yml"),
+        "include: [{local: /ci/release.yml}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.path().join("ci/release.yml"),
+        "release:\n  image: gcr.io/kaniko-project/executor@sha256:0f7d5e8e5e4e4a0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081\n  script: [\"/kaniko/executor --destination registry.example.com/app:1\"]\n",
+    )
+    .unwrap();
+    let gate = |format: &str| {
+        rempart_in(
+            repo.path(),
+            cache.path(),
+            &["config", ".gitlab-ci.yml", "--format", format],
+        )
+    };
+    let output = gate("json");
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["id"], "CI-GL-PUSH-WITHOUT-SCAN");
+    // Reported in the included file, at the push.
+    assert_eq!(finding["location"]["path"], "ci/release.yml");
+    assert_eq!(finding["location"]["line"], 3);
+    // The registry scans before it serves: accepted, with the reason, in the default ignore
+    // file; the suppression is said, not silent.
+    std::fs::write(
+        repo.path().join(".rempartignore.yaml"),
+        "ignores:\n  - id: CI-GL-PUSH-WITHOUT-SCAN\n    path: ci/release.yml\n    reason: the registry gate holds images until their verdict\n",
+    )
+    .unwrap();
+    let output = gate("json");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json(&output)["findings"], serde_json::json!([]));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("1 findings suppressed"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // SARIF points the code-scanning view at the workflow line.
+    std::fs::remove_file(repo.path().join(".rempartignore.yaml")).unwrap();
+    let output = gate("sarif");
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "ci/release.yml");
+    assert_eq!(location["region"]["startLine"], 3);
+}

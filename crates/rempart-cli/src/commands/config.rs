@@ -102,11 +102,14 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
         skipped,
         vulnerability_data: None,
     };
-    Policy {
+    let applied = Policy {
         severities: parse_severities(&args.severity)?.0,
+        ignores: crate::commands::scan::load_ignores(args.ignorefile.as_deref())?,
+        today: rempart::utc_today(),
         ..Policy::default()
     }
     .apply(&mut result);
+    crate::commands::scan::report_policy(&applied);
     let output = Output::new(args.output.as_deref());
     let options = ReportOptions {
         timestamp: None,

@@ -176,13 +176,18 @@ pub(crate) fn run_then(
     })
 }
 
-fn build_policy(args: &ScanArgs) -> Result<Policy> {
+/// The ignore file named, else `.rempartignore.yaml` in the current directory when present.
+pub(crate) fn load_ignores(named: Option<&Path>) -> Result<IgnoreList> {
     let default_ignorefile = Path::new(".rempartignore.yaml");
-    let ignores = match &args.ignorefile {
+    Ok(match named {
         Some(path) => IgnoreList::load(path)?,
         None if default_ignorefile.is_file() => IgnoreList::load(default_ignorefile)?,
         None => IgnoreList::default(),
-    };
+    })
+}
+
+fn build_policy(args: &ScanArgs) -> Result<Policy> {
+    let ignores = load_ignores(args.ignorefile.as_deref())?;
     let mut vex = Vec::new();
     for path in &args.vex {
         vex.extend(load_vex(path)?);
@@ -202,7 +207,7 @@ fn build_policy(args: &ScanArgs) -> Result<Policy> {
 
 /// Suppressions are shown (not silently applied) so an accepted risk stays visible; stale and
 /// expired ignores are shown so they get cleaned up.
-fn report_policy(applied: &PolicyOutcome) {
+pub(crate) fn report_policy(applied: &PolicyOutcome) {
     for suppression in &applied.suppressed {
         tracing::info!(
             "suppressed {} at {}: {}",
