@@ -84,6 +84,31 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Scan an image and attach rempart's signed verdict to it in its registry.
     Attest(AttestArgs),
+    /// Audit this machine as a container host, read-only: the engine's configuration and
+    /// files, the kernel's protections, the services listening (exit 1 when a check fails).
+    Host(HostArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct HostArgs {
+    /// Audit the files under this directory instead of `/` (a mounted host disk, a copy of
+    /// its configuration).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub(crate) root: PathBuf,
+    /// A port that may listen on non-loopback addresses (repeatable). [default: 22]
+    #[arg(long = "allow-port", value_name = "PORT")]
+    pub(crate) allow_ports: Vec<u16>,
+    /// Output format: table or json (every check with its outcome), or sarif, junit or html
+    /// (the failed checks as findings).
+    #[arg(short, long, default_value = "table")]
+    pub(crate) format: String,
+    /// Write the report to this file instead of standard output (`-`: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Accepted findings, each with a reason (default: `.rempartignore.yaml` in the current
+    /// directory, when present).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ignorefile: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

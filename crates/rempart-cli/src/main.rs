@@ -52,6 +52,7 @@ fn main() -> ExitCode {
         Command::Server(args) => commands::server::run(&args),
         Command::Admit(args) => commands::admit::run(&args),
         Command::Verify(args) => commands::trust::verify(&args),
+        Command::Host(args) => commands::host::run(&args),
         Command::Attest(args) => commands::trust::attest(&args),
     };
     match result {

@@ -1,5 +1,6 @@
 //! The `rempart` binary as a user runs it, on the sample image shipped in the repository.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -932,4 +933,72 @@ fn pipeline_checks_follow_the_ignore_file_and_gate_like_scans() {
     let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
     assert_eq!(location["artifactLocation"]["uri"], "ci/release.yml");
     assert_eq!(location["region"]["startLine"], 3);
+}
+
+#[test]
+fn host_audit_of_a_root_in_every_format_with_ignores() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc/docker")).unwrap();
+    std::fs::write(
+        root.path().join("etc/docker/daemon.json"),
+        r#"{"icc": false, "userns-remap": "default", "no-new-privileges": true, "live-restore": true, "userland-proxy": false, "hosts": ["tcp://0.0.0.0:2375"]}"#,
+    )
+    .unwrap();
+    let root_arg = root.path().to_str().unwrap();
+    let host = |args: &[&str]| {
+        let mut all = vec!["host", "--root", root_arg];
+        all.extend_from_slice(args);
+        rempart_in(work.path(), cache.path(), &all)
+    };
+    let output = host(&["--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    let checks = report["checks"].as_array().unwrap();
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c["status"] == "failed")
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert!(failed.contains(&"HOST-DOCKER-TCP-TLS"), "{report:#}");
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["code"] == "HOST-KERNEL-SYSCTL" && c["status"] == "not_applicable"),
+        "{report:#}"
+    );
+    let output = host(&["--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), failed.len());
+    assert!(results.iter().any(|r| r["ruleId"] == "HOST-DOCKER-TCP-TLS"));
+
+    // Accepting every failure with a reason makes the run pass, and the table says so.
+    let mut ignores = String::from("ignores:\n");
+    for code in &failed {
+        let _ = writeln!(
+            ignores,
+            "  - id: {code}\n    reason: the API is firewalled to the build network"
+        );
+    }
+    std::fs::write(work.path().join(".rempartignore.yaml"), ignores).unwrap();
+    let output = host(&[]);
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{table}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(table.contains("[ignored] HOST-DOCKER-TCP-TLS"), "{table}");
+
+    let output = rempart(cache.path(), &["rules", "HOST-DOCKER-TCP-TLS"]);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("CIS Docker Benchmark v1.6.0, 2.8"));
+    let output = rempart(
+        cache.path(),
+        &["rules", "--scanners", "host", "--format", "json"],
+    );
+    let listed = json(&output);
+    assert_eq!(listed.as_array().unwrap().len(), 15, "{listed:#}");
 }

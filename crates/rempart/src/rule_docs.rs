@@ -15,6 +15,8 @@ pub enum RuleFamily {
     Trust,
     /// The admission rules (`ADM-…`): `rempart admit` and the server's webhooks.
     Admission,
+    /// The host audit checks (`HOST-…`): `rempart host`.
+    Host,
 }
 
 impl RuleFamily {
@@ -25,6 +27,7 @@ impl RuleFamily {
             RuleFamily::Misconfig => "misconfig",
             RuleFamily::Trust => "trust",
             RuleFamily::Admission => "admission",
+            RuleFamily::Host => "host",
         }
     }
 
@@ -110,6 +113,17 @@ pub fn rule_docs() -> Vec<RuleDoc> {
                 severity: rule.severity,
                 title: rule.title.to_owned(),
                 doc: rule.doc.to_owned(),
+            }),
+    );
+    docs.extend(
+        rempart_host::host_checks()
+            .into_iter()
+            .map(|check| RuleDoc {
+                code: check.code.to_owned(),
+                scanner: RuleFamily::Host,
+                severity: check.severity,
+                title: check.title.to_owned(),
+                doc: format!("{}\n\nBenchmark: {}.", check.doc, check.benchmark),
             }),
     );
     docs.extend(

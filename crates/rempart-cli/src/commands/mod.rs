@@ -1,6 +1,7 @@
 pub(crate) mod admit;
 pub(crate) mod config;
 pub(crate) mod db;
+pub(crate) mod host;
 pub(crate) mod rules;
 pub(crate) mod sbom;
 pub(crate) mod scan;

@@ -12,12 +12,12 @@ use crate::context::{parse_scanners, write_stdout};
 pub(crate) fn run(args: &RulesArgs) -> Result<Outcome> {
     let mut rules = rule_docs();
     if !args.scanners.is_empty() {
-        // `admission` is a family of rules but not a scanner a scan can select.
-        let (admission, scanners): (Vec<String>, Vec<String>) = args
-            .scanners
-            .iter()
-            .cloned()
-            .partition(|name| name.trim().eq_ignore_ascii_case("admission"));
+        // `admission` and `host` are families of rules but not scanners a scan can select.
+        let (families, scanners): (Vec<String>, Vec<String>) =
+            args.scanners.iter().cloned().partition(|name| {
+                let name = name.trim();
+                name.eq_ignore_ascii_case("admission") || name.eq_ignore_ascii_case("host")
+            });
         let mut wanted: Vec<RuleFamily> = if scanners.is_empty() {
             Vec::new()
         } else {
@@ -26,8 +26,12 @@ pub(crate) fn run(args: &RulesArgs) -> Result<Outcome> {
                 .filter_map(RuleFamily::of_scanner)
                 .collect()
         };
-        if !admission.is_empty() {
-            wanted.push(RuleFamily::Admission);
+        for family in &families {
+            wanted.push(if family.trim().eq_ignore_ascii_case("host") {
+                RuleFamily::Host
+            } else {
+                RuleFamily::Admission
+            });
         }
         rules.retain(|rule| wanted.contains(&rule.scanner));
     }

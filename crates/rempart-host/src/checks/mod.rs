@@ -1,0 +1,144 @@
+//! The host checks, one file each, with the documentation `rempart rules` shows.
+
+mod docker_config_permissions;
+mod docker_daemon;
+mod docker_icc;
+mod docker_insecure_registries;
+mod docker_live_restore;
+mod docker_no_new_privileges;
+mod docker_socket_permissions;
+mod docker_tcp_tls;
+mod docker_userland_proxy;
+mod docker_userns;
+mod kernel_cgroup_v2;
+mod kernel_lockdown;
+mod kernel_lsm;
+mod kernel_sysctls;
+mod kernel_userns;
+mod listening_services;
+
+use rempart_core::Severity;
+use serde::Serialize;
+
+use crate::{AuditOptions, CheckResult, Host, Status};
+
+/// The documentation of one host check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HostCheckDoc {
+    /// Stable code, never reused (`HOST-DOCKER-ICC`).
+    pub code: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    /// The benchmark recommendation it follows (CIS section and title), or its source.
+    pub benchmark: &'static str,
+    /// What it checks, why, how to fix it, and an example.
+    pub doc: &'static str,
+}
+
+/// Declares a check's [`HostCheckDoc`] as the constant `CHECK`.
+macro_rules! host_check {
+    (
+        code: $code:literal,
+        title: $title:literal,
+        severity: $severity:ident,
+        benchmark: $benchmark:literal,
+        doc: $doc:literal $(,)?
+    ) => {
+        #[allow(clippy::doc_markdown)]
+        #[doc = $doc]
+        pub(crate) const CHECK: $crate::checks::HostCheckDoc = $crate::checks::HostCheckDoc {
+            code: $code,
+            title: $title,
+            severity: rempart_core::Severity::$severity,
+            benchmark: $benchmark,
+            doc: $doc,
+        };
+    };
+}
+pub(crate) use host_check;
+
+/// What a check found.
+pub(crate) struct Outcome {
+    pub(crate) status: Status,
+    pub(crate) detail: String,
+    pub(crate) path: Option<String>,
+}
+
+impl Outcome {
+    pub(crate) fn passed(detail: impl Into<String>, path: Option<&str>) -> Outcome {
+        Outcome {
+            status: Status::Passed,
+            detail: detail.into(),
+            path: path.map(str::to_owned),
+        }
+    }
+    pub(crate) fn failed(detail: impl Into<String>, path: Option<&str>) -> Outcome {
+        Outcome {
+            status: Status::Failed,
+            detail: detail.into(),
+            path: path.map(str::to_owned),
+        }
+    }
+    pub(crate) fn not_applicable(detail: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::NotApplicable,
+            detail: detail.into(),
+            path: None,
+        }
+    }
+}
+
+type Check = fn(&Host, &AuditOptions) -> Outcome;
+
+const CHECKS: &[(HostCheckDoc, Check)] = &[
+    (docker_icc::CHECK, docker_icc::run),
+    (docker_userns::CHECK, docker_userns::run),
+    (
+        docker_no_new_privileges::CHECK,
+        docker_no_new_privileges::run,
+    ),
+    (docker_live_restore::CHECK, docker_live_restore::run),
+    (docker_userland_proxy::CHECK, docker_userland_proxy::run),
+    (
+        docker_insecure_registries::CHECK,
+        docker_insecure_registries::run,
+    ),
+    (docker_tcp_tls::CHECK, docker_tcp_tls::run),
+    (
+        docker_socket_permissions::CHECK,
+        docker_socket_permissions::run,
+    ),
+    (
+        docker_config_permissions::CHECK,
+        docker_config_permissions::run,
+    ),
+    (kernel_lsm::CHECK, kernel_lsm::run),
+    (kernel_cgroup_v2::CHECK, kernel_cgroup_v2::run),
+    (kernel_userns::CHECK, kernel_userns::run),
+    (kernel_sysctls::CHECK, kernel_sysctls::run),
+    (kernel_lockdown::CHECK, kernel_lockdown::run),
+    (listening_services::CHECK, listening_services::run),
+];
+
+/// Every host check, in the order an audit runs them.
+pub fn host_checks() -> Vec<HostCheckDoc> {
+    CHECKS.iter().map(|(doc, _)| *doc).collect()
+}
+
+pub(crate) fn run_all(host: &Host, options: &AuditOptions) -> Vec<CheckResult> {
+    CHECKS
+        .iter()
+        .map(|(doc, check)| {
+            let outcome = check(host, options);
+            CheckResult {
+                code: doc.code,
+                title: doc.title,
+                benchmark: doc.benchmark,
+                status: outcome.status,
+                detail: outcome.detail,
+                path: outcome.path,
+                severity: doc.severity,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,319 @@
+//! Host checks against roots built for the tests (a check that passes, one that fails, one
+//! whose file is absent) and against this machine itself.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+
+use rempart_host::{AuditOptions, Host, HostReport, Status, audit, host_checks};
+
+fn write(root: &Path, path: &str, text: &str) {
+    let path = root.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn chmod(root: &Path, path: &str, mode: u32) {
+    std::fs::set_permissions(
+        root.join(path.trim_start_matches('/')),
+        std::fs::Permissions::from_mode(mode),
+    )
+    .unwrap();
+}
+
+fn run(root: &Path) -> HostReport {
+    audit(&Host::new(root), &AuditOptions::default())
+}
+
+/// `(status, detail)` of the check `code`.
+fn outcome(report: &HostReport, code: &str) -> (Status, String) {
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.code == code)
+        .unwrap_or_else(|| panic!("{code}: {report:#?}"));
+    (check.status, check.detail.clone())
+}
+
+fn status(report: &HostReport, code: &str) -> Status {
+    outcome(report, code).0
+}
+
+const DOCKER: [&str; 9] = [
+    "HOST-DOCKER-ICC",
+    "HOST-DOCKER-USERNS",
+    "HOST-DOCKER-NO-NEW-PRIVILEGES",
+    "HOST-DOCKER-LIVE-RESTORE",
+    "HOST-DOCKER-USERLAND-PROXY",
+    "HOST-DOCKER-INSECURE-REGISTRIES",
+    "HOST-DOCKER-TCP-TLS",
+    "HOST-DOCKER-SOCKET-PERMISSIONS",
+    "HOST-DOCKER-CONFIG-PERMISSIONS",
+];
+
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+}
+
+#[test]
+fn an_empty_root_is_not_applicable_never_passed() {
+    let root = tempfile::tempdir().unwrap();
+    let report = run(root.path());
+    assert_eq!(report.checks.len(), host_checks().len());
+    for check in &report.checks {
+        assert_eq!(check.status, Status::NotApplicable, "{check:?}");
+    }
+    assert!(report.findings().is_empty());
+}
+
+#[test]
+fn docker_engine_settings_hardened_defaulted_and_weakened() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    // Installed, no daemon.json: the engine's defaults apply, and they are the weak ones.
+    write(root, "/usr/bin/dockerd", "");
+    let defaults = run(root);
+    for code in [
+        "HOST-DOCKER-ICC",
+        "HOST-DOCKER-USERNS",
+        "HOST-DOCKER-NO-NEW-PRIVILEGES",
+        "HOST-DOCKER-LIVE-RESTORE",
+        "HOST-DOCKER-USERLAND-PROXY",
+    ] {
+        let (state, detail) = outcome(&defaults, code);
+        assert_eq!(state, Status::Failed, "{code}");
+        assert!(detail.contains("the engine's default"), "{code}: {detail}");
+    }
+    assert_eq!(
+        status(&defaults, "HOST-DOCKER-INSECURE-REGISTRIES"),
+        Status::Passed
+    );
+    assert_eq!(status(&defaults, "HOST-DOCKER-TCP-TLS"), Status::Passed);
+    assert_eq!(
+        status(&defaults, "HOST-DOCKER-CONFIG-PERMISSIONS"),
+        Status::NotApplicable
+    );
+    assert_eq!(
+        status(&defaults, "HOST-DOCKER-SOCKET-PERMISSIONS"),
+        Status::NotApplicable
+    );
+
+    write(
+        root,
+        "/etc/docker/daemon.json",
+        r#"{"icc": false, "userns-remap": "default", "no-new-privileges": true, "live-restore": true,
+            "userland-proxy": false, "insecure-registries": ["127.0.0.0/8"],
+            "hosts": ["unix:///run/docker.sock", "tcp://0.0.0.0:2376"], "tlsverify": true,
+            "tlscacert": "/etc/docker/ca.pem", "tlscert": "/etc/docker/cert.pem", "tlskey": "/etc/docker/key.pem"}"#,
+    );
+    chmod(root, "/etc/docker/daemon.json", 0o644);
+    let hardened = run(root);
+    for code in &DOCKER[..7] {
+        assert_eq!(
+            status(&hardened, code),
+            Status::Passed,
+            "{code}: {hardened:#?}"
+        );
+    }
+    assert_eq!(
+        status(&hardened, "HOST-DOCKER-CONFIG-PERMISSIONS"),
+        if running_as_root() {
+            Status::Passed
+        } else {
+            Status::Failed
+        }
+    );
+
+    write(
+        root,
+        "/etc/docker/daemon.json",
+        r#"{"icc": false, "insecure-registries": ["registry.internal:5000", "localhost:5000"], "hosts": ["tcp://0.0.0.0:2375"]}"#,
+    );
+    chmod(root, "/etc/docker/daemon.json", 0o666);
+    let weakened = run(root);
+    assert_eq!(status(&weakened, "HOST-DOCKER-ICC"), Status::Passed);
+    assert_eq!(
+        outcome(&weakened, "HOST-DOCKER-INSECURE-REGISTRIES"),
+        (
+            Status::Failed,
+            "insecure-registries lists registry.internal:5000".to_owned()
+        )
+    );
+    assert_eq!(status(&weakened, "HOST-DOCKER-TCP-TLS"), Status::Failed);
+    let (state, detail) = outcome(&weakened, "HOST-DOCKER-CONFIG-PERMISSIONS");
+    assert_eq!(state, Status::Failed);
+    assert!(detail.contains("mode 666 is wider than 644"), "{detail}");
+    // The finding points at the file and cites the benchmark.
+    let finding = weakened
+        .findings()
+        .into_iter()
+        .find(|f| f.id == "HOST-DOCKER-TCP-TLS")
+        .unwrap();
+    assert_eq!(finding.location.path, "/etc/docker/daemon.json");
+    assert_eq!(finding.severity, rempart_core::Severity::Critical);
+    assert!(format!("{:?}", finding.details).contains("CIS Docker Benchmark v1.6.0, 2.8"));
+
+    // A file that does not parse cannot pass anything.
+    write(root, "/etc/docker/daemon.json", "{\"icc\": false,");
+    let broken = run(root);
+    let (state, detail) = outcome(&broken, "HOST-DOCKER-ICC");
+    assert_eq!(state, Status::Failed);
+    assert!(detail.contains("does not parse"), "{detail}");
+}
+
+#[test]
+fn the_engine_socket_is_judged_by_owner_and_mode() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    std::fs::create_dir_all(root.join("run")).unwrap();
+    write(root, "/etc/group", "root:x:0:\ndocker:x:998:alice\n");
+    let socket = root.join("run/docker.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    chmod(root, "/run/docker.sock", 0o666);
+    let (state, detail) = outcome(&run(root), "HOST-DOCKER-SOCKET-PERMISSIONS");
+    assert_eq!(state, Status::Failed);
+    assert!(detail.contains("mode 666 is wider than 660"), "{detail}");
+    chmod(root, "/run/docker.sock", 0o660);
+    assert_eq!(
+        status(&run(root), "HOST-DOCKER-SOCKET-PERMISSIONS"),
+        if running_as_root() {
+            Status::Passed
+        } else {
+            Status::Failed
+        }
+    );
+}
+
+#[test]
+fn kernel_protections() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    write(root, "/sys/kernel/.keep", "");
+    write(root, "/sys/module/apparmor/parameters/enabled", "N\n");
+    write(
+        root,
+        "/sys/fs/cgroup/unified/cgroup.controllers",
+        "memory pids\n",
+    );
+    write(root, "/proc/sys/user/max_user_namespaces", "0\n");
+    for (setting, value) in [
+        ("kernel/kptr_restrict", "0"),
+        ("kernel/dmesg_restrict", "1"),
+        ("kernel/unprivileged_bpf_disabled", "2"),
+        ("fs/protected_symlinks", "1"),
+        ("fs/protected_hardlinks", "1"),
+        ("fs/suid_dumpable", "2"),
+    ] {
+        write(root, &format!("/proc/sys/{setting}"), &format!("{value}\n"));
+    }
+    write(
+        root,
+        "/sys/kernel/security/lockdown",
+        "[none] integrity confidentiality\n",
+    );
+    let weak = run(root);
+    assert_eq!(status(&weak, "HOST-KERNEL-LSM"), Status::Failed);
+    assert_eq!(
+        outcome(&weak, "HOST-KERNEL-CGROUP-V2").1,
+        "hybrid: v1 controllers, with v2 only at /sys/fs/cgroup/unified"
+    );
+    assert_eq!(status(&weak, "HOST-KERNEL-USERNS"), Status::Failed);
+    // Yama is not built into this kernel: not judged, the others are.
+    assert_eq!(
+        outcome(&weak, "HOST-KERNEL-SYSCTL"),
+        (
+            Status::Failed,
+            "kernel.kptr_restrict = 0 (want 1 or 2); fs.suid_dumpable = 2 (want 0)".to_owned()
+        )
+    );
+    assert_eq!(outcome(&weak, "HOST-KERNEL-LOCKDOWN").1, "lockdown is none");
+
+    write(root, "/sys/fs/selinux/enforce", "1\n");
+    write(root, "/sys/fs/cgroup/cgroup.controllers", "memory pids\n");
+    write(root, "/proc/sys/user/max_user_namespaces", "15000\n");
+    write(root, "/proc/sys/kernel/kptr_restrict", "1\n");
+    write(root, "/proc/sys/fs/suid_dumpable", "0\n");
+    write(
+        root,
+        "/sys/kernel/security/lockdown",
+        "none [integrity] confidentiality\n",
+    );
+    let hardened = run(root);
+    for code in [
+        "HOST-KERNEL-LSM",
+        "HOST-KERNEL-CGROUP-V2",
+        "HOST-KERNEL-USERNS",
+        "HOST-KERNEL-SYSCTL",
+        "HOST-KERNEL-LOCKDOWN",
+    ] {
+        assert_eq!(
+            status(&hardened, code),
+            Status::Passed,
+            "{code}: {hardened:#?}"
+        );
+    }
+}
+
+#[test]
+fn listening_services_beyond_the_allowed_ports() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    // Real /proc/net/tcp lines: sshd on 0.0.0.0:22, a local-only 127.0.0.1:5432, an engine
+    // API on 0.0.0.0:2375, and an established connection (state 01, not listening).
+    write(
+        root,
+        "/proc/net/tcp",
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 19334 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000   108        0 21765 1 0000000000000000 100 0 0 10 0\n   2: 00000000:0947 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 31337 1 0000000000000000 100 0 0 10 0\n   3: 0A00020F:0016 0A000202:D1A4 01 00000000:00000000 02:00096DEB 00000000     0        0 41203 4 0000000000000000 20 4 29 10 -1\n",
+    );
+    write(
+        root,
+        "/proc/net/udp6",
+        "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n  10: 00000000000000000000000000000000:14E9 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000   104        0 18520 2 0000000000000000 0\n",
+    );
+    let report = run(root);
+    assert_eq!(
+        outcome(&report, "HOST-LISTENING-SERVICES"),
+        (
+            Status::Failed,
+            "not on the allowed list: tcp 0.0.0.0:2375, udp [::]:5353".to_owned()
+        )
+    );
+    let allowed = audit(
+        &Host::new(root),
+        &AuditOptions {
+            allowed_ports: vec![22, 2375, 5353],
+        },
+    );
+    assert_eq!(status(&allowed, "HOST-LISTENING-SERVICES"), Status::Passed);
+}
+
+#[test]
+fn this_machine_is_audited_with_the_checks_that_apply_here() {
+    let report = run(Path::new("/"));
+    assert_eq!(report.root, "/");
+    let codes: Vec<&str> = report.checks.iter().map(|c| c.code).collect();
+    let documented: Vec<&str> = host_checks().iter().map(|c| c.code).collect();
+    assert_eq!(codes, documented);
+    // A Linux machine always has these files: the checks must judge them, not skip them.
+    for code in [
+        "HOST-KERNEL-LSM",
+        "HOST-KERNEL-CGROUP-V2",
+        "HOST-KERNEL-USERNS",
+        "HOST-KERNEL-SYSCTL",
+        "HOST-LISTENING-SERVICES",
+    ] {
+        assert_ne!(
+            status(&report, code),
+            Status::NotApplicable,
+            "{code}: {report:#?}"
+        );
+    }
+    for check in &report.checks {
+        assert!(!check.detail.is_empty(), "{check:?}");
+        assert!(!check.benchmark.is_empty(), "{check:?}");
+    }
+    assert_eq!(
+        report.findings().len(),
+        report.count(Status::Failed),
+        "one finding per failed check"
+    );
+}
