@@ -109,6 +109,16 @@ pub(crate) struct HostArgs {
     /// directory, when present).
     #[arg(long, value_name = "FILE")]
     pub(crate) ignorefile: Option<PathBuf>,
+    /// Only report findings of these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,
+    /// UNKNOWN).
+    #[arg(short, long, value_delimiter = ',')]
+    pub(crate) severity: Vec<String>,
+    /// Do not match the host's own OS packages (dpkg, apk, rpm) against the vulnerability
+    /// database.
+    #[arg(long)]
+    pub(crate) skip_packages: bool,
+    #[command(flatten)]
+    pub(crate) db: DbLocation,
 }
 
 #[derive(Args, Debug)]

@@ -1002,3 +1002,90 @@ fn host_audit_of_a_root_in_every_format_with_ignores() {
     let listed = json(&output);
     assert_eq!(listed.as_array().unwrap().len(), 15, "{listed:#}");
 }
+
+#[test]
+fn host_patch_level_matches_the_hosts_own_packages() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root");
+    // The host: Debian 12 with an openssl older than a security fix, and a package with no
+    // known advisory.
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+    std::fs::write(
+        root.join("etc/os-release"),
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("var/lib/dpkg/status"),
+        "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u2\n\nPackage: tzdata\nStatus: install ok installed\nArchitecture: all\nVersion: 2024a-0+deb12u1\n\n",
+    )
+    .unwrap();
+    // A database with the Debian record of that fix.
+    let records = work.path().join("records");
+    std::fs::create_dir(&records).unwrap();
+    std::fs::write(
+        records.join("DSA-test-0001.json"),
+        r#"{"id": "DSA-test-0001", "modified": "2024-05-03T00:00:00Z", "aliases": ["CVE-2024-0727"],
+            "summary": "openssl: denial of service on malformed PKCS12 files",
+            "database_specific": {"severity": "HIGH"},
+            "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-1~deb12u1"}]}]}]}"#,
+    )
+    .unwrap();
+    let database = work.path().join("vuln.sqlite");
+    let import = rempart(
+        cache.path(),
+        &[
+            "db",
+            "import",
+            "--db",
+            database.to_str().unwrap(),
+            records.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let host = |args: &[&str]| {
+        let mut all = vec![
+            "host",
+            "--root",
+            root.to_str().unwrap(),
+            "--db",
+            database.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        rempart_in(work.path(), cache.path(), &all)
+    };
+    let output = host(&["--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    let packages = &report["packages"];
+    assert_eq!(packages["os"]["id"], "debian");
+    let findings = packages["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{packages:#}");
+    assert_eq!(findings[0]["details"]["package"], "openssl");
+    assert_eq!(
+        findings[0]["details"]["installed_version"],
+        "3.0.11-1~deb12u2"
+    );
+    assert_eq!(
+        findings[0]["details"]["fix"]["versions"][0],
+        "3.0.13-1~deb12u1"
+    );
+    assert_eq!(findings[0]["location"]["path"], "/var/lib/dpkg/status");
+    let table = String::from_utf8_lossy(&host(&[]).stdout).into_owned();
+    assert!(
+        table.contains(
+            "Patch level (debian 12): 2 packages, 1 vulnerabilities, 1 with a fixed version"
+        ),
+        "{table}"
+    );
+    // Skipped on demand: only the checks remain.
+    let output = host(&["--skip-packages", "--format", "json"]);
+    assert!(json(&output).get("packages").is_none());
+}
