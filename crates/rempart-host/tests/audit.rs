@@ -317,3 +317,73 @@ fn this_machine_is_audited_with_the_checks_that_apply_here() {
         "one finding per failed check"
     );
 }
+
+const KUBELET: [&str; 5] = [
+    "HOST-KUBELET-ANONYMOUS",
+    "HOST-KUBELET-AUTHORIZATION",
+    "HOST-KUBELET-READ-ONLY-PORT",
+    "HOST-KUBELET-ROTATE-CERTIFICATES",
+    "HOST-KUBELET-PROTECT-KERNEL-DEFAULTS",
+];
+
+#[test]
+fn kubelet_configuration_hardened_defaulted_weakened_and_broken() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    for code in KUBELET {
+        assert_eq!(status(&run(root), code), Status::NotApplicable, "{code}");
+    }
+    // kubeadm's file, hardened.
+    write(
+        root,
+        "/var/lib/kubelet/config.yaml",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous:\n    enabled: false\n  webhook:\n    enabled: true\nauthorization:\n  mode: Webhook\nreadOnlyPort: 0\nrotateCertificates: true\nprotectKernelDefaults: true\n",
+    );
+    for code in KUBELET {
+        assert_eq!(status(&run(root), code), Status::Passed, "{code}");
+    }
+    // The file format's defaults: secure authentication, no rotation, no protection.
+    write(
+        root,
+        "/var/lib/kubelet/config.yaml",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n",
+    );
+    let defaults = run(root);
+    assert_eq!(status(&defaults, "HOST-KUBELET-ANONYMOUS"), Status::Passed);
+    assert_eq!(
+        status(&defaults, "HOST-KUBELET-AUTHORIZATION"),
+        Status::Passed
+    );
+    assert_eq!(
+        status(&defaults, "HOST-KUBELET-READ-ONLY-PORT"),
+        Status::Passed
+    );
+    let (state, detail) = outcome(&defaults, "HOST-KUBELET-ROTATE-CERTIFICATES");
+    assert_eq!(state, Status::Failed);
+    assert!(detail.contains("the file format's default"), "{detail}");
+    // Weakened, as JSON in another distribution's place.
+    std::fs::remove_file(root.join("var/lib/kubelet/config.yaml")).unwrap();
+    write(
+        root,
+        "/etc/kubernetes/kubelet/kubelet-config.json",
+        r#"{"kind": "KubeletConfiguration", "authentication": {"anonymous": {"enabled": true}}, "authorization": {"mode": "AlwaysAllow"}, "readOnlyPort": 10255}"#,
+    );
+    let weak = run(root);
+    for code in &KUBELET[..3] {
+        let (state, detail) = outcome(&weak, code);
+        assert_eq!(state, Status::Failed, "{code}");
+        assert!(
+            detail.contains("/etc/kubernetes/kubelet/kubelet-config.json"),
+            "{detail}"
+        );
+    }
+    // A file that does not parse passes nothing.
+    write(
+        root,
+        "/etc/kubernetes/kubelet/kubelet-config.json",
+        "{\"authorization\": [",
+    );
+    let (state, detail) = outcome(&run(root), "HOST-KUBELET-AUTHORIZATION");
+    assert_eq!(state, Status::Failed);
+    assert!(detail.contains("does not parse"), "{detail}");
+}

@@ -15,6 +15,12 @@ mod kernel_lockdown;
 mod kernel_lsm;
 mod kernel_sysctls;
 mod kernel_userns;
+mod kubelet_anonymous;
+mod kubelet_authorization;
+mod kubelet_config;
+mod kubelet_protect_kernel_defaults;
+mod kubelet_read_only_port;
+mod kubelet_rotate_certificates;
 mod listening_services;
 
 use rempart_core::Severity;
@@ -111,6 +117,17 @@ const CHECKS: &[(HostCheckDoc, Check)] = &[
     (
         docker_config_permissions::CHECK,
         docker_config_permissions::run,
+    ),
+    (kubelet_anonymous::CHECK, kubelet_anonymous::run),
+    (kubelet_authorization::CHECK, kubelet_authorization::run),
+    (kubelet_read_only_port::CHECK, kubelet_read_only_port::run),
+    (
+        kubelet_rotate_certificates::CHECK,
+        kubelet_rotate_certificates::run,
+    ),
+    (
+        kubelet_protect_kernel_defaults::CHECK,
+        kubelet_protect_kernel_defaults::run,
     ),
     (kernel_lsm::CHECK, kernel_lsm::run),
     (kernel_cgroup_v2::CHECK, kernel_cgroup_v2::run),
