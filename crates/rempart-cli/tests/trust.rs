@@ -776,10 +776,13 @@ fn keyless_signatures_made_by_sigstore_js_verify_offline_and_tampering_is_caught
     no_log["verificationMaterial"]["tlogEntries"] = json!([]);
     let layout = fixture.work.join("keyless/good").join("clean");
     for (name, bundle, expected) in [
-        ("expired", expired, "expired"),
-        ("swapped", swapped, "signature"),
-        ("bad-proof", bad_proof, "inclusion"),
-        ("no-log", no_log, "no log proof"),
+        ("expired", expired, &["expired"][..]),
+        // Another certificate for another key: its signature does not verify, or, when it was
+        // issued after this signature's log entry (the signings a second apart), it was not
+        // yet valid then; either way it is refused for what it is.
+        ("swapped", swapped, &["signature", "certnotvalidyet"][..]),
+        ("bad-proof", bad_proof, &["inclusion"][..]),
+        ("no-log", no_log, &["no log proof"][..]),
     ] {
         let repository_name = format!("keyless/{name}");
         let (tampered_reference, tampered_digest) = push_layout(fixture, &layout, &repository_name);
@@ -798,8 +801,10 @@ fn keyless_signatures_made_by_sigstore_js_verify_offline_and_tampering_is_caught
         assert_eq!(code, 1, "{name}: {report:#}");
         let reason = reasons(&report).join("; ");
         assert!(
-            reason.to_lowercase().contains(expected),
-            "{name}: expected `{expected}` in `{reason}`"
+            expected
+                .iter()
+                .any(|wanted| reason.to_lowercase().contains(wanted)),
+            "{name}: expected one of {expected:?} in `{reason}`"
         );
     }
 }
