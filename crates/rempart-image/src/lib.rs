@@ -16,6 +16,7 @@ mod limits;
 mod links;
 mod merge;
 mod pipeline;
+mod reference;
 mod source;
 mod walk;
 
@@ -25,6 +26,7 @@ pub use error::{ImageError, WalkError};
 pub use limits::Limits;
 pub use links::unread_through_directory_links;
 pub use merge::MergedFs;
+pub use reference::parse_reference;
 pub use source::docker_archive::DockerArchive;
 pub use source::oci_layout::OciLayout;
 pub use source::registry::{

@@ -1,6 +1,5 @@
 //! Submitting scans (a registry reference, or an uploaded archive) and following them.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -46,7 +45,7 @@ pub(crate) fn parse_reference(text: &str) -> Result<(Reference, String), ApiErro
             "`reference` must be an image reference such as registry.example/team/app:1.0",
         ));
     }
-    let reference = Reference::from_str(text).map_err(|e| {
+    let reference: Reference = rempart_image::parse_reference(text).map_err(|e| {
         ApiError::bad_request(format!(
             "`{}` is not an image reference: {e}",
             text.escape_default()

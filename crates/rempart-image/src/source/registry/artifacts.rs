@@ -103,8 +103,7 @@ impl RegistryRepository {
         options: &RegistryOptions,
         push: bool,
     ) -> Result<(RegistryRepository, String), ImageError> {
-        let parsed: Reference = reference
-            .parse()
+        let parsed: Reference = crate::parse_reference(reference)
             .map_err(|e| ImageError::invalid(reference, format!("not an image reference: {e}")))?;
         let target = parsed
             .digest()

@@ -130,8 +130,7 @@ pub fn copy_image(
 /// registry.
 pub fn resolve_digest(reference: &str, options: &RegistryOptions) -> Result<String, ImageError> {
     install_crypto_provider();
-    let parsed: Reference = reference
-        .parse()
+    let parsed: Reference = crate::parse_reference(reference)
         .map_err(|e| ImageError::invalid(reference, format!("not an image reference: {e}")))?;
     if let Some(digest) = parsed.digest() {
         validate_digest(digest).map_err(|m| ImageError::invalid(reference, m))?;

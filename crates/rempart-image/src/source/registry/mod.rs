@@ -220,8 +220,7 @@ impl RegistryImage {
         options: &RegistryOptions,
     ) -> Result<RegistryImage, ImageError> {
         install_crypto_provider();
-        let parsed: Reference = reference
-            .parse()
+        let parsed: Reference = crate::parse_reference(reference)
             .map_err(|e| ImageError::invalid(reference, format!("not an image reference: {e}")))?;
         let registry = parsed.resolve_registry().to_owned();
         let registry_error = |message: String| ImageError::Registry {
