@@ -123,6 +123,26 @@ impl Output {
 
 /// Writes to standard output. A reader that went away (`rempart … | head`) is not an error, and
 /// does not change the outcome: the exit status still says whether there were findings.
+/// A report of `result` in `format`, laid out for where it goes (colour and width for a
+/// terminal); `timestamp` fixes the report's time for reproducible output.
+pub(crate) fn render_report(
+    result: &rempart_core::ScanResult,
+    format: rempart_report::Format,
+    output: &Output,
+    timestamp: Option<String>,
+) -> Result<Vec<u8>> {
+    let options = rempart_report::ReportOptions {
+        timestamp,
+        serial: None,
+        color: output.wants_color(),
+        width: output.table_width(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let mut bytes = Vec::new();
+    rempart_report::write_report(result, format, &options, &mut bytes)?;
+    Ok(bytes)
+}
+
 pub(crate) fn write_stdout(bytes: &[u8]) -> Result<()> {
     let mut stdout = io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {

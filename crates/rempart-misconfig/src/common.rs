@@ -183,6 +183,19 @@ impl ImageRef {
     }
 }
 
+/// The 1-based number of the first line at or after index `start` that holds `needle`, or of
+/// line `start` itself when none does: where a finding in a YAML file points, once its anchor
+/// (a job's key) is found.
+pub(crate) fn line_holding<S: AsRef<str>>(lines: &[S], start: usize, needle: &str) -> u32 {
+    let found = lines
+        .iter()
+        .enumerate()
+        .skip(start)
+        .find(|(_, line)| line.as_ref().contains(needle))
+        .map_or(start, |(index, _)| index);
+    u32::try_from(found + 1).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@ use anyhow::Result;
 use rempart::{AnalyzerConfig, Policy, Scanner, build_analyzers};
 use rempart_core::{REPORT_SCHEMA_VERSION, ScanResult, ScannerKind};
 use rempart_image::DirOptions;
-use rempart_report::{Format, ReportOptions, write_report};
+use rempart_report::Format;
 
 use crate::Outcome;
 use crate::cli::ConfigArgs;
@@ -111,16 +111,9 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
     .apply(&mut result);
     crate::commands::scan::report_policy(&applied);
     let output = Output::new(args.output.as_deref());
-    let options = ReportOptions {
-        timestamp: None,
-        serial: None,
-        color: output.wants_color(),
-        width: output.table_width(),
-        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-    };
-    let mut bytes = Vec::new();
-    write_report(&result, format, &options, &mut bytes)?;
-    output.write(&bytes)?;
+    output.write(&crate::context::render_report(
+        &result, format, &output, None,
+    )?)?;
     Ok(if result.findings.is_empty() || args.exit_code == 0 {
         Outcome::Clean
     } else {

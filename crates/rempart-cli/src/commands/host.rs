@@ -99,16 +99,7 @@ pub(crate) fn run(args: &HostArgs) -> Result<Outcome> {
         }
         "sarif" | "junit" | "html" => {
             let format: rempart_report::Format = args.format.parse().map_err(anyhow::Error::msg)?;
-            let options = rempart_report::ReportOptions {
-                timestamp: None,
-                serial: None,
-                color: output.wants_color(),
-                width: output.table_width(),
-                tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            };
-            let mut bytes = Vec::new();
-            rempart_report::write_report(&result, format, &options, &mut bytes)?;
-            bytes
+            crate::context::render_report(&result, format, &output, None)?
         }
         other => bail!("--format: `{other}` is not one of table, json, sarif, junit, html"),
     };

@@ -9,7 +9,7 @@ use rempart::{
 };
 use rempart_core::ScannerKind;
 use rempart_image::DirOptions;
-use rempart_report::{Format, ReportOptions, write_report};
+use rempart_report::Format;
 
 use crate::Outcome;
 use crate::cli::{DirArgs, ImageArgs, ScanArgs};
@@ -151,16 +151,12 @@ pub(crate) fn run_then(
     }
 
     let output = Output::new(args.output.as_deref());
-    let options = ReportOptions {
-        timestamp: args.common.timestamp.clone(),
-        serial: None,
-        color: output.wants_color(),
-        width: output.table_width(),
-        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-    };
-    let mut bytes = Vec::new();
-    write_report(&outcome.result, format, &options, &mut bytes)?;
-    output.write(&bytes)?;
+    output.write(&crate::context::render_report(
+        &outcome.result,
+        format,
+        &output,
+        args.common.timestamp.clone(),
+    )?)?;
     let exit_code = args.exit_code.unwrap_or(1);
     let verdict = policy.verdict(&outcome.result);
     after(&outcome.result, &verdict)?;

@@ -37,16 +37,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<Outcome> {
             // The formats code-scanning and CI tools read carry the unmet requirements as the
             // findings a scan with `--verify` reports: the same codes, reasons and docs.
             let format: rempart_report::Format = args.format.parse().map_err(anyhow::Error::msg)?;
-            let options = rempart_report::ReportOptions {
-                timestamp: None,
-                serial: None,
-                color: output.wants_color(),
-                width: output.table_width(),
-                tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            };
-            let mut bytes = Vec::new();
-            rempart_report::write_report(&as_scan_result(&report), format, &options, &mut bytes)?;
-            bytes
+            crate::context::render_report(&as_scan_result(&report), format, &output, None)?
         }
         "cyclonedx" | "spdx" => anyhow::bail!(
             "--format: `{}` is an SBOM format; a verification has no packages (use table, json, sarif, junit or html)",

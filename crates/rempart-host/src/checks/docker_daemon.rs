@@ -78,3 +78,15 @@ pub(crate) fn shown(settings: &serde_json::Map<String, Value>, key: &str) -> Str
         None => format!("`{key}` unset in {DAEMON_JSON} (the engine's default)"),
     }
 }
+
+/// One boolean setting's check: passed when it is `wanted` (unset, the engine's `default`).
+pub(crate) fn expect_flag(host: &Host, key: &str, default: bool, wanted: bool) -> Outcome {
+    with_daemon(host, |settings| {
+        let detail = shown(settings, key);
+        if flag(settings, key, default) == wanted {
+            Outcome::passed(detail, Some(DAEMON_JSON))
+        } else {
+            Outcome::failed(detail, Some(DAEMON_JSON))
+        }
+    })
+}

@@ -1,4 +1,4 @@
-use super::docker_daemon::{DAEMON_JSON, flag, shown, with_daemon};
+use super::docker_daemon::expect_flag;
 use super::{Outcome, host_check};
 use crate::{AuditOptions, Host};
 
@@ -16,11 +16,5 @@ Example: a `daemon.json` without `icc`.",
 }
 
 pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
-    with_daemon(host, |settings| {
-        if flag(settings, "icc", true) {
-            Outcome::failed(shown(settings, "icc"), Some(DAEMON_JSON))
-        } else {
-            Outcome::passed(shown(settings, "icc"), Some(DAEMON_JSON))
-        }
-    })
+    expect_flag(host, "icc", true, false)
 }

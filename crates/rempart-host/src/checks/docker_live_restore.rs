@@ -1,4 +1,4 @@
-use super::docker_daemon::{DAEMON_JSON, flag, shown, with_daemon};
+use super::docker_daemon::expect_flag;
 use super::{Outcome, host_check};
 use crate::{AuditOptions, Host};
 
@@ -15,11 +15,5 @@ Example: a `daemon.json` without `live-restore`.",
 }
 
 pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
-    with_daemon(host, |settings| {
-        if flag(settings, "live-restore", false) {
-            Outcome::passed(shown(settings, "live-restore"), Some(DAEMON_JSON))
-        } else {
-            Outcome::failed(shown(settings, "live-restore"), Some(DAEMON_JSON))
-        }
-    })
+    expect_flag(host, "live-restore", false, true)
 }

@@ -1,4 +1,4 @@
-use super::docker_daemon::{DAEMON_JSON, flag, shown, with_daemon};
+use super::docker_daemon::expect_flag;
 use super::{Outcome, host_check};
 use crate::{AuditOptions, Host};
 
@@ -17,11 +17,5 @@ Example: a `daemon.json` without `userland-proxy`.",
 }
 
 pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
-    with_daemon(host, |settings| {
-        if flag(settings, "userland-proxy", true) {
-            Outcome::failed(shown(settings, "userland-proxy"), Some(DAEMON_JSON))
-        } else {
-            Outcome::passed(shown(settings, "userland-proxy"), Some(DAEMON_JSON))
-        }
-    })
+    expect_flag(host, "userland-proxy", true, false)
 }

@@ -1,6 +1,4 @@
-use serde_json::Value;
-
-use super::kubelet_config::{at, shown, with_kubelet};
+use super::kubelet_config::expect_bool;
 use super::{Outcome, host_check};
 use crate::{AuditOptions, Host};
 
@@ -20,13 +18,6 @@ Example: `authentication.anonymous.enabled: true` in `/var/lib/kubelet/config.ya
 }
 
 pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
-    with_kubelet(host, |config, path| {
-        let key = "authentication.anonymous.enabled";
-        // The configuration file's default is false.
-        if at(config, key).and_then(Value::as_bool).unwrap_or(false) {
-            Outcome::failed(shown(config, key, path), Some(path))
-        } else {
-            Outcome::passed(shown(config, key, path), Some(path))
-        }
-    })
+    // The configuration file's default is false.
+    expect_bool(host, "authentication.anonymous.enabled", false, false)
 }

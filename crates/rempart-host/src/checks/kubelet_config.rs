@@ -55,3 +55,17 @@ pub(crate) fn shown(config: &Value, dotted: &str, path: &str) -> String {
         None => format!("`{dotted}` unset in {path} (the file format's default)"),
     }
 }
+
+/// One boolean setting's check: passed when it is `wanted` (unset, the file format's
+/// `default`).
+pub(crate) fn expect_bool(host: &Host, key: &str, default: bool, wanted: bool) -> Outcome {
+    with_kubelet(host, |config, path| {
+        let value = at(config, key).and_then(Value::as_bool).unwrap_or(default);
+        let detail = shown(config, key, path);
+        if value == wanted {
+            Outcome::passed(detail, Some(path))
+        } else {
+            Outcome::failed(detail, Some(path))
+        }
+    })
+}

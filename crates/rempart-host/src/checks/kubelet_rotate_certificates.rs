@@ -1,6 +1,4 @@
-use serde_json::Value;
-
-use super::kubelet_config::{at, shown, with_kubelet};
+use super::kubelet_config::expect_bool;
 use super::{Outcome, host_check};
 use crate::{AuditOptions, Host};
 
@@ -19,12 +17,5 @@ Example: a kubelet configuration without `rotateCertificates`.",
 }
 
 pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
-    with_kubelet(host, |config, path| {
-        let key = "rotateCertificates";
-        if at(config, key).and_then(Value::as_bool).unwrap_or(false) {
-            Outcome::passed(shown(config, key, path), Some(path))
-        } else {
-            Outcome::failed(shown(config, key, path), Some(path))
-        }
-    })
+    expect_bool(host, "rotateCertificates", false, true)
 }

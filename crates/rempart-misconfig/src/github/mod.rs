@@ -70,14 +70,7 @@ impl Context<'_> {
             .iter()
             .position(|line| line.contains(anchor))
             .unwrap_or(0);
-        let found = self
-            .lines
-            .iter()
-            .enumerate()
-            .skip(start)
-            .find(|(_, line)| line.contains(needle))
-            .map_or(start, |(index, _)| index);
-        u32::try_from(found + 1).unwrap_or(u32::MAX)
+        crate::common::line_holding(&self.lines, start, needle)
     }
 
     pub(crate) fn finding(

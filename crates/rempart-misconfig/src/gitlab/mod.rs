@@ -127,28 +127,19 @@ impl Pipeline {
             .iter()
             .position(|line| line.starts_with(anchor) || line.trim_start().starts_with(anchor))
             .unwrap_or(0);
-        let found = lines
-            .iter()
-            .enumerate()
-            .skip(start)
-            .find(|(_, line)| line.contains(needle))
-            .map_or(start, |(index, _)| index);
-        u32::try_from(found + 1).unwrap_or(u32::MAX)
+        crate::common::line_holding(lines, start, needle)
     }
 
     /// The first line of `source` after line `after` (1-based; 0: from the start) holding
     /// `needle`, or `after` itself when none does.
     pub(crate) fn line_after(&self, source: usize, after: u32, needle: &str) -> u32 {
+        let lines = &self.sources[source].lines;
         let start = usize::try_from(after).unwrap_or(usize::MAX);
-        self.sources[source]
-            .lines
-            .iter()
-            .enumerate()
-            .skip(start)
-            .find(|(_, line)| line.contains(needle))
-            .map_or(after, |(index, _)| {
-                u32::try_from(index + 1).unwrap_or(u32::MAX)
-            })
+        if lines.iter().skip(start).any(|line| line.contains(needle)) {
+            crate::common::line_holding(lines, start, needle)
+        } else {
+            after
+        }
     }
 
     pub(crate) fn finding(
