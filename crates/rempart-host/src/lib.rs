@@ -8,9 +8,11 @@
 //! checks become findings, under the same reports, ignores and gates as any other.
 
 mod checks;
+mod containers;
 mod host;
 
 pub use checks::{HostCheckDoc, host_checks};
+pub use containers::{Container, running_containers};
 pub use host::Host;
 
 use rempart_core::{Finding, FindingDetails, Location, ScannerKind};
@@ -39,8 +41,24 @@ pub struct CheckResult {
     /// The file the check read, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// What failed the check one by one (each running container and its image), when it
+    /// judges several things: one finding each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub offenders: Vec<Offender>,
     #[serde(skip)]
     severity: rempart_core::Severity,
+}
+
+/// One thing a check failed on: a container, with its image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Offender {
+    /// The container's name (or id).
+    pub name: String,
+    /// The image it runs, when the engine's state says.
+    pub image: Option<String>,
+    /// Its runtime configuration file.
+    pub path: String,
+    pub detail: String,
 }
 
 /// Every check's result.
@@ -54,22 +72,37 @@ pub struct HostReport {
 impl HostReport {
     /// The failed checks as findings (misconfigurations of the host), at the file each read.
     pub fn findings(&self) -> Vec<Finding> {
-        self.checks
-            .iter()
-            .filter(|check| check.status == Status::Failed)
-            .map(|check| Finding {
-                scanner: ScannerKind::Misconfig,
-                id: check.code.to_owned(),
-                title: check.title.to_owned(),
-                severity: check.severity,
-                location: Location::file(check.path.as_deref().unwrap_or("host")),
-                details: FindingDetails::Misconfig {
-                    resource: "host".to_owned(),
-                    resolution: Some(format!("{} ({})", check.detail, check.benchmark)),
-                },
-                primary_url: None,
-            })
-            .collect()
+        let finding = |check: &CheckResult, path: &str, resource: String, detail: &str| Finding {
+            scanner: ScannerKind::Misconfig,
+            id: check.code.to_owned(),
+            title: check.title.to_owned(),
+            severity: check.severity,
+            location: Location::file(path),
+            details: FindingDetails::Misconfig {
+                resource,
+                resolution: Some(format!("{detail} ({})", check.benchmark)),
+            },
+            primary_url: None,
+        };
+        let mut findings = Vec::new();
+        for check in self.checks.iter().filter(|c| c.status == Status::Failed) {
+            if check.offenders.is_empty() {
+                findings.push(finding(
+                    check,
+                    check.path.as_deref().unwrap_or("host"),
+                    "host".to_owned(),
+                    &check.detail,
+                ));
+            }
+            for offender in &check.offenders {
+                let resource = match &offender.image {
+                    Some(image) => format!("container {} (image {image})", offender.name),
+                    None => format!("container {}", offender.name),
+                };
+                findings.push(finding(check, &offender.path, resource, &offender.detail));
+            }
+        }
+        findings
     }
 
     pub fn count(&self, status: Status) -> usize {

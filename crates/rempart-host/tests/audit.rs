@@ -387,3 +387,162 @@ fn kubelet_configuration_hardened_defaulted_weakened_and_broken() {
     assert_eq!(state, Status::Failed);
     assert!(detail.contains("does not parse"), "{detail}");
 }
+
+/// An OCI runtime configuration as the engines write it (trimmed to what the checks read).
+fn spec(
+    uid: u32,
+    namespaces: &[&str],
+    capabilities: &[&str],
+    seccomp: bool,
+    mounts: &str,
+) -> String {
+    let namespaces: Vec<String> = namespaces
+        .iter()
+        .map(|kind| format!("{{\"type\": \"{kind}\"}}"))
+        .collect();
+    let capabilities: Vec<String> = capabilities.iter().map(|c| format!("\"{c}\"")).collect();
+    format!(
+        r#"{{"ociVersion": "1.0.2", "process": {{"user": {{"uid": {uid}, "gid": {uid}}}, "args": ["/bin/app"],
+            "capabilities": {{"bounding": [{caps}], "effective": [{caps}]}}}},
+            "mounts": [{{"destination": "/proc", "type": "proc", "source": "proc"}},
+                       {{"destination": "/etc/hosts", "type": "bind", "source": "/var/lib/containers/storage/overlay-containers/x/userdata/hosts", "options": ["bind", "rprivate"]}}{mounts}],
+            "linux": {{"namespaces": [{ns}], {seccomp} "maskedPaths": ["/proc/kcore", "/proc/keys"]}}}}"#,
+        caps = capabilities.join(", "),
+        ns = namespaces.join(", "),
+        seccomp = if seccomp {
+            r#""seccomp": {"defaultAction": "SCMP_ACT_ERRNO"},"#
+        } else {
+            ""
+        },
+    )
+}
+
+const ALL_NAMESPACES: [&str; 5] = ["pid", "network", "ipc", "uts", "mount"];
+const DEFAULT_CAPS: [&str; 3] = ["CAP_CHOWN", "CAP_NET_BIND_SERVICE", "CAP_SETUID"];
+
+#[test]
+fn running_containers_are_judged_from_their_runtime_configuration() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let podman = "/var/lib/containers/storage/overlay-containers";
+    let container =
+        |id: &str, text: &str| write(root, &format!("{podman}/{id}/userdata/config.json"), text);
+    container(
+        "aaa111",
+        &spec(1000, &ALL_NAMESPACES, &DEFAULT_CAPS, true, ""),
+    );
+    let every: Vec<String> = (0..41)
+        .map(|n| format!("CAP_{n}"))
+        .chain(["CAP_SYS_ADMIN".to_owned()])
+        .collect();
+    let every: Vec<&str> = every.iter().map(String::as_str).collect();
+    container(
+        "bbb222",
+        &spec(0, &ALL_NAMESPACES, &every, false, "").replace(
+            r#""maskedPaths": ["/proc/kcore", "/proc/keys"]"#,
+            r#""maskedPaths": []"#,
+        ),
+    );
+    container(
+        "ccc333",
+        &spec(
+            0,
+            &["pid", "ipc", "uts", "mount"],
+            &["CAP_CHOWN", "CAP_SYS_ADMIN"],
+            false,
+            r#", {"destination": "/host-etc", "type": "bind", "source": "/etc", "options": ["rbind", "rw"]},
+                {"destination": "/data", "type": "bind", "source": "/srv/data", "options": ["rbind", "ro"]},
+                {"destination": "/var/run/docker.sock", "type": "bind", "source": "/run/docker.sock", "options": ["bind"]}"#,
+        ),
+    );
+    // Names and images from Podman's own lists.
+    write(
+        root,
+        &format!("{podman}/containers.json"),
+        r#"[{"id": "aaa111", "names": ["web"], "image": "i1"}, {"id": "bbb222", "names": ["debug"], "image": "i2"}, {"id": "ccc333", "names": ["agent"], "image": "i3"}]"#,
+    );
+    write(
+        root,
+        "/var/lib/containers/storage/overlay-images/images.json",
+        r#"[{"id": "i1", "names": ["registry.example.com/shop/web:1.4"]}, {"id": "i2", "names": ["docker.io/library/alpine:3.20"]}]"#,
+    );
+    // A Kubernetes container through containerd, named by its annotations.
+    write(
+        root,
+        "/run/containerd/io.containerd.runtime.v2.task/k8s.io/ddd444/config.json",
+        &spec(0, &ALL_NAMESPACES, &DEFAULT_CAPS, true, "").replacen(
+            r#""ociVersion": "1.0.2","#,
+            r#""ociVersion": "1.0.2", "annotations": {"io.kubernetes.cri.container-name": "api", "io.kubernetes.cri.sandbox-name": "api-7f9c", "io.kubernetes.cri.image-name": "registry.example.com/shop/api:2.0"},"#,
+            1,
+        ),
+    );
+
+    let report = run(root);
+    let offenders = |code: &str| -> Vec<String> {
+        report
+            .checks
+            .iter()
+            .find(|c| c.code == code)
+            .unwrap()
+            .offenders
+            .iter()
+            .map(|o| o.name.clone())
+            .collect()
+    };
+    assert_eq!(offenders("HOST-CONTAINER-PRIVILEGED"), ["debug"]);
+    assert_eq!(
+        offenders("HOST-CONTAINER-ROOT"),
+        ["api-7f9c/api", "debug", "agent"]
+    );
+    assert_eq!(offenders("HOST-CONTAINER-HOST-NAMESPACES"), ["agent"]);
+    assert_eq!(offenders("HOST-CONTAINER-CAPABILITIES"), ["agent"]);
+    assert_eq!(offenders("HOST-CONTAINER-HOST-MOUNTS"), ["agent"]);
+    assert_eq!(offenders("HOST-CONTAINER-NO-SECCOMP"), ["agent"]);
+    let (_, detail) = outcome(&report, "HOST-CONTAINER-HOST-MOUNTS");
+    assert!(
+        detail.contains("/etc on /host-etc")
+            && detail.contains("/run/docker.sock on /var/run/docker.sock")
+            && !detail.contains("/srv/data"),
+        "{detail}"
+    );
+    // One finding per container, tied to its image.
+    let findings = report.findings();
+    let privileged = findings
+        .iter()
+        .find(|f| f.id == "HOST-CONTAINER-PRIVILEGED")
+        .unwrap();
+    assert_eq!(
+        privileged.location.path,
+        "/var/lib/containers/storage/overlay-containers/bbb222/userdata/config.json"
+    );
+    assert!(
+        format!("{:?}", privileged.details)
+            .contains("container debug (image docker.io/library/alpine:3.20)")
+    );
+    let root_findings: Vec<String> = findings
+        .iter()
+        .filter(|f| f.id == "HOST-CONTAINER-ROOT")
+        .map(|f| format!("{:?}", f.details))
+        .collect();
+    assert_eq!(root_findings.len(), 3);
+    assert!(
+        root_findings
+            .iter()
+            .any(|d| d.contains("image registry.example.com/shop/api:2.0"))
+    );
+
+    // The hardened one alone passes everything.
+    std::fs::remove_dir_all(root.join("run")).unwrap();
+    for id in ["bbb222", "ccc333"] {
+        std::fs::remove_dir_all(root.join(format!("{}/{id}", podman.trim_start_matches('/'))))
+            .unwrap();
+    }
+    let hardened = run(root);
+    for check in hardened
+        .checks
+        .iter()
+        .filter(|c| c.code.starts_with("HOST-CONTAINER-"))
+    {
+        assert_eq!(check.status, Status::Passed, "{check:?}");
+    }
+}

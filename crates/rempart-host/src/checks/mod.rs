@@ -1,5 +1,12 @@
 //! The host checks, one file each, with the documentation `rempart rules` shows.
 
+mod container_capabilities;
+mod container_check;
+mod container_host_mounts;
+mod container_host_namespaces;
+mod container_no_seccomp;
+mod container_privileged;
+mod container_root;
 mod docker_config_permissions;
 mod docker_daemon;
 mod docker_icc;
@@ -68,6 +75,7 @@ pub(crate) struct Outcome {
     pub(crate) status: Status,
     pub(crate) detail: String,
     pub(crate) path: Option<String>,
+    pub(crate) offenders: Vec<crate::Offender>,
 }
 
 impl Outcome {
@@ -76,6 +84,7 @@ impl Outcome {
             status: Status::Passed,
             detail: detail.into(),
             path: path.map(str::to_owned),
+            offenders: Vec::new(),
         }
     }
     pub(crate) fn failed(detail: impl Into<String>, path: Option<&str>) -> Outcome {
@@ -83,6 +92,7 @@ impl Outcome {
             status: Status::Failed,
             detail: detail.into(),
             path: path.map(str::to_owned),
+            offenders: Vec::new(),
         }
     }
     pub(crate) fn not_applicable(detail: impl Into<String>) -> Outcome {
@@ -90,6 +100,7 @@ impl Outcome {
             status: Status::NotApplicable,
             detail: detail.into(),
             path: None,
+            offenders: Vec::new(),
         }
     }
 }
@@ -135,6 +146,15 @@ const CHECKS: &[(HostCheckDoc, Check)] = &[
     (kernel_sysctls::CHECK, kernel_sysctls::run),
     (kernel_lockdown::CHECK, kernel_lockdown::run),
     (listening_services::CHECK, listening_services::run),
+    (container_privileged::CHECK, container_privileged::run),
+    (container_root::CHECK, container_root::run),
+    (
+        container_host_namespaces::CHECK,
+        container_host_namespaces::run,
+    ),
+    (container_capabilities::CHECK, container_capabilities::run),
+    (container_host_mounts::CHECK, container_host_mounts::run),
+    (container_no_seccomp::CHECK, container_no_seccomp::run),
 ];
 
 /// Every host check, in the order an audit runs them.
@@ -154,6 +174,7 @@ pub(crate) fn run_all(host: &Host, options: &AuditOptions) -> Vec<CheckResult> {
                 status: outcome.status,
                 detail: outcome.detail,
                 path: outcome.path,
+                offenders: outcome.offenders,
                 severity: doc.severity,
             }
         })
