@@ -1000,7 +1000,7 @@ fn host_audit_of_a_root_in_every_format_with_ignores() {
         &["rules", "--scanners", "host", "--format", "json"],
     );
     let listed = json(&output);
-    assert_eq!(listed.as_array().unwrap().len(), 26, "{listed:#}");
+    assert_eq!(listed.as_array().unwrap().len(), 27, "{listed:#}");
 }
 
 #[test]

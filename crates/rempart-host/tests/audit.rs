@@ -546,3 +546,37 @@ fn running_containers_are_judged_from_their_runtime_configuration() {
         assert_eq!(check.status, Status::Passed, "{check:?}");
     }
 }
+
+#[test]
+fn audit_rules_watch_the_engine_files() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    assert_eq!(
+        status(&run(root), "HOST-AUDIT-ENGINE-FILES"),
+        Status::NotApplicable
+    );
+    write(root, "/usr/bin/dockerd", "");
+    write(root, "/usr/bin/runc", "");
+    write(root, "/etc/docker/daemon.json", "{}");
+    let (state, detail) = outcome(&run(root), "HOST-AUDIT-ENGINE-FILES");
+    assert_eq!(state, Status::Failed);
+    assert!(detail.contains("not configured"), "{detail}");
+    write(
+        root,
+        "/etc/audit/rules.d/docker.rules",
+        "# engine\n-w /usr/bin/dockerd -k docker\n-a always,exit -F path=/usr/bin/runc -F perm=wa -k docker\n",
+    );
+    assert_eq!(
+        outcome(&run(root), "HOST-AUDIT-ENGINE-FILES"),
+        (Status::Failed, "not watched: /etc/docker".to_owned())
+    );
+    write(
+        root,
+        "/etc/audit/audit.rules",
+        "-w /etc/docker/ -k docker\n",
+    );
+    assert_eq!(
+        status(&run(root), "HOST-AUDIT-ENGINE-FILES"),
+        Status::Passed
+    );
+}

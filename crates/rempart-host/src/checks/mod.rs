@@ -1,5 +1,6 @@
 //! The host checks, one file each, with the documentation `rempart rules` shows.
 
+mod audit_engine_files;
 mod container_capabilities;
 mod container_check;
 mod container_host_mounts;
@@ -129,6 +130,7 @@ const CHECKS: &[(HostCheckDoc, Check)] = &[
         docker_config_permissions::CHECK,
         docker_config_permissions::run,
     ),
+    (audit_engine_files::CHECK, audit_engine_files::run),
     (kubelet_anonymous::CHECK, kubelet_anonymous::run),
     (kubelet_authorization::CHECK, kubelet_authorization::run),
     (kubelet_read_only_port::CHECK, kubelet_read_only_port::run),
