@@ -946,6 +946,18 @@ fn host_audit_of_a_root_in_every_format_with_ignores() {
         r#"{"icc": false, "userns-remap": "default", "no-new-privileges": true, "live-restore": true, "userland-proxy": false, "hosts": ["tcp://0.0.0.0:2375"]}"#,
     )
     .unwrap();
+    // A container started with the host's network, as Podman records it.
+    let bundle = root
+        .path()
+        .join("var/lib/containers/storage/overlay-containers/c0ffee/userdata");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(
+        bundle.join("config.json"),
+        r#"{"process": {"user": {"uid": 1000}, "capabilities": {"bounding": ["CAP_CHOWN"]}},
+            "linux": {"namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "mount"}],
+                      "seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}}, "mounts": []}"#,
+    )
+    .unwrap();
     let root_arg = root.path().to_str().unwrap();
     let host = |args: &[&str]| {
         let mut all = vec!["host", "--root", root_arg];
@@ -962,6 +974,11 @@ fn host_audit_of_a_root_in_every_format_with_ignores() {
         .map(|c| c["code"].as_str().unwrap())
         .collect();
     assert!(failed.contains(&"HOST-DOCKER-TCP-TLS"), "{report:#}");
+    assert!(
+        failed.contains(&"HOST-CONTAINER-HOST-NAMESPACES"),
+        "{report:#}"
+    );
+    assert_eq!(report["containers"][0]["isolation"], "shared_kernel");
     assert!(
         checks
             .iter()
@@ -992,6 +1009,10 @@ fn host_audit_of_a_root_in_every_format_with_ignores() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(table.contains("[ignored] HOST-DOCKER-TCP-TLS"), "{table}");
+    assert!(
+        table.contains("Containers: 1 (1 on the host's kernel, 0 in a virtual machine"),
+        "{table}"
+    );
 
     let output = rempart(cache.path(), &["rules", "HOST-DOCKER-TCP-TLS"]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("CIS Docker Benchmark v1.6.0, 2.8"));

@@ -43,6 +43,36 @@ pub struct Container {
     pub spec: Value,
 }
 
+/// How a container is isolated from the host's kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// Namespaces and cgroups on the host's kernel (runc, crun): a kernel flaw is a way out.
+    SharedKernel,
+    /// A virtual machine per pod or container (Kata Containers).
+    VirtualMachine,
+    /// A user-space kernel between the container and the host's (gVisor).
+    UserSpaceKernel,
+}
+
+impl Container {
+    /// The isolation the runtime gives the container, from the annotations the VM-isolated
+    /// runtimes' shims add to the configuration.
+    pub fn isolation(&self) -> Isolation {
+        let keys: Vec<&str> = self.spec["annotations"]
+            .as_object()
+            .map(|map| map.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        if keys.iter().any(|key| key.starts_with("io.katacontainers.")) {
+            Isolation::VirtualMachine
+        } else if keys.iter().any(|key| key.starts_with("dev.gvisor.")) {
+            Isolation::UserSpaceKernel
+        } else {
+            Isolation::SharedKernel
+        }
+    }
+}
+
 /// Every container whose runtime configuration is on the host.
 pub fn running_containers(host: &Host) -> Vec<Container> {
     let mut found = Vec::new();

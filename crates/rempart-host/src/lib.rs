@@ -12,7 +12,7 @@ mod containers;
 mod host;
 
 pub use checks::{HostCheckDoc, host_checks};
-pub use containers::{Container, running_containers};
+pub use containers::{Container, Isolation, running_containers};
 pub use host::Host;
 
 use rempart_core::{Finding, FindingDetails, Location, ScannerKind};
@@ -67,6 +67,19 @@ pub struct HostReport {
     /// The root the files were read under (`/` for the host itself).
     pub root: String,
     pub checks: Vec<CheckResult>,
+    /// The containers found on the host, each with its image and isolation: what the
+    /// container checks judged, so that each one's image report can be put beside it.
+    pub containers: Vec<ContainerSummary>,
+}
+
+/// A container on the host, as the report lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerSummary {
+    pub name: String,
+    pub image: Option<String>,
+    pub isolation: Isolation,
+    /// Its runtime configuration file.
+    pub path: String,
 }
 
 impl HostReport {
@@ -131,5 +144,14 @@ pub fn audit(host: &Host, options: &AuditOptions) -> HostReport {
     HostReport {
         root: host.root().display().to_string(),
         checks: checks::run_all(host, options),
+        containers: running_containers(host)
+            .into_iter()
+            .map(|container| ContainerSummary {
+                isolation: container.isolation(),
+                name: container.name,
+                image: container.image,
+                path: container.path,
+            })
+            .collect(),
     }
 }

@@ -477,7 +477,39 @@ fn running_containers_are_judged_from_their_runtime_configuration() {
         ),
     );
 
+    // A Kata pod: its shim's annotations say it runs in a virtual machine.
+    write(
+        root,
+        "/run/containerd/io.containerd.runtime.v2.task/k8s.io/eee555/config.json",
+        &spec(1000, &ALL_NAMESPACES, &DEFAULT_CAPS, true, "").replacen(
+            r#""ociVersion": "1.0.2","#,
+            r#""ociVersion": "1.0.2", "annotations": {"io.kubernetes.cri.container-name": "batch", "io.kubernetes.cri.sandbox-name": "batch-1", "io.katacontainers.pkg.oci.container_type": "pod_container"},"#,
+            1,
+        ),
+    );
+
     let report = run(root);
+    let isolation: Vec<(String, rempart_host::Isolation)> = report
+        .containers
+        .iter()
+        .map(|c| (c.name.clone(), c.isolation))
+        .collect();
+    assert_eq!(
+        isolation,
+        [
+            (
+                "api-7f9c/api".to_owned(),
+                rempart_host::Isolation::SharedKernel
+            ),
+            (
+                "batch-1/batch".to_owned(),
+                rempart_host::Isolation::VirtualMachine
+            ),
+            ("web".to_owned(), rempart_host::Isolation::SharedKernel),
+            ("debug".to_owned(), rempart_host::Isolation::SharedKernel),
+            ("agent".to_owned(), rempart_host::Isolation::SharedKernel),
+        ]
+    );
     let offenders = |code: &str| -> Vec<String> {
         report
             .checks

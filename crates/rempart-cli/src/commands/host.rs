@@ -221,6 +221,23 @@ fn table(report: &HostReport, result: &rempart_core::ScanResult) -> String {
                 .count(),
         report.count(Status::NotApplicable),
     );
+    if !report.containers.is_empty() {
+        let count = |isolation: rempart_host::Isolation| {
+            report
+                .containers
+                .iter()
+                .filter(|c| c.isolation == isolation)
+                .count()
+        };
+        let _ = writeln!(
+            out,
+            "\nContainers: {} ({} on the host's kernel, {} in a virtual machine, {} on a user-space kernel)",
+            report.containers.len(),
+            count(rempart_host::Isolation::SharedKernel),
+            count(rempart_host::Isolation::VirtualMachine),
+            count(rempart_host::Isolation::UserSpaceKernel),
+        );
+    }
     if result.scanners.contains(&ScannerKind::Vuln) {
         let vulnerabilities: Vec<&rempart_core::Finding> = kept
             .iter()
