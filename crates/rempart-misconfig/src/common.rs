@@ -196,6 +196,12 @@ pub(crate) fn line_holding<S: AsRef<str>>(lines: &[S], start: usize, needle: &st
     u32::try_from(found + 1).unwrap_or(u32::MAX)
 }
 
+/// Whether a Git reference is a full commit SHA (40 hex digits): the only reference to an
+/// action, a workflow or an include that its owner cannot move.
+pub(crate) fn is_commit_sha(reference: &str) -> bool {
+    reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

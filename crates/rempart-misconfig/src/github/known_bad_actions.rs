@@ -3,6 +3,7 @@ use serde_json::Value;
 
 use super::Context;
 use crate::check::check_doc;
+use crate::common::is_commit_sha;
 
 check_doc! {
     code: "CI-GHA-KNOWN-BAD-ACTION",
@@ -57,10 +58,6 @@ const KNOWN: &[(&str, Known)] = &[
     ("actions-rs/clippy-check", Known::Archived),
     ("actions-rs/tarpaulin", Known::Archived),
 ];
-
-fn is_commit_sha(reference: &str) -> bool {
-    reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit())
-}
 
 pub(super) fn run(context: &Context<'_>, out: &mut Vec<Finding>) {
     for job in &context.jobs {

@@ -4,6 +4,7 @@ use serde_json::Value;
 use super::Context;
 use super::expressions::{expressions, properties};
 use crate::check::check_doc;
+use crate::common::is_commit_sha;
 
 check_doc! {
     code: "CI-GHA-SECRET-TO-UNPINNED",
@@ -18,10 +19,6 @@ collected secrets exactly this way.\n\n\
 Fix: pin the action to a full commit SHA (and review its updates), or do the step with a \
 command you control. Local actions (`./…`) are not reported.\n\n\
 Example: `uses: some-org/deploy-action@v2` with `token: ${{ secrets.DEPLOY_TOKEN }}`.",
-}
-
-fn is_commit_sha(reference: &str) -> bool {
-    reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The secrets the step's `with:` and `env:` values read.

@@ -3,6 +3,7 @@ use serde_json::Value;
 
 use super::Context;
 use crate::check::check_doc;
+use crate::common::is_commit_sha;
 
 check_doc! {
     code: "CI-GHA-UNPINNED",
@@ -17,10 +18,6 @@ what your workflow runs, with its token and secrets, without any change on your 
 Fix: pin to the commit (`owner/action@<40-hex sha> # v4.1.1`) and let Dependabot or Renovate \
 update the pin; pin images by digest.\n\n\
 Example: `uses: some-org/deploy-action@main`.",
-}
-
-fn is_commit_sha(reference: &str) -> bool {
-    reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Why `uses` is not pinned, or `None` when it is (or is local).

@@ -179,14 +179,18 @@ pub(crate) fn is_pipeline_path(path: &str) -> bool {
     name == ".gitlab-ci.yml" || name == ".gitlab-ci.yaml"
 }
 
-/// The local files an `include:` names (`local:` entries and bare paths that are not URLs).
-fn local_includes(value: &Value) -> Vec<String> {
-    let entries: Vec<&Value> = match value.get("include") {
+/// The entries of a file's `include:`, which is one entry or a list of them.
+pub(crate) fn include_entries(value: &Value) -> Vec<&Value> {
+    match value.get("include") {
         Some(Value::Array(items)) => items.iter().collect(),
         Some(one) => vec![one],
         None => Vec::new(),
-    };
-    entries
+    }
+}
+
+/// The local files an `include:` names (`local:` entries and bare paths that are not URLs).
+fn local_includes(value: &Value) -> Vec<String> {
+    include_entries(value)
         .into_iter()
         .filter_map(|entry| match entry {
             Value::String(path) if !path.contains("://") => Some(path.clone()),

@@ -1,7 +1,7 @@
 use rempart_core::Finding;
 use serde_json::Value;
 
-use super::{Job, Pipeline};
+use super::{Job, Pipeline, include_entries};
 use crate::check::check_doc;
 use crate::ci_commands::{image_push_command, vetting_command};
 
@@ -29,12 +29,7 @@ in `test`.",
 /// Whether the pipeline includes GitLab's Container-Scanning template (its job runs in `test`).
 fn includes_container_scanning(pipeline: &Pipeline) -> bool {
     pipeline.sources.iter().any(|source| {
-        let entries: Vec<&Value> = match source.value.get("include") {
-            Some(Value::Array(items)) => items.iter().collect(),
-            Some(one) => vec![one],
-            None => Vec::new(),
-        };
-        entries.iter().any(|entry| {
+        include_entries(&source.value).iter().any(|entry| {
             entry
                 .get("template")
                 .and_then(Value::as_str)

@@ -1,8 +1,9 @@
 use rempart_core::Finding;
 use serde_json::Value;
 
-use super::Pipeline;
+use super::{Pipeline, include_entries};
 use crate::check::check_doc;
+use crate::common::is_commit_sha;
 
 check_doc! {
     code: "CI-GL-UNPINNED-INCLUDE",
@@ -18,10 +19,6 @@ your side.\n\n\
 Fix: `ref:` a full commit SHA, `integrity: sha256-…` on remote includes, components at \
 `@<sha>`; `template:` (GitLab's own) and `local:` includes are not judged.\n\n\
 Example: `include: [{project: platform/ci, file: build.yml}]`.",
-}
-
-fn is_commit_sha(text: &str) -> bool {
-    text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Why an include entry can change, if it can.
@@ -79,11 +76,10 @@ fn movable(entry: &Value) -> Option<(String, String)> {
 
 pub(super) fn run(pipeline: &Pipeline, out: &mut Vec<Finding>) {
     for (index, source) in pipeline.sources.iter().enumerate() {
-        let entries: Vec<&Value> = match source.value.get("include") {
-            Some(Value::Array(items)) => items.iter().collect(),
-            Some(one) => vec![one],
-            None => continue,
-        };
+        let entries = include_entries(&source.value);
+        if entries.is_empty() {
+            continue;
+        }
         // Entries are found in order, each after the previous one: a project included twice
         // points at each of its entries.
         let mut cursor = pipeline.line_of(index, "include:", "include:");
