@@ -3,6 +3,9 @@
 use std::fs::Metadata;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::Container;
 
 /// Files larger than this are not configuration files; the audit does not read them whole.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -11,11 +14,22 @@ const MAX_FILE_BYTES: u64 = 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct Host {
     root: PathBuf,
+    /// The containers, read once for the checks that judge them and the report that lists them.
+    containers: OnceLock<Vec<Container>>,
 }
 
 impl Host {
     pub fn new(root: impl Into<PathBuf>) -> Host {
-        Host { root: root.into() }
+        Host {
+            root: root.into(),
+            containers: OnceLock::new(),
+        }
+    }
+
+    /// The containers on the host ([`crate::running_containers`]), read on first use.
+    pub fn containers(&self) -> &[Container] {
+        self.containers
+            .get_or_init(|| crate::running_containers(self))
     }
 
     pub fn root(&self) -> &Path {

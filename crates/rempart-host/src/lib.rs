@@ -144,13 +144,14 @@ pub fn audit(host: &Host, options: &AuditOptions) -> HostReport {
     HostReport {
         root: host.root().display().to_string(),
         checks: checks::run_all(host, options),
-        containers: running_containers(host)
-            .into_iter()
+        containers: host
+            .containers()
+            .iter()
             .map(|container| ContainerSummary {
                 isolation: container.isolation(),
-                name: container.name,
-                image: container.image,
-                path: container.path,
+                name: container.name.clone(),
+                image: container.image.clone(),
+                path: container.path.clone(),
             })
             .collect(),
     }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::Outcome;
-use crate::{Container, Host, Offender, running_containers};
+use crate::{Container, Host, Offender};
 
 /// Judges every container with `fault` (why it fails, or `None`); not applicable without
 /// containers.
@@ -12,7 +12,7 @@ pub(crate) fn judge_containers(
     host: &Host,
     fault: impl Fn(&Container) -> Option<String>,
 ) -> Outcome {
-    let containers = running_containers(host);
+    let containers = host.containers();
     if containers.is_empty() {
         return Outcome::not_applicable(
             "no container runtime configuration on this host (containerd, Docker, Podman, CRI-O)",

@@ -80,29 +80,22 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn passed(detail: impl Into<String>, path: Option<&str>) -> Outcome {
+    fn new(status: Status, detail: impl Into<String>, path: Option<&str>) -> Outcome {
         Outcome {
-            status: Status::Passed,
+            status,
             detail: detail.into(),
             path: path.map(str::to_owned),
             offenders: Vec::new(),
         }
+    }
+    pub(crate) fn passed(detail: impl Into<String>, path: Option<&str>) -> Outcome {
+        Outcome::new(Status::Passed, detail, path)
     }
     pub(crate) fn failed(detail: impl Into<String>, path: Option<&str>) -> Outcome {
-        Outcome {
-            status: Status::Failed,
-            detail: detail.into(),
-            path: path.map(str::to_owned),
-            offenders: Vec::new(),
-        }
+        Outcome::new(Status::Failed, detail, path)
     }
     pub(crate) fn not_applicable(detail: impl Into<String>) -> Outcome {
-        Outcome {
-            status: Status::NotApplicable,
-            detail: detail.into(),
-            path: None,
-            offenders: Vec::new(),
-        }
+        Outcome::new(Status::NotApplicable, detail, None)
     }
 }
 
