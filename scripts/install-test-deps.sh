@@ -18,6 +18,8 @@ APT_PACKAGES=(
   clamav-testfiles  # ClamAV's harmless test files, for the hash-signature tests
   chromium          # renders the HTML report headless: screenshot and DOM after its script ran
   postgresql        # initdb and postgres: the server's PostgreSQL store is tested on a real cluster
+  podman runc       # real containers for `rempart host` and `rempart watch` (runc: see the tests)
+  busybox-static    # the whole userland of the test containers' image, imported from a rootfs
 )
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -87,6 +87,60 @@ pub(crate) enum Command {
     /// Audit this machine as a container host, read-only: the engine's configuration and
     /// files, the kernel's protections, the services listening (exit 1 when a check fails).
     Host(HostArgs),
+    /// Protect running containers in real time (needs root): files they open or execute are
+    /// judged by the malware rules, and programs they did not get from their image are drift;
+    /// refused in enforce mode, reported as JSON lines.
+    Watch(WatchArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct WatchArgs {
+    /// Filesystems to watch, by mount point (a tmpfs, an overlay). Without any, the running
+    /// containers' roots are watched, and those of the containers that start later.
+    #[arg(value_name = "MOUNT_POINT")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// `enforce`: malware and drift are refused (the process sees EPERM); `monitor`: they
+    /// are only reported.
+    #[arg(long, default_value = "enforce", value_parser = ["enforce", "monitor"])]
+    pub(crate) mode: String,
+    /// Which accesses are judged: `open` (every open and every execution) or `exec`
+    /// (executions only).
+    #[arg(long, default_value = "open", value_parser = ["open", "exec"])]
+    pub(crate) on: String,
+    /// The longest a process waits for a decision, in milliseconds; then the default action
+    /// applies.
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub(crate) budget_ms: u64,
+    /// The answer when no verdict could be made: in time, or at all (over the size cap,
+    /// unreadable). Monitor mode always allows.
+    #[arg(long = "default", value_name = "ACTION", default_value = "allow", value_parser = ["allow", "deny"])]
+    pub(crate) default_action: String,
+    /// Largest file read and judged; larger files get the default action. [default: 32MiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) max_file_size: Option<u64>,
+    /// Do not judge drift (programs executed that were written after the container started).
+    #[arg(long)]
+    pub(crate) no_drift: bool,
+    /// YARA rules added to the built-in malware rules: `.yar`/`.yara` files or directories of
+    /// them; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) malware_rules: Vec<PathBuf>,
+    /// Known-malware hashes: ClamAV `.hdb`/`.hsb` files or lists of MD5, SHA-1 or SHA-256
+    /// digests; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) malware_hashes: Vec<PathBuf>,
+    /// Seconds between two looks for containers that started or stopped.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1)]
+    pub(crate) refresh_secs: u64,
+    /// Stop after this many seconds (default: until stopped).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) duration: Option<u64>,
+    /// Write the events (JSON lines) to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Where compiled malware rules are kept between runs.
+    #[arg(long, value_name = "DIR", env = "REMPART_CACHE_DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -53,6 +53,7 @@ fn main() -> ExitCode {
         Command::Admit(args) => commands::admit::run(&args),
         Command::Verify(args) => commands::trust::verify(&args),
         Command::Host(args) => commands::host::run(&args),
+        Command::Watch(args) => commands::watch::run(&args),
         Command::Attest(args) => commands::trust::attest(&args),
     };
     match result {

@@ -52,7 +52,7 @@ impl Default for WatchConfig {
         WatchConfig {
             mode: Mode::Enforce,
             access: WatchedAccess::OpenAndExec,
-            max_file_size: 64 * 1024 * 1024,
+            max_file_size: rempart_malware::IN_MEMORY_FILE_SIZE,
             budget: Duration::from_millis(500),
             default_action: DefaultAction::Allow,
             drift: true,

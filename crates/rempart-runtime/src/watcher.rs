@@ -146,6 +146,15 @@ impl Watcher {
         )
         .map_err(WatchError::Init)?;
         let workers = config.workers.max(1);
+        // The rules compile on first use: done now, or the first files judged would wait
+        // for the compiler (seconds) and fall to the default action.
+        let mut warm_up = rempart_core::AnalysisOutput::default();
+        let meta = rempart_core::FileMeta {
+            path: "warm-up",
+            size: 1,
+            mode: 0o644,
+        };
+        rempart_core::FileAnalyzer::analyze(&*scanner, &meta, b"\n", &mut warm_up);
         let shared = Arc::new(Shared {
             cache: VerdictCache::new(config.cache_entries),
             config,

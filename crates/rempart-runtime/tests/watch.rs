@@ -327,7 +327,7 @@ fn the_default_action_applies_past_the_budget_and_the_size_cap() {
     // Big enough that no scan finishes within a millisecond.
     let big = fs.root().join("big.bin");
     let block: Vec<u8> = (0..1024 * 1024_u32).map(|i| (i * 7 % 251) as u8).collect();
-    std::fs::write(&big, block.repeat(48)).unwrap();
+    std::fs::write(&big, block.repeat(24)).unwrap();
     let config = WatchConfig {
         budget: Duration::from_millis(1),
         default_action: DefaultAction::Deny,

@@ -8,3 +8,4 @@ pub(crate) mod scan;
 pub(crate) mod server;
 pub(crate) mod source;
 pub(crate) mod trust;
+pub(crate) mod watch;

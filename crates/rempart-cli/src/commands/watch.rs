@@ -1,0 +1,225 @@
+//! `rempart watch`: real-time protection of running containers.
+
+use std::collections::HashSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use nix::sys::signal::{SigSet, Signal};
+use rempart::MalwareConfig;
+use rempart_host::{Container, Host, running_containers};
+use rempart_malware::{IN_MEMORY_FILE_SIZE, MalwareScanner};
+use rempart_runtime::{
+    ContainerLabel, DefaultAction, EventSink, Mode, Target, WatchConfig, WatchEvent, WatchedAccess,
+    Watcher,
+};
+
+use crate::Outcome;
+use crate::cli::WatchArgs;
+use crate::context::cache_root;
+
+/// Events as JSON lines, each flushed as it is written: a reader (`jq`, a log shipper) sees
+/// them as they happen.
+struct JsonLines(Mutex<Box<dyn std::io::Write + Send>>);
+
+impl EventSink for JsonLines {
+    fn event(&self, event: &WatchEvent) {
+        let Ok(line) = serde_json::to_string(event) else {
+            return;
+        };
+        let mut out = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A closed reader must not stop the protection: the answer was already given.
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    }
+}
+
+pub(crate) fn run(args: &WatchArgs) -> Result<Outcome> {
+    let stop = stop_signals()?;
+    let config = WatchConfig {
+        mode: if args.mode == "monitor" {
+            Mode::Monitor
+        } else {
+            Mode::Enforce
+        },
+        access: if args.on == "exec" {
+            WatchedAccess::Exec
+        } else {
+            WatchedAccess::OpenAndExec
+        },
+        max_file_size: args.max_file_size.unwrap_or(IN_MEMORY_FILE_SIZE),
+        budget: Duration::from_millis(args.budget_ms.max(1)),
+        default_action: if args.default_action == "deny" {
+            DefaultAction::Deny
+        } else {
+            DefaultAction::Allow
+        },
+        drift: !args.no_drift,
+        ..WatchConfig::default()
+    };
+    let cache = cache_root(args.cache_dir.as_deref()).ok();
+    let scanner = MalwareScanner::new(&MalwareConfig {
+        rule_paths: args.malware_rules.clone(),
+        hash_files: args.malware_hashes.clone(),
+        cache_dir: cache,
+        max_file_size: config.max_file_size,
+        ..MalwareConfig::default()
+    })
+    .context("loading the malware rules")?;
+    let out: Box<dyn std::io::Write + Send> = match &args.output {
+        Some(path) if path.as_os_str() != "-" => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("{}: cannot open the events file", path.display()))?,
+        ),
+        _ => Box::new(std::io::stdout()),
+    };
+    let watcher = Watcher::start(
+        config,
+        Arc::new(scanner),
+        Arc::new(JsonLines(Mutex::new(out))),
+    )?;
+    let mut fixed = Vec::new();
+    for path in &args.paths {
+        if !path.is_dir() {
+            bail!("{}: not a directory", path.display());
+        }
+        fixed.push(Target::at(path, None)?);
+    }
+    let watch_containers = fixed.is_empty();
+    for target in fixed {
+        note(&format!("watching {}", target.root.display()));
+        watcher.add(target)?;
+    }
+    let started = Instant::now();
+    let refresh = Duration::from_secs(args.refresh_secs.max(1));
+    let mut known: HashSet<PathBuf> = HashSet::new();
+    loop {
+        if watch_containers {
+            watch_new_containers(&watcher, &mut known);
+        }
+        let wait = match args.duration.map(Duration::from_secs) {
+            Some(limit) => {
+                let left = limit.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    break;
+                }
+                refresh.min(left)
+            }
+            None => refresh,
+        };
+        match stop.recv_timeout(wait) {
+            Ok(signal) => {
+                note(&format!("{signal}: stopping"));
+                break;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let stats = watcher.stop();
+    let mean = stats
+        .total_wait_micros
+        .checked_div(stats.decisions)
+        .unwrap_or(0);
+    note(&format!(
+        "{} accesses judged ({} from the cache, {} files scanned), {} denied, {} reported, {} past the budget; mean wait {mean} µs, longest {} µs",
+        stats.decisions,
+        stats.cache_hits,
+        stats.scanned,
+        stats.denied,
+        stats.reported,
+        stats.timeouts,
+        stats.max_wait_micros
+    ));
+    Ok(Outcome::Clean)
+}
+
+/// SIGINT and SIGTERM, blocked in every thread (this one's mask is inherited by the threads
+/// started after it) and waited for by one: the watcher then stops and says what it did.
+fn stop_signals() -> Result<Receiver<Signal>> {
+    let mut signals = SigSet::empty();
+    signals.add(Signal::SIGINT);
+    signals.add(Signal::SIGTERM);
+    signals
+        .thread_block()
+        .context("blocking SIGINT and SIGTERM")?;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("watch-signals".to_owned())
+        .spawn(move || {
+            if let Ok(signal) = signals.wait() {
+                let _ = sender.send(signal);
+            }
+        })
+        .context("starting the signal thread")?;
+    Ok(receiver)
+}
+
+/// A line for the operator on standard error; the events have standard output.
+#[allow(clippy::print_stderr)]
+fn note(line: &str) {
+    eprintln!("{line}");
+}
+
+/// Adds the roots of containers that started since the last look, and forgets those of
+/// containers that stopped.
+fn watch_new_containers(watcher: &Watcher, known: &mut HashSet<PathBuf>) {
+    watcher.forget_unmounted();
+    let watched: HashSet<PathBuf> = watcher.watched().iter().map(|t| t.root.clone()).collect();
+    known.retain(|root| watched.contains(root));
+    for container in running_containers(&Host::new(Path::new("/"))) {
+        let Some(root) = container_root(&container) else {
+            continue;
+        };
+        let Ok(root) = root.canonicalize() else {
+            continue;
+        };
+        if known.contains(&root) {
+            continue;
+        }
+        let label = ContainerLabel {
+            id: container.id.clone(),
+            name: container.name.clone(),
+            image: container.image.clone(),
+        };
+        // A container whose root is not mounted (stopped, its state left behind) is looked at
+        // again next time.
+        let Ok(target) = Target::at(&root, Some(label)) else {
+            continue;
+        };
+        match watcher.add(target) {
+            Ok(()) => {
+                note(&format!(
+                    "watching container {} ({}) at {}",
+                    container.name,
+                    container.image.as_deref().unwrap_or("image unknown"),
+                    root.display()
+                ));
+                known.insert(root);
+            }
+            Err(error) => tracing::warn!("container {}: {error}", container.name),
+        }
+    }
+}
+
+/// The container's root filesystem, from its runtime configuration: absolute, or relative to
+/// the bundle that holds the configuration.
+fn container_root(container: &Container) -> Option<PathBuf> {
+    let root = container.spec["root"]["path"].as_str()?;
+    let root = Path::new(root);
+    if root.is_absolute() {
+        Some(root.to_path_buf())
+    } else {
+        Path::new(&container.path)
+            .parent()
+            .map(|bundle| bundle.join(root))
+    }
+}
