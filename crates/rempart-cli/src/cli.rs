@@ -99,6 +99,10 @@ pub(crate) struct WatchArgs {
     /// containers' roots are watched, and those of the containers that start later.
     #[arg(value_name = "MOUNT_POINT")]
     pub(crate) paths: Vec<PathBuf>,
+    /// Only the containers with this name or id (or id prefix); repeatable. Every container
+    /// by default.
+    #[arg(long = "container", value_name = "NAME")]
+    pub(crate) containers: Vec<String>,
     /// `enforce`: malware and drift are refused (the process sees EPERM); `monitor`: they
     /// are only reported.
     #[arg(long, default_value = "enforce", value_parser = ["enforce", "monitor"])]
@@ -138,6 +142,24 @@ pub(crate) struct WatchArgs {
     /// Write the events (JSON lines) to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+    /// Also send the events to this rempart server (`https://rempart.example:8443`), which
+    /// keeps them in its audit log, counts them and announces them to its webhooks.
+    #[arg(long, value_name = "URL")]
+    pub(crate) server: Option<String>,
+    /// A token of the server with the runtime role.
+    #[arg(
+        long,
+        env = "REMPART_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) token: Option<String>,
+    /// Certificate authorities (PEM) trusted for the server besides the system's.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) server_ca: Option<PathBuf>,
+    /// The name this node's events are recorded under. [default: the host name]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) node: Option<String>,
     /// Where compiled malware rules are kept between runs.
     #[arg(long, value_name = "DIR", env = "REMPART_CACHE_DIR")]
     pub(crate) cache_dir: Option<PathBuf>,

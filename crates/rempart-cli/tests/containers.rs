@@ -14,7 +14,9 @@ use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
+
+mod support;
 
 const EICAR: &str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 const BUSYBOX: &str = "/bin/busybox";
@@ -106,6 +108,12 @@ fn run(command: &mut Command) -> Output {
     out
 }
 
+/// Each test watches only its own container: the watchers of tests running at the same time
+/// must not judge each other's.
+fn container_name(name: &str) -> String {
+    format!("rempart-test-{name}-{}", std::process::id())
+}
+
 /// A running container, removed when dropped.
 struct Container {
     name: String,
@@ -113,7 +121,7 @@ struct Container {
 
 impl Container {
     fn start(image: &str, name: &str, extra: &[&str]) -> Container {
-        let name = format!("rempart-test-{name}-{}", std::process::id());
+        let name = container_name(name);
         let _ = Command::new("podman")
             .args(["rm", "-f", "-t0", &name])
             .output();
@@ -215,7 +223,15 @@ struct Watch {
 
 impl Watch {
     fn start(events: &Path, extra: &[&str]) -> Watch {
-        let mut child = rempart()
+        Watch::start_with(events, extra, None)
+    }
+
+    fn start_with(events: &Path, extra: &[&str], token: Option<&str>) -> Watch {
+        let mut command = rempart();
+        if let Some(token) = token {
+            command.env("REMPART_TOKEN", token);
+        }
+        let mut child = command
             .args(["watch", "--budget-ms", "2000", "-o"])
             .arg(events)
             .args(extra)
@@ -286,12 +302,88 @@ fn serve_once(content: Vec<u8>) -> u16 {
     port
 }
 
+/// A rempart server on SQLite, with a token of the runtime role, stopped with the test.
+struct Server {
+    port: u16,
+    admin: String,
+    runtime_token: String,
+    viewer_token: String,
+    _process: Child,
+}
+
+impl Server {
+    fn start(work: &Path) -> Server {
+        let data_dir = work.join("data");
+        let token = |name: &str, role: &str| {
+            support::run(
+                rempart()
+                    .args(["server", "token", "create", "--name", name, "--role", role])
+                    .arg("--data-dir")
+                    .arg(&data_dir),
+            )
+            .trim()
+            .to_owned()
+        };
+        let runtime_token = token("node-agent", "runtime");
+        let viewer_token = token("reader", "viewer");
+        let port = support::free_port();
+        let log = work.join("server.log");
+        let process = support::keep(
+            Path::new(env!("CARGO_BIN_EXE_rempart")),
+            &[
+                "server".into(),
+                "--data-dir".into(),
+                data_dir.display().to_string(),
+                "--listen".into(),
+                format!("127.0.0.1:{port}"),
+            ],
+            &log,
+        );
+        support::wait_for_port(port, "rempart server", &log);
+        let admin = std::fs::read_to_string(data_dir.join("admin-token"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        Server {
+            port,
+            admin,
+            runtime_token,
+            viewer_token,
+            _process: process,
+        }
+    }
+
+    /// The Prometheus text of `/metrics`.
+    fn metrics(&self) -> String {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        text
+    }
+}
+
 #[test]
 fn watch_denies_malware_and_drift_inside_a_running_container() {
     let Some(image) = image() else { return };
     let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
     let events_path = dir.path().join("events.jsonl");
-    let mut watch = Watch::start(&events_path, &[]);
+    let server_url = format!("http://127.0.0.1:{}", server.port);
+    let mut watch = Watch::start_with(
+        &events_path,
+        &[
+            "--server",
+            &server_url,
+            "--node",
+            "node-a",
+            "--container",
+            &container_name("watched"),
+        ],
+        Some(&server.runtime_token),
+    );
     // Started after the watcher: found at its next look.
     let container = Container::start(image, "watched", &["--network", "host"]);
     watch.wait_for(&format!("watching container {}", container.name));
@@ -361,6 +453,72 @@ fn watch_denies_malware_and_drift_inside_a_running_container() {
                 || e["container"]["name"] != container.name.as_str()),
         "the image's own program reported: {events:#?}"
     );
+
+    // Every event reached the server: its audit log, its metrics.
+    let summary = format!("{} events recorded by the server, 0 dropped", events.len());
+    assert!(said.iter().any(|line| line.contains(&summary)), "{said:#?}");
+    let (status, audit) = support::request(
+        server.port,
+        "GET",
+        "/v1/audit?limit=200",
+        Some(&server.admin),
+        b"",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{audit}");
+    let entries = audit["entries"].as_array().unwrap();
+    let recorded = entries
+        .iter()
+        .find(|e| e["action"] == "runtime.denied" && e["verdict"] == "MAL-TEST-EICAR")
+        .unwrap_or_else(|| panic!("no runtime denial in the audit log: {audit:#}"));
+    assert_eq!(recorded["actor"], "node-agent");
+    assert_eq!(recorded["subject"], format!("node-a/{}", container.name));
+    let detail = recorded["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("/eicar.com") && detail.contains(image),
+        "{detail}"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "runtime.denied" && e["verdict"] == "RUNTIME-DRIFT"),
+        "{audit:#}"
+    );
+    let metrics = server.metrics();
+    assert!(
+        metrics.contains(r#"rempart_runtime_events_total{reason="malware",action="denied"}"#),
+        "{metrics}"
+    );
+
+    // Only the runtime role posts events, and only well-formed ones.
+    let event = json!({
+        "time": "2026-01-01T00:00:00Z", "mode": "enforce", "action": "denied",
+        "reason": "malware", "rule": "MAL-X", "title": "t", "access": "exec",
+        "path": "/x", "pid": 1, "filesystem": "/"
+    });
+    let body = |events: Value| json!({ "node": "n", "events": events }).to_string();
+    let post = |token: &str, body: &str| {
+        support::request(
+            server.port,
+            "POST",
+            "/v1/runtime/events",
+            Some(token),
+            body.as_bytes(),
+        )
+        .unwrap()
+    };
+    assert_eq!(post(&server.viewer_token, &body(json!([event]))).0, 403);
+    assert_eq!(post(&server.admin, &body(json!([event]))).0, 403);
+    assert_eq!(post(&server.runtime_token, "{\"node\": ").0, 400);
+    let mut wrong = event.clone();
+    wrong["action"] = json!("ignored");
+    let (status, answer) = post(&server.runtime_token, &body(json!([event, wrong])));
+    assert_eq!(status, 400);
+    assert!(answer.to_string().contains("events[1]"), "{answer}");
+    let many: Vec<Value> = std::iter::repeat_n(event.clone(), 201).collect();
+    assert_eq!(post(&server.runtime_token, &body(json!(many))).0, 400);
+    let (status, answer) = post(&server.runtime_token, &body(json!([event])));
+    assert_eq!((status, answer["recorded"].clone()), (200, json!(1)));
 }
 
 #[test]
@@ -369,7 +527,17 @@ fn watch_in_monitor_mode_reports_and_lets_the_container_run() {
     let container = Container::start(image, "monitored", &["--network", "none"]);
     let dir = tempfile::tempdir().unwrap();
     let events_path = dir.path().join("events.jsonl");
-    let mut watch = Watch::start(&events_path, &["--mode", "monitor", "--on", "exec"]);
+    let mut watch = Watch::start(
+        &events_path,
+        &[
+            "--mode",
+            "monitor",
+            "--on",
+            "exec",
+            "--container",
+            &container.name,
+        ],
+    );
     watch.wait_for(&format!("watching container {}", container.name));
     let dropped = container.exec("mkdir -p /opt && cp /bin/busybox /opt/true && /opt/true");
     assert!(

@@ -68,12 +68,15 @@ impl Caller {
         }
     }
 
-    /// Whether the role allows what `needed` allows. The registry and Harbor roles are apart:
-    /// each allows only its own endpoints, and only it does.
+    /// Whether the role allows what `needed` allows. The registry, Harbor and runtime roles are
+    /// apart: each allows only its own endpoints, and only it does.
     pub(crate) fn has(&self, needed: Role) -> bool {
         match (self.role, needed) {
-            (Role::Registry, Role::Registry) | (Role::Harbor, Role::Harbor) => true,
-            (Role::Registry | Role::Harbor, _) | (_, Role::Registry | Role::Harbor) => false,
+            (Role::Registry, Role::Registry)
+            | (Role::Harbor, Role::Harbor)
+            | (Role::Runtime, Role::Runtime) => true,
+            (Role::Registry | Role::Harbor | Role::Runtime, _)
+            | (_, Role::Registry | Role::Harbor | Role::Runtime) => false,
             (role, needed) => role >= needed,
         }
     }

@@ -18,6 +18,7 @@ mod gate;
 mod limit;
 mod metrics;
 mod reevaluate;
+mod runtime_client;
 mod scanning;
 mod state;
 mod store;
@@ -37,6 +38,7 @@ pub use admission::{AdmissionConfig, KubernetesApi};
 pub use auth::TOKEN_PREFIX;
 pub use config::{RegistrySettings, ServerConfig, StoreLocation, TlsConfig};
 pub use gate::{GateConfig, GateMode, GateRule};
+pub use runtime_client::RuntimeEventForwarder;
 pub use store::{Role, SCHEMA_VERSION, StoreError};
 pub use webhook_config::{
     CaBundle, FailurePolicy, MUTATE_PATH, VALIDATE_PATH, WebhookConfigError, WebhookConfigOptions,

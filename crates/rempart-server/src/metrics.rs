@@ -73,6 +73,15 @@ pub(crate) struct Metrics {
     pub(crate) admission_lookups: Family<OutcomeLabels, Counter>,
     pub(crate) admission_policy_version: Gauge<i64, AtomicI64>,
     pub(crate) tls_reloads: Family<OutcomeLabels, Counter>,
+    pub(crate) runtime_events: Family<RuntimeLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RuntimeLabels {
+    /// malware, drift, timeout or unscanned.
+    pub(crate) reason: String,
+    /// denied or allowed.
+    pub(crate) action: String,
 }
 
 impl Metrics {
@@ -181,6 +190,13 @@ impl Metrics {
              interval while they stay so; the current certificate is kept)",
             tls_reloads.clone(),
         );
+        let runtime_events = Family::<RuntimeLabels, Counter>::default();
+        registry.register(
+            "runtime_events",
+            "Accesses inside running containers that `rempart watch` reported, by reason and \
+             by the answer it gave",
+            runtime_events.clone(),
+        );
         for outcome in TLS_RELOAD_OUTCOMES {
             let _ = tls_reloads.get_or_create(&OutcomeLabels {
                 outcome: outcome.into(),
@@ -204,6 +220,7 @@ impl Metrics {
             admission_lookups,
             admission_policy_version,
             tls_reloads,
+            runtime_events,
         }
     }
 

@@ -16,26 +16,35 @@ use rempart_runtime::{
     ContainerLabel, DefaultAction, EventSink, Mode, Target, WatchConfig, WatchEvent, WatchedAccess,
     Watcher,
 };
+use rempart_server::RuntimeEventForwarder;
 
 use crate::Outcome;
 use crate::cli::WatchArgs;
 use crate::context::cache_root;
 
-/// Events as JSON lines, each flushed as it is written: a reader (`jq`, a log shipper) sees
-/// them as they happen.
-struct JsonLines(Mutex<Box<dyn std::io::Write + Send>>);
+/// Events as JSON lines, each flushed as it is written (a reader, `jq` or a log shipper, sees
+/// them as they happen), and to the server when one is named.
+struct Events {
+    lines: Mutex<Box<dyn std::io::Write + Send>>,
+    server: Option<RuntimeEventForwarder>,
+}
 
-impl EventSink for JsonLines {
+impl EventSink for Events {
     fn event(&self, event: &WatchEvent) {
-        let Ok(line) = serde_json::to_string(event) else {
+        let Ok(value) = serde_json::to_value(event) else {
             return;
         };
-        let mut out = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // A closed reader must not stop the protection: the answer was already given.
-        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+        {
+            let mut out = self
+                .lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A closed reader must not stop the protection: the answer was already given.
+            let _ = writeln!(out, "{value}").and_then(|()| out.flush());
+        }
+        if let Some(server) = &self.server {
+            server.send(value);
+        }
     }
 }
 
@@ -81,10 +90,27 @@ pub(crate) fn run(args: &WatchArgs) -> Result<Outcome> {
         ),
         _ => Box::new(std::io::stdout()),
     };
+    let server = match &args.server {
+        Some(url) => {
+            let token = args.token.clone().context(
+                "--server needs a token with the runtime role (--token or REMPART_TOKEN)",
+            )?;
+            let node = args.node.clone().unwrap_or_else(host_name);
+            let forwarder =
+                RuntimeEventForwarder::start(url, token, node, args.server_ca.as_deref())
+                    .map_err(anyhow::Error::msg)?;
+            Some(forwarder)
+        }
+        None => None,
+    };
+    let events = Arc::new(Events {
+        lines: Mutex::new(out),
+        server,
+    });
     let watcher = Watcher::start(
         config,
         Arc::new(scanner),
-        Arc::new(JsonLines(Mutex::new(out))),
+        Arc::clone(&events) as Arc<dyn EventSink>,
     )?;
     let mut fixed = Vec::new();
     for path in &args.paths {
@@ -103,7 +129,7 @@ pub(crate) fn run(args: &WatchArgs) -> Result<Outcome> {
     let mut known: HashSet<PathBuf> = HashSet::new();
     loop {
         if watch_containers {
-            watch_new_containers(&watcher, &mut known);
+            watch_new_containers(&watcher, &mut known, &args.containers);
         }
         let wait = match args.duration.map(Duration::from_secs) {
             Some(limit) => {
@@ -125,6 +151,13 @@ pub(crate) fn run(args: &WatchArgs) -> Result<Outcome> {
         }
     }
     let stats = watcher.stop();
+    // The watcher's threads are gone: the sink is ours alone again.
+    if let Some(server) = Arc::into_inner(events).and_then(|events| events.server) {
+        let (sent, dropped) = server.finish();
+        note(&format!(
+            "{sent} events recorded by the server, {dropped} dropped"
+        ));
+    }
     let mean = stats
         .total_wait_micros
         .checked_div(stats.decisions)
@@ -163,6 +196,14 @@ fn stop_signals() -> Result<Receiver<Signal>> {
     Ok(receiver)
 }
 
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// A line for the operator on standard error; the events have standard output.
 #[allow(clippy::print_stderr)]
 fn note(line: &str) {
@@ -171,11 +212,18 @@ fn note(line: &str) {
 
 /// Adds the roots of containers that started since the last look, and forgets those of
 /// containers that stopped.
-fn watch_new_containers(watcher: &Watcher, known: &mut HashSet<PathBuf>) {
+fn watch_new_containers(watcher: &Watcher, known: &mut HashSet<PathBuf>, only: &[String]) {
     watcher.forget_unmounted();
     let watched: HashSet<PathBuf> = watcher.watched().iter().map(|t| t.root.clone()).collect();
     known.retain(|root| watched.contains(root));
     for container in running_containers(&Host::new(Path::new("/"))) {
+        let wanted = only.is_empty()
+            || only
+                .iter()
+                .any(|name| *name == container.name || container.id.starts_with(name.as_str()));
+        if !wanted {
+            continue;
+        }
         let Some(root) = container_root(&container) else {
             continue;
         };

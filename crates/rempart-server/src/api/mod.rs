@@ -9,6 +9,8 @@ mod error;
 mod harbor;
 pub(crate) mod images;
 mod registry;
+mod runtime;
+pub(crate) use runtime::MAX_RUNTIME_EVENTS;
 pub(crate) mod scans;
 mod webhooks;
 
@@ -74,6 +76,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(webhooks::redeliver),
         )
         .route("/v1/registry/events", post(registry::events))
+        .route("/v1/runtime/events", post(runtime::events))
         .route("/admission/validate", post(admission::validate))
         .route("/admission/mutate", post(admission::mutate))
         .route(

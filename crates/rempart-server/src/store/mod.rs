@@ -281,6 +281,8 @@ pub enum Role {
     Registry,
     /// Only the Harbor scanner adapter's endpoints (`/harbor/api/v1/…`).
     Harbor,
+    /// Only the runtime events endpoint: what `rempart watch` on each node reports.
+    Runtime,
 }
 
 impl Role {
@@ -291,6 +293,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Registry => "registry",
             Role::Harbor => "harbor",
+            Role::Runtime => "runtime",
         }
     }
 
@@ -301,6 +304,7 @@ impl Role {
             "admin" => Role::Admin,
             "registry" => Role::Registry,
             "harbor" => Role::Harbor,
+            "runtime" => Role::Runtime,
             _ => return None,
         })
     }

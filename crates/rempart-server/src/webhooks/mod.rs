@@ -49,13 +49,14 @@ const MAX_FILE_BYTES: u64 = 1024 * 1024;
 const MAX_SECRET_BYTES: u64 = 64 * 1024;
 
 /// Every event the server sends.
-pub const EVENTS: [&str; 6] = [
+pub const EVENTS: [&str; 7] = [
     "scan.completed",
     "scan.failed",
     "verdict.changed",
     "promotion.done",
     "promotion.refused",
     "promotion.failed",
+    "runtime.event",
 ];
 
 #[derive(Debug, Deserialize)]
