@@ -739,8 +739,8 @@ pub(crate) enum TokenCommand {
         #[arg(long)]
         name: String,
         /// viewer (read reports), scanner (and submit scans), admin (and policies, tokens,
-        /// audit log), registry (only the registry's notifications), or harbor (only the
-        /// Harbor scanner adapter's endpoints).
+        /// audit log), registry (only the registry's notifications), harbor (only the
+        /// Harbor scanner adapter's endpoints), or runtime (only `rempart watch`'s events).
         #[arg(long, default_value = "viewer")]
         role: String,
         /// Repository globs the token may act on (`registry.example/team-a/*`); repeat for
