@@ -278,8 +278,9 @@ pub(crate) struct AdmitArgs {
 pub(crate) struct RulesArgs {
     /// A rule code from a report: shows what it detects, why it matters and how to fix it.
     pub(crate) code: Option<String>,
-    /// Only the rules of these scanners (comma-separated: secret, malware, misconfig), or of
-    /// admission control (admission).
+    /// Only the rules of these scanners (comma-separated: secret, malware, misconfig, trust),
+    /// of admission control (admission), of the host audit (host) or of the runtime watcher
+    /// (runtime).
     #[arg(long, value_delimiter = ',')]
     pub(crate) scanners: Vec<String>,
     /// table or json.

@@ -19,6 +19,7 @@ mod decision;
 mod error;
 mod event;
 mod mounts;
+mod rules;
 mod verdict;
 mod watcher;
 
@@ -26,6 +27,7 @@ pub use config::{DefaultAction, Mode, WatchConfig, WatchedAccess};
 pub use error::WatchError;
 pub use event::{Access, Action, ContainerLabel, EventSink, Reason, WatchEvent};
 pub use mounts::{Target, overlay_mounts};
+pub use rules::{RUNTIME_RULES, RuntimeRuleDoc};
 pub use watcher::{Stats, Watcher};
 
 /// The rule code of drift: a program executed that is not part of the container's image.

@@ -17,6 +17,8 @@ pub enum RuleFamily {
     Admission,
     /// The host audit checks (`HOST-…`): `rempart host`.
     Host,
+    /// The runtime watcher's own rules (`RUNTIME-…`): `rempart watch`.
+    Runtime,
 }
 
 impl RuleFamily {
@@ -28,6 +30,7 @@ impl RuleFamily {
             RuleFamily::Trust => "trust",
             RuleFamily::Admission => "admission",
             RuleFamily::Host => "host",
+            RuleFamily::Runtime => "runtime",
         }
     }
 
@@ -126,6 +129,13 @@ pub fn rule_docs() -> Vec<RuleDoc> {
                 doc: format!("{}\n\nBenchmark: {}.", check.doc, check.benchmark),
             }),
     );
+    docs.extend(rempart_runtime::RUNTIME_RULES.iter().map(|rule| RuleDoc {
+        code: rule.code.to_owned(),
+        scanner: RuleFamily::Runtime,
+        severity: rule.severity,
+        title: rule.title.to_owned(),
+        doc: rule.doc.to_owned(),
+    }));
     docs.extend(
         crate::admission::admission_rules()
             .into_iter()

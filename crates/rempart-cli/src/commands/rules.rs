@@ -12,11 +12,14 @@ use crate::context::{parse_scanners, write_stdout};
 pub(crate) fn run(args: &RulesArgs) -> Result<Outcome> {
     let mut rules = rule_docs();
     if !args.scanners.is_empty() {
-        // `admission` and `host` are families of rules but not scanners a scan can select.
+        // `admission`, `host` and `runtime` are families of rules but not scanners a scan can
+        // select.
         let (families, scanners): (Vec<String>, Vec<String>) =
             args.scanners.iter().cloned().partition(|name| {
                 let name = name.trim();
-                name.eq_ignore_ascii_case("admission") || name.eq_ignore_ascii_case("host")
+                ["admission", "host", "runtime"]
+                    .iter()
+                    .any(|family| name.eq_ignore_ascii_case(family))
             });
         let mut wanted: Vec<RuleFamily> = if scanners.is_empty() {
             Vec::new()
@@ -27,8 +30,11 @@ pub(crate) fn run(args: &RulesArgs) -> Result<Outcome> {
                 .collect()
         };
         for family in &families {
-            wanted.push(if family.trim().eq_ignore_ascii_case("host") {
+            let family = family.trim();
+            wanted.push(if family.eq_ignore_ascii_case("host") {
                 RuleFamily::Host
+            } else if family.eq_ignore_ascii_case("runtime") {
+                RuleFamily::Runtime
             } else {
                 RuleFamily::Admission
             });
