@@ -1021,7 +1021,7 @@ fn host_audit_of_a_root_in_every_format_with_ignores() {
         &["rules", "--scanners", "host", "--format", "json"],
     );
     let listed = json(&output);
-    assert_eq!(listed.as_array().unwrap().len(), 27, "{listed:#}");
+    assert_eq!(listed.as_array().unwrap().len(), 34, "{listed:#}");
 }
 
 #[test]

@@ -612,3 +612,183 @@ fn audit_rules_watch_the_engine_files() {
         Status::Passed
     );
 }
+
+const ENGINES: [&str; 7] = [
+    "HOST-CONTAINERD-CONFINEMENT",
+    "HOST-CONTAINERD-TCP",
+    "HOST-CONTAINERD-SOCKET-PERMISSIONS",
+    "HOST-CRIO-CONFINEMENT",
+    "HOST-PODMAN-CONFINEMENT",
+    "HOST-CONTAINERS-SIGNATURE-POLICY",
+    "HOST-CONTAINERS-INSECURE-REGISTRIES",
+];
+
+#[test]
+fn containerd_crio_and_podman_hardened_defaulted_weakened_and_broken() {
+    // Absent: not applicable, never passed.
+    let absent = tempfile::tempdir().unwrap();
+    let report = run(absent.path());
+    for code in ENGINES {
+        assert_eq!(status(&report, code), Status::NotApplicable, "{code}");
+    }
+
+    // Installed with no configuration file: the engines' defaults, which confine.
+    let defaults = tempfile::tempdir().unwrap();
+    for binary in ["/usr/bin/containerd", "/usr/bin/crio", "/usr/bin/podman"] {
+        write(defaults.path(), binary, "");
+    }
+    let report = run(defaults.path());
+    for code in [
+        "HOST-CONTAINERD-CONFINEMENT",
+        "HOST-CONTAINERD-TCP",
+        "HOST-CRIO-CONFINEMENT",
+        "HOST-PODMAN-CONFINEMENT",
+    ] {
+        let (status, detail) = outcome(&report, code);
+        assert_eq!(status, Status::Passed, "{code}: {detail}");
+    }
+    assert!(
+        outcome(&report, "HOST-CRIO-CONFINEMENT")
+            .1
+            .contains("defaults")
+    );
+    // Not running: its socket is absent.
+    assert_eq!(
+        status(&report, "HOST-CONTAINERD-SOCKET-PERMISSIONS"),
+        Status::NotApplicable
+    );
+
+    // Hardened files, as distributions ship them.
+    let hardened = tempfile::tempdir().unwrap();
+    let root = hardened.path();
+    write(
+        root,
+        "/etc/containerd/config.toml",
+        "version = 2\n[grpc]\naddress = \"/run/containerd/containerd.sock\"\ntcp_address = \"10.0.0.5:10010\"\ntcp_tls_cert = \"/etc/containerd/tls/cert.pem\"\ntcp_tls_key = \"/etc/containerd/tls/key.pem\"\ntcp_tls_ca = \"/etc/containerd/tls/ca.pem\"\n[plugins.\"io.containerd.grpc.v1.cri\"]\nsandbox_image = \"registry.k8s.io/pause:3.9\"\ndisable_apparmor = false\n",
+    );
+    write(
+        root,
+        "/etc/crio/crio.conf",
+        "[crio.runtime]\ndefault_capabilities = [\"CHOWN\", \"DAC_OVERRIDE\", \"FSETID\", \"FOWNER\", \"SETGID\", \"SETUID\", \"SETPCAP\", \"NET_BIND_SERVICE\", \"KILL\"]\nseccomp_use_default_when_empty = true\n",
+    );
+    write(
+        root,
+        "/etc/containers/containers.conf",
+        "[containers]\ndefault_capabilities = [\"CHOWN\", \"KILL\"]\n",
+    );
+    write(
+        root,
+        "/etc/containers/policy.json",
+        r#"{"default": [{"type": "reject"}], "transports": {"docker": {"registry.example": [{"type": "sigstoreSigned", "keyPath": "/etc/keys/k.pub"}]}}}"#,
+    );
+    write(
+        root,
+        "/etc/containers/registries.conf",
+        "unqualified-search-registries = [\"docker.io\"]\n[[registry]]\nlocation = \"localhost:5000\"\ninsecure = true\n",
+    );
+    let report = run(root);
+    for code in ENGINES {
+        if code == "HOST-CONTAINERD-SOCKET-PERMISSIONS" {
+            continue;
+        }
+        let (status, detail) = outcome(&report, code);
+        assert_eq!(status, Status::Passed, "{code}: {detail}");
+    }
+
+    // Weakened: each check fails and says what.
+    let weakened = tempfile::tempdir().unwrap();
+    let root = weakened.path();
+    write(
+        root,
+        "/etc/containerd/config.toml",
+        "version = 3\n[grpc]\ntcp_address = \"0.0.0.0:10010\"\n[plugins.\"io.containerd.cri.v1.runtime\"]\ndisable_apparmor = true\n",
+    );
+    // A drop-in wins over the main file, key by key.
+    write(
+        root,
+        "/etc/crio/crio.conf",
+        "[crio.runtime]\napparmor_profile = \"crio-default\"\n",
+    );
+    write(
+        root,
+        "/etc/crio/crio.conf.d/10-debug.conf",
+        "[crio.runtime]\napparmor_profile = \"unconfined\"\ndefault_capabilities = [\"CHOWN\", \"SYS_ADMIN\"]\n",
+    );
+    write(
+        root,
+        "/etc/containers/containers.conf.d/50-lab.conf",
+        "[containers]\nseccomp_profile = \"unconfined\"\n",
+    );
+    write(root, "/usr/bin/podman", "");
+    write(
+        root,
+        "/etc/containers/policy.json",
+        r#"{"default": [{"type": "insecureAcceptAnything"}], "transports": {"docker-daemon": {"": [{"type": "insecureAcceptAnything"}]}}}"#,
+    );
+    write(
+        root,
+        "/etc/containers/registries.conf.d/lab.conf",
+        "[[registry]]\nlocation = \"registry.lab.internal:5000\"\ninsecure = true\n",
+    );
+    let report = run(root);
+    let expect = [
+        ("HOST-CONTAINERD-CONFINEMENT", "disable_apparmor"),
+        ("HOST-CONTAINERD-TCP", "0.0.0.0:10010 without tcp_tls_cert"),
+        ("HOST-CRIO-CONFINEMENT", "apparmor_profile = \"unconfined\""),
+        ("HOST-CRIO-CONFINEMENT", "SYS_ADMIN"),
+        ("HOST-PODMAN-CONFINEMENT", "seccomp_profile"),
+        ("HOST-CONTAINERS-SIGNATURE-POLICY", "insecureAcceptAnything"),
+        (
+            "HOST-CONTAINERS-INSECURE-REGISTRIES",
+            "registry.lab.internal:5000",
+        ),
+    ];
+    for (code, said) in expect {
+        let (status, detail) = outcome(&report, code);
+        assert_eq!(status, Status::Failed, "{code}: {detail}");
+        assert!(detail.contains(said), "{code}: {detail}");
+    }
+
+    // A file that does not parse passes nothing.
+    let broken = tempfile::tempdir().unwrap();
+    write(
+        broken.path(),
+        "/etc/containerd/config.toml",
+        "[grpc\ntcp_address = ",
+    );
+    write(
+        broken.path(),
+        "/etc/containers/policy.json",
+        "{\"default\": ",
+    );
+    let report = run(broken.path());
+    for code in [
+        "HOST-CONTAINERD-CONFINEMENT",
+        "HOST-CONTAINERD-TCP",
+        "HOST-CONTAINERS-SIGNATURE-POLICY",
+    ] {
+        let (status, detail) = outcome(&report, code);
+        assert_eq!(status, Status::Failed, "{code}: {detail}");
+        assert!(detail.contains("cannot be judged"), "{code}: {detail}");
+    }
+}
+
+#[test]
+fn the_containerd_socket_is_judged_by_owner_and_mode() {
+    let root = tempfile::tempdir().unwrap();
+    let socket = root.path().join("run/containerd/containerd.sock");
+    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    chmod(root.path(), "/run/containerd/containerd.sock", 0o660);
+    let code = "HOST-CONTAINERD-SOCKET-PERMISSIONS";
+    let (state, detail) = outcome(&run(root.path()), code);
+    if running_as_root() {
+        assert_eq!(state, Status::Passed, "{detail}");
+    } else {
+        assert_eq!(state, Status::Failed, "owned by this user: {detail}");
+    }
+    chmod(root.path(), "/run/containerd/containerd.sock", 0o666);
+    let (state, detail) = outcome(&run(root.path()), code);
+    assert_eq!(state, Status::Failed);
+    assert!(detail.contains("666"), "{detail}");
+}

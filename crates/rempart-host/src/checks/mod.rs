@@ -8,6 +8,13 @@ mod container_host_namespaces;
 mod container_no_seccomp;
 mod container_privileged;
 mod container_root;
+mod containerd;
+mod containerd_confinement;
+mod containerd_socket_permissions;
+mod containerd_tcp;
+mod containers_insecure_registries;
+mod containers_signature_policy;
+mod crio_confinement;
 mod docker_config_permissions;
 mod docker_daemon;
 mod docker_icc;
@@ -18,6 +25,7 @@ mod docker_socket_permissions;
 mod docker_tcp_tls;
 mod docker_userland_proxy;
 mod docker_userns;
+mod engine_toml;
 mod kernel_cgroup_v2;
 mod kernel_lockdown;
 mod kernel_lsm;
@@ -30,6 +38,7 @@ mod kubelet_protect_kernel_defaults;
 mod kubelet_read_only_port;
 mod kubelet_rotate_certificates;
 mod listening_services;
+mod podman_confinement;
 
 use rempart_core::Severity;
 use serde::Serialize;
@@ -122,6 +131,22 @@ const CHECKS: &[(HostCheckDoc, Check)] = &[
     (
         docker_config_permissions::CHECK,
         docker_config_permissions::run,
+    ),
+    (containerd_confinement::CHECK, containerd_confinement::run),
+    (containerd_tcp::CHECK, containerd_tcp::run),
+    (
+        containerd_socket_permissions::CHECK,
+        containerd_socket_permissions::run,
+    ),
+    (crio_confinement::CHECK, crio_confinement::run),
+    (podman_confinement::CHECK, podman_confinement::run),
+    (
+        containers_signature_policy::CHECK,
+        containers_signature_policy::run,
+    ),
+    (
+        containers_insecure_registries::CHECK,
+        containers_insecure_registries::run,
     ),
     (audit_engine_files::CHECK, audit_engine_files::run),
     (kubelet_anonymous::CHECK, kubelet_anonymous::run),
