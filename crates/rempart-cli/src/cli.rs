@@ -103,6 +103,13 @@ pub(crate) struct WatchArgs {
     /// by default.
     #[arg(long = "container", value_name = "NAME")]
     pub(crate) containers: Vec<String>,
+    /// The image the one mount point given was made from (a registry reference, an OCI layout
+    /// directory or a `docker save` archive): where the filesystem is not an overlay, drift is
+    /// judged against the image's files (read through the layer cache).
+    #[arg(long, value_name = "IMAGE", requires = "paths")]
+    pub(crate) image: Option<String>,
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
     /// `enforce`: malware and drift are refused (the process sees EPERM); `monitor`: they
     /// are only reported.
     #[arg(long, default_value = "enforce", value_parser = ["enforce", "monitor"])]

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "../../rempart-image/tests/support/mod.rs"]
+mod image_support;
 mod support;
 
 const EICAR: &str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
@@ -554,4 +556,123 @@ fn watch_in_monitor_mode_reports_and_lets_the_container_run() {
         .unwrap_or_else(|| panic!("no drift event: {events}"));
     assert_eq!(drift["action"], "allowed");
     assert_eq!(drift["mode"], "monitor");
+}
+
+/// Unmounts a test filesystem when dropped.
+struct Unmount<'a>(&'a Path);
+
+impl Drop for Unmount<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.0).status();
+    }
+}
+
+/// Where the watched root is not an overlay (a root filesystem unpacked from an image), drift is
+/// judged against the image's own files, listed through the layer cache.
+#[test]
+fn watch_judges_drift_against_the_image_files_where_there_is_no_overlay() {
+    let root_user =
+        std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    if !root_user {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "under CI the watch tests need root"
+        );
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let program = std::fs::read(which("true")).unwrap();
+    let image = image_support::Image::new(vec![(
+        image_support::Layer::new()
+            .dir("bin")
+            .file_mode("bin/true", &program, 0o755)
+            .hardlink("bin/also-true", "bin/true"),
+        image_support::Compression::Gzip,
+    )]);
+    let layout = dir.path().join("layout");
+    image.write_oci_layout(&layout, "1.0");
+    // The root the image was unpacked to, on its own filesystem.
+    let rootfs = dir.path().join("rootfs");
+    std::fs::create_dir(&rootfs).unwrap();
+    run(Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
+        .arg(&rootfs));
+    let _unmount = Unmount(&rootfs);
+    std::fs::create_dir(rootfs.join("bin")).unwrap();
+    let install = |path: &Path, content: &[u8]| {
+        std::fs::write(path, content).unwrap();
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    };
+    install(&rootfs.join("bin/true"), &program);
+    std::fs::hard_link(rootfs.join("bin/true"), rootfs.join("bin/also-true")).unwrap();
+    install(&rootfs.join("dropped"), &program);
+
+    let events_path = dir.path().join("events.jsonl");
+    let cache = dir.path().join("cache");
+    let layout_arg = format!("{}:1.0", layout.display());
+    let mut watch = Watch::start(
+        &events_path,
+        &[
+            "--on",
+            "exec",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--image",
+            &layout_arg,
+            rootfs.to_str().unwrap(),
+        ],
+    );
+    watch.wait_for("watching");
+    assert!(
+        execute(&rootfs.join("bin/true")).unwrap(),
+        "the image's program must run"
+    );
+    assert!(
+        execute(&rootfs.join("bin/also-true")).unwrap(),
+        "a hard link of it too"
+    );
+    let dropped = execute(&rootfs.join("dropped"));
+    assert!(
+        is_eperm(&dropped),
+        "a program not in the image ran: {dropped:?}"
+    );
+    // Rewritten with other content (another size): no longer the image's.
+    install(&rootfs.join("bin/true"), b"#!/bin/sh\nexit 0\n");
+    let rewritten = execute(&rootfs.join("bin/true"));
+    assert!(
+        is_eperm(&rewritten),
+        "a rewritten program ran: {rewritten:?}"
+    );
+    let said = watch.stop();
+    assert!(
+        said.iter()
+            .any(|line| line.contains("2 files in the image")),
+        "{said:#?}"
+    );
+    let events = std::fs::read_to_string(&events_path).unwrap();
+    let drift: Vec<Value> = events
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|e| e["rule"] == "RUNTIME-DRIFT")
+        .collect();
+    let paths: Vec<&str> = drift.iter().filter_map(|e| e["path"].as_str()).collect();
+    assert_eq!(paths, ["/dropped", "/bin/true"], "{events}");
+}
+
+fn which(program: &str) -> std::path::PathBuf {
+    ["/usr/bin", "/bin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(program))
+        .find(|p| p.exists())
+        .unwrap()
+}
+
+fn execute(path: &Path) -> std::io::Result<bool> {
+    Command::new(path).status().map(|status| status.success())
+}
+
+fn is_eperm(result: &std::io::Result<bool>) -> bool {
+    matches!(result, Err(error) if error.raw_os_error() == Some(1))
 }

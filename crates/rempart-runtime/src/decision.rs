@@ -65,17 +65,24 @@ pub(crate) fn judge_content(
     }
 }
 
-/// True when an executed file was written after the container started: an overlay keeps
-/// every file written (or changed) since it was mounted in its upper directory, and the image's
-/// own files in the layers below. A whiteout (a deleted file) is a character device there,
-/// never a regular file.
-pub(crate) fn is_drift(target: &Target, path: &str) -> bool {
-    let Some(upper) = &target.upper else {
-        return false;
-    };
+/// True when an executed file is not part of the container's image.
+///
+/// On an overlay, the file is in the upper directory: an overlay keeps every file written (or
+/// changed) since it was mounted there, and the image's own files in the layers below (a
+/// whiteout, a deleted file, is a character device there, never a regular file). Elsewhere,
+/// when the image's files are known, the file is not among them or has another size (a file
+/// rewritten to the same size is not seen this way: the overlay's test has no such gap).
+pub(crate) fn is_drift(target: &Target, path: &str, size: u64) -> bool {
     let relative = path.trim_start_matches('/');
     if relative.is_empty() || relative.split('/').any(|part| part == "..") {
         return false;
     }
-    std::fs::symlink_metadata(upper.join(relative)).is_ok_and(|meta| meta.file_type().is_file())
+    if let Some(upper) = &target.upper {
+        return std::fs::symlink_metadata(upper.join(relative))
+            .is_ok_and(|meta| meta.file_type().is_file());
+    }
+    target
+        .image_files
+        .as_ref()
+        .is_some_and(|files| files.get(relative) != Some(&size))
 }

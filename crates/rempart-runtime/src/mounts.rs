@@ -1,7 +1,9 @@
 //! What is watched: filesystems, found through `/proc/self/mountinfo`.
 
+use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::WatchError;
 use crate::event::ContainerLabel;
@@ -15,6 +17,9 @@ pub struct Target {
     /// mounted (a container's changes to its image).
     pub upper: Option<PathBuf>,
     pub container: Option<ContainerLabel>,
+    /// The regular files of the image this filesystem was made from (path without the leading
+    /// `/`, and size): what drift is judged against where there is no upper directory.
+    pub image_files: Option<Arc<HashMap<String, u64>>>,
     /// The filesystem's device number, which every file on it reports.
     pub(crate) device: u64,
 }
@@ -42,6 +47,7 @@ impl Target {
             upper: mount.upper_dir(),
             root,
             container,
+            image_files: None,
             device,
         })
     }
@@ -174,6 +180,7 @@ mod tests {
             root: PathBuf::from("/var/lib/x/merged"),
             upper: None,
             container: None,
+            image_files: None,
             device: 0,
         };
         assert_eq!(

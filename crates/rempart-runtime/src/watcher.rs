@@ -374,7 +374,8 @@ fn ask(
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
     let path = target.container_path(&seen);
-    let drift = access == Access::Exec && shared.config.drift && is_drift(&target, &path);
+    let drift =
+        access == Access::Exec && shared.config.drift && is_drift(&target, &path, meta.len());
     let pending = Arc::new(Pending {
         event: Mutex::new(Some(event)),
         access,

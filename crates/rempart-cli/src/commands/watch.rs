@@ -1,6 +1,6 @@
 //! `rempart watch`: real-time protection of running containers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use nix::sys::signal::{SigSet, Signal};
-use rempart::MalwareConfig;
+use rempart::{MalwareConfig, Scanner};
+use rempart_core::EntryKind;
 use rempart_host::{Container, Host, running_containers};
 use rempart_malware::{IN_MEMORY_FILE_SIZE, MalwareScanner};
 use rempart_runtime::{
@@ -20,6 +21,7 @@ use rempart_server::RuntimeEventForwarder;
 
 use crate::Outcome;
 use crate::cli::WatchArgs;
+use crate::commands::source::{is_local_image, open_path, open_reference};
 use crate::context::cache_root;
 
 /// Events as JSON lines, each flushed as it is written (a reader, `jq` or a log shipper, sees
@@ -112,12 +114,19 @@ pub(crate) fn run(args: &WatchArgs) -> Result<Outcome> {
         Arc::new(scanner),
         Arc::clone(&events) as Arc<dyn EventSink>,
     )?;
+    let image_files = match &args.image {
+        Some(image) if args.paths.len() == 1 => Some(Arc::new(image_files(image, args)?)),
+        Some(_) => bail!("--image names the image of one MOUNT_POINT: give exactly one"),
+        None => None,
+    };
     let mut fixed = Vec::new();
     for path in &args.paths {
         if !path.is_dir() {
             bail!("{}: not a directory", path.display());
         }
-        fixed.push(Target::at(path, None)?);
+        let mut target = Target::at(path, None)?;
+        target.image_files.clone_from(&image_files);
+        fixed.push(target);
     }
     let watch_containers = fixed.is_empty();
     for target in fixed {
@@ -208,6 +217,44 @@ fn host_name() -> String {
 #[allow(clippy::print_stderr)]
 fn note(line: &str) {
     eprintln!("{line}");
+}
+
+/// The regular files of an image, with their sizes: its final filesystem as a scan with no
+/// analyzer lists it, each layer's listing from the layer cache when it was seen before.
+fn image_files(image: &str, args: &WatchArgs) -> Result<HashMap<String, u64>> {
+    let cache = cache_root(args.cache_dir.as_deref())?;
+    let path = Path::new(image);
+    let source = if is_local_image(path) {
+        open_path(path, &args.source)?
+    } else {
+        open_reference(image, &args.source, &cache)?
+    };
+    let mut options = rempart::ScanOptions::default();
+    match rempart::LayerCache::open(&cache.join("layers.sqlite")) {
+        Ok(layers) => options.cache = Some(Arc::new(layers)),
+        Err(error) => tracing::warn!("reading {image} without the layer cache: {error}"),
+    }
+    let scanner = Scanner::new(Vec::new(), Vec::new(), Vec::new(), options);
+    let outcome = scanner
+        .scan_image(source.as_ref())
+        .with_context(|| format!("{image}: listing the image's files"))?;
+    let path_of = |path: &str| path.trim_start_matches('/').to_owned();
+    let mut files: HashMap<String, u64> = outcome
+        .inventory
+        .iter()
+        .filter(|entry| matches!(entry.kind, EntryKind::File))
+        .map(|entry| (path_of(&entry.path), entry.size))
+        .collect();
+    // A hard link is the same file under another name: executable under both.
+    for entry in &outcome.inventory {
+        if let EntryKind::HardLink { target } = &entry.kind
+            && let Some(size) = files.get(&path_of(target)).copied()
+        {
+            files.insert(path_of(&entry.path), size);
+        }
+    }
+    note(&format!("{image}: {} files in the image", files.len()));
+    Ok(files)
 }
 
 /// Adds the roots of containers that started since the last look, and forgets those of
