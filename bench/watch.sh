@@ -53,7 +53,7 @@ files=$(wc -l <"$work/files.txt")
 
 for i in $(seq 0 999); do printf 'file %d\n' "$i" >"$work/fs/small-$i"; done
 echo "a file read many times" >"$work/fs/cached"
-cp "$(command -v true)" "$work/fs/true"
+cp "$(type -P true)" "$work/fs/true"
 
 # Mean latency of one open, in µs: N opens of the same file, or of the 1,000 small files once.
 open_latency() {
@@ -68,14 +68,27 @@ for name in names:
 print(f"{(time.perf_counter() - start) / len(names) * 1e6:.1f}")
 PY
 }
+# Mean latency of one exec, in µs: the same program 500 times (cached), or 200 fresh copies of
+# it once each (each a new file: read and scanned before it runs).
 exec_latency() {
-  python3 - "$1" <<'PY'
-import subprocess, sys, time
-program = sys.argv[1] + "/true"
+  python3 - "$1" "$2" <<'PY'
+import os, shutil, subprocess, sys, time
+root, which = sys.argv[1], sys.argv[2]
+if which == "cached":
+    programs = [os.path.join(root, "true")] * 500
+else:
+    programs = []
+    for i in range(200):
+        copy = os.path.join(root, "true-%d-%d" % (os.getpid(), i))
+        shutil.copy2(os.path.join(root, "true"), copy)
+        programs.append(copy)
 start = time.perf_counter()
-for _ in range(500):
+for program in programs:
     subprocess.run([program], check=True)
-print(f"{(time.perf_counter() - start) / 500 * 1e6:.0f}")
+print(f"{(time.perf_counter() - start) / len(programs) * 1e6:.0f}")
+if which == "new":
+    for program in programs:
+        os.remove(program)
 PY
 }
 seconds() { local start=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $start" | bc; }
@@ -86,7 +99,8 @@ read_all() { find "$work/fs/layer" -type f -print0 | xargs -0 cat >/dev/null; }
 measure() {
   local label=$1
   for _ in $(seq "$runs"); do open_latency "$work/fs" cached; done | median >"$work/$label.open-cached"
-  exec_latency "$work/fs" >"$work/$label.exec"
+  exec_latency "$work/fs" cached >"$work/$label.exec"
+  exec_latency "$work/fs" new >"$work/$label.exec-new"
   for _ in $(seq "$runs"); do
     untar
     seconds untar >>"$work/$label.untar"
@@ -117,6 +131,7 @@ printf '%-44s %10s %10s %10s\n' "" "without" "with" "added"
 row "open, cached verdict (mean)" open-cached µs
 row "open, new file, scanned (mean)" open-new µs
 row "exec of a small program, cached (mean)" exec µs
+row "exec of a new program, scanned (mean)" exec-new µs
 row "tar x of the layer" untar s
 row "read every extracted file (first: scanned)" read-first s
 row "read them again (cached)" read-again s
