@@ -108,8 +108,6 @@ pub(crate) struct WatchArgs {
     /// judged against the image's files (read through the layer cache).
     #[arg(long, value_name = "IMAGE", requires = "paths")]
     pub(crate) image: Option<String>,
-    #[command(flatten)]
-    pub(crate) source: SourceArgs,
     /// `enforce`: malware and drift are refused (the process sees EPERM); `monitor`: they
     /// are only reported.
     #[arg(long, default_value = "enforce", value_parser = ["enforce", "monitor"])]
@@ -167,9 +165,13 @@ pub(crate) struct WatchArgs {
     /// The name this node's events are recorded under. [default: the host name]
     #[arg(long, value_name = "NAME")]
     pub(crate) node: Option<String>,
-    /// Where compiled malware rules are kept between runs.
+    /// Where compiled malware rules, and the layer cache `--image` reads, are kept between
+    /// runs.
     #[arg(long, value_name = "DIR", env = "REMPART_CACHE_DIR")]
     pub(crate) cache_dir: Option<PathBuf>,
+    // How `--image` is read from its registry.
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
 }
 
 #[derive(Args, Debug)]

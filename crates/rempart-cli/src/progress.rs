@@ -14,6 +14,11 @@ pub(crate) fn set_quiet(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);
 }
 
+/// Whether the user asked for nothing on stderr but errors (`--quiet`).
+pub(crate) fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
 /// A progress reporter, or `None` when stderr is not a terminal or the user asked for quiet.
 pub(crate) fn reporter() -> Option<ProgressFn> {
     if QUIET.load(Ordering::Relaxed) || !std::io::stderr().is_terminal() {

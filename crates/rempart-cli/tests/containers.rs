@@ -676,3 +676,69 @@ fn execute(path: &Path) -> std::io::Result<bool> {
 fn is_eperm(result: &std::io::Result<bool>) -> bool {
     matches!(result, Err(error) if error.raw_os_error() == Some(1))
 }
+
+/// A reader of the events that stops reading (a full pipe) must not stall the decisions: every
+/// access is still answered at once, and the watcher still stops when told.
+#[test]
+fn a_stalled_reader_of_the_events_never_stalls_a_decision() {
+    let root_user =
+        std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    if !root_user {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "under CI the watch tests need root"
+        );
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fs = dir.path().join("fs");
+    std::fs::create_dir(&fs).unwrap();
+    run(Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
+        .arg(&fs));
+    let _unmount = Unmount(&fs);
+    std::fs::write(fs.join("eicar.com"), EICAR).unwrap();
+    let mut child = rempart()
+        .args(["watch", "--on", "open"])
+        .arg(&fs)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Standard output is never read: the pipe fills after a hundred events or so.
+    let _unread = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, lines) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let mut watch = Watch {
+        child,
+        lines,
+        seen: Vec::new(),
+    };
+    watch.wait_for("watching");
+    let started = Instant::now();
+    for attempt in 0..400 {
+        let opened = Command::new("cat")
+            .arg(fs.join("eicar.com"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!opened.success(), "attempt {attempt}: EICAR was read");
+    }
+    assert!(
+        started.elapsed() < Duration::from_mins(1),
+        "400 denials took {:?}",
+        started.elapsed()
+    );
+    let said = watch.stop();
+    assert!(
+        said.iter().any(|line| line.contains("events not written")),
+        "{said:#?}"
+    );
+}

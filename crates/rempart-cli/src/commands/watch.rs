@@ -3,7 +3,8 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,11 +25,74 @@ use crate::cli::WatchArgs;
 use crate::commands::source::{is_local_image, open_path, open_reference};
 use crate::context::cache_root;
 
-/// Events as JSON lines, each flushed as it is written (a reader, `jq` or a log shipper, sees
-/// them as they happen), and to the server when one is named.
+/// Lines waiting to be written, at most: a reader of the events that stalls (a full pipe) must
+/// never stall the decisions, so past this lines are counted and dropped.
+const PENDING_LINES: usize = 10_000;
+
+/// Events as JSON lines, written by a thread of their own and flushed one by one (a reader,
+/// `jq` or a log shipper, sees them as they happen), and to the server when one is named.
 struct Events {
-    lines: Mutex<Box<dyn std::io::Write + Send>>,
+    lines: Mutex<Option<SyncSender<String>>>,
+    /// Closed by the writer when it has written everything.
+    done: Mutex<Option<Receiver<()>>>,
+    /// Lines queued, and lines the writer wrote: the difference was not written.
+    queued: AtomicU64,
+    written: Arc<AtomicU64>,
     server: Option<RuntimeEventForwarder>,
+}
+
+impl Events {
+    fn start(
+        mut out: Box<dyn std::io::Write + Send>,
+        server: Option<RuntimeEventForwarder>,
+    ) -> Result<Events> {
+        let (lines, pending) = sync_channel::<String>(PENDING_LINES);
+        let (finished, done) = sync_channel::<()>(0);
+        let written = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&written);
+        std::thread::Builder::new()
+            .name("watch-events".to_owned())
+            .spawn(move || {
+                for line in pending {
+                    // A closed reader must not stop the protection: the answer was given.
+                    if writeln!(out, "{line}").and_then(|()| out.flush()).is_ok() {
+                        counted.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                drop(finished);
+            })
+            .context("starting the events thread")?;
+        Ok(Events {
+            lines: Mutex::new(Some(lines)),
+            done: Mutex::new(Some(done)),
+            queued: AtomicU64::new(0),
+            written,
+            server,
+        })
+    }
+
+    /// Lets the writer write what is pending, for a few seconds at most (a reader that stopped
+    /// reading must not keep the watcher from exiting); returns how many events were not
+    /// written.
+    fn close(&self) -> u64 {
+        drop(
+            self.lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        );
+        let done = self
+            .done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(done) = done {
+            let _ = done.recv_timeout(Duration::from_secs(5));
+        }
+        self.queued
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.written.load(Ordering::Relaxed))
+    }
 }
 
 impl EventSink for Events {
@@ -36,13 +100,15 @@ impl EventSink for Events {
         let Ok(value) = serde_json::to_value(event) else {
             return;
         };
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        if let Some(lines) = self
+            .lines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
         {
-            let mut out = self
-                .lines
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            // A closed reader must not stop the protection: the answer was already given.
-            let _ = writeln!(out, "{value}").and_then(|()| out.flush());
+            // Full: the line is lost, and counted as not written at the end.
+            let _ = lines.try_send(value.to_string());
         }
         if let Some(server) = &self.server {
             server.send(value);
@@ -105,10 +171,7 @@ pub(crate) fn run(args: &WatchArgs) -> Result<Outcome> {
         }
         None => None,
     };
-    let events = Arc::new(Events {
-        lines: Mutex::new(out),
-        server,
-    });
+    let events = Arc::new(Events::start(out, server)?);
     let watcher = Watcher::start(
         config,
         Arc::new(scanner),
@@ -160,6 +223,12 @@ pub(crate) fn run(args: &WatchArgs) -> Result<Outcome> {
         }
     }
     let stats = watcher.stop();
+    let unwritten = events.close();
+    if unwritten > 0 {
+        note(&format!(
+            "{unwritten} events not written: their reader did not keep up"
+        ));
+    }
     // The watcher's threads are gone: the sink is ours alone again.
     if let Some(server) = Arc::into_inner(events).and_then(|events| events.server) {
         let (sent, dropped) = server.finish();
@@ -213,10 +282,13 @@ fn host_name() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// A line for the operator on standard error; the events have standard output.
+/// A line for the operator on standard error (the events have standard output), unless
+/// `--quiet`.
 #[allow(clippy::print_stderr)]
 fn note(line: &str) {
-    eprintln!("{line}");
+    if !crate::progress::is_quiet() {
+        eprintln!("{line}");
+    }
 }
 
 /// The regular files of an image, with their sizes: its final filesystem as a scan with no
