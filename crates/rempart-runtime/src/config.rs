@@ -35,7 +35,9 @@ pub struct WatchConfig {
     pub access: WatchedAccess,
     /// Files larger than this are not read; the default action applies to them.
     pub max_file_size: u64,
-    /// The longest a process waits for a decision; then the default action applies.
+    /// The longest a process waits for a decision once the watcher has read the question;
+    /// then the default action applies. (The kernel's queue is read as fast as questions come:
+    /// cached answers take microseconds.)
     pub budget: Duration,
     pub default_action: DefaultAction,
     /// Report (and in enforce mode refuse) programs executed that the container wrote after it

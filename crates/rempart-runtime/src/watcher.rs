@@ -404,21 +404,28 @@ fn ask(
         decide(shared, &pending, Some(&verdict));
         return;
     }
-    match lock(&shared.in_flight).entry(key) {
-        Entry::Occupied(mut waiting) => waiting.get_mut().push(Arc::clone(&pending)),
+    // Joins the scan of the same content in flight, or starts one (the lock is released
+    // before the job is queued).
+    let first = match lock(&shared.in_flight).entry(key) {
+        Entry::Occupied(mut waiting) => {
+            waiting.get_mut().push(Arc::clone(&pending));
+            false
+        }
         Entry::Vacant(slot) => {
             slot.insert(vec![Arc::clone(&pending)]);
-            let job = Job {
-                key,
-                file,
-                path: pending.path.clone(),
-                size: meta.len(),
-                mode: meta.mode(),
-            };
-            if jobs.send(job).is_err() {
-                lock(&shared.in_flight).remove(&key);
-            }
+            true
         }
+    };
+    if first {
+        let job = Job {
+            key,
+            file,
+            path: pending.path.clone(),
+            size: meta.len(),
+            mode: meta.mode(),
+        };
+        // No worker left (the watcher is stopping): the deadline answers.
+        let _ = jobs.send(job);
     }
     let _ = deadlines.send(pending);
 }
