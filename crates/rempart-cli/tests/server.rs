@@ -1156,6 +1156,21 @@ fn the_deployment_files_pass_rempart_config() {
     let report: Value = serde_json::from_slice(&kubernetes.stdout).unwrap();
     assert_eq!(report["findings"], Value::Array(Vec::new()), "{report}");
     assert_eq!(kubernetes.status.code(), Some(0));
+    // The node agent needs privileges no other workload may have: each finding is accepted
+    // with its reason beside it, and each acceptance still matches a finding.
+    let agent = deploy.join("node-agent");
+    let node_agent = rempart()
+        .args(["config", "--format", "json", "--ignorefile"])
+        .arg(agent.join(".rempartignore.yaml"))
+        .arg(&agent)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&node_agent.stdout).unwrap();
+    assert_eq!(report["findings"], Value::Array(Vec::new()), "{report}");
+    assert_eq!(node_agent.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&node_agent.stderr);
+    assert!(!stderr.contains("matched no finding"), "{stderr}");
+    assert!(stderr.contains("findings suppressed"), "{stderr}");
     // The base images are pinned by whoever builds the image; nothing else may be reported.
     let dockerfile = rempart()
         .args(["config", "--format", "json"])
