@@ -567,18 +567,25 @@ impl Drop for Unmount<'_> {
     }
 }
 
-/// Where the watched root is not an overlay (a root filesystem unpacked from an image), drift is
-/// judged against the image's own files, listed through the layer cache.
-#[test]
-fn watch_judges_drift_against_the_image_files_where_there_is_no_overlay() {
-    let root_user =
+/// True as root; else says the test is skipped (a failure under CI, where they must run).
+fn running_as_root() -> bool {
+    let root =
         std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
-    if !root_user {
+    if !root {
         assert!(
             std::env::var_os("CI").is_none(),
             "under CI the watch tests need root"
         );
         eprintln!("skipped: needs root");
+    }
+    root
+}
+
+/// Where the watched root is not an overlay (a root filesystem unpacked from an image), drift is
+/// judged against the image's own files, listed through the layer cache.
+#[test]
+fn watch_judges_drift_against_the_image_files_where_there_is_no_overlay() {
+    if !running_as_root() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -681,14 +688,7 @@ fn is_eperm(result: &std::io::Result<bool>) -> bool {
 /// access is still answered at once, and the watcher still stops when told.
 #[test]
 fn a_stalled_reader_of_the_events_never_stalls_a_decision() {
-    let root_user =
-        std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
-    if !root_user {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "under CI the watch tests need root"
-        );
-        eprintln!("skipped: needs root");
+    if !running_as_root() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
