@@ -39,17 +39,23 @@ pub(crate) fn scan_options(common: &CommonArgs, cache: &Path) -> rempart::ScanOp
     }
     options.progress = crate::progress::reporter();
     if !common.no_cache {
-        let path = cache.join("layers.sqlite");
-        // A cache that cannot be opened (a read-only directory, a full disk) makes this scan
-        // and the next slower; it must not make it fail.
-        match rempart::LayerCache::open(&path) {
-            Ok(cache) => options.cache = Some(std::sync::Arc::new(cache)),
-            Err(error) => tracing::warn!(
-                "scanning without the layer cache: {error} (check that the cache directory is writable, or pass --no-cache)"
-            ),
-        }
+        options.cache = layer_cache(cache);
     }
     options
+}
+
+/// The layer cache under `cache`. One that cannot be opened (a read-only directory, a full
+/// disk) makes this scan and the next slower; it must not make them fail.
+pub(crate) fn layer_cache(cache: &Path) -> Option<std::sync::Arc<rempart::LayerCache>> {
+    match rempart::LayerCache::open(&cache.join("layers.sqlite")) {
+        Ok(cache) => Some(std::sync::Arc::new(cache)),
+        Err(error) => {
+            tracing::warn!(
+                "scanning without the layer cache: {error} (check that the cache directory is writable, or pass --no-cache)"
+            );
+            None
+        }
+    }
 }
 
 static COLOR: std::sync::OnceLock<crate::cli::ColorChoice> = std::sync::OnceLock::new();

@@ -23,7 +23,7 @@ use rempart_server::RuntimeEventForwarder;
 use crate::Outcome;
 use crate::cli::WatchArgs;
 use crate::commands::source::{is_local_image, open_path, open_reference};
-use crate::context::cache_root;
+use crate::context::{cache_root, layer_cache};
 
 /// Lines waiting to be written, at most: a reader of the events that stalls (a full pipe) must
 /// never stall the decisions, so past this lines are counted and dropped.
@@ -198,10 +198,9 @@ pub(crate) fn run(args: &WatchArgs) -> Result<Outcome> {
     }
     let started = Instant::now();
     let refresh = Duration::from_secs(args.refresh_secs.max(1));
-    let mut known: HashSet<PathBuf> = HashSet::new();
     loop {
         if watch_containers {
-            watch_new_containers(&watcher, &mut known, &args.containers);
+            watch_new_containers(&watcher, &args.containers);
         }
         let wait = match args.duration.map(Duration::from_secs) {
             Some(limit) => {
@@ -301,11 +300,10 @@ fn image_files(image: &str, args: &WatchArgs) -> Result<HashMap<String, u64>> {
     } else {
         open_reference(image, &args.source, &cache)?
     };
-    let mut options = rempart::ScanOptions::default();
-    match rempart::LayerCache::open(&cache.join("layers.sqlite")) {
-        Ok(layers) => options.cache = Some(Arc::new(layers)),
-        Err(error) => tracing::warn!("reading {image} without the layer cache: {error}"),
-    }
+    let options = rempart::ScanOptions {
+        cache: layer_cache(&cache),
+        ..rempart::ScanOptions::default()
+    };
     let scanner = Scanner::new(Vec::new(), Vec::new(), Vec::new(), options);
     let outcome = scanner
         .scan_image(source.as_ref())
@@ -331,10 +329,9 @@ fn image_files(image: &str, args: &WatchArgs) -> Result<HashMap<String, u64>> {
 
 /// Adds the roots of containers that started since the last look, and forgets those of
 /// containers that stopped.
-fn watch_new_containers(watcher: &Watcher, known: &mut HashSet<PathBuf>, only: &[String]) {
+fn watch_new_containers(watcher: &Watcher, only: &[String]) {
     watcher.forget_unmounted();
     let watched: HashSet<PathBuf> = watcher.watched().iter().map(|t| t.root.clone()).collect();
-    known.retain(|root| watched.contains(root));
     for container in running_containers(&Host::new(Path::new("/"))) {
         let wanted = only.is_empty()
             || only
@@ -349,7 +346,7 @@ fn watch_new_containers(watcher: &Watcher, known: &mut HashSet<PathBuf>, only: &
         let Ok(root) = root.canonicalize() else {
             continue;
         };
-        if known.contains(&root) {
+        if watched.contains(&root) {
             continue;
         }
         let label = ContainerLabel {
@@ -370,7 +367,6 @@ fn watch_new_containers(watcher: &Watcher, known: &mut HashSet<PathBuf>, only: &
                     container.image.as_deref().unwrap_or("image unknown"),
                     root.display()
                 ));
-                known.insert(root);
             }
             Err(error) => tracing::warn!("container {}: {error}", container.name),
         }
