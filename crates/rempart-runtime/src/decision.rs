@@ -11,20 +11,15 @@ use crate::mounts::Target;
 use crate::verdict::ContentVerdict;
 
 /// Reads the file through the descriptor the kernel opened for the watcher (reads through it
-/// raise no event of their own) and scans it as an image scan scans a layer's file.
+/// raise no event of their own) and scans it as an image scan scans a layer's file. `size` is
+/// the size the watcher checked against its cap: no more is read, if the file grew since.
 pub(crate) fn judge_content(
     scanner: &MalwareScanner,
     file: &File,
     path: &str,
     size: u64,
     mode: u32,
-    max_file_size: u64,
 ) -> ContentVerdict {
-    if size > max_file_size {
-        return ContentVerdict::Unscanned(format!(
-            "{size} bytes, over the {max_file_size}-byte cap"
-        ));
-    }
     let mut content = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
     let mut read = 0;
     while read < content.len() {

@@ -26,7 +26,7 @@ mod watcher;
 pub use config::{DefaultAction, Mode, WatchConfig, WatchedAccess};
 pub use error::WatchError;
 pub use event::{Access, Action, ContainerLabel, EventSink, Reason, WatchEvent};
-pub use mounts::{Target, overlay_mounts};
+pub use mounts::Target;
 pub use rules::{RUNTIME_RULES, RuntimeRuleDoc};
 pub use watcher::{Stats, Watcher};
 

@@ -87,22 +87,6 @@ impl Mount {
     }
 }
 
-/// The overlay filesystems mounted on the host whose upper directory lies under `storage`
-/// (`/var/lib/containers/storage`, `/var/lib/docker`, containerd's snapshotter): the roots of
-/// running containers.
-pub fn overlay_mounts(storage: &[&Path]) -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
-    Ok(read_mountinfo()?
-        .into_iter()
-        .filter_map(|mount| {
-            let upper = mount.upper_dir()?;
-            storage
-                .iter()
-                .any(|dir| upper.starts_with(dir))
-                .then_some((mount.point, upper))
-        })
-        .collect())
-}
-
 pub(crate) fn read_mountinfo() -> std::io::Result<Vec<Mount>> {
     let text = std::fs::read_to_string("/proc/self/mountinfo")?;
     Ok(text.lines().filter_map(parse_line).collect())

@@ -436,14 +436,7 @@ fn work(shared: &Arc<Shared>, queue: &Mutex<Receiver<Job>>) {
         let Ok(job) = lock(queue).recv() else {
             return;
         };
-        let verdict = judge_content(
-            &shared.scanner,
-            &job.file,
-            &job.path,
-            job.size,
-            job.mode,
-            shared.config.max_file_size,
-        );
+        let verdict = judge_content(&shared.scanner, &job.file, &job.path, job.size, job.mode);
         shared.counters.scanned.fetch_add(1, Ordering::Relaxed);
         shared.cache.insert(job.key, verdict.clone());
         let waiting = lock(&shared.in_flight).remove(&job.key).unwrap_or_default();
