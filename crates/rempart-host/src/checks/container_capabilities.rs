@@ -18,7 +18,7 @@ what the process needs (`NET_BIND_SERVICE`).\n\n\
 Example: `podman run --cap-add SYS_ADMIN …`.",
 }
 
-const DANGEROUS: [&str; 9] = [
+pub(crate) const DANGEROUS: [&str; 9] = [
     "CAP_SYS_ADMIN",
     "CAP_SYS_MODULE",
     "CAP_SYS_PTRACE",

@@ -4,7 +4,7 @@
 use toml::{Table, Value};
 
 use super::Outcome;
-use super::engine_toml::{EngineConfig, read};
+use super::engine_toml;
 use crate::Host;
 
 pub(crate) const CONFIG: &str = "/etc/containerd/config.toml";
@@ -26,12 +26,7 @@ pub(crate) fn with_containerd(
     if !installed(host) {
         return Outcome::not_applicable("no containerd on this host");
     }
-    match read(host, &[CONFIG], None) {
-        EngineConfig::Config { settings, files } => judge(&settings, &files),
-        EngineConfig::Unreadable { file, why } => {
-            Outcome::failed(format!("{file} cannot be judged: {why}"), Some(CONFIG))
-        }
-    }
+    engine_toml::judge(host, &[CONFIG], None, CONFIG, judge)
 }
 
 /// The CRI plugin's settings: `io.containerd.grpc.v1.cri` (config version 2) or

@@ -1,7 +1,7 @@
 use toml::Value;
 
 use super::containerd::{CONFIG, cri, with_containerd};
-use super::engine_toml::EngineConfig;
+use super::engine_toml::source;
 use super::{Outcome, host_check};
 use crate::{AuditOptions, Host};
 
@@ -32,10 +32,7 @@ pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
             .unwrap_or_default();
         if weakened.is_empty() {
             Outcome::passed(
-                format!(
-                    "AppArmor and /proc masking left on, from {}",
-                    EngineConfig::source(files)
-                ),
+                format!("AppArmor and /proc masking left on, from {}", source(files)),
                 Some(CONFIG),
             )
         } else {

@@ -1,6 +1,6 @@
-use toml::Value;
+use toml::{Table, Value};
 
-use super::engine_toml::{EngineConfig, get, read};
+use super::engine_toml::{get, judge, source};
 use super::{Outcome, host_check};
 use crate::{AuditOptions, Host};
 
@@ -32,12 +32,10 @@ pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
     if !(host.exists(CONFIG) || host.exists(DROP_INS)) {
         return Outcome::not_applicable(format!("no {CONFIG} (no Podman, CRI-O or Skopeo)"));
     }
-    let (settings, files) = match read(host, &[CONFIG], Some(DROP_INS)) {
-        EngineConfig::Config { settings, files } => (settings, files),
-        EngineConfig::Unreadable { file, why } => {
-            return Outcome::failed(format!("{file} cannot be judged: {why}"), Some(CONFIG));
-        }
-    };
+    judge(host, &[CONFIG], Some(DROP_INS), CONFIG, judge_settings)
+}
+
+fn judge_settings(settings: &Table, files: &[String]) -> Outcome {
     let mut insecure: Vec<String> = settings
         .get("registry")
         .and_then(Value::as_array)
@@ -55,14 +53,14 @@ pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
         })
         .unwrap_or_default();
     if let Some(listed) =
-        get(&settings, &["registries", "insecure", "registries"]).and_then(Value::as_array)
+        get(settings, &["registries", "insecure", "registries"]).and_then(Value::as_array)
     {
         insecure.extend(listed.iter().filter_map(Value::as_str).map(str::to_owned));
     }
     insecure.retain(|location| !loopback(location));
     insecure.sort();
     insecure.dedup();
-    let source = EngineConfig::source(&files);
+    let source = source(files);
     if insecure.is_empty() {
         Outcome::passed(format!("no insecure registry, in {source}"), Some(CONFIG))
     } else {

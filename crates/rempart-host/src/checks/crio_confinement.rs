@@ -1,6 +1,6 @@
-use toml::Value;
+use toml::{Table, Value};
 
-use super::engine_toml::{EngineConfig, dangerous_capabilities, get, read};
+use super::engine_toml::{dangerous_capabilities, get, judge, source};
 use super::{Outcome, host_check};
 use crate::{AuditOptions, Host};
 
@@ -28,13 +28,11 @@ pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
     if !(host.exists(CONFIG) || host.exists("/usr/bin/crio") || host.exists(DROP_INS)) {
         return Outcome::not_applicable("no CRI-O on this host");
     }
-    let (settings, files) = match read(host, &[CONFIG], Some(DROP_INS)) {
-        EngineConfig::Config { settings, files } => (settings, files),
-        EngineConfig::Unreadable { file, why } => {
-            return Outcome::failed(format!("{file} cannot be judged: {why}"), Some(CONFIG));
-        }
-    };
-    let runtime = |key: &str| get(&settings, &["crio", "runtime", key]);
+    judge(host, &[CONFIG], Some(DROP_INS), CONFIG, judge_settings)
+}
+
+fn judge_settings(settings: &Table, files: &[String]) -> Outcome {
+    let runtime = |key: &str| get(settings, &["crio", "runtime", key]);
     let mut weakened = Vec::new();
     if runtime("apparmor_profile").and_then(Value::as_str) == Some("unconfined") {
         weakened.push("apparmor_profile = \"unconfined\"".to_owned());
@@ -52,7 +50,7 @@ pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
     if runtime("no_pivot").and_then(Value::as_bool) == Some(true) {
         weakened.push("no_pivot = true".to_owned());
     }
-    let source = EngineConfig::source(&files);
+    let source = source(files);
     if weakened.is_empty() {
         Outcome::passed(format!("confined by default, from {source}"), Some(CONFIG))
     } else {

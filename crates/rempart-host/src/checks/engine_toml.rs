@@ -4,13 +4,15 @@
 
 use toml::{Table, Value};
 
+use super::Outcome;
+use super::container_capabilities::DANGEROUS;
 use crate::Host;
 
 /// Drop-in files read at most per directory.
 const MAX_DROP_INS: usize = 64;
 
 /// An engine's configuration, or why it cannot be judged.
-pub(crate) enum EngineConfig {
+enum EngineConfig {
     /// The settings (empty when no file exists: the engine's defaults apply), and the files
     /// they came from.
     Config { settings: Table, files: Vec<String> },
@@ -18,19 +20,17 @@ pub(crate) enum EngineConfig {
     Unreadable { file: String, why: String },
 }
 
-impl EngineConfig {
-    /// The files read, for messages: `defaults` when there were none.
-    pub(crate) fn source(files: &[String]) -> String {
-        if files.is_empty() {
-            "the engine's defaults (no configuration file)".to_owned()
-        } else {
-            files.join(", ")
-        }
+/// The files read, for messages: the engine's defaults when there were none.
+pub(crate) fn source(files: &[String]) -> String {
+    if files.is_empty() {
+        "the engine's defaults (no configuration file)".to_owned()
+    } else {
+        files.join(", ")
     }
 }
 
 /// Reads `files` in order, then the drop-ins of `drop_in_dir`, merged.
-pub(crate) fn read(host: &Host, files: &[&str], drop_in_dir: Option<&str>) -> EngineConfig {
+fn read(host: &Host, files: &[&str], drop_in_dir: Option<&str>) -> EngineConfig {
     let mut paths: Vec<String> = files.iter().map(|f| (*f).to_owned()).collect();
     if let Some(dir) = drop_in_dir
         && let Ok(entries) = std::fs::read_dir(host.path(dir))
@@ -82,6 +82,23 @@ pub(crate) fn read(host: &Host, files: &[&str], drop_in_dir: Option<&str>) -> En
     }
 }
 
+/// Runs `judge` on the merged settings and the files they came from; a file that does not
+/// parse fails the check, citing `cited`, as every TOML check says it.
+pub(crate) fn judge(
+    host: &Host,
+    files: &[&str],
+    drop_in_dir: Option<&str>,
+    cited: &str,
+    judge: impl FnOnce(&Table, &[String]) -> Outcome,
+) -> Outcome {
+    match read(host, files, drop_in_dir) {
+        EngineConfig::Config { settings, files } => judge(&settings, &files),
+        EngineConfig::Unreadable { file, why } => {
+            Outcome::failed(format!("{file} cannot be judged: {why}"), Some(cited))
+        }
+    }
+}
+
 fn merge(into: &mut Table, from: Table) {
     for (key, value) in from {
         match (into.get_mut(&key), value) {
@@ -103,19 +120,9 @@ pub(crate) fn get<'a>(settings: &'a Table, path: &[&str]) -> Option<&'a Value> {
     table.get(*last)
 }
 
-/// Capability names as engines write them (`SYS_ADMIN`, `CAP_SYS_ADMIN`), the dangerous ones.
+/// Capability names as engines write them (`SYS_ADMIN`, `CAP_SYS_ADMIN`), the dangerous ones:
+/// those the running-container check reports.
 pub(crate) fn dangerous_capabilities(value: Option<&Value>) -> Vec<String> {
-    const DANGEROUS: [&str; 9] = [
-        "SYS_ADMIN",
-        "SYS_MODULE",
-        "SYS_PTRACE",
-        "SYS_RAWIO",
-        "DAC_READ_SEARCH",
-        "NET_ADMIN",
-        "BPF",
-        "PERFMON",
-        "SYS_BOOT",
-    ];
     value
         .and_then(Value::as_array)
         .map(|items| {
@@ -125,7 +132,10 @@ pub(crate) fn dangerous_capabilities(value: Option<&Value>) -> Vec<String> {
                 .map(|cap| cap.trim().to_ascii_uppercase())
                 .filter(|cap| {
                     let bare = cap.strip_prefix("CAP_").unwrap_or(cap);
-                    bare == "ALL" || DANGEROUS.contains(&bare)
+                    bare == "ALL"
+                        || DANGEROUS
+                            .iter()
+                            .any(|known| known.strip_prefix("CAP_") == Some(bare))
                 })
                 .collect()
         })

@@ -1,6 +1,6 @@
-use toml::Value;
+use toml::{Table, Value};
 
-use super::engine_toml::{EngineConfig, dangerous_capabilities, get, read};
+use super::engine_toml::{dangerous_capabilities, get, judge, source};
 use super::{Outcome, host_check};
 use crate::{AuditOptions, Host};
 
@@ -36,14 +36,11 @@ pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
     if !installed {
         return Outcome::not_applicable("no Podman on this host");
     }
-    let (settings, files) = match read(host, &FILES, Some(DROP_INS)) {
-        EngineConfig::Config { settings, files } => (settings, files),
-        EngineConfig::Unreadable { file, why } => {
-            let cited = FILES[1];
-            return Outcome::failed(format!("{file} cannot be judged: {why}"), Some(cited));
-        }
-    };
-    let containers = |key: &str| get(&settings, &["containers", key]);
+    judge(host, &FILES, Some(DROP_INS), FILES[1], judge_settings)
+}
+
+fn judge_settings(settings: &Table, files: &[String]) -> Outcome {
+    let containers = |key: &str| get(settings, &["containers", key]);
     let mut weakened = Vec::new();
     for key in ["seccomp_profile", "apparmor_profile"] {
         if containers(key).and_then(Value::as_str) == Some("unconfined") {
@@ -57,7 +54,7 @@ pub(crate) fn run(host: &Host, _: &AuditOptions) -> Outcome {
             capabilities.join(", ")
         ));
     }
-    let source = EngineConfig::source(&files);
+    let source = source(files);
     if weakened.is_empty() {
         Outcome::passed(format!("confined by default, from {source}"), None)
     } else {
