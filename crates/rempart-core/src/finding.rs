@@ -114,6 +114,49 @@ pub enum FixState {
     NotFixed,
     /// The distribution decided not to fix it in this release.
     WillNotFix,
+    /// The distribution will fix it, in a later update than usual.
+    FixDeferred,
+    /// The release is past its publisher's support for this package: no fix will come.
+    EndOfLife,
+    /// The publisher has not yet said whether the package is affected.
+    UnderInvestigation,
+}
+
+impl FixState {
+    /// Every status name, as `--ignore-status` and reports spell them.
+    pub const STATUS_NAMES: [&'static str; 6] = [
+        "fixed",
+        "affected",
+        "will_not_fix",
+        "fix_deferred",
+        "end_of_life",
+        "under_investigation",
+    ];
+
+    /// The status as one word: `fixed`, `affected`, `will_not_fix`, `fix_deferred`,
+    /// `end_of_life`, `under_investigation` (the names Trivy's `--ignore-status` uses too).
+    pub fn status_name(&self) -> &'static str {
+        match self {
+            FixState::Fixed { .. } => "fixed",
+            FixState::NotFixed => "affected",
+            FixState::WillNotFix => "will_not_fix",
+            FixState::FixDeferred => "fix_deferred",
+            FixState::EndOfLife => "end_of_life",
+            FixState::UnderInvestigation => "under_investigation",
+        }
+    }
+
+    /// A status that is not `fixed`, from its name (see [`FixState::status_name`]).
+    pub fn unfixed_from_name(name: &str) -> Option<FixState> {
+        Some(match name {
+            "affected" => FixState::NotFixed,
+            "will_not_fix" => FixState::WillNotFix,
+            "fix_deferred" => FixState::FixDeferred,
+            "end_of_life" => FixState::EndOfLife,
+            "under_investigation" => FixState::UnderInvestigation,
+            _ => return None,
+        })
+    }
 }
 
 /// Scanner-specific detail of a finding.

@@ -637,7 +637,17 @@ fn vulnerability(
                 detail: "A fixed version is available.",
             }),
         ),
-        FixState::NotFixed => (None, None),
+        // CycloneDX has no response for "fixed later": the status property says it.
+        FixState::NotFixed | FixState::UnderInvestigation | FixState::FixDeferred => (None, None),
+        FixState::EndOfLife => (
+            None,
+            Some(Analysis {
+                state: None,
+                justification: None,
+                response: vec!["will_not_fix"],
+                detail: "The package is past its publisher's support: no fix will come.",
+            }),
+        ),
         FixState::WillNotFix => (
             None,
             Some(Analysis {

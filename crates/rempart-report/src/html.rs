@@ -328,7 +328,7 @@ fn vulnerability_table(findings: &[&Finding], layers: &[&LayerSummary]) -> Table
         };
         let fixed = match fix {
             FixState::Fixed { versions } => versions.join(", "),
-            FixState::NotFixed | FixState::WillNotFix => String::new(),
+            _ => String::new(),
         };
         let mut cells = vec![
             text_cell(package),

@@ -143,6 +143,9 @@ fn detail(finding: &Finding, place: &str) -> String {
                 FixState::Fixed { versions } => format!("Fixed in: {}", versions.join(", ")),
                 FixState::NotFixed => "Status: affected, no fix yet".to_owned(),
                 FixState::WillNotFix => "Status: will not be fixed".to_owned(),
+                FixState::FixDeferred => "Status: affected, fix deferred".to_owned(),
+                FixState::EndOfLife => "Status: affected, past its support".to_owned(),
+                FixState::UnderInvestigation => "Status: under investigation".to_owned(),
             });
         }
         FindingDetails::Secret { redacted, origin } => {

@@ -132,11 +132,7 @@ pub(crate) fn scanner_label(kind: ScannerKind) -> &'static str {
 /// The fix state as one word: `fixed`, `affected` or `will_not_fix`.
 pub(crate) fn fix_status(details: &FindingDetails) -> Option<&'static str> {
     match details {
-        FindingDetails::Vulnerability { fix, .. } => Some(match fix {
-            rempart_core::FixState::Fixed { .. } => "fixed",
-            rempart_core::FixState::NotFixed => "affected",
-            rempart_core::FixState::WillNotFix => "will_not_fix",
-        }),
+        FindingDetails::Vulnerability { fix, .. } => Some(fix.status_name()),
         _ => None,
     }
 }

@@ -444,6 +444,15 @@ fn message(finding: &Finding) -> String {
                 FixState::WillNotFix => {
                     "Fixed version: none, the distribution will not fix it".to_owned()
                 }
+                FixState::FixDeferred => {
+                    "Fixed version: none yet, the distribution deferred the fix".to_owned()
+                }
+                FixState::EndOfLife => {
+                    "Fixed version: none, the package is past its support".to_owned()
+                }
+                FixState::UnderInvestigation => {
+                    "Fixed version: none yet, the distribution is investigating".to_owned()
+                }
             };
             format!(
                 "Package: {package}\nInstalled version: {installed_version}\nVulnerability: {}\nSeverity: {}\n{fix_line}\nTitle: {}\nFile: {place}",

@@ -246,7 +246,7 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
         };
         let fixed = match fix {
             FixState::Fixed { versions } => versions.join(", "),
-            FixState::NotFixed | FixState::WillNotFix => String::new(),
+            _ => String::new(),
         };
         let mut row = vec![
             Cell::plain(package),

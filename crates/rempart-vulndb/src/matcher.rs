@@ -457,10 +457,8 @@ impl VulnMatcher {
                     FixState::Fixed {
                         versions: verdict.fixed_in,
                     }
-                } else if candidate.will_not_fix {
-                    FixState::WillNotFix
                 } else {
-                    FixState::NotFixed
+                    candidate.state.fix_state()
                 };
                 let severity = candidate.package_severity.unwrap_or(candidate.severity);
                 findings.push(Finding {

@@ -42,6 +42,61 @@ pub(crate) struct VersionRange {
     pub(crate) sorted: bool,
 }
 
+/// What a distribution says of an affected version that has no fix.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum UnfixedState {
+    /// Affected, and a fix is expected.
+    #[default]
+    Affected,
+    /// The publisher decided not to fix it in this release (Debian `ignored`, Red Hat "Will not
+    /// fix", Ubuntu `ignored`).
+    WillNotFix,
+    /// A fix will come later than usual (Debian `postponed`, Red Hat "Fix deferred", Ubuntu
+    /// `deferred`).
+    FixDeferred,
+    /// The package or release is past its publisher's support (Red Hat "Out of support scope",
+    /// Debian `end-of-life`).
+    EndOfLife,
+    /// The publisher has not decided yet whether it is affected.
+    UnderInvestigation,
+}
+
+impl UnfixedState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            UnfixedState::Affected => "affected",
+            UnfixedState::WillNotFix => "will_not_fix",
+            UnfixedState::FixDeferred => "fix_deferred",
+            UnfixedState::EndOfLife => "end_of_life",
+            UnfixedState::UnderInvestigation => "under_investigation",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<UnfixedState> {
+        Some(match text {
+            "affected" => UnfixedState::Affected,
+            "will_not_fix" => UnfixedState::WillNotFix,
+            "fix_deferred" => UnfixedState::FixDeferred,
+            "end_of_life" => UnfixedState::EndOfLife,
+            "under_investigation" => UnfixedState::UnderInvestigation,
+            _ => return None,
+        })
+    }
+
+    /// The finding's fix state when no version fixes the installed one.
+    pub(crate) fn fix_state(self) -> rempart_core::FixState {
+        use rempart_core::FixState;
+        match self {
+            UnfixedState::Affected => FixState::NotFixed,
+            UnfixedState::WillNotFix => FixState::WillNotFix,
+            UnfixedState::FixDeferred => FixState::FixDeferred,
+            UnfixedState::EndOfLife => FixState::EndOfLife,
+            UnfixedState::UnderInvestigation => FixState::UnderInvestigation,
+        }
+    }
+}
+
 /// One package an advisory affects, in one ecosystem (and distribution release).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct AffectedPackage {
@@ -56,8 +111,9 @@ pub(crate) struct AffectedPackage {
     pub(crate) versions: Vec<String>,
     /// The distribution's own rating for this package (Debian urgency, Ubuntu priority).
     pub(crate) severity: Option<Severity>,
-    /// The distribution decided not to fix it in this release.
-    pub(crate) will_not_fix: bool,
+    /// What the publisher says of a version it has not fixed (from distribution feeds; OSV
+    /// says nothing of it, so it is `Affected` there).
+    pub(crate) state: UnfixedState,
     /// Go: the vulnerable packages of the module (OSV `ecosystem_specific.imports`), with the
     /// platforms and symbols they are limited to. Empty elsewhere, and when the record does not
     /// say (then the whole module is affected on every platform).

@@ -12,10 +12,10 @@ use serde::Serialize;
 use crate::ecosystem::normalize_package_name;
 use crate::error::VulnDbError;
 use crate::matcher::sort_range_events;
-use crate::model::{Advisory, GoImport, VersionRange};
+use crate::model::{Advisory, GoImport, UnfixedState, VersionRange};
 
 /// Bumped whenever the tables change meaning; a database of another version is refused.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,7 +47,7 @@ CREATE TABLE affected (
     ranges TEXT NOT NULL,
     versions TEXT NOT NULL,
     severity TEXT,
-    will_not_fix INTEGER NOT NULL,
+    state TEXT NOT NULL,
     imports TEXT NOT NULL
 );
 ";
@@ -251,7 +251,7 @@ impl Writer {
             .connection
             .prepare_cached(
                 "INSERT INTO affected (advisory, ecosystem, release, name, feed_name, ranges, \
-                 versions, severity, will_not_fix, imports) \
+                 versions, severity, state, imports) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(&error)?;
@@ -268,7 +268,7 @@ impl Writer {
                     serde_json::to_string(&ranges).unwrap_or_default(),
                     serde_json::to_string(&affected.versions).unwrap_or_default(),
                     affected.severity.map(Severity::as_str),
-                    affected.will_not_fix,
+                    affected.state.as_str(),
                     serde_json::to_string(&affected.imports).unwrap_or_default(),
                 ])
                 .map_err(&error)?;
@@ -324,7 +324,7 @@ pub(crate) struct Candidate {
     /// The OSV `versions` list as JSON; matched by exact spelling, as osv.dev does.
     pub(crate) versions_json: String,
     pub(crate) package_severity: Option<Severity>,
-    pub(crate) will_not_fix: bool,
+    pub(crate) state: UnfixedState,
     pub(crate) imports: Vec<GoImport>,
 }
 
@@ -545,7 +545,7 @@ impl Database {
         let mut statement = connection
             .prepare_cached(
                 "SELECT f.name, a.id, a.title, a.aliases, a.severity, a.cvss, a.cvss_score, \
-                 a.refs, f.ranges, f.versions, f.severity, f.will_not_fix, f.imports \
+                 a.refs, f.ranges, f.versions, f.severity, f.state, f.imports \
                  FROM affected f JOIN advisories a ON a.rowid = f.advisory \
                  WHERE f.ecosystem = ?1 AND f.release = ?2 \
                  AND f.name IN (SELECT value FROM json_each(?3))",
@@ -577,7 +577,9 @@ impl Database {
                 let severity_all = severity(row.get(4)?).unwrap_or(Severity::Unknown);
                 let cvss_score: Option<f64> = row.get(6)?;
                 let package_severity = severity(row.get(10)?);
-                let will_not_fix: bool = row.get(11)?;
+                let state: String = row.get(11)?;
+                let state = UnfixedState::parse(&state)
+                    .ok_or_else(|| format!("advisory {id}: unknown package state `{state}`"));
                 let imports: String = row.get(12)?;
                 let imports: Result<Vec<GoImport>, String> = serde_json::from_str(&imports)
                     .map_err(|e| format!("advisory {id}: its Go package list is not valid: {e}"));
@@ -594,7 +596,7 @@ impl Database {
                             ranges: ranges?,
                             versions_json: versions?,
                             package_severity,
-                            will_not_fix,
+                            state: state?,
                             imports: imports?,
                             id,
                         },

@@ -8,7 +8,7 @@ use rempart_core::Severity;
 use serde::Deserialize;
 
 use crate::error::VulnDbError;
-use crate::model::{Advisory, AffectedPackage, Event, RangeKind, VersionRange};
+use crate::model::{Advisory, AffectedPackage, Event, RangeKind, UnfixedState, VersionRange};
 
 #[derive(Debug, Deserialize)]
 struct SecDb {
@@ -107,7 +107,7 @@ pub(crate) fn parse(
                     }],
                     versions: Vec::new(),
                     severity: None,
-                    will_not_fix: false,
+                    state: UnfixedState::Affected,
                     imports: Vec::new(),
                 });
             }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::osv::{distro_severity, title_from};
 use crate::ecosystem::debian_release_for_codename;
-use crate::model::{Advisory, AffectedPackage, Event, RangeKind, VersionRange};
+use crate::model::{Advisory, AffectedPackage, Event, RangeKind, UnfixedState, VersionRange};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct TrackerIssue {
@@ -78,8 +78,22 @@ pub(crate) fn convert(tracker: Tracker) -> Vec<Advisory> {
                     // open, undetermined: affected, no fix yet.
                     _ => vec![Event::Introduced("0".to_owned())],
                 };
-                let will_not_fix =
-                    state.status != "resolved" && state.nodsa_reason.as_deref() == Some("ignored");
+                // The tracker's own words for an open issue: `no-dsa` with reason `ignored` (not
+                // to be fixed in this release) or `postponed` (fixed in a later point release),
+                // urgency `end-of-life` (the package is no longer supported), status
+                // `undetermined` (not yet known whether it is affected).
+                let unfixed = if state.status == "resolved" {
+                    UnfixedState::Affected
+                } else if state.urgency.as_deref() == Some("end-of-life") {
+                    UnfixedState::EndOfLife
+                } else {
+                    match state.nodsa_reason.as_deref() {
+                        Some("ignored") => UnfixedState::WillNotFix,
+                        Some("postponed") => UnfixedState::FixDeferred,
+                        _ if state.status == "undetermined" => UnfixedState::UnderInvestigation,
+                        _ => UnfixedState::Affected,
+                    }
+                };
                 let advisory = by_id.entry(id.clone()).or_insert_with(|| Advisory {
                     title: issue
                         .description
@@ -107,7 +121,7 @@ pub(crate) fn convert(tracker: Tracker) -> Vec<Advisory> {
                     }],
                     versions: Vec::new(),
                     severity: state.urgency.as_deref().and_then(distro_severity),
-                    will_not_fix,
+                    state: unfixed,
                     imports: Vec::new(),
                 });
             }

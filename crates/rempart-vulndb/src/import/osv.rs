@@ -7,7 +7,9 @@ use rempart_core::Severity;
 use serde::Deserialize;
 
 use crate::ecosystem::split_osv_ecosystem;
-use crate::model::{Advisory, AffectedPackage, Event, GoImport, RangeKind, VersionRange};
+use crate::model::{
+    Advisory, AffectedPackage, Event, GoImport, RangeKind, UnfixedState, VersionRange,
+};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct OsvRecord {
@@ -223,7 +225,7 @@ fn convert_affected(affected: OsvAffected) -> Option<AffectedPackage> {
         ranges,
         versions: affected.versions,
         severity,
-        will_not_fix: false,
+        state: UnfixedState::Affected,
         imports: go_imports(affected.ecosystem_specific.as_ref()),
     })
 }

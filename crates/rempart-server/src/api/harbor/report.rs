@@ -102,8 +102,8 @@ fn vulnerability_item(result: &ScanResult, finding: &Finding) -> Option<(u8, Val
         FixState::NotFixed => {
             vendor.insert("fix_state".into(), json!("not_fixed"));
         }
-        FixState::WillNotFix => {
-            vendor.insert("fix_state".into(), json!("will_not_fix"));
+        other => {
+            vendor.insert("fix_state".into(), json!(other.status_name()));
         }
     }
     item.insert("severity".into(), json!(severity));
