@@ -370,12 +370,31 @@ pub(crate) struct ScanArgs {
     pub(crate) output: Option<PathBuf>,
     /// Only report findings of these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,
     /// UNKNOWN,INFO). `SCANNER=SEVERITY` items give a scanner its own list instead:
-    /// `vuln=CRITICAL,vuln=HIGH` keeps only critical and high vulnerabilities.
+    /// `vuln=CRITICAL,vuln=HIGH` keeps only critical and high vulnerabilities. A vulnerability
+    /// no record rates is UNKNOWN: it passes a list without UNKNOWN unless `--unknown-as` says
+    /// what it counts as.
     #[arg(short, long, value_delimiter = ',')]
     pub(crate) severity: Vec<String>,
+    /// The severity an UNKNOWN vulnerability counts as for `--severity` and the exit code
+    /// (`HIGH`: an unrated vulnerability fails a CRITICAL,HIGH gate). It is still shown as
+    /// UNKNOWN.
+    #[arg(long, value_name = "SEVERITY")]
+    pub(crate) unknown_as: Option<String>,
     /// Do not report vulnerabilities that have no fixed version yet.
     #[arg(long)]
     pub(crate) ignore_unfixed: bool,
+    /// Do not report vulnerabilities in these states (comma-separated): `affected`,
+    /// `will_not_fix`, `fix_deferred`, `end_of_life`, `under_investigation`, `fixed`.
+    #[arg(long, value_delimiter = ',', value_name = "STATUS")]
+    pub(crate) ignore_status: Vec<String>,
+    /// Vulnerabilities in CISA's Known Exploited Vulnerabilities catalogue are reported, and
+    /// fail the scan, whatever `--severity` says.
+    #[arg(long)]
+    pub(crate) fail_on_kev: bool,
+    /// Vulnerabilities whose EPSS score (the probability of exploitation in the next 30 days,
+    /// 0 to 1) is at least this are reported, and fail the scan, whatever `--severity` says.
+    #[arg(long, value_name = "PROBABILITY", value_parser = parse_probability)]
+    pub(crate) epss_threshold: Option<f64>,
     /// Do not report vulnerabilities whose vulnerable functions are not in the Go binary (they
     /// are shown as `not reachable` otherwise).
     #[arg(long)]
@@ -575,6 +594,13 @@ pub(crate) enum DbCommand {
 
 /// An exit code for findings: any byte but 2, which means the scan itself failed (a gate must
 /// be able to tell "findings" from "could not scan").
+fn parse_probability(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|value| (0.0..=1.0).contains(value))
+        .ok_or_else(|| format!("`{text}` is not a probability from 0 to 1 (0.1 is 10%)"))
+}
+
 fn parse_exit_code(text: &str) -> Result<u8, String> {
     let code: u8 = text
         .parse()

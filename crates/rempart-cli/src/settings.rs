@@ -31,6 +31,10 @@ struct SettingsFile {
     /// Per-scanner lists: `{vuln: [CRITICAL, HIGH], secret: [HIGH, CRITICAL]}`.
     severity_by_scanner: Option<BTreeMap<String, Vec<String>>>,
     ignore_unfixed: Option<bool>,
+    ignore_status: Option<Vec<String>>,
+    unknown_as: Option<String>,
+    fail_on_kev: Option<bool>,
+    epss_threshold: Option<f64>,
     ignore_unreachable: Option<bool>,
     exit_code: Option<u8>,
     ignorefile: Option<PathBuf>,
@@ -74,6 +78,18 @@ pub(crate) fn apply_settings(args: &ScanArgs) -> Result<ScanArgs> {
         }
     }
     merged.ignore_unfixed = args.ignore_unfixed || file.ignore_unfixed.unwrap_or(false);
+    if args.ignore_status.is_empty() {
+        merged.ignore_status = file.ignore_status.unwrap_or_default();
+    }
+    merged.unknown_as = args.unknown_as.clone().or(file.unknown_as);
+    merged.fail_on_kev = args.fail_on_kev || file.fail_on_kev.unwrap_or(false);
+    if let Some(threshold) = file.epss_threshold {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&threshold),
+            "settings file: epss-threshold {threshold} is not a probability from 0 to 1"
+        );
+    }
+    merged.epss_threshold = args.epss_threshold.or(file.epss_threshold);
     merged.ignore_unreachable = args.ignore_unreachable || file.ignore_unreachable.unwrap_or(false);
     if let Some(code) = file.exit_code {
         anyhow::ensure!(

@@ -159,7 +159,60 @@ impl FixState {
     }
 }
 
+/// What a vulnerability's severity rests on, in the order it is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeverityBasis {
+    /// The distribution's own rating of its package (Debian urgency, Ubuntu priority, Red Hat
+    /// impact): it knows how the package is built and used.
+    Distribution,
+    /// The base score of a CVSS vector (v4.0 or v3.x) of the advisory or of one of its aliases.
+    Cvss,
+    /// The advisory database's own word (GitHub's `database_specific.severity`), without a
+    /// vector.
+    Advisory,
+}
+
+/// Where a vulnerability's severity came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SeveritySource {
+    pub basis: SeverityBasis,
+    /// The record rated: `GHSA-…`, `CVE-…`, `PYSEC-…`, `DSA-…`; for a distribution rating, the
+    /// distribution's advisory.
+    pub record: String,
+    /// The CVSS vector scored, for [`SeverityBasis::Cvss`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<String>,
+}
+
+/// An entry of CISA's Known Exploited Vulnerabilities catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct KnownExploited {
+    /// The CVE listed.
+    pub cve: String,
+    /// `YYYY-MM-DD` the catalogue listed it.
+    pub date_added: String,
+    /// `YYYY-MM-DD` by which US federal agencies must remediate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    /// Known to be used in ransomware campaigns.
+    #[serde(default)]
+    pub ransomware: bool,
+}
+
+/// A FIRST EPSS score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Epss {
+    /// Probability (0 to 1) of exploitation activity in the next 30 days.
+    pub score: f64,
+    /// Share (0 to 1) of scored CVEs with a lower or equal score.
+    pub percentile: f64,
+}
+
 /// Scanner-specific detail of a finding.
+// Vulnerabilities are most of the findings of a scan: boxing their detail would add an
+// allocation to each of them to save space on the few others.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FindingDetails {
@@ -181,6 +234,17 @@ pub enum FindingDetails {
         /// with a function table); `None` when that cannot be told.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reachable: Option<bool>,
+        /// Which record and which rating the severity was taken from; `None` when no record of
+        /// the vulnerability rates it (the severity is then `UNKNOWN`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        severity_source: Option<SeveritySource>,
+        /// Listed in CISA's Known Exploited Vulnerabilities catalogue: exploited in the wild.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kev: Option<KnownExploited>,
+        /// FIRST's Exploit Prediction Scoring System: the probability of exploitation activity
+        /// in the next 30 days.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epss: Option<Epss>,
     },
     Secret {
         /// The matched text with all but its first few characters masked.

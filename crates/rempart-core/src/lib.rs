@@ -18,7 +18,10 @@ pub use analyzer::{
     AnalysisOutput, FileAnalyzer, FileMeta, FileSink, GoSymbols, ImageAnalysisError, ImageAnalyzer,
     ImageContext, Interest, OwnedFiles, PackageLicenses,
 };
-pub use finding::{ConfigEntry, Finding, FindingDetails, FixState, Location, ScannerKind};
+pub use finding::{
+    ConfigEntry, Epss, Finding, FindingDetails, FixState, KnownExploited, Location, ScannerKind,
+    SeverityBasis, SeveritySource,
+};
 pub use image::{
     EntryKind, HistoryEntry, ImageMetadata, InventoryEntry, LayerRef, OsInfo, SkipReason,
     SkippedEntry,

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use rempart_core::{Ecosystem, Finding, FindingDetails, FixState, Package, ScanResult, Severity};
+use rempart_core::{
+    Ecosystem, Finding, FindingDetails, FixState, Package, ScanResult, Severity, SeveritySource,
+};
 use serde::Serialize;
 
 use crate::licenses::{self, License};
@@ -149,8 +151,11 @@ struct Reference {
 #[derive(Serialize)]
 struct Rating {
     #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Source>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     score: Option<f64>,
-    severity: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     method: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -619,6 +624,9 @@ fn vulnerability(
         cvss_score,
         references,
         reachable,
+        severity_source,
+        kev,
+        epss,
     } = &finding.details
     else {
         return None;
@@ -683,6 +691,28 @@ fn vulnerability(
             reachable.to_string(),
         ));
     }
+    if let Some(kev) = kev {
+        properties.push(Property::new(
+            "rempart:vulnerability:kev_date_added",
+            kev.date_added.clone(),
+        ));
+        if kev.ransomware {
+            properties.push(Property::new(
+                "rempart:vulnerability:kev_ransomware",
+                "true".to_owned(),
+            ));
+        }
+    }
+    if let Some(epss) = epss {
+        properties.push(Property::new(
+            "rempart:vulnerability:epss",
+            format!("{:.5}", epss.score),
+        ));
+        properties.push(Property::new(
+            "rempart:vulnerability:epss_percentile",
+            format!("{:.5}", epss.percentile),
+        ));
+    }
     if let FixState::Fixed { versions } = fix {
         for version in versions {
             properties.push(Property::new(
@@ -703,7 +733,12 @@ fn vulnerability(
                 source: source(alias),
             })
             .collect(),
-        ratings: ratings(finding.severity, cvss, *cvss_score),
+        ratings: ratings(
+            finding.severity,
+            cvss,
+            *cvss_score,
+            severity_source.as_ref(),
+        ),
         description: finding.title.clone(),
         recommendation,
         advisories: advisories(finding.primary_url.as_ref(), references),
@@ -749,25 +784,41 @@ fn source(id: &str) -> Source {
     Source { name, url }
 }
 
-/// One rating per CVSS vector. The single score the finding carries is attached when there is
-/// exactly one vector it can belong to; otherwise it gets its own rating without a vector.
-fn ratings(severity: Severity, vectors: &[String], score: Option<f64>) -> Vec<Rating> {
+/// One rating per CVSS vector. The vector the severity was taken from carries the score, the
+/// severity and the record it came from; the others are listed as published. A severity taken
+/// from a distribution's or a database's own word is a rating of its own, without a vector.
+fn ratings(
+    severity: Severity,
+    vectors: &[String],
+    score: Option<f64>,
+    rated_by: Option<&SeveritySource>,
+) -> Vec<Rating> {
     let severity_name = cdx_severity(severity);
     let score = score.filter(|s| s.is_finite() && (0.0..=10.0).contains(s));
+    let scored_vector = rated_by.and_then(|source| source.vector.as_deref());
     let mut ratings: Vec<Rating> = vectors
         .iter()
-        .map(|vector| Rating {
-            score: if vectors.len() == 1 { score } else { None },
-            severity: severity_name,
-            method: Some(cvss_method(vector)),
-            vector: Some(vector.clone()),
+        .map(|vector| {
+            let scored = scored_vector == Some(vector.as_str())
+                || (scored_vector.is_none() && rated_by.is_none() && vectors.len() == 1);
+            Rating {
+                source: scored
+                    .then(|| rated_by.map(|r| source(&r.record)))
+                    .flatten(),
+                score: if scored { score } else { None },
+                severity: if scored { Some(severity_name) } else { None },
+                method: Some(cvss_method(vector)),
+                vector: Some(vector.clone()),
+            }
         })
         .collect();
-    if ratings.is_empty() || (vectors.len() > 1 && score.is_some()) {
+    let vector_rated = ratings.iter().any(|rating| rating.severity.is_some());
+    if !vector_rated {
         ratings.push(Rating {
-            score,
-            severity: severity_name,
-            method: None,
+            source: rated_by.map(|r| source(&r.record)),
+            score: if rated_by.is_some() { None } else { score },
+            severity: Some(severity_name),
+            method: Some("other"),
             vector: None,
         });
     }

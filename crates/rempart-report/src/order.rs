@@ -8,13 +8,25 @@ use rempart_core::{
     SkippedEntry, VulnerabilityData,
 };
 
-/// Findings by severity (worst first), id, path and line. The full serialized finding breaks the
-/// remaining ties, so two findings that differ anywhere always come out in the same order.
+/// Findings known to be exploited first (CISA KEV), then by severity (worst first), EPSS score
+/// (likeliest first), id, path and line. The full serialized finding breaks the remaining ties,
+/// so two findings that differ anywhere always come out in the same order.
 pub(crate) fn findings(result: &ScanResult) -> Vec<&Finding> {
     let mut sorted: Vec<&Finding> = result.findings.iter().collect();
     sorted.sort_by_cached_key(|finding| {
+        let (exploited, likelihood) = match &finding.details {
+            FindingDetails::Vulnerability { kev, epss, .. } => (
+                kev.is_some(),
+                // Scores are probabilities with five decimals: a fixed-point key orders them.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                epss.map_or(0, |e| (e.score.clamp(0.0, 1.0) * 1e6) as u32),
+            ),
+            _ => (false, 0),
+        };
         (
+            Reverse(exploited),
             Reverse(finding.severity),
+            Reverse(likelihood),
             finding.id.clone(),
             finding.location.path.clone(),
             finding.location.line,

@@ -318,9 +318,35 @@ fn sarif_result(finding: &Finding, rule_index: usize, target: &str) -> SarifResu
             purl,
             fix,
             reachable,
+            cvss,
+            cvss_score,
+            severity_source,
+            kev,
+            epss,
             ..
         } => {
             properties.insert("package", package.clone().into());
+            if !cvss.is_empty() {
+                properties.insert("cvssVectors", cvss.clone().into());
+            }
+            if let Some(score) = cvss_score.filter(|s| s.is_finite()) {
+                properties.insert("cvssScore", score.into());
+            }
+            if let Some(source) = severity_source {
+                properties.insert(
+                    "severitySource",
+                    serde_json::to_value(source).unwrap_or_default(),
+                );
+            }
+            if let Some(kev) = kev {
+                properties.insert(
+                    "knownExploited",
+                    serde_json::to_value(kev).unwrap_or_default(),
+                );
+            }
+            if let Some(epss) = epss {
+                properties.insert("epss", serde_json::to_value(epss).unwrap_or_default());
+            }
             if let Some(reachable) = reachable {
                 properties.insert("reachable", (*reachable).into());
             }

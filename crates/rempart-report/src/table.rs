@@ -221,6 +221,17 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
         "Fixed Version",
         "Title",
     ];
+    // The column exists only when the database holds exploitation data (KEV, EPSS).
+    let with_exploitation = findings.iter().any(|finding| {
+        matches!(
+            &finding.details,
+            FindingDetails::Vulnerability { kev: Some(_), .. }
+                | FindingDetails::Vulnerability { epss: Some(_), .. }
+        )
+    });
+    if with_exploitation {
+        headers.push("Exploited");
+    }
     if with_path {
         headers.push("Path");
     }
@@ -232,6 +243,8 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
             installed_version,
             fix,
             reachable,
+            kev,
+            epss,
             ..
         } = &finding.details
         else {
@@ -264,12 +277,34 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
                 },
             ),
         ];
+        if with_exploitation {
+            row.push(Cell::plain(&exploitation(kev.as_ref(), epss.as_ref())));
+        }
         if with_path {
             row.push(Cell::path(&order::image_path(&finding.location.path)));
         }
         table.push(row);
     }
     table
+}
+
+/// `KEV` when CISA lists the vulnerability as exploited, and the EPSS probability.
+fn exploitation(
+    kev: Option<&rempart_core::KnownExploited>,
+    epss: Option<&rempart_core::Epss>,
+) -> String {
+    let mut parts = Vec::new();
+    if let Some(kev) = kev {
+        parts.push(if kev.ransomware {
+            "KEV, ransomware".to_owned()
+        } else {
+            "KEV".to_owned()
+        });
+    }
+    if let Some(epss) = epss {
+        parts.push(format!("EPSS {:.1}%", epss.score * 100.0));
+    }
+    parts.join(", ")
 }
 
 fn secrets_table(findings: &[&Finding]) -> Table {

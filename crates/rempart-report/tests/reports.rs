@@ -137,10 +137,12 @@ fn findings_are_ordered_worst_first_then_by_id() {
             .position(|s| *s == severity)
             .unwrap()
     };
-    let keys: Vec<(usize, String, String)> = findings
+    // Known exploited vulnerabilities (CISA KEV) come first, whatever their severity.
+    let keys: Vec<(bool, usize, String, String)> = findings
         .iter()
         .map(|f| {
             (
+                f["details"]["kev"].is_null(),
                 rank(f["severity"].as_str().unwrap()),
                 f["id"].as_str().unwrap().to_owned(),
                 f["location"]["path"].as_str().unwrap().to_owned(),

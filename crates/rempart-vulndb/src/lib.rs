@@ -15,6 +15,7 @@ mod error;
 mod import;
 mod matcher;
 mod model;
+mod rating;
 mod store;
 mod version;
 

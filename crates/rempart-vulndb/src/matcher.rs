@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rempart_core::{
     Ecosystem, Finding, FindingDetails, FixState, GoSymbols, ImageAnalyzer, ImageContext, OsInfo,
-    Package, ScannerKind,
+    Package, ScannerKind, Severity,
 };
 
 use crate::ecosystem::lookup_key;
@@ -383,6 +383,8 @@ impl VulnMatcher {
             }
         }
         let mut findings: Vec<Finding> = Vec::new();
+        // The distribution's rating of each finding's package, and the record it is from.
+        let mut distribution_ratings: Vec<Option<(Severity, String)>> = Vec::new();
         for (package, keyed) in packages.iter().zip(&keyed) {
             let Some((key, scheme, installed, version)) = keyed else {
                 continue;
@@ -437,6 +439,11 @@ impl VulnMatcher {
                             || (!cves.is_empty() && cves == *other_cves)
                     });
                 if let Some((kept, _, _, at)) = twin {
+                    if distribution_ratings[*at].is_none() {
+                        distribution_ratings[*at] = candidate
+                            .package_severity
+                            .map(|severity| (severity, candidate.id.clone()));
+                    }
                     // One finding for the flaw, but every id any of its records carries: a
                     // PYSEC record merged into its GHSA twin stays findable by its own id.
                     if let FindingDetails::Vulnerability {
@@ -453,19 +460,24 @@ impl VulnMatcher {
                     continue;
                 }
                 reported.push((id.clone(), aliases.clone(), cves, findings.len()));
-                let fix = if !verdict.fixed_in.is_empty() {
+                let fix = if verdict.fixed_in.is_empty() {
+                    candidate.state.fix_state()
+                } else {
                     FixState::Fixed {
                         versions: verdict.fixed_in,
                     }
-                } else {
-                    candidate.state.fix_state()
                 };
-                let severity = candidate.package_severity.unwrap_or(candidate.severity);
+                distribution_ratings.push(
+                    candidate
+                        .package_severity
+                        .map(|severity| (severity, candidate.id.clone())),
+                );
                 findings.push(Finding {
                     scanner: ScannerKind::Vuln,
                     primary_url: Some(primary_url(&id, ecosystem)),
                     title: candidate.title.clone(),
-                    severity,
+                    // Rated below, from every record of the vulnerability.
+                    severity: candidate.severity,
                     location: package.locations.first().cloned().unwrap_or_default(),
                     details: FindingDetails::Vulnerability {
                         package: package.name.clone(),
@@ -475,15 +487,88 @@ impl VulnMatcher {
                         fix,
                         aliases,
                         cvss: candidate.cvss.clone(),
-                        cvss_score: candidate.cvss_score,
+                        cvss_score: None,
                         references: candidate.references.clone(),
                         reachable: symbols.and_then(|table| reachable(candidate, platform, table)),
+                        severity_source: None,
+                        kev: None,
+                        epss: None,
                     },
                     id,
                 });
             }
         }
+        self.rate_findings(&mut findings, &distribution_ratings)?;
         Ok(findings)
+    }
+
+    /// Sets each finding's severity from every record of its vulnerability (see
+    /// [`crate::rating`]) and what CISA's catalogue and EPSS say of its CVEs. Two queries for
+    /// the whole scan.
+    fn rate_findings(
+        &self,
+        findings: &mut [Finding],
+        distribution_ratings: &[Option<(Severity, String)>],
+    ) -> Result<(), crate::VulnDbError> {
+        let mut ids: BTreeSet<&str> = BTreeSet::new();
+        for finding in findings.iter() {
+            if let FindingDetails::Vulnerability { aliases, .. } = &finding.details {
+                ids.insert(finding.id.as_str());
+                ids.extend(aliases.iter().map(String::as_str));
+            }
+        }
+        let ids: Vec<&str> = ids.into_iter().collect();
+        let records = self.database.ratings(&ids)?;
+        let cves: Vec<&str> = ids.iter().copied().filter(|id| is_cve(id)).collect();
+        let exploitation = self.database.exploitation(&cves)?;
+        let mut rated = Vec::with_capacity(findings.len());
+        for (finding, distribution) in findings.iter().zip(distribution_ratings) {
+            let FindingDetails::Vulnerability { aliases, .. } = &finding.details else {
+                rated.push(None);
+                continue;
+            };
+            let known_as: Vec<&str> = std::iter::once(finding.id.as_str())
+                .chain(aliases.iter().map(String::as_str))
+                .collect();
+            let rating = crate::rating::rate(
+                &finding.id,
+                &known_as,
+                distribution
+                    .as_ref()
+                    .map(|(s, record)| (*s, record.as_str())),
+                &records,
+            );
+            // Any CVE of the vulnerability in the catalogue makes it exploited; the highest
+            // EPSS score among its CVEs is its score.
+            let known = known_as.iter().filter_map(|id| exploitation.get(*id));
+            let kev = known.clone().find_map(|(kev, _)| kev.clone());
+            let epss = known
+                .filter_map(|(_, epss)| *epss)
+                .max_by(|a, b| a.score.total_cmp(&b.score));
+            rated.push(Some((rating, kev, epss)));
+        }
+        for (finding, rated) in findings.iter_mut().zip(rated) {
+            let Some((rating, found_kev, found_epss)) = rated else {
+                continue;
+            };
+            finding.severity = rating.severity;
+            if let FindingDetails::Vulnerability {
+                cvss,
+                cvss_score,
+                severity_source,
+                kev,
+                epss,
+                ..
+            } = &mut finding.details
+            {
+                *cvss = rating.cvss;
+                *cvss_score = rating.cvss_score;
+                *severity_source = rating.source;
+                *kev = found_kev;
+                *epss = found_epss;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -152,7 +152,12 @@ pub(crate) struct Advisory {
     pub(crate) severity: Severity,
     /// CVSS vectors as published (`CVSS:3.1/AV:N/...`).
     pub(crate) cvss: Vec<String>,
+    /// The vector the record is rated by (the newest CVSS version it publishes), and its base
+    /// score.
+    pub(crate) cvss_vector: Option<String>,
     pub(crate) cvss_score: Option<f64>,
+    /// The database's own rating, without a vector (GitHub's `database_specific.severity`).
+    pub(crate) rated_severity: Option<Severity>,
     pub(crate) references: Vec<String>,
     /// RFC 3339 time of the last change, when the feed gives one.
     pub(crate) modified: Option<String>,

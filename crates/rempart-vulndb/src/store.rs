@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rempart_core::Severity;
+use rempart_core::{Epss, KnownExploited, Severity};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 
@@ -33,7 +33,9 @@ CREATE TABLE advisories (
     aliases TEXT NOT NULL,
     severity TEXT NOT NULL,
     cvss TEXT NOT NULL,
+    cvss_vector TEXT,
     cvss_score REAL,
+    rated_severity TEXT,
     refs TEXT NOT NULL,
     modified TEXT,
     UNIQUE (source, id)
@@ -50,12 +52,33 @@ CREATE TABLE affected (
     state TEXT NOT NULL,
     imports TEXT NOT NULL
 );
+-- Every id an advisory is known by (its own and its aliases): the records of one
+-- vulnerability in every database (PYSEC, GHSA, CVE, DSA...) are found through any of them.
+CREATE TABLE alias_index (
+    alias TEXT NOT NULL,
+    advisory INTEGER NOT NULL REFERENCES advisories (rowid)
+);
+-- CISA's Known Exploited Vulnerabilities catalogue.
+CREATE TABLE kev (
+    cve TEXT PRIMARY KEY,
+    date_added TEXT NOT NULL,
+    due_date TEXT,
+    ransomware INTEGER NOT NULL
+);
+-- FIRST's EPSS scores.
+CREATE TABLE epss (
+    cve TEXT PRIMARY KEY,
+    score REAL NOT NULL,
+    percentile REAL NOT NULL
+);
 ";
 
 /// Created after the bulk insert: building an index once is faster than maintaining it.
 const INDEXES: &str = "
 CREATE INDEX affected_by_package ON affected (ecosystem, release, name);
 CREATE INDEX affected_by_advisory ON affected (advisory);
+CREATE INDEX alias_index_by_alias ON alias_index (alias);
+CREATE INDEX alias_index_by_advisory ON alias_index (advisory);
 ";
 
 /// Maps an `SQLite` error, telling a damaged file (which must be rebuilt) from other failures.
@@ -143,6 +166,8 @@ pub(crate) struct Writer {
     sources: BTreeMap<String, SourceStatus>,
     pub(crate) advisories: u64,
     pub(crate) affected: u64,
+    pub(crate) known_exploited: u64,
+    pub(crate) epss_scores: u64,
 }
 
 impl Writer {
@@ -162,6 +187,8 @@ impl Writer {
             sources: BTreeMap::new(),
             advisories: 0,
             affected: 0,
+            known_exploited: 0,
+            epss_scores: 0,
         })
     }
 
@@ -211,6 +238,12 @@ impl Writer {
                     .execute("DELETE FROM affected WHERE advisory = ?1", params![rowid])
                     .map_err(&error)?;
                 self.connection
+                    .execute(
+                        "DELETE FROM alias_index WHERE advisory = ?1",
+                        params![rowid],
+                    )
+                    .map_err(&error)?;
+                self.connection
                     .execute("DELETE FROM advisories WHERE rowid = ?1", params![rowid])
                     .map_err(&error)?;
                 self.affected -= removed as u64;
@@ -228,7 +261,8 @@ impl Writer {
             self.connection
                 .prepare_cached(
                     "INSERT INTO advisories (source, id, title, aliases, severity, cvss, \
-                     cvss_score, refs, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     cvss_vector, cvss_score, rated_severity, refs, modified) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )
                 .map_err(&error)?
                 .execute(params![
@@ -238,14 +272,27 @@ impl Writer {
                     json(&advisory.aliases),
                     advisory.severity.as_str(),
                     json(&advisory.cvss),
+                    advisory.cvss_vector,
                     advisory.cvss_score,
+                    advisory.rated_severity.map(Severity::as_str),
                     json(&advisory.references),
                     advisory.modified,
                 ])
                 .map_err(&error)?;
             status.advisories += 1;
             self.advisories += 1;
-            self.connection.last_insert_rowid()
+            let rowid = self.connection.last_insert_rowid();
+            let mut index = self
+                .connection
+                .prepare_cached("INSERT INTO alias_index (alias, advisory) VALUES (?1, ?2)")
+                .map_err(&error)?;
+            let mut seen = std::collections::BTreeSet::new();
+            for alias in std::iter::once(&advisory.id).chain(&advisory.aliases) {
+                if seen.insert(alias.as_str()) {
+                    index.execute(params![alias, rowid]).map_err(&error)?;
+                }
+            }
+            rowid
         };
         let mut insert = self
             .connection
@@ -274,6 +321,83 @@ impl Writer {
                 .map_err(&error)?;
             self.affected += 1;
         }
+        Ok(())
+    }
+
+    /// Records a feed that is not advisories (the KEV catalogue, EPSS scores) as a source.
+    fn add_source(&mut self, name: &str, input: &Path, snapshot: Option<String>, entries: u64) {
+        let status = self
+            .sources
+            .entry(name.to_owned())
+            .or_insert_with(|| SourceStatus {
+                name: name.to_owned(),
+                input: input.display().to_string(),
+                snapshot: None,
+                advisories: 0,
+            });
+        status.advisories += entries;
+        if snapshot.is_some() && status.snapshot < snapshot {
+            status.snapshot = snapshot;
+        }
+    }
+
+    /// Stores CISA's catalogue entries; a CVE listed twice (two catalogues given) keeps the
+    /// later copy.
+    pub(crate) fn add_known_exploited(
+        &mut self,
+        input: &Path,
+        released: Option<String>,
+        entries: &[KnownExploited],
+    ) -> Result<(), VulnDbError> {
+        let path = self.path.clone();
+        let error = sqlite_error(&path);
+        let mut insert = self
+            .connection
+            .prepare_cached(
+                "INSERT OR REPLACE INTO kev (cve, date_added, due_date, ransomware) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(&error)?;
+        for entry in entries {
+            insert
+                .execute(params![
+                    entry.cve,
+                    entry.date_added,
+                    entry.due_date,
+                    entry.ransomware
+                ])
+                .map_err(&error)?;
+        }
+        drop(insert);
+        self.known_exploited += entries.len() as u64;
+        self.add_source("cisa-kev", input, released, entries.len() as u64);
+        Ok(())
+    }
+
+    /// Stores EPSS scores, dated by the export's score date.
+    pub(crate) fn add_epss(
+        &mut self,
+        input: &Path,
+        date: Option<String>,
+        scores: &[(String, Epss)],
+    ) -> Result<(), VulnDbError> {
+        let path = self.path.clone();
+        let error = sqlite_error(&path);
+        let mut insert = self
+            .connection
+            .prepare_cached(
+                "INSERT OR REPLACE INTO epss (cve, score, percentile) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(&error)?;
+        for (cve, epss) in scores {
+            insert
+                .execute(params![cve, epss.score, epss.percentile])
+                .map_err(&error)?;
+        }
+        drop(insert);
+        self.epss_scores += scores.len() as u64;
+        let snapshot = date.map(|d| format!("{d}T00:00:00Z"));
+        self.add_source("first-epss", input, snapshot, scores.len() as u64);
         Ok(())
     }
 
@@ -318,7 +442,6 @@ pub(crate) struct Candidate {
     pub(crate) aliases: Vec<String>,
     pub(crate) severity: Severity,
     pub(crate) cvss: Vec<String>,
-    pub(crate) cvss_score: Option<f64>,
     pub(crate) references: Vec<String>,
     pub(crate) ranges: Vec<VersionRange>,
     /// The OSV `versions` list as JSON; matched by exact spelling, as osv.dev does.
@@ -326,6 +449,20 @@ pub(crate) struct Candidate {
     pub(crate) package_severity: Option<Severity>,
     pub(crate) state: UnfixedState,
     pub(crate) imports: Vec<GoImport>,
+}
+
+/// What CISA's catalogue and EPSS say of one CVE.
+pub(crate) type Exploitation = (Option<KnownExploited>, Option<Epss>);
+
+/// How one record rates its vulnerability: what severity is chosen from, across the records of
+/// every alias.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RecordRating {
+    pub(crate) id: String,
+    pub(crate) cvss: Vec<String>,
+    pub(crate) cvss_vector: Option<String>,
+    pub(crate) cvss_score: Option<f64>,
+    pub(crate) rated_severity: Option<Severity>,
 }
 
 /// A built vulnerability database, opened read-only.
@@ -544,7 +681,7 @@ impl Database {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut statement = connection
             .prepare_cached(
-                "SELECT f.name, a.id, a.title, a.aliases, a.severity, a.cvss, a.cvss_score, \
+                "SELECT f.name, a.id, a.title, a.aliases, a.severity, a.cvss, \
                  a.refs, f.ranges, f.versions, f.severity, f.state, f.imports \
                  FROM affected f JOIN advisories a ON a.rowid = f.advisory \
                  WHERE f.ecosystem = ?1 AND f.release = ?2 \
@@ -564,23 +701,22 @@ impl Database {
                     }))
                 };
                 let severity = |text: Option<String>| text.and_then(|t| t.parse::<Severity>().ok());
-                let ranges: String = row.get(8)?;
+                let ranges: String = row.get(7)?;
                 let ranges: Result<Vec<VersionRange>, String> = serde_json::from_str(&ranges)
                     .map_err(|e| format!("advisory {id}: its version ranges are not valid: {e}"));
-                let versions_json: String = row.get(9)?;
+                let versions_json: String = row.get(8)?;
                 let versions = serde_json::from_str::<Vec<String>>(&versions_json)
                     .map(|_| versions_json)
                     .map_err(|e| format!("advisory {id}: its version list is not valid: {e}"));
                 let name: String = row.get(0)?;
-                let (aliases, cvss, references) = (decode(3)?, decode(5)?, decode(7)?);
+                let (aliases, cvss, references) = (decode(3)?, decode(5)?, decode(6)?);
                 let title: String = row.get(2)?;
                 let severity_all = severity(row.get(4)?).unwrap_or(Severity::Unknown);
-                let cvss_score: Option<f64> = row.get(6)?;
-                let package_severity = severity(row.get(10)?);
-                let state: String = row.get(11)?;
+                let package_severity = severity(row.get(9)?);
+                let state: String = row.get(10)?;
                 let state = UnfixedState::parse(&state)
                     .ok_or_else(|| format!("advisory {id}: unknown package state `{state}`"));
-                let imports: String = row.get(12)?;
+                let imports: String = row.get(11)?;
                 let imports: Result<Vec<GoImport>, String> = serde_json::from_str(&imports)
                     .map_err(|e| format!("advisory {id}: its Go package list is not valid: {e}"));
                 Ok((|| {
@@ -591,7 +727,6 @@ impl Database {
                             aliases: aliases?,
                             severity: severity_all,
                             cvss: cvss?,
-                            cvss_score,
                             references: references?,
                             ranges: ranges?,
                             versions_json: versions?,
@@ -618,6 +753,119 @@ impl Database {
             candidates.sort_by(|a, b| a.id.cmp(&b.id));
         }
         Ok(by_name)
+    }
+}
+
+impl Database {
+    /// The ratings of every record known by one of `ids` (as its own id or an alias), keyed by
+    /// each id asked for. One query for a whole scan.
+    pub(crate) fn ratings(
+        &self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, Vec<RecordRating>>, VulnDbError> {
+        let error = sqlite_error(&self.path);
+        let connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT x.alias, a.id, a.cvss, a.cvss_vector, a.cvss_score, a.rated_severity \
+                 FROM alias_index x JOIN advisories a ON a.rowid = x.advisory \
+                 WHERE x.alias IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(&error)?;
+        let ids_json = serde_json::to_string(ids).unwrap_or_default();
+        let rows = statement
+            .query_map(params![ids_json], |row| {
+                let alias: String = row.get(0)?;
+                let id: String = row.get(1)?;
+                let cvss: String = row.get(2)?;
+                let rated: Option<String> = row.get(5)?;
+                Ok((
+                    alias,
+                    serde_json::from_str::<Vec<String>>(&cvss)
+                        .map_err(|e| format!("advisory {id}: its CVSS list is not valid: {e}")),
+                    id,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, Option<f64>>(4)?,
+                    rated.and_then(|r| r.parse::<Severity>().ok()),
+                ))
+            })
+            .map_err(&error)?;
+        let mut by_alias: HashMap<String, Vec<RecordRating>> = HashMap::new();
+        for row in rows {
+            let (alias, cvss, id, cvss_vector, cvss_score, rated_severity) = row.map_err(&error)?;
+            let cvss = cvss.map_err(|detail| VulnDbError::Damaged {
+                path: self.path.clone(),
+                detail,
+            })?;
+            by_alias.entry(alias).or_default().push(RecordRating {
+                id,
+                cvss,
+                cvss_vector,
+                cvss_score,
+                rated_severity,
+            });
+        }
+        Ok(by_alias)
+    }
+
+    /// What CISA's catalogue and FIRST's EPSS say of each of `cves` that they list.
+    pub(crate) fn exploitation(
+        &self,
+        cves: &[&str],
+    ) -> Result<HashMap<String, Exploitation>, VulnDbError> {
+        let error = sqlite_error(&self.path);
+        let connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cves_json = serde_json::to_string(cves).unwrap_or_default();
+        let mut found: HashMap<String, Exploitation> = HashMap::new();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT cve, date_added, due_date, ransomware FROM kev \
+                 WHERE cve IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(&error)?;
+        let rows = statement
+            .query_map(params![cves_json], |row| {
+                Ok(KnownExploited {
+                    cve: row.get(0)?,
+                    date_added: row.get(1)?,
+                    due_date: row.get(2)?,
+                    ransomware: row.get(3)?,
+                })
+            })
+            .map_err(&error)?;
+        for row in rows {
+            let kev = row.map_err(&error)?;
+            let cve = kev.cve.clone();
+            found.entry(cve).or_default().0 = Some(kev);
+        }
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT cve, score, percentile FROM epss \
+                 WHERE cve IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(&error)?;
+        let rows = statement
+            .query_map(params![cves_json], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    Epss {
+                        score: row.get(1)?,
+                        percentile: row.get(2)?,
+                    },
+                ))
+            })
+            .map_err(&error)?;
+        for row in rows {
+            let (cve, epss) = row.map_err(&error)?;
+            found.entry(cve).or_default().1 = Some(epss);
+        }
+        Ok(found)
     }
 }
 

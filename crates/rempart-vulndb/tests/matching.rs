@@ -63,10 +63,19 @@ fn npm_semver_ranges_and_severity() {
         cvss_score,
         references,
         reachable,
+        severity_source,
+        kev,
+        epss,
     } = &finding.details
     else {
         panic!("vulnerability details");
     };
+    // The record's own CVSS v3.1 vector rates it, and the database has no exploitation data.
+    let source = severity_source.as_ref().expect("a severity source");
+    assert_eq!(source.basis, rempart_core::SeverityBasis::Cvss);
+    assert_eq!(source.record, "GHSA-p6mc-m468-83gw");
+    assert_eq!(source.vector.as_ref(), cvss.first());
+    assert!(kev.is_none() && epss.is_none());
     // npm packages have no function table: reachability is not told.
     assert_eq!(*reachable, None);
     assert_eq!(package_name, "lodash");
@@ -331,8 +340,12 @@ fn debian_tracker_states() {
                 Severity::Low
             ),
             ("CVE-2023-38546", &FixState::WillNotFix, Severity::Low),
-            ("CVE-2024-2398", &FixState::NotFixed, Severity::Medium),
-            ("CVE-2023-6277", &FixState::NotFixed, Severity::Unknown),
+            ("CVE-2024-2398", &FixState::FixDeferred, Severity::Medium),
+            (
+                "CVE-2023-6277",
+                &FixState::UnderInvestigation,
+                Severity::Unknown
+            ),
         ]
     );
     assert!(

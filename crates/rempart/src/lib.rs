@@ -47,5 +47,7 @@ pub use policy_document::{MAX_POLICY_DOCUMENT_BYTES, PolicyDocument};
 pub use rempart_malware::{DEFAULT_MAX_FILE_SIZE as MALWARE_DEFAULT_MAX_FILE_SIZE, MalwareConfig};
 pub use rule_docs::{RuleDoc, RuleFamily, rule_docs};
 pub use scanner::{LayerSource, Progress, ProgressFn, ScanOptions, ScanOutcome, Scanner};
-pub use selection::{SelectionError, SeverityLists, parse_scanners, parse_severities};
+pub use selection::{
+    SelectionError, SeverityLists, parse_scanners, parse_severities, parse_statuses,
+};
 pub use vex::{VexStatement, load_vex};

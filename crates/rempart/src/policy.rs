@@ -14,6 +14,19 @@ pub struct Policy {
     pub scanner_severities: Vec<(ScannerKind, Vec<Severity>)>,
     /// Drop vulnerabilities that have no fixed version.
     pub ignore_unfixed: bool,
+    /// Drop vulnerabilities in these states (`FixState::status_name`: `will_not_fix`,
+    /// `fix_deferred`, `end_of_life`, `under_investigation`, `affected`, `fixed`).
+    pub ignore_statuses: Vec<String>,
+    /// The severity a vulnerability no record rates (`UNKNOWN`) counts as when filtering and
+    /// gating: `Some(High)` makes an unrated vulnerability fail a `CRITICAL,HIGH` gate rather
+    /// than pass it unseen. The finding still shows `UNKNOWN`.
+    pub unknown_as: Option<Severity>,
+    /// Vulnerabilities in CISA's Known Exploited Vulnerabilities catalogue are kept (and fail)
+    /// whatever their severity.
+    pub fail_on_kev: bool,
+    /// Vulnerabilities with an EPSS score at or above this (0 to 1) are kept whatever their
+    /// severity.
+    pub epss_threshold: Option<f64>,
     /// Drop vulnerabilities whose functions the binary does not hold (Go binaries with a
     /// function table); unknown reachability is kept.
     pub ignore_unreachable: bool,
@@ -57,20 +70,42 @@ pub struct PolicyOutcome {
 }
 
 impl Policy {
+    /// Whether the finding is exploited past the policy's bar (KEV, EPSS threshold).
+    fn exploited(&self, finding: &Finding) -> bool {
+        let FindingDetails::Vulnerability { kev, epss, .. } = &finding.details else {
+            return false;
+        };
+        (self.fail_on_kev && kev.is_some())
+            || self
+                .epss_threshold
+                .zip(epss.as_ref())
+                .is_some_and(|(threshold, epss)| epss.score >= threshold)
+    }
+
     fn keeps(&self, finding: &Finding) -> bool {
         let severities = self
             .scanner_severities
             .iter()
             .find(|(scanner, _)| *scanner == finding.scanner)
             .map_or(&self.severities, |(_, list)| list);
-        if !severities.is_empty() && !severities.contains(&finding.severity) {
+        let severity = match (finding.severity, &finding.details, self.unknown_as) {
+            (Severity::Unknown, FindingDetails::Vulnerability { .. }, Some(counted)) => counted,
+            (severity, _, _) => severity,
+        };
+        if !severities.is_empty() && !severities.contains(&severity) && !self.exploited(finding) {
             return false;
         }
-        if self.ignore_unfixed
-            && let FindingDetails::Vulnerability { fix, .. } = &finding.details
-            && !matches!(fix, FixState::Fixed { .. })
-        {
-            return false;
+        if let FindingDetails::Vulnerability { fix, .. } = &finding.details {
+            if self.ignore_unfixed && !matches!(fix, FixState::Fixed { .. }) {
+                return false;
+            }
+            if self
+                .ignore_statuses
+                .iter()
+                .any(|status| status == fix.status_name())
+            {
+                return false;
+            }
         }
         if self.ignore_unreachable
             && let FindingDetails::Vulnerability {
@@ -100,8 +135,23 @@ impl Policy {
                 .iter()
                 .map(|(severity, count)| format!("{severity}: {count}"))
                 .collect();
+            let exploited = result
+                .findings
+                .iter()
+                .filter(|finding| {
+                    matches!(
+                        &finding.details,
+                        FindingDetails::Vulnerability { kev: Some(_), .. }
+                    )
+                })
+                .count();
+            let exploited = if exploited == 0 {
+                String::new()
+            } else {
+                format!("; {exploited} known exploited (CISA KEV)")
+            };
             reasons.push(format!(
-                "{} finding{} ({})",
+                "{} finding{} ({}){exploited}",
                 result.findings.len(),
                 if result.findings.len() == 1 { "" } else { "s" },
                 counts.join(", ")
@@ -226,6 +276,9 @@ mod tests {
                 cvss_score: None,
                 references: vec![],
                 reachable: None,
+                severity_source: None,
+                kev: None,
+                epss: None,
             },
             primary_url: None,
         }
@@ -281,6 +334,82 @@ mod tests {
         assert!(!policy.keeps(&vuln(Severity::Critical, FixState::NotFixed)));
         assert!(!policy.keeps(&vuln(Severity::Critical, FixState::WillNotFix)));
         assert!(Policy::default().keeps(&vuln(Severity::Low, FixState::NotFixed)));
+    }
+
+    #[test]
+    fn unknown_counts_as_the_severity_asked_for() {
+        let gate = Policy {
+            severities: vec![Severity::High, Severity::Critical],
+            ..Policy::default()
+        };
+        assert!(!gate.keeps(&vuln(Severity::Unknown, FixState::NotFixed)));
+        let strict = Policy {
+            unknown_as: Some(Severity::High),
+            ..gate.clone()
+        };
+        assert!(strict.keeps(&vuln(Severity::Unknown, FixState::NotFixed)));
+        assert!(!strict.keeps(&vuln(Severity::Low, FixState::NotFixed)));
+        let lenient = Policy {
+            unknown_as: Some(Severity::Low),
+            ..gate
+        };
+        assert!(!lenient.keeps(&vuln(Severity::Unknown, FixState::NotFixed)));
+    }
+
+    #[test]
+    fn statuses_are_ignored_by_name() {
+        let policy = Policy {
+            ignore_statuses: vec!["will_not_fix".into(), "end_of_life".into()],
+            ..Policy::default()
+        };
+        assert!(!policy.keeps(&vuln(Severity::High, FixState::WillNotFix)));
+        assert!(!policy.keeps(&vuln(Severity::High, FixState::EndOfLife)));
+        assert!(policy.keeps(&vuln(Severity::High, FixState::FixDeferred)));
+        assert!(policy.keeps(&vuln(Severity::High, FixState::NotFixed)));
+    }
+
+    #[test]
+    fn exploited_vulnerabilities_pass_no_severity_filter() {
+        let mut exploited = vuln(Severity::Medium, FixState::NotFixed);
+        let mut likely = vuln(Severity::Low, FixState::NotFixed);
+        let mut unlikely = vuln(Severity::Low, FixState::NotFixed);
+        if let FindingDetails::Vulnerability { kev, .. } = &mut exploited.details {
+            *kev = Some(rempart_core::KnownExploited {
+                cve: "CVE-1".into(),
+                date_added: "2024-01-01".into(),
+                due_date: None,
+                ransomware: false,
+            });
+        }
+        for (finding, score) in [(&mut likely, 0.7), (&mut unlikely, 0.01)] {
+            if let FindingDetails::Vulnerability { epss, .. } = &mut finding.details {
+                *epss = Some(rempart_core::Epss {
+                    score,
+                    percentile: 0.9,
+                });
+            }
+        }
+        let critical_only = Policy {
+            severities: vec![Severity::Critical],
+            ..Policy::default()
+        };
+        assert!(!critical_only.keeps(&exploited));
+        let gate = Policy {
+            fail_on_kev: true,
+            epss_threshold: Some(0.5),
+            ..critical_only
+        };
+        assert!(gate.keeps(&exploited));
+        assert!(gate.keeps(&likely));
+        assert!(!gate.keeps(&unlikely));
+        let mut outcome = result(vec![exploited]);
+        gate.apply(&mut outcome);
+        let verdict = gate.verdict(&outcome);
+        assert!(!verdict.passed);
+        assert!(
+            verdict.reasons[0].contains("1 known exploited"),
+            "{verdict:?}"
+        );
     }
 
     fn result(findings: Vec<Finding>) -> ScanResult {

@@ -42,6 +42,19 @@ pub struct PolicyDocument {
     pub severities: Vec<String>,
     #[serde(default)]
     pub ignore_unfixed: bool,
+    /// Vulnerability states to drop: `will_not_fix`, `fix_deferred`, `end_of_life`,
+    /// `under_investigation`, `affected`, `fixed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_statuses: Vec<String>,
+    /// The severity an unrated (`UNKNOWN`) vulnerability counts as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_as: Option<String>,
+    /// Known exploited vulnerabilities (CISA KEV) fail whatever their severity.
+    #[serde(default)]
+    pub fail_on_kev: bool,
+    /// Vulnerabilities with an EPSS score at or above this fail whatever their severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss_threshold: Option<f64>,
     #[serde(default)]
     pub ignore_unreachable: bool,
     #[serde(default)]
@@ -76,6 +89,22 @@ impl PolicyDocument {
         let (severities, scanner_severities) = parse_severities(&self.severities)
             .map_err(|e| DocumentError::invalid(origin, format!("severities: {e}")))?;
         let ignores = IgnoreList::from_entries(self.ignores.clone(), origin)?;
+        let ignore_statuses = crate::selection::parse_statuses(&self.ignore_statuses)
+            .map_err(|e| DocumentError::invalid(origin, format!("ignore_statuses: {e}")))?;
+        let unknown_as = self
+            .unknown_as
+            .as_deref()
+            .map(str::parse::<rempart_core::Severity>)
+            .transpose()
+            .map_err(|e| DocumentError::invalid(origin, format!("unknown_as: {e}")))?;
+        if let Some(threshold) = self.epss_threshold
+            && !(0.0..=1.0).contains(&threshold)
+        {
+            return Err(DocumentError::invalid(
+                origin,
+                format!("epss_threshold: {threshold} is not a probability from 0 to 1"),
+            ));
+        }
         let mut vex = Vec::new();
         for (index, document) in self.vex.iter().enumerate() {
             vex.extend(parse_vex(document.clone(), origin).map_err(|e| {
@@ -86,6 +115,10 @@ impl PolicyDocument {
             severities,
             scanner_severities,
             ignore_unfixed: self.ignore_unfixed,
+            ignore_statuses,
+            unknown_as,
+            fail_on_kev: self.fail_on_kev,
+            epss_threshold: self.epss_threshold,
             ignore_unreachable: self.ignore_unreachable,
             ignores,
             vex,

@@ -34,6 +34,26 @@ pub fn parse_scanners(names: &[String]) -> Result<Vec<ScannerKind>, SelectionErr
 /// Severities kept for every scanner, and the scanners that have their own list.
 pub type SeverityLists = (Vec<Severity>, Vec<(ScannerKind, Vec<Severity>)>);
 
+/// Vulnerability states by name (`will_not_fix,end_of_life`), checked against the names
+/// [`rempart_core::FixState::status_name`] gives.
+pub fn parse_statuses(names: &[String]) -> Result<Vec<String>, SelectionError> {
+    names
+        .iter()
+        .map(|name| name.trim().to_ascii_lowercase().replace('-', "_"))
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            if rempart_core::FixState::STATUS_NAMES.contains(&name.as_str()) {
+                Ok(name)
+            } else {
+                Err(SelectionError(format!(
+                    "unknown vulnerability status `{name}` (expected one of {})",
+                    rempart_core::FixState::STATUS_NAMES.join(", ")
+                )))
+            }
+        })
+        .collect()
+}
+
 /// `CRITICAL,HIGH` applies to every scanner; `vuln=CRITICAL` items build a scanner's own list.
 pub fn parse_severities(names: &[String]) -> Result<SeverityLists, SelectionError> {
     let mut global = Vec::new();

@@ -233,6 +233,9 @@ mod tests {
                 cvss_score: None,
                 references: vec![],
                 reachable: None,
+                severity_source: None,
+                kev: None,
+                epss: None,
             },
             primary_url: None,
         }

@@ -193,6 +193,15 @@ fn build_policy(args: &ScanArgs) -> Result<Policy> {
         severities,
         scanner_severities,
         ignore_unfixed: args.ignore_unfixed,
+        ignore_statuses: rempart::parse_statuses(&args.ignore_status)?,
+        unknown_as: args
+            .unknown_as
+            .as_deref()
+            .map(str::parse::<rempart_core::Severity>)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--unknown-as: {e}"))?,
+        fail_on_kev: args.fail_on_kev,
+        epss_threshold: args.epss_threshold,
         ignore_unreachable: args.ignore_unreachable,
         ignores,
         vex,

@@ -189,6 +189,13 @@ fn vuln(
             cvss_score: cvss.map(|(_, score)| score),
             references: vec![format!("https://security-tracker.debian.org/tracker/{id}")],
             reachable: None,
+            severity_source: cvss.map(|(vector, _)| rempart_core::SeveritySource {
+                basis: rempart_core::SeverityBasis::Cvss,
+                record: id.to_owned(),
+                vector: Some(vector.to_owned()),
+            }),
+            kev: None,
+            epss: None,
         },
         primary_url: Some(format!("https://avd.example.org/{}", id.to_lowercase())),
     }
@@ -198,6 +205,23 @@ fn fixed(versions: &[&str]) -> FixState {
     FixState::Fixed {
         versions: versions.iter().map(|&v| v.to_owned()).collect(),
     }
+}
+
+/// Marks a finding as exploited (the catalogue entry and score are made up for the fixture).
+fn exploited(mut finding: Finding, ransomware: bool, score: f64) -> Finding {
+    if let FindingDetails::Vulnerability { kev, epss, .. } = &mut finding.details {
+        *kev = Some(rempart_core::KnownExploited {
+            cve: finding.id.clone(),
+            date_added: "2024-07-01".to_owned(),
+            due_date: Some("2024-07-22".to_owned()),
+            ransomware,
+        });
+        *epss = Some(rempart_core::Epss {
+            score,
+            percentile: 0.99,
+        });
+    }
+    finding
 }
 
 pub(crate) fn findings(packages: &[Package]) -> Vec<Finding> {
@@ -228,14 +252,18 @@ pub(crate) fn findings(packages: &[Package]) -> Vec<Finding> {
             openssl_cvss,
             &[],
         ),
-        vuln(
-            "CVE-2023-45853",
-            "zlib: integer overflow and resultant heap-based buffer overflow in zipOpenNewFileInZip4_6",
-            Severity::Critical,
-            find("zlib1g", ""),
-            FixState::WillNotFix,
-            Some(("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8)),
-            &[],
+        exploited(
+            vuln(
+                "CVE-2023-45853",
+                "zlib: integer overflow and resultant heap-based buffer overflow in zipOpenNewFileInZip4_6",
+                Severity::Critical,
+                find("zlib1g", ""),
+                FixState::WillNotFix,
+                Some(("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8)),
+                &[],
+            ),
+            true,
+            0.0153,
         ),
         vuln(
             "CVE-2025-0395",

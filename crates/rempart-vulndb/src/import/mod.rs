@@ -2,6 +2,7 @@
 
 mod alpine;
 mod debian_tracker;
+mod exploited;
 pub(crate) mod osv;
 
 use std::fs;
@@ -31,6 +32,10 @@ pub struct ImportStats {
     pub affected_packages: u64,
     /// OSV records skipped because they are withdrawn.
     pub withdrawn: u64,
+    /// Entries of CISA's Known Exploited Vulnerabilities catalogue stored.
+    pub known_exploited: u64,
+    /// EPSS scores stored.
+    pub epss_scores: u64,
     /// Records that could not be read; the rest of the input was still imported.
     pub rejected: u64,
     /// The first messages about rejected records (which file, which entry, why).
@@ -109,6 +114,8 @@ pub fn import_paths_guarded(
     }
     stats.advisories = writer.advisories;
     stats.affected_packages = writer.affected;
+    stats.known_exploited = writer.known_exploited;
+    stats.epss_scores = writer.epss_scores;
     let built_at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -190,6 +197,12 @@ fn import_one(
     if read == 4 && magic == *b"PK\x03\x04" {
         return import_zip(writer, input, stats);
     }
+    if read >= 2 && magic[..2] == [0x1f, 0x8b] {
+        // The one gzipped feed: FIRST's EPSS export (`epss_scores-YYYY-MM-DD.csv.gz`).
+        let file = rempart_core::open_regular_file(input).map_err(io_error(input))?;
+        let decoder = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+        return import_epss(writer, input, decoder);
+    }
     let extension = input
         .extension()
         .and_then(|e| e.to_str())
@@ -200,6 +213,10 @@ fn import_one(
             input: input.display().to_string(),
             reason: "not a zip archive (it does not start with a zip signature): a truncated or failed download?".to_owned(),
         });
+    }
+    if extension == "csv" {
+        let file = rempart_core::open_regular_file(input).map_err(io_error(input))?;
+        return import_epss(writer, input, file);
     }
     let content = read_bounded(input)?;
     if extension == "yaml" || extension == "yml" {
@@ -221,6 +238,19 @@ fn import_one(
     if is_osv {
         return import_osv_value(writer, input, &input.display().to_string(), value, stats);
     }
+    if exploited::looks_like_kev(&value) {
+        let catalog: exploited::KevCatalog =
+            serde_json::from_value(value).map_err(|e| VulnDbError::Parse {
+                input: input.display().to_string(),
+                reason: format!("not CISA's Known Exploited Vulnerabilities catalogue: {e}"),
+            })?;
+        let released = catalog
+            .date_released
+            .as_deref()
+            .and_then(osv::normalize_timestamp);
+        let entries = exploited::kev_entries(input, catalog)?;
+        return writer.add_known_exploited(input, released, &entries);
+    }
     if debian_tracker::looks_like_tracker(&value) {
         let tracker: debian_tracker::Tracker =
             serde_json::from_value(value).map_err(|e| VulnDbError::Parse {
@@ -235,6 +265,32 @@ fn import_one(
     Err(VulnDbError::UnknownFormat {
         path: input.to_owned(),
     })
+}
+
+/// Reads an EPSS export, bounded like any document (the real one is about 10 MB unpacked).
+fn import_epss(writer: &mut Writer, input: &Path, reader: impl Read) -> Result<(), VulnDbError> {
+    let mut bounded = reader.take(MAX_DOCUMENT_BYTES + 1);
+    let mut start = [0u8; 32];
+    let mut filled = 0;
+    while filled < start.len() {
+        let read = bounded
+            .read(&mut start[filled..])
+            .map_err(|e| VulnDbError::Parse {
+                input: input.display().to_string(),
+                reason: format!("cannot read: {e}"),
+            })?;
+        if read == 0 {
+            break;
+        }
+        filled += read;
+    }
+    if !exploited::looks_like_epss(&start[..filled]) {
+        return Err(VulnDbError::UnknownFormat {
+            path: input.to_owned(),
+        });
+    }
+    let (date, scores) = exploited::epss_scores(input, (&start[..filled]).chain(bounded))?;
+    writer.add_epss(input, date, &scores)
 }
 
 fn import_secdb(writer: &mut Writer, input: &Path, text: &str) -> Result<(), VulnDbError> {

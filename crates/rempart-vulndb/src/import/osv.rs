@@ -144,29 +144,42 @@ impl OsvRecord {
             .severity
             .iter()
             .filter(|s| s.kind == "CVSS_V4" || s.kind == "CVSS_V3")
-            .max_by_key(|s| s.kind == "CVSS_V4")
-            .and_then(|s| cvss_score(&s.score));
-        let severity = scored.map(Severity::from_cvss_score).or_else(|| {
-            severity_word(self.database_specific.as_ref(), &["severity"]).or_else(|| {
-                self.severity
-                    .iter()
-                    .find(|s| s.kind == "Ubuntu")
-                    .and_then(|s| distro_severity(&s.score))
-            })
-        });
+            .filter_map(|s| Some((s.kind == "CVSS_V4", s.score.trim(), cvss_score(&s.score)?)))
+            .max_by_key(|(v4, _, _)| *v4)
+            .map(|(_, vector, score)| (vector.to_owned(), score));
+        let rated = severity_word(self.database_specific.as_ref(), &["severity"]);
+        // Ubuntu rates the whole record (its priority): that is the distribution's rating of
+        // each of its packages, not an advisory database's word.
+        let record_distro_rating = self
+            .severity
+            .iter()
+            .find(|s| s.kind == "Ubuntu")
+            .and_then(|s| distro_severity(&s.score));
+        let severity = scored
+            .as_ref()
+            .map(|(_, score)| Severity::from_cvss_score(*score))
+            .or(rated)
+            .or(record_distro_rating);
         let references = self.references.into_iter().map(|r| r.url).collect();
         let affected = self
             .affected
             .into_iter()
             .filter_map(convert_affected)
+            .map(|mut package| {
+                package.severity = package.severity.or(record_distro_rating);
+                package
+            })
             .collect();
+        let (cvss_vector, cvss_score) = scored.unzip();
         Advisory {
             id: self.id,
             title,
             aliases,
             severity: severity.unwrap_or(Severity::Unknown),
             cvss,
-            cvss_score: scored,
+            cvss_vector,
+            cvss_score,
+            rated_severity: rated,
             references,
             modified: self.modified.as_deref().and_then(normalize_timestamp),
             affected,

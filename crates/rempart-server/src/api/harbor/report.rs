@@ -83,6 +83,9 @@ fn vulnerability_item(result: &ScanResult, finding: &Finding) -> Option<(u8, Val
         cvss_score,
         references,
         reachable,
+        severity_source,
+        kev,
+        epss,
     } = &finding.details
     else {
         return None;
@@ -135,6 +138,15 @@ fn vulnerability_item(result: &ScanResult, finding: &Finding) -> Option<(u8, Val
     }
     if !cvss.is_empty() {
         vendor.insert("cvss_vectors".into(), json!(cvss));
+    }
+    if let Some(source) = severity_source {
+        vendor.insert("severity_source".into(), json!(source));
+    }
+    if let Some(kev) = kev {
+        vendor.insert("kev".into(), json!(kev));
+    }
+    if let Some(epss) = epss {
+        vendor.insert("epss".into(), json!(epss));
     }
     if let Some(reachable) = reachable {
         vendor.insert("reachable".into(), json!(reachable));
