@@ -11,6 +11,7 @@
 //! commits. Such advisories still match through their `versions` lists and other ranges.
 
 mod ecosystem;
+mod eol;
 mod error;
 mod import;
 mod matcher;
@@ -20,6 +21,7 @@ mod store;
 mod version;
 
 pub use ecosystem::normalize_package_name;
+pub use eol::{EolRelease, EolTable};
 pub use error::VulnDbError;
 pub use import::{ImportGuard, ImportStats, import_paths, import_paths_guarded};
 pub use matcher::VulnMatcher;
