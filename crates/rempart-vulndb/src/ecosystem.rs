@@ -89,10 +89,37 @@ pub(crate) fn os_key(os: &OsInfo) -> Option<(&'static str, String)> {
             }
             Some(("Alpine", format!("{major}.{minor}")))
         }
+        // Red Hat Enterprise Linux, and the Universal Base Images built from it: UBI images say
+        // `ID=rhel` too, and Red Hat's data covers them as RHEL.
+        "rhel" => {
+            let major = major_of(&os.version_id);
+            (!major.is_empty()).then_some(("Red Hat", major))
+        }
         "almalinux" => Some(("AlmaLinux", major_of(&os.version_id))),
         "rocky" => Some(("Rocky Linux", major_of(&os.version_id))),
         _ => None,
     }
+}
+
+/// `module:stream` of a modularity label (`nodejs:16:8060020220922040605:ad008a3a`, or a bare
+/// `nodejs:16`), or `None` when the label names no stream.
+pub(crate) fn module_stream(label: &str) -> Option<String> {
+    let mut fields = label.trim().split(':');
+    let module = fields.next().filter(|f| !f.is_empty())?;
+    let stream = fields.next().filter(|f| !f.is_empty())?;
+    Some(format!("{module}:{stream}"))
+}
+
+/// The modularity label an rpm package's purl carries in its `rpmmod` qualifier (the rpm
+/// cataloger puts the header's `MODULARITYLABEL` there, as Red Hat's own purls do).
+fn modularity_label(purl: &str) -> Option<String> {
+    let query = purl.split('#').next()?.split_once('?')?.1;
+    let value = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("rpmmod="))?;
+    let label =
+        String::from_utf8_lossy(&rempart_core::percent_decode(value.as_bytes())).into_owned();
+    (!label.is_empty()).then_some(label)
 }
 
 fn major_of(version: &str) -> String {
@@ -115,7 +142,7 @@ pub(crate) fn lookup_key<'a>(
         if expected != base {
             return None;
         }
-        // Debian and Ubuntu file advisories per source package; Alpine's secdb per origin.
+        // Debian, Ubuntu and Red Hat file advisories per source package; Alpine's secdb per origin.
         let (name, version) = match &package.source {
             Some(source) if !source.name.is_empty() => {
                 let version = if source.version.is_empty() {
@@ -127,7 +154,14 @@ pub(crate) fn lookup_key<'a>(
             }
             _ => (package.name.as_str(), package.version.as_str()),
         };
-        return Some((base, release, name.to_owned(), version));
+        // Red Hat fixes an AppStream module's packages per stream, and files them under
+        // `<module>:<stream>/<source rpm>`: a package installed from a stream is looked up
+        // there only, never under the plain name of the non-modular package.
+        let name = match modularity_label(&package.purl).and_then(|l| module_stream(&l)) {
+            Some(stream) if base == "Red Hat" => format!("{stream}/{name}"),
+            _ => name.to_owned(),
+        };
+        return Some((base, release, name, version));
     }
     let base = package.ecosystem.osv_name();
     let name = if package.ecosystem == Ecosystem::Maven {

@@ -1,7 +1,8 @@
 //! rempart's vulnerability database.
 //!
 //! - [`import_paths`] builds one `SQLite` file from advisory feeds: osv.dev exports (every OSV
-//!   ecosystem), Alpine secdb YAML and the Debian security-tracker JSON.
+//!   ecosystem), Alpine secdb YAML, the Debian security-tracker JSON and Red Hat's CSAF VEX
+//!   documents.
 //! - [`Database::open`] opens it read-only; [`Database::status`] says what it holds and how old
 //!   it is.
 //! - [`VulnMatcher`] matches a package catalog against it (an [`rempart_core::ImageAnalyzer`]).

@@ -8,6 +8,8 @@ pub(super) const EPOCH: u32 = 1003;
 pub(super) const LICENSE: u32 = 1014;
 pub(super) const ARCH: u32 = 1022;
 pub(super) const SOURCERPM: u32 = 1044;
+/// `name:stream:version:context` of the `AppStream` module stream a package was built in.
+pub(super) const MODULARITYLABEL: u32 = 5096;
 const DIRINDEXES: u32 = 1116;
 const BASENAMES: u32 = 1117;
 const DIRNAMES: u32 = 1118;

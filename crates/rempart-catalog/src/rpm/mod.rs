@@ -215,12 +215,24 @@ fn report(path: &str, header: &header::Header<'_>, out: &mut AnalysisOutput) {
         _ => format!("{version}-{release}"),
     };
     let epoch_text = epoch.map(|e| e.to_string()).unwrap_or_default();
+    // A package built in an AppStream module stream (RHEL 8 and 9) says which one
+    // (`nodejs:16:8060020220922040605:ad008a3a`): Red Hat fixes such packages per stream, so
+    // matching needs it. It goes into the purl's `rpmmod` qualifier, as in Red Hat's own purls,
+    // rather than a new `Package` field: SBOMs then carry it too, and nothing else changes.
+    let modularity = header
+        .string(header::MODULARITYLABEL)
+        .map(str::trim)
+        .unwrap_or_default();
     let purl = purl(
         "rpm",
         None,
         name,
         Some(&format!("{version}-{release}")),
-        &[("arch", arch.unwrap_or_default()), ("epoch", &epoch_text)],
+        &[
+            ("arch", arch.unwrap_or_default()),
+            ("epoch", &epoch_text),
+            ("rpmmod", modularity),
+        ],
     );
     let mut pkg = package(Ecosystem::Rpm, name, full_version, purl, path);
     pkg.arch = arch.map(str::to_owned);
@@ -275,5 +287,87 @@ mod tests {
         assert_eq!(source.name, "python3-dateutil");
         assert_eq!(source.version, "1:2.8.1-7.el9");
         assert!(parse_source_rpm("garbage", None).is_none());
+    }
+
+    /// A header blob as rpm stores it: the index entries, then the data they point into.
+    fn header_blob(strings: &[(u32, &str)], epoch: Option<i32>) -> Vec<u8> {
+        let mut index = Vec::new();
+        let mut data: Vec<u8> = Vec::new();
+        let mut entry = |tag: u32, kind: u32, offset: usize| {
+            index.extend(tag.to_be_bytes());
+            index.extend(kind.to_be_bytes());
+            index.extend(u32::try_from(offset).unwrap().to_be_bytes());
+            index.extend(1u32.to_be_bytes());
+        };
+        for (tag, value) in strings {
+            entry(*tag, 6, data.len());
+            data.extend(value.as_bytes());
+            data.push(0);
+        }
+        if let Some(epoch) = epoch {
+            while !data.len().is_multiple_of(4) {
+                data.push(0);
+            }
+            entry(header::EPOCH, 4, data.len());
+            data.extend(epoch.to_be_bytes());
+        }
+        let count = strings.len() + usize::from(epoch.is_some());
+        let mut blob = u32::try_from(count).unwrap().to_be_bytes().to_vec();
+        blob.extend(u32::try_from(data.len()).unwrap().to_be_bytes());
+        blob.extend(index);
+        blob.extend(data);
+        blob
+    }
+
+    fn report_one(strings: &[(u32, &str)], epoch: Option<i32>) -> rempart_core::Package {
+        let blob = header_blob(strings, epoch);
+        let header = header::Header::parse(&blob).unwrap();
+        let mut out = AnalysisOutput::default();
+        report("var/lib/rpm/rpmdb.sqlite", &header, &mut out);
+        assert_eq!(out.packages.len(), 1);
+        out.packages.remove(0)
+    }
+
+    #[test]
+    fn modularity_label_goes_into_the_purl() {
+        let package = report_one(
+            &[
+                (header::NAME, "nodejs"),
+                (header::VERSION, "16.17.1"),
+                (header::RELEASE, "1.module+el8.6.0+16848+a483195a"),
+                (header::ARCH, "x86_64"),
+                (
+                    header::SOURCERPM,
+                    "nodejs-16.17.1-1.module+el8.6.0+16848+a483195a.src.rpm",
+                ),
+                (
+                    header::MODULARITYLABEL,
+                    "nodejs:16:8060020220922040605:ad008a3a",
+                ),
+            ],
+            Some(1),
+        );
+        assert_eq!(
+            package.purl,
+            "pkg:rpm/nodejs@16.17.1-1.module%2Bel8.6.0%2B16848%2Ba483195a\
+             ?arch=x86_64&epoch=1&rpmmod=nodejs:16:8060020220922040605:ad008a3a"
+        );
+        assert_eq!(package.version, "1:16.17.1-1.module+el8.6.0+16848+a483195a");
+        let source = package.source.unwrap();
+        assert_eq!(source.name, "nodejs");
+        assert_eq!(source.version, "1:16.17.1-1.module+el8.6.0+16848+a483195a");
+
+        // Packages outside any module stream carry no label.
+        let package = report_one(
+            &[
+                (header::NAME, "bash"),
+                (header::VERSION, "5.1.8"),
+                (header::RELEASE, "6.el9"),
+                (header::ARCH, "x86_64"),
+                (header::SOURCERPM, "bash-5.1.8-6.el9.src.rpm"),
+            ],
+            None,
+        );
+        assert_eq!(package.purl, "pkg:rpm/bash@5.1.8-6.el9?arch=x86_64");
     }
 }

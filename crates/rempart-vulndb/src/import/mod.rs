@@ -1,6 +1,7 @@
 //! Reads advisory feeds and builds the database file.
 
 mod alpine;
+mod csaf;
 mod debian_tracker;
 mod exploited;
 pub(crate) mod osv;
@@ -18,7 +19,9 @@ use crate::store::Writer;
 
 /// Largest single JSON or YAML document read (the Debian tracker JSON is about 80 MB).
 const MAX_DOCUMENT_BYTES: u64 = 512 * 1024 * 1024;
-/// Largest OSV record inside a zip or directory: real ones are a few KB, the biggest few MB.
+/// Largest OSV record inside a zip or directory: real ones are a few KB, the biggest few MB. A
+/// CSAF VEX document in a directory may be as large as any single input
+/// ([`MAX_DOCUMENT_BYTES`]): it lists every product a CVE concerns, thousands for a kernel flaw.
 const MAX_RECORD_BYTES: u64 = 32 * 1024 * 1024;
 /// How many rejected-record messages an import keeps.
 const MAX_PROBLEMS_KEPT: usize = 50;
@@ -30,7 +33,8 @@ pub struct ImportStats {
     pub advisories: u64,
     /// Package entries stored (an advisory affecting three packages counts three).
     pub affected_packages: u64,
-    /// OSV records skipped because they are withdrawn.
+    /// Records skipped because their publisher withdrew them: OSV records with `withdrawn`, CSAF
+    /// VEX documents of a rejected CVE.
     pub withdrawn: u64,
     /// Entries of CISA's Known Exploited Vulnerabilities catalogue stored.
     pub known_exploited: u64,
@@ -73,10 +77,10 @@ pub fn import_paths(db_path: &Path, inputs: &[PathBuf]) -> Result<ImportStats, V
 
 /// Builds the database at `db_path` from `inputs`, replacing any database there.
 ///
-/// Each input may be an osv.dev `all.zip` export, a directory of OSV JSON files (searched
-/// recursively; `.yaml` secdb files in it are read too), one OSV JSON file, an Alpine secdb YAML
-/// file (release from its `distroversion`, else from a `vX.Y` parent directory) or the Debian
-/// security-tracker JSON. The new database is written beside the target and renamed over it
+/// Each input may be an osv.dev `all.zip` export, a directory of OSV JSON files or Red Hat CSAF
+/// VEX documents (searched recursively; `.yaml` secdb files in it are read too), one OSV JSON
+/// file, one Red Hat CSAF VEX document, an Alpine secdb YAML file (release from its
+/// `distroversion`, else from a `vX.Y` parent directory) or the Debian security-tracker JSON. The new database is written beside the target and renamed over it
 /// only when complete, so an interrupted build leaves the previous database usable, and only when
 /// it passes `guard`.
 pub fn import_paths_guarded(
@@ -233,6 +237,9 @@ fn import_one(
             input: input.display().to_string(),
             reason: e.to_string(),
         })?;
+    if csaf::is_csaf_vex(&value) {
+        return import_csaf_value(writer, input, &input.display().to_string(), value, stats);
+    }
     let is_osv = value.get("id").is_some_and(serde_json::Value::is_string)
         && (value.get("affected").is_some() || value.get("modified").is_some());
     if is_osv {
@@ -333,20 +340,59 @@ fn import_osv_value(
     writer.add(&osv_source(&advisory), input, &advisory)
 }
 
-fn import_osv_bytes(
+/// Imports one Red Hat CSAF VEX document. A document that does not read as one is a rejected
+/// record, as a malformed OSV record is: one bad file of an archive of a quarter million must
+/// not stop the import.
+fn import_csaf_value(
+    writer: &mut Writer,
+    input: &Path,
+    entry: &str,
+    value: serde_json::Value,
+    stats: &mut ImportStats,
+) -> Result<(), VulnDbError> {
+    let document: csaf::CsafDocument = match serde_json::from_value(value) {
+        Ok(document) => document,
+        Err(e) => {
+            stats.reject(format!("{entry}: not a Red Hat CSAF VEX document: {e}"));
+            return Ok(());
+        }
+    };
+    match csaf::convert(&document) {
+        Err(reason) => stats.reject(format!("{entry}: {reason}")),
+        Ok(csaf::Converted::Withdrawn) => stats.withdrawn += 1,
+        Ok(csaf::Converted::Advisories(advisories)) => {
+            for advisory in &advisories {
+                writer.add(csaf::SOURCE, input, advisory)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Imports one JSON record of a zip or directory: a CSAF VEX document, else an OSV record (held
+/// to [`MAX_RECORD_BYTES`]).
+fn import_json_record(
     writer: &mut Writer,
     input: &Path,
     entry: &str,
     content: &[u8],
     stats: &mut ImportStats,
 ) -> Result<(), VulnDbError> {
-    match serde_json::from_slice::<serde_json::Value>(content) {
-        Ok(value) => import_osv_value(writer, input, entry, value, stats),
+    let value = match serde_json::from_slice::<serde_json::Value>(content) {
+        Ok(value) => value,
         Err(e) => {
             stats.reject(format!("{entry}: malformed JSON: {e}"));
-            Ok(())
+            return Ok(());
         }
+    };
+    if csaf::is_csaf_vex(&value) {
+        return import_csaf_value(writer, input, entry, value, stats);
     }
+    if content.len() as u64 > MAX_RECORD_BYTES {
+        stats.reject(format!("{entry}: larger than {MAX_RECORD_BYTES} bytes"));
+        return Ok(());
+    }
+    import_osv_value(writer, input, entry, value, stats)
 }
 
 fn import_zip(
@@ -388,7 +434,7 @@ fn import_zip(
             stats.reject(format!("{entry}: larger than {MAX_RECORD_BYTES} bytes"));
             continue;
         }
-        import_osv_bytes(writer, input, &entry, &content, stats)?;
+        import_json_record(writer, input, &entry, &content, stats)?;
     }
     Ok(())
 }
@@ -418,7 +464,9 @@ fn import_directory(
         }
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => {
-                let content = match rempart_core::read_regular_file(&path, MAX_RECORD_BYTES) {
+                // Read up to the document cap: whether the file is a CSAF VEX document (allowed
+                // that much) or an OSV record (held to the record cap) is known once it is read.
+                let content = match rempart_core::read_regular_file(&path, MAX_DOCUMENT_BYTES) {
                     Ok(content) => content,
                     Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
                         stats.reject(format!("{}: {e}", path.display()));
@@ -426,7 +474,7 @@ fn import_directory(
                     }
                     Err(e) => return Err(io_error(&path)(e)),
                 };
-                import_osv_bytes(writer, root, &path.display().to_string(), &content, stats)?;
+                import_json_record(writer, root, &path.display().to_string(), &content, stats)?;
             }
             Some("yaml" | "yml") => {
                 let content = read_bounded(&path)?;
