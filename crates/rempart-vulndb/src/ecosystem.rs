@@ -3,17 +3,98 @@
 use rempart_core::{Ecosystem, OsInfo, Package};
 
 /// Splits an OSV ecosystem (`Debian:12`, `Alpine:v3.19`, `Ubuntu:22.04:LTS`, `PyPI`) into the
-/// base ecosystem and the release as rempart keys it (`12`, `3.19`, `22.04`).
+/// base ecosystem and the release as rempart keys it (`12`, `3.19`, `22.04`). [`os_key`] must
+/// produce the same release for the image that the release's records are meant for.
 pub(crate) fn split_osv_ecosystem(ecosystem: &str) -> (String, String) {
     let Some((base, release)) = ecosystem.split_once(':') else {
         return (ecosystem.to_owned(), String::new());
     };
     let release = release.strip_suffix(":LTS").unwrap_or(release);
     let release = match base {
-        "Alpine" => release.strip_prefix('v').unwrap_or(release),
-        _ => release,
+        "Alpine" => release.strip_prefix('v').unwrap_or(release).to_owned(),
+        // Debian 4 to 6 were published as `4.0`, `5.0`, `6.0`; their `debian_version` reads
+        // `6.0.10`, which the image side keys as `6`.
+        "Debian" => release
+            .strip_suffix(".0")
+            .filter(|major| !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or(release)
+            .to_owned(),
+        "SUSE" => suse_release(release),
+        "openSUSE" => opensuse_release(release),
+        _ => release.to_owned(),
     };
-    (base.to_owned(), release.to_owned())
+    (base.to_owned(), release)
+}
+
+/// The code stream a SUSE product ecosystem belongs to.
+///
+/// SUSE files each fix under every product that ships the package: the base system of an SLE 15
+/// SP5 image (an SLE BCI container says `ID=sles`, `VERSION_ID=15.5`) is in `Linux Enterprise
+/// Module for Basesystem 15 SP5`, other packages in `Server Applications`, `Development Tools`,
+/// `Python 3` and further modules, and the same fixes again under `Linux Enterprise Server 15
+/// SP5`, `... 15 SP5-LTSS`, `High Performance Computing 15 SP5-ESPOS` or `Server for SAP
+/// Applications 15 SP5`. Which module an installed package came from is nowhere in the image,
+/// but every product of one service pack ships the same builds, so all of them are keyed on the
+/// service pack: `Linux Enterprise 15 SP5`. SLE Micro and SL Micro are separate code streams
+/// with their own versions and keep their names; products rempart does not map stay as
+/// published and are never looked up.
+fn suse_release(product: &str) -> String {
+    let micro = ["Linux Enterprise Micro ", "Linux Micro "];
+    if micro.iter().any(|prefix| product.starts_with(prefix)) {
+        return product.to_owned();
+    }
+    let Some(rest) = product.strip_prefix("Linux Enterprise ") else {
+        return product.to_owned();
+    };
+    // `15 SP5`, `15 SP5-LTSS`, `12 SP5`, `11 SP4 LTSS`, `15`, `16.0`: the last `SPn` token with
+    // the major before it, else the last version-like token.
+    let tokens: Vec<&str> = rest
+        .split_whitespace()
+        .map(|token| token.split_once('-').map_or(token, |(head, _)| head))
+        .collect();
+    let is_number = |token: &str| !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
+    for (index, token) in tokens.iter().enumerate().rev() {
+        if let Some(pack) = token.strip_prefix("SP").filter(|n| is_number(n))
+            && index > 0
+            && is_number(tokens[index - 1])
+        {
+            return format!("Linux Enterprise {} SP{pack}", tokens[index - 1]);
+        }
+    }
+    let version = tokens.iter().rev().find(|token| {
+        token.split('.').all(is_number) && token.bytes().next().is_some_and(|b| b.is_ascii_digit())
+    });
+    match version {
+        Some(version) => format!("Linux Enterprise {version}"),
+        None => product.to_owned(),
+    }
+}
+
+/// `Leap 15.5` and its `Leap 15.5 NonFree` repository are one release; `Tumbleweed` is rolling.
+fn opensuse_release(product: &str) -> String {
+    product
+        .strip_suffix(" NonFree")
+        .unwrap_or(product)
+        .to_owned()
+}
+
+/// The SLE code stream of an SLE image's `VERSION_ID`: `15.5` is `15 SP5`, `15` the GA release;
+/// from SLE 16 on, releases are numbered `16.0`, `16.1` and no longer have service packs.
+fn sle_stream(version_id: &str) -> Option<String> {
+    let (major, minor) = version_id
+        .split_once('.')
+        .map_or((version_id, ""), |(major, minor)| (major, minor));
+    let major_number: u32 = major.parse().ok()?;
+    if major_number >= 16 {
+        return Some(format!("Linux Enterprise {version_id}"));
+    }
+    match minor {
+        "" | "0" => Some(format!("Linux Enterprise {major}")),
+        pack if pack.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(format!("Linux Enterprise {major} SP{pack}"))
+        }
+        _ => None,
+    }
 }
 
 /// The name as the index keys it. Registries that treat names case- or separator-insensitively
@@ -63,11 +144,12 @@ pub(crate) fn debian_release_for_codename(codename: &str) -> Option<&'static str
 }
 
 /// The advisory key (base ecosystem, release) for a distribution, or `None` when rempart has no
-/// feed layout for it.
+/// feed layout for it. The release is spelled as [`split_osv_ecosystem`] keys the feed's records.
 pub(crate) fn os_key(os: &OsInfo) -> Option<(&'static str, String)> {
+    let version = os.version_id.as_str();
     match os.id.as_str() {
         "debian" => {
-            let major = os.version_id.split('.').next().unwrap_or("");
+            let major = version.split('.').next().unwrap_or("");
             if major.is_empty() {
                 let release = os
                     .codename
@@ -78,10 +160,13 @@ pub(crate) fn os_key(os: &OsInfo) -> Option<(&'static str, String)> {
                 Some(("Debian", major.to_owned()))
             }
         }
-        "ubuntu" => Some(("Ubuntu", os.version_id.clone())),
+        // A plain image is the public release (`Ubuntu:22.04:LTS`); the `Ubuntu:Pro:…` streams
+        // (ESM, FIPS) apply only to machines attached to a Pro subscription, which an image
+        // cannot show, so they stay under their own key.
+        "ubuntu" => Some(("Ubuntu", version.to_owned())),
         "alpine" => {
             // `3.19.1` and `3.20.0_alpha20240329` are release 3.19 and 3.20.
-            let mut parts = os.version_id.split(['.', '_']);
+            let mut parts = version.split(['.', '_']);
             let major = parts.next().unwrap_or("");
             let minor = parts.next().unwrap_or("");
             if major.is_empty() || minor.is_empty() {
@@ -92,11 +177,26 @@ pub(crate) fn os_key(os: &OsInfo) -> Option<(&'static str, String)> {
         // Red Hat Enterprise Linux, and the Universal Base Images built from it: UBI images say
         // `ID=rhel` too, and Red Hat's data covers them as RHEL.
         "rhel" => {
-            let major = major_of(&os.version_id);
+            let major = major_of(version);
             (!major.is_empty()).then_some(("Red Hat", major))
         }
-        "almalinux" => Some(("AlmaLinux", major_of(&os.version_id))),
-        "rocky" => Some(("Rocky Linux", major_of(&os.version_id))),
+        // Rolling distributions: `VERSION_ID` is a build date, the feeds have no release.
+        "wolfi" => Some(("Wolfi", String::new())),
+        "chainguard" => Some(("Chainguard", String::new())),
+        "almalinux" => Some(("AlmaLinux", major_of(version))),
+        "rocky" => Some(("Rocky Linux", major_of(version))),
+        // SLES (and the SLE BCI containers), SLES for SAP, SLED and SLE HPC share the code
+        // stream of their service pack.
+        "sles" | "sles_sap" | "sled" | "sle_hpc" => Some(("SUSE", sle_stream(version)?)),
+        "sle-micro" if !version.is_empty() => {
+            Some(("SUSE", format!("Linux Enterprise Micro {version}")))
+        }
+        "sl-micro" if !version.is_empty() => Some(("SUSE", format!("Linux Micro {version}"))),
+        "opensuse-leap" if !version.is_empty() => Some(("openSUSE", format!("Leap {version}"))),
+        "opensuse-leap-micro" if !version.is_empty() => {
+            Some(("openSUSE", format!("Leap Micro {version}")))
+        }
+        "opensuse-tumbleweed" => Some(("openSUSE", "Tumbleweed".to_owned())),
         _ => None,
     }
 }
@@ -126,6 +226,39 @@ fn major_of(version: &str) -> String {
     version.split('.').next().unwrap_or("").to_owned()
 }
 
+/// Which name and version of an OS package a distribution files its advisories under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FiledUnder {
+    /// The source package and its version: Debian, Ubuntu, Alpine and its descendants (the apk
+    /// origin, which shares the binary's version), Rocky Linux (its errata name the SRPM).
+    Source,
+    /// The binary package and its full `epoch:version-release`: `AlmaLinux` errata and SUSE's
+    /// records list every binary RPM (`vim-minimal`, `libopenssl3`), and no record names a
+    /// source package.
+    Binary,
+}
+
+/// The packaging an OS package of `ecosystem` comes from must be the distribution's own: an apk
+/// package is looked up in Alpine, Wolfi or Chainguard data, never in Debian's, and a dpkg
+/// package never in an RPM distribution's.
+fn filed_under(ecosystem: &Ecosystem, base: &str) -> Option<FiledUnder> {
+    match (ecosystem, base) {
+        (Ecosystem::Debian, "Debian")
+        | (Ecosystem::Ubuntu, "Ubuntu")
+        | (Ecosystem::Alpine, "Alpine" | "Wolfi" | "Chainguard") => Some(FiledUnder::Source),
+        (Ecosystem::Rpm, "AlmaLinux" | "SUSE" | "openSUSE") => Some(FiledUnder::Binary),
+        (Ecosystem::Rpm, base)
+            if !matches!(
+                base,
+                "Debian" | "Ubuntu" | "Alpine" | "Wolfi" | "Chainguard"
+            ) =>
+        {
+            Some(FiledUnder::Source)
+        }
+        _ => None,
+    }
+}
+
 /// The (ecosystem, release, name, version) under which a package's advisories are filed.
 pub(crate) fn lookup_key<'a>(
     package: &'a Package,
@@ -133,18 +266,9 @@ pub(crate) fn lookup_key<'a>(
 ) -> Option<(&'static str, String, String, &'a str)> {
     if package.ecosystem.is_os() {
         let (base, release) = os.and_then(os_key)?;
-        let expected = match package.ecosystem {
-            Ecosystem::Debian => "Debian",
-            Ecosystem::Ubuntu => "Ubuntu",
-            Ecosystem::Alpine => "Alpine",
-            _ => base,
-        };
-        if expected != base {
-            return None;
-        }
-        // Debian, Ubuntu and Red Hat file advisories per source package; Alpine's secdb per origin.
-        let (name, version) = match &package.source {
-            Some(source) if !source.name.is_empty() => {
+        let filed = filed_under(&package.ecosystem, base)?;
+        let (name, version) = match (&package.source, filed) {
+            (Some(source), FiledUnder::Source) if !source.name.is_empty() => {
                 let version = if source.version.is_empty() {
                     package.version.as_str()
                 } else {
@@ -189,5 +313,104 @@ fn maven_coordinates(package: &Package) -> String {
     match path.and_then(|p| p.rsplit_once('/')) {
         Some((group, artifact)) => format!("{group}:{artifact}"),
         None => package.name.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rempart_core::OsInfo;
+
+    use super::{os_key, split_osv_ecosystem};
+
+    fn os(id: &str, version_id: &str) -> OsInfo {
+        OsInfo {
+            id: id.to_owned(),
+            version_id: version_id.to_owned(),
+            ..OsInfo::default()
+        }
+    }
+
+    fn split(ecosystem: &str) -> (String, String) {
+        split_osv_ecosystem(ecosystem)
+    }
+
+    fn key(id: &str, version_id: &str) -> Option<(String, String)> {
+        os_key(&os(id, version_id)).map(|(base, release)| (base.to_owned(), release))
+    }
+
+    /// Each image's key equals the key of the feed ecosystems published for it, spelled as the
+    /// feeds spell them.
+    #[test]
+    fn image_and_feed_agree() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            ("ubuntu", "22.04", &["Ubuntu:22.04:LTS"]),
+            ("ubuntu", "23.10", &["Ubuntu:23.10"]),
+            ("debian", "12", &["Debian:12"]),
+            ("debian", "6", &["Debian:6.0"]),
+            ("alpine", "3.19.1", &["Alpine:v3.19"]),
+            ("wolfi", "20230201", &["Wolfi"]),
+            ("chainguard", "20230214", &["Chainguard"]),
+            ("rocky", "9.3", &["Rocky Linux:9"]),
+            ("almalinux", "9.4", &["AlmaLinux:9"]),
+            (
+                "sles",
+                "15.5",
+                &[
+                    "SUSE:Linux Enterprise Module for Basesystem 15 SP5",
+                    "SUSE:Linux Enterprise Server 15 SP5",
+                    "SUSE:Linux Enterprise Server 15 SP5-LTSS",
+                    "SUSE:Linux Enterprise High Performance Computing 15 SP5-ESPOS",
+                    "SUSE:Linux Enterprise Server for SAP Applications 15 SP5",
+                    "SUSE:Linux Enterprise Module for Public Cloud 15 SP5",
+                ],
+            ),
+            (
+                "sles",
+                "12.5",
+                &[
+                    "SUSE:Linux Enterprise Server 12 SP5",
+                    "SUSE:Linux Enterprise Server LTSS Extended Security 12 SP5",
+                ],
+            ),
+            ("sles", "15", &["SUSE:Linux Enterprise Server 15"]),
+            ("sles", "16.0", &["SUSE:Linux Enterprise Server 16.0"]),
+            ("sle-micro", "5.5", &["SUSE:Linux Enterprise Micro 5.5"]),
+            ("sl-micro", "6.0", &["SUSE:Linux Micro 6.0"]),
+            (
+                "opensuse-leap",
+                "15.5",
+                &["openSUSE:Leap 15.5", "openSUSE:Leap 15.5 NonFree"],
+            ),
+            ("opensuse-tumbleweed", "20240801", &["openSUSE:Tumbleweed"]),
+        ];
+        for (id, version_id, ecosystems) in cases {
+            let image = key(id, version_id).unwrap_or_else(|| panic!("{id} {version_id}"));
+            for ecosystem in *ecosystems {
+                assert_eq!(image, split(ecosystem), "{id} {version_id} and {ecosystem}");
+            }
+        }
+    }
+
+    /// Streams an image is not: Ubuntu Pro, another SLE service pack, SLE 16, SLE Micro.
+    #[test]
+    fn other_streams_keep_other_keys() {
+        let jammy = key("ubuntu", "22.04").unwrap();
+        for ecosystem in ["Ubuntu:Pro:22.04:LTS", "Ubuntu:Pro:FIPS-updates:22.04:LTS"] {
+            assert_ne!(jammy, split(ecosystem), "{ecosystem}");
+        }
+        let sp5 = key("sles", "15.5").unwrap();
+        for ecosystem in [
+            "SUSE:Linux Enterprise Server 15 SP4-LTSS",
+            "SUSE:Linux Enterprise Server 16.0",
+            "SUSE:Linux Enterprise Micro 5.5",
+            "SUSE:Linux Micro 6.2",
+            "SUSE:Linux Enterprise Server 5 SP5",
+            "openSUSE:Leap 15.5",
+        ] {
+            assert_ne!(sp5, split(ecosystem), "{ecosystem}");
+        }
+        assert_ne!(key("opensuse-leap", "15.5"), key("sles", "15.5"));
+        assert_eq!(key("sles", ""), None);
+        assert_eq!(key("opensuse-leap", ""), None);
     }
 }

@@ -42,6 +42,12 @@ impl Default for FeedConfig {
                 "Debian",
                 "Ubuntu",
                 "Alpine",
+                "Wolfi",
+                "Chainguard",
+                "AlmaLinux",
+                "Rocky Linux",
+                "SUSE",
+                "openSUSE",
             ]
             .map(String::from)
             .to_vec(),
@@ -110,9 +116,11 @@ pub fn update_database(db_path: &Path, feeds: &FeedConfig) -> Result<ImportStats
 
     let mut downloads: Vec<(String, PathBuf)> = Vec::new();
     for ecosystem in &feeds.osv_ecosystems {
+        // `Rocky Linux` is one of the bucket's folder names: its space is sent encoded.
         let url = format!(
-            "{}/{ecosystem}/all.zip",
-            feeds.osv_base.trim_end_matches('/')
+            "{}/{}/all.zip",
+            feeds.osv_base.trim_end_matches('/'),
+            ecosystem.replace(' ', "%20")
         );
         // The importer names the source after the file: keep the ecosystem in the name.
         let file = staging

@@ -840,14 +840,20 @@ fn convert_vulnerability(
     };
     let mut cvss: Vec<String> = Vec::new();
     let mut cvss_score_max: Option<f64> = None;
+    // The vector with the highest score rates the record when another record of the flaw needs
+    // a rating (a language package's finding through the CVE).
+    let mut cvss_vector: Option<String> = None;
     for score in scores {
         let vector = score.vector_string.trim();
         if vector.is_empty() || cvss.iter().any(|v| v == vector) {
             continue;
         }
         cvss.push(vector.to_owned());
-        if let Some(value) = cvss_score(vector).or(score.base_score) {
-            cvss_score_max = Some(cvss_score_max.map_or(value, |m: f64| m.max(value)));
+        if let Some(value) = cvss_score(vector).or(score.base_score)
+            && cvss_score_max.is_none_or(|max| value > max)
+        {
+            cvss_score_max = Some(value);
+            cvss_vector = Some(vector.to_owned());
         }
     }
 
@@ -884,7 +890,9 @@ fn convert_vulnerability(
         aliases,
         severity,
         cvss,
+        cvss_vector,
         cvss_score: cvss_score_max,
+        rated_severity: None,
         references,
         modified: document
             .document

@@ -336,6 +336,9 @@ fn import_osv_value(
         stats.withdrawn += 1;
         return Ok(());
     }
+    if record.is_non_security_erratum() {
+        return Ok(());
+    }
     let advisory = record.into_advisory();
     writer.add(&osv_source(&advisory), input, &advisory)
 }

@@ -10,6 +10,7 @@ use crate::ecosystem::split_osv_ecosystem;
 use crate::model::{
     Advisory, AffectedPackage, Event, GoImport, RangeKind, UnfixedState, VersionRange,
 };
+use crate::version::VersionScheme;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct OsvRecord {
@@ -23,6 +24,10 @@ pub(crate) struct OsvRecord {
     /// Debian and Ubuntu records name the CVEs they derive from here.
     #[serde(default)]
     upstream: Vec<String>,
+    /// Ids of related records. Distribution errata that predate `upstream` name the CVEs they
+    /// fix here (`AlmaLinux` and Rocky Linux errata, Chainguard's and older Ubuntu CVE records).
+    #[serde(default)]
+    related: Vec<String>,
     #[serde(default)]
     summary: Option<String>,
     #[serde(default)]
@@ -117,7 +122,61 @@ pub(crate) fn cvss_score(vector: &str) -> Option<f64> {
     cvss::Cvss::from_str(vector.trim()).ok().map(|c| c.score())
 }
 
+/// Whether an OSV ecosystem is an operating system distribution's (its packages are dpkg, RPM or
+/// apk packages).
+fn is_distribution(ecosystem: &str) -> bool {
+    matches!(
+        VersionScheme::for_osv_ecosystem(ecosystem),
+        Some(VersionScheme::Dpkg | VersionScheme::Rpm | VersionScheme::Apk)
+    )
+}
+
+fn is_cve(id: &str) -> bool {
+    id.starts_with("CVE-")
+}
+
+/// The Red Hat rating that RHEL rebuilds' errata carry as the first word of their summary
+/// (`Moderate: curl security update`, `Important: firefox security update`).
+fn errata_rating(summary: Option<&str>) -> Option<Severity> {
+    let (word, _) = summary?.split_once(':')?;
+    match word.trim().to_ascii_lowercase().as_str() {
+        "low" | "moderate" | "important" | "critical" => distro_severity(word),
+        _ => None,
+    }
+}
+
 impl OsvRecord {
+    /// A bug fix or enhancement erratum of a RHEL rebuild (`ALBA-`, `ALEA-`, `RLBA-`, `RLEA-`)
+    /// that names no CVE. Such errata list every package they update with a `fixed` version,
+    /// which read as a vulnerability would report every older package.
+    pub(crate) fn is_non_security_erratum(&self) -> bool {
+        ["ALBA-", "ALEA-", "RLBA-", "RLEA-"]
+            .iter()
+            .any(|prefix| self.id.starts_with(prefix))
+            && !self
+                .aliases
+                .iter()
+                .chain(&self.upstream)
+                .chain(&self.related)
+                .any(|id| is_cve(id))
+    }
+
+    /// The distribution's own rating of the flaw, for the affected packages of that
+    /// distribution: Ubuntu's priority (a top-level severity of type `Ubuntu`), or the rating an
+    /// `AlmaLinux` or Rocky Linux erratum states in its summary. It wins over a CVSS score, as
+    /// Debian's urgency does: the distribution rates the flaw as its builds carry it.
+    fn distribution_rating(&self, base: &str) -> Option<Severity> {
+        match base {
+            "Ubuntu" => self
+                .severity
+                .iter()
+                .find(|s| s.kind == "Ubuntu")
+                .and_then(|s| distro_severity(&s.score)),
+            "AlmaLinux" | "Rocky Linux" => errata_rating(self.summary.as_deref()),
+            _ => None,
+        }
+    }
+
     pub(crate) fn into_advisory(self) -> Advisory {
         let title = self
             .summary
@@ -127,8 +186,28 @@ impl OsvRecord {
             .map(title_from)
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| self.id.clone());
+        let ratings: BTreeMap<String, Option<Severity>> = self
+            .affected
+            .iter()
+            .filter_map(|a| a.package.as_ref())
+            .map(|p| {
+                let base = split_osv_ecosystem(&p.ecosystem).0;
+                let rating = self.distribution_rating(&base);
+                (base, rating)
+            })
+            .collect();
+        // A distribution record without `upstream` names the CVEs it is about under `related`;
+        // elsewhere `related` means other flaws, which must not become aliases.
+        let related_cves: Vec<String> = if self.upstream.is_empty()
+            && !ratings.is_empty()
+            && ratings.keys().all(|base| is_distribution(base))
+        {
+            self.related.into_iter().filter(|id| is_cve(id)).collect()
+        } else {
+            Vec::new()
+        };
         let mut aliases = self.aliases;
-        for upstream in self.upstream {
+        for upstream in self.upstream.into_iter().chain(related_cves) {
             if !aliases.contains(&upstream) && upstream != self.id {
                 aliases.push(upstream);
             }
@@ -164,11 +243,7 @@ impl OsvRecord {
         let affected = self
             .affected
             .into_iter()
-            .filter_map(convert_affected)
-            .map(|mut package| {
-                package.severity = package.severity.or(record_distro_rating);
-                package
-            })
+            .filter_map(|affected| convert_affected(affected, &ratings))
             .collect();
         let (cvss_vector, cvss_score) = scored.unzip();
         Advisory {
@@ -187,7 +262,10 @@ impl OsvRecord {
     }
 }
 
-fn convert_affected(affected: OsvAffected) -> Option<AffectedPackage> {
+fn convert_affected(
+    affected: OsvAffected,
+    ratings: &BTreeMap<String, Option<Severity>>,
+) -> Option<AffectedPackage> {
     let package = affected.package?;
     let (ecosystem, release) = split_osv_ecosystem(&package.ecosystem);
     let ranges = affected
@@ -225,12 +303,14 @@ fn convert_affected(affected: OsvAffected) -> Option<AffectedPackage> {
         .find(|s| s.kind == "Ubuntu")
         .and_then(|s| distro_severity(&s.score))
         .or_else(|| {
+            // `ubuntu_priority`: Ubuntu's records before the priority moved to `severity`.
             severity_word(
                 affected.ecosystem_specific.as_ref(),
-                &["urgency", "severity"],
+                &["urgency", "severity", "ubuntu_priority"],
             )
         })
-        .or_else(|| severity_word(affected.database_specific.as_ref(), &["urgency"]));
+        .or_else(|| severity_word(affected.database_specific.as_ref(), &["urgency"]))
+        .or_else(|| ratings.get(&ecosystem).copied().flatten());
     Some(AffectedPackage {
         ecosystem,
         release,

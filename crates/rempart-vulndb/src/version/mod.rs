@@ -56,7 +56,8 @@ impl VersionScheme {
         let base = ecosystem.split(':').next().unwrap_or(ecosystem);
         Some(match base {
             "Debian" | "Ubuntu" => VersionScheme::Dpkg,
-            "Alpine" => VersionScheme::Apk,
+            // Wolfi and Chainguard build apk packages and spell versions as Alpine does.
+            "Alpine" | "Wolfi" | "Chainguard" => VersionScheme::Apk,
             "Red Hat" | "Rocky Linux" | "AlmaLinux" | "SUSE" | "openSUSE" | "Mageia"
             | "openEuler" | "RPM" => VersionScheme::Rpm,
             "PyPI" => VersionScheme::Pep440,
