@@ -561,6 +561,29 @@ pub(crate) enum DbCommand {
         #[command(flatten)]
         location: DbLocation,
     },
+    /// Push the database to a registry as one OCI artifact (schema version, build time and
+    /// source dates in its annotations), for air-gapped sites and fleets of servers.
+    Push {
+        /// Where: `registry/repository:tag`.
+        reference: String,
+        #[command(flatten)]
+        location: DbLocation,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+    /// Pull a database pushed by `db push` and put it in place, only when it is whole, of this
+    /// rempart's schema and not older than the database in place.
+    Pull {
+        /// Where: `registry/repository:tag` or `@sha256:…`.
+        reference: String,
+        /// Take it even when it is older than the database in place.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        location: DbLocation,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
     /// Download the advisory feeds (OSV exports, Debian security tracker), check them, and
     /// rebuild the database; on any failure the old database stays as it was.
     Update {
@@ -573,14 +596,24 @@ pub(crate) enum DbCommand {
         /// URL of the Debian security tracker JSON; `none` skips it.
         #[arg(long, value_name = "URL")]
         debian_tracker: Option<String>,
+        /// URL of CISA's Known Exploited Vulnerabilities catalogue (JSON); `none` skips it.
+        #[arg(long, value_name = "URL")]
+        kev: Option<String>,
+        /// URL of FIRST's EPSS scores (gzipped CSV); `none` skips them.
+        #[arg(long, value_name = "URL")]
+        epss: Option<String>,
         #[command(flatten)]
         location: DbLocation,
     },
     /// Build the database from local advisory files: OSV all.zip exports or directories of OSV
-    /// JSON, Alpine secdb YAML, Debian security-tracker JSON. Replaces the database atomically.
+    /// JSON, Alpine secdb YAML, Debian security-tracker JSON, Red Hat CSAF VEX documents, CISA's
+    /// KEV catalogue, FIRST's EPSS scores, an end-of-life table. Replaces the database
+    /// atomically.
     Import {
         /// OSV `all.zip` exports or JSON directories, Alpine secdb YAML, the Debian security
-        /// tracker JSON.
+        /// tracker JSON, Red Hat CSAF VEX JSON (files or directories), the KEV catalogue JSON,
+        /// EPSS `.csv`/`.csv.gz`, an end-of-life table in the format of rempart's
+        /// `os-eol.json`.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Replace the database even when the new one holds no advisory, or fewer than half
@@ -868,6 +901,10 @@ pub(crate) struct ServerRunArgs {
     /// Update the vulnerability database from the feeds this often (`24h`); off by default.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) db_update_interval: Option<std::time::Duration>,
+    /// With `--db-update-interval`: pull the database pushed by `rempart db push` from this
+    /// reference (with the registry settings below) instead of downloading the feeds.
+    #[arg(long, value_name = "REFERENCE")]
+    pub(crate) db_pull: Option<String>,
     /// Base URL of the OSV exports for the scheduled updates (a mirror).
     #[arg(long, value_name = "URL")]
     pub(crate) osv_base: Option<String>,

@@ -202,11 +202,13 @@ pub struct KnownExploited {
 
 /// A FIRST EPSS score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+// Fields in name order: reports that sort object keys and reports that keep them in field order
+// then write them alike.
 pub struct Epss {
-    /// Probability (0 to 1) of exploitation activity in the next 30 days.
-    pub score: f64,
     /// Share (0 to 1) of scored CVEs with a lower or equal score.
     pub percentile: f64,
+    /// Probability (0 to 1) of exploitation activity in the next 30 days.
+    pub score: f64,
 }
 
 /// Scanner-specific detail of a finding.

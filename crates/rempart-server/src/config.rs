@@ -69,6 +69,10 @@ pub struct ServerConfig {
     pub database_check_interval: Duration,
     /// Update the vulnerability database from the feeds this often (off when `None`).
     pub database_update_interval: Option<Duration>,
+    /// Where the scheduled update takes the database from: an artifact pushed by
+    /// `rempart db push` (`registry/repository:tag`), pulled with the registry settings, instead
+    /// of the feeds.
+    pub database_pull: Option<String>,
     pub feeds: rempart::FeedConfig,
     /// How often an idle worker looks at the queue (other replicas may have queued work).
     pub poll_interval: Duration,
@@ -99,6 +103,7 @@ impl ServerConfig {
             poll_interval: Duration::from_millis(500),
             database_check_interval: Duration::from_secs(30),
             database_update_interval: None,
+            database_pull: None,
             feeds: rempart::FeedConfig::default(),
         }
     }

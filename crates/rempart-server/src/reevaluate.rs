@@ -53,12 +53,30 @@ pub(crate) async fn watch_database(state: Arc<AppState>, mut stop: watch::Receiv
         {
             last_update = Instant::now();
             let (target, feeds) = (path.clone(), state.config.feeds.clone());
-            match tokio::task::spawn_blocking(move || rempart::update_database(&target, &feeds))
+            if let Some(reference) = state.config.database_pull.clone() {
+                // A fleet takes the database its operators pushed: every replica then matches
+                // against the same data, and none needs to reach the feeds.
+                let options = state.engine().registry_options();
+                match tokio::task::spawn_blocking(move || {
+                    rempart::pull_database(&reference, &target, &options, false)
+                })
                 .await
-            {
-                Ok(Ok(stats)) => tracing::info!("vulnerability database updated: {stats:?}"),
-                Ok(Err(error)) => tracing::warn!("scheduled database update failed: {error}"),
-                Err(error) => tracing::warn!("scheduled database update stopped: {error}"),
+                {
+                    Ok(Ok(pulled)) if pulled.replaced => {
+                        tracing::info!("vulnerability database pulled: {}", pulled.digest);
+                    }
+                    Ok(Ok(_)) => tracing::debug!("vulnerability database already up to date"),
+                    Ok(Err(error)) => tracing::warn!("scheduled database pull failed: {error}"),
+                    Err(error) => tracing::warn!("scheduled database pull stopped: {error}"),
+                }
+            } else {
+                match tokio::task::spawn_blocking(move || rempart::update_database(&target, &feeds))
+                    .await
+                {
+                    Ok(Ok(stats)) => tracing::info!("vulnerability database updated: {stats:?}"),
+                    Ok(Err(error)) => tracing::warn!("scheduled database update failed: {error}"),
+                    Err(error) => tracing::warn!("scheduled database update stopped: {error}"),
+                }
             }
         }
         let now = fingerprint(&path);

@@ -65,7 +65,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::VulnDbError;
 
 /// The table shipped with rempart.
-const BUILTIN: &str = include_str!("../data/os-eol.json");
+pub(crate) const BUILTIN: &str = include_str!("../data/os-eol.json");
 
 /// How errors name the input.
 const INPUT: &str = "end-of-life table";

@@ -12,6 +12,7 @@
 //! commits. Such advisories still match through their `versions` lists and other ranges.
 
 mod ecosystem;
+mod end_of_life;
 mod eol;
 mod error;
 mod import;
@@ -22,6 +23,7 @@ mod store;
 mod version;
 
 pub use ecosystem::normalize_package_name;
+pub use end_of_life::{OS_EOL, VULN_RULES, VulnRule, end_of_life_finding};
 pub use eol::{EolRelease, EolTable};
 pub use error::VulnDbError;
 pub use import::{ImportGuard, ImportStats, import_paths, import_paths_guarded};

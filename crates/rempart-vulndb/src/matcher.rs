@@ -582,10 +582,19 @@ impl ImageAnalyzer for VulnMatcher {
         image: &ImageContext<'_>,
         findings: &mut Vec<Finding>,
     ) -> Result<(), rempart_core::ImageAnalysisError> {
+        let error = |e: crate::VulnDbError| rempart_core::ImageAnalysisError(e.to_string());
         findings.extend(
             self.match_packages_with_symbols(image.packages, image.os, image.go_symbols)
-                .map_err(|e| rempart_core::ImageAnalysisError(e.to_string()))?,
+                .map_err(error)?,
         );
+        if let Some(os) = image.os {
+            let table = self.database.eol_table().map_err(error)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let today = &crate::store::rfc3339(now)[..10];
+            findings.extend(crate::end_of_life::end_of_life_finding(&table, os, today));
+        }
         Ok(())
     }
 }

@@ -168,6 +168,8 @@ pub(crate) struct Writer {
     pub(crate) affected: u64,
     pub(crate) known_exploited: u64,
     pub(crate) epss_scores: u64,
+    /// The end-of-life table given as an input, stored instead of the built-in one.
+    eol_table: Option<String>,
 }
 
 impl Writer {
@@ -189,6 +191,7 @@ impl Writer {
             affected: 0,
             known_exploited: 0,
             epss_scores: 0,
+            eol_table: None,
         })
     }
 
@@ -401,13 +404,25 @@ impl Writer {
         Ok(())
     }
 
+    /// Stores an end-of-life table (checked by the caller) in place of the built-in one: the
+    /// database then carries the dates it was built with, wherever it is copied.
+    pub(crate) fn set_eol_table(&mut self, input: &Path, text: &str, updated: &str) {
+        self.eol_table = Some(text.to_owned());
+        self.add_source("os-eol", input, Some(format!("{updated}T00:00:00Z")), 0);
+    }
+
     /// Writes the indexes and the metadata and closes the file.
     pub(crate) fn finish(self, built_at: u64) -> Result<(), VulnDbError> {
         let error = sqlite_error(&self.path);
         self.connection.execute_batch(INDEXES).map_err(&error)?;
+        let eol_table = self
+            .eol_table
+            .clone()
+            .unwrap_or_else(|| crate::eol::BUILTIN.to_owned());
         for (key, value) in [
             ("schema_version", SCHEMA_VERSION.to_string()),
             ("built_at", built_at.to_string()),
+            ("os_eol", eol_table),
         ] {
             self.connection
                 .execute(
@@ -757,6 +772,28 @@ impl Database {
 }
 
 impl Database {
+    /// The end-of-life table the database was built with (the built-in one of the rempart that
+    /// built it, or one given to `db import`).
+    pub fn eol_table(&self) -> Result<crate::EolTable, VulnDbError> {
+        let error = sqlite_error(&self.path);
+        let text: Option<String> = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .query_row("SELECT value FROM meta WHERE key = 'os_eol'", [], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(&error)?;
+        match text {
+            Some(text) => crate::EolTable::from_json(&text).map_err(|e| VulnDbError::Damaged {
+                path: self.path.clone(),
+                detail: format!("its end-of-life table: {e}"),
+            }),
+            None => Ok(crate::EolTable::builtin().clone()),
+        }
+    }
+
     /// The ratings of every record known by one of `ids` (as its own id or an alias), keyed by
     /// each id asked for. One query for a whole scan.
     pub(crate) fn ratings(

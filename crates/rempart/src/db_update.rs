@@ -22,6 +22,10 @@ pub struct FeedConfig {
     pub osv_ecosystems: Vec<String>,
     /// The Debian security tracker's JSON export, if wanted.
     pub debian_tracker: Option<String>,
+    /// CISA's Known Exploited Vulnerabilities catalogue (JSON), if wanted.
+    pub kev: Option<String>,
+    /// FIRST's current EPSS scores (gzipped CSV), if wanted.
+    pub epss: Option<String>,
     /// Cap on any one download.
     pub max_bytes: u64,
 }
@@ -52,6 +56,11 @@ impl Default for FeedConfig {
             .map(String::from)
             .to_vec(),
             debian_tracker: Some("https://security-tracker.debian.org/tracker/data/json".into()),
+            kev: Some(
+                "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+                    .into(),
+            ),
+            epss: Some("https://epss.empiricalsecurity.com/epss_scores-current.csv.gz".into()),
             max_bytes: 4 * 1024 * 1024 * 1024,
         }
     }
@@ -132,6 +141,18 @@ pub fn update_database(db_path: &Path, feeds: &FeedConfig) -> Result<ImportStats
         downloads.push((
             url.clone(),
             staging.path().join("debian-security-tracker.json"),
+        ));
+    }
+    if let Some(url) = &feeds.kev {
+        downloads.push((
+            url.clone(),
+            staging.path().join("known_exploited_vulnerabilities.json"),
+        ));
+    }
+    if let Some(url) = &feeds.epss {
+        downloads.push((
+            url.clone(),
+            staging.path().join("epss_scores-current.csv.gz"),
         ));
     }
     runtime.block_on(async {

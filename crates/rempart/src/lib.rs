@@ -10,6 +10,7 @@ mod analyzers;
 mod assemble;
 mod cache;
 mod database;
+mod db_artifact;
 mod db_update;
 mod default_db;
 mod document;
@@ -36,6 +37,9 @@ pub use cache::{LayerCache, SharedLayerResults};
 pub use database::{
     DatabaseError, STALE_AFTER, ensure_database, format_date, newest_snapshot, utc_today,
     vulnerability_data,
+};
+pub use db_artifact::{
+    DB_ARTIFACT_TYPE, DB_LAYER_TYPE, DbArtifact, DbArtifactError, pull_database, push_database,
 };
 pub use db_update::{FeedConfig, UpdateError, update_database};
 pub use default_db::{DEFAULT_ADVISORIES_NAME, install_default_database};

@@ -8,6 +8,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RuleFamily {
+    /// The vulnerability scanner's rules that are not advisories (`OS-EOL`).
+    Vuln,
     Secret,
     Malware,
     Misconfig,
@@ -24,6 +26,7 @@ pub enum RuleFamily {
 impl RuleFamily {
     pub fn as_str(self) -> &'static str {
         match self {
+            RuleFamily::Vuln => "vuln",
             RuleFamily::Secret => "secret",
             RuleFamily::Malware => "malware",
             RuleFamily::Misconfig => "misconfig",
@@ -41,7 +44,7 @@ impl RuleFamily {
             ScannerKind::Malware => Some(RuleFamily::Malware),
             ScannerKind::Misconfig => Some(RuleFamily::Misconfig),
             ScannerKind::Trust => Some(RuleFamily::Trust),
-            ScannerKind::Vuln => None,
+            ScannerKind::Vuln => Some(RuleFamily::Vuln),
         }
     }
 }
@@ -96,6 +99,13 @@ pub fn rule_docs() -> Vec<RuleDoc> {
     malware.sort_by(|a, b| a.code.cmp(&b.code));
     malware.dedup_by(|a, b| a.code == b.code);
     docs.extend(malware);
+    docs.extend(rempart_vulndb::VULN_RULES.iter().map(|rule| RuleDoc {
+        code: rule.code.to_owned(),
+        scanner: RuleFamily::Vuln,
+        severity: rule.severity,
+        title: rule.title.to_owned(),
+        doc: rule.doc.to_owned(),
+    }));
     docs.extend(
         rempart_misconfig::checks()
             .into_iter()

@@ -74,6 +74,8 @@ fn feeds(base: &str, ecosystems: &[&str]) -> FeedConfig {
         osv_base: base.to_owned(),
         osv_ecosystems: ecosystems.iter().map(|e| (*e).to_owned()).collect(),
         debian_tracker: None,
+        kev: None,
+        epss: None,
         ..FeedConfig::default()
     }
 }

@@ -24,10 +24,63 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
             let status = Database::open(&path)?.status()?;
             say(&describe(&status))?;
         }
+        DbCommand::Push {
+            reference,
+            location,
+            source,
+        } => {
+            let path = resolve(&location)?;
+            let cache = cache_root(location.cache_dir.as_deref())?;
+            let options = super::source::registry_options(&source, &cache);
+            let pushed = rempart::push_database(&path, &reference, &options)
+                .with_context(|| format!("pushing {} to {reference}", path.display()))?;
+            say(&format!(
+                "pushed {} to {reference}@{} (schema {}, built {}, {} bytes compressed)",
+                path.display(),
+                pushed.digest,
+                pushed.schema_version,
+                Database::read_status(&path)?.built_at_rfc3339,
+                pushed.layer_bytes
+            ))?;
+        }
+        DbCommand::Pull {
+            reference,
+            force,
+            location,
+            source,
+        } => {
+            let path = resolve(&location)?;
+            let cache = cache_root(location.cache_dir.as_deref())?;
+            let options = super::source::registry_options(&source, &cache);
+            let pulled =
+                rempart::pull_database(&reference, &path, &options, force).with_context(|| {
+                    format!(
+                        "pulling {reference} into {} (the database in place is unchanged)",
+                        path.display()
+                    )
+                })?;
+            if !pulled.replaced {
+                say(&format!(
+                    "{} already holds {reference}@{}: nothing to do",
+                    path.display(),
+                    pulled.digest
+                ))?;
+                return Ok(Outcome::Clean);
+            }
+            say(&format!(
+                "pulled {reference}@{} into {} (schema {}, built {})",
+                pulled.digest,
+                path.display(),
+                pulled.schema_version,
+                Database::read_status(&path)?.built_at_rfc3339
+            ))?;
+        }
         DbCommand::Update {
             osv_base,
             ecosystems,
             debian_tracker,
+            kev,
+            epss,
             location,
         } => {
             let path = resolve(&location)?;
@@ -38,10 +91,16 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
             if !ecosystems.is_empty() {
                 feeds.osv_ecosystems = ecosystems;
             }
-            match debian_tracker.as_deref() {
-                Some("none") => feeds.debian_tracker = None,
-                Some(url) => feeds.debian_tracker = Some(url.to_owned()),
-                None => {}
+            for (given, feed) in [
+                (debian_tracker, &mut feeds.debian_tracker),
+                (kev, &mut feeds.kev),
+                (epss, &mut feeds.epss),
+            ] {
+                match given.as_deref() {
+                    Some("none") => *feed = None,
+                    Some(url) => *feed = Some(url.to_owned()),
+                    None => {}
+                }
             }
             let started = std::time::Instant::now();
             let stats = rempart::update_database(&path, &feeds).with_context(|| {
@@ -84,8 +143,16 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
                     tracing::warn!("{problem}");
                 }
             }
+            let exploitation = if stats.known_exploited + stats.epss_scores > 0 {
+                format!(
+                    ", {} known exploited, {} EPSS scores",
+                    stats.known_exploited, stats.epss_scores
+                )
+            } else {
+                String::new()
+            };
             say(&format!(
-                "imported {} advisories ({} affected packages, {} withdrawn skipped, {} rejected) into {} in {:.1}s, {} bytes",
+                "imported {} advisories ({} affected packages, {} withdrawn skipped, {} rejected{exploitation}) into {} in {:.1}s, {} bytes",
                 stats.advisories,
                 stats.affected_packages,
                 stats.withdrawn,

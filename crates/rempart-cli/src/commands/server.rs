@@ -167,6 +167,11 @@ fn server_config(args: &ServerRunArgs) -> Result<ServerConfig> {
         config.database_check_interval = every;
     }
     config.database_update_interval = args.db_update_interval;
+    config.database_pull.clone_from(&args.db_pull);
+    anyhow::ensure!(
+        args.db_pull.is_none() || args.db_update_interval.is_some(),
+        "--db-pull needs --db-update-interval: how often to pull"
+    );
     if let Some(base) = &args.osv_base {
         config.feeds.osv_base.clone_from(base);
     }

@@ -245,6 +245,15 @@ fn import_one(
     if is_osv {
         return import_osv_value(writer, input, &input.display().to_string(), value, stats);
     }
+    if value.get("distributions").is_some() && value.get("updated").is_some() {
+        let text = String::from_utf8_lossy(&content);
+        let table = crate::EolTable::from_json(&text).map_err(|e| VulnDbError::Parse {
+            input: input.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        writer.set_eol_table(input, &text, table.updated());
+        return Ok(());
+    }
     if exploited::looks_like_kev(&value) {
         let catalog: exploited::KevCatalog =
             serde_json::from_value(value).map_err(|e| VulnDbError::Parse {
