@@ -56,10 +56,17 @@ pub(crate) fn rate(
     records: &HashMap<String, Vec<RecordRating>>,
 ) -> Rated {
     let mut seen = BTreeSet::new();
+    // A record that also covers other CVEs (a RustSec advisory of three flaws, a DSA fixing
+    // five) rates them together: its vector is not this flaw's, so it rates only the finding it
+    // is reported as.
+    let covers_only_these = |record: &RecordRating| {
+        record.id == reported || record.cves.iter().all(|cve| ids.contains(&cve.as_str()))
+    };
     let mut found: Vec<&RecordRating> = ids
         .iter()
         .filter_map(|id| records.get(*id))
         .flatten()
+        .filter(|record| covers_only_these(record))
         .filter(|record| seen.insert(record.id.as_str()))
         .collect();
     found.sort_by(|a, b| rank(&a.id, reported).cmp(&rank(&b.id, reported)));
@@ -127,6 +134,11 @@ mod tests {
     fn record(id: &str, vector: Option<(&str, f64)>, rated: Option<Severity>) -> RecordRating {
         RecordRating {
             id: id.to_owned(),
+            cves: if id.starts_with("CVE-") {
+                vec![id.to_owned()]
+            } else {
+                Vec::new()
+            },
             cvss: vector.iter().map(|(v, _)| (*v).to_owned()).collect(),
             cvss_vector: vector.map(|(v, _)| v.to_owned()),
             cvss_score: vector.map(|(_, s)| s),
@@ -207,6 +219,25 @@ mod tests {
         assert_eq!(source.basis, SeverityBasis::Distribution);
         assert_eq!(source.record, "DSA-1");
         assert_eq!(rated.cvss_score, Some(7.5));
+    }
+
+    #[test]
+    fn a_record_of_several_flaws_does_not_rate_one_of_them() {
+        let mut combined = record("RUSTSEC-1", Some((HIGH_V31, 9.8)), None);
+        combined.cves = vec!["CVE-1".into(), "CVE-2".into(), "CVE-3".into()];
+        let records = index(&[("CVE-1", combined.clone())]);
+        let rated = rate("PYSEC-1", &["PYSEC-1", "CVE-1"], None, &records);
+        assert_eq!(rated.severity, Severity::Unknown);
+        assert!(rated.cvss.is_empty());
+        // Reported as itself, it rates its own finding.
+        let records = index(&[("RUSTSEC-1", combined)]);
+        let rated = rate(
+            "RUSTSEC-1",
+            &["RUSTSEC-1", "CVE-1", "CVE-2", "CVE-3"],
+            None,
+            &records,
+        );
+        assert_eq!(rated.severity, Severity::Critical);
     }
 
     #[test]

@@ -474,6 +474,8 @@ pub(crate) type Exploitation = (Option<KnownExploited>, Option<Epss>);
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RecordRating {
     pub(crate) id: String,
+    /// The CVEs the record is about (its id or aliases).
+    pub(crate) cves: Vec<String>,
     pub(crate) cvss: Vec<String>,
     pub(crate) cvss_vector: Option<String>,
     pub(crate) cvss_score: Option<f64>,
@@ -576,10 +578,7 @@ impl Database {
     /// page once (about 1 ms per MB), which also warms the page cache for matching.
     fn check_structure(&self) -> Result<(), VulnDbError> {
         let path = &self.path;
-        let connection = self
-            .connection
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let connection = self.lock();
         let problems: Vec<String> = connection
             .prepare("PRAGMA quick_check(5)")
             .and_then(|mut statement| {
@@ -604,13 +603,18 @@ impl Database {
         &self.path
     }
 
+    /// The connection; a panic elsewhere while it was held leaves nothing half-written (it is
+    /// read-only), so a poisoned lock is taken as is.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Schema version, sources with their snapshot dates, counts, build time and file size.
     pub fn status(&self) -> Result<DbStatus, VulnDbError> {
         let error = sqlite_error(&self.path);
-        let connection = self
-            .connection
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let connection = self.lock();
         let built_at: String = connection
             .query_row("SELECT value FROM meta WHERE key = 'built_at'", [], |row| {
                 row.get(0)
@@ -662,10 +666,7 @@ impl Database {
     /// the names: sample input for benchmarks and completion.
     pub fn package_names(&self, limit: usize) -> Result<Vec<(String, String)>, VulnDbError> {
         let error = sqlite_error(&self.path);
-        let connection = self
-            .connection
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let connection = self.lock();
         let mut statement = connection
             .prepare(
                 "SELECT DISTINCT ecosystem, feed_name FROM affected WHERE release = '' \
@@ -690,10 +691,7 @@ impl Database {
         names: &[&str],
     ) -> Result<HashMap<String, Vec<Candidate>>, VulnDbError> {
         let error = sqlite_error(&self.path);
-        let connection = self
-            .connection
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let connection = self.lock();
         let mut statement = connection
             .prepare_cached(
                 "SELECT f.name, a.id, a.title, a.aliases, a.severity, a.cvss, \
@@ -777,9 +775,7 @@ impl Database {
     pub fn eol_table(&self) -> Result<crate::EolTable, VulnDbError> {
         let error = sqlite_error(&self.path);
         let text: Option<String> = self
-            .connection
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .query_row("SELECT value FROM meta WHERE key = 'os_eol'", [], |row| {
                 row.get(0)
             })
@@ -801,13 +797,11 @@ impl Database {
         ids: &[&str],
     ) -> Result<HashMap<String, Vec<RecordRating>>, VulnDbError> {
         let error = sqlite_error(&self.path);
-        let connection = self
-            .connection
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let connection = self.lock();
         let mut statement = connection
             .prepare_cached(
-                "SELECT x.alias, a.id, a.cvss, a.cvss_vector, a.cvss_score, a.rated_severity \
+                "SELECT x.alias, a.id, a.cvss, a.cvss_vector, a.cvss_score, a.rated_severity, \
+                 a.aliases \
                  FROM alias_index x JOIN advisories a ON a.rowid = x.advisory \
                  WHERE x.alias IN (SELECT value FROM json_each(?1))",
             )
@@ -819,10 +813,20 @@ impl Database {
                 let id: String = row.get(1)?;
                 let cvss: String = row.get(2)?;
                 let rated: Option<String> = row.get(5)?;
+                let aliases: String = row.get(6)?;
+                let cves = serde_json::from_str::<Vec<String>>(&aliases)
+                    .map(|aliases| {
+                        std::iter::once(id.clone())
+                            .chain(aliases)
+                            .filter(|a| a.starts_with("CVE-"))
+                            .collect::<Vec<String>>()
+                    })
+                    .map_err(|e| format!("advisory {id}: its alias list is not valid: {e}"));
                 Ok((
                     alias,
                     serde_json::from_str::<Vec<String>>(&cvss)
-                        .map_err(|e| format!("advisory {id}: its CVSS list is not valid: {e}")),
+                        .map_err(|e| format!("advisory {id}: its CVSS list is not valid: {e}"))
+                        .and_then(|cvss| Ok((cvss, cves?))),
                     id,
                     row.get::<_, Option<String>>(3)?,
                     row.get::<_, Option<f64>>(4)?,
@@ -833,12 +837,13 @@ impl Database {
         let mut by_alias: HashMap<String, Vec<RecordRating>> = HashMap::new();
         for row in rows {
             let (alias, cvss, id, cvss_vector, cvss_score, rated_severity) = row.map_err(&error)?;
-            let cvss = cvss.map_err(|detail| VulnDbError::Damaged {
+            let (cvss, cves) = cvss.map_err(|detail| VulnDbError::Damaged {
                 path: self.path.clone(),
                 detail,
             })?;
             by_alias.entry(alias).or_default().push(RecordRating {
                 id,
+                cves,
                 cvss,
                 cvss_vector,
                 cvss_score,
@@ -854,10 +859,7 @@ impl Database {
         cves: &[&str],
     ) -> Result<HashMap<String, Exploitation>, VulnDbError> {
         let error = sqlite_error(&self.path);
-        let connection = self
-            .connection
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let connection = self.lock();
         let cves_json = serde_json::to_string(cves).unwrap_or_default();
         let mut found: HashMap<String, Exploitation> = HashMap::new();
         let mut statement = connection

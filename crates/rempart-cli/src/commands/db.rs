@@ -29,9 +29,7 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
             location,
             source,
         } => {
-            let path = resolve(&location)?;
-            let cache = cache_root(location.cache_dir.as_deref())?;
-            let options = super::source::registry_options(&source, &cache);
+            let (path, options) = registry_target(&location, &source)?;
             let pushed = rempart::push_database(&path, &reference, &options)
                 .with_context(|| format!("pushing {} to {reference}", path.display()))?;
             say(&format!(
@@ -49,9 +47,7 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
             location,
             source,
         } => {
-            let path = resolve(&location)?;
-            let cache = cache_root(location.cache_dir.as_deref())?;
-            let options = super::source::registry_options(&source, &cache);
+            let (path, options) = registry_target(&location, &source)?;
             let pulled =
                 rempart::pull_database(&reference, &path, &options, force).with_context(|| {
                     format!(
@@ -164,6 +160,18 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Clean)
+}
+
+/// The database a push or pull is about, and how to reach the registry.
+fn registry_target(
+    location: &DbLocation,
+    source: &crate::cli::SourceArgs,
+) -> Result<(PathBuf, rempart_image::RegistryOptions)> {
+    let cache = cache_root(location.cache_dir.as_deref())?;
+    Ok((
+        resolve(location)?,
+        super::source::registry_options(source, &cache),
+    ))
 }
 
 fn resolve(location: &DbLocation) -> Result<PathBuf> {
