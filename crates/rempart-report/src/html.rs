@@ -313,6 +313,10 @@ fn vulnerability_table(findings: &[&Finding], layers: &[&LayerSummary]) -> Table
     if with_reachable {
         headers.push("Reachable");
     }
+    let with_exploitation = order::any_exploitation(findings);
+    if with_exploitation {
+        headers.push("Exploited");
+    }
     headers.extend(["Path", "Layer"]);
     let mut table = Table::new(&headers);
     for &finding in findings {
@@ -321,6 +325,8 @@ fn vulnerability_table(findings: &[&Finding], layers: &[&LayerSummary]) -> Table
             installed_version,
             fix,
             reachable,
+            kev,
+            epss,
             ..
         } = &finding.details
         else {
@@ -344,6 +350,9 @@ fn vulnerability_table(findings: &[&Finding], layers: &[&LayerSummary]) -> Table
                 Some(false) => "no",
                 None => "",
             }));
+        }
+        if with_exploitation {
+            cells.push(text_cell(&order::exploitation(kev.as_ref(), epss.as_ref())));
         }
         cells.push(code_cell(&order::display_location(finding)));
         cells.push(layer_cell(finding_layer(finding), layers));

@@ -36,6 +36,38 @@ pub(crate) fn findings(result: &ScanResult) -> Vec<&Finding> {
     sorted
 }
 
+/// Whether any vulnerability finding carries exploitation data (KEV, EPSS): the column that
+/// shows it exists only then.
+pub(crate) fn any_exploitation(findings: &[&Finding]) -> bool {
+    findings.iter().any(|finding| {
+        matches!(
+            &finding.details,
+            FindingDetails::Vulnerability { kev: Some(_), .. }
+                | FindingDetails::Vulnerability { epss: Some(_), .. }
+        )
+    })
+}
+
+/// `KEV` when CISA lists the vulnerability as exploited (and whether ransomware uses it), and
+/// the EPSS probability.
+pub(crate) fn exploitation(
+    kev: Option<&rempart_core::KnownExploited>,
+    epss: Option<&rempart_core::Epss>,
+) -> String {
+    let mut parts = Vec::new();
+    if let Some(kev) = kev {
+        parts.push(if kev.ransomware {
+            "KEV, ransomware".to_owned()
+        } else {
+            "KEV".to_owned()
+        });
+    }
+    if let Some(epss) = epss {
+        parts.push(format!("EPSS {:.1}%", epss.score * 100.0));
+    }
+    parts.join(", ")
+}
+
 /// Packages by ecosystem, name, version and primary path, then the full record.
 pub(crate) fn packages(result: &ScanResult) -> Vec<&Package> {
     let mut sorted: Vec<&Package> = result.packages.iter().collect();

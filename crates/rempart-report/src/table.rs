@@ -222,13 +222,7 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
         "Title",
     ];
     // The column exists only when the database holds exploitation data (KEV, EPSS).
-    let with_exploitation = findings.iter().any(|finding| {
-        matches!(
-            &finding.details,
-            FindingDetails::Vulnerability { kev: Some(_), .. }
-                | FindingDetails::Vulnerability { epss: Some(_), .. }
-        )
-    });
+    let with_exploitation = order::any_exploitation(findings);
     if with_exploitation {
         headers.push("Exploited");
     }
@@ -278,7 +272,10 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
             ),
         ];
         if with_exploitation {
-            row.push(Cell::plain(&exploitation(kev.as_ref(), epss.as_ref())));
+            row.push(Cell::plain(&order::exploitation(
+                kev.as_ref(),
+                epss.as_ref(),
+            )));
         }
         if with_path {
             row.push(Cell::path(&order::image_path(&finding.location.path)));
@@ -286,25 +283,6 @@ fn vulnerability_table(findings: &[&Finding], with_path: bool) -> Table {
         table.push(row);
     }
     table
-}
-
-/// `KEV` when CISA lists the vulnerability as exploited, and the EPSS probability.
-fn exploitation(
-    kev: Option<&rempart_core::KnownExploited>,
-    epss: Option<&rempart_core::Epss>,
-) -> String {
-    let mut parts = Vec::new();
-    if let Some(kev) = kev {
-        parts.push(if kev.ransomware {
-            "KEV, ransomware".to_owned()
-        } else {
-            "KEV".to_owned()
-        });
-    }
-    if let Some(epss) = epss {
-        parts.push(format!("EPSS {:.1}%", epss.score * 100.0));
-    }
-    parts.join(", ")
 }
 
 fn secrets_table(findings: &[&Finding]) -> Table {
