@@ -596,6 +596,10 @@ pub(crate) enum DbCommand {
         /// URL of the Debian security tracker JSON; `none` skips it.
         #[arg(long, value_name = "URL")]
         debian_tracker: Option<String>,
+        /// Base URL of Red Hat's CSAF VEX data (`archive_latest.txt` and the archive it names);
+        /// `none` skips it.
+        #[arg(long, value_name = "URL")]
+        redhat_csaf: Option<String>,
         /// URL of CISA's Known Exploited Vulnerabilities catalogue (JSON); `none` skips it.
         #[arg(long, value_name = "URL")]
         kev: Option<String>,

@@ -437,3 +437,47 @@ fn rejected_cve_counts_as_withdrawn() {
         .unwrap();
     assert!(findings.is_empty(), "{findings:#?}");
 }
+
+/// Red Hat publishes the documents as one `csaf_vex_YYYY-MM-DD.tar.zst`: read as it is, it gives
+/// the same database as the unpacked directory.
+#[test]
+fn the_published_archive_is_read_as_its_directory() {
+    let directory = tempfile::tempdir().unwrap();
+    let archive = directory.path().join("csaf_vex_2024-11-03.tar.zst");
+    let encoder = zstd::Encoder::new(std::fs::File::create(&archive).unwrap(), 3).unwrap();
+    let mut builder = tar::Builder::new(encoder);
+    builder
+        .append_dir_all("2023", fixture("redhat-csaf"))
+        .unwrap();
+    builder.into_inner().unwrap().finish().unwrap();
+
+    let from_archive = directory.path().join("archive.sqlite");
+    let stats = import_paths(&from_archive, &[archive]).unwrap();
+    assert_eq!(stats.rejected, 0, "{:?}", stats.problems);
+    let from_directory = directory.path().join("directory.sqlite");
+    let expected = import_paths(&from_directory, &[fixture("redhat-csaf")]).unwrap();
+    assert!(expected.advisories > 0);
+    assert_eq!(
+        (stats.advisories, stats.affected_packages, stats.withdrawn),
+        (
+            expected.advisories,
+            expected.affected_packages,
+            expected.withdrawn
+        )
+    );
+    let status = Database::open(&from_archive).unwrap().status().unwrap();
+    assert!(
+        status.sources.iter().any(|s| s.name == "redhat-csaf-vex"),
+        "{:?}",
+        status.sources
+    );
+
+    // A truncated archive is an error naming it, and nothing is written.
+    let bytes = std::fs::read(directory.path().join("csaf_vex_2024-11-03.tar.zst")).unwrap();
+    let truncated = directory.path().join("truncated.tar.zst");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let target = directory.path().join("truncated.sqlite");
+    let error = import_paths(&target, &[truncated]).unwrap_err().to_string();
+    assert!(error.contains("truncated.tar.zst"), "{error}");
+    assert!(!target.exists());
+}

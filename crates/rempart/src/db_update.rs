@@ -22,6 +22,9 @@ pub struct FeedConfig {
     pub osv_ecosystems: Vec<String>,
     /// The Debian security tracker's JSON export, if wanted.
     pub debian_tracker: Option<String>,
+    /// Base of Red Hat's CSAF VEX data (`{base}/archive_latest.txt` names the current
+    /// `csaf_vex_YYYY-MM-DD.tar.zst` beside it), if wanted.
+    pub redhat_csaf: Option<String>,
     /// CISA's Known Exploited Vulnerabilities catalogue (JSON), if wanted.
     pub kev: Option<String>,
     /// FIRST's current EPSS scores (gzipped CSV), if wanted.
@@ -56,6 +59,7 @@ impl Default for FeedConfig {
             .map(String::from)
             .to_vec(),
             debian_tracker: Some("https://security-tracker.debian.org/tracker/data/json".into()),
+            redhat_csaf: Some("https://security.access.redhat.com/data/csaf/v2/vex".into()),
             kev: Some(
                 "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
                     .into(),
@@ -156,6 +160,37 @@ pub fn update_database(db_path: &Path, feeds: &FeedConfig) -> Result<ImportStats
         ));
     }
     runtime.block_on(async {
+        if let Some(base) = &feeds.redhat_csaf {
+            // The archive's name changes with each publication: its pointer file says it.
+            let base = base.trim_end_matches('/');
+            let pointer = staging.path().join("archive_latest.txt");
+            let pointer_url = format!("{base}/archive_latest.txt");
+            download(&client, &pointer_url, &pointer, 4096).await?;
+            let name = std::fs::read_to_string(&pointer)
+                .map_err(|source| UpdateError::Io {
+                    path: pointer.clone(),
+                    source,
+                })?
+                .trim()
+                .to_owned();
+            // Only a plain file name is followed: the pointer must not send the download
+            // elsewhere.
+            if name.is_empty()
+                || !name.ends_with(".tar.zst")
+                || name.contains(['/', '\\'])
+                || name.starts_with('.')
+            {
+                return Err(UpdateError::Download {
+                    url: pointer_url,
+                    message: format!("`{name}` is not the name of a CSAF VEX archive"),
+                });
+            }
+            std::fs::remove_file(&pointer).map_err(|source| UpdateError::Io {
+                path: pointer.clone(),
+                source,
+            })?;
+            downloads.push((format!("{base}/{name}"), staging.path().join(name)));
+        }
         for (url, file) in &downloads {
             tracing::info!(%url, "downloading");
             download(&client, url, file, feeds.max_bytes).await?;

@@ -20,6 +20,11 @@ enum Mode {
 
 /// Serves `/PyPI/all.zip` and answers 404 to anything else. Handles requests until the test ends.
 fn serve(body: Vec<u8>, mode: Arc<Mutex<Mode>>) -> String {
+    serve_files(vec![("/PyPI/all.zip".to_owned(), body)], mode)
+}
+
+/// Serves each (path, body) and answers 404 to anything else.
+fn serve_files(files: Vec<(String, Vec<u8>)>, mode: Arc<Mutex<Mode>>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -39,18 +44,18 @@ fn serve(body: Vec<u8>, mode: Arc<Mutex<Mode>>) -> String {
                 .nth(1)
                 .unwrap_or("/")
                 .to_owned();
-            if path != "/PyPI/all.zip" {
+            let Some((_, body)) = files.iter().find(|(served, _)| *served == path) else {
                 let _ = stream.write_all(
                     b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                 );
                 continue;
-            }
+            };
             let mode = *mode.lock().unwrap();
             let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(
                 if mode == Mode::WrongChecksum {
                     b"other".as_slice()
                 } else {
-                    &body
+                    body
                 },
             ));
             let header = format!(
@@ -74,6 +79,7 @@ fn feeds(base: &str, ecosystems: &[&str]) -> FeedConfig {
         osv_base: base.to_owned(),
         osv_ecosystems: ecosystems.iter().map(|e| (*e).to_owned()).collect(),
         debian_tracker: None,
+        redhat_csaf: None,
         kev: None,
         epss: None,
         ..FeedConfig::default()
@@ -144,4 +150,87 @@ fn update_downloads_verifies_and_never_breaks_the_old_database() {
         .filter(|name| !name.starts_with("vuln.sqlite"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Red Hat's CSAF VEX archive (named by its pointer file), CISA's KEV catalogue and EPSS scores
+/// are downloaded with the OSV exports; a pointer that names anything but an archive beside it
+/// is refused before anything is downloaded.
+#[test]
+fn update_fetches_red_hat_vex_and_exploitation_data() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rempart-vulndb/tests/fixtures");
+    let mut archive = Vec::new();
+    {
+        let encoder = zstd::Encoder::new(&mut archive, 3).unwrap();
+        let mut builder = tar::Builder::new(encoder);
+        builder
+            .append_dir_all("2023", fixtures.join("redhat-csaf"))
+            .unwrap();
+        builder.into_inner().unwrap().finish().unwrap();
+    }
+    let mut epss = Vec::new();
+    {
+        let mut encoder = flate2::write::GzEncoder::new(&mut epss, flate2::Compression::default());
+        encoder
+            .write_all(b"#model_version:v2025.03.14,score_date:2025-11-02T00:00:00+0000\ncve,epss,percentile\nCVE-2023-6212,0.00123,0.4\n")
+            .unwrap();
+        encoder.finish().unwrap();
+    }
+    let pointer = Arc::new(Mutex::new(Mode::Good));
+    let files = |latest: &str| {
+        vec![
+            (
+                "/PyPI/all.zip".to_owned(),
+                std::fs::read(pypi_export()).unwrap(),
+            ),
+            (
+                "/vex/archive_latest.txt".to_owned(),
+                latest.as_bytes().to_vec(),
+            ),
+            (
+                "/vex/csaf_vex_2024-11-03.tar.zst".to_owned(),
+                archive.clone(),
+            ),
+            (
+                "/kev.json".to_owned(),
+                std::fs::read(fixtures.join("exploited/known_exploited_vulnerabilities.json"))
+                    .unwrap(),
+            ),
+            ("/epss_scores-current.csv.gz".to_owned(), epss.clone()),
+        ]
+    };
+    let base = serve_files(files("csaf_vex_2024-11-03.tar.zst\n"), Arc::clone(&pointer));
+    let config = |base: &str| FeedConfig {
+        redhat_csaf: Some(format!("{base}/vex")),
+        kev: Some(format!("{base}/kev.json")),
+        epss: Some(format!("{base}/epss_scores-current.csv.gz")),
+        ..feeds(base, &["PyPI"])
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let db = temp.path().join("vuln.sqlite");
+    let stats = update_database(&db, &config(&base)).unwrap();
+    assert_eq!(stats.known_exploited, 2);
+    assert_eq!(stats.epss_scores, 1);
+    let status = Database::open(&db).unwrap().status().unwrap();
+    for source in ["redhat-csaf-vex", "cisa-kev", "first-epss", "osv:PyPI"] {
+        assert!(
+            status.sources.iter().any(|s| s.name == source),
+            "{source}: {:?}",
+            status.sources
+        );
+    }
+
+    let hostile = serve_files(files("../../outside.tar.zst\n"), pointer);
+    let before = std::fs::read(&db).unwrap();
+    let error = update_database(&db, &config(&hostile))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("is not the name of a CSAF VEX archive"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the old database is untouched"
+    );
 }

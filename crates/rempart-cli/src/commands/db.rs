@@ -75,6 +75,7 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
             osv_base,
             ecosystems,
             debian_tracker,
+            redhat_csaf,
             kev,
             epss,
             location,
@@ -89,6 +90,7 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
             }
             for (given, feed) in [
                 (debian_tracker, &mut feeds.debian_tracker),
+                (redhat_csaf, &mut feeds.redhat_csaf),
                 (kev, &mut feeds.kev),
                 (epss, &mut feeds.epss),
             ] {

@@ -201,6 +201,9 @@ fn import_one(
     if read == 4 && magic == *b"PK\x03\x04" {
         return import_zip(writer, input, stats);
     }
+    if read == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
+        return import_tar_zst(writer, input, stats);
+    }
     if read >= 2 && magic[..2] == [0x1f, 0x8b] {
         // The one gzipped feed: FIRST's EPSS export (`epss_scores-YYYY-MM-DD.csv.gz`).
         let file = rempart_core::open_regular_file(input).map_err(io_error(input))?;
@@ -447,6 +450,52 @@ fn import_zip(
             continue;
         }
         import_json_record(writer, input, &entry, &content, stats)?;
+    }
+    Ok(())
+}
+
+/// Reads a zstd-compressed tar of JSON records, as Red Hat publishes its CSAF VEX documents
+/// (`csaf_vex_YYYY-MM-DD.tar.zst`, one document per CVE): each `.json` member is read like a
+/// file of a directory, up to the document cap; other members are passed over.
+fn import_tar_zst(
+    writer: &mut Writer,
+    input: &Path,
+    stats: &mut ImportStats,
+) -> Result<(), VulnDbError> {
+    let bad = |reason: String| VulnDbError::Parse {
+        input: input.display().to_string(),
+        reason,
+    };
+    let file = rempart_core::open_regular_file(input).map_err(io_error(input))?;
+    let decoder = zstd::Decoder::new(file).map_err(|e| bad(format!("not zstd: {e}")))?;
+    let mut archive = tar::Archive::new(decoder);
+    let entries = archive
+        .entries()
+        .map_err(|e| bad(format!("not a tar archive: {e}")))?;
+    let mut content = Vec::new();
+    for entry in entries {
+        let mut entry = entry.map_err(|e| bad(format!("damaged tar archive: {e}")))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let name = entry
+            .path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        if !name.to_ascii_lowercase().ends_with(".json") {
+            continue;
+        }
+        let member = format!("{}!{name}", input.display());
+        content.clear();
+        (&mut entry)
+            .take(MAX_DOCUMENT_BYTES + 1)
+            .read_to_end(&mut content)
+            .map_err(|e| bad(format!("{name}: cannot decompress: {e}")))?;
+        if content.len() as u64 > MAX_DOCUMENT_BYTES {
+            stats.reject(format!("{member}: larger than {MAX_DOCUMENT_BYTES} bytes"));
+            continue;
+        }
+        import_json_record(writer, input, &member, &content, stats)?;
     }
     Ok(())
 }
