@@ -129,6 +129,12 @@ fn handle(mut stream: TcpStream, routes: &HashMap<String, Answer>, seen: &Seen) 
         if authorization.as_deref() == Some(expected.as_str()) {
             answer = Some(*then);
         } else {
+            // The body is read first: closing a connection with unread bytes resets it, and the
+            // client would then see a reset rather than this 401, depending on timing.
+            let _ = std::io::copy(
+                &mut std::io::Read::take(&mut reader, content_length.min(1 << 20)),
+                &mut std::io::sink(),
+            );
             let _ = write!(
                 stream,
                 "HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nWWW-Authenticate: {challenge}\r\nContent-Length: 0\r\n\r\n"
