@@ -193,8 +193,10 @@ pub(crate) fn run(args: &WatchArgs) -> Result<Outcome> {
     }
     let watch_containers = fixed.is_empty();
     for target in fixed {
-        note(&format!("watching {}", target.root.display()));
+        // Said once the mark is in place: from then on every access is judged.
+        let root = target.root.display().to_string();
         watcher.add(target)?;
+        note(&format!("watching {root}"));
     }
     let started = Instant::now();
     let refresh = Duration::from_secs(args.refresh_secs.max(1));
