@@ -21,6 +21,9 @@ use crate::version::{ParsedVersion, VersionScheme};
 #[derive(Debug)]
 pub struct VulnMatcher {
     database: Database,
+    /// The database's end-of-life table, read on the first image and kept: it does not change
+    /// while the database is open.
+    eol_table: std::sync::OnceLock<crate::EolTable>,
 }
 
 /// Whether an installed version is affected, and which versions fix it.
@@ -303,7 +306,10 @@ fn primary_url(id: &str, ecosystem: &str) -> String {
 
 impl VulnMatcher {
     pub fn new(database: Database) -> VulnMatcher {
-        VulnMatcher { database }
+        VulnMatcher {
+            database,
+            eol_table: std::sync::OnceLock::new(),
+        }
     }
 
     /// Opens the database at `path` read-only (see [`Database::open`]).
@@ -588,12 +594,17 @@ impl ImageAnalyzer for VulnMatcher {
                 .map_err(error)?,
         );
         if let Some(os) = image.os {
-            let table = self.database.eol_table().map_err(error)?;
+            let table = if let Some(table) = self.eol_table.get() {
+                table
+            } else {
+                let read = self.database.eol_table().map_err(error)?;
+                self.eol_table.get_or_init(|| read)
+            };
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
             let today = &crate::store::rfc3339(now)[..10];
-            findings.extend(crate::end_of_life::end_of_life_finding(&table, os, today));
+            findings.extend(crate::end_of_life::end_of_life_finding(table, os, today));
         }
         Ok(())
     }

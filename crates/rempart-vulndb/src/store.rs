@@ -158,6 +158,23 @@ pub(crate) fn rfc3339(seconds: u64) -> String {
     )
 }
 
+/// The record of source `name`, created (as read from `input`) on its first use. A free function
+/// so that the writer can hold it while it writes through its connection.
+fn source_entry<'a>(
+    sources: &'a mut BTreeMap<String, SourceStatus>,
+    name: &str,
+    input: &Path,
+) -> &'a mut SourceStatus {
+    sources
+        .entry(name.to_owned())
+        .or_insert_with(|| SourceStatus {
+            name: name.to_owned(),
+            input: input.display().to_string(),
+            snapshot: None,
+            advisories: 0,
+        })
+}
+
 /// Writes a new database file. Used only by the importer; the file is renamed into place when
 /// everything succeeded.
 pub(crate) struct Writer {
@@ -204,15 +221,7 @@ impl Writer {
         advisory: &Advisory,
     ) -> Result<(), VulnDbError> {
         let error = sqlite_error(&self.path);
-        let status = self
-            .sources
-            .entry(source.to_owned())
-            .or_insert_with(|| SourceStatus {
-                name: source.to_owned(),
-                input: input.display().to_string(),
-                snapshot: None,
-                advisories: 0,
-            });
+        let status = source_entry(&mut self.sources, source, input);
         if let Some(modified) = &advisory.modified
             && status.snapshot.as_ref().is_none_or(|s| s < modified)
         {
@@ -329,15 +338,7 @@ impl Writer {
 
     /// Records a feed that is not advisories (the KEV catalogue, EPSS scores) as a source.
     fn add_source(&mut self, name: &str, input: &Path, snapshot: Option<String>, entries: u64) {
-        let status = self
-            .sources
-            .entry(name.to_owned())
-            .or_insert_with(|| SourceStatus {
-                name: name.to_owned(),
-                input: input.display().to_string(),
-                snapshot: None,
-                advisories: 0,
-            });
+        let status = source_entry(&mut self.sources, name, input);
         status.advisories += entries;
         if snapshot.is_some() && status.snapshot < snapshot {
             status.snapshot = snapshot;
