@@ -566,6 +566,14 @@ pub(crate) enum DbCommand {
     Push {
         /// Where: `registry/repository:tag`.
         reference: String,
+        /// Sign the pushed artifact with this key (an unencrypted PKCS#8 PEM file, ECDSA
+        /// P-256), in cosign's format: `db pull --trust-policy` and `cosign verify --key`
+        /// check it.
+        #[arg(long, value_name = "FILE", conflicts_with = "key_env")]
+        key: Option<PathBuf>,
+        /// The environment variable that holds the signing key's PEM instead of a file.
+        #[arg(long, value_name = "VAR")]
+        key_env: Option<String>,
         #[command(flatten)]
         location: DbLocation,
         #[command(flatten)]
@@ -579,6 +587,10 @@ pub(crate) enum DbCommand {
         /// Take it even when it is older than the database in place.
         #[arg(long)]
         force: bool,
+        /// Refuse the artifact unless it meets this trust policy's rule for its repository
+        /// (signed by a trusted key or identity), checked on the digest that is downloaded.
+        #[arg(long, value_name = "FILE")]
+        trust_policy: Option<PathBuf>,
         #[command(flatten)]
         location: DbLocation,
         #[command(flatten)]
@@ -909,6 +921,10 @@ pub(crate) struct ServerRunArgs {
     /// reference (with the registry settings below) instead of downloading the feeds.
     #[arg(long, value_name = "REFERENCE")]
     pub(crate) db_pull: Option<String>,
+    /// With `--db-pull`: take only a database artifact that meets this trust policy's rule
+    /// for its repository (signed with `db push --key`, or by cosign).
+    #[arg(long, value_name = "FILE", requires = "db_pull")]
+    pub(crate) db_pull_trust_policy: Option<PathBuf>,
     /// Base URL of the OSV exports for the scheduled updates (a mirror).
     #[arg(long, value_name = "URL")]
     pub(crate) osv_base: Option<String>,

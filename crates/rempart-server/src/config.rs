@@ -73,6 +73,8 @@ pub struct ServerConfig {
     /// `rempart db push` (`registry/repository:tag`), pulled with the registry settings, instead
     /// of the feeds.
     pub database_pull: Option<String>,
+    /// A trust policy the pulled artifact must meet (its signature), read at each pull.
+    pub database_pull_trust_policy: Option<PathBuf>,
     pub feeds: rempart::FeedConfig,
     /// How often an idle worker looks at the queue (other replicas may have queued work).
     pub poll_interval: Duration,
@@ -104,6 +106,7 @@ impl ServerConfig {
             database_check_interval: Duration::from_secs(30),
             database_update_interval: None,
             database_pull: None,
+            database_pull_trust_policy: None,
             feeds: rempart::FeedConfig::default(),
         }
     }

@@ -234,6 +234,45 @@ fn instance_name() -> String {
     format!("{host}-{}-{}", std::process::id(), auth::random_hex(3))
 }
 
+/// A replica that takes its database from a registry and has none yet pulls it before it
+/// serves: it must not start on the built-in sample, nor fail for want of a file it was told
+/// where to get.
+fn pull_missing_database(config: &ServerConfig) -> Result<(), ServerError> {
+    let Some(reference) = &config.database_pull else {
+        return Ok(());
+    };
+    let path = scanning::database_path(config);
+    if path.exists() {
+        return Ok(());
+    }
+    let options = config
+        .registry
+        .options(rempart_image::blob_dir(&config.data_dir.join("cache")));
+    let pulled = reevaluate::pull_database(
+        reference,
+        &path,
+        &options,
+        config.database_pull_trust_policy.as_deref(),
+    )
+    .map_err(|error| {
+        ServerError::Engine(format!(
+            "no vulnerability database at {} yet, and pulling it from {reference} failed: \
+             {error}",
+            path.display()
+        ))
+    })?;
+    tracing::info!(
+        "vulnerability database pulled before start: {}{}",
+        pulled.digest,
+        pulled
+            .trusted_by
+            .as_deref()
+            .map(|t| format!(" (trusted: {t})"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
 /// Runs the server until SIGTERM or SIGINT, then shuts down gracefully: stops taking requests
 /// and scans, lets running scans finish within the grace period, gives the others back to the
 /// queue.
@@ -250,6 +289,7 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
         .replica_seen(&replica, &instance, clock::now_millis())
         .map_err(ServerError::Store)?;
     tracing::info!(replica = %replica, instance = %instance, "replica identity");
+    pull_missing_database(&config)?;
     let engine =
         scanning::ScanEngine::new(&config, shared_layers.clone()).map_err(ServerError::Engine)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

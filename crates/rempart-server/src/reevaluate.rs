@@ -42,29 +42,43 @@ fn fingerprint(path: &Path) -> Option<(u64, u64, SystemTime)> {
 pub(crate) async fn watch_database(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let path: PathBuf = state.engine().database_path().to_owned();
     let mut known = fingerprint(&path);
-    let mut last_update = Instant::now();
+    // A replica that pulls its database does so as soon as it starts: it must not match
+    // against whatever file it started with until the first interval has passed. Downloading
+    // all feeds is heavy, so the feeds wait for the first interval.
+    let mut last_update = if state.config.database_pull.is_some() {
+        None
+    } else {
+        Some(Instant::now())
+    };
     loop {
         tokio::select! {
             () = tokio::time::sleep(state.config.database_check_interval) => {}
             _ = stop.changed() => return,
         }
         if let Some(every) = state.config.database_update_interval
-            && last_update.elapsed() >= every
+            && last_update.is_none_or(|last| last.elapsed() >= every)
         {
-            last_update = Instant::now();
+            last_update = Some(Instant::now());
             let (target, feeds) = (path.clone(), state.config.feeds.clone());
             if let Some(reference) = state.config.database_pull.clone() {
                 // A fleet takes the database its operators pushed: every replica then matches
                 // against the same data, and none needs to reach the feeds.
                 let options = state.engine().registry_options();
+                let policy = state.config.database_pull_trust_policy.clone();
                 match tokio::task::spawn_blocking(move || {
-                    rempart::pull_database(&reference, &target, &options, false)
+                    pull_database(&reference, &target, &options, policy.as_deref())
                 })
                 .await
                 {
-                    Ok(Ok(pulled)) if pulled.replaced => {
-                        tracing::info!("vulnerability database pulled: {}", pulled.digest);
-                    }
+                    Ok(Ok(pulled)) if pulled.replaced => tracing::info!(
+                        "vulnerability database pulled: {}{}",
+                        pulled.digest,
+                        pulled
+                            .trusted_by
+                            .as_deref()
+                            .map(|t| format!(" (trusted: {t})"))
+                            .unwrap_or_default()
+                    ),
                     Ok(Ok(_)) => tracing::debug!("vulnerability database already up to date"),
                     Ok(Err(error)) => tracing::warn!("scheduled database pull failed: {error}"),
                     Err(error) => tracing::warn!("scheduled database pull stopped: {error}"),
@@ -93,6 +107,23 @@ pub(crate) async fn watch_database(state: Arc<AppState>, mut stop: watch::Receiv
             }
         }
     }
+}
+
+/// Pulls the database artifact `reference` into `target`, judged by the trust policy at
+/// `policy` when there is one. The policy is read at each pull, so a rotated key needs no
+/// restart.
+pub(crate) fn pull_database(
+    reference: &str,
+    target: &Path,
+    options: &rempart_image::RegistryOptions,
+    policy: Option<&Path>,
+) -> Result<rempart::DbArtifact, rempart::DbArtifactError> {
+    let policy = policy.map(rempart_trust::TrustPolicy::load).transpose()?;
+    let checks = rempart::PullChecks {
+        allow_older: false,
+        trust_policy: policy.as_ref(),
+    };
+    rempart::pull_database(reference, target, options, checks)
 }
 
 /// Rebuilds the engine on the database as it is now, then re-evaluates every stored image.

@@ -42,6 +42,15 @@ pub(crate) fn uploads_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("uploads")
 }
 
+/// The vulnerability database a server matches against: `--db`, else one in its data
+/// directory.
+pub(crate) fn database_path(config: &ServerConfig) -> PathBuf {
+    config
+        .database
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("vuln.sqlite"))
+}
+
 impl ScanEngine {
     /// `shared_layers`: the layer cache's tier shared with the other replicas, if any.
     pub(crate) fn new(
@@ -49,10 +58,7 @@ impl ScanEngine {
         shared_layers: Option<SharedTier>,
     ) -> Result<ScanEngine, String> {
         let cache_dir = config.data_dir.join("cache");
-        let database = config
-            .database
-            .clone()
-            .unwrap_or_else(|| config.data_dir.join("vuln.sqlite"));
+        let database = database_path(config);
         let vulnerability_data = rempart::ensure_database(&database, config.database.is_some())
             .map_err(|e| e.to_string())?;
         let scanners = vec![

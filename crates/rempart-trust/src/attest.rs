@@ -14,6 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use sigstore_verify::crypto::KeyPair;
+use sigstore_verify::types::SignatureBytes;
 
 use crate::TrustError;
 use crate::statement::{IN_TOTO_PAYLOAD_TYPE, Statement, Subject};
@@ -86,6 +87,24 @@ impl SigningKey {
     /// The public key, PEM: what verifiers put in their trust policy.
     pub fn public_key_pem(&self) -> &str {
         &self.public_pem
+    }
+
+    /// Signs `data` (ECDSA P-256 over its SHA-256, as cosign does).
+    pub(crate) fn sign(&self, data: &[u8]) -> Result<SignatureBytes, TrustError> {
+        self.pair
+            .sign(data)
+            .map_err(|e| TrustError::invalid("signing key", format!("signing failed: {e}")))
+    }
+
+    /// Whether `signature_b64` is this key's signature of `data`.
+    pub(crate) fn verifies(&self, data: &[u8], signature_b64: &str) -> bool {
+        let (Ok(public), Ok(signature)) = (
+            self.pair.public_key_der(),
+            SignatureBytes::from_base64(signature_b64.trim()),
+        ) else {
+            return false;
+        };
+        crate::verify::verify_with_key(&public, data, &signature)
     }
 
     /// A hint naming the key: the SHA-256 of its public key, hex.
@@ -184,10 +203,7 @@ pub fn sign_statement(statement: &Statement, key: &SigningKey) -> Result<Vec<u8>
     let payload = serde_json::to_vec(statement)
         .map_err(|e| TrustError::invalid("statement", e.to_string()))?;
     let pae = sigstore_verify::types::pae(IN_TOTO_PAYLOAD_TYPE, &payload);
-    let signature = key
-        .pair
-        .sign(&pae)
-        .map_err(|e| TrustError::invalid("signing key", format!("signing failed: {e}")))?;
+    let signature = key.sign(&pae)?;
     let envelope = serde_json::json!({
         "payload": STANDARD.encode(&payload),
         "payloadType": IN_TOTO_PAYLOAD_TYPE,

@@ -8,6 +8,7 @@
 //!   referrers (with the referrers tag fallback).
 //! - [`verify`]: checks each one offline (keys, certificate chains, transparency-log proofs)
 //!   and judges the image against its rule.
+//! - [`sign`]: signs a manifest in cosign's `.sig` tag format (`rempart db push --key`).
 //! - [`attest`]: signs a verdict or an SBOM as an in-toto statement in a Sigstore bundle and
 //!   attaches it to the image.
 //!
@@ -19,6 +20,7 @@ pub mod attest;
 pub mod discover;
 pub mod findings;
 pub mod policy;
+pub mod sign;
 pub mod statement;
 pub mod store;
 pub mod target;
@@ -28,6 +30,7 @@ use std::path::Path;
 
 pub use attest::{AttestOptions, SigningKey, VerdictPredicate, attach_statement};
 pub use policy::{AttestationKind, DefaultAction, TrustPolicy, TrustRule};
+pub use sign::{Signed, sign_manifest};
 pub use store::{ArtifactStore, LayoutStore};
 pub use target::{local_layout, verify_registry_image, verify_target};
 pub use verify::{

@@ -622,7 +622,7 @@ fn check_legacy(
     ))
 }
 
-fn verify_with_key(
+pub(crate) fn verify_with_key(
     der: &sigstore_verify::types::DerPublicKey,
     data: &[u8],
     signature: &SignatureBytes,

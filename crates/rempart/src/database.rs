@@ -124,7 +124,7 @@ pub fn ensure_database(
     Ok(data)
 }
 
-fn is_sample_database(path: &Path) -> bool {
+pub(crate) fn is_sample_database(path: &Path) -> bool {
     Database::source_inputs_any_schema(path).is_ok_and(|inputs| {
         !inputs.is_empty()
             && inputs

@@ -4,8 +4,10 @@
 //! The artifact is an OCI image manifest with `artifactType`
 //! [`DB_ARTIFACT_TYPE`], the empty config, and one layer: the `SQLite` file compressed with zstd.
 //! Its annotations carry what a puller checks before downloading the layer: the schema version,
-//! the build time and each source's snapshot date. Being a plain manifest, it can be signed and
-//! verified as any image (`rempart attest`, `rempart verify`, cosign).
+//! the build time and each source's snapshot date. Being a plain manifest, it is signed and
+//! verified as any image: `db push --key` signs it in cosign's format (so `cosign verify --key`
+//! accepts it too), and `db pull --trust-policy` refuses it unless the trust policy's rule for
+//! its repository is met, checked on the very digest whose layer is then downloaded.
 //!
 //! A pull never replaces a working database with a broken, older or wrong-schema one: the
 //! manifest's schema version must be the one this rempart reads, its build time must not be
@@ -18,6 +20,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use rempart_image::{RegistryOptions, RegistryRepository};
+use rempart_trust::{PreparedPolicy, Signed, SigningKey, TrustPolicy};
 use rempart_vulndb::{Database, SCHEMA_VERSION};
 use serde::Deserialize;
 
@@ -43,6 +46,8 @@ pub enum DbArtifactError {
     Registry(#[from] rempart_image::ImageError),
     #[error(transparent)]
     Database(#[from] rempart_vulndb::VulnDbError),
+    #[error(transparent)]
+    Trust(#[from] rempart_trust::TrustError),
     #[error("{reference}: {reason}")]
     Refused { reference: String, reason: String },
     #[error("{path}: {source}")]
@@ -66,6 +71,19 @@ pub struct DbArtifact {
     /// Whether the database in place was replaced (a pull of the build already in place
     /// downloads nothing and replaces nothing).
     pub replaced: bool,
+    /// The signature a push made (`--key`).
+    pub signature: Option<Signed>,
+    /// What the trust policy found on a pull (`--trust-policy`): the rule and who signed.
+    pub trusted_by: Option<String>,
+}
+
+/// What a pull checks beyond the artifact's own consistency.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PullChecks<'a> {
+    /// Take a database older than the one in place.
+    pub allow_older: bool,
+    /// Refuse the artifact unless this policy's rule for its repository is met.
+    pub trust_policy: Option<&'a TrustPolicy>,
 }
 
 #[derive(Deserialize)]
@@ -95,10 +113,12 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> DbArtifactError + '_ {
 }
 
 /// Pushes the database at `db_path` to `reference` (`registry/repository:tag`).
+/// With `key`, the pushed manifest is signed in cosign's format.
 pub fn push_database(
     db_path: &Path,
     reference: &str,
     options: &RegistryOptions,
+    key: Option<&SigningKey>,
 ) -> Result<DbArtifact, DbArtifactError> {
     // Opening checks the file's structure and schema: a damaged database is never published.
     let status = Database::open(db_path)?.status()?;
@@ -134,23 +154,30 @@ pub fn push_database(
     });
     let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
     let digest = repository.push_manifest(&tag, OCI_MANIFEST, bytes)?;
+    let signature = key
+        .map(|key| rempart_trust::sign_manifest(&repository, &digest, key))
+        .transpose()?;
     Ok(DbArtifact {
         digest,
         schema_version: status.schema_version,
         built_at: status.built_at,
         layer_bytes,
         replaced: false,
+        signature,
+        trusted_by: None,
     })
 }
 
 /// Pulls the database `reference` names into `db_path`, replacing the database there only
-/// when the new one is whole, of this rempart's schema, and not older (unless `allow_older`).
+/// when the new one is whole, of this rempart's schema, not older (unless
+/// [`PullChecks::allow_older`]) and, with a trust policy, signed as the policy requires.
 pub fn pull_database(
     reference: &str,
     db_path: &Path,
     options: &RegistryOptions,
-    allow_older: bool,
+    checks: PullChecks<'_>,
 ) -> Result<DbArtifact, DbArtifactError> {
+    let allow_older = checks.allow_older;
     let refused = |reason: String| DbArtifactError::Refused {
         reference: reference.to_owned(),
         reason,
@@ -167,6 +194,10 @@ pub fn pull_database(
             manifest.artifact_type.as_deref().unwrap_or("none")
         )));
     }
+    let trusted_by = match checks.trust_policy {
+        Some(policy) => Some(verify_trust(&repository, &fetched.digest, options, policy)?),
+        None => None,
+    };
     let schema: u32 = manifest
         .annotations
         .get(SCHEMA_ANNOTATION)
@@ -183,7 +214,11 @@ pub fn pull_database(
         .get(BUILT_AT_ANNOTATION)
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| refused(format!("no {BUILT_AT_ANNOTATION} annotation")))?;
-    let in_place = Database::read_status(db_path).ok();
+    // The built-in sample a fresh machine installs is dated when it is installed, so it looks
+    // newer than any pushed database; it is never a reason to keep one out.
+    let in_place = Database::read_status(db_path)
+        .ok()
+        .filter(|_| !crate::database::is_sample_database(db_path));
     if !allow_older
         && let Some(current) = &in_place
         && current.built_at == built_at
@@ -195,6 +230,8 @@ pub fn pull_database(
             built_at,
             layer_bytes: 0,
             replaced: false,
+            signature: None,
+            trusted_by,
         });
     }
     if !allow_older
@@ -271,5 +308,45 @@ pub fn pull_database(
         built_at,
         layer_bytes: compressed.len() as u64,
         replaced: true,
+        signature: None,
+        trusted_by,
     })
+}
+
+/// Judges the manifest `digest` (the one whose layer a pull downloads next, so a tag moved in
+/// between changes nothing) against the trust policy; refuses it unless the policy's rule for
+/// the repository is met. Returns what was found: the rule and the met requirements.
+fn verify_trust(
+    repository: &RegistryRepository,
+    digest: &str,
+    options: &RegistryOptions,
+    policy: &TrustPolicy,
+) -> Result<String, DbArtifactError> {
+    let pinned = format!(
+        "{}/{}@{digest}",
+        repository.registry(),
+        repository.repository()
+    );
+    let prepared = PreparedPolicy::new(policy)?;
+    let report = rempart_trust::verify_registry_image(&pinned, options, &prepared)?;
+    if !report.trusted() {
+        return Err(DbArtifactError::Refused {
+            reference: pinned,
+            reason: format!(
+                "not trusted by the trust policy {}: {}",
+                policy.origin.display(),
+                report.failures().join("; ")
+            ),
+        });
+    }
+    let met: Vec<String> = report
+        .requirements
+        .iter()
+        .map(|r| format!("{}: {}", r.name, r.detail))
+        .collect();
+    Ok(format!(
+        "rule {} ({})",
+        report.rule.as_deref().unwrap_or("default"),
+        met.join("; ")
+    ))
 }

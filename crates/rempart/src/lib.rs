@@ -39,7 +39,8 @@ pub use database::{
     vulnerability_data,
 };
 pub use db_artifact::{
-    DB_ARTIFACT_TYPE, DB_LAYER_TYPE, DbArtifact, DbArtifactError, pull_database, push_database,
+    DB_ARTIFACT_TYPE, DB_LAYER_TYPE, DbArtifact, DbArtifactError, PullChecks, pull_database,
+    push_database,
 };
 pub use db_update::{FeedConfig, UpdateError, update_database};
 pub use default_db::{DEFAULT_ADVISORIES_NAME, install_default_database};

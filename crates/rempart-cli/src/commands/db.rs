@@ -26,11 +26,22 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
         }
         DbCommand::Push {
             reference,
+            key,
+            key_env,
             location,
             source,
         } => {
+            // The key is read first: a bad key fails before anything is uploaded.
+            let key = if key.is_some() || key_env.is_some() {
+                Some(super::trust::signing_key(
+                    key.as_deref(),
+                    key_env.as_deref(),
+                )?)
+            } else {
+                None
+            };
             let (path, options) = registry_target(&location, &source)?;
-            let pushed = rempart::push_database(&path, &reference, &options)
+            let pushed = rempart::push_database(&path, &reference, &options, key.as_ref())
                 .with_context(|| format!("pushing {} to {reference}", path.display()))?;
             say(&format!(
                 "pushed {} to {reference}@{} (schema {}, built {}, {} bytes compressed)",
@@ -40,21 +51,40 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
                 Database::read_status(&path)?.built_at_rfc3339,
                 pushed.layer_bytes
             ))?;
+            if let Some(signed) = &pushed.signature {
+                say(&if signed.already_signed {
+                    format!("already signed by this key under {}", signed.tag)
+                } else {
+                    format!("signed: {} ({})", signed.tag, signed.signature_manifest)
+                })?;
+            }
         }
         DbCommand::Pull {
             reference,
             force,
+            trust_policy,
             location,
             source,
         } => {
+            let policy = trust_policy
+                .as_deref()
+                .map(rempart_trust::TrustPolicy::load)
+                .transpose()?;
             let (path, options) = registry_target(&location, &source)?;
+            let checks = rempart::PullChecks {
+                allow_older: force,
+                trust_policy: policy.as_ref(),
+            };
             let pulled =
-                rempart::pull_database(&reference, &path, &options, force).with_context(|| {
+                rempart::pull_database(&reference, &path, &options, checks).with_context(|| {
                     format!(
                         "pulling {reference} into {} (the database in place is unchanged)",
                         path.display()
                     )
                 })?;
+            if let Some(trusted) = &pulled.trusted_by {
+                say(&format!("trusted: {trusted}"))?;
+            }
             if !pulled.replaced {
                 say(&format!(
                     "{} already holds {reference}@{}: nothing to do",

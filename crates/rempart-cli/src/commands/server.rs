@@ -168,6 +168,13 @@ fn server_config(args: &ServerRunArgs) -> Result<ServerConfig> {
     }
     config.database_update_interval = args.db_update_interval;
     config.database_pull.clone_from(&args.db_pull);
+    if let Some(path) = &args.db_pull_trust_policy {
+        // Read now so that a broken policy stops the start, not the first pull hours later.
+        rempart_trust::TrustPolicy::load(path)?;
+    }
+    config
+        .database_pull_trust_policy
+        .clone_from(&args.db_pull_trust_policy);
     anyhow::ensure!(
         args.db_pull.is_none() || args.db_update_interval.is_some(),
         "--db-pull needs --db-update-interval: how often to pull"
