@@ -172,8 +172,10 @@ pub(crate) fn assemble(walks: &mut [LayerWalk], diff_ids: &[String]) -> Assemble
     }
 }
 
-/// dpkg databases look the same on Debian and Ubuntu; only the OS tells them apart, and the
-/// advisories differ, so the ecosystem and purl namespace follow the detected OS.
+/// dpkg databases look the same on Debian and Ubuntu, apk databases on Alpine, Wolfi and
+/// Chainguard, and rpm databases on every rpm distribution; only the OS tells them apart, and
+/// the advisories differ, so the ecosystem and the purl namespace (the vendor, as the
+/// distributions' own SBOMs spell it) follow the detected OS.
 fn adapt_to_os(package: &mut Package, os: Option<&OsInfo>) {
     let Some(os) = os else { return };
     if package.ecosystem == Ecosystem::Debian && os.id == "ubuntu" {
@@ -182,12 +184,36 @@ fn adapt_to_os(package: &mut Package, os: Option<&OsInfo>) {
             .purl
             .replacen("pkg:deb/debian/", "pkg:deb/ubuntu/", 1);
     }
+    if package.ecosystem == Ecosystem::Alpine && matches!(os.id.as_str(), "wolfi" | "chainguard") {
+        package.purl = package
+            .purl
+            .replacen("pkg:apk/alpine/", &format!("pkg:apk/{}/", os.id), 1);
+    }
+    if package.ecosystem == Ecosystem::Rpm
+        && let Some(name) = package.purl.strip_prefix("pkg:rpm/")
+        && !name.split(['@', '?']).next().unwrap_or(name).contains('/')
+    {
+        package.purl = format!("pkg:rpm/{}/{name}", rpm_vendor(&os.id));
+    }
     if package.ecosystem.is_os() && !package.purl.contains("distro=") && !os.version_id.is_empty() {
         let separator = if package.purl.contains('?') { '&' } else { '?' };
         package.purl = format!(
             "{}{separator}distro={}-{}",
             package.purl, os.id, os.version_id
         );
+    }
+}
+
+/// The purl namespace of an rpm distribution's packages: its vendor as its own SBOMs and
+/// advisories spell it (`pkg:rpm/redhat/openssl` in Red Hat's VEX), else the `os-release` ID.
+fn rpm_vendor(os_id: &str) -> &str {
+    match os_id {
+        "rhel" => "redhat",
+        "amzn" => "amazon",
+        "ol" => "oracle",
+        "sles" | "sles_sap" | "sled" | "sle_hpc" | "sle-micro" | "sl-micro" => "suse",
+        id if id.starts_with("opensuse") => "opensuse",
+        id => id,
     }
 }
 
@@ -232,5 +258,118 @@ fn drop_resolved_dangling_links(walks: &mut [LayerWalk]) {
             entry.reason != SkipReason::DanglingLink
                 || !rempart_image::dangling_link_target(entry).is_some_and(|t| held.contains(t))
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package(ecosystem: Ecosystem, purl: &str) -> Package {
+        Package {
+            ecosystem,
+            name: "openssl".to_owned(),
+            version: "1".to_owned(),
+            purl: purl.to_owned(),
+            source: None,
+            arch: None,
+            licenses: Vec::new(),
+            locations: Vec::new(),
+            owned_by: None,
+            depends_on: Vec::new(),
+        }
+    }
+
+    fn adapted(ecosystem: Ecosystem, purl: &str, id: &str, version: &str) -> (Ecosystem, String) {
+        let mut package = package(ecosystem, purl);
+        let os = OsInfo {
+            id: id.to_owned(),
+            version_id: version.to_owned(),
+            codename: None,
+            pretty_name: None,
+        };
+        adapt_to_os(&mut package, Some(&os));
+        (package.ecosystem, package.purl)
+    }
+
+    #[test]
+    fn os_packages_take_the_vendor_and_release_of_the_detected_os() {
+        let apk = "pkg:apk/alpine/openssl@3.3.2-r0?arch=x86_64";
+        for (id, version, expected) in [
+            (
+                "alpine",
+                "3.20.3",
+                "pkg:apk/alpine/openssl@3.3.2-r0?arch=x86_64&distro=alpine-3.20.3",
+            ),
+            (
+                "wolfi",
+                "20230201",
+                "pkg:apk/wolfi/openssl@3.3.2-r0?arch=x86_64&distro=wolfi-20230201",
+            ),
+            (
+                "chainguard",
+                "",
+                "pkg:apk/chainguard/openssl@3.3.2-r0?arch=x86_64",
+            ),
+        ] {
+            assert_eq!(
+                adapted(Ecosystem::Alpine, apk, id, version),
+                (Ecosystem::Alpine, expected.to_owned()),
+                "{id}"
+            );
+        }
+        let rpm = "pkg:rpm/openssl@3.0.7-27.el9?arch=x86_64&epoch=1";
+        for (id, version, expected) in [
+            (
+                "rhel",
+                "9.4",
+                "pkg:rpm/redhat/openssl@3.0.7-27.el9?arch=x86_64&epoch=1&distro=rhel-9.4",
+            ),
+            (
+                "rocky",
+                "9.3",
+                "pkg:rpm/rocky/openssl@3.0.7-27.el9?arch=x86_64&epoch=1&distro=rocky-9.3",
+            ),
+            (
+                "sles",
+                "15.5",
+                "pkg:rpm/suse/openssl@3.0.7-27.el9?arch=x86_64&epoch=1&distro=sles-15.5",
+            ),
+            (
+                "opensuse-leap",
+                "15.6",
+                "pkg:rpm/opensuse/openssl@3.0.7-27.el9?arch=x86_64&epoch=1&distro=opensuse-leap-15.6",
+            ),
+        ] {
+            assert_eq!(
+                adapted(Ecosystem::Rpm, rpm, id, version),
+                (Ecosystem::Rpm, expected.to_owned()),
+                "{id}"
+            );
+        }
+        // A namespace the cataloger already set is kept.
+        assert_eq!(
+            adapted(
+                Ecosystem::Rpm,
+                "pkg:rpm/fedora/curl@8.6.0-1",
+                "fedora",
+                "40"
+            )
+            .1,
+            "pkg:rpm/fedora/curl@8.6.0-1?distro=fedora-40"
+        );
+        assert_eq!(
+            adapted(
+                Ecosystem::Debian,
+                "pkg:deb/debian/openssl@3.0.2-0ubuntu1.15?arch=amd64",
+                "ubuntu",
+                "22.04"
+            ),
+            (
+                Ecosystem::Ubuntu,
+                "pkg:deb/ubuntu/openssl@3.0.2-0ubuntu1.15?arch=amd64&distro=ubuntu-22.04"
+                    .to_owned()
+            )
+        );
     }
 }
