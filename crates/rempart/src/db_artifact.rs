@@ -261,19 +261,32 @@ pub fn pull_database(
             layer.media_type
         )));
     }
-    // The blob is checked against its digest as it is read.
-    let compressed = repository.blob(&layer.digest, layer.size, MAX_LAYER_BYTES)?;
     let parent = match db_path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
+    // The compressed layer goes to a file beside the database, checked against its digest as
+    // it streams in, and is decompressed from there: memory stays small whatever its size.
+    let compressed = tempfile::Builder::new()
+        .prefix(".vuln-db-pull-")
+        .suffix(".zst")
+        .tempfile_in(&parent)
+        .map_err(io_error(&parent))?;
+    let compressed_file = compressed.reopen().map_err(io_error(compressed.path()))?;
+    repository.blob_to_file(&layer.digest, layer.size, MAX_LAYER_BYTES, compressed_file)?;
+    let layer_bytes = compressed
+        .as_file()
+        .metadata()
+        .map_err(io_error(compressed.path()))?
+        .len();
     let mut temp = tempfile::Builder::new()
         .prefix(".vuln-db-pull-")
         .suffix(".sqlite")
         .tempfile_in(&parent)
         .map_err(io_error(&parent))?;
-    let decoder = zstd::Decoder::new(compressed.as_slice()).map_err(io_error(db_path))?;
+    let reader = compressed.reopen().map_err(io_error(compressed.path()))?;
+    let decoder = zstd::Decoder::new(reader).map_err(io_error(db_path))?;
     let written = std::io::copy(
         &mut decoder.take(MAX_DATABASE_BYTES + 1),
         temp.as_file_mut(),
@@ -306,7 +319,7 @@ pub fn pull_database(
         digest: fetched.digest,
         schema_version: schema,
         built_at,
-        layer_bytes: compressed.len() as u64,
+        layer_bytes,
         replaced: true,
         signature: None,
         trusted_by,

@@ -168,6 +168,22 @@ impl RegistryRepository {
             .block_on(self.client.small_blob(digest, size, max_bytes))
     }
 
+    /// Streams the blob `digest` (declared `size`, at most `max_bytes`) into the file `out`,
+    /// checking it against its digest as it goes: a large artifact never sits in memory. On an
+    /// error the file holds a partial blob, which the caller discards.
+    pub fn blob_to_file(
+        &self,
+        digest: &str,
+        size: i64,
+        max_bytes: u64,
+        out: std::fs::File,
+    ) -> Result<(), ImageError> {
+        validate_digest(digest).map_err(|m| self.invalid(m))?;
+        let mut out = tokio::fs::File::from_std(out);
+        self.runtime
+            .block_on(self.client.blob_to_file(digest, size, max_bytes, &mut out))
+    }
+
     /// The manifests that name `digest` as their subject: from the referrers API when the
     /// registry has it, otherwise from the referrers tag (`sha256-<hex>`). No referrers at all
     /// is an empty list.
