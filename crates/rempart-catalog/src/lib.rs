@@ -23,8 +23,10 @@
 mod apk;
 mod cargo;
 mod common;
+mod dart;
 mod dotnet;
 mod dpkg;
+mod elixir;
 mod gobin;
 mod java;
 mod npm;
@@ -33,14 +35,17 @@ mod php;
 mod python;
 mod rpm;
 mod ruby;
+mod swift;
 
 use rempart_core::FileAnalyzer;
 
 pub use apk::ApkCataloger;
 pub use cargo::{CargoAuditableCataloger, CargoLockCataloger};
 pub use common::CatalogError;
+pub use dart::PubCataloger;
 pub use dotnet::DotnetCataloger;
 pub use dpkg::{DebianCopyrightCataloger, DpkgCataloger};
+pub use elixir::HexCataloger;
 pub use gobin::{GoBinaryCataloger, GoModCataloger};
 pub use java::JavaCataloger;
 pub use npm::NpmCataloger;
@@ -49,12 +54,13 @@ pub use php::PhpCataloger;
 pub use python::PythonCataloger;
 pub use rpm::RpmCataloger;
 pub use ruby::RubyCataloger;
+pub use swift::SwiftCataloger;
 
 /// What to catalog besides installed packages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CatalogOptions {
     /// Also read lock files and manifests (`requirements.txt`, `package-lock.json`, `go.mod`,
-    /// `composer.lock`...). Off for images, where the installed metadata is the truth and lock
+    /// `composer.lock`, `mix.lock`, `pubspec.lock`, `Package.resolved`...). Off for images, where the installed metadata is the truth and lock
     /// files of build stages left behind would report packages that are not installed; on for
     /// source-tree scans.
     pub lockfiles: bool,
@@ -90,5 +96,8 @@ pub fn catalogers(options: &CatalogOptions) -> Vec<Box<dyn FileAnalyzer>> {
         Box::new(RubyCataloger::new(*options)),
         Box::new(PhpCataloger::new(*options)),
         Box::new(DotnetCataloger::new(*options)),
+        Box::new(HexCataloger::new(*options)),
+        Box::new(PubCataloger::new(*options)),
+        Box::new(SwiftCataloger::new(*options)),
     ]
 }

@@ -23,6 +23,14 @@ pub enum Ecosystem {
     RubyGems,
     Packagist,
     NuGet,
+    /// Elixir and Erlang packages from hex.pm (`mix.lock`).
+    Hex,
+    /// Dart and Flutter packages from pub.dev (`pubspec.lock`).
+    Pub,
+    /// Swift packages, named by their repository URL (`Package.resolved`), as OSV names them:
+    /// `github.com/apple/swift-nio`.
+    #[serde(rename = "SwiftURL")]
+    SwiftUrl,
 }
 
 impl Ecosystem {
@@ -41,6 +49,31 @@ impl Ecosystem {
             Ecosystem::RubyGems => "RubyGems",
             Ecosystem::Packagist => "Packagist",
             Ecosystem::NuGet => "NuGet",
+            Ecosystem::Hex => "Hex",
+            Ecosystem::Pub => "Pub",
+            Ecosystem::SwiftUrl => "SwiftURL",
+        }
+    }
+
+    /// The package URL type of the ecosystem's packages, as the purl specification names it.
+    /// Swift packages are `swift`, with the repository's host and owner as the namespace
+    /// (`pkg:swift/github.com/apple/swift-nio@2.40.0`).
+    pub fn purl_type(&self) -> &'static str {
+        match self {
+            Ecosystem::Debian | Ecosystem::Ubuntu => "deb",
+            Ecosystem::Alpine => "apk",
+            Ecosystem::Rpm => "rpm",
+            Ecosystem::PyPI => "pypi",
+            Ecosystem::Npm => "npm",
+            Ecosystem::CratesIo => "cargo",
+            Ecosystem::Go => "golang",
+            Ecosystem::Maven => "maven",
+            Ecosystem::RubyGems => "gem",
+            Ecosystem::Packagist => "composer",
+            Ecosystem::NuGet => "nuget",
+            Ecosystem::Hex => "hex",
+            Ecosystem::Pub => "pub",
+            Ecosystem::SwiftUrl => "swift",
         }
     }
 
@@ -139,5 +172,36 @@ impl Package {
             self.name.as_str(),
             self.version.as_str(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ecosystem;
+
+    #[test]
+    fn serialized_names_are_the_osv_names() {
+        for ecosystem in [
+            Ecosystem::Debian,
+            Ecosystem::Rpm,
+            Ecosystem::PyPI,
+            Ecosystem::Npm,
+            Ecosystem::CratesIo,
+            Ecosystem::NuGet,
+            Ecosystem::Hex,
+            Ecosystem::Pub,
+            Ecosystem::SwiftUrl,
+        ] {
+            let json = serde_json::to_string(&ecosystem).unwrap();
+            // RPM is the one whose serialized name is not its OSV name.
+            if ecosystem != Ecosystem::Rpm {
+                assert_eq!(json, format!("\"{}\"", ecosystem.osv_name()));
+            }
+            let back: Ecosystem = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, ecosystem);
+        }
+        assert_eq!(Ecosystem::SwiftUrl.purl_type(), "swift");
+        assert_eq!(Ecosystem::Hex.purl_type(), "hex");
+        assert_eq!(Ecosystem::Pub.purl_type(), "pub");
     }
 }

@@ -120,11 +120,56 @@ pub fn normalize_package_name(ecosystem: &str, name: &str) -> String {
         }
         // crates.io refuses names differing only in case or `-`/`_`.
         "crates.io" => name.trim().to_ascii_lowercase().replace('_', "-"),
-        // NuGet ids and Composer names are case-insensitive.
-        "NuGet" | "Packagist" => name.trim().to_ascii_lowercase(),
+        // NuGet ids and Composer names are case-insensitive. hex.pm and pub.dev accept
+        // lowercase names only (`[a-z][a-z0-9_]*`), and their advisories are filed so: a cased
+        // name in a lock file can only mean the same package.
+        "NuGet" | "Packagist" | "Hex" | "Pub" => name.trim().to_ascii_lowercase(),
+        "SwiftURL" => swift_url_name(name),
         // npm, Go module paths, Maven coordinates, gems and distro packages are case-sensitive.
         _ => name.trim().to_owned(),
     }
+}
+
+/// The `SwiftURL` name of a package: its repository URL without scheme, user, `.git` suffix or
+/// trailing slash (`https://github.com/apple/swift-nio.git` is `github.com/apple/swift-nio`),
+/// which is how OSV and GitHub's database name Swift packages; an scp-like
+/// `git@github.com:apple/swift-nio.git` is the same repository.
+///
+/// The result is lowercased. Host names are case-insensitive, and GitHub, where nearly every
+/// `SwiftURL` advisory points, resolves owners and repositories whatever their case, so
+/// `github.com/Alamofire/Alamofire` in a record and `github.com/alamofire/alamofire` in a
+/// `Package.resolved` are the same repository. Records spell the case either way, as the
+/// repository's page does or as someone typed it; comparing case-sensitively would miss real
+/// matches for the rare host that tells two repositories apart by case alone.
+fn swift_url_name(url: &str) -> String {
+    let url = url.trim();
+    let without_scheme = match url.split_once("://") {
+        Some((_, rest)) => rest,
+        // `user@host:path`, git's scp-like syntax, has no scheme; a `:` before the first `/`
+        // separates the host from the path.
+        None => match url.split_once(':') {
+            Some((host, path)) if !host.contains('/') && !host.is_empty() => {
+                return swift_url_name(&format!("ssh://{host}/{path}"));
+            }
+            _ => url,
+        },
+    };
+    let (authority, path) = without_scheme
+        .split_once('/')
+        .unwrap_or((without_scheme, ""));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    // A port (`ssh://git@host:7999/...`) is not part of the name.
+    let host = host.split_once(':').map_or(host, |(host, _)| host);
+    let path = path.trim_end_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    let name = if path.is_empty() {
+        host.to_owned()
+    } else {
+        format!("{host}/{path}")
+    };
+    name.to_lowercase()
 }
 
 /// Maps a Debian codename to its release number, as OSV and os-release spell it.
@@ -320,7 +365,30 @@ fn maven_coordinates(package: &Package) -> String {
 mod tests {
     use rempart_core::OsInfo;
 
-    use super::{os_key, split_osv_ecosystem};
+    use super::{os_key, split_osv_ecosystem, swift_url_name};
+
+    /// Every spelling of one repository a `Package.resolved` or a record can carry gives the
+    /// name OSV files `SwiftURL` advisories under.
+    #[test]
+    fn swift_repository_urls_become_osv_names() {
+        for url in [
+            "github.com/apple/swift-nio",
+            "https://github.com/apple/swift-nio.git",
+            "https://github.com/apple/swift-nio",
+            "https://github.com/apple/swift-nio/",
+            "http://github.com/Apple/Swift-NIO.git",
+            "git@github.com:apple/swift-nio.git",
+            "ssh://git@github.com/apple/swift-nio.git",
+            "ssh://git@github.com:22/apple/swift-nio",
+            " https://user@github.com/apple/swift-nio.git ",
+        ] {
+            assert_eq!(swift_url_name(url), "github.com/apple/swift-nio", "{url}");
+        }
+        assert_eq!(
+            swift_url_name("https://gitlab.example.com/group/sub/pkg.git"),
+            "gitlab.example.com/group/sub/pkg"
+        );
+    }
 
     fn os(id: &str, version_id: &str) -> OsInfo {
         OsInfo {

@@ -165,10 +165,24 @@ fn strategy(scheme: VersionScheme) -> BoxedStrategy<String> {
         )
             .prop_map(|(prefix, numbers, suffix)| format!("{prefix}{numbers}{suffix}"))
             .boxed(),
+        // Pub orders build metadata, so builds are drawn as often as pre-releases.
+        VersionScheme::Pub => (
+            0u32..3,
+            0u32..3,
+            0u32..3,
+            pick(&[
+                "", "-alpha", "-alpha.1", "-1", "-01", "-beta-2", "-B", "-rc.1.x",
+            ]),
+            pick(&["", "+1", "+2", "+10", "+01", "+a", "+1.a", "+build-7"]),
+        )
+            .prop_map(|(major, minor, patch, pre, build)| {
+                format!("{major}.{minor}.{patch}{pre}{build}")
+            })
+            .boxed(),
     }
 }
 
-const SCHEMES: [VersionScheme; 12] = [
+const SCHEMES: [VersionScheme; 13] = [
     VersionScheme::Dpkg,
     VersionScheme::Rpm,
     VersionScheme::Apk,
@@ -181,6 +195,7 @@ const SCHEMES: [VersionScheme; 12] = [
     VersionScheme::NuGet,
     VersionScheme::Packagist,
     VersionScheme::SemVer,
+    VersionScheme::Pub,
 ];
 
 fn any_scheme_with_triple() -> impl Strategy<Value = (VersionScheme, String, String, String)> {
@@ -234,7 +249,8 @@ fn every_scheme_has_a_generator() {
             "rubygems",
             "nuget",
             "packagist",
-            "semver"
+            "semver",
+            "pub"
         ]
     );
 }

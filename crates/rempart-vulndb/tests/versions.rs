@@ -300,6 +300,33 @@ fn cargo_follows_semver_precedence() {
 }
 
 #[test]
+fn pub_follows_pub_semver() {
+    check_expected(VersionScheme::Pub, "pub_expected.txt");
+}
+
+#[test]
+fn hex_and_swift_url_follow_semver_precedence() {
+    use rempart_vulndb::compare;
+    for ecosystem in ["Hex", "SwiftURL"] {
+        assert_eq!(
+            VersionScheme::for_osv_ecosystem(ecosystem),
+            Some(VersionScheme::SemVer)
+        );
+        assert_eq!(
+            compare(ecosystem, "1.0.0-rc.1", "1.0.0"),
+            Ok(Ordering::Less)
+        );
+        assert_eq!(
+            compare(ecosystem, "1.0.0+build.2", "1.0.0"),
+            Ok(Ordering::Equal)
+        );
+        // Elixir's `Version` and SwiftPM both require all three numbers.
+        assert!(compare(ecosystem, "1.0", "1.0.0").is_err());
+    }
+    assert_eq!(compare("Pub", "1.0.0+1", "1.0.0"), Ok(Ordering::Greater));
+}
+
+#[test]
 fn ecosystem_names_pick_schemes() {
     use rempart_vulndb::compare;
     assert_eq!(
@@ -330,6 +357,7 @@ fn hostile_versions_are_errors_not_panics() {
         VersionScheme::NuGet,
         VersionScheme::Packagist,
         VersionScheme::SemVer,
+        VersionScheme::Pub,
     ] {
         assert!(
             scheme.compare(&long, "1.0").is_err(),

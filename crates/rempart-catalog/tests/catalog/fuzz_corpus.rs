@@ -39,6 +39,14 @@ const TARGETS: &[(&str, &[(&str, u32)])] = &[
         ],
     ),
     (
+        "mix_pub_swift_lock",
+        &[
+            ("app/mix.lock", 0o644),
+            ("app/pubspec.lock", 0o644),
+            ("app/Package.resolved", 0o644),
+        ],
+    ),
+    (
         "python_metadata",
         &[
             (

@@ -7,6 +7,7 @@ mod dependencies;
 mod dpkg;
 mod fuzz_corpus;
 mod gobin;
+mod hex_pub_swift;
 mod java;
 mod npm;
 mod os;

@@ -26,6 +26,9 @@ fn every_cataloger_is_listed_with_a_stable_name() {
             "ruby",
             "php",
             "dotnet",
+            "hex",
+            "pub",
+            "swift",
         ]
     );
     for cataloger in catalogers(&CatalogOptions::filesystem()) {
@@ -50,6 +53,9 @@ fn image_mode_reads_no_lock_files() {
         "src/Gemfile.lock",
         "src/composer.lock",
         "src/packages.lock.json",
+        "src/mix.lock",
+        "src/pubspec.lock",
+        "src/Package.resolved",
     ];
     for path in lock_files {
         let meta = rempart_core::FileMeta {

@@ -52,6 +52,9 @@ const CASES: &[(&str, &str, u32)] = &[
         0o644,
     ),
     ("x/app.deps.json", "dotnet/WebApp.deps.json", 0o644),
+    ("x/mix.lock", "hex/mix.lock", 0o644),
+    ("x/pubspec.lock", "pub/pubspec.lock", 0o644),
+    ("x/Package.resolved", "swift/Package.resolved.v2", 0o644),
 ];
 
 /// A deterministic generator, so a failure reproduces.

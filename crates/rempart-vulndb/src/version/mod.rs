@@ -2,11 +2,12 @@
 //!
 //! Every comparator answers the same question the ecosystem's own tool would: `dpkg
 //! --compare-versions`, `rpm.vercmp`, `apk version -t`, Python's `packaging`, npm's `semver`,
-//! Maven's `ComparableVersion`, `Gem::Version`, `NuGet` and Composer. A version string the scheme
+//! Maven's `ComparableVersion`, `Gem::Version`, `NuGet`, Composer and Dart's `pub_semver`. A version string the scheme
 //! cannot read is an error, never a guess: a wrong guess would hide or invent a vulnerability.
 
 mod apk;
 mod cargo;
+mod dart_pub;
 mod dpkg;
 mod go;
 mod maven;
@@ -45,8 +46,11 @@ pub enum VersionScheme {
     NuGet,
     /// Packagist (Composer: normalized, then PHP's `version_compare`).
     Packagist,
-    /// Plain Semantic Versioning 2.0, as OSV `SEMVER` ranges require.
+    /// Plain Semantic Versioning 2.0, as OSV `SEMVER` ranges require; also Hex and `SwiftURL`,
+    /// whose tools order versions exactly so.
     SemVer,
+    /// Pub (Dart's `pub_semver`: `SemVer` in which build metadata orders, `1.0.0 < 1.0.0+1`).
+    Pub,
 }
 
 impl VersionScheme {
@@ -68,6 +72,12 @@ impl VersionScheme {
             "RubyGems" => VersionScheme::RubyGems,
             "NuGet" => VersionScheme::NuGet,
             "Packagist" => VersionScheme::Packagist,
+            // Elixir's `Version` (which Hex uses) and `SwiftPM`'s `Version` both implement
+            // `SemVer` 2.0 precedence: a full `MAJOR.MINOR.PATCH`, pre-releases before their
+            // release, build metadata ignored. That is the `SemVer` scheme exactly, so neither
+            // needs a comparator of its own.
+            "Hex" | "SwiftURL" => VersionScheme::SemVer,
+            "Pub" => VersionScheme::Pub,
             _ => return None,
         })
     }
@@ -86,6 +96,7 @@ impl VersionScheme {
             VersionScheme::NuGet => "nuget",
             VersionScheme::Packagist => "packagist",
             VersionScheme::SemVer => "semver",
+            VersionScheme::Pub => "pub",
         }
     }
 
@@ -115,6 +126,7 @@ impl VersionScheme {
             VersionScheme::RubyGems => rubygems::parse(version).map(Parsed::RubyGems),
             VersionScheme::NuGet => nuget::parse(version).map(Parsed::NuGet),
             VersionScheme::Packagist => packagist::parse(version).map(Parsed::Packagist),
+            VersionScheme::Pub => dart_pub::parse(version).map(Parsed::Pub),
         };
         parsed.map(ParsedVersion).map_err(|invalid| VersionError {
             scheme: self,
@@ -141,6 +153,7 @@ enum Parsed {
     RubyGems(Vec<rubygems::Segment>),
     NuGet(nuget::NuGetVersion),
     Packagist(String),
+    Pub(dart_pub::PubVersion),
 }
 
 impl Ord for ParsedVersion {
@@ -156,6 +169,7 @@ impl Ord for ParsedVersion {
             (Parsed::RubyGems(a), Parsed::RubyGems(b)) => rubygems::order(a, b),
             (Parsed::NuGet(a), Parsed::NuGet(b)) => nuget::order(a, b),
             (Parsed::Packagist(a), Parsed::Packagist(b)) => packagist::order(a, b),
+            (Parsed::Pub(a), Parsed::Pub(b)) => dart_pub::order(a, b),
             _ => Ordering::Equal,
         }
     }
