@@ -457,6 +457,92 @@ fn fs_and_rootfs_scan_directories() {
 }
 
 #[test]
+fn elixir_dart_and_swift_lock_files_are_matched_in_fs_scans() {
+    let cache = tempfile::tempdir().unwrap();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixtures = manifest.join("../rempart-catalog/tests/fixtures");
+    let tree = cache.path().join("src");
+    std::fs::create_dir_all(&tree).unwrap();
+    for (from, to) in [
+        ("hex/mix.lock", "mix.lock"),
+        ("pub/pubspec.lock", "pubspec.lock"),
+        ("swift/Package.resolved.v2", "Package.resolved"),
+    ] {
+        std::fs::copy(fixtures.join(from), tree.join(to)).unwrap();
+    }
+    // Real GitHub advisories for oidcc (Hex), http (Pub) and swift-nio (SwiftURL).
+    let db = cache.path().join("vuln.sqlite");
+    let records = manifest.join("../rempart-vulndb/tests/fixtures/osv-hex-pub-swift");
+    let imported = rempart(
+        cache.path(),
+        &[
+            "db",
+            "import",
+            "--db",
+            db.to_str().unwrap(),
+            records.to_str().unwrap(),
+        ],
+    );
+    assert!(imported.status.success(), "{imported:?}");
+    let output = rempart(
+        cache.path(),
+        &[
+            "fs",
+            tree.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "--scanners",
+            "vuln",
+            "--format",
+            "json",
+        ],
+    );
+    let report = json(&output);
+    let ecosystems: std::collections::BTreeSet<&str> = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["ecosystem"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ecosystems.into_iter().collect::<Vec<_>>(),
+        ["Hex", "Pub", "SwiftURL"]
+    );
+    let found: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_owned(),
+                f["details"]["package"].as_str().unwrap().to_owned(),
+                f["details"]["fix"]["versions"][0]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    // swift-nio 2.42.0 is the fixed release of the advisory's newest range: not found.
+    assert_eq!(
+        found,
+        [
+            (
+                "GHSA-4rgh-jx4f-qfcq".to_owned(),
+                "http".to_owned(),
+                "0.13.3".to_owned()
+            ),
+            (
+                "GHSA-mj35-2rgf-cv8p".to_owned(),
+                "oidcc".to_owned(),
+                "3.0.2".to_owned()
+            ),
+        ],
+        "{report:#}"
+    );
+}
+
+#[test]
 fn database_status_describes_the_sample_set() {
     let cache = tempfile::tempdir().unwrap();
     scan_sample(cache.path(), &["--scanners", "vuln", "--quiet"]);
