@@ -119,22 +119,6 @@ pub(crate) fn scanners(result: &ScanResult) -> Vec<ScannerKind> {
     kinds
 }
 
-/// A copy of the result with every list in report order.
-pub(crate) fn sorted_result(result: &ScanResult) -> ScanResult {
-    ScanResult {
-        schema_version: result.schema_version,
-        target_kind: result.target_kind.clone(),
-        target: result.target.clone(),
-        os: result.os.clone(),
-        scanners: scanners(result),
-        layers: layers(result).into_iter().cloned().collect(),
-        packages: packages(result).into_iter().cloned().collect(),
-        findings: findings(result).into_iter().cloned().collect(),
-        skipped: skipped(result).into_iter().cloned().collect(),
-        vulnerability_data: result.vulnerability_data.clone(),
-    }
-}
-
 pub(crate) fn primary_path(package: &Package) -> &str {
     package
         .locations

@@ -61,6 +61,25 @@ fn table_of_a_clean_scan_snapshot() {
     );
 }
 
+/// The JSON report is the scan result itself in report order: read back as a `ScanResult`, it
+/// writes the very same bytes (no field dropped, renamed, reordered or added on the way).
+#[test]
+fn the_json_report_is_the_scan_result() {
+    for result in [
+        common::scan_result(),
+        common::clean_result(),
+        common::scan_result_reversed(),
+    ] {
+        let written = render_with(&result, Format::Json, &options());
+        let read: ScanResult = serde_json::from_str(&written).unwrap();
+        assert_eq!(
+            format!("{}\n", serde_json::to_string_pretty(&read).unwrap()),
+            written
+        );
+        assert_eq!(read.findings.len(), result.findings.len());
+    }
+}
+
 #[test]
 fn json_snapshot() {
     insta::assert_snapshot!("json", render(Format::Json));

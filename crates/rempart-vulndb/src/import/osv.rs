@@ -239,7 +239,14 @@ impl OsvRecord {
             .map(|(_, score)| Severity::from_cvss_score(*score))
             .or(rated)
             .or(record_distro_rating);
-        let references = self.references.into_iter().map(|r| r.url).collect();
+        // Records list a URL once per reference type (`ADVISORY`, `WEB`, `REPORT`): each finding
+        // carries the URLs, so each once, in the record's order.
+        let mut references: Vec<String> = Vec::with_capacity(self.references.len());
+        for reference in self.references {
+            if !references.contains(&reference.url) {
+                references.push(reference.url);
+            }
+        }
         let affected = self
             .affected
             .into_iter()
@@ -379,5 +386,33 @@ mod timestamp_tests {
         );
         assert_eq!(normalize_timestamp("0001-01-01T00:00:00Z"), None);
         assert_eq!(normalize_timestamp("yesterday"), None);
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::OsvRecord;
+
+    #[test]
+    fn a_url_listed_under_several_reference_types_is_kept_once() {
+        // As PYSEC-2019-241 lists its oss-fuzz report (REPORT and WEB) and its openSUSE notice.
+        let record: OsvRecord = serde_json::from_str(
+            r#"{"id": "PYSEC-TEST-1", "references": [
+                {"type": "FIX", "url": "https://example.com/commit"},
+                {"type": "REPORT", "url": "https://example.com/issue"},
+                {"type": "WEB", "url": "https://example.com/issue"},
+                {"type": "ADVISORY", "url": "https://example.com/notice"},
+                {"type": "WEB", "url": "https://example.com/notice"},
+                {"type": "ARTICLE", "url": "https://example.com/notice"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            record.into_advisory().references,
+            [
+                "https://example.com/commit",
+                "https://example.com/issue",
+                "https://example.com/notice"
+            ]
+        );
     }
 }
