@@ -120,15 +120,48 @@ impl Output {
     }
 
     pub(crate) fn write(&self, bytes: &[u8]) -> Result<()> {
+        self.write_with(&mut |out| Ok(out.write_all(bytes)?))
+    }
+
+    /// Writes what `render` writes, as it writes it: a report of a hundred thousand findings is
+    /// never held whole in memory. A file is only replaced once `render` has succeeded.
+    pub(crate) fn write_with(
+        &self,
+        render: &mut dyn FnMut(&mut dyn Write) -> Result<()>,
+    ) -> Result<()> {
         match &self.target {
-            None => write_stdout(bytes),
-            Some(path) => write_file(path, bytes),
+            None => {
+                let mut stdout = io::stdout().lock();
+                passing_broken_pipe(render(&mut stdout).and_then(|()| Ok(stdout.flush()?)))
+            }
+            Some(path) => write_file(path, render),
         }
     }
 }
 
-/// Writes to standard output. A reader that went away (`rempart … | head`) is not an error, and
-/// does not change the outcome: the exit status still says whether there were findings.
+/// A reader that went away (`rempart … | head`, a FIFO's reader) is not an error, and does not
+/// change the outcome: the exit status still says whether there were findings.
+fn passing_broken_pipe(result: Result<()>) -> Result<()> {
+    match result {
+        Err(error) if is_broken_pipe(&error) => Ok(()),
+        other => other,
+    }
+}
+
+/// Whether the error, or any error it wraps (a report writer's I/O or JSON error), is a write
+/// to a pipe nobody reads any more.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// A report of `result` in `format`, laid out for where it goes (colour and width for a
 /// terminal); `timestamp` fixes the report's time for reproducible output.
 pub(crate) fn render_report(
@@ -137,27 +170,43 @@ pub(crate) fn render_report(
     output: &Output,
     timestamp: Option<String>,
 ) -> Result<Vec<u8>> {
-    let options = rempart_report::ReportOptions {
+    let mut bytes = Vec::new();
+    rempart_report::write_report(
+        result,
+        format,
+        &report_options(output, timestamp),
+        &mut bytes,
+    )?;
+    Ok(bytes)
+}
+
+/// Writes the report of `result` in `format` to `output` as it is rendered (see
+/// [`render_report`]).
+pub(crate) fn write_report(
+    result: &rempart_core::ScanResult,
+    format: rempart_report::Format,
+    output: &Output,
+    timestamp: Option<String>,
+) -> Result<()> {
+    let options = report_options(output, timestamp);
+    output.write_with(&mut |out| Ok(rempart_report::write_report(result, format, &options, out)?))
+}
+
+fn report_options(output: &Output, timestamp: Option<String>) -> rempart_report::ReportOptions {
+    rempart_report::ReportOptions {
         timestamp,
         serial: None,
         color: output.wants_color(),
         width: output.table_width(),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-    };
-    let mut bytes = Vec::new();
-    rempart_report::write_report(result, format, &options, &mut bytes)?;
-    Ok(bytes)
-}
-
-pub(crate) fn write_stdout(bytes: &[u8]) -> Result<()> {
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => Err(error.into()),
-        _ => Ok(()),
     }
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<()> {
+    Output::new(None).write(bytes)
+}
+
+fn write_file(path: &Path, render: &mut dyn FnMut(&mut dyn Write) -> Result<()>) -> Result<()> {
     let existing = match std::fs::symlink_metadata(path) {
         Ok(metadata) => Some(metadata),
         Err(error) if error.kind() == io::ErrorKind::NotFound => None,
@@ -195,21 +244,19 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
                 .write(true)
                 .open(&destination)
                 .with_context(|| format!("opening {}", path.display()))?;
-            match file.write_all(bytes).and_then(|()| file.flush()) {
-                // A FIFO's reader that went away, as for standard output: not an error, and
-                // the exit status keeps the verdict.
-                Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
-                    Err(error).with_context(|| format!("writing {}", path.display()))
-                }
-                _ => Ok(()),
-            }
+            passing_broken_pipe(render(&mut file).and_then(|()| Ok(file.flush()?)))
+                .with_context(|| format!("writing {}", path.display()))
         }
-        _ => replace_regular(&destination, target_metadata.as_ref(), bytes)
+        _ => replace_regular(&destination, target_metadata.as_ref(), render)
             .with_context(|| format!("writing {}", path.display())),
     }
 }
 
-fn replace_regular(path: &Path, old: Option<&std::fs::Metadata>, bytes: &[u8]) -> Result<()> {
+fn replace_regular(
+    path: &Path,
+    old: Option<&std::fs::Metadata>,
+    render: &mut dyn FnMut(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -226,7 +273,9 @@ fn replace_regular(path: &Path, old: Option<&std::fs::Metadata>, bytes: &[u8]) -
         .tempfile_in(dir)
         .with_context(|| format!("cannot write into {}", dir.display()))?;
     let mut file: &File = temp.as_file();
-    file.write_all(bytes)?;
+    // On an error the temporary file is dropped, and removed: no half report.
+    render(&mut file)?;
+    file.flush()?;
     if let Some(old) = old {
         file.set_permissions(old.permissions())?;
     }

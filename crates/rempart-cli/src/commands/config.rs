@@ -111,9 +111,7 @@ pub(crate) fn run(args: &ConfigArgs) -> Result<Outcome> {
     .apply(&mut result);
     crate::commands::scan::report_policy(&applied);
     let output = Output::new(args.output.as_deref());
-    output.write(&crate::context::render_report(
-        &result, format, &output, None,
-    )?)?;
+    crate::context::write_report(&result, format, &output, None)?;
     Ok(if result.findings.is_empty() || args.exit_code == 0 {
         Outcome::Clean
     } else {

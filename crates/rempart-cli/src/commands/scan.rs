@@ -151,12 +151,12 @@ pub(crate) fn run_then(
     }
 
     let output = Output::new(args.output.as_deref());
-    output.write(&crate::context::render_report(
+    crate::context::write_report(
         &outcome.result,
         format,
         &output,
         args.common.timestamp.clone(),
-    )?)?;
+    )?;
     let exit_code = args.exit_code.unwrap_or(1);
     let verdict = policy.verdict(&outcome.result);
     after(&outcome.result, &verdict)?;
