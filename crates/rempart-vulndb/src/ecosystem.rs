@@ -188,6 +188,40 @@ pub(crate) fn debian_release_for_codename(codename: &str) -> Option<&'static str
     })
 }
 
+/// Maps an Ubuntu codename to its release number, as os-release's `VERSION_ID` and the OSV
+/// ecosystems (`Ubuntu:22.04:LTS`) spell it.
+pub(crate) fn ubuntu_release_for_codename(codename: &str) -> Option<&'static str> {
+    Some(match codename {
+        "precise" => "12.04",
+        "trusty" => "14.04",
+        "utopic" => "14.10",
+        "vivid" => "15.04",
+        "wily" => "15.10",
+        "xenial" => "16.04",
+        "yakkety" => "16.10",
+        "zesty" => "17.04",
+        "artful" => "17.10",
+        "bionic" => "18.04",
+        "cosmic" => "18.10",
+        "disco" => "19.04",
+        "eoan" => "19.10",
+        "focal" => "20.04",
+        "groovy" => "20.10",
+        "hirsute" => "21.04",
+        "impish" => "21.10",
+        "jammy" => "22.04",
+        "kinetic" => "22.10",
+        "lunar" => "23.04",
+        "mantic" => "23.10",
+        "noble" => "24.04",
+        "oracular" => "24.10",
+        "plucky" => "25.04",
+        "questing" => "25.10",
+        "resolute" => "26.04",
+        _ => return None,
+    })
+}
+
 /// The advisory key (base ecosystem, release) for a distribution, or `None` when rempart has no
 /// feed layout for it. The release is spelled as [`split_osv_ecosystem`] keys the feed's records.
 pub(crate) fn os_key(os: &OsInfo) -> Option<(&'static str, String)> {
@@ -456,6 +490,25 @@ mod tests {
             for ecosystem in *ecosystems {
                 assert_eq!(image, split(ecosystem), "{id} {version_id} and {ecosystem}");
             }
+        }
+    }
+
+    /// Ubuntu's VEX documents name a release by its codename; it must key like the image.
+    #[test]
+    fn ubuntu_codenames_key_like_images() {
+        for (codename, version_id) in [
+            ("focal", "20.04"),
+            ("jammy", "22.04"),
+            ("noble", "24.04"),
+            ("questing", "25.10"),
+        ] {
+            let release = super::ubuntu_release_for_codename(codename).unwrap();
+            assert_eq!(
+                key("ubuntu", version_id),
+                Some(("Ubuntu".to_owned(), release.to_owned())),
+                "{codename}"
+            );
+            assert_eq!(split(&format!("Ubuntu:{release}:LTS")).1, release);
         }
     }
 

@@ -12,7 +12,9 @@ use serde::Serialize;
 use crate::ecosystem::normalize_package_name;
 use crate::error::VulnDbError;
 use crate::matcher::sort_range_events;
-use crate::model::{Advisory, GoImport, UnfixedState, VersionRange};
+use crate::model::{
+    Advisory, AffectedPackage, Event, GoImport, RangeKind, UnfixedState, VersionRange,
+};
 
 /// Bumped whenever the tables change meaning; a database of another version is refused.
 pub const SCHEMA_VERSION: u32 = 3;
@@ -187,6 +189,12 @@ pub(crate) struct Writer {
     pub(crate) epss_scores: u64,
     /// The end-of-life table given as an input, stored instead of the built-in one.
     eol_table: Option<String>,
+    /// Ubuntu VEX documents read, waiting in the temporary table `ubuntu_vex` to be combined
+    /// with the OSV records once every input is read (see [`Writer::apply_ubuntu_vex`]).
+    ubuntu_vex_documents: u64,
+    /// The input the first of them came from, which the advisories made from them are counted
+    /// under.
+    ubuntu_vex_input: PathBuf,
 }
 
 impl Writer {
@@ -209,6 +217,8 @@ impl Writer {
             known_exploited: 0,
             epss_scores: 0,
             eol_table: None,
+            ubuntu_vex_documents: 0,
+            ubuntu_vex_input: PathBuf::new(),
         })
     }
 
@@ -403,6 +413,195 @@ impl Writer {
         let snapshot = date.map(|d| format!("{d}T00:00:00Z"));
         self.add_source("first-epss", input, snapshot, scores.len() as u64);
         Ok(())
+    }
+
+    /// Keeps one Ubuntu VEX document's entries until every input is read: the OSV records they
+    /// qualify may come later, from another input. A (CVE, release, package) stated twice keeps
+    /// the later statement.
+    pub(crate) fn add_ubuntu_vex(
+        &mut self,
+        input: &Path,
+        document: &crate::import::ubuntu_vex::Converted,
+    ) -> Result<(), VulnDbError> {
+        let path = self.path.clone();
+        let error = sqlite_error(&path);
+        if self.ubuntu_vex_documents == 0 {
+            // A temporary table: it is not part of the database written.
+            self.connection
+                .execute_batch(
+                    "CREATE TEMP TABLE ubuntu_vex (
+                        cve TEXT NOT NULL,
+                        release TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        severity TEXT,
+                        PRIMARY KEY (cve, release, name)
+                    ) WITHOUT ROWID",
+                )
+                .map_err(&error)?;
+            input.clone_into(&mut self.ubuntu_vex_input);
+        }
+        let mut insert = self
+            .connection
+            .prepare_cached(
+                "INSERT OR REPLACE INTO ubuntu_vex (cve, release, name, status, title, severity) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(&error)?;
+        for entry in &document.entries {
+            insert
+                .execute(params![
+                    entry.cve,
+                    entry.release,
+                    entry.name,
+                    entry.status.as_str(),
+                    entry.title,
+                    entry.severity.map(Severity::as_str),
+                ])
+                .map_err(&error)?;
+        }
+        drop(insert);
+        self.ubuntu_vex_documents += 1;
+        self.add_source("ubuntu-vex", input, document.timestamp.clone(), 1);
+        Ok(())
+    }
+
+    /// Combines the Ubuntu VEX entries read with Ubuntu's OSV records, once every input is read.
+    ///
+    /// OSV says which version fixes a release's package, and has no word for why an open entry
+    /// has no fix, nor for a release the CVE does not reach; VEX says both, but names the
+    /// version each release carries today rather than the first fixed one. So, for the OSV
+    /// record of the same CVE (`UBUNTU-CVE-…`, or a record named after the CVE itself), release
+    /// and source package:
+    ///
+    /// - an unfixed state (will not fix, fix deferred, end of life, under investigation,
+    ///   affected) becomes the entry's state, shown when no fixed version applies;
+    /// - not affected (`not-affected`, `DNE`) removes an entry that has no fix: no finding. An
+    ///   entry with a fixed version is kept, since a fix is never taken back on VEX's word;
+    /// - fixed changes nothing: the fixed version stays OSV's.
+    ///
+    /// An unfixed state with no OSV entry behind it becomes an advisory of its own, named after
+    /// the CVE, affecting every version of that release's package; a `fixed` statement alone
+    /// adds nothing, since its version is not the first fixed one. Multi-CVE records (USNs) are
+    /// left as they are: one CVE's state says nothing of the others'.
+    pub(crate) fn apply_ubuntu_vex(&mut self) -> Result<(), VulnDbError> {
+        // The OSV entry a VEX entry speaks of: same release and package, and a record of that
+        // CVE alone.
+        const SAME_ENTRY: &str = "v.release = f.release AND v.name = f.name \
+             AND v.cve = CASE WHEN a.id LIKE 'UBUNTU-CVE-%' THEN substr(a.id, 8) ELSE a.id END";
+        if self.ubuntu_vex_documents == 0 {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let error = sqlite_error(&path);
+        self.connection
+            .execute(
+                &format!(
+                    "UPDATE affected AS f SET state = v.status \
+                     FROM advisories AS a, ubuntu_vex AS v \
+                     WHERE f.ecosystem = 'Ubuntu' AND a.rowid = f.advisory AND {SAME_ENTRY} \
+                     AND v.status NOT IN ('fixed', 'not_affected')"
+                ),
+                [],
+            )
+            .map_err(&error)?;
+        let removed = self
+            .connection
+            .execute(
+                &format!(
+                    "DELETE FROM affected WHERE rowid IN ( \
+                     SELECT f.rowid FROM affected AS f \
+                     JOIN advisories AS a ON a.rowid = f.advisory \
+                     JOIN ubuntu_vex AS v ON {SAME_ENTRY} \
+                     WHERE f.ecosystem = 'Ubuntu' AND v.status = 'not_affected' \
+                     AND instr(f.ranges, '\"Fixed\"') = 0)"
+                ),
+                [],
+            )
+            .map_err(&error)?;
+        self.affected -= removed as u64;
+        let alone = self.ubuntu_vex_without_osv()?;
+        let input = self.ubuntu_vex_input.clone();
+        for advisory in &alone {
+            self.add("ubuntu-vex", &input, advisory)?;
+        }
+        // The source counts the documents read, not the advisories made from them.
+        if let Some(status) = self.sources.get_mut("ubuntu-vex") {
+            status.advisories = self.ubuntu_vex_documents;
+        }
+        self.connection
+            .execute_batch("DROP TABLE ubuntu_vex")
+            .map_err(&error)?;
+        self.ubuntu_vex_documents = 0;
+        Ok(())
+    }
+
+    /// The unfixed VEX entries no OSV entry of the same CVE, release and package stands for,
+    /// as one advisory per CVE.
+    fn ubuntu_vex_without_osv(&self) -> Result<Vec<Advisory>, VulnDbError> {
+        let error = sqlite_error(&self.path);
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT v.cve, v.release, v.name, v.status, v.title, v.severity \
+                 FROM ubuntu_vex AS v \
+                 WHERE v.status NOT IN ('fixed', 'not_affected') AND NOT EXISTS ( \
+                 SELECT 1 FROM affected AS f JOIN advisories AS a ON a.rowid = f.advisory \
+                 WHERE f.ecosystem = 'Ubuntu' AND f.release = v.release AND f.name = v.name \
+                 AND a.id IN (v.cve, 'UBUNTU-' || v.cve)) \
+                 ORDER BY v.cve, v.release, v.name",
+            )
+            .map_err(&error)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .map_err(&error)?;
+        let mut advisories: Vec<Advisory> = Vec::new();
+        for row in rows {
+            let (cve, release, name, status, title, severity) = row.map_err(&error)?;
+            let state = UnfixedState::parse(&status).unwrap_or_default();
+            let severity = severity.and_then(|s| s.parse::<Severity>().ok());
+            if advisories.last().is_none_or(|a| a.id != cve) {
+                advisories.push(Advisory {
+                    id: cve.clone(),
+                    title,
+                    aliases: Vec::new(),
+                    severity: severity.unwrap_or(Severity::Unknown),
+                    cvss: Vec::new(),
+                    cvss_vector: None,
+                    cvss_score: None,
+                    rated_severity: None,
+                    references: vec![format!("https://ubuntu.com/security/{cve}")],
+                    modified: None,
+                    affected: Vec::new(),
+                });
+            }
+            let advisory = advisories.last_mut().expect("pushed above");
+            advisory.affected.push(AffectedPackage {
+                ecosystem: "Ubuntu".to_owned(),
+                release,
+                name,
+                ranges: vec![VersionRange {
+                    kind: RangeKind::Ecosystem,
+                    events: vec![Event::Introduced("0".to_owned())],
+                    sorted: false,
+                }],
+                versions: Vec::new(),
+                severity,
+                state,
+                imports: Vec::new(),
+            });
+        }
+        Ok(advisories)
     }
 
     /// Stores an end-of-life table (checked by the caller) in place of the built-in one: the

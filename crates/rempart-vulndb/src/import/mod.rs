@@ -5,6 +5,7 @@ mod csaf;
 mod debian_tracker;
 mod exploited;
 pub(crate) mod osv;
+pub(crate) mod ubuntu_vex;
 
 use std::fs;
 use std::io::Read;
@@ -77,12 +78,15 @@ pub fn import_paths(db_path: &Path, inputs: &[PathBuf]) -> Result<ImportStats, V
 
 /// Builds the database at `db_path` from `inputs`, replacing any database there.
 ///
-/// Each input may be an osv.dev `all.zip` export, a directory of OSV JSON files or Red Hat CSAF
-/// VEX documents (searched recursively; `.yaml` secdb files in it are read too), one OSV JSON
-/// file, one Red Hat CSAF VEX document, an Alpine secdb YAML file (release from its
-/// `distroversion`, else from a `vX.Y` parent directory) or the Debian security-tracker JSON. The new database is written beside the target and renamed over it
-/// only when complete, so an interrupted build leaves the previous database usable, and only when
-/// it passes `guard`.
+/// Each input may be an osv.dev `all.zip` export, a directory of OSV JSON files, Red Hat CSAF
+/// VEX documents or Ubuntu OpenVEX CVE documents (searched recursively; `.yaml` secdb files in
+/// it are read too), one OSV JSON file, one Red Hat CSAF VEX document, one Ubuntu OpenVEX
+/// document, an Alpine secdb YAML file (release from its `distroversion`, else from a `vX.Y`
+/// parent directory) or the Debian security-tracker JSON. Ubuntu's OpenVEX documents qualify
+/// the Ubuntu OSV records of the same build, whichever input holds them (see
+/// `Writer::apply_ubuntu_vex`). The new database is written beside the target and renamed over
+/// it only when complete, so an interrupted build leaves the previous database usable, and only
+/// when it passes `guard`.
 pub fn import_paths_guarded(
     db_path: &Path,
     inputs: &[PathBuf],
@@ -116,6 +120,7 @@ pub fn import_paths_guarded(
     for input in inputs {
         import_one(&mut writer, input, &mut stats)?;
     }
+    writer.apply_ubuntu_vex()?;
     stats.advisories = writer.advisories;
     stats.affected_packages = writer.affected;
     stats.known_exploited = writer.known_exploited;
@@ -243,6 +248,9 @@ fn import_one(
     if csaf::is_csaf_vex(&value) {
         return import_csaf_value(writer, input, &input.display().to_string(), value, stats);
     }
+    if ubuntu_vex::is_ubuntu_vex(&value) {
+        return import_ubuntu_vex_value(writer, input, &input.display().to_string(), value, stats);
+    }
     let is_osv = value.get("id").is_some_and(serde_json::Value::is_string)
         && (value.get("affected").is_some() || value.get("modified").is_some());
     if is_osv {
@@ -355,6 +363,31 @@ fn import_osv_value(
     writer.add(&osv_source(&advisory), input, &advisory)
 }
 
+/// Reads one Ubuntu OpenVEX document; its entries are combined with the OSV records once every
+/// input is read. A document that does not read as one is a rejected record naming it.
+fn import_ubuntu_vex_value(
+    writer: &mut Writer,
+    input: &Path,
+    entry: &str,
+    value: serde_json::Value,
+    stats: &mut ImportStats,
+) -> Result<(), VulnDbError> {
+    let document: ubuntu_vex::VexDocument = match serde_json::from_value(value) {
+        Ok(document) => document,
+        Err(e) => {
+            stats.reject(format!("{entry}: not an Ubuntu OpenVEX document: {e}"));
+            return Ok(());
+        }
+    };
+    match ubuntu_vex::convert(&document) {
+        Ok(converted) => writer.add_ubuntu_vex(input, &converted),
+        Err(reason) => {
+            stats.reject(format!("{entry}: {reason}"));
+            Ok(())
+        }
+    }
+}
+
 /// Imports one Red Hat CSAF VEX document. A document that does not read as one is a rejected
 /// record, as a malformed OSV record is: one bad file of an archive of a quarter million must
 /// not stop the import.
@@ -402,6 +435,9 @@ fn import_json_record(
     };
     if csaf::is_csaf_vex(&value) {
         return import_csaf_value(writer, input, entry, value, stats);
+    }
+    if ubuntu_vex::is_ubuntu_vex(&value) {
+        return import_ubuntu_vex_value(writer, input, entry, value, stats);
     }
     if content.len() as u64 > MAX_RECORD_BYTES {
         stats.reject(format!("{entry}: larger than {MAX_RECORD_BYTES} bytes"));
