@@ -596,8 +596,9 @@ pub(crate) enum DbCommand {
         #[command(flatten)]
         source: SourceArgs,
     },
-    /// Download the advisory feeds (OSV exports, Debian security tracker), check them, and
-    /// rebuild the database; on any failure the old database stays as it was.
+    /// Download the advisory feeds (OSV exports, the Debian security tracker, Red Hat's and
+    /// Ubuntu's VEX data, CISA KEV, EPSS), check them, and rebuild the database; on any failure
+    /// the old database stays as it was.
     Update {
         /// Base URL of the OSV exports (`{base}/{ecosystem}/all.zip`), for a mirror.
         #[arg(long, value_name = "URL")]
@@ -612,6 +613,9 @@ pub(crate) enum DbCommand {
         /// `none` skips it.
         #[arg(long, value_name = "URL")]
         redhat_csaf: Option<String>,
+        /// URL of Canonical's OpenVEX data for Ubuntu (`vex-all.tar.xz`); `none` skips it.
+        #[arg(long, value_name = "URL")]
+        ubuntu_vex: Option<String>,
         /// URL of CISA's Known Exploited Vulnerabilities catalogue (JSON); `none` skips it.
         #[arg(long, value_name = "URL")]
         kev: Option<String>,
@@ -622,13 +626,14 @@ pub(crate) enum DbCommand {
         location: DbLocation,
     },
     /// Build the database from local advisory files: OSV all.zip exports or directories of OSV
-    /// JSON, Alpine secdb YAML, Debian security-tracker JSON, Red Hat CSAF VEX documents, CISA's
-    /// KEV catalogue, FIRST's EPSS scores, an end-of-life table. Replaces the database
-    /// atomically.
+    /// JSON, Alpine secdb YAML, Debian security-tracker JSON, Red Hat CSAF VEX documents,
+    /// Ubuntu OpenVEX documents, CISA's KEV catalogue, FIRST's EPSS scores, an end-of-life
+    /// table. Replaces the database atomically.
     Import {
         /// OSV `all.zip` exports or JSON directories, Alpine secdb YAML, the Debian security
-        /// tracker JSON, Red Hat CSAF VEX JSON (files or directories), the KEV catalogue JSON,
-        /// EPSS `.csv`/`.csv.gz`, an end-of-life table in the format of rempart's
+        /// tracker JSON, Red Hat CSAF VEX JSON (files, directories or the `.tar.zst` archive),
+        /// Ubuntu OpenVEX JSON (files, directories or `vex-all.tar.xz`), the KEV catalogue
+        /// JSON, EPSS `.csv`/`.csv.gz`, an end-of-life table in the format of rempart's
         /// `os-eol.json`.
         #[arg(required = true)]
         paths: Vec<PathBuf>,

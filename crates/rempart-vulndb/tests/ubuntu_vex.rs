@@ -240,3 +240,55 @@ fn a_malformed_document_is_rejected_by_name() {
     // The readable document beside it was imported.
     assert_eq!(stats.advisories, 1);
 }
+
+/// Canonical publishes the documents as one `vex-all.tar.xz` (`cve/YYYY/CVE-….json` inside):
+/// read as it is, it gives the same database as the documents themselves.
+#[test]
+fn the_published_xz_archive_is_read_as_its_documents() {
+    let directory = tempfile::tempdir().unwrap();
+    let archive = directory.path().join("vex-all.tar.xz");
+    let encoder = liblzma::write::XzEncoder::new(std::fs::File::create(&archive).unwrap(), 6);
+    let mut builder = tar::Builder::new(encoder);
+    builder
+        .append_dir_all("vex/cve/2024", fixture("ubuntu-vex/published"))
+        .unwrap();
+    builder
+        .append_path_with_name(
+            fixture("ubuntu-vex/written/CVE-2099-0001.json"),
+            "vex/cve/2099/CVE-2099-0001.json",
+        )
+        .unwrap();
+    builder.into_inner().unwrap().finish().unwrap();
+
+    let osv = [
+        fixture("osv-distros/ubuntu"),
+        fixture("ubuntu-vex/written/UBUNTU-CVE-2099-0001.json"),
+    ];
+    let (_archive_dir, from_archive, stats) =
+        build(&[vec![archive.clone()], osv.to_vec()].concat());
+    let (_dir, from_documents, expected) = matcher();
+    assert_eq!(stats.rejected, 0, "{:?}", stats.problems);
+    assert_eq!(
+        (stats.advisories, stats.affected_packages),
+        (expected.advisories, expected.affected_packages)
+    );
+    let noble = ubuntu("24.04", "noble");
+    let avr = || deb("binutils-avr", "binutils-avr", "2.26.20160125+Atmel3.6.2-4");
+    assert_eq!(
+        only(&scan(&from_archive, avr(), &noble)),
+        only(&scan(&from_documents, avr(), &noble))
+    );
+    assert_eq!(
+        only(&scan(&from_archive, avr(), &noble)).1,
+        &FixState::FixDeferred
+    );
+
+    // A truncated archive is an error naming it, and nothing is written.
+    let bytes = std::fs::read(&archive).unwrap();
+    let truncated = directory.path().join("truncated.tar.xz");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let target = directory.path().join("truncated.sqlite");
+    let error = import_paths(&target, &[truncated]).unwrap_err().to_string();
+    assert!(error.contains("truncated.tar.xz"), "{error}");
+    assert!(!target.exists());
+}

@@ -25,6 +25,9 @@ pub struct FeedConfig {
     /// Base of Red Hat's CSAF VEX data (`{base}/archive_latest.txt` names the current
     /// `csaf_vex_YYYY-MM-DD.tar.zst` beside it), if wanted.
     pub redhat_csaf: Option<String>,
+    /// Canonical's OpenVEX CVE documents (`vex-all.tar.xz`), which give Ubuntu's unfixed
+    /// states (deferred, ignored, needs triage) and not-affected verdicts, if wanted.
+    pub ubuntu_vex: Option<String>,
     /// CISA's Known Exploited Vulnerabilities catalogue (JSON), if wanted.
     pub kev: Option<String>,
     /// FIRST's current EPSS scores (gzipped CSV), if wanted.
@@ -63,6 +66,9 @@ impl Default for FeedConfig {
             .to_vec(),
             debian_tracker: Some("https://security-tracker.debian.org/tracker/data/json".into()),
             redhat_csaf: Some("https://security.access.redhat.com/data/csaf/v2/vex".into()),
+            ubuntu_vex: Some(
+                "https://security-metadata.canonical.com/vex/vex-all.tar.xz".into(),
+            ),
             kev: Some(
                 "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
                     .into(),
@@ -149,6 +155,9 @@ pub fn update_database(db_path: &Path, feeds: &FeedConfig) -> Result<ImportStats
             url.clone(),
             staging.path().join("debian-security-tracker.json"),
         ));
+    }
+    if let Some(url) = &feeds.ubuntu_vex {
+        downloads.push((url.clone(), staging.path().join("ubuntu-vex-all.tar.xz")));
     }
     if let Some(url) = &feeds.kev {
         downloads.push((

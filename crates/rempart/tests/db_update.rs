@@ -80,6 +80,7 @@ fn feeds(base: &str, ecosystems: &[&str]) -> FeedConfig {
         osv_ecosystems: ecosystems.iter().map(|e| (*e).to_owned()).collect(),
         debian_tracker: None,
         redhat_csaf: None,
+        ubuntu_vex: None,
         kev: None,
         epss: None,
         ..FeedConfig::default()
@@ -152,11 +153,11 @@ fn update_downloads_verifies_and_never_breaks_the_old_database() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
-/// Red Hat's CSAF VEX archive (named by its pointer file), CISA's KEV catalogue and EPSS scores
-/// are downloaded with the OSV exports; a pointer that names anything but an archive beside it
+/// Red Hat's CSAF VEX archive (named by its pointer file), Canonical's OpenVEX archive, CISA's
+/// KEV catalogue and EPSS scores are downloaded with the OSV exports; a pointer that names anything but an archive beside it
 /// is refused before anything is downloaded.
 #[test]
-fn update_fetches_red_hat_vex_and_exploitation_data() {
+fn update_fetches_red_hat_and_ubuntu_vex_and_exploitation_data() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rempart-vulndb/tests/fixtures");
     let mut archive = Vec::new();
     {
@@ -164,6 +165,15 @@ fn update_fetches_red_hat_vex_and_exploitation_data() {
         let mut builder = tar::Builder::new(encoder);
         builder
             .append_dir_all("2023", fixtures.join("redhat-csaf"))
+            .unwrap();
+        builder.into_inner().unwrap().finish().unwrap();
+    }
+    let mut ubuntu_vex = Vec::new();
+    {
+        let encoder = liblzma::write::XzEncoder::new(&mut ubuntu_vex, 6);
+        let mut builder = tar::Builder::new(encoder);
+        builder
+            .append_dir_all("vex/cve/2024", fixtures.join("ubuntu-vex/published"))
             .unwrap();
         builder.into_inner().unwrap().finish().unwrap();
     }
@@ -196,11 +206,13 @@ fn update_fetches_red_hat_vex_and_exploitation_data() {
                     .unwrap(),
             ),
             ("/epss_scores-current.csv.gz".to_owned(), epss.clone()),
+            ("/vex/vex-all.tar.xz".to_owned(), ubuntu_vex.clone()),
         ]
     };
     let base = serve_files(files("csaf_vex_2024-11-03.tar.zst\n"), Arc::clone(&pointer));
     let config = |base: &str| FeedConfig {
         redhat_csaf: Some(format!("{base}/vex")),
+        ubuntu_vex: Some(format!("{base}/vex/vex-all.tar.xz")),
         kev: Some(format!("{base}/kev.json")),
         epss: Some(format!("{base}/epss_scores-current.csv.gz")),
         ..feeds(base, &["PyPI"])
@@ -211,7 +223,13 @@ fn update_fetches_red_hat_vex_and_exploitation_data() {
     assert_eq!(stats.known_exploited, 2);
     assert_eq!(stats.epss_scores, 1);
     let status = Database::open(&db).unwrap().status().unwrap();
-    for source in ["redhat-csaf-vex", "cisa-kev", "first-epss", "osv:PyPI"] {
+    for source in [
+        "redhat-csaf-vex",
+        "ubuntu-vex",
+        "cisa-kev",
+        "first-epss",
+        "osv:PyPI",
+    ] {
         assert!(
             status.sources.iter().any(|s| s.name == source),
             "{source}: {:?}",

@@ -106,6 +106,7 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
             ecosystems,
             debian_tracker,
             redhat_csaf,
+            ubuntu_vex,
             kev,
             epss,
             location,
@@ -121,6 +122,7 @@ pub(crate) fn run(command: DbCommand, quiet: bool) -> Result<Outcome> {
             for (given, feed) in [
                 (debian_tracker, &mut feeds.debian_tracker),
                 (redhat_csaf, &mut feeds.redhat_csaf),
+                (ubuntu_vex, &mut feeds.ubuntu_vex),
                 (kev, &mut feeds.kev),
                 (epss, &mut feeds.epss),
             ] {

@@ -207,7 +207,18 @@ fn import_one(
         return import_zip(writer, input, stats);
     }
     if read == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
-        return import_tar_zst(writer, input, stats);
+        let file = rempart_core::open_regular_file(input).map_err(io_error(input))?;
+        let decoder = zstd::Decoder::new(file).map_err(|e| VulnDbError::Parse {
+            input: input.display().to_string(),
+            reason: format!("not zstd: {e}"),
+        })?;
+        return import_tar(writer, input, decoder, stats);
+    }
+    // `FD 37 7A 58 5A 00`: xz, as Canonical publishes its OpenVEX data (`vex-all.tar.xz`).
+    if read == 4 && magic == [0xfd, 0x37, 0x7a, 0x58] {
+        let file = rempart_core::open_regular_file(input).map_err(io_error(input))?;
+        let decoder = liblzma::read::XzDecoder::new_multi_decoder(std::io::BufReader::new(file));
+        return import_tar(writer, input, decoder, stats);
     }
     if read >= 2 && magic[..2] == [0x1f, 0x8b] {
         // The one gzipped feed: FIRST's EPSS export (`epss_scores-YYYY-MM-DD.csv.gz`).
@@ -490,20 +501,20 @@ fn import_zip(
     Ok(())
 }
 
-/// Reads a zstd-compressed tar of JSON records, as Red Hat publishes its CSAF VEX documents
-/// (`csaf_vex_YYYY-MM-DD.tar.zst`, one document per CVE): each `.json` member is read like a
-/// file of a directory, up to the document cap; other members are passed over.
-fn import_tar_zst(
+/// Reads a compressed tar of JSON records, as Red Hat publishes its CSAF VEX documents
+/// (`csaf_vex_YYYY-MM-DD.tar.zst`) and Canonical its OpenVEX ones (`vex-all.tar.xz`), one
+/// document per CVE: each `.json` member is read like a file of a directory, up to the document
+/// cap; other members are passed over. The archive is read as a stream, never unpacked.
+fn import_tar(
     writer: &mut Writer,
     input: &Path,
+    decoder: impl Read,
     stats: &mut ImportStats,
 ) -> Result<(), VulnDbError> {
     let bad = |reason: String| VulnDbError::Parse {
         input: input.display().to_string(),
         reason,
     };
-    let file = rempart_core::open_regular_file(input).map_err(io_error(input))?;
-    let decoder = zstd::Decoder::new(file).map_err(|e| bad(format!("not zstd: {e}")))?;
     let mut archive = tar::Archive::new(decoder);
     let entries = archive
         .entries()
