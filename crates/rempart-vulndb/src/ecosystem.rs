@@ -289,6 +289,23 @@ pub(crate) fn module_stream(label: &str) -> Option<String> {
     Some(format!("{module}:{stream}"))
 }
 
+/// Whether an rpm `epoch:version-release` is a module build: the module build service gives
+/// every package it builds a release ending in a module tag, `.module+el8.9.0+1234+5a6b7c8d`
+/// (Red Hat, Rocky Linux) or `.module_el8.9.0+3614+204d6f43` (`AlmaLinux`). The tag names the
+/// platform, a build number and a context hash, never the stream.
+pub(crate) fn is_module_build(version: &str) -> bool {
+    let release = version
+        .rsplit_once('-')
+        .map_or(version, |(_, release)| release);
+    release.contains(".module+el") || release.contains(".module_el")
+}
+
+/// Whether a rebuild of RHEL files its module packages per stream, as rempart keys them from
+/// the summaries of its errata (`import/osv.rs`).
+pub(crate) fn is_rhel_rebuild(base: &str) -> bool {
+    matches!(base, "AlmaLinux" | "Rocky Linux")
+}
+
 /// The modularity label an rpm package's purl carries in its `rpmmod` qualifier (the rpm
 /// cataloger puts the header's `MODULARITYLABEL` there, as Red Hat's own purls do).
 fn modularity_label(purl: &str) -> Option<String> {
@@ -357,11 +374,22 @@ pub(crate) fn lookup_key<'a>(
             }
             _ => (package.name.as_str(), package.version.as_str()),
         };
-        // Red Hat fixes an AppStream module's packages per stream, and files them under
-        // `<module>:<stream>/<source rpm>`: a package installed from a stream is looked up
-        // there only, never under the plain name of the non-modular package.
-        let name = match modularity_label(&package.purl).and_then(|l| module_stream(&l)) {
-            Some(stream) if base == "Red Hat" => format!("{stream}/{name}"),
+        // Red Hat and its rebuilds fix an AppStream module's packages per stream, and their
+        // records are filed under `<module>:<stream>/<name>`: a package installed from a
+        // stream is looked up there only, never under the plain name of the non-modular
+        // package nor under another stream.
+        let label = modularity_label(&package.purl);
+        let name = match label.as_deref().and_then(module_stream) {
+            Some(stream) if base == "Red Hat" || is_rhel_rebuild(base) => {
+                format!("{stream}/{name}")
+            }
+            // A module build whose stream the image does not tell cannot be matched right on a
+            // rebuild: the plain name holds the non-modular package's fixes, each stream key
+            // another stream's. `AlmaLinux` 8 built module packages without a
+            // `MODULARITYLABEL` before 8.6, and a label may name no stream.
+            None if is_rhel_rebuild(base) && (label.is_some() || is_module_build(version)) => {
+                return None;
+            }
             _ => name.to_owned(),
         };
         return Some((base, release, name, version));

@@ -116,6 +116,14 @@ fn rpm(binary: &str, source: &str, version: &str) -> Package {
     built_from(Ecosystem::Rpm, binary, source, version)
 }
 
+/// An rpm installed from a module stream, as the rpm cataloger reports it: the header's
+/// `MODULARITYLABEL` in the purl's `rpmmod` qualifier.
+fn modular(binary: &str, source: &str, version: &str, label: &str) -> Package {
+    let mut package = rpm(binary, source, version);
+    package.purl = format!("pkg:rpm/{binary}@{version}?arch=x86_64&rpmmod={label}");
+    package
+}
+
 fn scan(matcher: &VulnMatcher, package: Package, os: &OsInfo) -> Vec<Finding> {
     matcher.match_packages(&[package], Some(os)).unwrap()
 }
@@ -474,30 +482,6 @@ fn rocky_errata_name_source_packages() {
     );
     // An AlmaLinux 8 image is never matched against Rocky Linux's errata.
     assert!(scan(&matcher, firefox, &alma8()).is_empty());
-
-    // A module stream build: `0:` in the fixed version equals no epoch at all.
-    let ruby = |version: &str| rpm("ruby-libs", "ruby", version);
-    let found = scan(
-        &matcher,
-        ruby("3.3.0-1.module+el9.4.0+17916+3a0cfa8c"),
-        &rocky9(),
-    );
-    assert_eq!(
-        only(&found),
-        (
-            "RLSA-2024:3671",
-            &fixed(&["0:3.3.1-2.module+el9.4.0+20787+4c237fd3"]),
-            Severity::Medium
-        )
-    );
-    assert!(
-        scan(
-            &matcher,
-            ruby("3.3.1-2.module+el9.4.0+20787+4c237fd3"),
-            &rocky9()
-        )
-        .is_empty()
-    );
 }
 
 #[test]
@@ -541,4 +525,226 @@ fn debian_records_by_release() {
     );
     assert_eq!(ids(&on_ubuntu), ["CVE-2016-1585"]);
     assert_eq!(ecosystem_of(&on_ubuntu[0]), "Ubuntu:22.04");
+}
+
+/// `AlmaLinux` 8 ships nodejs in the streams 16 and 18, fixed by two errata of the same day
+/// for the same CVEs (ALSA-2023:5360 and ALSA-2023:5362). The records name the stream in their
+/// summary only; each stream's packages must meet their own erratum only.
+#[test]
+fn almalinux_module_streams_are_kept_apart() {
+    let (_dir, matcher) = matcher();
+    let node16 = |name: &str, version: &str| {
+        modular(
+            name,
+            "nodejs",
+            version,
+            "nodejs:16:8080020230802093022:d9f72c26",
+        )
+    };
+    let node18 = |name: &str, version: &str| {
+        modular(
+            name,
+            "nodejs",
+            version,
+            "nodejs:18:8080020230802093022:63b34585",
+        )
+    };
+    let found = scan(
+        &matcher,
+        node16("nodejs", "1:16.20.1-1.module_el8.8.0+3553+ad1c6a6b"),
+        &alma8(),
+    );
+    assert_eq!(
+        only(&found),
+        (
+            "ALSA-2023:5360",
+            &fixed(&["1:16.20.2-2.module_el8.8.0+3614+204d6f43"]),
+            Severity::High
+        )
+    );
+    assert_eq!(ecosystem_of(&found[0]), "AlmaLinux:8");
+    // npm is versioned on its own, its release naming the node it came with.
+    assert_eq!(
+        only(&scan(
+            &matcher,
+            node16("npm", "1:8.19.4-1.16.20.1.1.module_el8.8.0+3553+ad1c6a6b"),
+            &alma8()
+        )),
+        (
+            "ALSA-2023:5360",
+            &fixed(&["1:8.19.4-1.16.20.2.2.module_el8.8.0+3614+204d6f43"]),
+            Severity::High
+        )
+    );
+    // Patched in its stream: 16.20.2 is older than the 18.17.1 of the other stream's erratum,
+    // which is not this package's fix.
+    assert!(
+        scan(
+            &matcher,
+            node16("nodejs", "1:16.20.2-2.module_el8.8.0+3614+204d6f43"),
+            &alma8()
+        )
+        .is_empty()
+    );
+    // nodejs-packaging is in the nodejs:18 erratum only.
+    assert!(
+        scan(
+            &matcher,
+            node16("nodejs-packaging", "25-1.module_el8.5.0+2605+45d748af"),
+            &alma8()
+        )
+        .is_empty()
+    );
+
+    let found = scan(
+        &matcher,
+        node18("nodejs", "1:18.16.1-1.module_el8.8.0+3551+03c54c5a"),
+        &alma8(),
+    );
+    assert_eq!(
+        only(&found),
+        (
+            "ALSA-2023:5362",
+            &fixed(&["1:18.17.1-1.module_el8.8.0+3613+1ed8c91d"]),
+            Severity::High
+        )
+    );
+    assert!(
+        scan(
+            &matcher,
+            node18("nodejs", "1:18.17.1-1.module_el8.8.0+3613+1ed8c91d"),
+            &alma8()
+        )
+        .is_empty()
+    );
+
+    // A nodejs of no module, and a module build whose stream the rpm does not name (AlmaLinux
+    // 8 before 8.6 set no `MODULARITYLABEL`), meet neither erratum.
+    for package in [
+        rpm("nodejs", "nodejs", "1:16.14.0-1.el8"),
+        rpm(
+            "nodejs",
+            "nodejs",
+            "1:16.20.1-1.module_el8.8.0+3553+ad1c6a6b",
+        ),
+        modular(
+            "nodejs",
+            "nodejs",
+            "1:16.20.1-1.module_el8.8.0+3553+ad1c6a6b",
+            "nodejs",
+        ),
+    ] {
+        let found = scan(&matcher, package.clone(), &alma8());
+        assert!(found.is_empty(), "{}: {:?}", package.version, ids(&found));
+    }
+}
+
+/// `AlmaLinux` 9's postgresql is not modular (13), with the streams 15 and 16 beside it; the
+/// fix of CVE-2024-7348 came as ALSA-2024:5999 for the first and ALSA-2024:5929 for
+/// postgresql:16.
+#[test]
+fn almalinux_non_modular_and_modular_packages_of_one_name() {
+    let (_dir, matcher) = matcher();
+    let plain = |version: &str| rpm("postgresql-server", "postgresql", version);
+    let stream =
+        |label: &str, version: &str| modular("postgresql-server", "postgresql", version, label);
+    // Without the stream keys, the 16.4 of the module erratum would be a second fix for 13.x.
+    // An erratum about one CVE is reported as the CVE.
+    let found = scan(&matcher, plain("13.14-1.el9_4"), &alma9());
+    assert_eq!(
+        only(&found),
+        ("CVE-2024-7348", &fixed(&["13.16-1.el9_4"]), Severity::High)
+    );
+    assert_eq!(aliases_of(&found[0]), ["ALSA-2024:5999"]);
+    assert!(scan(&matcher, plain("13.16-1.el9_4"), &alma9()).is_empty());
+
+    let pg16 = "postgresql:16:9040020240717132017:rhel9";
+    assert_eq!(
+        only(&scan(
+            &matcher,
+            stream(pg16, "16.1-1.module_el9.3.0+45+46e7e2c8"),
+            &alma9()
+        )),
+        (
+            "ALSA-2024:5929",
+            &fixed(&["16.4-1.module_el9.4.0+109+624ac33a"]),
+            Severity::High
+        )
+    );
+    assert!(
+        scan(
+            &matcher,
+            stream(pg16, "16.4-1.module_el9.4.0+109+624ac33a"),
+            &alma9()
+        )
+        .is_empty()
+    );
+    // The version comparison is rpm's: the build number after the platform decides between two
+    // builds of one version-release.
+    assert_eq!(
+        compare(
+            "AlmaLinux:9",
+            "16.4-1.module_el9.4.0+66+eb9878bc",
+            "16.4-1.module_el9.4.0+109+624ac33a"
+        )
+        .unwrap(),
+        Ordering::Less
+    );
+    // postgresql:15 has no erratum here, and a postgresql:16 build of 13.x never meets the
+    // non-modular fix.
+    let pg15 = "postgresql:15:9040020240717132017:rhel9";
+    assert!(
+        scan(
+            &matcher,
+            stream(pg15, "15.6-1.module_el9.4.0+77+be0e4b59"),
+            &alma9()
+        )
+        .is_empty()
+    );
+}
+
+/// Rocky Linux files errata under source packages; its module erratum RLSA-2024:3671 fixes
+/// the ruby:3.3 stream of Rocky Linux 9, beside the non-modular ruby 3.0.
+#[test]
+fn rocky_module_streams_are_kept_apart() {
+    let (_dir, matcher) = matcher();
+    let ruby = |label: &str, version: &str| modular("ruby-libs", "ruby", version, label);
+    let ruby33 = "ruby:3.3:9040020240517050311:9";
+    let found = scan(
+        &matcher,
+        ruby(ruby33, "3.3.0-1.module+el9.4.0+17916+3a0cfa8c"),
+        &rocky9(),
+    );
+    // `0:` in the fixed version equals no epoch at all.
+    assert_eq!(
+        only(&found),
+        (
+            "RLSA-2024:3671",
+            &fixed(&["0:3.3.1-2.module+el9.4.0+20787+4c237fd3"]),
+            Severity::Medium
+        )
+    );
+    assert_eq!(ecosystem_of(&found[0]), "Rocky Linux:9");
+    assert!(
+        scan(
+            &matcher,
+            ruby(ruby33, "3.3.1-2.module+el9.4.0+20787+4c237fd3"),
+            &rocky9()
+        )
+        .is_empty()
+    );
+    for package in [
+        // Another stream, an older ruby than the fix.
+        ruby(
+            "ruby:3.1:9020020230510101404:rhel9",
+            "3.1.2-141.module+el9.2.0+13935+e38bea72",
+        ),
+        // The non-modular ruby of Rocky Linux 9.
+        rpm("ruby-libs", "ruby", "3.0.4-160.el9_0"),
+        // A module build without its label.
+        rpm("ruby-libs", "ruby", "3.3.0-1.module+el9.4.0+17916+3a0cfa8c"),
+    ] {
+        let found = scan(&matcher, package.clone(), &rocky9());
+        assert!(found.is_empty(), "{}: {:?}", package.purl, ids(&found));
+    }
 }

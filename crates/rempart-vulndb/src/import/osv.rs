@@ -6,7 +6,7 @@ use std::str::FromStr;
 use rempart_core::Severity;
 use serde::Deserialize;
 
-use crate::ecosystem::split_osv_ecosystem;
+use crate::ecosystem::{is_module_build, is_rhel_rebuild, module_stream, split_osv_ecosystem};
 use crate::model::{
     Advisory, AffectedPackage, Event, GoImport, RangeKind, UnfixedState, VersionRange,
 };
@@ -145,6 +145,46 @@ fn errata_rating(summary: Option<&str>) -> Option<Severity> {
     }
 }
 
+/// The `module:stream` pairs an erratum's summary names, after the rating word:
+/// `Important: nodejs:18 security, bug fix, and enhancement update` names `nodejs:18`,
+/// `Critical: idm:DL1 and idm:client security update` names two.
+///
+/// The summary is the only place an `AlmaLinux` or Rocky Linux OSV record says which stream
+/// its module packages are built in: the package names are plain rpm names (`nodejs`, `npm`),
+/// `ecosystem_specific` and `database_specific` say nothing of modules (Rocky Linux's records
+/// carry only the `yum_repository`), and the module tag of a fixed release
+/// (`.module_el8.8.0+3614+204d6f43`) holds a build number and a context hash, not the stream.
+/// Red Hat titles every module erratum this way, and both rebuilds copy Red Hat's title.
+fn summary_streams(summary: &str) -> Vec<String> {
+    let text = match summary.split_once(':') {
+        Some((word, rest)) if errata_rating(Some(summary)).is_some() || word.trim().is_empty() => {
+            rest
+        }
+        _ => summary,
+    };
+    let mut streams: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        let word = word.trim_matches(|c: char| matches!(c, ',' | ';' | '(' | ')' | '.'));
+        let Some((module, stream)) = word.split_once(':') else {
+            continue;
+        };
+        let is_name = |part: &str| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'))
+        };
+        if is_name(module)
+            && is_name(stream)
+            && let Some(pair) = module_stream(word)
+            && !streams.contains(&pair)
+        {
+            streams.push(pair);
+        }
+    }
+    streams
+}
+
 impl OsvRecord {
     /// A bug fix or enhancement erratum of a RHEL rebuild (`ALBA-`, `ALEA-`, `RLBA-`, `RLEA-`)
     /// that names no CVE. Such errata list every package they update with a `fixed` version,
@@ -247,10 +287,15 @@ impl OsvRecord {
                 references.push(reference.url);
             }
         }
+        let streams = self
+            .summary
+            .as_deref()
+            .map(summary_streams)
+            .unwrap_or_default();
         let affected = self
             .affected
             .into_iter()
-            .filter_map(|affected| convert_affected(affected, &ratings))
+            .filter_map(|affected| convert_affected(affected, &ratings, &streams))
             .collect();
         let (cvss_vector, cvss_score) = scored.unzip();
         Advisory {
@@ -269,12 +314,48 @@ impl OsvRecord {
     }
 }
 
+/// Whether an affected entry is about a module build: one of its versions has a module tag.
+fn names_module_build(affected: &OsvAffected) -> bool {
+    affected
+        .ranges
+        .iter()
+        .flat_map(|range| &range.events)
+        .flat_map(BTreeMap::values)
+        .chain(&affected.versions)
+        .any(|version| is_module_build(version))
+}
+
+/// The name an affected package is filed under. In an `AlmaLinux` or Rocky Linux erratum, an
+/// entry whose versions are module builds is filed as `<module>:<stream>/<name>`, as Red Hat's
+/// module packages are, so that it meets only rpms installed from that stream (their
+/// `MODULARITYLABEL`), never the non-modular package of the same name nor another stream's.
+///
+/// `None` leaves the entry out: a module build in an erratum whose summary names no stream,
+/// or several (`idm:DL1 and idm:client`, `virt:rhel and virt-devel:rhel`), whose entries do not
+/// say which of them each belongs to. Filed under the plain name it would be compared with
+/// non-modular packages; filed under every named stream, a package of one stream would be
+/// compared with another stream's build of it, and module builds of one version order by their
+/// build number, so a fully updated stream could read as older than its sibling's fix. Red
+/// Hat's importer leaves out module packages whose stream it cannot tell for the same reason.
+fn filed_name(base: &str, name: String, modular: bool, streams: &[String]) -> Option<String> {
+    if !modular || !is_rhel_rebuild(base) {
+        return Some(name);
+    }
+    match streams {
+        [stream] => Some(format!("{stream}/{name}")),
+        _ => None,
+    }
+}
+
 fn convert_affected(
     affected: OsvAffected,
     ratings: &BTreeMap<String, Option<Severity>>,
+    streams: &[String],
 ) -> Option<AffectedPackage> {
+    let modular = names_module_build(&affected);
     let package = affected.package?;
     let (ecosystem, release) = split_osv_ecosystem(&package.ecosystem);
+    let name = filed_name(&ecosystem, package.name, modular, streams)?;
     let ranges = affected
         .ranges
         .into_iter()
@@ -321,7 +402,7 @@ fn convert_affected(
     Some(AffectedPackage {
         ecosystem,
         release,
-        name: package.name,
+        name,
         ranges,
         versions: affected.versions,
         severity,
@@ -413,6 +494,90 @@ mod reference_tests {
                 "https://example.com/issue",
                 "https://example.com/notice"
             ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod module_stream_tests {
+    use super::{filed_name, summary_streams};
+    use crate::ecosystem::is_module_build;
+
+    /// Summaries as `AlmaLinux` and Rocky Linux copy them from Red Hat's errata.
+    #[test]
+    fn streams_named_in_summaries() {
+        for (summary, streams) in [
+            (
+                "Important: nodejs:16 security, bug fix, and enhancement update",
+                &["nodejs:16"][..],
+            ),
+            (
+                "Important: postgresql:16 security update",
+                &["postgresql:16"],
+            ),
+            (
+                "Moderate: ruby:3.3 security, bug fix, and enhancement update",
+                &["ruby:3.3"],
+            ),
+            (
+                "Moderate: container-tools:rhel8 security update",
+                &["container-tools:rhel8"],
+            ),
+            (
+                "Critical: idm:DL1 and idm:client security update",
+                &["idm:DL1", "idm:client"],
+            ),
+            ("nodejs:18 security update", &["nodejs:18"]),
+            ("Important: postgresql security update", &[]),
+            ("Moderate: go-toolset security update", &[]),
+            ("lttng-ust bug fix and enhancement update", &[]),
+        ] {
+            assert_eq!(summary_streams(summary), streams, "{summary}");
+        }
+    }
+
+    #[test]
+    fn module_builds_by_their_release() {
+        for version in [
+            "1:16.20.2-2.module_el8.8.0+3614+204d6f43",
+            "0:3.3.1-2.module+el9.4.0+20787+4c237fd3",
+            "1:8.19.4-1.16.20.2.2.module_el8.8.0+3614+204d6f43",
+            "2.4.37-51.module+el8.7.0+1182+86a6cd60.5",
+        ] {
+            assert!(is_module_build(version), "{version}");
+        }
+        for version in [
+            "13.16-1.el9_4",
+            "1:11.0.13.0.8-1.el8_4",
+            "0",
+            "module_el8-1.el8",
+        ] {
+            assert!(!is_module_build(version), "{version}");
+        }
+    }
+
+    /// A module build is filed under its stream when the erratum names exactly one, and left
+    /// out when it names none or several; other entries keep their name.
+    #[test]
+    fn module_entries_filed_under_their_stream() {
+        let one = ["nodejs:18".to_owned()];
+        let two = ["idm:DL1".to_owned(), "idm:client".to_owned()];
+        let name = || "nodejs".to_owned();
+        for base in ["AlmaLinux", "Rocky Linux"] {
+            assert_eq!(
+                filed_name(base, name(), true, &one).as_deref(),
+                Some("nodejs:18/nodejs")
+            );
+            assert_eq!(filed_name(base, name(), true, &[]), None);
+            assert_eq!(filed_name(base, name(), true, &two), None);
+            assert_eq!(
+                filed_name(base, name(), false, &one).as_deref(),
+                Some("nodejs")
+            );
+        }
+        assert_eq!(
+            filed_name("Red Hat", name(), true, &one).as_deref(),
+            Some("nodejs")
         );
     }
 }
