@@ -17,7 +17,7 @@ use crate::model::{
 };
 
 /// Bumped whenever the tables change meaning; a database of another version is refused.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
