@@ -13,7 +13,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use rempart_image::{RegistryOptions, RegistryRepository};
 use rempart_vulndb::SCHEMA_VERSION;
-use support::{eventually, free_port, keep, kept_work_dir, run, start_registry, wait_for_port};
+use support::{
+    eventually, free_port, generate_key_pair, keep, kept_work_dir, run, start_registry,
+    wait_for_port,
+};
 
 /// One registry and one pair of signing keys for the whole test binary.
 struct Fixture {
@@ -28,17 +31,8 @@ fn fixture() -> &'static Fixture {
         let (work, cleaner) = kept_work_dir();
         let (registry, process) = start_registry(&work);
         for name in ["release", "other"] {
-            let private = work.join(format!("{name}.pem"));
-            run(Command::new("openssl")
-                .args(["genpkey", "-algorithm", "EC", "-pkeyopt"])
-                .arg("ec_paramgen_curve:P-256")
-                .arg("-out")
-                .arg(&private));
-            run(Command::new("openssl")
-                .args(["pkey", "-pubout", "-in"])
-                .arg(&private)
-                .arg("-out")
-                .arg(work.join(format!("{name}.pub"))));
+            let p256 = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
+            generate_key_pair(&work, name, &p256);
         }
         Fixture {
             registry,

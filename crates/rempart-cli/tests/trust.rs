@@ -16,7 +16,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rempart_image::{RegistryOptions, RegistryRepository};
 use serde_json::{Value, json};
-use support::{clean_layout, free_port, keep, kept_work_dir, run, start_registry, wait_for_port};
+use support::{
+    clean_layout, free_port, generate_key_pair, keep, kept_work_dir, run, start_registry,
+    wait_for_port,
+};
 
 struct Fixture {
     registry: String,
@@ -47,17 +50,7 @@ fn start() -> Fixture {
             vec!["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
         ),
     ] {
-        let private = work.join(format!("{name}.pem"));
-        run(Command::new("openssl")
-            .arg("genpkey")
-            .args(algorithm)
-            .arg("-out")
-            .arg(&private));
-        run(Command::new("openssl")
-            .args(["pkey", "-pubout", "-in"])
-            .arg(&private)
-            .arg("-out")
-            .arg(work.join(format!("{name}.pub"))));
+        generate_key_pair(&work, name, &algorithm);
     }
     Fixture {
         registry,

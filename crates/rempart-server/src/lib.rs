@@ -262,13 +262,8 @@ fn pull_missing_database(config: &ServerConfig) -> Result<(), ServerError> {
         ))
     })?;
     tracing::info!(
-        "vulnerability database pulled before start: {}{}",
-        pulled.digest,
-        pulled
-            .trusted_by
-            .as_deref()
-            .map(|t| format!(" (trusted: {t})"))
-            .unwrap_or_default()
+        "vulnerability database pulled before start: {}",
+        pulled.describe()
     );
     Ok(())
 }

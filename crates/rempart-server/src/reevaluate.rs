@@ -70,15 +70,9 @@ pub(crate) async fn watch_database(state: Arc<AppState>, mut stop: watch::Receiv
                 })
                 .await
                 {
-                    Ok(Ok(pulled)) if pulled.replaced => tracing::info!(
-                        "vulnerability database pulled: {}{}",
-                        pulled.digest,
-                        pulled
-                            .trusted_by
-                            .as_deref()
-                            .map(|t| format!(" (trusted: {t})"))
-                            .unwrap_or_default()
-                    ),
+                    Ok(Ok(pulled)) if pulled.replaced => {
+                        tracing::info!("vulnerability database pulled: {}", pulled.describe());
+                    }
                     Ok(Ok(_)) => tracing::debug!("vulnerability database already up to date"),
                     Ok(Err(error)) => tracing::warn!("scheduled database pull failed: {error}"),
                     Err(error) => tracing::warn!("scheduled database pull stopped: {error}"),

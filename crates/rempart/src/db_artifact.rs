@@ -77,6 +77,16 @@ pub struct DbArtifact {
     pub trusted_by: Option<String>,
 }
 
+impl DbArtifact {
+    /// `sha256:… (trusted: rule …)`: what a log line says of a pull.
+    pub fn describe(&self) -> String {
+        match &self.trusted_by {
+            Some(trusted) => format!("{} (trusted: {trusted})", self.digest),
+            None => self.digest.clone(),
+        }
+    }
+}
+
 /// What a pull checks beyond the artifact's own consistency.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PullChecks<'a> {

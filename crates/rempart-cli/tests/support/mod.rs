@@ -170,6 +170,23 @@ pub(crate) fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bo
     }
 }
 
+/// Generates a key pair with openssl (`algorithm`: `genpkey` arguments such as
+/// `["-algorithm", "ED25519"]`): the private key at `DIR/NAME.pem` (PKCS#8), the public one at
+/// `DIR/NAME.pub`.
+pub(crate) fn generate_key_pair(dir: &Path, name: &str, algorithm: &[&str]) {
+    let private = dir.join(format!("{name}.pem"));
+    run(Command::new("openssl")
+        .arg("genpkey")
+        .args(algorithm)
+        .arg("-out")
+        .arg(&private));
+    run(Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(&private)
+        .arg("-out")
+        .arg(dir.join(format!("{name}.pub"))));
+}
+
 /// A directory kept for the life of the test process, then removed by a shell waiting on a
 /// pipe that closes when the process ends; keep the returned child with the fixture.
 pub(crate) fn kept_work_dir() -> (PathBuf, Child) {

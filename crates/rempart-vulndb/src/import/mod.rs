@@ -374,6 +374,24 @@ fn import_osv_value(
     writer.add(&osv_source(&advisory), input, &advisory)
 }
 
+/// Reads `value` as a document of type `T` (`what`: "a Red Hat CSAF VEX document"). One that
+/// does not read as one is a rejected record naming its entry, as a malformed OSV record is: one
+/// bad file of an archive of a quarter million must not stop the import.
+fn read_document<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    entry: &str,
+    what: &str,
+    stats: &mut ImportStats,
+) -> Option<T> {
+    match serde_json::from_value(value) {
+        Ok(document) => Some(document),
+        Err(e) => {
+            stats.reject(format!("{entry}: not {what}: {e}"));
+            None
+        }
+    }
+}
+
 /// Reads one Ubuntu OpenVEX document; its entries are combined with the OSV records once every
 /// input is read. A document that does not read as one is a rejected record naming it.
 fn import_ubuntu_vex_value(
@@ -383,12 +401,10 @@ fn import_ubuntu_vex_value(
     value: serde_json::Value,
     stats: &mut ImportStats,
 ) -> Result<(), VulnDbError> {
-    let document: ubuntu_vex::VexDocument = match serde_json::from_value(value) {
-        Ok(document) => document,
-        Err(e) => {
-            stats.reject(format!("{entry}: not an Ubuntu OpenVEX document: {e}"));
-            return Ok(());
-        }
+    let Some(document) =
+        read_document::<ubuntu_vex::VexDocument>(value, entry, "an Ubuntu OpenVEX document", stats)
+    else {
+        return Ok(());
     };
     match ubuntu_vex::convert(&document) {
         Ok(converted) => writer.add_ubuntu_vex(input, &converted),
@@ -399,9 +415,7 @@ fn import_ubuntu_vex_value(
     }
 }
 
-/// Imports one Red Hat CSAF VEX document. A document that does not read as one is a rejected
-/// record, as a malformed OSV record is: one bad file of an archive of a quarter million must
-/// not stop the import.
+/// Imports one Red Hat CSAF VEX document; one that does not read is a rejected record.
 fn import_csaf_value(
     writer: &mut Writer,
     input: &Path,
@@ -409,12 +423,10 @@ fn import_csaf_value(
     value: serde_json::Value,
     stats: &mut ImportStats,
 ) -> Result<(), VulnDbError> {
-    let document: csaf::CsafDocument = match serde_json::from_value(value) {
-        Ok(document) => document,
-        Err(e) => {
-            stats.reject(format!("{entry}: not a Red Hat CSAF VEX document: {e}"));
-            return Ok(());
-        }
+    let Some(document) =
+        read_document::<csaf::CsafDocument>(value, entry, "a Red Hat CSAF VEX document", stats)
+    else {
+        return Ok(());
     };
     match csaf::convert(&document) {
         Err(reason) => stats.reject(format!("{entry}: {reason}")),
