@@ -31,8 +31,28 @@ struct Run<'a> {
     tool: Tool<'a>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     invocations: Vec<Invocation<'a>>,
-    results: Vec<SarifResult>,
+    results: LazyResults<'a>,
     properties: RunProperties<'a>,
+}
+
+/// The results, each built as it is written: a run of a hundred thousand findings never holds
+/// them all in SARIF's shape at once.
+struct LazyResults<'a> {
+    findings: &'a [&'a Finding],
+    rule_index: &'a BTreeMap<&'a str, usize>,
+    target: &'a str,
+}
+
+impl Serialize for LazyResults<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq as _;
+        let mut sequence = serializer.serialize_seq(Some(self.findings.len()))?;
+        for finding in self.findings {
+            let index = self.rule_index[finding.id.as_str()];
+            sequence.serialize_element(&sarif_result(finding, index, self.target))?;
+        }
+        sequence.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -171,16 +191,11 @@ pub(crate) fn write(
             rules.push(rule(finding));
         }
     }
-    let results = findings
-        .iter()
-        .map(|finding| {
-            sarif_result(
-                finding,
-                rule_index[finding.id.as_str()],
-                order::target_name(result),
-            )
-        })
-        .collect();
+    let results = LazyResults {
+        findings: &findings,
+        rule_index: &rule_index,
+        target: order::target_name(result),
+    };
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",
