@@ -567,8 +567,8 @@ pub(crate) enum DbCommand {
         /// Where: `registry/repository:tag`.
         reference: String,
         /// Sign the pushed artifact with this key (an unencrypted PKCS#8 PEM file, ECDSA
-        /// P-256), in cosign's format: `db pull --trust-policy` and `cosign verify --key`
-        /// check it.
+        /// P-256), in cosign's signature format (the `sha256-<hex>.sig` tag), which
+        /// `db pull --trust-policy` checks.
         #[arg(long, value_name = "FILE", conflicts_with = "key_env")]
         key: Option<PathBuf>,
         /// The environment variable that holds the signing key's PEM instead of a file.

@@ -5,9 +5,10 @@
 //! [`DB_ARTIFACT_TYPE`], the empty config, and one layer: the `SQLite` file compressed with zstd.
 //! Its annotations carry what a puller checks before downloading the layer: the schema version,
 //! the build time and each source's snapshot date. Being a plain manifest, it is signed and
-//! verified as any image: `db push --key` signs it in cosign's format (so `cosign verify --key`
-//! accepts it too), and `db pull --trust-policy` refuses it unless the trust policy's rule for
-//! its repository is met, checked on the very digest whose layer is then downloaded.
+//! verified as any image: `db push --key` signs it in cosign's signature format (the `.sig`
+//! tag that cosign and rempart's verifier read), and `db pull --trust-policy` refuses it unless
+//! the trust policy's rule for its repository is met, checked on the very digest whose layer is
+//! then downloaded.
 //!
 //! A pull never replaces a working database with a broken, older or wrong-schema one: the
 //! manifest's schema version must be the one this rempart reads, its build time must not be
