@@ -124,13 +124,21 @@ pub fn ensure_database(
     Ok(data)
 }
 
-pub(crate) fn is_sample_database(path: &Path) -> bool {
-    Database::source_inputs_any_schema(path).is_ok_and(|inputs| {
-        !inputs.is_empty()
-            && inputs
-                .iter()
-                .all(|input| input.ends_with(DEFAULT_ADVISORIES_NAME))
-    })
+fn is_sample_database(path: &Path) -> bool {
+    Database::source_inputs_any_schema(path)
+        .is_ok_and(|inputs| only_sample_inputs(inputs.iter().map(String::as_str)))
+}
+
+/// Whether a database was built from the built-in sample set alone (its import inputs).
+pub(crate) fn only_sample_inputs<'a>(inputs: impl IntoIterator<Item = &'a str>) -> bool {
+    let mut any = false;
+    for input in inputs {
+        if !input.ends_with(DEFAULT_ADVISORIES_NAME) {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 /// What a report says of the database it was matched against.

@@ -227,9 +227,9 @@ pub fn pull_database(
         .ok_or_else(|| refused(format!("no {BUILT_AT_ANNOTATION} annotation")))?;
     // The built-in sample a fresh machine installs is dated when it is installed, so it looks
     // newer than any pushed database; it is never a reason to keep one out.
-    let in_place = Database::read_status(db_path)
-        .ok()
-        .filter(|_| !crate::database::is_sample_database(db_path));
+    let in_place = Database::read_status(db_path).ok().filter(|status| {
+        !crate::database::only_sample_inputs(status.sources.iter().map(|s| s.input.as_str()))
+    });
     if !allow_older
         && let Some(current) = &in_place
         && current.built_at == built_at
